@@ -1,0 +1,64 @@
+# Vigil's build. `make` builds build/kernel.elf (ELF64, symbols: for gdb and
+# the harness) and build/kernel.mb.elf (the elf32 copy QEMU's -kernel boots
+# through Multiboot). Incremental: a second `make` with nothing changed does
+# nothing. BUILD=dir puts everything elsewhere (one dir per configuration).
+
+BUILD   ?= build
+CC      := gcc
+NASM    := nasm
+LD      := ld
+OBJCOPY := objcopy
+PYTHON  ?= python3
+
+CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+          -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -mno-mmx -mno-sse -mno-sse2 \
+          -mno-80387 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+          -fno-asynchronous-unwind-tables -fno-strict-aliasing \
+          -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(KDEFS)
+NASMFLAGS := -f elf64 -g -F dwarf
+LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
+
+CSRCS   := $(shell find kernel -name '*.c' | sort)
+ASRCS   := boot/boot.asm $(shell find kernel -name '*.asm' | sort)
+OBJS    := $(CSRCS:%.c=$(BUILD)/obj/%.o) $(ASRCS:%.asm=$(BUILD)/obj/%.o)
+
+all: $(BUILD)/kernel.elf $(BUILD)/kernel.mb.elf
+
+$(BUILD)/obj/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.asm Makefile
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) $< -o $@
+
+# Symbol table, in two passes: link without names, list the text symbols of
+# that image, link again with the list. ksyms.o goes last in .rodata, which
+# follows .text, so no text address moves between the passes (checked).
+$(BUILD)/ksyms0.c: harness/ksyms.py
+	@mkdir -p $(BUILD)
+	$(PYTHON) harness/ksyms.py --empty > $@
+
+$(BUILD)/%.o: $(BUILD)/%.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/kernel.pass1.elf: $(OBJS) $(BUILD)/ksyms0.o linker.ld
+	$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms0.o
+
+$(BUILD)/ksyms.c: $(BUILD)/kernel.pass1.elf harness/ksyms.py
+	$(PYTHON) harness/ksyms.py $< > $@
+
+$(BUILD)/kernel.elf: $(OBJS) $(BUILD)/ksyms.o linker.ld
+	$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms.o
+	$(PYTHON) harness/ksyms.py --check $(BUILD)/kernel.pass1.elf $@
+
+# QEMU's Multiboot loader takes only 32-bit ELF: same segments, physical
+# addresses, entry at the 32-bit _start.
+$(BUILD)/kernel.mb.elf: $(BUILD)/kernel.elf
+	$(OBJCOPY) -O elf32-i386 --set-start=0x$$(nm $< | awk '$$3 == "_start" { print $$1 }') $< $@
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all clean
+-include $(OBJS:.o=.d)

@@ -1,0 +1,140 @@
+/* arch/x86_64/apic.c - interrupt controllers. The legacy 8259 PICs are
+ * remapped out of the exception range and masked; the local APIC delivers
+ * the timer and IPIs; the IOAPIC routes device IRQs (all masked until a
+ * driver asks for one). */
+#include "arch.h"
+#include "cpu.h"
+#include "platform.h"
+#include "../../mm/mm.h"
+
+/* Local APIC registers (Intel SDM vol. 3, 11.4.1). */
+#define LAPIC_ID        0x020
+#define LAPIC_TPR       0x080
+#define LAPIC_EOI       0x0B0
+#define LAPIC_SVR       0x0F0
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+#define LAPIC_LVT_ERROR 0x370
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR  0x390
+#define LAPIC_TIMER_DIV  0x3E0
+#define LVT_MASKED      (1u << 16)
+
+static volatile uint32_t *lapic;
+static volatile uint32_t *ioapic;
+
+static inline uint32_t lapic_read(uint32_t reg) { return lapic[reg / 4]; }
+static inline void lapic_write(uint32_t reg, uint32_t v) { lapic[reg / 4] = v; (void)lapic[LAPIC_ID / 4]; }
+
+void pic_disable(void)
+{
+    /* Even masked, the 8259s can raise spurious IRQ 7/15; remapping them to
+     * 0x20-0x2f keeps those from looking like CPU exceptions. */
+    outb(0x20, 0x11); outb(0xA0, 0x11);         /* ICW1: init, ICW4 follows */
+    outb(0x21, VEC_IRQ_BASE); outb(0xA1, VEC_IRQ_BASE + 8);
+    outb(0x21, 4); outb(0xA1, 2);               /* cascade on IRQ 2 */
+    outb(0x21, 1); outb(0xA1, 1);               /* 8086 mode */
+    outb(0x21, 0xFF); outb(0xA1, 0xFF);         /* mask everything */
+}
+
+void lapic_init(void)
+{
+    /* Enable the APIC globally (IA32_APIC_BASE bit 11) and map it uncached. */
+    wrmsr(MSR_APIC_BASE, (rdmsr(MSR_APIC_BASE) & ~0xffful) | (1 << 11) | (platform.lapic_pa & ~0xffful));
+    if (!lapic)
+        lapic = vmm_map_mmio(platform.lapic_pa, PAGE_SIZE);
+    lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);   /* software enable */
+    lapic_write(LAPIC_TPR, 0);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+    lapic_write(LAPIC_LVT_LINT1, LVT_MASKED);
+    lapic_write(LAPIC_LVT_ERROR, LVT_MASKED);
+    lapic_write(LAPIC_EOI, 0);
+}
+
+void lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+uint32_t lapic_id(void) { return lapic_read(LAPIC_ID) >> 24; }
+
+/* ---- IOAPIC ---- */
+static uint32_t ioapic_read(uint32_t reg) { ioapic[0] = reg; return ioapic[4]; }
+static void ioapic_write(uint32_t reg, uint32_t v) { ioapic[0] = reg; ioapic[4] = v; }
+
+void ioapic_init(void)
+{
+    ioapic = vmm_map_mmio(platform.ioapic_pa, PAGE_SIZE);
+    int n = (int)((ioapic_read(1) >> 16) & 0xff) + 1;
+    for (int i = 0; i < n; i++) {
+        ioapic_write(0x10 + 2 * i, LVT_MASKED);
+        ioapic_write(0x11 + 2 * i, 0);
+    }
+}
+
+void ioapic_route(int isa_irq, int vector)
+{
+    uint32_t gsi = platform.isa_gsi[isa_irq] - platform.ioapic_gsi_base;
+    uint16_t fl = platform.isa_flags[isa_irq];
+    uint32_t lo = (uint32_t)vector;
+    if ((fl & 3) == 3)
+        lo |= 1 << 13;          /* active low */
+    if (((fl >> 2) & 3) == 3)
+        lo |= 1 << 15;          /* level triggered */
+    ioapic_write(0x11 + 2 * gsi, (uint32_t)platform.cpu_apic_id[0] << 24);
+    ioapic_write(0x10 + 2 * gsi, lo);
+}
+
+/* ---- timer ---- */
+static volatile uint64_t ticks;
+static unsigned hz;
+
+static bool timer_tick(struct trapframe *tf)
+{
+    (void)tf;
+    ticks++;
+    return true;
+}
+
+/* Count LAPIC timer decrements across 10 ms of PIT channel 2, which runs at
+ * a known 1.193182 MHz. */
+static uint32_t lapic_ticks_per_10ms(void)
+{
+    const uint32_t pit_count = 1193182 / 100;
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);     /* gate on, speaker off */
+    outb(0x43, 0xB0);                           /* ch2, lo/hi byte, mode 0 */
+    outb(0x42, pit_count & 0xff);
+    outb(0x42, pit_count >> 8);
+    lapic_write(LAPIC_TIMER_DIV, 0x3);          /* divide by 16 */
+    uint8_t g = inb(0x61);
+    outb(0x61, g & ~1);                         /* restart the count */
+    outb(0x61, g | 1);
+    lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+    while (!(inb(0x61) & 0x20))
+        cpu_relax();
+    uint32_t elapsed = 0xffffffff - lapic_read(LAPIC_TIMER_CUR);
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    return elapsed;
+}
+
+void timer_init(unsigned want_hz)
+{
+    hz = want_hz;
+    uint32_t per_10ms = lapic_ticks_per_10ms();
+    trap_register(VEC_TIMER, timer_tick);
+    lapic_write(LAPIC_TIMER_DIV, 0x3);
+    lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | (1 << 17));   /* periodic */
+    lapic_write(LAPIC_TIMER_INIT, per_10ms * 100 / hz);
+}
+
+uint64_t timer_ticks(void) { return ticks; }
+unsigned timer_hz(void) { return hz; }
+
+/* ---- power ---- */
+void qemu_exit(int code)
+{
+    /* isa-debug-exit ends QEMU at once. Without that device (an interactive
+     * run) we simply stop here. */
+    outl(0xf4, (uint32_t)code);
+    cli();
+    for (;;)
+        hlt();
+}

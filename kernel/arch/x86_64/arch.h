@@ -1,0 +1,107 @@
+/* arch/x86_64/arch.h - what the rest of the kernel may ask of the CPU and
+ * the platform (PC under QEMU): console, descriptor tables, traps,
+ * interrupt controllers, the timer and power-off. */
+#pragma once
+#include "../../lib/types.h"
+
+/* ---- serial console (COM1) ---- */
+void serial_init(void);
+void serial_putc(char c);
+int  serial_getc_nonblock(void);
+
+/* ---- what the boot loader handed over (multiboot.c) ---- */
+#define MEM_USABLE      1
+#define MEM_ACPI        3
+#define MEM_ACPI_NVS    4
+struct mem_region {
+    uint64_t base, len;
+    uint32_t type;              /* E820 type: MEM_USABLE, MEM_ACPI... */
+};
+struct boot_module {
+    uint64_t start, end;        /* physical */
+    char cmdline[128];
+};
+struct bootinfo {
+    char image[128];            /* the kernel's path, as the loader gave it */
+    char cmdline[512];          /* the arguments after it */
+    struct mem_region mmap[64];
+    int nmmap;
+    struct boot_module mods[8];
+    int nmods;
+};
+extern struct bootinfo bootinfo;
+void multiboot_parse(uint32_t magic, uint64_t info_pa);
+
+/* ---- segments ---- */
+#define GDT_KCODE   0x08
+#define GDT_KDATA   0x10
+#define GDT_UCODE32 0x18    /* placeholder: sysret's layout wants it here */
+#define GDT_UDATA   0x20
+#define GDT_UCODE   0x28
+#define GDT_TSS     0x30
+
+#define IST_DOUBLE_FAULT 1
+#define IST_NMI          2
+
+void gdt_init(void);
+void tss_set_rsp0(uint64_t rsp0);
+void tss_set_ist(int n, uint64_t top);
+
+/* ---- traps ---- */
+/* What trapentry.asm pushes, lowest address first. */
+struct trapframe {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;  /* pushed by the CPU */
+};
+
+#define T_DIVIDE     0
+#define T_DEBUG      1
+#define T_NMI        2
+#define T_BREAKPOINT 3
+#define T_INVALID_OP 6
+#define T_DOUBLE     8
+#define T_GPF        13
+#define T_PAGE_FAULT 14
+
+#define VEC_IRQ_BASE   0x20   /* legacy PIC, remapped and masked */
+#define VEC_IOAPIC     0x30   /* IOAPIC GSI n -> 0x30 + n */
+#define VEC_TIMER      0xE0
+#define VEC_SPURIOUS   0xFF
+
+/* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
+#define PF_PRESENT 0x1
+#define PF_WRITE   0x2
+#define PF_USER    0x4
+#define PF_RSVD    0x8
+#define PF_IFETCH  0x10
+
+/* A handler returns true when it dealt with the trap; false lets the
+ * dispatcher treat it as fatal. */
+typedef bool (*trap_handler_t)(struct trapframe *tf);
+void idt_init(void);
+void trap_register(int vector, trap_handler_t h);
+const char *trap_name(int vector);
+void trap_dump(const struct trapframe *tf);
+bool trap_dumped(void);   /* has a trap report been printed (so panic skips its own backtrace) */
+
+/* ---- interrupt controllers and timer ---- */
+void acpi_init(void);
+void pic_disable(void);
+void lapic_init(void);
+void lapic_eoi(void);
+uint32_t lapic_id(void);
+void ioapic_init(void);
+void ioapic_route(int isa_irq, int vector);
+void timer_init(unsigned hz);
+uint64_t timer_ticks(void);
+unsigned timer_hz(void);
+
+/* ---- power ---- */
+/* Guest exit codes for QEMU's isa-debug-exit; QEMU exits with (code<<1)|1.
+ * Kept below 0x80 (see shared README). */
+#define EXIT_OK        0x10
+#define EXIT_TEST_FAIL 0x11
+#define EXIT_PANIC     0x50
+__noreturn void qemu_exit(int code);

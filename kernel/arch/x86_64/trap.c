@@ -1,0 +1,123 @@
+/* arch/x86_64/trap.c - the IDT and the one C entry point for every trap,
+ * exception and interrupt. Faults nobody claims are reported in full (name,
+ * error code, registers, CR2, a symbolised backtrace) and end in panic(). */
+#include "arch.h"
+#include "cpu.h"
+#include "../../lib/kprintf.h"
+#include "../../debug/debug.h"
+
+struct idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t  ist;
+    uint8_t  type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+} __packed;
+
+static struct idt_gate idt[256] __aligned(16);
+static trap_handler_t handlers[256];
+extern const uint64_t trap_stubs[256];
+
+static const char *const exception_names[32] = {
+    "Divide Error", "Debug", "Non-Maskable Interrupt", "Breakpoint",
+    "Overflow", "BOUND Range Exceeded", "Invalid Opcode", "Device Not Available",
+    "Double Fault", "Coprocessor Segment Overrun", "Invalid TSS", "Segment Not Present",
+    "Stack-Segment Fault", "General Protection", "Page Fault", "Reserved",
+    "x87 Floating-Point", "Alignment Check", "Machine Check", "SIMD Floating-Point",
+    "Virtualization", "Control Protection", "Reserved", "Reserved",
+    "Reserved", "Reserved", "Reserved", "Reserved",
+    "Hypervisor Injection", "VMM Communication", "Security", "Reserved",
+};
+
+const char *trap_name(int vector)
+{
+    if (vector < 32)
+        return exception_names[vector];
+    if (vector == VEC_TIMER)
+        return "Timer";
+    if (vector == VEC_SPURIOUS)
+        return "Spurious";
+    return "Interrupt";
+}
+
+static void set_gate(int v, uint64_t handler, int ist, int dpl)
+{
+    idt[v] = (struct idt_gate){
+        .offset_lo = handler & 0xffff,
+        .selector = GDT_KCODE,
+        .ist = (uint8_t)ist,
+        .type_attr = (uint8_t)(0x8e | (dpl << 5)),   /* present, interrupt gate */
+        .offset_mid = (handler >> 16) & 0xffff,
+        .offset_hi = (uint32_t)(handler >> 32),
+    };
+}
+
+void idt_init(void)
+{
+    for (int v = 0; v < 256; v++)
+        set_gate(v, trap_stubs[v], 0, 0);
+    /* A double fault usually means the stack is gone (overflowed into its
+     * guard page): take it on a stack of its own. Same for NMIs, which may
+     * arrive anywhere. */
+    set_gate(T_DOUBLE, trap_stubs[T_DOUBLE], IST_DOUBLE_FAULT, 0);
+    set_gate(T_NMI, trap_stubs[T_NMI], IST_NMI, 0);
+    struct { uint16_t limit; uint64_t base; } __packed p = { sizeof(idt) - 1, (uint64_t)idt };
+    __asm__ volatile("lidt %0" ::"m"(p));
+}
+
+void trap_register(int vector, trap_handler_t h)
+{
+    handlers[vector] = h;
+}
+
+static bool dumped;
+bool trap_dumped(void) { return dumped; }
+
+void trap_dump(const struct trapframe *tf)
+{
+    dumped = true;
+    int v = (int)tf->vector;
+    kprintf("EXCEPTION vector=%d name=\"%s\" error=0x%016lx\n", v, trap_name(v), tf->error);
+    kprintf("  RIP=0x%016lx CS=0x%04lx RFLAGS=0x%016lx RSP=0x%016lx SS=0x%04lx\n",
+            tf->rip, tf->cs, tf->rflags, tf->rsp, tf->ss);
+    kprintf("  CR2=0x%016lx CR3=0x%016lx CR0=0x%016lx CR4=0x%016lx\n",
+            read_cr2(), read_cr3(), read_cr0(), read_cr4());
+    kprintf("  RAX=0x%016lx RBX=0x%016lx RCX=0x%016lx RDX=0x%016lx\n", tf->rax, tf->rbx, tf->rcx, tf->rdx);
+    kprintf("  RSI=0x%016lx RDI=0x%016lx RBP=0x%016lx R8 =0x%016lx\n", tf->rsi, tf->rdi, tf->rbp, tf->r8);
+    kprintf("  R9 =0x%016lx R10=0x%016lx R11=0x%016lx R12=0x%016lx\n", tf->r9, tf->r10, tf->r11, tf->r12);
+    kprintf("  R13=0x%016lx R14=0x%016lx R15=0x%016lx\n", tf->r13, tf->r14, tf->r15);
+    if (v == T_PAGE_FAULT)
+        kprintf("  page fault: %s %s in %s mode%s\n",
+                tf->error & PF_IFETCH ? "instruction fetch" : tf->error & PF_WRITE ? "write" : "read",
+                tf->error & PF_PRESENT ? "violating page protection" : "of a not-present page",
+                tf->error & PF_USER ? "user" : "kernel",
+                tf->error & PF_RSVD ? " (reserved bit set)" : "");
+    backtrace_from(tf->rip, tf->rbp);
+}
+
+void trap_dispatch(struct trapframe *tf)
+{
+    int v = (int)tf->vector;
+
+    /* Interrupts from devices and the timer: acknowledge first, so a handler
+     * that switches threads leaves the LAPIC ready for the next one. */
+    if (v >= VEC_IRQ_BASE) {
+        if (v == VEC_SPURIOUS)
+            return;                          /* spurious: no EOI, by the spec */
+        if (v >= VEC_IOAPIC)
+            lapic_eoi();
+        if (handlers[v])
+            handlers[v](tf);
+        return;
+    }
+
+    if (handlers[v] && handlers[v](tf))
+        return;
+
+    /* Nothing claimed this exception. From ring 3 that becomes the process's
+     * problem once processes exist; from ring 0 it is a kernel bug. */
+    trap_dump(tf);
+    panic("unhandled %s in %s mode", trap_name(v), (tf->cs & 3) ? "user" : "kernel");
+}

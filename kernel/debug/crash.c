@@ -1,0 +1,64 @@
+/* debug/crash.c - deliberate kernel faults, chosen with crash=NAME on the
+ * command line. Each says first what it is about to do, so the harness can
+ * check that the report names the right vector, address and function. */
+#include "debug.h"
+#include "../lib/string.h"
+#include "../lib/kprintf.h"
+#include "../mm/mm.h"
+
+extern struct kstack boot_kstack;
+
+__attribute__((noinline)) void crash_pagefault(void)
+{
+    volatile uint64_t *p = (volatile uint64_t *)0xdead0000ul;  /* never mapped */
+    kprintf("crash: pagefault target=0x%016lx\n", (uintptr_t)p);
+    (void)*p;
+}
+
+__attribute__((noinline)) void crash_divide(void)
+{
+    volatile int zero = 0, x = 42;
+    kprintf("crash: divide target=0x%016lx\n", 0ul);
+    x = x / zero;
+    (void)x;
+}
+
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline)) static uint64_t recurse(volatile uint64_t depth)
+{
+    volatile uint8_t pad[512];
+    pad[0] = (uint8_t)depth;
+    return recurse(depth + 1) + pad[0];
+}
+
+__attribute__((noinline)) void crash_doublefault(void)
+{
+    /* Recurse until the stack runs into its guard page. The page fault
+     * cannot be delivered on the dead stack, so the CPU raises a double
+     * fault, which arrives on its own IST stack. */
+    kprintf("crash: doublefault target=0x%016lx\n", boot_kstack.guard);
+    recurse(0);
+}
+
+__attribute__((noinline)) void crash_wx(void)
+{
+    volatile uint8_t *text = (volatile uint8_t *)(uintptr_t)crash_wx;
+    kprintf("crash: wx target=0x%016lx\n", (uintptr_t)text);
+    *text = 0xcc;                  /* W^X: kernel text is read-only */
+}
+
+void crash_run(const char *name)
+{
+    static const struct { const char *name; void (*fn)(void); } crashes[] = {
+        { "pagefault", crash_pagefault },
+        { "divide", crash_divide },
+        { "doublefault", crash_doublefault },
+        { "wx", crash_wx },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(crashes); i++)
+        if (!strcmp(name, crashes[i].name)) {
+            crashes[i].fn();
+            panic("crash=%s did not crash", name);
+        }
+    kprintf("crash: unknown crash '%s'\n", name);
+}

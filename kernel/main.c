@@ -1,0 +1,117 @@
+/* main.c - kmain: bring the machine up in dependency order, then do what
+ * the command line asks.
+ *
+ *   serial -> multiboot info -> GDT/IDT -> frames -> page tables -> heap
+ *   -> a guarded kernel stack -> ACPI, APICs, timer -> tests / crash / idle
+ */
+#include "lib/types.h"
+#include "lib/kprintf.h"
+#include "lib/cmdline.h"
+#include "lib/string.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "mm/mm.h"
+#include "debug/debug.h"
+#include "ktest/ktest.h"
+
+#define TIMER_HZ 100
+
+extern char _kernel_start[], _end[];
+
+struct kstack boot_kstack;
+
+static void kmain_on_guarded_stack(void);
+
+static void setup_memory(void)
+{
+    struct mem_range usable[64], direct[64], reserved[16];
+    int nusable = 0, ndirect = 0, nreserved = 0;
+    uint64_t usable_bytes = 0;
+    for (int i = 0; i < bootinfo.nmmap; i++) {
+        const struct mem_region *r = &bootinfo.mmap[i];
+        if (r->type == MEM_USABLE) {
+            usable[nusable++] = (struct mem_range){ r->base, r->len };
+            usable_bytes += r->len;
+        }
+        if (r->type == MEM_USABLE || r->type == MEM_ACPI || r->type == MEM_ACPI_NVS)
+            direct[ndirect++] = (struct mem_range){ r->base, r->len };
+    }
+    kprintf("mm: memory map: %d entries, %lu KiB usable\n", bootinfo.nmmap, usable_bytes / 1024);
+    for (int i = 0; i < bootinfo.nmmap; i++)
+        kprintf("mm:   [0x%012lx-0x%012lx) type %u\n", bootinfo.mmap[i].base,
+                bootinfo.mmap[i].base + bootinfo.mmap[i].len, bootinfo.mmap[i].type);
+
+    /* The kernel image and the boot modules are in use before anyone asks. */
+    reserved[nreserved++] = (struct mem_range){ 0x100000, V2P(_end) - 0x100000 };
+    for (int i = 0; i < bootinfo.nmods && nreserved < (int)ARRAY_SIZE(reserved); i++)
+        reserved[nreserved++] = (struct mem_range){ bootinfo.mods[i].start,
+                                                    bootinfo.mods[i].end - bootinfo.mods[i].start };
+    pmm_init(usable, nusable, reserved, nreserved);
+    vmm_init(direct, ndirect);
+    kprintf("mm: %lu frames free of %lu; kernel page tables loaded\n",
+            pmm_free_frames(), pmm_total_frames());
+}
+
+/* Continue on a stack that has a guard page below it. */
+static __noreturn void switch_to_guarded_stack(void)
+{
+    if (!kstack_alloc(&boot_kstack))
+        panic("no memory for the kernel stack");
+    tss_set_rsp0(boot_kstack.top);
+    __asm__ volatile(
+        "mov %0, %%rsp\n"
+        "xor %%ebp, %%ebp\n"
+        "call *%1\n"
+        "ud2\n"
+        :
+        : "r"(boot_kstack.top), "r"(kmain_on_guarded_stack));
+    __builtin_unreachable();
+}
+
+void kmain(uint32_t mb_magic, uint64_t mb_info)
+{
+    serial_init();
+    kprintf("\nVigil booting\n");
+    multiboot_parse(mb_magic, mb_info);
+    cmdline_set(bootinfo.cmdline);
+    kprintf("boot: cmdline \"%s\"\n", bootinfo.cmdline);
+
+    gdt_init();
+    idt_init();
+    setup_memory();
+    switch_to_guarded_stack();
+}
+
+static void install_guarded_ist_stacks(void)
+{
+    static struct kstack df, nmi;
+    if (!kstack_alloc(&df) || !kstack_alloc(&nmi))
+        panic("no memory for the IST stacks");
+    tss_set_ist(IST_DOUBLE_FAULT, df.top);
+    tss_set_ist(IST_NMI, nmi.top);
+}
+
+static void kmain_on_guarded_stack(void)
+{
+    install_guarded_ist_stacks();
+    acpi_init();
+    pic_disable();
+    lapic_init();
+    ioapic_init();
+    timer_init(TIMER_HZ);
+    kprintf("timer: lapic %u Hz\n", timer_hz());
+
+    char arg[128];
+    if (cmdline_get("crash", arg, sizeof(arg)))
+        crash_run(arg);
+    if (cmdline_get("ktest", arg, sizeof(arg)))
+        qemu_exit(ktest_run(arg) ? EXIT_OK : EXIT_TEST_FAIL);
+    if (cmdline_has("exit")) {
+        kprintf("boot: done, exiting\n");
+        qemu_exit(EXIT_OK);
+    }
+
+    kprintf("vigil: idle (no user space yet); Ctrl-A X leaves QEMU\n");
+    for (;;)
+        sti_hlt();
+}

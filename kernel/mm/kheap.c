@@ -1,0 +1,162 @@
+/* mm/kheap.c - kmalloc/kfree.
+ *
+ * Small requests (up to 2 KiB) come from pages cut into equal slots of one
+ * size class, each page starting with a header that says which class it
+ * holds and chains its free slots. Larger requests take whole contiguous
+ * frames with the same header in front. Either way kfree finds the header
+ * by rounding the pointer down to its page (or, for large blocks, reading
+ * it from the page the block starts in). */
+#include "mm.h"
+#include "../lib/string.h"
+#include "../lib/spinlock.h"
+#include "../debug/debug.h"
+
+#define SLAB_MAGIC  0x534c4142u     /* "SLAB" */
+#define LARGE_MAGIC 0x4c415247u     /* "LARG" */
+#define POISON      0x6b
+
+struct free_slot {
+    struct free_slot *next;
+};
+
+struct page_hdr {
+    uint32_t magic;
+    uint16_t cls;                   /* size-class index (slab pages) */
+    uint16_t nfree;                 /* free slots in this page */
+    uint64_t npages;                /* large blocks: frames in the block */
+    struct free_slot *free;
+    struct page_hdr *next;          /* next page of this class with free slots */
+};
+
+#define HDR_SIZE ALIGN_UP(sizeof(struct page_hdr), 16)
+
+static const uint32_t class_size[] = { 16, 32, 64, 128, 256, 512, 1024, 2016 };
+#define NCLASSES ARRAY_SIZE(class_size)
+
+static struct page_hdr *partial[NCLASSES];   /* pages with at least one free slot */
+static uint64_t pages_in_use, bytes_in_use;
+static struct spinlock heap_lock = SPINLOCK_INIT("kheap");
+
+static inline int slots_per_page(int cls) { return (int)((PAGE_SIZE - HDR_SIZE) / class_size[cls]); }
+
+static struct page_hdr *new_slab(int cls)
+{
+    uint64_t pa = pmm_alloc();
+    if (!pa)
+        return NULL;
+    struct page_hdr *h = P2V(pa);
+    h->magic = SLAB_MAGIC;
+    h->cls = (uint16_t)cls;
+    h->npages = 1;
+    h->free = NULL;
+    h->next = NULL;
+    int n = slots_per_page(cls);
+    h->nfree = (uint16_t)n;
+    uint8_t *base = (uint8_t *)h + HDR_SIZE;
+    for (int i = n - 1; i >= 0; i--) {
+        struct free_slot *s = (struct free_slot *)(base + (size_t)i * class_size[cls]);
+        s->next = h->free;
+        h->free = s;
+    }
+    pages_in_use++;
+    return h;
+}
+
+void *kmalloc(size_t n)
+{
+    if (n == 0)
+        n = 1;
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    void *p = NULL;
+    int cls = -1;
+    for (int i = 0; i < (int)NCLASSES; i++)
+        if (n <= class_size[i]) {
+            cls = i;
+            break;
+        }
+    if (cls >= 0) {
+        struct page_hdr *h = partial[cls];
+        if (!h) {
+            h = new_slab(cls);
+            partial[cls] = h;
+        }
+        if (h) {
+            struct free_slot *s = h->free;
+            h->free = s->next;
+            if (--h->nfree == 0)
+                partial[cls] = h->next;   /* full: off the partial list */
+            bytes_in_use += class_size[cls];
+            p = s;
+        }
+    } else {
+        size_t np = ALIGN_UP(n + HDR_SIZE, PAGE_SIZE) / PAGE_SIZE;
+        uint64_t pa = pmm_alloc_contig(np);
+        if (pa) {
+            struct page_hdr *h = P2V(pa);
+            h->magic = LARGE_MAGIC;
+            h->npages = np;
+            pages_in_use += np;
+            bytes_in_use += np * PAGE_SIZE;
+            p = (uint8_t *)h + HDR_SIZE;
+        }
+    }
+    spin_unlock_irqrestore(&heap_lock, flags);
+    return p;
+}
+
+void *kzalloc(size_t n)
+{
+    void *p = kmalloc(n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+void kfree(void *p)
+{
+    if (!p)
+        return;
+    struct page_hdr *h = (struct page_hdr *)ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    if (h->magic == LARGE_MAGIC && (uint8_t *)p == (uint8_t *)h + HDR_SIZE) {
+        uint64_t np = h->npages;
+        h->magic = 0;
+        pages_in_use -= np;
+        bytes_in_use -= np * PAGE_SIZE;
+        spin_unlock_irqrestore(&heap_lock, flags);
+        pmm_free_contig(V2P(h), np);
+        return;
+    }
+    if (h->magic != SLAB_MAGIC)
+        panic("kfree: %p was not allocated by kmalloc", p);
+    int cls = h->cls;
+    uint8_t *base = (uint8_t *)h + HDR_SIZE;
+    if (((uint8_t *)p - base) % class_size[cls])
+        panic("kfree: %p is not the start of a block", p);
+    /* Poison freed memory so a use after free reads garbage, not stale data. */
+    memset(p, POISON, class_size[cls]);
+    struct free_slot *s = p;
+    s->next = h->free;
+    h->free = s;
+    bytes_in_use -= class_size[cls];
+    if (++h->nfree == 1) {
+        h->next = partial[cls];                       /* was full: back on the list */
+        partial[cls] = h;
+    } else if (h->nfree == slots_per_page(cls) && (partial[cls] != h || h->next)) {
+        /* Entirely free: return the frame, unless it is the class's only
+         * page with room (keeps one page per class from ping-ponging). */
+        struct page_hdr **pp = &partial[cls];
+        while (*pp != h)
+            pp = &(*pp)->next;
+        *pp = h->next;
+        h->magic = 0;
+        pages_in_use--;
+        spin_unlock_irqrestore(&heap_lock, flags);
+        pmm_free(V2P(h));
+        return;
+    }
+    spin_unlock_irqrestore(&heap_lock, flags);
+}
+
+uint64_t kheap_pages_in_use(void) { return pages_in_use; }
+uint64_t kheap_bytes_in_use(void) { return bytes_in_use; }

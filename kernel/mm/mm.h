@@ -1,0 +1,91 @@
+/* mm/mm.h - memory management: physical frames (pmm.c), page tables and the
+ * kernel's address space (vmm.c), the kernel heap (kheap.c), and kernel
+ * stacks with guard pages (vmm.c).
+ *
+ * Virtual layout (the upper half is shared by every address space):
+ *   0x0000000000000000 - 0x00007fffffffffff   user
+ *   0xffff800000000000 ...                     direct map of physical RAM
+ *   0xffffc00000000000 ...                     kernel stacks, each over an unmapped guard page
+ *   0xffffd00000000000 ...                     MMIO (uncached)
+ *   0xffffffff80000000 ...                     kernel image (text RX, rodata R, data RW)
+ */
+#pragma once
+#include "../lib/types.h"
+
+#define PAGE_SIZE        4096ul
+#define PAGE_SHIFT       12
+#define LARGE_PAGE_SIZE  (2ul << 20)
+
+#define USER_TOP         0x0000800000000000ul
+#define PHYS_MAP_BASE    0xffff800000000000ul
+#define KSTACK_BASE      0xffffc00000000000ul
+#define MMIO_BASE        0xffffd00000000000ul
+#define KERNEL_VMA       0xffffffff80000000ul
+
+#define P2V(pa)          ((void *)((uintptr_t)(pa) + PHYS_MAP_BASE))
+#define V2P(va)          ((uintptr_t)(va) >= KERNEL_VMA ? (uintptr_t)(va) - KERNEL_VMA \
+                                                        : (uintptr_t)(va) - PHYS_MAP_BASE)
+
+/* Page-table entry bits (Intel SDM vol. 3, 4.5). */
+#define PTE_P            (1ul << 0)
+#define PTE_W            (1ul << 1)
+#define PTE_U            (1ul << 2)
+#define PTE_PWT          (1ul << 3)
+#define PTE_PCD          (1ul << 4)
+#define PTE_A            (1ul << 5)
+#define PTE_D            (1ul << 6)
+#define PTE_PS           (1ul << 7)
+#define PTE_G            (1ul << 8)
+#define PTE_NX           (1ul << 63)
+#define PTE_ADDR         0x000ffffffffff000ul
+
+typedef uint64_t pte_t;
+
+struct mem_range {
+    uint64_t base, len;
+};
+
+/* ---- physical frames ---- */
+/* usable: RAM the firmware says is free; reserved: parts of it already in use
+ * (kernel image, boot modules). */
+void     pmm_init(const struct mem_range *usable, int nusable,
+                  const struct mem_range *reserved, int nreserved);
+uint64_t pmm_alloc(void);                 /* a free frame's address, or 0 */
+uint64_t pmm_alloc_zeroed(void);
+uint64_t pmm_alloc_contig(size_t n);      /* n consecutive frames, or 0 */
+void     pmm_free(uint64_t pa);
+void     pmm_free_contig(uint64_t pa, size_t n);
+uint64_t pmm_free_frames(void);
+uint64_t pmm_total_frames(void);          /* usable frames managed */
+uint64_t pmm_max_phys(void);              /* end of the highest usable range */
+
+/* ---- page tables ---- */
+void     vmm_init(const struct mem_range *direct, int ndirect);
+uint64_t vmm_kernel_root(void);           /* physical address of the kernel PML4 */
+uint64_t vmm_new_space(void);             /* fresh PML4 sharing the kernel half; 0 on OOM */
+void     vmm_destroy_space(uint64_t root);/* frees the user half's tables (not the frames mapped) */
+/* Return the level-1 entry for va (or the level-2 entry of a 2 MiB page);
+ * with create, missing tables are allocated. NULL if absent or out of memory. */
+pte_t   *vmm_walk(uint64_t root, uintptr_t va, bool create);
+int      vmm_map(uint64_t root, uintptr_t va, uint64_t pa, uint64_t flags);
+uint64_t vmm_unmap(uint64_t root, uintptr_t va);  /* the frame that was mapped, or 0 */
+bool     vmm_translate(uint64_t root, uintptr_t va, uint64_t *pa, uint64_t *flags);
+bool     vmm_kernel_mapped(uintptr_t va);
+void    *vmm_map_mmio(uint64_t pa, size_t len);
+
+/* ---- kernel stacks ---- */
+#define KSTACK_PAGES 4
+struct kstack {
+    uintptr_t guard;    /* lowest address: the unmapped guard page */
+    uintptr_t bottom;   /* first mapped byte */
+    uintptr_t top;      /* initial stack pointer */
+};
+bool kstack_alloc(struct kstack *ks);
+void kstack_free(struct kstack *ks);
+
+/* ---- kernel heap ---- */
+void    *kmalloc(size_t n);
+void    *kzalloc(size_t n);
+void     kfree(void *p);
+uint64_t kheap_pages_in_use(void);
+uint64_t kheap_bytes_in_use(void);

@@ -1,0 +1,253 @@
+/* mm/vmm.c - 4-level page tables. The kernel builds its own tables here and
+ * drops the boot stub's: the direct map of RAM (no execute), the kernel image
+ * mapped W^X section by section, and nothing at all in the lower half until
+ * a process puts something there. */
+#include "mm.h"
+#include "../lib/string.h"
+#include "../lib/spinlock.h"
+#include "../lib/kprintf.h"
+#include "../arch/x86_64/cpu.h"
+#include "../debug/debug.h"
+
+extern char _text[], _etext[], _rodata[], _erodata[], _data[], _end[];
+
+static uint64_t kernel_root;                /* physical address of the kernel PML4 */
+static struct spinlock kmap_lock = SPINLOCK_INIT("kmap");
+
+#define PML4_INDEX(va) (((va) >> 39) & 511)
+#define PDPT_INDEX(va) (((va) >> 30) & 511)
+#define PD_INDEX(va)   (((va) >> 21) & 511)
+#define PT_INDEX(va)   (((va) >> 12) & 511)
+
+static inline pte_t *table_of(pte_t e) { return P2V(e & PTE_ADDR); }
+
+/* Walk one level down from table[idx], creating the next table if asked. */
+static pte_t *next_level(pte_t *table, int idx, bool create, bool user)
+{
+    pte_t e = table[idx];
+    if (e & PTE_P)
+        return (e & PTE_PS) ? NULL : table_of(e);
+    if (!create)
+        return NULL;
+    uint64_t pa = pmm_alloc_zeroed();
+    if (!pa)
+        return NULL;
+    /* Intermediate levels are permissive; the leaf entry decides. Only the
+     * user half gets U here, so a kernel leaf can never become reachable. */
+    table[idx] = pa | PTE_P | PTE_W | (user ? PTE_U : 0);
+    return P2V(pa);
+}
+
+pte_t *vmm_walk(uint64_t root, uintptr_t va, bool create)
+{
+    bool user = va < USER_TOP;
+    pte_t *pml4 = P2V(root);
+    pte_t *pdpt = next_level(pml4, PML4_INDEX(va), create, user);
+    if (!pdpt)
+        return NULL;
+    pte_t *pd = next_level(pdpt, PDPT_INDEX(va), create, user);
+    if (!pd)
+        return NULL;
+    pte_t *pde = &pd[PD_INDEX(va)];
+    if ((*pde & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
+        return pde;                                   /* a 2 MiB page */
+    pte_t *pt = next_level(pd, PD_INDEX(va), create, user);
+    if (!pt)
+        return NULL;
+    return &pt[PT_INDEX(va)];
+}
+
+static inline void flush_if_current(uint64_t root, uintptr_t va)
+{
+    /* Kernel-half changes are seen by every address space: flush regardless. */
+    if (va >= USER_TOP || (read_cr3() & PTE_ADDR) == root)
+        invlpg(va);
+}
+
+int vmm_map(uint64_t root, uintptr_t va, uint64_t pa, uint64_t flags)
+{
+    pte_t *pte = vmm_walk(root, va, true);
+    if (!pte)
+        return -12;                                   /* -ENOMEM */
+    if (*pte & PTE_P)
+        return -17;                                   /* -EEXIST */
+    *pte = (pa & PTE_ADDR) | flags | PTE_P;
+    return 0;
+}
+
+uint64_t vmm_unmap(uint64_t root, uintptr_t va)
+{
+    pte_t *pte = vmm_walk(root, va, false);
+    if (!pte || !(*pte & PTE_P) || (*pte & PTE_PS))
+        return 0;
+    uint64_t pa = *pte & PTE_ADDR;
+    *pte = 0;
+    flush_if_current(root, va);
+    return pa;
+}
+
+bool vmm_translate(uint64_t root, uintptr_t va, uint64_t *pa, uint64_t *flags)
+{
+    pte_t *pte = vmm_walk(root, va, false);
+    if (!pte || !(*pte & PTE_P))
+        return false;
+    uint64_t off_mask = (*pte & PTE_PS) ? LARGE_PAGE_SIZE - 1 : PAGE_SIZE - 1;
+    if (pa)
+        *pa = (*pte & PTE_ADDR & ~off_mask) | (va & off_mask);
+    if (flags)
+        *flags = *pte & ~PTE_ADDR;
+    return true;
+}
+
+bool vmm_kernel_mapped(uintptr_t va)
+{
+    return vmm_translate(read_cr3() & PTE_ADDR, va, NULL, NULL);
+}
+
+uint64_t vmm_kernel_root(void) { return kernel_root; }
+
+uint64_t vmm_new_space(void)
+{
+    uint64_t root = pmm_alloc_zeroed();
+    if (!root)
+        return 0;
+    /* The kernel half's PML4 entries point at tables vmm_init created once
+     * and never frees, so every space sees later kernel mappings too. */
+    memcpy((pte_t *)P2V(root) + 256, (pte_t *)P2V(kernel_root) + 256, 256 * sizeof(pte_t));
+    return root;
+}
+
+static void free_table(pte_t *table, int level)
+{
+    for (int i = 0; i < 512; i++) {
+        pte_t e = table[i];
+        if ((e & PTE_P) && level > 1 && !(e & PTE_PS))
+            free_table(table_of(e), level - 1);
+    }
+    pmm_free(V2P(table));
+}
+
+void vmm_destroy_space(uint64_t root)
+{
+    pte_t *pml4 = P2V(root);
+    for (int i = 0; i < 256; i++)
+        if (pml4[i] & PTE_P)
+            free_table(table_of(pml4[i]), 3);
+    pmm_free(root);
+}
+
+/* Map [va, va+len) to [pa, ...) with 4 KiB pages in the kernel root. */
+static void map_range(uintptr_t va, uint64_t pa, size_t len, uint64_t flags)
+{
+    for (size_t off = 0; off < len; off += PAGE_SIZE)
+        if (vmm_map(kernel_root, va + off, pa + off, flags))
+            panic("vmm: cannot map 0x%lx", va + off);
+}
+
+void vmm_init(const struct mem_range *direct, int ndirect)
+{
+    kernel_root = pmm_alloc_zeroed();
+    if (!kernel_root)
+        panic("vmm: out of memory");
+    pte_t *pml4 = P2V(kernel_root);
+    /* Pre-create every kernel-half PDPT so the 256 upper PML4 entries never
+     * change again (see vmm_new_space). */
+    for (int i = 256; i < 512; i++) {
+        uint64_t pa = pmm_alloc_zeroed();
+        if (!pa)
+            panic("vmm: out of memory");
+        pml4[i] = pa | PTE_P | PTE_W;
+    }
+
+    /* Direct map: 2 MiB pages over every 2 MiB chunk that holds RAM or ACPI
+     * data. Never executable, never user.
+     * INVARIANT(privilege separation): no kernel mapping carries PTE_U. */
+    for (int i = 0; i < ndirect; i++) {
+        uint64_t start = ALIGN_DOWN(direct[i].base, LARGE_PAGE_SIZE);
+        uint64_t end = ALIGN_UP(direct[i].base + direct[i].len, LARGE_PAGE_SIZE);
+        for (uint64_t pa = start; pa < end; pa += LARGE_PAGE_SIZE) {
+            uintptr_t va = PHYS_MAP_BASE + pa;
+            pte_t *pd = next_level(next_level(pml4, PML4_INDEX(va), true, false),
+                                   PDPT_INDEX(va), true, false);
+            if (!pd)
+                panic("vmm: out of memory");
+            pd[PD_INDEX(va)] = pa | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
+        }
+    }
+
+    /* The kernel image, each part with only the rights it needs.
+     * INVARIANT(privilege separation, W^X): kernel text is never writable and
+     * kernel data is never executable. */
+    uintptr_t text = (uintptr_t)_text, rodata = (uintptr_t)_rodata, data = (uintptr_t)_data;
+    map_range(text, V2P(text), rodata - text, PTE_G);
+    map_range(rodata, V2P(rodata), data - rodata, PTE_G | PTE_NX);
+    map_range(data, V2P(data), ALIGN_UP((uintptr_t)_end, PAGE_SIZE) - data, PTE_G | PTE_W | PTE_NX);
+
+    write_cr4(read_cr4() | (1 << 7));                 /* PGE: global pages */
+    write_cr3(kernel_root);
+}
+
+/* ---- MMIO ---- */
+static uintptr_t mmio_next = MMIO_BASE;
+
+void *vmm_map_mmio(uint64_t pa, size_t len)
+{
+    uint64_t base = ALIGN_DOWN(pa, PAGE_SIZE);
+    size_t span = ALIGN_UP(pa + len, PAGE_SIZE) - base;
+    uint64_t flags = spin_lock_irqsave(&kmap_lock);
+    uintptr_t va = mmio_next;
+    mmio_next += span + PAGE_SIZE;                    /* and a hole after each */
+    spin_unlock_irqrestore(&kmap_lock, flags);
+    map_range(va, base, span, PTE_W | PTE_PCD | PTE_PWT | PTE_G | PTE_NX);
+    return (void *)(va + (pa - base));
+}
+
+/* ---- kernel stacks ---- */
+/* Fixed slots of KSTACK_PAGES mapped pages above one page left unmapped:
+ * running off the bottom of a stack faults instead of silently overwriting
+ * whatever lies below.
+ * INVARIANT(isolation, kernel): a kernel stack overflow is caught by its guard page. */
+#define KSTACK_SLOT  ((KSTACK_PAGES + 1) * PAGE_SIZE)
+#define KSTACK_SLOTS 4096
+static uint64_t kstack_slot_used[KSTACK_SLOTS / 64];
+
+bool kstack_alloc(struct kstack *ks)
+{
+    uint64_t flags = spin_lock_irqsave(&kmap_lock);
+    int slot = -1;
+    for (int i = 0; i < KSTACK_SLOTS && slot < 0; i++)
+        if (!(kstack_slot_used[i / 64] & (1ul << (i % 64)))) {
+            kstack_slot_used[i / 64] |= 1ul << (i % 64);
+            slot = i;
+        }
+    spin_unlock_irqrestore(&kmap_lock, flags);
+    if (slot < 0)
+        return false;
+    ks->guard = KSTACK_BASE + (uintptr_t)slot * KSTACK_SLOT;
+    ks->bottom = ks->guard + PAGE_SIZE;
+    ks->top = ks->bottom + KSTACK_PAGES * PAGE_SIZE;
+    for (uintptr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
+        uint64_t pa = pmm_alloc();
+        if (!pa || vmm_map(kernel_root, va, pa, PTE_W | PTE_G | PTE_NX)) {
+            if (pa)
+                pmm_free(pa);
+            ks->top = va;                 /* free what was mapped so far */
+            kstack_free(ks);
+            return false;
+        }
+    }
+    return true;
+}
+
+void kstack_free(struct kstack *ks)
+{
+    for (uintptr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
+        uint64_t pa = vmm_unmap(kernel_root, va);
+        if (pa)
+            pmm_free(pa);
+    }
+    int slot = (int)((ks->guard - KSTACK_BASE) / KSTACK_SLOT);
+    uint64_t flags = spin_lock_irqsave(&kmap_lock);
+    kstack_slot_used[slot / 64] &= ~(1ul << (slot % 64));
+    spin_unlock_irqrestore(&kmap_lock, flags);
+}
