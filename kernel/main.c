@@ -26,14 +26,18 @@ static void setup_memory(void)
 {
     struct mem_range usable[64], direct[64], reserved[16];
     int nusable = 0, ndirect = 0, nreserved = 0;
+    /* The first MiB (BIOS data, EBDA, the ROM where ACPI's RSDP hides) is
+     * read by the kernel whatever the map says about it. */
+    direct[ndirect++] = (struct mem_range){ 0, 0x100000 };
     uint64_t usable_bytes = 0;
     for (int i = 0; i < bootinfo.nmmap; i++) {
         const struct mem_region *r = &bootinfo.mmap[i];
-        if (r->type == MEM_USABLE) {
+        if (r->type == MEM_USABLE && nusable < (int)ARRAY_SIZE(usable)) {
             usable[nusable++] = (struct mem_range){ r->base, r->len };
             usable_bytes += r->len;
         }
-        if (r->type == MEM_USABLE || r->type == MEM_ACPI || r->type == MEM_ACPI_NVS)
+        if ((r->type == MEM_USABLE || r->type == MEM_ACPI || r->type == MEM_ACPI_NVS) &&
+            ndirect < (int)ARRAY_SIZE(direct))
             direct[ndirect++] = (struct mem_range){ r->base, r->len };
     }
     kprintf("mm: memory map: %d entries, %lu KiB usable\n", bootinfo.nmmap, usable_bytes / 1024);
@@ -70,6 +74,9 @@ static __noreturn void switch_to_guarded_stack(void)
 
 void kmain(uint32_t mb_magic, uint64_t mb_info)
 {
+    /* Mask the legacy PICs before anything else: the firmware may leave the
+     * PIT ticking into them. */
+    pic_disable();
     serial_init();
     kprintf("\nVigil booting\n");
     multiboot_parse(mb_magic, mb_info);
@@ -95,7 +102,6 @@ static void kmain_on_guarded_stack(void)
 {
     install_guarded_ist_stacks();
     acpi_init();
-    pic_disable();
     lapic_init();
     ioapic_init();
     timer_init(TIMER_HZ);

@@ -159,19 +159,17 @@ void vmm_init(const struct mem_range *direct, int ndirect)
         pml4[i] = pa | PTE_P | PTE_W;
     }
 
-    /* Direct map: 2 MiB pages over every 2 MiB chunk that holds RAM or ACPI
-     * data. Never executable, never user.
+    /* Direct map: exactly the 4 KiB pages of RAM, ACPI data and the first
+     * MiB, never executable, never user. Page-granular so that no device
+     * memory in a hole between RAM ranges is ever mapped cacheable.
      * INVARIANT(privilege separation): no kernel mapping carries PTE_U. */
     for (int i = 0; i < ndirect; i++) {
-        uint64_t start = ALIGN_DOWN(direct[i].base, LARGE_PAGE_SIZE);
-        uint64_t end = ALIGN_UP(direct[i].base + direct[i].len, LARGE_PAGE_SIZE);
-        for (uint64_t pa = start; pa < end; pa += LARGE_PAGE_SIZE) {
-            uintptr_t va = PHYS_MAP_BASE + pa;
-            pte_t *pd = next_level(next_level(pml4, PML4_INDEX(va), true, false),
-                                   PDPT_INDEX(va), true, false);
-            if (!pd)
+        uint64_t end = ALIGN_UP(direct[i].base + direct[i].len, PAGE_SIZE);
+        for (uint64_t pa = ALIGN_DOWN(direct[i].base, PAGE_SIZE); pa < end; pa += PAGE_SIZE) {
+            pte_t *pte = vmm_walk(kernel_root, PHYS_MAP_BASE + pa, true);
+            if (!pte)
                 panic("vmm: out of memory");
-            pd[PD_INDEX(va)] = pa | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
+            *pte = pa | PTE_P | PTE_W | PTE_G | PTE_NX;   /* ranges may overlap */
         }
     }
 

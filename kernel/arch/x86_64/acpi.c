@@ -48,6 +48,7 @@ static bool checksum_ok(const void *p, size_t n)
     return sum == 0;
 }
 
+
 static bool readable(uint64_t pa, size_t n)
 {
     return vmm_kernel_mapped((uintptr_t)P2V(pa)) && vmm_kernel_mapped((uintptr_t)P2V(pa + n - 1));
@@ -57,6 +58,8 @@ static const struct rsdp *scan(uint64_t pa, size_t len)
 {
     for (uint64_t p = pa; p + sizeof(struct rsdp) <= pa + len; p += 16) {
         const struct rsdp *r = P2V(p);
+        if (!readable(p, sizeof(*r)))
+            return NULL;
         if (!memcmp(r->sig, "RSD PTR ", 8) && checksum_ok(r, 20))
             return r;
     }

@@ -3,24 +3,28 @@
 #include "cpu.h"
 #include "../../ktest/ktest.h"
 
-static volatile int breakpoints_seen;
-static volatile uint64_t breakpoint_rip;
+static volatile int faults_seen;
+static volatile uint64_t fault_rip;
 
-static bool on_breakpoint(struct trapframe *tf)
+static bool on_invalid_opcode(struct trapframe *tf)
 {
-    breakpoints_seen++;
-    breakpoint_rip = tf->rip;
-    return true;                    /* int3 is a trap: rip already points past it */
+    faults_seen++;
+    fault_rip = tf->rip;
+    tf->rip += 2;                   /* a fault: rip points at the ud2; skip it */
+    return true;
 }
 
-KTEST(trap, handled_exception_returns_to_the_next_instruction)
+/* (ud2 rather than int3: this machine's paravirtual KVM fails to emulate a
+ * guest int3.) */
+KTEST(trap, handled_fault_resumes_after_the_instruction)
 {
-    trap_register(T_BREAKPOINT, on_breakpoint);
-    uint64_t after;
-    __asm__ volatile("int3\n1: leaq 1b(%%rip), %0" : "=r"(after));
-    trap_register(T_BREAKPOINT, NULL);
-    KT_EXPECT_EQ(t, breakpoints_seen, 1);
-    KT_EXPECT_EQ(t, breakpoint_rip, after);
+    trap_register(T_INVALID_OP, on_invalid_opcode);
+    uint64_t at, reached = 0;
+    __asm__ volatile("leaq 1f(%%rip), %0\n1: ud2\nmovq $1, %1" : "=&r"(at), "+r"(reached));
+    trap_register(T_INVALID_OP, NULL);
+    KT_EXPECT_EQ(t, faults_seen, 1);
+    KT_EXPECT_EQ(t, fault_rip, at);
+    KT_EXPECT_EQ(t, reached, 1);
 }
 
 KTEST(trap, registers_survive_an_interrupt)
@@ -51,18 +55,22 @@ KTEST(timer, ticks_advance_while_halted)
 
 KTEST(timer, rate_matches_the_tsc)
 {
-    /* Cross-check the calibrated rate against the TSC: 20 ticks must take
-     * about 20x as many TSC cycles as one tick. Catches a timer that is not
-     * periodic or not steady; needs no wall clock. */
-    sti_hlt();
-    uint64_t t0 = timer_ticks(), c0 = rdtsc();
-    while (timer_ticks() < t0 + 1)
+    /* Cross-check the calibrated rate against the TSC: from one tick edge,
+     * 20 ticks must take about 4x the TSC cycles of the 5 before them.
+     * Catches a timer that is not periodic or not steady; needs no wall clock. */
+    uint64_t t0 = timer_ticks();
+    while (timer_ticks() == t0)
+        sti_hlt();
+    t0 = timer_ticks();
+    uint64_t c0 = rdtsc();
+    while (timer_ticks() < t0 + 5)
         sti_hlt();
     uint64_t c1 = rdtsc();
-    while (timer_ticks() < t0 + 21)
+    while (timer_ticks() < t0 + 25)
         sti_hlt();
     uint64_t c2 = rdtsc();
     cli();
-    uint64_t one = c1 - c0, twenty = c2 - c1;
-    KT_EXPECT(t, twenty > one * 10 && twenty < one * 40);
+    uint64_t five = c1 - c0, twenty = c2 - c1;
+    if (!(twenty > five * 3 && twenty < five * 5))
+        ktest_fail(t, __FILE__, __LINE__, "5 ticks = %lu cycles, 20 ticks = %lu cycles", five, twenty);
 }
