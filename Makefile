@@ -22,7 +22,7 @@ CSRCS   := $(shell find kernel -name '*.c' | sort)
 ASRCS   := boot/boot.asm $(shell find kernel -name '*.asm' | sort)
 OBJS    := $(CSRCS:%.c=$(BUILD)/obj/%.o) $(ASRCS:%.asm=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/kernel.elf $(BUILD)/kernel.mb.elf
+all: $(BUILD)/kernel.elf $(BUILD)/kernel.mb.elf $(BUILD)/initrd.cpio
 
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -56,6 +56,29 @@ $(BUILD)/kernel.elf: $(OBJS) $(BUILD)/ksyms.o linker.ld
 # addresses, entry at the 32-bit _start.
 $(BUILD)/kernel.mb.elf: $(BUILD)/kernel.elf
 	$(OBJCOPY) -O elf32-i386 --set-start=0x$$(nm $< | awk '$$3 == "_start" { print $$1 }') $< $@
+
+# ---- user programs: plain C against musl, linked statically ----
+MUSLCC  := musl-gcc
+UCFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+USER_TESTS := $(patsubst user/tests/%.c,%,$(sort $(wildcard user/tests/*.c)))
+USER_BINS  := $(BUILD)/rootfs/sbin/init $(BUILD)/rootfs/bin/sh \
+              $(USER_TESTS:%=$(BUILD)/rootfs/bin/%)
+
+$(BUILD)/rootfs/sbin/%: user/%.c
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(UCFLAGS) -o $@ $<
+
+$(BUILD)/rootfs/bin/sh: user/sh.c
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(UCFLAGS) -o $@ $<
+
+$(BUILD)/rootfs/bin/%: user/tests/%.c
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(UCFLAGS) -o $@ $<
+
+# The initrd: the root tree above as a newc cpio archive (a Multiboot module).
+$(BUILD)/initrd.cpio: $(USER_BINS) harness/initrd.py
+	$(PYTHON) harness/initrd.py $@ $(BUILD)/rootfs
 
 clean:
 	rm -rf $(BUILD)

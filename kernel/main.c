@@ -13,6 +13,8 @@
 #include "mm/mm.h"
 #include "debug/debug.h"
 #include "ktest/ktest.h"
+#include "proc/proc.h"
+#include "fs/file.h"
 
 #define TIMER_HZ 100
 
@@ -21,6 +23,7 @@ extern char _kernel_start[], _end[];
 struct kstack boot_kstack;
 
 static void kmain_on_guarded_stack(void);
+static void start_user_space(void);
 
 static void setup_memory(void)
 {
@@ -85,6 +88,7 @@ void kmain(uint32_t mb_magic, uint64_t mb_info)
 
     gdt_init();
     idt_init();
+    cpu_init();
     setup_memory();
     switch_to_guarded_stack();
 }
@@ -117,7 +121,49 @@ static void kmain_on_guarded_stack(void)
         qemu_exit(EXIT_OK);
     }
 
-    kprintf("vigil: idle (no user space yet); Ctrl-A X leaves QEMU\n");
-    for (;;)
-        sti_hlt();
+    start_user_space();
+}
+
+/* Split the words after " -- " on the command line into init's argv. */
+static int init_args(char *buf, size_t size, char **argv, int max)
+{
+    const char *line = bootinfo.cmdline, *rest = strstr(line, " -- ");
+    int n = 0;
+    if (!strncmp(line, "-- ", 3))
+        rest = line - 1;
+    if (!rest)
+        return 0;
+    strlcpy(buf, rest + 4, size);
+    for (char *p = buf; *p && n < max - 1;) {
+        while (*p == ' ')
+            *p++ = 0;
+        if (!*p)
+            break;
+        argv[n++] = p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return n;
+}
+
+static void start_user_space(void)
+{
+    uvm_init();
+    proc_init();
+    console_init();
+    if (bootinfo.nmods == 0) {
+        kprintf("vigil: no initrd module: nothing to run (idle); Ctrl-A X leaves QEMU\n");
+        idle_loop();
+    }
+    initrd_init(P2V(bootinfo.mods[0].start), bootinfo.mods[0].end - bootinfo.mods[0].start);
+    char init[128] = "/sbin/init", argbuf[256], *argv[32];
+    cmdline_get("init", init, sizeof(init));
+    argv[0] = init;
+    int n = init_args(argbuf, sizeof(argbuf), argv + 1, 31);
+    argv[n + 1] = NULL;
+    int r = proc_spawn_init(init, argv);
+    if (r < 0)
+        panic("cannot run %s as init (error %d)", init, -r);
+    kprintf("vigil: started %s as pid %d\n", init, r);
+    idle_loop();
 }

@@ -83,6 +83,15 @@ char *strchr(const char *s, int c)
     }
 }
 
+char *strstr(const char *s, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *s; s++)
+        if (!strncmp(s, needle, n))
+            return (char *)s;
+    return n ? NULL : (char *)s;
+}
+
 size_t strlcpy(char *dst, const char *src, size_t size)
 {
     size_t len = strlen(src);

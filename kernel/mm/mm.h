@@ -36,6 +36,7 @@
 #define PTE_D            (1ul << 6)
 #define PTE_PS           (1ul << 7)
 #define PTE_G            (1ul << 8)
+#define PTE_COW          (1ul << 9)    /* software bit: read-only because shared after fork */
 #define PTE_NX           (1ul << 63)
 #define PTE_ADDR         0x000ffffffffff000ul
 
@@ -55,6 +56,9 @@ uint64_t pmm_alloc_zeroed(void);
 uint64_t pmm_alloc_contig(size_t n);      /* n consecutive frames, or 0 */
 void     pmm_free(uint64_t pa);
 void     pmm_free_contig(uint64_t pa, size_t n);
+void     pmm_ref(uint64_t pa);            /* one more mapping of this frame */
+void     pmm_unref(uint64_t pa);          /* one fewer; frees it at zero */
+unsigned pmm_refcount(uint64_t pa);
 uint64_t pmm_free_frames(void);
 uint64_t pmm_total_frames(void);          /* usable frames managed */
 uint64_t pmm_max_phys(void);              /* end of the highest usable range */
@@ -71,6 +75,10 @@ int      vmm_map(uint64_t root, uintptr_t va, uint64_t pa, uint64_t flags);
 uint64_t vmm_unmap(uint64_t root, uintptr_t va);  /* the frame that was mapped, or 0 */
 bool     vmm_translate(uint64_t root, uintptr_t va, uint64_t *pa, uint64_t *flags);
 bool     vmm_kernel_mapped(uintptr_t va);
+/* Call fn on every present leaf entry in [start, end) of the user half,
+ * skipping absent tables whole. */
+typedef void (*pte_fn)(pte_t *pte, uintptr_t va, void *arg);
+void     vmm_range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg);
 void    *vmm_map_mmio(uint64_t pa, size_t len);
 
 /* ---- kernel stacks ---- */
@@ -89,3 +97,43 @@ void    *kzalloc(size_t n);
 void     kfree(void *p);
 uint64_t kheap_pages_in_use(void);
 uint64_t kheap_bytes_in_use(void);
+
+/* ---- user address spaces (uvm.c) ---- */
+#define VM_READ   1
+#define VM_WRITE  2
+#define VM_EXEC   4
+
+#define USER_STACK_TOP   0x00007ffffffff000ul
+#define USER_STACK_SIZE  (8ul << 20)
+#define USER_MMAP_BASE   0x00007f0000000000ul
+
+struct vma {
+    uintptr_t start, end;       /* page aligned, end exclusive */
+    uint32_t prot;              /* VM_READ | VM_WRITE | VM_EXEC */
+    struct vma *next;           /* sorted by address */
+};
+
+struct mm {
+    uint64_t root;              /* PML4 */
+    struct vma *vmas;
+    uintptr_t brk_start, brk;
+    uint64_t resident;          /* pages mapped */
+};
+
+struct mm *mm_create(void);
+void       mm_destroy(struct mm *mm);
+struct mm *mm_fork(struct mm *parent);
+void       mm_activate(struct mm *mm);
+struct mm *mm_current(void);
+int        mm_map(struct mm *mm, uintptr_t start, size_t len, uint32_t prot);
+int        mm_unmap(struct mm *mm, uintptr_t start, size_t len);
+int        mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot);
+uintptr_t  mm_find_free(struct mm *mm, size_t len);   /* 0 if none */
+uint32_t   mm_prot_at(struct mm *mm, uintptr_t addr); /* 0 if unmapped */
+long       mm_brk(struct mm *mm, uintptr_t want);
+/* Resolve a fault at addr: 0, or -EFAULT if the access is not allowed. */
+int        mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec);
+/* Copy into mm (which need not be active), whatever the pages' protection:
+ * for exec building an image. */
+int        mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n);
+void       uvm_init(void);

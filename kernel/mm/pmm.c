@@ -8,6 +8,7 @@
 #include "../debug/debug.h"
 
 static uint64_t *bitmap;        /* bit n set: frame n in use */
+static uint16_t *refs;          /* mappings of frame n (user pages; COW shares them) */
 static uint64_t nframes;        /* frames covered by the bitmap */
 static uint64_t free_count;
 static uint64_t total_count;
@@ -33,7 +34,8 @@ void pmm_init(const struct mem_range *usable, int nusable,
     for (int i = 0; i < nusable; i++)
         top = MAX(top, usable[i].base + usable[i].len);
     nframes = top / PAGE_SIZE;
-    size_t bytes = ALIGN_UP((nframes + 63) / 64 * 8, PAGE_SIZE);
+    size_t bitmap_bytes = (nframes + 63) / 64 * 8;
+    size_t bytes = ALIGN_UP(bitmap_bytes + nframes * sizeof(uint16_t), PAGE_SIZE);
 
     /* The bitmap needs a home before there is an allocator: the first
      * page-aligned spot in usable RAM above 1 MiB that holds nothing else and
@@ -51,8 +53,10 @@ void pmm_init(const struct mem_range *usable, int nusable,
     if (!home)
         panic("pmm: no room for the frame bitmap (%lu bytes)", bytes);
     bitmap = P2V(home);
+    refs = (uint16_t *)((uint8_t *)bitmap + bitmap_bytes);
 
-    memset(bitmap, 0xff, bytes);
+    memset(bitmap, 0xff, bitmap_bytes);
+    memset(refs, 0, nframes * sizeof(uint16_t));
     for (int i = 0; i < nusable; i++) {
         uint64_t first = ALIGN_UP(usable[i].base, PAGE_SIZE) / PAGE_SIZE;
         uint64_t end = ALIGN_DOWN(usable[i].base + usable[i].len, PAGE_SIZE) / PAGE_SIZE;
@@ -107,8 +111,10 @@ uint64_t pmm_alloc_contig(size_t n)
     if (!f)
         f = find_free_run(0, n);
     if (f) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             set_used(f + i);
+            refs[f + i] = 1;
+        }
         free_count -= n;
         next_hint = f + n;
     }
@@ -138,6 +144,7 @@ void pmm_free_contig(uint64_t pa, size_t n)
         if ((pa & (PAGE_SIZE - 1)) || f >= nframes || !frame_used(f))
             panic("pmm: bad free of frame 0x%lx", f * PAGE_SIZE);
         set_free(f);
+        refs[f] = 0;
     }
     free_count += n;
     spin_unlock_irqrestore(&pmm_lock, flags);
@@ -151,3 +158,35 @@ void pmm_free(uint64_t pa)
 uint64_t pmm_free_frames(void) { return free_count; }
 uint64_t pmm_total_frames(void) { return total_count; }
 uint64_t pmm_max_phys(void) { return nframes * PAGE_SIZE; }
+
+/* Reference counts let several page tables map one frame (copy-on-write
+ * after fork): the frame is freed when the last mapping goes. */
+void pmm_ref(uint64_t pa)
+{
+    uint64_t flags = spin_lock_irqsave(&pmm_lock);
+    uint64_t f = pa / PAGE_SIZE;
+    if (f >= nframes || !frame_used(f) || refs[f] == 0xffff)
+        panic("pmm: bad ref of frame 0x%lx", pa);
+    refs[f]++;
+    spin_unlock_irqrestore(&pmm_lock, flags);
+}
+
+void pmm_unref(uint64_t pa)
+{
+    uint64_t flags = spin_lock_irqsave(&pmm_lock);
+    uint64_t f = pa / PAGE_SIZE;
+    if (f >= nframes || !frame_used(f) || refs[f] == 0)
+        panic("pmm: bad unref of frame 0x%lx", pa);
+    bool last = --refs[f] == 0;
+    if (last) {
+        set_free(f);
+        free_count++;
+    }
+    spin_unlock_irqrestore(&pmm_lock, flags);
+}
+
+unsigned pmm_refcount(uint64_t pa)
+{
+    uint64_t f = pa / PAGE_SIZE;
+    return f < nframes ? refs[f] : 0;
+}

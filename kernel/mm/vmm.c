@@ -99,6 +99,40 @@ bool vmm_translate(uint64_t root, uintptr_t va, uint64_t *pa, uint64_t *flags)
     return true;
 }
 
+void vmm_range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg)
+{
+    const uintptr_t G512 = 1ul << 39, G1 = 1ul << 30, M2 = 1ul << 21;
+    uintptr_t va = start;
+    end = MIN(end, USER_TOP);
+    while (va < end) {
+        pte_t e = ((pte_t *)P2V(root))[PML4_INDEX(va)];
+        if (!(e & PTE_P)) {
+            va = ALIGN_DOWN(va, G512) + G512;
+            continue;
+        }
+        e = table_of(e)[PDPT_INDEX(va)];
+        if (!(e & PTE_P)) {
+            va = ALIGN_DOWN(va, G1) + G1;
+            continue;
+        }
+        e = table_of(e)[PD_INDEX(va)];
+        if (!(e & PTE_P)) {
+            va = ALIGN_DOWN(va, M2) + M2;
+            continue;
+        }
+        pte_t *pt = table_of(e);
+        for (; va < end; va += PAGE_SIZE) {
+            pte_t *pte = &pt[PT_INDEX(va)];
+            if (*pte & PTE_P)
+                fn(pte, va, arg);
+            if (PT_INDEX(va) == 511) {
+                va += PAGE_SIZE;
+                break;
+            }
+        }
+    }
+}
+
 bool vmm_kernel_mapped(uintptr_t va)
 {
     return vmm_translate(read_cr3() & PTE_ADDR, va, NULL, NULL);

@@ -85,14 +85,22 @@ void ioapic_route(int isa_irq, int vector)
 
 /* ---- timer ---- */
 static volatile uint64_t ticks;
+static uint64_t tsc_per_sec;
+
+uint64_t tsc_hz(void) { return tsc_per_sec; }
 static unsigned hz;
+
+static trap_handler_t tick_hook;
 
 static bool timer_tick(struct trapframe *tf)
 {
-    (void)tf;
     ticks++;
+    if (tick_hook)
+        tick_hook(tf);
     return true;
 }
+
+void timer_set_hook(trap_handler_t h) { tick_hook = h; }
 
 /* Count LAPIC timer decrements across 10 ms of PIT channel 2, which runs at
  * a known 1.193182 MHz. */
@@ -108,9 +116,11 @@ static uint32_t lapic_ticks_per_10ms(void)
     outb(0x61, g & ~1);                         /* restart the count */
     outb(0x61, g | 1);
     lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+    uint64_t tsc0 = rdtsc();
     while (!(inb(0x61) & 0x20))
         cpu_relax();
     uint32_t elapsed = 0xffffffff - lapic_read(LAPIC_TIMER_CUR);
+    tsc_per_sec = (rdtsc() - tsc0) * 100;
     lapic_write(LAPIC_TIMER_INIT, 0);
     return elapsed;
 }

@@ -8,6 +8,7 @@
 void serial_init(void);
 void serial_putc(char c);
 int  serial_getc_nonblock(void);
+void serial_enable_rx_irq(void);
 
 /* ---- what the boot loader handed over (multiboot.c) ---- */
 #define MEM_USABLE      1
@@ -47,6 +48,41 @@ void gdt_init(void);
 void tss_set_rsp0(uint64_t rsp0);
 void tss_set_ist(int n, uint64_t top);
 
+/* ---- per-CPU data, reached through GS in kernel mode ---- */
+struct cpu {
+    struct cpu *self;           /* gs:0  */
+    uint64_t kernel_rsp;        /* gs:8  stack top for syscall entry (syscall.asm) */
+    uint64_t user_rsp;          /* gs:16 scratch for syscall entry */
+    void *current;              /* the running thread (proc layer) */
+    int id;
+    bool smap;                  /* SMAP enabled: user access needs stac/clac */
+};
+void cpu_init(void);            /* GS base, syscall MSRs, SMEP/SMAP/UMIP */
+static inline struct cpu *this_cpu(void)
+{
+    struct cpu *c;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(c));
+    return c;
+}
+void cpu_set_kernel_stack(uint64_t top);
+
+/* x87/SSE register state of a user program (fxsave format). */
+struct fpu_state {
+    uint8_t bytes[512];
+} __aligned(16);
+void fpu_save(struct fpu_state *st);
+void fpu_restore(const struct fpu_state *st);
+void fpu_init_state(struct fpu_state *st);   /* for syscalls and interrupts from ring 3 */
+
+/* ---- user memory access (usercopy.asm + trap.c's fixups) ---- */
+/* Both return 0 / the length on success and -EFAULT for a bad pointer. */
+int  copy_from_user(void *dst, const void *usrc, size_t n);
+int  copy_to_user(void *udst, const void *src, size_t n);
+/* Copy a NUL-terminated string of at most max-1 characters: its length,
+ * -EFAULT, or -ENAMETOOLONG. */
+long strncpy_from_user(char *dst, const char *usrc, size_t max);
+bool user_range_ok(uintptr_t addr, size_t n);
+
 /* ---- traps ---- */
 /* What trapentry.asm pushes, lowest address first. */
 struct trapframe {
@@ -84,6 +120,12 @@ void idt_init(void);
 void trap_register(int vector, trap_handler_t h);
 const char *trap_name(int vector);
 void trap_dump(const struct trapframe *tf);
+/* Provided by the proc layer: a fault from ring 3 nobody resolved (kills the
+ * process), and the work due before any return to ring 3 (reschedule,
+ * deliver fatal signals). */
+void user_fault(struct trapframe *tf);
+void return_to_user_work(struct trapframe *tf);
+#define SYSCALL_VECTOR 256
 bool trap_dumped(void);   /* has a trap report been printed (so panic skips its own backtrace) */
 
 /* ---- interrupt controllers and timer ---- */
@@ -95,8 +137,12 @@ uint32_t lapic_id(void);
 void ioapic_init(void);
 void ioapic_route(int isa_irq, int vector);
 void timer_init(unsigned hz);
+/* Called on every tick after the count advances (the scheduler's hook). */
+void timer_set_hook(trap_handler_t h);
 uint64_t timer_ticks(void);
 unsigned timer_hz(void);
+uint64_t tsc_hz(void);          /* measured against the PIT at boot */
+uint64_t rtc_read_unix(void);   /* CMOS clock, seconds since 1970 */
 
 /* ---- power ---- */
 /* Guest exit codes for QEMU's isa-debug-exit; QEMU exits with (code<<1)|1.

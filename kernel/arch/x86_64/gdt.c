@@ -2,6 +2,8 @@
  * TSS, which in long mode only holds stack pointers: rsp0 for entries from
  * ring 3 and the IST stacks for faults that must not trust the current stack. */
 #include "arch.h"
+#include "cpu.h"
+#include "../../debug/debug.h"
 
 struct tss {
     uint32_t reserved0;
@@ -67,3 +69,69 @@ void gdt_init(void)
 
 void tss_set_rsp0(uint64_t rsp0) { tss.rsp[0] = rsp0; }
 void tss_set_ist(int n, uint64_t top) { tss.ist[n - 1] = top; }
+
+/* ---- per-CPU state and the syscall instruction ---- */
+static struct cpu cpu0;
+extern void syscall_entry(void);
+
+#define RFLAGS_TF 0x100
+#define RFLAGS_IF 0x200
+#define RFLAGS_DF 0x400
+#define RFLAGS_NT 0x4000
+#define RFLAGS_AC 0x40000
+
+void cpu_init(void)
+{
+    cpu0.self = &cpu0;
+    wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
+    wrmsr(MSR_KERNEL_GS, 0);
+
+    /* syscall: kernel CS/SS from STAR[47:32]; sysret: user SS = STAR[63:48]+8,
+     * CS = STAR[63:48]+16 (hence GDT_UCODE32 just below GDT_UDATA). */
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1);                /* SCE */
+    wrmsr(0xC0000081, ((uint64_t)GDT_UCODE32 << 48) | ((uint64_t)GDT_KCODE << 32));
+    wrmsr(0xC0000082, (uint64_t)syscall_entry);          /* LSTAR */
+    wrmsr(0xC0000084, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_NT | RFLAGS_AC);   /* SFMASK */
+
+    uint32_t a, b, c, d;
+    cpuid(7, 0, &a, &b, &c, &d);
+    uint64_t cr4 = read_cr4();
+#ifndef BREAK_SMAP
+    /* INVARIANT(privilege separation): with SMEP the kernel never executes
+     * user pages; with SMAP it never touches user memory outside uaccess. */
+    if (b & (1 << 7))
+        cr4 |= CR4_SMEP;
+    if (b & (1 << 20)) {
+        cr4 |= CR4_SMAP;
+        cpu0.smap = true;
+    }
+#endif
+    if (c & (1 << 2))
+        cr4 |= CR4_UMIP;            /* no sgdt/sidt/smsw... from ring 3 */
+    /* User programs use SSE (the x86-64 ABI assumes it): enable the FPU and
+     * fxsave/fxrstor. The kernel itself never touches these registers. */
+    cr4 |= (1 << 9) | (1 << 10);    /* OSFXSR, OSXMMEXCPT */
+    write_cr4(cr4);
+    write_cr0((read_cr0() & ~(1ul << 2)) | (1ul << 1));   /* EM off, MP on */
+}
+
+void cpu_set_kernel_stack(uint64_t top)
+{
+    this_cpu()->kernel_rsp = top;
+    tss_set_rsp0(top);
+}
+
+void fpu_save(struct fpu_state *st) { __asm__ volatile("fxsave64 %0" : "=m"(*st)); }
+void fpu_restore(const struct fpu_state *st) { __asm__ volatile("fxrstor64 %0" ::"m"(*st)); }
+
+void fpu_init_state(struct fpu_state *st)
+{
+    /* The state a new program starts with: x87 control 0x37f, MXCSR 0x1f80
+     * (all exceptions masked), everything else zero. */
+    for (size_t i = 0; i < sizeof(st->bytes); i++)
+        st->bytes[i] = 0;
+    st->bytes[0] = 0x7f;
+    st->bytes[1] = 0x03;
+    st->bytes[24] = 0x80;
+    st->bytes[25] = 0x1f;
+}

@@ -31,3 +31,9 @@ int serial_getc_nonblock(void)
         return inb(COM1);
     return -1;
 }
+
+void serial_enable_rx_irq(void)
+{
+    outb(COM1 + 4, 0x0B);   /* DTR, RTS, OUT2 (gates the IRQ line) */
+    outb(COM1 + 1, 0x01);   /* interrupt on received data */
+}

@@ -97,27 +97,47 @@ void trap_dump(const struct trapframe *tf)
     backtrace_from(tf->rip, tf->rbp);
 }
 
+/* A fault inside uaccess.asm (a bad user pointer handed to a syscall)
+ * resumes at that instruction's fixup. */
+struct ex_entry {
+    uint64_t insn, fixup;
+};
+extern const struct ex_entry __ex_table_start[], __ex_table_end[];
+
+static bool apply_fixup(struct trapframe *tf)
+{
+    for (const struct ex_entry *e = __ex_table_start; e < __ex_table_end; e++)
+        if (e->insn == tf->rip) {
+            tf->rip = e->fixup;
+            return true;
+        }
+    return false;
+}
+
 void trap_dispatch(struct trapframe *tf)
 {
     int v = (int)tf->vector;
+    bool from_user = tf->cs & 3;
 
-    /* Interrupts from devices and the timer: acknowledge first, so a handler
-     * that switches threads leaves the LAPIC ready for the next one. */
     if (v >= VEC_IRQ_BASE) {
+        /* Interrupts from devices and the timer: acknowledge first, so a
+         * handler that switches threads leaves the LAPIC ready. */
         if (v == VEC_SPURIOUS)
             return;                          /* spurious: no EOI, by the spec */
         if (v >= VEC_IOAPIC)
             lapic_eoi();
         if (handlers[v])
             handlers[v](tf);
-        return;
+    } else if (handlers[v] && handlers[v](tf)) {
+        /* resolved (a demand-paging or copy-on-write fault, say) */
+    } else if (from_user) {
+        /* INVARIANT(isolation): a user fault ends that process, nothing else. */
+        user_fault(tf);
+    } else if (!apply_fixup(tf)) {
+        trap_dump(tf);
+        panic("unhandled %s in kernel mode", trap_name(v));
     }
 
-    if (handlers[v] && handlers[v](tf))
-        return;
-
-    /* Nothing claimed this exception. From ring 3 that becomes the process's
-     * problem once processes exist; from ring 0 it is a kernel bug. */
-    trap_dump(tf);
-    panic("unhandled %s in %s mode", trap_name(v), (tf->cs & 3) ? "user" : "kernel");
+    if (from_user)
+        return_to_user_work(tf);
 }

@@ -1,0 +1,88 @@
+; arch/x86_64/syscall.asm - the `syscall` instruction's entry and the way
+; back. Entry builds the same struct trapframe an interrupt does, so fork,
+; exec and signals see one frame format, and either return path can be used.
+
+bits 64
+section .text
+extern syscall_dispatch
+extern trap_return
+
+%define CPU_KERNEL_RSP 8
+%define CPU_USER_RSP   16
+%define GDT_UDATA_RPL3 (0x20 | 3)
+%define GDT_UCODE_RPL3 (0x28 | 3)
+%define SYSCALL_VECTOR 256
+; trapframe offsets once the 15 registers are popped
+%define F_RIP    16
+%define F_CS     24
+%define F_RFLAGS 32
+%define F_RSP    40
+
+global syscall_entry
+syscall_entry:
+    ; IF is already clear (SFMASK). RSP is still the user's: switch first.
+    swapgs
+    mov [gs:CPU_USER_RSP], rsp
+    mov rsp, [gs:CPU_KERNEL_RSP]
+    push GDT_UDATA_RPL3             ; ss
+    push qword [gs:CPU_USER_RSP]    ; rsp
+    push r11                        ; rflags (saved by syscall)
+    push GDT_UCODE_RPL3             ; cs
+    push rcx                        ; rip (saved by syscall)
+    push 0                          ; error
+    push SYSCALL_VECTOR             ; vector
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    cld
+    mov rdi, rsp
+    sti
+    call syscall_dispatch
+    ; fall through
+
+; Return to user from a syscall frame. sysret is faster than iretq but
+; unsafe when the return address is not canonical (Intel CPUs raise #GP in
+; ring 0 on user's stack) or the frame was changed to another segment:
+; those go out through iretq.
+global syscall_return
+syscall_return:
+    cli
+    mov rcx, [rsp + 15*8 + F_RIP]
+    shr rcx, 47
+    jnz .slow
+    cmp qword [rsp + 15*8 + F_CS], GDT_UCODE_RPL3
+    jne .slow
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    mov rcx, [rsp + F_RIP]
+    mov r11, [rsp + F_RFLAGS]
+    mov rsp, [rsp + F_RSP]
+    swapgs
+    o64 sysret
+.slow:
+    jmp trap_return

@@ -1,0 +1,49 @@
+/* fs/file.h - open files: what a file descriptor points at. Each kind of
+ * file (console, initrd file, later pipes and disk files) supplies its ops;
+ * descriptors share a struct file (and its offset) after fork and dup. */
+#pragma once
+#include "../lib/types.h"
+
+struct file;
+
+struct kstat {                  /* Linux x86-64 struct stat */
+    uint64_t dev, ino, nlink;
+    uint32_t mode, uid, gid, pad0;
+    uint64_t rdev;
+    int64_t size, blksize, blocks;
+    uint64_t atime, atime_ns, mtime, mtime_ns, ctime, ctime_ns;
+    int64_t reserved[3];
+};
+
+struct file_ops {
+    /* buf is a user pointer; return bytes done or -errno. */
+    long (*read)(struct file *f, void *ubuf, size_t n);
+    long (*write)(struct file *f, const void *ubuf, size_t n);
+    long (*ioctl)(struct file *f, unsigned long cmd, unsigned long arg);
+    int  (*stat)(struct file *f, struct kstat *st);
+    void (*release)(struct file *f);
+    bool seekable;
+};
+
+struct file {
+    const struct file_ops *ops;
+    int refs;
+    int flags;                  /* O_* flags it was opened with */
+    uint64_t off;
+    uint64_t size;
+    void *priv;
+};
+
+struct file *file_alloc(const struct file_ops *ops, void *priv);
+struct file *file_dup(struct file *f);
+void         file_close(struct file *f);
+
+/* The console (serial line) as a terminal. */
+struct file *console_open(void);
+void         console_init(void);
+
+/* Files of the initial RAM disk (a cpio archive). */
+void         initrd_init(const void *data, size_t size);
+/* Find path; NULL if absent. */
+bool         initrd_lookup(const char *path, const uint8_t **data, size_t *size, uint32_t *mode);
+struct file *initrd_open(const char *path, int *err);

@@ -1,0 +1,392 @@
+/* mm/uvm.c - user address spaces: a list of regions (VMAs) saying what may
+ * be mapped where, and page tables filled lazily from it.
+ *
+ * Nothing is mapped until touched: the first access to a page of a region
+ * faults, and mm_fault gives it a zeroed frame (demand paging). fork shares
+ * every frame read-only and marks it PTE_COW; the first write to such a page
+ * copies it (or just re-enables writing if nobody else holds the frame). */
+#include "mm.h"
+#include "../lib/string.h"
+#include "../lib/errno.h"
+#include "../lib/kprintf.h"
+#include "../arch/x86_64/arch.h"
+#include "../arch/x86_64/cpu.h"
+#include "../debug/debug.h"
+
+static struct mm *active[1];        /* per CPU once there are several */
+
+static uint64_t pte_flags(uint32_t prot)
+{
+    uint64_t f = PTE_P | PTE_U;
+    if (prot & VM_WRITE)
+        f |= PTE_W;
+#ifndef BREAK_NX
+    /* INVARIANT(privilege separation): data pages (stack, heap, bss) are
+     * never executable unless mapped PROT_EXEC. */
+    if (!(prot & VM_EXEC))
+        f |= PTE_NX;
+#endif
+    return f;
+}
+
+struct mm *mm_create(void)
+{
+    struct mm *mm = kzalloc(sizeof(*mm));
+    if (!mm)
+        return NULL;
+    mm->root = vmm_new_space();
+    if (!mm->root) {
+        kfree(mm);
+        return NULL;
+    }
+    return mm;
+}
+
+static void unmap_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct mm *mm = arg;
+    pmm_unref(*pte & PTE_ADDR);
+    *pte = 0;
+    mm->resident--;
+    (void)va;
+}
+
+void mm_destroy(struct mm *mm)
+{
+    if (active[0] == mm) {
+        write_cr3(vmm_kernel_root());
+        active[0] = NULL;
+    }
+    vmm_range_walk(mm->root, 0, USER_TOP, unmap_leaf, mm);
+    vmm_destroy_space(mm->root);
+    for (struct vma *v = mm->vmas, *n; v; v = n) {
+        n = v->next;
+        kfree(v);
+    }
+    kfree(mm);
+}
+
+void mm_activate(struct mm *mm)
+{
+    if (active[0] == mm)
+        return;
+    active[0] = mm;
+    write_cr3(mm ? mm->root : vmm_kernel_root());
+}
+
+struct mm *mm_current(void) { return active[0]; }
+
+static struct vma *find_vma(struct mm *mm, uintptr_t addr)
+{
+    for (struct vma *v = mm->vmas; v && v->start <= addr; v = v->next)
+        if (addr < v->end)
+            return v;
+    return NULL;
+}
+
+uint32_t mm_prot_at(struct mm *mm, uintptr_t addr)
+{
+    struct vma *v = find_vma(mm, addr);
+    return v ? v->prot : 0;
+}
+
+/* Split so that a VMA boundary falls at addr (if a VMA spans it). */
+static int split_at(struct mm *mm, uintptr_t addr)
+{
+    struct vma *v = find_vma(mm, addr);
+    if (!v || v->start == addr)
+        return 0;
+    struct vma *tail = kmalloc(sizeof(*tail));
+    if (!tail)
+        return -ENOMEM;
+    *tail = *v;
+    tail->start = addr;
+    v->end = addr;
+    v->next = tail;
+    return 0;
+}
+
+/* Merge neighbours with the same protection, keeping the list short. */
+static void merge(struct mm *mm)
+{
+    for (struct vma *v = mm->vmas; v && v->next;) {
+        struct vma *n = v->next;
+        if (v->end == n->start && v->prot == n->prot) {
+            v->end = n->end;
+            v->next = n->next;
+            kfree(n);
+        } else {
+            v = n;
+        }
+    }
+}
+
+int mm_map(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
+{
+    uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
+    if ((start & (PAGE_SIZE - 1)) || !len || end > USER_TOP || end < start)
+        return -EINVAL;
+    struct vma **pp = &mm->vmas;
+    while (*pp && (*pp)->end <= start)
+        pp = &(*pp)->next;
+    if (*pp && (*pp)->start < end)
+        return -EEXIST;                     /* overlaps: caller unmaps first */
+    struct vma *v = kmalloc(sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    *v = (struct vma){ start, end, prot, *pp };
+    *pp = v;
+    merge(mm);
+    return 0;
+}
+
+int mm_unmap(struct mm *mm, uintptr_t start, size_t len)
+{
+    uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
+    if ((start & (PAGE_SIZE - 1)) || !len || end > USER_TOP || end < start)
+        return -EINVAL;
+    if (split_at(mm, start) || split_at(mm, end))
+        return -ENOMEM;
+    vmm_range_walk(mm->root, start, end, unmap_leaf, mm);
+    for (struct vma **pp = &mm->vmas; *pp;) {
+        struct vma *v = *pp;
+        if (v->start >= start && v->end <= end) {
+            *pp = v->next;
+            kfree(v);
+        } else {
+            pp = &v->next;
+        }
+    }
+    if (active[0] == mm)
+        write_cr3(mm->root);                /* flush the TLB */
+    return 0;
+}
+
+struct protect_arg {
+    uint64_t set;
+};
+
+static void reprotect_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct protect_arg *a = arg;
+    uint64_t keep_cow = *pte & PTE_COW;
+    uint64_t flags = a->set;
+    if (keep_cow)
+        flags = (flags & ~PTE_W) | PTE_COW;  /* still shared: the fault copies it */
+    *pte = (*pte & PTE_ADDR) | flags;
+    (void)va;
+}
+
+int mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
+{
+    uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
+    if ((start & (PAGE_SIZE - 1)) || end > USER_TOP || end < start)
+        return -EINVAL;
+    /* Linux: the whole range must be mapped, or ENOMEM. */
+    for (uintptr_t a = start; a < end;) {
+        struct vma *v = find_vma(mm, a);
+        if (!v)
+            return -ENOMEM;
+        a = v->end;
+    }
+    if (split_at(mm, start) || split_at(mm, end))
+        return -ENOMEM;
+    for (struct vma *v = mm->vmas; v; v = v->next)
+        if (v->start >= start && v->end <= end)
+            v->prot = prot;
+    struct protect_arg a = { pte_flags(prot) };
+    if (!(prot & VM_READ) && !(prot & VM_WRITE) && !(prot & VM_EXEC))
+        a.set = PTE_P | PTE_NX;             /* PROT_NONE: present but kernel-only */
+    vmm_range_walk(mm->root, start, end, reprotect_leaf, &a);
+    merge(mm);
+    if (active[0] == mm)
+        write_cr3(mm->root);
+    return 0;
+}
+
+uintptr_t mm_find_free(struct mm *mm, size_t len)
+{
+    /* Top-down below USER_MMAP_BASE, like Linux's default layout: lower the
+     * candidate below each region it collides with until it fits. */
+    len = ALIGN_UP(len, PAGE_SIZE);
+    uintptr_t top = USER_MMAP_BASE;
+    for (;;) {
+        if (!len || top < len + 0x10000)
+            return 0;
+        uintptr_t cand = top - len;
+        struct vma *clash = NULL;
+        for (struct vma *v = mm->vmas; v && !clash; v = v->next)
+            if (v->start < top && cand < v->end)
+                clash = v;
+        if (!clash)
+            return cand;
+        top = clash->start;
+    }
+}
+
+long mm_brk(struct mm *mm, uintptr_t want)
+{
+    if (want < mm->brk_start)
+        return (long)mm->brk;
+    uintptr_t old_end = ALIGN_UP(mm->brk, PAGE_SIZE), new_end = ALIGN_UP(want, PAGE_SIZE);
+    if (new_end > old_end) {
+        if (mm_map(mm, old_end, new_end - old_end, VM_READ | VM_WRITE))
+            return (long)mm->brk;           /* collides with something: refuse */
+    } else if (new_end < old_end) {
+        mm_unmap(mm, new_end, old_end - new_end);
+    }
+    mm->brk = want;
+    return (long)want;
+}
+
+/* Give va a frame if it has none; returns the entry. */
+static pte_t *ensure_page(struct mm *mm, uintptr_t va, uint32_t prot)
+{
+    pte_t *pte = vmm_walk(mm->root, va, true);
+    if (!pte)
+        return NULL;
+    if (!(*pte & PTE_P)) {
+        uint64_t pa = pmm_alloc_zeroed();
+        if (!pa)
+            return NULL;
+        *pte = pa | pte_flags(prot);
+        mm->resident++;
+    }
+    return pte;
+}
+
+int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
+{
+    uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+    struct vma *v = find_vma(mm, addr);
+    /* INVARIANT(isolation): a process can only ever reach frames that its own
+     * regions map; anything else is a segmentation fault. */
+    if (!v)
+        return -EFAULT;
+    if ((write && !(v->prot & VM_WRITE)) || (exec && !(v->prot & VM_EXEC)) ||
+        (!write && !exec && !(v->prot & (VM_READ | VM_WRITE | VM_EXEC))))
+        return -EFAULT;
+
+    pte_t *pte = vmm_walk(mm->root, va, false);
+    if (!pte || !(*pte & PTE_P)) {
+        /* Demand paging: first touch of this page. */
+        if (!ensure_page(mm, va, v->prot))
+            return -ENOMEM;
+    } else if (write && (*pte & PTE_COW)) {
+        /* INVARIANT(isolation): after fork a write never reaches the frame
+         * the other process still sees: copy it first. */
+        uint64_t old = *pte & PTE_ADDR;
+        uint64_t flags = (*pte & ~PTE_ADDR & ~PTE_COW) | PTE_W;
+        if (pmm_refcount(old) == 1) {
+            *pte = old | flags;             /* last holder: just take it */
+        } else {
+            uint64_t pa = pmm_alloc();
+            if (!pa)
+                return -ENOMEM;
+            memcpy(P2V(pa), P2V(old), PAGE_SIZE);
+            *pte = pa | flags;
+            pmm_unref(old);
+        }
+    } else if (write && !(*pte & PTE_W)) {
+        *pte |= PTE_W;                      /* region became writable (mprotect) */
+    }
+    if (active[0] == mm)
+        invlpg(va);
+    return 0;
+}
+
+int mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n)
+{
+    const uint8_t *s = src;
+    while (n) {
+        struct vma *v = find_vma(mm, va);
+        if (!v)
+            return -EFAULT;
+        pte_t *pte = ensure_page(mm, ALIGN_DOWN(va, PAGE_SIZE), v->prot);
+        if (!pte)
+            return -ENOMEM;
+        size_t off = va & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - off);
+        memcpy((uint8_t *)P2V(*pte & PTE_ADDR) + off, s, chunk);
+        va += chunk, s += chunk, n -= chunk;
+    }
+    return 0;
+}
+
+struct fork_arg {
+    struct mm *child;
+    bool failed;
+};
+
+static void share_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct fork_arg *a = arg;
+    if (a->failed)
+        return;
+    uint64_t pa = *pte & PTE_ADDR;
+#ifndef BREAK_COW
+    /* INVARIANT(isolation): parent and child share frames read-only after
+     * fork; whoever writes first gets a private copy (mm_fault). */
+    if (*pte & PTE_W)
+        *pte = (*pte & ~PTE_W) | PTE_COW;
+#endif
+    pte_t *c = vmm_walk(a->child->root, va, true);
+    if (!c) {
+        a->failed = true;
+        return;
+    }
+    *c = *pte;
+    pmm_ref(pa);
+    a->child->resident++;
+}
+
+struct mm *mm_fork(struct mm *parent)
+{
+    struct mm *child = mm_create();
+    if (!child)
+        return NULL;
+    struct vma **tail = &child->vmas;
+    for (struct vma *v = parent->vmas; v; v = v->next) {
+        struct vma *c = kmalloc(sizeof(*c));
+        if (!c) {
+            mm_destroy(child);
+            return NULL;
+        }
+        *c = *v;
+        c->next = NULL;
+        *tail = c;
+        tail = &c->next;
+    }
+    child->brk_start = parent->brk_start;
+    child->brk = parent->brk;
+    struct fork_arg a = { child, false };
+    vmm_range_walk(parent->root, 0, USER_TOP, share_leaf, &a);
+    if (active[0] == parent)
+        write_cr3(parent->root);            /* the parent's writable entries changed */
+    if (a.failed) {
+        mm_destroy(child);
+        return NULL;
+    }
+    return child;
+}
+
+/* Page faults on user addresses: demand paging and copy-on-write. */
+static bool page_fault(struct trapframe *tf)
+{
+    uintptr_t addr = read_cr2();
+    struct mm *mm = active[0];
+    if (!mm || addr >= USER_TOP)
+        return false;
+    /* A present page refused for a plain read or fetch is a real violation. */
+    if ((tf->error & PF_PRESENT) && !(tf->error & PF_WRITE))
+        return false;
+    /* From kernel mode only uaccess may touch user memory; anything else is
+     * a kernel bug and must not be papered over. */
+    if (!(tf->error & PF_USER) && !user_range_ok(addr, 1))
+        return false;
+    return mm_fault(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH) == 0;
+}
+
+void uvm_init(void)
+{
+    trap_register(T_PAGE_FAULT, page_fault);
+}

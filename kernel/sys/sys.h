@@ -1,0 +1,76 @@
+/* sys/sys.h - the syscall handlers (internal to sys/). */
+#pragma once
+#include "../lib/types.h"
+
+/* sys_file.c */
+long sys_read(int fd, void *buf, size_t n);
+long sys_write(int fd, const void *buf, size_t n);
+long sys_pread64(int fd, void *buf, size_t n, int64_t off);
+long sys_readv(int fd, const void *iov, int cnt);
+long sys_writev(int fd, const void *iov, int cnt);
+long sys_open(const char *path, int flags, int mode);
+long sys_openat(int dirfd, const char *path, int flags, int mode);
+long sys_close(int fd);
+long sys_lseek(int fd, int64_t off, int whence);
+long sys_stat(const char *path, void *st);
+long sys_lstat(const char *path, void *st);
+long sys_fstat(int fd, void *st);
+long sys_newfstatat(int dirfd, const char *path, void *st, int flags);
+long sys_access(const char *path, int mode);
+long sys_faccessat(int dirfd, const char *path, int mode);
+long sys_faccessat2(int dirfd, const char *path, int mode, int flags);
+long sys_ioctl(int fd, unsigned long cmd, unsigned long arg);
+long sys_dup(int fd);
+long sys_dup2(int fd, int to);
+long sys_dup3(int fd, int to, int flags);
+long sys_fcntl(int fd, int cmd, long arg);
+long sys_getcwd(char *buf, size_t size);
+long sys_chdir(const char *path);
+long sys_umask(int mask);
+
+/* sys_mm.c */
+long sys_brk(uintptr_t addr);
+long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off);
+long sys_munmap(uintptr_t addr, size_t len);
+long sys_mprotect(uintptr_t addr, size_t len, int prot);
+long sys_madvise(uintptr_t addr, size_t len, int advice);
+
+/* sys_proc.c */
+long sys_fork(void);
+long sys_execve(const char *path, char *const argv[], char *const envp[]);
+long sys_exit(int code);
+long sys_wait4(int pid, int *status, int options, void *rusage);
+long sys_kill(int pid, int sig);
+long sys_getpid(void);
+long sys_getppid(void);
+long sys_gettid(void);
+long sys_set_tid_address(int *tidptr);
+long sys_sched_yield(void);
+long sys_nanosleep(const void *req, void *rem);
+long sys_clock_nanosleep(int clk, int flags, const void *req, void *rem);
+long sys_getrusage(int who, void *ru);
+long sys_times(void *buf);
+long sys_arch_prctl(int code, uintptr_t addr);
+long sys_rt_sigaction(int sig, const void *act, void *oact, size_t size);
+long sys_rt_sigprocmask(int how, const void *set, void *oset, size_t size);
+long sys_set_robust_list(void *head, size_t len);
+long sys_rseq(void *rseq, uint32_t len, int flags, uint32_t sig);
+long sys_getpriority(int which, int who);
+long sys_setpriority(int which, int who, int prio);
+long sys_setpgid(int pid, int pgid);
+long sys_getpgrp(void);
+long sys_getpgid(int pid);
+long sys_setsid(void);
+long sys_getsid(int pid);
+long sys_getrlimit(int res, void *rlim);
+long sys_prlimit64(int pid, int res, const void *new_rlim, void *old_rlim);
+
+/* sys_misc.c */
+long sys_uname(void *buf);
+long sys_getuid(void);
+long sys_clock_gettime(int clk, void *ts);
+long sys_clock_getres(int clk, void *ts);
+long sys_gettimeofday(void *tv, void *tz);
+long sys_time(int64_t *t);
+long sys_getrandom(void *buf, size_t len, unsigned flags);
+long sys_reboot(unsigned magic1, unsigned magic2, unsigned cmd, void *arg);

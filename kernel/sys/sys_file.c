@@ -1,0 +1,390 @@
+/* sys/sys_file.c - descriptor syscalls. Until the VFS arrives the only
+ * files are the console, the initrd's and a few generated /proc files. */
+#include "sys.h"
+#include "syscall.h"
+#include "../fs/file.h"
+#include "../proc/proc.h"
+#include "../lib/errno.h"
+#include "../lib/string.h"
+#include "../lib/kprintf.h"
+
+#define O_ACCMODE  3
+#define O_WRONLY   1
+#define O_RDWR     2
+#define O_CREAT    0100
+#define O_CLOEXEC  02000000
+#define AT_FDCWD   -100
+#define AT_EMPTY_PATH 0x1000
+#define AT_SYMLINK_NOFOLLOW 0x100
+
+struct file *fd_get(int fd)
+{
+    struct proc *p = current();
+    if (fd < 0 || fd >= NOFILE)
+        return NULL;
+    return p->files[fd];
+}
+
+int fd_install(struct file *f, int min_fd, bool cloexec)
+{
+    struct proc *p = current();
+    for (int fd = min_fd < 0 ? 0 : min_fd; fd < NOFILE; fd++)
+        if (!p->files[fd]) {
+            p->files[fd] = f;
+            if (cloexec)
+                p->cloexec |= 1ul << fd;
+            else
+                p->cloexec &= ~(1ul << fd);
+            return fd;
+        }
+    return -EMFILE;
+}
+
+long sys_read(int fd, void *buf, size_t n)
+{
+    struct file *f = fd_get(fd);
+    if (!f || !f->ops->read || (f->flags & O_ACCMODE) == O_WRONLY)
+        return -EBADF;
+    if (!user_range_ok((uintptr_t)buf, n))
+        return -EFAULT;
+    return f->ops->read(f, buf, n);
+}
+
+long sys_write(int fd, const void *buf, size_t n)
+{
+    struct file *f = fd_get(fd);
+    if (!f || !f->ops->write)
+        return -EBADF;
+    if (!user_range_ok((uintptr_t)buf, n))
+        return -EFAULT;
+    return n ? f->ops->write(f, buf, n) : 0;
+}
+
+long sys_pread64(int fd, void *buf, size_t n, int64_t off)
+{
+    struct file *f = fd_get(fd);
+    if (!f || !f->ops->read)
+        return -EBADF;
+    if (!f->ops->seekable)
+        return -ESPIPE;
+    if (off < 0)
+        return -EINVAL;
+    uint64_t saved = f->off;
+    f->off = (uint64_t)off;
+    long r = sys_read(fd, buf, n);
+    f->off = saved;
+    return r;
+}
+
+struct iovec {
+    void *base;
+    size_t len;
+};
+
+static long do_iov(int fd, const void *uiov, int cnt, bool write)
+{
+    if (cnt < 0 || cnt > 1024)
+        return -EINVAL;
+    long total = 0;
+    for (int i = 0; i < cnt; i++) {
+        struct iovec v;
+        if (copy_from_user(&v, (const struct iovec *)uiov + i, sizeof(v)))
+            return -EFAULT;
+        if (!v.len)
+            continue;
+        long r = write ? sys_write(fd, v.base, v.len) : sys_read(fd, v.base, v.len);
+        if (r < 0)
+            return total ? total : r;
+        total += r;
+        if ((size_t)r < v.len)
+            break;
+    }
+    return total;
+}
+
+long sys_readv(int fd, const void *iov, int cnt) { return do_iov(fd, iov, cnt, false); }
+long sys_writev(int fd, const void *iov, int cnt) { return do_iov(fd, iov, cnt, true); }
+
+/* ---- generated files: /proc/meminfo (counters tests read) ---- */
+struct gen_file {
+    char text[512];
+};
+
+static long gen_read(struct file *f, void *ubuf, size_t n)
+{
+    struct gen_file *g = f->priv;
+    if (f->off >= f->size)
+        return 0;
+    size_t k = MIN(n, f->size - f->off);
+    if (copy_to_user(ubuf, g->text + f->off, k))
+        return -EFAULT;
+    f->off += k;
+    return (long)k;
+}
+
+static int gen_stat(struct file *f, struct kstat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->mode = 0100444;
+    st->nlink = 1;
+    (void)f;
+    return 0;
+}
+
+static void gen_release(struct file *f) { kfree(f->priv); }
+
+static const struct file_ops gen_ops = {
+    .read = gen_read, .stat = gen_stat, .release = gen_release, .seekable = true,
+};
+
+static struct file *open_generated(const char *path)
+{
+    if (strcmp(path, "/proc/meminfo"))
+        return NULL;
+    struct gen_file *g = kmalloc(sizeof(*g));
+    struct file *f = g ? file_alloc(&gen_ops, g) : NULL;
+    if (!f) {
+        kfree(g);
+        return NULL;
+    }
+    /* The Linux names, plus Vigil's own exact counters (in pages). */
+    f->size = (uint64_t)snprintf(g->text, sizeof(g->text),
+        "MemTotal:       %lu kB\nMemFree:        %lu kB\n"
+        "VigilFreeFrames: %lu\nVigilHeapPages: %lu\nVigilHeapBytes: %lu\nVigilProcs: %d\n",
+        pmm_total_frames() * 4, pmm_free_frames() * 4, pmm_free_frames(),
+        kheap_pages_in_use(), kheap_bytes_in_use(), proc_count());
+    return f;
+}
+
+static long get_path(const char *upath, char *path, size_t size)
+{
+    long n = strncpy_from_user(path, upath, size);
+    if (n < 0)
+        return n;
+    if (n == 0)
+        return -ENOENT;
+    return 0;
+}
+
+long sys_openat(int dirfd, const char *upath, int flags, int mode)
+{
+    (void)dirfd, (void)mode;
+    char path[256];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    struct file *f = open_generated(path);
+    if (!f) {
+        int err;
+        f = initrd_open(path, &err);
+        if (!f)
+            return (flags & O_CREAT) ? -EROFS : err;
+        if ((flags & O_ACCMODE) != 0) {
+            file_close(f);
+            return -EROFS;                  /* the initrd is read-only */
+        }
+    }
+    f->flags = flags;
+    int fd = fd_install(f, 0, flags & O_CLOEXEC);
+    if (fd < 0)
+        file_close(f);
+    return fd;
+}
+
+long sys_open(const char *path, int flags, int mode) { return sys_openat(AT_FDCWD, path, flags, mode); }
+
+long sys_close(int fd)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    current()->files[fd] = NULL;
+    file_close(f);
+    return 0;
+}
+
+long sys_lseek(int fd, int64_t off, int whence)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->ops->seekable)
+        return -ESPIPE;
+    int64_t base = whence == 0 ? 0 : whence == 1 ? (int64_t)f->off : whence == 2 ? (int64_t)f->size : -1;
+    if (base < 0 && whence != 0)
+        return -EINVAL;
+    if (base + off < 0)
+        return -EINVAL;
+    f->off = (uint64_t)(base + off);
+    return (long)f->off;
+}
+
+long sys_fstat(int fd, void *ust)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    struct kstat st;
+    if (!f->ops->stat)
+        return -EINVAL;
+    f->ops->stat(f, &st);
+    return copy_to_user(ust, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+long sys_newfstatat(int dirfd, const char *upath, void *ust, int flags)
+{
+    char path[256];
+    long n = strncpy_from_user(path, upath, sizeof(path));
+    if (n < 0)
+        return n;
+    if (n == 0 && (flags & AT_EMPTY_PATH))
+        return sys_fstat(dirfd, ust);
+    if (n == 0)
+        return -ENOENT;
+    struct file *f = open_generated(path);
+    int err = 0;
+    if (!f)
+        f = initrd_open(path, &err);
+    if (!f)
+        return err;
+    struct kstat st;
+    f->ops->stat(f, &st);
+    file_close(f);
+    return copy_to_user(ust, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+long sys_stat(const char *path, void *st) { return sys_newfstatat(AT_FDCWD, path, st, 0); }
+long sys_lstat(const char *path, void *st) { return sys_newfstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW); }
+
+long sys_faccessat2(int dirfd, const char *upath, int mode, int flags)
+{
+    (void)dirfd, (void)flags;
+    char path[256];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    const uint8_t *d;
+    size_t sz;
+    uint32_t m;
+    if (!initrd_lookup(path, &d, &sz, &m))
+        return -ENOENT;
+    if (mode & 2)
+        return -EROFS;
+    if ((mode & 1) && !(m & 0111))
+        return -EACCES;
+    return 0;
+}
+
+long sys_faccessat(int dirfd, const char *path, int mode) { return sys_faccessat2(dirfd, path, mode, 0); }
+long sys_access(const char *path, int mode) { return sys_faccessat2(AT_FDCWD, path, mode, 0); }
+
+long sys_ioctl(int fd, unsigned long cmd, unsigned long arg)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    return f->ops->ioctl ? f->ops->ioctl(f, cmd, arg) : -ENOTTY;
+}
+
+long sys_dup(int fd)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    int nfd = fd_install(file_dup(f), 0, false);
+    if (nfd < 0)
+        file_close(f);
+    return nfd;
+}
+
+long sys_dup3(int fd, int to, int flags)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (flags & ~O_CLOEXEC)
+        return -EINVAL;
+    if (to < 0 || to >= NOFILE)
+        return -EBADF;
+    if (fd == to)
+        return -EINVAL;
+    struct proc *p = current();
+    if (p->files[to])
+        file_close(p->files[to]);
+    p->files[to] = file_dup(f);
+    if (flags & O_CLOEXEC)
+        p->cloexec |= 1ul << to;
+    else
+        p->cloexec &= ~(1ul << to);
+    return to;
+}
+
+long sys_dup2(int fd, int to)
+{
+    if (fd == to)
+        return fd_get(fd) ? fd : -EBADF;
+    return sys_dup3(fd, to, 0);
+}
+
+#define F_DUPFD 0
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define F_DUPFD_CLOEXEC 1030
+
+long sys_fcntl(int fd, int cmd, long arg)
+{
+    struct file *f = fd_get(fd);
+    struct proc *p = current();
+    if (!f)
+        return -EBADF;
+    switch (cmd) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+        if (arg < 0 || arg >= NOFILE)
+            return -EINVAL;
+        int nfd = fd_install(file_dup(f), (int)arg, cmd == F_DUPFD_CLOEXEC);
+        if (nfd < 0)
+            file_close(f);
+        return nfd;
+    }
+    case F_GETFD:
+        return (p->cloexec >> fd) & 1;
+    case F_SETFD:
+        if (arg & 1)
+            p->cloexec |= 1ul << fd;
+        else
+            p->cloexec &= ~(1ul << fd);
+        return 0;
+    case F_GETFL:
+        return f->flags;
+    case F_SETFL:
+        f->flags = (f->flags & O_ACCMODE) | (int)(arg & ~O_ACCMODE);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+long sys_getcwd(char *buf, size_t size)
+{
+    if (size < 2)
+        return -ERANGE;
+    return copy_to_user(buf, "/", 2) ? -EFAULT : 2;
+}
+
+long sys_chdir(const char *upath)
+{
+    char path[256];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    return strcmp(path, "/") ? -ENOENT : 0;     /* one directory until the VFS */
+}
+
+long sys_umask(int mask)
+{
+    (void)mask;
+    return 022;
+}
