@@ -4,6 +4,18 @@
 # nothing. BUILD=dir puts everything elsewhere (one dir per configuration).
 
 BUILD   ?= build
+
+# Break switches (issue: the invariant matrix): `make BREAK=cow` builds a
+# kernel with exactly that mechanism removed, in build/break-cow.
+BREAKS  := user-pages cow preempt fair spinlock futex pi journal fsync-flush usercopy nx smap
+BREAK   ?=
+ifneq ($(BREAK),)
+ifeq ($(filter $(BREAK),$(BREAKS)),)
+$(error unknown BREAK=$(BREAK); one of: $(BREAKS))
+endif
+BUILD   := build/break-$(BREAK)
+KDEFS   += -DBREAK_$(shell echo '$(BREAK)' | tr 'a-z-' 'A-Z_')
+endif
 CC      := gcc
 NASM    := nasm
 LD      := ld

@@ -79,6 +79,8 @@ bool     vmm_kernel_mapped(uintptr_t va);
  * skipping absent tables whole. */
 typedef void (*pte_fn)(pte_t *pte, uintptr_t va, void *arg);
 void     vmm_range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg);
+/* Free the user-half page tables left empty inside [start, end). */
+void     vmm_prune(uint64_t root, uintptr_t start, uintptr_t end);
 void    *vmm_map_mmio(uint64_t pa, size_t len);
 
 /* ---- kernel stacks ---- */

@@ -148,6 +148,7 @@ int mm_unmap(struct mm *mm, uintptr_t start, size_t len)
     if (split_at(mm, start) || split_at(mm, end))
         return -ENOMEM;
     vmm_range_walk(mm->root, start, end, unmap_leaf, mm);
+    vmm_prune(mm->root, start, end);
     for (struct vma **pp = &mm->vmas; *pp;) {
         struct vma *v = *pp;
         if (v->start >= start && v->end <= end) {

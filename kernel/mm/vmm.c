@@ -133,6 +133,40 @@ void vmm_range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, vo
     }
 }
 
+static bool table_empty(const pte_t *t)
+{
+    for (int i = 0; i < 512; i++)
+        if (t[i])
+            return false;
+    return true;
+}
+
+void vmm_prune(uint64_t root, uintptr_t start, uintptr_t end)
+{
+    /* Free page tables (and then directories) that cover only [start, end)
+     * and hold nothing any more. */
+    const uintptr_t M2 = 1ul << 21, G1 = 1ul << 30;
+    end = MIN(end, USER_TOP);
+    pte_t *pml4 = P2V(root);
+    for (uintptr_t va = ALIGN_UP(start, M2); va + M2 <= end; va += M2) {
+        pte_t e4 = pml4[PML4_INDEX(va)];
+        if (!(e4 & PTE_P))
+            continue;
+        pte_t *pdpt = table_of(e4), e3 = pdpt[PDPT_INDEX(va)];
+        if (!(e3 & PTE_P))
+            continue;
+        pte_t *pd = table_of(e3), e2 = pd[PD_INDEX(va)];
+        if ((e2 & PTE_P) && !(e2 & PTE_PS) && table_empty(table_of(e2))) {
+            pmm_free(e2 & PTE_ADDR);
+            pd[PD_INDEX(va)] = 0;
+        }
+        if (PD_INDEX(va) == 511 && va + M2 - G1 >= start && table_empty(pd)) {
+            pmm_free(e3 & PTE_ADDR);
+            pdpt[PDPT_INDEX(va)] = 0;
+        }
+    }
+}
+
 bool vmm_kernel_mapped(uintptr_t va)
 {
     return vmm_translate(read_cr3() & PTE_ADDR, va, NULL, NULL);
