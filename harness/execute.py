@@ -1,0 +1,102 @@
+"""Run one user program on Vigil (as the thing init runs) or on the host, so
+the two can be compared. This is the contract behind `invoke exec`:
+
+  Vigil boots with an initrd holding the usual tree plus /etc/autorun (the
+  program's argv, NUL-separated); init runs it, waits, prints
+  "init: exit status N" or "init: killed by signal N", and powers off.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import pty
+import re
+import select
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import initrd as cpio
+from .build import Artifacts
+from .qemu import Machine, run
+
+STARTED = "vigil: started /sbin/init as pid 1\n"
+_STATUS = re.compile(r"init: (exit status|killed by signal) (\d+)\n")
+# The environment init gives programs (user/init.c); the host run uses the same.
+ENV = {"PATH": "/bin:/sbin", "HOME": "/", "TERM": "vt100"}
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    output: str  # what the program wrote to its terminal (stdout and stderr)
+    status: int | None  # exit code, or -signal as subprocess reports it; None: unknown
+    console: str = ""  # the whole console log (Vigil runs)
+    log_path: Path | None = None
+    kernel_lines: tuple[str, ...] = ()  # "vigil: ..." reports printed meanwhile
+
+
+def make_initrd(art: Artifacts, out: Path, argv: list[str],
+                files: dict[str, Path | bytes] | None = None) -> Path:
+    extra: dict[str, Path | bytes] = dict(files or {})
+    extra["/etc/autorun"] = b"".join(a.encode() + b"\0" for a in argv)
+    out.write_bytes(cpio.build(art.rootfs, extra))
+    return out
+
+
+def parse_console(console: str) -> tuple[str, int | None, tuple[str, ...]]:
+    """Split a console log into the program's output, its status, and the
+    kernel's own report lines."""
+    start = console.find(STARTED)
+    body = console[start + len(STARTED):] if start >= 0 else ""
+    matches = list(_STATUS.finditer(body))
+    status: int | None = None
+    if matches:
+        m = matches[-1]
+        status = int(m.group(2)) if m.group(1) == "exit status" else -int(m.group(2))
+        body = body[: m.start()]
+    lines = body.splitlines(keepends=True)
+    kernel = tuple(x.rstrip("\n") for x in lines if x.startswith("vigil: "))
+    program = "".join(x for x in lines if not x.startswith("vigil: "))
+    return program, status, kernel
+
+
+def run_on_vigil(art: Artifacts, argv: list[str], machine: Machine, log_path: Path,
+                 files: dict[str, Path | bytes] | None = None, timeout: float = 120) -> ProgramRun:
+    image = make_initrd(art, log_path.with_suffix(".cpio"), argv, files)
+    r = run(art, "", machine, log_path, initrd=image, timeout=timeout)
+    output, status, kernel = parse_console(r.output)
+    if r.exit.kind != "ok":
+        status = None
+    return ProgramRun(output, status, r.output, log_path, kernel)
+
+
+def run_on_host(binary: Path, argv: list[str], timeout: float = 60) -> ProgramRun:
+    """Run binary with argv (argv[0] as given) on a pseudo-terminal, as on
+    Vigil's console, so stdio buffers the same way."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, executable=str(binary), stdin=slave, stdout=slave,
+                            stderr=slave, env=ENV, cwd="/", start_new_session=True)
+    os.close(slave)
+    out = bytearray()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError as e:
+                if e.errno != errno.EIO:
+                    raise
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None and not select.select([master], [], [], 0)[0]:
+            break
+    else:
+        proc.kill()
+    os.close(master)
+    status = proc.wait(timeout=10)
+    return ProgramRun(out.decode("utf-8", "replace").replace("\r", ""), status)

@@ -1,0 +1,125 @@
+"""invoke tasks: build, run, exec, test, debug, clean (`./vigil --list`)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from invoke import Context, task
+
+from harness import accel as accel_mod
+from harness import build as build_mod
+from harness.config import ROOT
+from harness.execute import parse_console
+from harness.qemu import Machine, qemu_command
+
+
+def _accel(requested: str, art: build_mod.Artifacts) -> str:
+    if requested:
+        os.environ["VIGIL_ACCEL"] = requested
+    return accel_mod.choose(art)
+
+
+@task(help={"break_": "build with one mechanism removed (see Makefile BREAKS)"})
+def build(c: Context, break_: str = "") -> None:
+    """Build the kernel, the user programs and the initrd (incremental)."""
+    build_mod.build(break_ or None, quiet=False)
+
+
+@task(help={"cmdline": "kernel command line", "accel": "kvm, tcg or auto",
+            "mem": "guest memory", "smp": "CPUs"})
+def run(c: Context, cmdline: str = "", accel: str = "", mem: str = "256M", smp: int = 1) -> None:
+    """Boot Vigil to its shell on this terminal (Ctrl-A X leaves QEMU)."""
+    art = build_mod.build()
+    machine = Machine(accel=_accel(accel, art), mem=mem, smp=smp)
+    print(f"vigil: booting under {machine.accel.upper()}; Ctrl-A X quits", file=sys.stderr)
+    cmd = qemu_command(art, cmdline, machine, initrd=art.initrd, interactive=True)
+    sys.exit(subprocess.call(cmd))
+
+
+@task(help={"path": "a static x86-64 Linux binary on the host", "accel": "kvm, tcg or auto",
+            "timeout": "seconds before giving up"})
+def exec(c: Context, path: str, accel: str = "", timeout: int = 300) -> None:  # noqa: A001
+    """Run PATH on Vigil as the program init runs: `invoke exec PATH -- ARGS...`.
+
+    Streams the console, and exits with the program's exit status (128+N if a
+    signal N killed it; 125 if Vigil itself failed)."""
+    from harness.execute import make_initrd
+    from harness.qemu import Session
+
+    art = build_mod.build()
+    binary = Path(path).resolve()
+    argv = [f"/bin/{binary.name}"] + shlex.split(c.remainder or "")
+    machine = Machine(accel=_accel(accel, art))
+    with tempfile.TemporaryDirectory() as d:
+        image = make_initrd(art, Path(d) / "initrd.cpio", argv, {argv[0]: binary})
+        cmd = qemu_command(art, "", machine, initrd=image)
+        with Session(cmd, Path(d) / "console.log") as s:
+            s.child.logfile_read = _Tee(s.child.logfile_read)
+            ex = s.wait_exit(timeout)
+            _, status, _ = parse_console(s.output)
+    if ex.kind != "ok" or status is None:
+        print(f"\nvigil: run ended badly ({ex.kind})", file=sys.stderr)
+        sys.exit(125)
+    sys.exit(status if status >= 0 else 128 - status)
+
+
+class _Tee:
+    """Show the console on our stdout while the session logs it."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+
+    def write(self, b: bytes) -> None:
+        self.inner.write(b)
+        sys.stdout.buffer.write(b.replace(b"\r", b""))
+        sys.stdout.flush()
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+
+@task(help={"k": "only tests matching this expression", "n": "parallel workers",
+            "accel": "kvm, tcg or auto", "x": "stop at the first failure"})
+def test(c: Context, k: str = "", n: str = "2", accel: str = "", x: bool = False) -> None:
+    """Run the test suite (pytest)."""
+    build_mod.build()
+    if accel:
+        os.environ["VIGIL_ACCEL"] = accel
+    args = [sys.executable, "-m", "pytest", "-n", n]
+    if k:
+        args += ["-k", k]
+    if x:
+        args.append("-x")
+    sys.exit(subprocess.call(args, cwd=ROOT))
+
+
+@task
+def lint(c: Context) -> None:
+    """ruff over the Python side."""
+    sys.exit(subprocess.call([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT))
+
+
+@task(help={"cmdline": "kernel command line"})
+def debug(c: Context, cmdline: str = "") -> None:
+    """Boot under QEMU paused for gdb, and attach gdb with the kernel's symbols."""
+    art = build_mod.build()
+    machine = Machine(accel="tcg", extra=["-s", "-S"])
+    cmd = qemu_command(art, cmdline, machine, initrd=art.initrd)
+    cmd[cmd.index("-serial") + 1] = "file:" + str(ROOT / "build" / "debug-console.log")
+    qemu = subprocess.Popen(cmd)
+    print("vigil: console output goes to build/debug-console.log", file=sys.stderr)
+    try:
+        subprocess.call(["gdb", "-q", "-x", str(ROOT / "harness" / "gdbinit"), str(art.kernel_elf)])
+    finally:
+        qemu.kill()
+
+
+@task
+def clean(c: Context) -> None:
+    """Remove everything built."""
+    subprocess.call(["make", "clean"], cwd=ROOT)
