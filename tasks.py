@@ -53,7 +53,10 @@ def exec(c: Context, path: str, accel: str = "", timeout: int = 300) -> None:  #
 
     art = build_mod.build()
     binary = Path(path).resolve()
-    argv = [f"/bin/{binary.name}"] + shlex.split(c.remainder or "")
+    # The words after "--", exactly as the shell passed them (invoke's own
+    # remainder string has lost the quoting).
+    rest = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else shlex.split(c.remainder)
+    argv = [f"/bin/{binary.name}", *rest]
     machine = Machine(accel=_accel(accel, art))
     with tempfile.TemporaryDirectory() as d:
         image = make_initrd(art, Path(d) / "initrd.cpio", argv, {argv[0]: binary})

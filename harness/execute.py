@@ -72,12 +72,21 @@ def run_on_vigil(art: Artifacts, argv: list[str], machine: Machine, log_path: Pa
     return ProgramRun(output, status, r.output, log_path, kernel)
 
 
-def run_on_host(binary: Path, argv: list[str], timeout: float = 60) -> ProgramRun:
-    """Run binary with argv (argv[0] as given) on a pseudo-terminal, as on
-    Vigil's console, so stdio buffers the same way."""
+def run_on_host(root: Path, argv: list[str], timeout: float = 60) -> ProgramRun:
+    """Run argv[0] from the directory tree root (the initrd's tree) on the
+    host, chrooted there so every path the program sees is the one it sees on
+    Vigil, on a pseudo-terminal as on Vigil's console (stdio buffers alike)."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, executable=str(binary), stdin=slave, stdout=slave,
-                            stderr=slave, env=ENV, cwd="/", start_new_session=True)
+    if os.geteuid() == 0:
+        def enter_root() -> None:
+            os.chroot(root)
+            os.chdir("/")
+
+        cmd, pre = argv, enter_root
+    else:
+        cmd, pre = ["unshare", "--user", "--map-root-user", f"--root={root}", *argv], None
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=ENV,
+                            preexec_fn=pre, start_new_session=True)
     os.close(slave)
     out = bytearray()
     deadline = time.monotonic() + timeout

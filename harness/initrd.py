@@ -48,7 +48,7 @@ def build(root: Path, extra: dict[str, Path | bytes] | None = None) -> bytes:
     for name, src in (extra or {}).items():
         name = name.lstrip("/")
         data = src if isinstance(src, bytes) else Path(src).read_bytes()
-        mode = 0o755 if not isinstance(src, bytes) else 0o644
+        mode = 0o755
         out += entry(ino, stat.S_IFREG | mode, name, data)
         ino += 1
     out += entry(0, 0, "TRAILER!!!")

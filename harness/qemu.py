@@ -114,9 +114,11 @@ class Session:
         return self._log.data.decode("utf-8", "replace")
 
     def expect(self, pattern: str | bytes, timeout: float = 30) -> pexpect.spawn:
-        """Wait for a regex in the console output; raises on timeout or exit."""
+        """Wait for a regex in the console output; raises on timeout or exit.
+        A "\n" in the pattern also matches the "\r\n" the terminal sends."""
         if isinstance(pattern, str):
             pattern = pattern.encode()
+        pattern = pattern.replace(b"\\n", b"\r*\n").replace(b"\n", b"\r*\n")
         self.child.expect(pattern, timeout=timeout)
         return self.child.match
 

@@ -57,8 +57,8 @@ class Vigil:
                             files, timeout)
 
     def host(self, argv: list[str]) -> ProgramRun:
-        """The same program from the build tree, on the host Linux."""
-        return run_on_host(self.art.rootfs / argv[0].lstrip("/"), argv)
+        """The same program from the same tree, on the host Linux."""
+        return run_on_host(self.art.rootfs, argv)
 
     def session(self, cmdline: str = "", **kw: object) -> Session:
         """An interactive boot (the shell on the console)."""

@@ -15,20 +15,18 @@ static int node(int depth, int id, const char *self)
         perror("execv");
         _exit(99);
     }
-    pid_t kids[2];
+    /* Subtrees run one after the other, so the output order is fixed. */
+    int sum = 0;
     for (int i = 0; i < 2; i++) {
-        kids[i] = fork();
-        if (kids[i] == 0)
+        pid_t kid = fork();
+        if (kid == 0)
             _exit(node(depth - 1, id * 2 + i, self));
-        if (kids[i] < 0) {
+        if (kid < 0) {
             perror("fork");
             exit(98);
         }
-    }
-    int sum = 0;
-    for (int i = 1; i >= 0; i--) {              /* reap in reverse order on purpose */
         int st;
-        if (waitpid(kids[i], &st, 0) != kids[i] || !WIFEXITED(st))
+        if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
             return 97;
         printf("depth %d node %d: child %d exited %d\n", depth, id, id * 2 + i, WEXITSTATUS(st));
         fflush(stdout);
@@ -43,6 +41,15 @@ int main(int argc, char **argv)
         return atoi(argv[2]);
     int r = node(3, 1, argv[0]);
     int st;
+    /* Several children at once, reaped in reverse order by pid. */
+    pid_t kids[4];
+    for (int i = 0; i < 4; i++)
+        if ((kids[i] = fork()) == 0)
+            _exit(10 + i);
+    for (int i = 3; i >= 0; i--) {
+        waitpid(kids[i], &st, 0);
+        printf("kid %d exited %d\n", i, WEXITSTATUS(st));
+    }
     printf("wait with no children: %d\n", (int)wait(&st));
     printf("root result %d\n", r);
     return r;

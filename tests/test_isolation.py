@@ -1,0 +1,37 @@
+"""INVARIANT: process isolation. Per-process address spaces, demand paging,
+copy-on-write fork."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.invariant("isolation")
+
+
+def test_forked_child_writes_are_invisible_to_parent(vigil) -> None:
+    run = vigil.program(["/bin/isolation"])
+    assert run.status == 0
+    assert "parent sees: 1 parent heap parent stack parent mmap" in run.output
+    assert "child sees: 2 child heap child stack child mmap" in run.output
+    assert "second child sees global=1" in run.output
+    assert "same address, own values: yes" in run.output
+    assert run.output == vigil.host(["/bin/isolation"]).output
+
+
+def test_process_cannot_read_kernel_memory(vigil) -> None:
+    for what in ("readkernel", "readdirectmap", "writekernel"):
+        run = vigil.program(["/bin/privileged", what])
+        assert run.status == -11, f"{what}: {run.output}"
+        assert f"{what}: still alive" not in run.output
+
+
+def test_memory_is_given_on_first_touch_and_returned(vigil) -> None:
+    run = vigil.program(["/bin/demand"])
+    assert run.status == 0
+    numbers = [int(x) for x in re.findall(r": (\d+)$", run.output, re.M)]
+    mapped, touched, after = numbers
+    assert mapped == 0, "mmap alone took frames: not demand paging"
+    assert 8192 <= touched <= 8192 + 64, "touching 8192 pages should take ~8192 frames"
+    assert after == 0, "munmap did not give every frame back"

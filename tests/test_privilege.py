@@ -1,0 +1,39 @@
+"""INVARIANT: privilege separation. Ring 3 cannot run privileged
+instructions, touch kernel memory, or make the kernel do it by proxy."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.invariant("privilege")
+
+PRIVILEGED = ["cli", "hlt", "in", "out", "rdmsr", "wrmsr", "movcr3", "lgdt",
+              "readkernel", "writekernel", "jumpkernel"]
+
+
+@pytest.mark.parametrize("what", PRIVILEGED)
+def test_privileged_instruction_kills_only_that_process(vigil, what: str) -> None:
+    host = vigil.host(["/bin/privileged", what])
+    guest = vigil.program(["/bin/privileged", what])
+    assert guest.status is not None, "the kernel did not survive"
+    assert guest.status == host.status == -11
+    assert f"{what}: still alive" not in guest.output
+
+
+def test_kernel_keeps_running_programs_after_each_violation(vigil) -> None:
+    with vigil.session() as s:
+        s.expect(r"\$ ", timeout=60)
+        for what in PRIVILEGED:
+            s.sendline(f"privileged {what}")
+            s.expect(r"Segmentation fault\n\$ ", timeout=60)
+        s.sendline("hello")
+        s.expect(r"hello, world\n\$ ", timeout=60)
+        s.sendline("exit")
+        assert s.wait_exit(60).kind == "ok"
+
+
+def test_syscalls_given_kernel_addresses_return_efault(vigil) -> None:
+    run = vigil.program(["/bin/privileged", "syscalls"])
+    lines = [x for x in run.output.splitlines() if ":" in x]
+    assert len(lines) == 6
+    assert all(x.endswith("-1 Bad address") for x in lines), lines
