@@ -71,10 +71,12 @@ $(BUILD)/kernel.mb.elf: $(BUILD)/kernel.elf
 
 # ---- user programs: plain C against musl, linked statically ----
 MUSLCC  := musl-gcc
-UCFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+UWARN   := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+UCFLAGS := -static $(UWARN)
 USER_TESTS := $(patsubst user/tests/%.c,%,$(sort $(wildcard user/tests/*.c)))
-USER_BINS  := $(BUILD)/rootfs/sbin/init $(BUILD)/rootfs/bin/sh \
+USER_BINS  := $(BUILD)/rootfs/sbin/init $(BUILD)/rootfs/bin/sh $(BUILD)/rootfs/bin/pie \
               $(USER_TESTS:%=$(BUILD)/rootfs/bin/%)
+MUSL_LIB   := /usr/lib/x86_64-linux-musl
 
 $(BUILD)/rootfs/sbin/%: user/%.c
 	@mkdir -p $(dir $@)
@@ -83,6 +85,13 @@ $(BUILD)/rootfs/sbin/%: user/%.c
 $(BUILD)/rootfs/bin/sh: user/sh.c
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
+
+# A true static PIE (ET_DYN without PT_INTERP): musl-gcc's -static-pie alone
+# makes a dynamic one, so link by hand with the self-relocating rcrt1.o.
+$(BUILD)/rootfs/bin/pie: user/pie.c
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(UWARN) -fPIE -static-pie -nostartfiles -Wl,--no-dynamic-linker -Wl,-Bstatic \
+	    $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $< $(MUSL_LIB)/crtn.o -o $@
 
 $(BUILD)/rootfs/bin/%: user/tests/%.c
 	@mkdir -p $(dir $@)

@@ -17,6 +17,7 @@ def test_forked_child_writes_are_invisible_to_parent(vigil) -> None:
     assert "child sees: 2 child heap child stack child mmap" in run.output
     assert "second child sees global=1" in run.output
     assert "same address, own values: yes" in run.output
+    assert "probe of another's memory: killed by signal 11" in run.output
     assert run.output == vigil.host(["/bin/isolation"]).output
 
 

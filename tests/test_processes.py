@@ -21,6 +21,8 @@ DIFFERENTIAL = [
     ["/bin/orphans"],
     ["/bin/stackguard"],
     ["/bin/privileged", "syscalls"],
+    ["/bin/pie", "static", "PIE"],
+    ["/bin/enosys"],
 ]
 
 

@@ -13,8 +13,18 @@
 
 static volatile long global = 1;
 
-int main(void)
+/* Mode "probe ADDR": read ADDR, which another process has mapped. */
+static int probe(const char *addr)
 {
+    volatile char *p = (volatile char *)strtoul(addr, NULL, 0);
+    printf("read %d from another process's memory\n", *p);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "probe"))
+        return probe(argv[2]);
     char *heap = malloc(64);
     strcpy(heap, "parent heap");
     volatile char stack[32] = "parent stack";
@@ -70,5 +80,19 @@ int main(void)
         pipe_ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
     }
     printf("same address, own values: %s\n", pipe_ok ? "yes" : "no");
+
+    /* A freshly exec'd program cannot reach what this one has mapped. */
+    char *secret = mmap((void *)0x600000000, 4096, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    strcpy(secret, "secret");
+    pid = fork();
+    if (pid == 0) {
+        char *av[] = { argv[0], "probe", "0x600000000", NULL };
+        execv(argv[0], av);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    printf("probe of another's memory: %s %d\n", WIFSIGNALED(st) ? "killed by signal" : "exited",
+           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
     return 0;
 }
