@@ -4,6 +4,8 @@
 # nothing. BUILD=dir puts everything elsewhere (one dir per configuration).
 
 BUILD   ?= build
+# User programs and the initrd are the same for every kernel.
+UBUILD  := build
 
 # Break switches (issue: the invariant matrix): `make BREAK=cow` builds a
 # kernel with exactly that mechanism removed, in build/break-cow.
@@ -34,7 +36,7 @@ CSRCS   := $(shell find kernel -name '*.c' | sort)
 ASRCS   := boot/boot.asm $(shell find kernel -name '*.asm' | sort)
 OBJS    := $(CSRCS:%.c=$(BUILD)/obj/%.o) $(ASRCS:%.asm=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/kernel.elf $(BUILD)/kernel.mb.elf $(BUILD)/initrd.cpio
+all: $(BUILD)/kernel.elf $(BUILD)/kernel.mb.elf $(UBUILD)/initrd.cpio
 
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -52,7 +54,7 @@ $(BUILD)/ksyms0.c: harness/ksyms.py
 	$(PYTHON) harness/ksyms.py --empty > $@
 
 $(BUILD)/%.o: $(BUILD)/%.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -iquote . -c $< -o $@
 
 $(BUILD)/kernel.pass1.elf: $(OBJS) $(BUILD)/ksyms0.o linker.ld
 	$(LD) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms0.o
@@ -74,32 +76,32 @@ MUSLCC  := musl-gcc
 UWARN   := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 UCFLAGS := -static $(UWARN)
 USER_TESTS := $(patsubst user/tests/%.c,%,$(sort $(wildcard user/tests/*.c)))
-USER_BINS  := $(BUILD)/rootfs/sbin/init $(BUILD)/rootfs/bin/sh $(BUILD)/rootfs/bin/pie \
-              $(USER_TESTS:%=$(BUILD)/rootfs/bin/%)
+USER_BINS  := $(UBUILD)/rootfs/sbin/init $(UBUILD)/rootfs/bin/sh $(UBUILD)/rootfs/bin/pie \
+              $(USER_TESTS:%=$(UBUILD)/rootfs/bin/%)
 MUSL_LIB   := /usr/lib/x86_64-linux-musl
 
-$(BUILD)/rootfs/sbin/%: user/%.c
+$(UBUILD)/rootfs/sbin/%: user/%.c
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 
-$(BUILD)/rootfs/bin/sh: user/sh.c
+$(UBUILD)/rootfs/bin/sh: user/sh.c
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 
 # A true static PIE (ET_DYN without PT_INTERP): musl-gcc's -static-pie alone
 # makes a dynamic one, so link by hand with the self-relocating rcrt1.o.
-$(BUILD)/rootfs/bin/pie: user/pie.c
+$(UBUILD)/rootfs/bin/pie: user/pie.c
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UWARN) -fPIE -static-pie -nostartfiles -Wl,--no-dynamic-linker -Wl,-Bstatic \
 	    $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $< $(MUSL_LIB)/crtn.o -o $@
 
-$(BUILD)/rootfs/bin/%: user/tests/%.c
+$(UBUILD)/rootfs/bin/%: user/tests/%.c
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 
 # The initrd: the root tree above as a newc cpio archive (a Multiboot module).
-$(BUILD)/initrd.cpio: $(USER_BINS) harness/initrd.py
-	$(PYTHON) harness/initrd.py $@ $(BUILD)/rootfs
+$(UBUILD)/initrd.cpio: $(USER_BINS) harness/initrd.py
+	$(PYTHON) harness/initrd.py $@ $(UBUILD)/rootfs
 
 clean:
 	rm -rf $(BUILD)

@@ -101,6 +101,15 @@ def test(c: Context, k: str = "", n: str = "2", accel: str = "", x: bool = False
     sys.exit(subprocess.call(args, cwd=ROOT))
 
 
+@task(help={"switch": "only this break switch (repeatable)"}, iterable=["switch"])
+def matrix(c: Context, switch: list[str] | None = None) -> None:
+    """Build each broken kernel, run the tests guarding that mechanism, and
+    print whether they caught its absence (every row must say caught)."""
+    from harness import matrix as matrix_mod
+
+    sys.exit(matrix_mod.main(list(switch or [])))
+
+
 @task
 def lint(c: Context) -> None:
     """ruff over the Python side."""

@@ -25,8 +25,9 @@ class Artifacts:
 
 
 def artifacts(break_name: str | None = None) -> Artifacts:
-    d = build_dir(break_name)
-    return Artifacts(d, d / "kernel.elf", d / "kernel.mb.elf", d / "initrd.cpio", d / "rootfs")
+    d, user = build_dir(break_name), build_dir(None)  # user programs are shared
+    return Artifacts(d, d / "kernel.elf", d / "kernel.mb.elf",
+                     user / "initrd.cpio", user / "rootfs")
 
 
 def build(break_name: str | None = None, quiet: bool = True) -> Artifacts:

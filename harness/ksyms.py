@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEADER = '#include "../kernel/debug/ksyms.h"\n'
+HEADER = '#include "kernel/debug/ksyms.h"\n'
 
 
 def text_symbols(elf: str) -> list[tuple[int, str]]:

@@ -20,6 +20,8 @@ class Symbols:
             for s in binary.symtab_symbols
             if s.type == lief.ELF.Symbol.TYPE.FUNC and s.value
         )
+        # Every named symbol (functions and data, global and local).
+        self.all_names = {s.name: s.value for s in binary.symtab_symbols if s.name and s.value}
         self._addrs = [a for a, _, _ in funcs]
         self._funcs = funcs
         self.names = {name: addr for addr, _, name in funcs}

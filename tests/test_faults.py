@@ -76,3 +76,25 @@ def test_write_to_kernel_text_faults(vigil) -> None:
     _in_function(vigil.art, rep["rip"], "crash_wx")
     assert r.exit.kind == "panic"
     assert "crash=wx did not crash" not in r.output
+
+
+@pytest.mark.invariant("privilege")
+def test_kernel_cannot_read_user_memory_outside_uaccess(vigil) -> None:
+    """SMAP: only the uaccess routines may touch user pages."""
+    r = vigil.boot("crash=smap")
+    assert "cpu: smep on, smap on" in r.output
+    rep = _report(r.output)
+    assert (rep["vector"], rep["cr2"]) == (14, rep["target"])
+    assert rep["error"] & 0x5 == 0x1, "a kernel-mode fault on a present page"
+    _in_function(vigil.art, rep["rip"], "crash_smap")
+    assert r.exit.kind == "panic"
+
+
+@pytest.mark.invariant("privilege")
+def test_kernel_cannot_execute_user_pages(vigil) -> None:
+    """SMEP: a jump into user memory from ring 0 faults (no ret2usr)."""
+    r = vigil.boot("crash=smep")
+    rep = _report(r.output)
+    assert (rep["vector"], rep["cr2"], rep["rip"]) == (14, rep["target"], rep["target"])
+    assert rep["error"] & 0x15 == 0x11, "an instruction fetch from a present page"
+    assert r.exit.kind == "panic"

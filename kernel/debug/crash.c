@@ -47,6 +47,33 @@ __attribute__((noinline)) void crash_wx(void)
     *text = 0xcc;                  /* W^X: kernel text is read-only */
 }
 
+/* A user page at 0x400000 holding `ret`, in a fresh address space made
+ * current: what the kernel must not touch outside uaccess, nor execute. */
+static volatile uint8_t *user_page(void)
+{
+    struct mm *mm = mm_create();
+    const uint8_t ret = 0xc3;
+    if (!mm || mm_map(mm, 0x400000, PAGE_SIZE, VM_READ | VM_WRITE | VM_EXEC) ||
+        mm_write(mm, 0x400000, &ret, 1))
+        panic("crash: no memory for the user page");
+    mm_activate(mm);
+    return (volatile uint8_t *)0x400000;
+}
+
+__attribute__((noinline)) void crash_smap(void)
+{
+    volatile uint8_t *p = user_page();
+    kprintf("crash: smap target=0x%016lx\n", (uintptr_t)p);
+    kprintf("crash: read 0x%x from user memory\n", *p);     /* SMAP: faults */
+}
+
+__attribute__((noinline)) void crash_smep(void)
+{
+    volatile uint8_t *p = user_page();
+    kprintf("crash: smep target=0x%016lx\n", (uintptr_t)p);
+    ((void (*)(void))(uintptr_t)p)();                         /* SMEP: faults */
+}
+
 void crash_run(const char *name)
 {
     static const struct { const char *name; void (*fn)(void); } crashes[] = {
@@ -54,6 +81,8 @@ void crash_run(const char *name)
         { "divide", crash_divide },
         { "doublefault", crash_doublefault },
         { "wx", crash_wx },
+        { "smap", crash_smap },
+        { "smep", crash_smep },
     };
     for (size_t i = 0; i < ARRAY_SIZE(crashes); i++)
         if (!strcmp(name, crashes[i].name)) {

@@ -21,6 +21,15 @@ static struct spinlock kmap_lock = SPINLOCK_INIT("kmap");
 
 static inline pte_t *table_of(pte_t e) { return P2V(e & PTE_ADDR); }
 
+/* INVARIANT(privilege separation): kernel mappings are supervisor-only (no
+ * PTE_U), so ring 3 cannot read or run a byte of the kernel. The break
+ * switch hands them to user mode, as a kernel without U/S separation would. */
+#ifdef BREAK_USER_PAGES
+#define KERNEL_U PTE_U
+#else
+#define KERNEL_U 0
+#endif
+
 /* Walk one level down from table[idx], creating the next table if asked. */
 static pte_t *next_level(pte_t *table, int idx, bool create, bool user)
 {
@@ -34,7 +43,7 @@ static pte_t *next_level(pte_t *table, int idx, bool create, bool user)
         return NULL;
     /* Intermediate levels are permissive; the leaf entry decides. Only the
      * user half gets U here, so a kernel leaf can never become reachable. */
-    table[idx] = pa | PTE_P | PTE_W | (user ? PTE_U : 0);
+    table[idx] = pa | PTE_P | PTE_W | (user ? PTE_U : KERNEL_U);
     return P2V(pa);
 }
 
@@ -224,20 +233,19 @@ void vmm_init(const struct mem_range *direct, int ndirect)
         uint64_t pa = pmm_alloc_zeroed();
         if (!pa)
             panic("vmm: out of memory");
-        pml4[i] = pa | PTE_P | PTE_W;
+        pml4[i] = pa | PTE_P | PTE_W | KERNEL_U;
     }
 
     /* Direct map: exactly the 4 KiB pages of RAM, ACPI data and the first
      * MiB, never executable, never user. Page-granular so that no device
-     * memory in a hole between RAM ranges is ever mapped cacheable.
-     * INVARIANT(privilege separation): no kernel mapping carries PTE_U. */
+     * memory in a hole between RAM ranges is ever mapped cacheable. */
     for (int i = 0; i < ndirect; i++) {
         uint64_t end = ALIGN_UP(direct[i].base + direct[i].len, PAGE_SIZE);
         for (uint64_t pa = ALIGN_DOWN(direct[i].base, PAGE_SIZE); pa < end; pa += PAGE_SIZE) {
             pte_t *pte = vmm_walk(kernel_root, PHYS_MAP_BASE + pa, true);
             if (!pte)
                 panic("vmm: out of memory");
-            *pte = pa | PTE_P | PTE_W | PTE_G | PTE_NX;   /* ranges may overlap */
+            *pte = pa | PTE_P | PTE_W | PTE_G | PTE_NX | KERNEL_U;   /* ranges may overlap */
         }
     }
 
@@ -245,9 +253,10 @@ void vmm_init(const struct mem_range *direct, int ndirect)
      * INVARIANT(privilege separation, W^X): kernel text is never writable and
      * kernel data is never executable. */
     uintptr_t text = (uintptr_t)_text, rodata = (uintptr_t)_rodata, data = (uintptr_t)_data;
-    map_range(text, V2P(text), rodata - text, PTE_G);
-    map_range(rodata, V2P(rodata), data - rodata, PTE_G | PTE_NX);
-    map_range(data, V2P(data), ALIGN_UP((uintptr_t)_end, PAGE_SIZE) - data, PTE_G | PTE_W | PTE_NX);
+    map_range(text, V2P(text), rodata - text, PTE_G | KERNEL_U);
+    map_range(rodata, V2P(rodata), data - rodata, PTE_G | PTE_NX | KERNEL_U);
+    map_range(data, V2P(data), ALIGN_UP((uintptr_t)_end, PAGE_SIZE) - data,
+              PTE_G | PTE_W | PTE_NX | KERNEL_U);
 
     write_cr4(read_cr4() | (1 << 7));                 /* PGE: global pages */
     write_cr3(kernel_root);

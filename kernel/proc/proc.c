@@ -271,13 +271,20 @@ static int first_signal(uint64_t pending)
 
 void return_to_user_work(struct trapframe *tf)
 {
-    (void)tf;
     for (;;) {
         struct proc *p = current();
         if (p->sig_pending)
             proc_exit(W_SIGNALED(first_signal(p->sig_pending)));
         if (!sched_should_yield())
             return;
+#ifdef BREAK_PREEMPT
+        /* Cooperative: switch only when the process itself enters the
+         * kernel, never because an interrupt arrived. */
+        if (tf->vector != SYSCALL_VECTOR)
+            return;
+#else
+        (void)tf;
+#endif
         yield();
     }
 }

@@ -2,6 +2,8 @@
  * (and should die); `privileged syscalls` hands kernel addresses to
  * syscalls (each must fail with EFAULT). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,8 +11,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define KERNEL_TEXT ((uintptr_t)0xffffffff80100000ul)
-#define KERNEL_DATA ((uintptr_t)0xffff800000100000ul)
+/* Kernel addresses to poke at; the harness passes real ones (from the
+ * kernel's symbol table) as a second argument. */
+static uintptr_t KERNEL_TEXT = 0xffffffff80100000ul;
+static uintptr_t KERNEL_DATA = 0xffff800000100000ul;
 
 static void attempt(const char *what)
 {
@@ -39,7 +43,15 @@ static void attempt(const char *what)
         *(volatile uint8_t *)KERNEL_DATA = 1;
     else if (!strcmp(what, "jumpkernel"))
         ((void (*)(void))KERNEL_TEXT)();
-    else {
+    else if (!strcmp(what, "execstack")) {
+        /* NX: data is not code. A `ret` on the stack, then call it. */
+        volatile uint8_t code[16] = { 0xc3 };
+        ((void (*)(void))(uintptr_t)code)();
+    } else if (!strcmp(what, "execheap")) {
+        uint8_t *code = malloc(64);
+        code[0] = 0xc3;
+        ((void (*)(void))code)();
+    } else {
         printf("unknown %s\n", what);
         return;
     }
@@ -69,6 +81,10 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
+    if (argc > 2)
+        KERNEL_TEXT = strtoul(argv[2], NULL, 0);
+    if (argc > 3)
+        KERNEL_DATA = strtoul(argv[3], NULL, 0);
     if (!strcmp(argv[1], "syscalls"))
         syscalls();
     else

@@ -103,6 +103,7 @@ struct trapframe {
 
 #define VEC_IRQ_BASE   0x20   /* legacy PIC, remapped and masked */
 #define VEC_IOAPIC     0x30   /* IOAPIC GSI n -> 0x30 + n */
+#define VEC_MSI_BASE   0x50   /* PCI message-signalled interrupts, up to VEC_TIMER */
 #define VEC_TIMER      0xE0
 #define VEC_SPURIOUS   0xFF
 

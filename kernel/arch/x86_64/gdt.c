@@ -4,6 +4,7 @@
 #include "arch.h"
 #include "cpu.h"
 #include "../../debug/debug.h"
+#include "../../lib/kprintf.h"
 
 struct tss {
     uint32_t reserved0;
@@ -96,7 +97,7 @@ void cpu_init(void)
     uint32_t a, b, c, d;
     cpuid(7, 0, &a, &b, &c, &d);
     uint64_t cr4 = read_cr4();
-#ifndef BREAK_SMAP
+#if !defined(BREAK_SMAP) && !defined(BREAK_USER_PAGES)   /* user-pages: the kernel's own pages are user pages */
     /* INVARIANT(privilege separation): with SMEP the kernel never executes
      * user pages; with SMAP it never touches user memory outside uaccess. */
     if (b & (1 << 7))
@@ -113,6 +114,8 @@ void cpu_init(void)
     cr4 |= (1 << 9) | (1 << 10);    /* OSFXSR, OSXMMEXCPT */
     write_cr4(cr4);
     write_cr0((read_cr0() & ~(1ul << 2)) | (1ul << 1));   /* EM off, MP on */
+    kprintf("cpu: smep %s, smap %s, umip %s, nx on\n", cr4 & CR4_SMEP ? "on" : "off",
+            cr4 & CR4_SMAP ? "on" : "off", cr4 & CR4_UMIP ? "on" : "off");
 }
 
 void cpu_set_kernel_stack(uint64_t top)

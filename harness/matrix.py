@@ -1,0 +1,119 @@
+"""The invariant matrix: for each break switch, build the kernel with that
+one mechanism removed, run the tests that guard it, and report whether they
+caught it (failed) and what they saw.
+
+  python -m harness.matrix [SWITCH...]     (or: ./vigil matrix)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import accel as accel_mod
+from .build import build
+from .config import ROOT
+
+
+@dataclass(frozen=True)
+class Row:
+    switch: str
+    invariant: str
+    mechanism: str
+    where: str
+    tests: tuple[str, ...]
+
+
+_P = "tests/test_privilege.py::test_privileged_instruction_kills_only_that_process"
+
+ROWS = (
+    Row("user-pages", "privilege separation", "kernel pages are supervisor-only (U/S bit)",
+        "kernel/mm/vmm.c: vmm_init, next_level",
+        ("tests/test_isolation.py::test_process_cannot_read_kernel_memory", f"{_P}[readkernel]")),
+    Row("cow", "process isolation", "copy-on-write fork",
+        "kernel/mm/uvm.c: share_leaf, mm_fault",
+        ("tests/test_isolation.py::test_forked_child_writes_are_invisible_to_parent",)),
+    Row("preempt", "scheduling fairness", "timer preemption",
+        "kernel/proc/sched.c: sched_tick",
+        ("tests/test_scheduling.py::test_spinning_process_does_not_stop_others",)),
+    Row("fair", "scheduling fairness", "virtual-runtime choice of the next process",
+        "kernel/proc/sched.c: pick_next",
+        ("tests/test_scheduling.py::test_cpu_bound_processes_get_equal_shares",)),
+    Row("usercopy", "privilege separation", "range checks on syscall pointers",
+        "kernel/arch/x86_64/uaccess.c: user_range_ok",
+        ("tests/test_privilege.py::test_syscalls_given_kernel_addresses_return_efault",)),
+    Row("nx", "privilege separation", "no-execute user data (NX)",
+        "kernel/mm/uvm.c: pte_flags",
+        (f"{_P}[execstack]", f"{_P}[execheap]")),
+    Row("smap", "privilege separation", "SMEP/SMAP",
+        "kernel/arch/x86_64/gdt.c: cpu_init",
+        ("tests/test_faults.py::test_kernel_cannot_read_user_memory_outside_uaccess",
+         "tests/test_faults.py::test_kernel_cannot_execute_user_pages")),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row: Row
+    ran: int
+    failed: list[tuple[str, str]]  # (test, first line of what it saw)
+
+    @property
+    def caught(self) -> bool:
+        return bool(self.failed)
+
+
+def _symptom(case: ET.Element) -> str:
+    for tag in ("failure", "error"):
+        el = case.find(tag)
+        if el is not None:
+            text = (el.get("message") or el.text or "").strip()
+            return text.splitlines()[0][:160] if text else tag
+    return ""
+
+
+def run_row(row: Row, accel: str) -> Outcome:
+    build(row.switch)
+    with tempfile.TemporaryDirectory() as d:
+        xml = Path(d) / "junit.xml"
+        env = dict(os.environ, VIGIL_BREAK=row.switch, VIGIL_ACCEL=accel)
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "-n", "0", f"--junitxml={xml}", *row.tests],
+                       cwd=ROOT, env=env, capture_output=True, text=True)
+        cases = ET.parse(xml).getroot().iter("testcase") if xml.exists() else []
+        failed, ran = [], 0
+        for case in cases:
+            ran += 1
+            symptom = _symptom(case)
+            if symptom:
+                failed.append((case.get("name", "?"), symptom))
+    return Outcome(row, ran, failed)
+
+
+def report(outcomes: list[Outcome]) -> str:
+    lines = []
+    for o in outcomes:
+        verdict = "caught" if o.caught else "NOT CAUGHT"
+        lines.append(f"{o.row.switch:<11} {o.row.invariant:<21} {o.row.mechanism}")
+        lines.append(f"{'':<11} where: {o.row.where}; tests run: {o.ran}; {verdict}")
+        for name, symptom in o.failed:
+            lines.append(f"{'':<11}   {name}: {symptom}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    default = build()
+    accel = accel_mod.choose(default)
+    rows = [r for r in ROWS if not argv or r.switch in argv]
+    outcomes = [run_row(r, accel) for r in rows]
+    print(report(outcomes))
+    return 0 if all(o.caught and o.ran for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
