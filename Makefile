@@ -36,7 +36,7 @@ CSRCS   := $(shell find kernel -name '*.c' | sort)
 ASRCS   := boot/boot.asm $(shell find kernel -name '*.asm' | sort)
 OBJS    := $(CSRCS:%.c=$(BUILD)/obj/%.o) $(ASRCS:%.asm=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/kernel.elf $(BUILD)/kernel.mb.elf $(UBUILD)/initrd.cpio
+all: $(BUILD)/kernel.elf $(BUILD)/kernel.mb.elf $(UBUILD)/initrd.cpio $(UBUILD)/root.img
 
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -98,6 +98,10 @@ $(UBUILD)/rootfs/bin/pie: user/pie.c
 $(UBUILD)/rootfs/bin/%: user/tests/%.c
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
+
+# The root disk: the same tree as an ext3 image made by mke2fs.
+$(UBUILD)/root.img: $(USER_BINS) harness/image.py
+	$(PYTHON) -c 'import sys; sys.path.insert(0, "."); from harness.image import make_ext3; from pathlib import Path; make_ext3(Path("$(UBUILD)/rootfs"), Path("$@"))'
 
 # The initrd: the root tree above as a newc cpio archive (a Multiboot module).
 $(UBUILD)/initrd.cpio: $(USER_BINS) harness/initrd.py

@@ -31,11 +31,24 @@ def build(c: Context, break_: str = "") -> None:
 
 
 @task(help={"cmdline": "kernel command line", "accel": "kvm, tcg or auto",
-            "mem": "guest memory", "smp": "CPUs"})
-def run(c: Context, cmdline: str = "", accel: str = "", mem: str = "256M", smp: int = 1) -> None:
-    """Boot Vigil to its shell on this terminal (Ctrl-A X leaves QEMU)."""
+            "mem": "guest memory", "smp": "CPUs", "disk": "boot from the ext3 root disk"})
+def run(c: Context, cmdline: str = "", accel: str = "", mem: str = "256M", smp: int = 1,
+        disk: bool = True) -> None:
+    """Boot Vigil to its shell on this terminal (Ctrl-A X leaves QEMU).
+
+    The root file system is a fresh copy of build/root.img (ext3, made by
+    mke2fs from the user programs), or the initrd with --no-disk."""
+    import shutil
+
+    from harness.image import disk_args
+
     art = build_mod.build()
     machine = Machine(accel=_accel(accel, art), mem=mem, smp=smp)
+    if disk:
+        image = ROOT / "build" / "run-disk.img"
+        shutil.copy(ROOT / "build" / "root.img", image)
+        machine.extra += disk_args(image)
+        cmdline = f"root=/dev/vda {cmdline}".strip()
     print(f"vigil: booting under {machine.accel.upper()}; Ctrl-A X quits", file=sys.stderr)
     cmd = qemu_command(art, cmdline, machine, initrd=art.initrd, interactive=True)
     sys.exit(subprocess.call(cmd))

@@ -15,11 +15,12 @@ import re
 import select
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import initrd as cpio
 from .build import Artifacts
+from .image import disk_args
 from .qemu import Machine, run
 
 STARTED = "vigil: started /sbin/init as pid 1\n"
@@ -63,9 +64,18 @@ def parse_console(console: str) -> tuple[str, int | None, tuple[str, ...]]:
 
 
 def run_on_vigil(art: Artifacts, argv: list[str], machine: Machine, log_path: Path,
-                 files: dict[str, Path | bytes] | None = None, timeout: float = 120) -> ProgramRun:
+                 files: dict[str, Path | bytes] | None = None, timeout: float = 120,
+                 root_disk: Path | None = None) -> ProgramRun:
+    """With root_disk (an ext2/ext3 image), the disk is the root file system
+    and argv travels on the kernel command line (so no spaces in it)."""
     image = make_initrd(art, log_path.with_suffix(".cpio"), argv, files)
-    r = run(art, "", machine, log_path, initrd=image, timeout=timeout)
+    cmdline = ""
+    if root_disk is not None:
+        if any(not a or " " in a for a in argv):
+            raise ValueError("arguments for a disk-rooted run cannot be empty or hold spaces")
+        machine = replace(machine, extra=[*machine.extra, *disk_args(root_disk)])
+        cmdline = "root=/dev/vda -- " + " ".join(argv)
+    r = run(art, cmdline, machine, log_path, initrd=image, timeout=timeout)
     output, status, kernel = parse_console(r.output)
     if r.exit.kind != "ok":
         status = None

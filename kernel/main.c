@@ -15,6 +15,8 @@
 #include "ktest/ktest.h"
 #include "proc/proc.h"
 #include "fs/file.h"
+#include "fs/vfs.h"
+#include "drivers/block.h"
 
 #define TIMER_HZ 100
 
@@ -110,6 +112,7 @@ static void kmain_on_guarded_stack(void)
     ioapic_init();
     timer_init(TIMER_HZ);
     kprintf("timer: lapic %u Hz\n", timer_hz());
+    block_init();
 
     char arg[128];
     if (cmdline_get("crash", arg, sizeof(arg)))
@@ -151,11 +154,19 @@ static void start_user_space(void)
     uvm_init();
     proc_init();
     console_init();
-    if (bootinfo.nmods == 0) {
-        kprintf("vigil: no initrd module: nothing to run (idle); Ctrl-A X leaves QEMU\n");
+    /* The root file system: the disk with root=/dev/vda, else the initrd. */
+    char root[32] = "";
+    struct super *sb = NULL;
+    if (cmdline_get("root", root, sizeof(root)) && !(sb = ext2_mount()))
+        kprintf("vigil: cannot mount %s; falling back to the initrd\n", root);
+    if (!sb && bootinfo.nmods > 0)
+        sb = initrd_mount(P2V(bootinfo.mods[0].start), bootinfo.mods[0].end - bootinfo.mods[0].start);
+    if (!sb) {
+        kprintf("vigil: no root file system: nothing to run (idle); Ctrl-A X leaves QEMU\n");
         idle_loop();
     }
-    initrd_init(P2V(bootinfo.mods[0].start), bootinfo.mods[0].end - bootinfo.mods[0].start);
+    vfs_mount_root(sb);
+    kprintf("vigil: root file system: %s\n", sb->type);
     char init[128] = "/sbin/init", argbuf[256], *argv[32];
     cmdline_get("init", init, sizeof(init));
     argv[0] = init;

@@ -54,14 +54,17 @@ class Vigil:
                    initrd=self.art.initrd if initrd else None, timeout=timeout)
 
     def program(self, argv: list[str], files: dict[str, Path | bytes] | None = None,
-                timeout: float = 120, **kw: object) -> ProgramRun:
-        """Run argv[0] (a path in the initrd) as init's one program."""
+                timeout: float = 120, root_disk: Path | None = None,
+                **kw: object) -> ProgramRun:
+        """Run argv[0] as init's one program: from the initrd, or from the
+        root_disk image mounted as the root file system."""
         return run_on_vigil(self.art, argv, self.machine(**kw), self._log("program"),
-                            files, timeout)
+                            files, timeout, root_disk)
 
-    def host(self, argv: list[str]) -> ProgramRun:
-        """The same program from the same tree, on the host Linux."""
-        return run_on_host(self.art.rootfs, argv)
+    def host(self, argv: list[str], root: Path | None = None) -> ProgramRun:
+        """The same program from the same tree (by default the initrd's), on
+        the host Linux."""
+        return run_on_host(root or self.art.rootfs, argv)
 
     def session(self, cmdline: str = "", **kw: object) -> Session:
         """An interactive boot (the shell on the console)."""

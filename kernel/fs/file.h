@@ -21,12 +21,16 @@ struct file_ops {
     long (*write)(struct file *f, const void *ubuf, size_t n);
     long (*ioctl)(struct file *f, unsigned long cmd, unsigned long arg);
     int  (*stat)(struct file *f, struct kstat *st);
+    long (*getdents)(struct file *f, void *ubuf, size_t n);   /* directories */
     void (*release)(struct file *f);
     bool seekable;
 };
 
+struct inode;
+
 struct file {
     const struct file_ops *ops;
+    struct inode *inode;        /* for files of a file system; NULL otherwise */
     int refs;
     int flags;                  /* O_* flags it was opened with */
     uint64_t off;
@@ -42,8 +46,3 @@ void         file_close(struct file *f);
 struct file *console_open(void);
 void         console_init(void);
 
-/* Files of the initial RAM disk (a cpio archive). */
-void         initrd_init(const void *data, size_t size);
-/* Find path; NULL if absent. */
-bool         initrd_lookup(const char *path, const uint8_t **data, size_t *size, uint32_t *mode);
-struct file *initrd_open(const char *path, int *err);

@@ -1,19 +1,72 @@
-/* fs/initrd.c - the initial RAM disk: a cpio archive in the "newc" format
- * (what `cpio -H newc` and Linux's initramfs use), passed by the boot
- * loader as a Multiboot module. Read-only. */
-#include "file.h"
+/* fs/initrd.c - the initial RAM disk as a read-only file system: a cpio
+ * archive in the "newc" format (what `cpio -H newc` and Linux's initramfs
+ * use), handed over by the boot loader as a Multiboot module and turned
+ * into a tree of inodes at mount. File data stays where the loader put it. */
+#include "vfs.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
-#include "../arch/x86_64/arch.h"
+#include "../lib/kprintf.h"
 #include "../mm/mm.h"
 
-static const uint8_t *archive;
-static size_t archive_size;
+struct node {
+    struct inode inode;
+    char name[NAME_MAX + 1];
+    const uint8_t *data;
+    struct node *parent, *children, *next;
+};
 
-void initrd_init(const void *data, size_t size)
+static const struct inode_ops initrd_ops;
+static struct super initrd_sb = { .type = "initrd", .dev = 1 };
+static uint64_t next_ino = 1;
+
+static struct node *new_node(struct node *parent, const char *name, size_t len, uint32_t mode)
 {
-    archive = data;
-    archive_size = size;
+    struct node *n = kzalloc(sizeof(*n));
+    if (!n)
+        return NULL;
+    memcpy(n->name, name, MIN(len, (size_t)NAME_MAX));
+    n->inode = (struct inode){ .sb = &initrd_sb, .ino = next_ino++, .mode = mode, .nlink = 1,
+                               .refs = 1, .ops = &initrd_ops, .priv = n };
+    n->parent = parent ? parent : n;
+    if (parent) {
+        n->next = parent->children;
+        parent->children = n;
+    }
+    return n;
+}
+
+static struct node *child(struct node *dir, const char *name, size_t len)
+{
+    for (struct node *c = dir->children; c; c = c->next)
+        if (strlen(c->name) == len && !memcmp(c->name, name, len))
+            return c;
+    return NULL;
+}
+
+/* Find or make the node for path (directories along the way implied). */
+static struct node *place(struct node *root, const char *path, uint32_t mode)
+{
+    struct node *cur = root;
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        const char *e = p;
+        while (*e && *e != '/')
+            e++;
+        if (e == p)
+            break;
+        bool last = !*e;
+        if (!(e - p == 1 && *p == '.')) {
+            struct node *c = child(cur, p, (size_t)(e - p));
+            if (!c && !(c = new_node(cur, p, (size_t)(e - p), last ? mode : (S_IFDIR | 0755))))
+                return NULL;
+            if (last)
+                c->inode.mode = mode;
+            cur = c;
+        }
+        p = e;
+    }
+    return cur;
 }
 
 static uint32_t hex8(const uint8_t *p)
@@ -26,102 +79,93 @@ static uint32_t hex8(const uint8_t *p)
     return v;
 }
 
-/* Compare an archive name ("bin/sh", "./bin/sh") with a path ("/bin/sh"). */
-static bool same_path(const char *name, const char *path)
+struct super *initrd_mount(const void *archive, size_t size)
 {
-    while (*name == '.' && name[1] == '/')
-        name += 2;
-    while (*name == '/')
-        name++;
-    while (*path == '/')
-        path++;
-    return !strcmp(name, path);
-}
-
-bool initrd_lookup(const char *path, const uint8_t **data, size_t *size, uint32_t *mode)
-{
-    size_t off = 0;
-    while (archive && off + 110 <= archive_size) {
-        const uint8_t *h = archive + off;
-        if (memcmp(h, "070701", 6) && memcmp(h, "070702", 6))
-            return false;                       /* not newc: stop, don't guess */
-        uint32_t m = hex8(h + 14), fsize = hex8(h + 54), nsize = hex8(h + 94);
+    struct node *root = new_node(NULL, "", 0, S_IFDIR | 0755);
+    if (!root)
+        return NULL;
+    initrd_sb.root = &root->inode;
+    const uint8_t *a = archive;
+    size_t off = 0, files = 0;
+    while (off + 110 <= size) {
+        const uint8_t *h = a + off;
+        if (memcmp(h, "070701", 6) && memcmp(h, "070702", 6)) {
+            kprintf("initrd: bad cpio header at offset %lu; ignoring the rest\n", off);
+            break;
+        }
+        uint32_t mode = hex8(h + 14), fsize = hex8(h + 54), nsize = hex8(h + 94);
         size_t name_off = off + 110, data_off = ALIGN_UP(name_off + nsize, 4);
-        if (data_off > archive_size || fsize > archive_size - data_off || nsize == 0)
-            return false;
-        const char *name = (const char *)archive + name_off;
-        if (name[nsize - 1] != 0)
-            return false;
+        if (nsize == 0 || data_off > size || fsize > size - data_off || a[name_off + nsize - 1]) {
+            kprintf("initrd: truncated cpio entry at offset %lu\n", off);
+            break;
+        }
+        const char *name = (const char *)a + name_off;
         if (!strcmp(name, "TRAILER!!!"))
-            return false;
-        if (same_path(name, path)) {
-            *data = archive + data_off;
-            *size = fsize;
-            *mode = m;
-            return true;
+            break;
+        struct node *n = place(root, name, mode);
+        if (n && n != root) {
+            n->data = a + data_off;
+            n->inode.size = fsize;
+            n->inode.blocks = ALIGN_UP(fsize, 512) / 512;
+            files++;
         }
         off = ALIGN_UP(data_off + fsize, 4);
     }
-    return false;
+    kprintf("initrd: %lu entries\n", files);
+    return &initrd_sb;
 }
 
-struct initrd_file {
-    const uint8_t *data;
-    uint32_t mode;
-};
-
-static long ird_read(struct file *f, void *ubuf, size_t n)
+static int ird_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
 {
-    struct initrd_file *rf = f->priv;
-    if (f->off >= f->size)
-        return 0;
-    size_t k = MIN(n, f->size - f->off);
-    if (copy_to_user(ubuf, rf->data + f->off, k))
-        return -EFAULT;
-    f->off += k;
-    return (long)k;
-}
-
-static int ird_stat(struct file *f, struct kstat *st)
-{
-    struct initrd_file *rf = f->priv;
-    memset(st, 0, sizeof(*st));
-    st->mode = rf->mode;
-    st->size = (int64_t)f->size;
-    st->nlink = 1;
-    st->blksize = 4096;
-    st->blocks = (int64_t)ALIGN_UP(f->size, 512) / 512;
-    st->ino = (uint64_t)(rf->data - archive);
+    struct node *d = dir->priv, *c;
+    if (len == 2 && name[0] == '.' && name[1] == '.')
+        c = d->parent;
+    else if (!(c = child(d, name, len)))
+        return -ENOENT;
+    *out = iget(&c->inode);
     return 0;
 }
 
-static void ird_release(struct file *f)
+static long ird_read(struct inode *ino, uint64_t off, void *buf, size_t n)
 {
-    kfree(f->priv);
+    struct node *f = ino->priv;
+    if (off >= ino->size)
+        return 0;
+    size_t k = MIN(n, ino->size - off);
+    memcpy(buf, f->data + off, k);
+    return (long)k;
 }
 
-static const struct file_ops initrd_ops = {
-    .read = ird_read, .stat = ird_stat, .release = ird_release, .seekable = true,
+static int ird_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void *ctx)
+{
+    struct node *d = dir->priv;
+    uint64_t i = 0;
+    if (*pos == 0) {
+        if (!fill(ctx, ".", 1, d->inode.ino, 4, 1))
+            return 1;
+        *pos = 1;
+    }
+    if (*pos == 1) {
+        if (!fill(ctx, "..", 2, d->parent->inode.ino, 4, 2))
+            return 1;
+        *pos = 2;
+    }
+    for (struct node *c = d->children; c; c = c->next, i++) {
+        if (i + 2 < *pos)
+            continue;
+        unsigned type = S_ISDIR(c->inode.mode) ? 4 : S_ISLNK(c->inode.mode) ? 10 : 8;
+        if (!fill(ctx, c->name, strlen(c->name), c->inode.ino, type, i + 3))
+            return 1;
+        *pos = i + 3;
+    }
+    return 0;
+}
+
+static long ird_readlink(struct inode *ino, char *buf, size_t n)
+{
+    return ird_read(ino, 0, buf, n);
+}
+
+static const struct inode_ops initrd_ops = {
+    .lookup = ird_lookup, .read = ird_read, .readdir = ird_readdir, .readlink = ird_readlink,
 };
-
-struct file *initrd_open(const char *path, int *err)
-{
-    const uint8_t *data;
-    size_t size;
-    uint32_t mode;
-    if (!initrd_lookup(path, &data, &size, &mode)) {
-        *err = -ENOENT;
-        return NULL;
-    }
-    struct initrd_file *rf = kmalloc(sizeof(*rf));
-    struct file *f = rf ? file_alloc(&initrd_ops, rf) : NULL;
-    if (!f) {
-        kfree(rf);
-        *err = -ENOMEM;
-        return NULL;
-    }
-    rf->data = data;
-    rf->mode = mode;
-    f->size = size;
-    return f;
-}

@@ -10,6 +10,7 @@
  * never a fault. */
 #include "proc.h"
 #include "../fs/file.h"
+#include "../fs/vfs.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
 #include "../lib/kprintf.h"
@@ -241,22 +242,26 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
     } else {
         strlcpy(path, upath, sizeof(path));
     }
-    const uint8_t *img;
-    size_t size;
-    uint32_t mode;
-    if (!initrd_lookup(path, &img, &size, &mode))
-        return -ENOENT;
-    if ((mode & 0170000) == 0040000)
-        return -EACCES;                             /* a directory */
-    if (!(mode & 0111))
-        return -EACCES;
+    struct inode *ino;
+    long r = vfs_lookup(p->cwd, path, LOOKUP_FOLLOW, &ino);
+    if (r)
+        return r;
+    if (!S_ISREG(ino->mode) || !(ino->mode & 0111)) {
+        iput(ino);
+        return -EACCES;                             /* a directory, or not executable */
+    }
+    uint8_t *img = NULL;
+    long size = vfs_read_all(ino, &img, 256ul << 20);
+    iput(ino);
+    if (size < 0)
+        return size;
     const struct elf64_ehdr *eh = (const void *)img;
-    if (!header_ok(eh, size))
-        return -ENOEXEC;
-
     struct strvec args = { kmalloc(ARG_MAX_BYTES), 0, 0 }, envs = { kmalloc(ARG_MAX_BYTES), 0, 0 };
     struct mm *mm = NULL;
-    long r = -ENOMEM;
+    r = -ENOEXEC;
+    if (!header_ok(eh, (size_t)size))
+        goto out;
+    r = -ENOMEM;
     if (!args.buf || !envs.buf)
         goto out;
     if ((r = collect(&args, uargv, from_user)) < 0 || (r = collect(&envs, uenvp, from_user)) < 0)
@@ -265,7 +270,7 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
     if (!(mm = mm_create()))
         goto out;
     uintptr_t brk_start = 0;
-    long bias = load_segments(mm, img, size, eh, &brk_start);
+    long bias = load_segments(mm, img, (size_t)size, eh, &brk_start);
     if (bias < 0) {
         r = bias;
         goto out;
@@ -321,6 +326,7 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
 out:
     if (mm)
         mm_destroy(mm);
+    kfree(img);
     kfree(args.buf);
     kfree(envs.buf);
     return r;

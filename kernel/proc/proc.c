@@ -2,6 +2,7 @@
  * death (exit, fatal signals and faults), and the parent's side (wait4). */
 #include "proc.h"
 #include "../fs/file.h"
+#include "../fs/vfs.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
 #include "../lib/kprintf.h"
@@ -86,6 +87,8 @@ int proc_spawn_init(const char *path, char *const argv[])
     /* fds 0, 1, 2: the console. */
     for (int fd = 0; fd < 3; fd++)
         p->files[fd] = console_open();
+    p->cwd = vfs_root();
+    strlcpy(p->cwd_path, "/", sizeof(p->cwd_path));
     initproc = p;
     /* exec runs in the context of the process it replaces: borrow it. */
     struct proc *self = current();
@@ -115,6 +118,8 @@ long proc_fork(void)
         if (parent->files[fd])
             child->files[fd] = file_dup(parent->files[fd]);
     child->cloexec = parent->cloexec;
+    child->cwd = parent->cwd ? iget(parent->cwd) : NULL;
+    memcpy(child->cwd_path, parent->cwd_path, sizeof(child->cwd_path));
     memcpy(child->name, parent->name, sizeof(child->name));
     child->parent = parent;
     child->fs_base = rdmsr(MSR_FS_BASE);
@@ -143,6 +148,8 @@ void proc_exit(int wstatus)
         }
     mm_destroy(p->mm);
     p->mm = NULL;
+    iput(p->cwd);
+    p->cwd = NULL;
 
     uint64_t f = spin_lock_irqsave(&sched_lock);
     (void)f;

@@ -26,6 +26,8 @@ struct proc {
     struct trapframe *tf;       /* user registers, at the top of kstack */
     struct mm *mm;
     struct file *files[NOFILE];
+    struct inode *cwd;          /* working directory */
+    char cwd_path[256];         /* ... and its name, for getcwd */
     uint64_t cloexec;           /* bit n: close fd n on exec (fds < 64) */
 
     void *chan;                 /* what it sleeps on */

@@ -3,6 +3,7 @@
 #include "sys.h"
 #include "syscall.h"
 #include "../fs/file.h"
+#include "../fs/vfs.h"
 #include "../proc/proc.h"
 #include "../lib/errno.h"
 #include "../lib/string.h"
@@ -12,6 +13,10 @@
 #define O_WRONLY   1
 #define O_RDWR     2
 #define O_CREAT    0100
+#define O_EXCL     0200
+#define O_TRUNC    01000
+#define O_DIRECTORY 0200000
+#define O_NOFOLLOW 0400000
 #define O_CLOEXEC  02000000
 #define AT_FDCWD   -100
 #define AT_EMPTY_PATH 0x1000
@@ -166,22 +171,59 @@ static long get_path(const char *upath, char *path, size_t size)
     return 0;
 }
 
+/* The directory relative paths start from: the cwd, or dirfd's directory. */
+static int base_dir(int dirfd, const char *path, struct inode **out)
+{
+    if (path[0] == '/' || dirfd == AT_FDCWD) {
+        *out = iget(current()->cwd);
+        return 0;
+    }
+    struct file *f = fd_get(dirfd);
+    if (!f)
+        return -EBADF;
+    if (!f->inode || !S_ISDIR(f->inode->mode))
+        return -ENOTDIR;
+    *out = iget(f->inode);
+    return 0;
+}
+
+static int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
+{
+    struct inode *base;
+    int r = base_dir(dirfd, path, &base);
+    if (r)
+        return r;
+    r = vfs_lookup(base, path, flags, out);
+    iput(base);
+    return r;
+}
+
 long sys_openat(int dirfd, const char *upath, int flags, int mode)
 {
-    (void)dirfd, (void)mode;
-    char path[256];
+    (void)mode;
+    char path[PATH_MAX];
     long r = get_path(upath, path, sizeof(path));
     if (r)
         return r;
     struct file *f = open_generated(path);
     if (!f) {
-        int err;
-        f = initrd_open(path, &err);
-        if (!f)
-            return (flags & O_CREAT) ? -EROFS : err;
-        if ((flags & O_ACCMODE) != 0) {
-            file_close(f);
-            return -EROFS;                  /* the initrd is read-only */
+        struct inode *ino;
+        r = lookup_at(dirfd, path, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
+        if (r)
+            return (r == -ENOENT && (flags & O_CREAT)) ? -EROFS : r;
+        if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+            r = -EEXIST;
+        else if (S_ISLNK(ino->mode))
+            r = -ELOOP;                             /* O_NOFOLLOW on a symlink */
+        else if ((flags & O_DIRECTORY) && !S_ISDIR(ino->mode))
+            r = -ENOTDIR;
+        else if (S_ISDIR(ino->mode) && (flags & O_ACCMODE))
+            r = -EISDIR;
+        else if ((flags & O_ACCMODE) || (flags & O_TRUNC))
+            r = -EROFS;                             /* every file system is read-only yet */
+        if (r || !(f = vfs_open(ino, flags))) {
+            iput(ino);
+            return r ? r : -ENOMEM;
         }
     }
     f->flags = flags;
@@ -233,7 +275,7 @@ long sys_fstat(int fd, void *ust)
 
 long sys_newfstatat(int dirfd, const char *upath, void *ust, int flags)
 {
-    char path[256];
+    char path[PATH_MAX];
     long n = strncpy_from_user(path, upath, sizeof(path));
     if (n < 0)
         return n;
@@ -241,15 +283,19 @@ long sys_newfstatat(int dirfd, const char *upath, void *ust, int flags)
         return sys_fstat(dirfd, ust);
     if (n == 0)
         return -ENOENT;
-    struct file *f = open_generated(path);
-    int err = 0;
-    if (!f)
-        f = initrd_open(path, &err);
-    if (!f)
-        return err;
     struct kstat st;
-    f->ops->stat(f, &st);
-    file_close(f);
+    struct file *g = open_generated(path);
+    if (g) {
+        g->ops->stat(g, &st);
+        file_close(g);
+    } else {
+        struct inode *ino;
+        int r = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
+        if (r)
+            return r;
+        vfs_stat(ino, &st);
+        iput(ino);
+    }
     return copy_to_user(ust, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
@@ -258,25 +304,148 @@ long sys_lstat(const char *path, void *st) { return sys_newfstatat(AT_FDCWD, pat
 
 long sys_faccessat2(int dirfd, const char *upath, int mode, int flags)
 {
-    (void)dirfd, (void)flags;
-    char path[256];
+    char path[PATH_MAX];
     long r = get_path(upath, path, sizeof(path));
     if (r)
         return r;
-    const uint8_t *d;
-    size_t sz;
-    uint32_t m;
-    if (!initrd_lookup(path, &d, &sz, &m))
-        return -ENOENT;
+    if (mode & ~7)
+        return -EINVAL;
+    struct inode *ino;
+    r = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
+    if (r)
+        return r;
+    /* Vigil runs everything as root: read and write are always allowed by
+     * permission bits; execute needs some x bit (or a directory). */
     if (mode & 2)
-        return -EROFS;
-    if ((mode & 1) && !(m & 0111))
-        return -EACCES;
-    return 0;
+        r = -EROFS;
+    else if ((mode & 1) && !S_ISDIR(ino->mode) && !(ino->mode & 0111))
+        r = -EACCES;
+    iput(ino);
+    return r;
 }
 
 long sys_faccessat(int dirfd, const char *path, int mode) { return sys_faccessat2(dirfd, path, mode, 0); }
 long sys_access(const char *path, int mode) { return sys_faccessat2(AT_FDCWD, path, mode, 0); }
+
+long sys_getdents64(int fd, void *ubuf, size_t n)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->ops->getdents)
+        return -ENOTDIR;
+    if (!user_range_ok((uintptr_t)ubuf, n))
+        return -EFAULT;
+    return f->ops->getdents(f, ubuf, n);
+}
+
+long sys_readlinkat(int dirfd, const char *upath, char *ubuf, long size)
+{
+    char path[PATH_MAX];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    if (size <= 0)
+        return -EINVAL;
+    struct inode *ino;
+    r = lookup_at(dirfd, path, 0, &ino);
+    if (r)
+        return r;
+    if (!S_ISLNK(ino->mode)) {
+        iput(ino);
+        return -EINVAL;
+    }
+    char *buf = kmalloc(PATH_MAX);
+    r = buf ? ino->ops->readlink(ino, buf, MIN((size_t)size, (size_t)PATH_MAX)) : -ENOMEM;
+    iput(ino);
+    if (r > 0 && copy_to_user(ubuf, buf, (size_t)r))
+        r = -EFAULT;
+    kfree(buf);
+    return r;
+}
+
+long sys_readlink(const char *path, char *buf, long size) { return sys_readlinkat(AT_FDCWD, path, buf, size); }
+
+/* ---- working directory ---- */
+
+/* Apply a path to the textual cwd: "/a/b" + "../c" = "/a/c". */
+static void join_path(char *cwd, size_t size, const char *path)
+{
+    char out[256];
+    size_t n = 0;
+    if (path[0] != '/')
+        n = strlcpy(out, cwd, sizeof(out));
+    else
+        out[n++] = '/', out[n] = 0;
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        const char *e = p;
+        while (*e && *e != '/')
+            e++;
+        size_t len = (size_t)(e - p);
+        if (len == 0 || (len == 1 && *p == '.')) {
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (n > 1 && out[n - 1] != '/')
+                n--;
+            if (n > 1)
+                n--;
+            out[n] = 0;
+        } else if (n + len + 2 < sizeof(out)) {
+            if (out[n - 1] != '/')
+                out[n++] = '/';
+            memcpy(out + n, p, len);
+            n += len;
+            out[n] = 0;
+        }
+        p = e;
+    }
+    strlcpy(cwd, out, size);
+}
+
+static long change_dir(struct inode *ino, const char *path)
+{
+    struct proc *p = current();
+    if (!S_ISDIR(ino->mode)) {
+        iput(ino);
+        return -ENOTDIR;
+    }
+    iput(p->cwd);
+    p->cwd = ino;
+    if (path)
+        join_path(p->cwd_path, sizeof(p->cwd_path), path);
+    return 0;
+}
+
+long sys_chdir(const char *upath)
+{
+    char path[PATH_MAX];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    struct inode *ino;
+    r = vfs_lookup(current()->cwd, path, LOOKUP_FOLLOW, &ino);
+    return r ? r : change_dir(ino, path);
+}
+
+long sys_fchdir(int fd)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->inode)
+        return -ENOTDIR;
+    return change_dir(iget(f->inode), NULL);
+}
+
+long sys_getcwd(char *buf, size_t size)
+{
+    const char *cwd = current()->cwd_path;
+    size_t n = strlen(cwd) + 1;
+    if (size < n)
+        return -ERANGE;
+    return copy_to_user(buf, cwd, n) ? -EFAULT : (long)n;
+}
 
 long sys_ioctl(int fd, unsigned long cmd, unsigned long arg)
 {
@@ -365,22 +534,6 @@ long sys_fcntl(int fd, int cmd, long arg)
     default:
         return -EINVAL;
     }
-}
-
-long sys_getcwd(char *buf, size_t size)
-{
-    if (size < 2)
-        return -ERANGE;
-    return copy_to_user(buf, "/", 2) ? -EFAULT : 2;
-}
-
-long sys_chdir(const char *upath)
-{
-    char path[256];
-    long r = get_path(upath, path, sizeof(path));
-    if (r)
-        return r;
-    return strcmp(path, "/") ? -ENOENT : 0;     /* one directory until the VFS */
 }
 
 long sys_umask(int mask)

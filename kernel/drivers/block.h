@@ -1,0 +1,47 @@
+/* drivers/block.h - the disk, as the rest of the kernel sees it: an array
+ * of 512-byte sectors that can be read, written and flushed.
+ *
+ * Behind it is one virtio-blk device (virtio_blk.c). Any number of callers
+ * may have requests outstanding at once; each call returns when its own
+ * requests are complete. A process waits asleep (uninterruptibly: the
+ * device may still be transferring into its buffer); code running before
+ * processes exist, or the idle thread, waits with interrupts on.
+ *
+ * Durability: a write that has returned is in the device's cache, which
+ * may lose it on power failure; after block_flush() returns 0, every write
+ * that had returned before block_flush() was called is on stable storage.
+ *
+ * Buffers are kernel virtual addresses (the direct map, the kernel image,
+ * kernel stacks), any alignment, and need not be physically contiguous;
+ * they must stay mapped until the call returns. */
+#pragma once
+#include "../lib/types.h"
+
+#define SECTOR_SIZE 512
+
+/* Find and set up the disk; prints one "blk: ..." line saying what it found. */
+void     block_init(void);
+bool     block_present(void);
+uint64_t block_sectors(void);           /* capacity; 0 without a disk */
+
+/* 0 on success; -EINVAL for a NULL buffer, count 0 or sectors past the
+ * end, -EFAULT for a buffer that is not mapped kernel memory (or, for a
+ * read, not writable), -ENODEV without a disk, -EROFS writing a read-only
+ * disk, -EIO if the device failed the request. Nothing is transferred
+ * when the arguments are refused. */
+int      block_read(uint64_t sector, void *buf, size_t count);
+int      block_write(uint64_t sector, const void *buf, size_t count);
+/* Returns once the device has reported the cache flush complete: 0, or
+ * -EIO (-ENODEV without a disk). */
+int      block_flush(void);
+
+/* Counters since boot, for tests and diagnostics. */
+struct block_stats {
+    uint64_t requests;          /* submitted to the device (a large call is split) */
+    uint64_t completions;       /* taken off the used ring by the interrupt handler */
+    uint64_t interrupts;
+    uint64_t flushes;
+    uint64_t errors;            /* requests the device failed */
+    uint64_t max_in_flight;     /* most requests outstanding at once */
+};
+void     block_get_stats(struct block_stats *st);

@@ -1,0 +1,275 @@
+/* fs/vfs.c - inodes, path lookup, and open files backed by inodes. */
+#include "vfs.h"
+#include "file.h"
+#include "../lib/string.h"
+#include "../lib/errno.h"
+#include "../lib/spinlock.h"
+#include "../mm/mm.h"
+#include "../arch/x86_64/arch.h"
+
+static struct super *root_sb;
+static struct spinlock ref_lock = SPINLOCK_INIT("inode refs");
+
+void vfs_mount_root(struct super *sb) { root_sb = sb; }
+struct inode *vfs_root(void) { return root_sb ? iget(root_sb->root) : NULL; }
+
+struct inode *iget(struct inode *ino)
+{
+    uint64_t f = spin_lock_irqsave(&ref_lock);
+    ino->refs++;
+    spin_unlock_irqrestore(&ref_lock, f);
+    return ino;
+}
+
+void iput(struct inode *ino)
+{
+    if (!ino)
+        return;
+    uint64_t f = spin_lock_irqsave(&ref_lock);
+    bool last = --ino->refs == 0;
+    spin_unlock_irqrestore(&ref_lock, f);
+    if (last && ino->ops->release)
+        ino->ops->release(ino);
+}
+
+/* Walk path from start. depth counts symlinks followed (ELOOP past 40). */
+static int walk(struct inode *start, const char *path, int flags, int depth, struct inode **out)
+{
+    if (!*path)
+        return -ENOENT;
+    struct inode *cur = iget(path[0] == '/' ? root_sb->root : start);
+    const char *p = path;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *end = p;
+        while (*end && *end != '/')
+            end++;
+        size_t len = (size_t)(end - p);
+        bool last = true;
+        for (const char *q = end; *q; q++)
+            if (*q != '/') {
+                last = false;
+                break;
+            }
+        if (len > NAME_MAX) {
+            iput(cur);
+            return -ENAMETOOLONG;
+        }
+        if (!S_ISDIR(cur->mode)) {
+            iput(cur);
+            return -ENOTDIR;
+        }
+        if (len == 1 && p[0] == '.') {
+            p = end;
+            continue;
+        }
+        struct inode *next;
+        int r = cur->ops->lookup(cur, p, len, &next);
+        if (r) {
+            iput(cur);
+            return r;
+        }
+        if (S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW) || *end == '/')) {
+            char *target = kmalloc(PATH_MAX);
+            long n = target ? next->ops->readlink(next, target, PATH_MAX - 1) : -ENOMEM;
+            iput(next);
+            if (n < 0 || depth >= SYMLOOP_MAX) {
+                kfree(target);
+                iput(cur);
+                return n < 0 ? (int)n : -ELOOP;
+            }
+            target[n] = 0;
+            r = walk(cur, target, LOOKUP_FOLLOW, depth + 1, &next);
+            kfree(target);
+            if (r) {
+                iput(cur);
+                return r;
+            }
+        }
+        iput(cur);
+        cur = next;
+        p = end;
+    }
+    *out = cur;
+    return 0;
+}
+
+int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out)
+{
+    if (!root_sb)
+        return -ENOENT;
+    if (strnlen(path, PATH_MAX) >= PATH_MAX)
+        return -ENAMETOOLONG;
+    return walk(cwd ? cwd : root_sb->root, path, flags, 0, out);
+}
+
+int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir,
+                      const char **last, size_t *len)
+{
+    /* Split off the last component ("a/b/c/" -> "a/b", "c"). */
+    size_t n = strnlen(path, PATH_MAX);
+    if (n == 0)
+        return -ENOENT;
+    if (n >= PATH_MAX)
+        return -ENAMETOOLONG;
+    size_t e = n;
+    while (e > 1 && path[e - 1] == '/')
+        e--;
+    size_t b = e;
+    while (b > 0 && path[b - 1] != '/')
+        b--;
+    *last = path + b;
+    *len = e - b;
+    char *head = kmalloc(b + 2);
+    if (!head)
+        return -ENOMEM;
+    memcpy(head, path, b);
+    if (b == 0)
+        head[b++] = '.';
+    head[b] = 0;
+    int r = vfs_lookup(cwd, head, LOOKUP_FOLLOW, dir);
+    kfree(head);
+    return r;
+}
+
+void vfs_stat(struct inode *ino, struct kstat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->dev = ino->sb ? ino->sb->dev : 0;
+    st->ino = ino->ino;
+    st->nlink = ino->nlink;
+    st->mode = ino->mode;
+    st->uid = ino->uid;
+    st->gid = ino->gid;
+    st->rdev = ino->rdev;
+    st->size = (int64_t)ino->size;
+    st->blksize = 4096;
+    st->blocks = (int64_t)ino->blocks;
+    st->atime = (uint64_t)ino->atime;
+    st->mtime = (uint64_t)ino->mtime;
+    st->ctime = (uint64_t)ino->ctime;
+}
+
+long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max)
+{
+    if (ino->size > max)
+        return -EFBIG;
+    uint8_t *b = kmalloc(ino->size ? ino->size : 1);
+    if (!b)
+        return -ENOMEM;
+    size_t done = 0;
+    while (done < ino->size) {
+        long r = ino->ops->read(ino, done, b + done, ino->size - done);
+        if (r <= 0) {
+            kfree(b);
+            return r < 0 ? r : -EIO;
+        }
+        done += (size_t)r;
+    }
+    *buf = b;
+    return (long)done;
+}
+
+/* ---- open files on inodes ---- */
+
+static long vf_read(struct file *f, void *ubuf, size_t n)
+{
+    struct inode *ino = f->inode;
+    if (S_ISDIR(ino->mode))
+        return -EISDIR;
+    if (!ino->ops->read)
+        return -EINVAL;
+    uint8_t *tmp = kmalloc(PAGE_SIZE);
+    if (!tmp)
+        return -ENOMEM;
+    long total = 0;
+    while ((size_t)total < n) {
+        size_t want = MIN(n - (size_t)total, PAGE_SIZE);
+        long r = ino->ops->read(ino, f->off, tmp, want);
+        if (r < 0) {
+            total = total ? total : r;
+            break;
+        }
+        if (r == 0)
+            break;
+        if (copy_to_user((uint8_t *)ubuf + total, tmp, (size_t)r)) {
+            total = total ? total : -EFAULT;
+            break;
+        }
+        f->off += (uint64_t)r;
+        total += r;
+        if ((size_t)r < want)
+            break;
+    }
+    kfree(tmp);
+    return total;
+}
+
+static int vf_stat(struct file *f, struct kstat *st)
+{
+    vfs_stat(f->inode, st);
+    return 0;
+}
+
+struct dirent_ctx {
+    uint8_t *kbuf;
+    size_t cap, used;
+};
+
+static bool fill_dirent64(void *arg, const char *name, size_t len, uint64_t ino,
+                          unsigned dtype, uint64_t next_pos)
+{
+    struct dirent_ctx *c = arg;
+    size_t reclen = ALIGN_UP(8 + 8 + 2 + 1 + len + 1, 8);
+    if (c->used + reclen > c->cap)
+        return false;
+    uint8_t *d = c->kbuf + c->used;
+    memset(d, 0, reclen);
+    memcpy(d, &ino, 8);
+    memcpy(d + 8, &next_pos, 8);
+    uint16_t rl = (uint16_t)reclen;
+    memcpy(d + 16, &rl, 2);
+    d[18] = (uint8_t)dtype;
+    memcpy(d + 19, name, len);
+    c->used += reclen;
+    return true;
+}
+
+static long vf_getdents(struct file *f, void *ubuf, size_t n)
+{
+    struct inode *ino = f->inode;
+    if (!S_ISDIR(ino->mode))
+        return -ENOTDIR;
+    struct dirent_ctx c = { kmalloc(MIN(n, 32768ul)), MIN(n, 32768ul), 0 };
+    if (!c.kbuf)
+        return -ENOMEM;
+    int r = ino->ops->readdir(ino, &f->off, fill_dirent64, &c);
+    long ret = r < 0 ? r : (long)c.used;
+    if (r >= 0 && c.used == 0 && r == 1)
+        ret = -EINVAL;                          /* buffer too small for one entry */
+    if (ret > 0 && copy_to_user(ubuf, c.kbuf, c.used))
+        ret = -EFAULT;
+    kfree(c.kbuf);
+    return ret;
+}
+
+static void vf_release(struct file *f) { iput(f->inode); }
+
+static const struct file_ops vfs_file_ops = {
+    .read = vf_read, .stat = vf_stat, .getdents = vf_getdents, .release = vf_release,
+    .seekable = true,
+};
+
+struct file *vfs_open(struct inode *ino, int flags)
+{
+    struct file *f = file_alloc(&vfs_file_ops, NULL);
+    if (!f)
+        return NULL;
+    f->inode = ino;
+    f->flags = flags;
+    f->size = ino->size;
+    return f;
+}

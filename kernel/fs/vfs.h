@@ -1,0 +1,78 @@
+/* fs/vfs.h - the file-system switch: inodes, path lookup and the mounted
+ * root, whatever file system holds them (the initrd's cpio tree, ext2 on
+ * the disk). A file system supplies inode_ops; everything above (open files,
+ * exec, the syscalls) goes through the functions here. */
+#pragma once
+#include "../lib/types.h"
+
+struct inode;
+struct file;
+struct kstat;
+
+#define S_IFMT   0170000
+#define S_IFDIR  0040000
+#define S_IFREG  0100000
+#define S_IFLNK  0120000
+#define S_IFCHR  0020000
+#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
+#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+#define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
+
+#define NAME_MAX 255
+#define PATH_MAX 4096
+#define SYMLOOP_MAX 40
+
+/* Directory iteration callback: false stops (the buffer is full). */
+typedef bool (*filldir_t)(void *ctx, const char *name, size_t len, uint64_t ino,
+                          unsigned dtype, uint64_t next_pos);
+
+struct inode_ops {
+    /* Find name in dir: 0 and a new reference in *out, or -errno. */
+    int  (*lookup)(struct inode *dir, const char *name, size_t len, struct inode **out);
+    /* Read file bytes into a kernel buffer: bytes read, 0 at the end, -errno. */
+    long (*read)(struct inode *ino, uint64_t off, void *buf, size_t n);
+    /* Entries from *pos on; *pos advances past each one fill accepts.
+     * 0: reached the end; 1: fill refused an entry (its buffer is full). */
+    int  (*readdir)(struct inode *dir, uint64_t *pos, filldir_t fill, void *ctx);
+    long (*readlink)(struct inode *ino, char *buf, size_t n);
+    void (*release)(struct inode *ino);          /* the last reference went */
+};
+
+struct super {
+    struct inode *root;
+    uint64_t dev;
+    const char *type;
+};
+
+struct inode {
+    struct super *sb;
+    uint64_t ino;
+    uint32_t mode, uid, gid, nlink;
+    uint64_t size, blocks;                       /* blocks: 512-byte units */
+    int64_t atime, mtime, ctime;
+    uint64_t rdev;
+    int refs;
+    const struct inode_ops *ops;
+    void *priv;
+};
+
+void          vfs_mount_root(struct super *sb);
+struct inode *vfs_root(void);
+struct inode *iget(struct inode *ino);          /* one more reference */
+void          iput(struct inode *ino);          /* one fewer */
+
+#define LOOKUP_FOLLOW 1                         /* follow a symlink in the last component */
+/* Resolve a kernel-space path from cwd (or the root if absolute). */
+int  vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out);
+/* The directory a path's last component lives in, and that component. */
+int  vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir,
+                       const char **last, size_t *len);
+void vfs_stat(struct inode *ino, struct kstat *st);
+/* An open file on ino (takes the caller's reference). */
+struct file *vfs_open(struct inode *ino, int flags);
+/* A whole file in a kmalloc'd buffer (for exec); -errno. */
+long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max);
+
+/* File systems. */
+struct super *initrd_mount(const void *data, size_t size);
+struct super *ext2_mount(void);                 /* the virtio disk; NULL if unusable */

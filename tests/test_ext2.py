@@ -1,0 +1,86 @@
+"""ext2 (as mke2fs -t ext3 writes it) as Vigil's root file system. The
+oracle is the host: the same `tree` program over the same directory, and
+e2fsprogs for what the image holds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from harness.image import fsck, make_ext3
+
+
+def _stage(src, dst, big_mb: int = 6):
+    """The rootfs plus files that need every kind of block mapping."""
+    shutil.copytree(src, dst, symlinks=True)
+    data = dst / "data"
+    (data / "deep" / "er" / "still").mkdir(parents=True)
+    (data / "big").write_bytes(os.urandom(big_mb << 20))          # double-indirect blocks
+    with open(data / "sparse", "wb") as f:                          # holes read as zeros
+        f.seek(5 << 20)
+        f.write(b"end of a sparse file")
+    (data / "small").write_text("hello from the host\n")
+    (data / ("n" * 255)).write_text("a name of 255 bytes\n")
+    (data / "deep" / "er" / "still" / "file").write_text("nested\n")
+    os.symlink("small", data / "fastlink")                          # target in the inode
+    os.symlink("deep/er/" + "x" * 80 + "/../still/file", data / "slowlink")  # in a block
+    (data / "deep" / "er" / ("x" * 80)).mkdir()
+    os.chmod(data / "small", 0o640)
+    return dst
+
+
+@pytest.fixture(scope="module", params=[4096, 1024], ids=["4k-blocks", "1k-blocks"])
+def staged_image(request, tmp_path_factory, art):
+    tmp = tmp_path_factory.mktemp(f"ext2-{request.param}")
+    tree = _stage(art.rootfs, tmp / "tree")
+    img = make_ext3(tree, tmp / "root.img", size_mb=64, block_size=request.param)
+    return tree, img
+
+
+def test_files_made_on_the_host_read_back_exactly(vigil, staged_image, tmp_path) -> None:
+    tree, img = staged_image
+    disk = tmp_path / "disk.img"
+    shutil.copy(img, disk)
+    guest = vigil.program(["/bin/tree", "/"], root_disk=disk, timeout=300)
+    host = vigil.host(["/bin/tree", "/"], root=tree)
+    assert "vigil: root file system: ext2" in guest.console
+    assert guest.status == 0
+    # mke2fs adds lost+found; everything else must match to the byte.
+    lines = [x for x in guest.output.splitlines() if not x.endswith(" /lost+found")]
+    assert lines == host.output.splitlines()
+    ok, report = fsck(disk)
+    assert ok, report
+
+
+def test_programs_run_from_the_disk(vigil, staged_image, tmp_path) -> None:
+    _, img = staged_image
+    disk = tmp_path / "disk.img"
+    shutil.copy(img, disk)
+    guest = vigil.program(["/bin/forktree"], root_disk=disk)
+    assert guest.status == 42
+    assert guest.output == vigil.host(["/bin/forktree"]).output
+
+
+def test_corrupt_superblock_is_refused_without_panic(vigil, tmp_path, art) -> None:
+    disk = make_ext3(art.rootfs, tmp_path / "bad.img", size_mb=16)
+    with open(disk, "r+b") as f:                                    # break the magic
+        f.seek(1024 + 0x38)
+        f.write(b"\0\0")
+    run = vigil.program(["/bin/hello"], root_disk=disk)
+    assert "ext2: no ext2 file system on the disk" in run.console
+    assert "falling back to the initrd" in run.console
+    assert run.output == "hello, world\n" and run.status == 0
+
+
+def test_bad_block_number_is_an_error_not_a_wild_read(vigil, tmp_path, art) -> None:
+    tree = _stage(art.rootfs, tmp_path / "tree", big_mb=1)
+    disk = make_ext3(tree, tmp_path / "bad.img", size_mb=64)
+    subprocess.run(["debugfs", "-w", "-R", "sif /data/big block[3] 999999999", str(disk)],
+                   check=True, capture_output=True)
+    run = vigil.program(["/bin/tree", "/data"], root_disk=disk)
+    assert "ext2: corrupt file system: data block number 999999999" in run.console
+    assert run.status == 0, "the kernel and the reader both carried on"
+    assert "/data/small" in run.output
