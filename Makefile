@@ -29,7 +29,7 @@ CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pi
           -mno-80387 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
           -fno-asynchronous-unwind-tables -fno-strict-aliasing \
           -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(KDEFS)
-NASMFLAGS := -f elf64 -g -F dwarf
+NASMFLAGS := -f elf64 -g -F dwarf -i kernel/arch/x86_64/
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
 CSRCS   := $(shell find kernel -name '*.c' | sort)
@@ -44,7 +44,7 @@ $(BUILD)/obj/%.o: %.c Makefile
 
 $(BUILD)/obj/%.o: %.asm Makefile
 	@mkdir -p $(dir $@)
-	$(NASM) $(NASMFLAGS) $< -o $@
+	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) $< -o $@
 
 # Symbol table, in two passes: link without names, list the text symbols of
 # that image, link again with the list. ksyms.o goes last in .rodata, which

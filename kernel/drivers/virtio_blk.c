@@ -144,7 +144,9 @@ struct segment {
 };
 
 /* The one disk. Ring state is guarded by blk_lock; the interrupt handler
- * takes it too (it is an irqsave lock, so it never spins against its own CPU). */
+ * takes it too (it is an irqsave lock, so it never spins against its own
+ * CPU). Lock order: blk_lock, then sched_lock (the handler wakes waiters
+ * while holding blk_lock); a waiter holds only sched_lock while it checks. */
 static struct disk {
     bool present;
     bool read_only;
@@ -179,15 +181,17 @@ static struct spinlock blk_lock = SPINLOCK_INIT("blk");
 /* ---- waiting ---- */
 
 /* Block until cond(arg) holds; whoever makes it true calls wakeup(chan)
- * afterwards. A process sleeps (the check and the sleep happen under
- * sched_lock, so the wakeup cannot slip in between). Before processes
- * exist, or in the idle thread, there is nobody to switch to: halt with
- * interrupts on until the completion interrupt (or a timer tick) arrives,
- * checking with interrupts off so sti;hlt cannot miss it. */
+ * afterwards. A running process sleeps (the check and the sleep happen
+ * under sched_lock, so the wakeup cannot slip in between). Before
+ * processes exist, in the idle thread, or in a process still being built
+ * (exec of init borrows it before it has a pid or can be scheduled), there
+ * is nothing to switch to: halt with interrupts on until the completion
+ * interrupt (or a timer tick) arrives, checking with interrupts off so
+ * sti;hlt cannot miss it. */
 static void wait_until(bool (*cond)(const void *arg), const void *arg, void *chan)
 {
     struct proc *p = current();
-    if (p && p->pid > 0) {
+    if (p && p->pid > 0 && p->state == P_RUNNING) {
         uint64_t fl = spin_lock_irqsave(&sched_lock);
         while (!cond(arg))
             sleep_locked(chan);
@@ -294,8 +298,9 @@ static int check_buffer(const void *buf, size_t bytes, bool device_writes)
 }
 
 /* Cut the start of buf into at most SEGS_PER_REQUEST page pieces, a whole
- * number of sectors in all (at most `bytes`). Returns the piece count; the
- * bytes covered go to *covered. The buffer was checked: translation works. */
+ * number of sectors in all (at most `bytes`). Returns the piece count (the
+ * bytes covered go to *covered), or -EFAULT if a page was unmapped since
+ * check_buffer() looked: a device must never be sent to a made-up address. */
 static int gather_segments(const uint8_t *buf, size_t bytes, bool device_writes,
                            struct segment *segs, size_t *covered)
 {
@@ -304,8 +309,9 @@ static int gather_segments(const uint8_t *buf, size_t bytes, bool device_writes,
     while (total < bytes && n < SEGS_PER_REQUEST) {
         uintptr_t va = (uintptr_t)buf + total;
         size_t piece = MIN(PAGE_SIZE - (va & (PAGE_SIZE - 1)), bytes - total);
-        uint64_t pa = 0;
-        dma_address(va, device_writes, &pa);
+        uint64_t pa;
+        if (!dma_address(va, device_writes, &pa))
+            return -EFAULT;
         segs[n++] = (struct segment){ pa, (uint32_t)piece };
         total += piece;
     }
@@ -407,6 +413,10 @@ static int transfer(uint32_t type, uint64_t sector, uint8_t *buf, size_t count)
         }
         size_t covered;
         int nsegs = gather_segments(buf + done, bytes - done, device_writes, segs, &covered);
+        if (nsegs < 0) {
+            result = nsegs;
+            break;
+        }
         submit(type, sector + done / SECTOR_SIZE, segs, nsegs, r);
         done += covered;
         submitted++;
@@ -612,11 +622,11 @@ static const char *setup_device(void)
 
     volatile struct virtio_pci_common_cfg *c = disk.common;
     c->device_status = 0;                               /* reset */
-    for (int i = 0; c->device_status != 0; i++)
-        if (i == RESET_SPINS)
+    for (int spins = 0; c->device_status != 0; spins++) {
+        if (spins == RESET_SPINS)
             return "device does not finish its reset";
-        else
-            cpu_relax();
+        cpu_relax();
+    }
     c->device_status = STATUS_ACKNOWLEDGE;
     c->device_status = STATUS_ACKNOWLEDGE | STATUS_DRIVER;
 

@@ -43,28 +43,30 @@ static struct node *child(struct node *dir, const char *name, size_t len)
     return NULL;
 }
 
+static size_t strspn_slash(const char *p)
+{
+    size_t n = 0;
+    while (p[n] == '/')
+        n++;
+    return n;
+}
+
 /* Find or make the node for path (directories along the way implied). */
 static struct node *place(struct node *root, const char *path, uint32_t mode)
 {
     struct node *cur = root;
-    for (const char *p = path; *p;) {
-        while (*p == '/')
-            p++;
-        const char *e = p;
-        while (*e && *e != '/')
-            e++;
-        if (e == p)
-            break;
-        bool last = !*e;
-        if (!(e - p == 1 && *p == '.')) {
-            struct node *c = child(cur, p, (size_t)(e - p));
-            if (!c && !(c = new_node(cur, p, (size_t)(e - p), last ? mode : (S_IFDIR | 0755))))
-                return NULL;
-            if (last)
-                c->inode.mode = mode;
-            cur = c;
-        }
-        p = e;
+    const char *name;
+    size_t len;
+    for (const char *p = path_next(path, &name, &len); len; p = path_next(p, &name, &len)) {
+        bool last = !*p || !p[strspn_slash(p)];
+        if (len == 1 && *name == '.')
+            continue;
+        struct node *c = child(cur, name, len);
+        if (!c && !(c = new_node(cur, name, len, last ? mode : (S_IFDIR | 0755))))
+            return NULL;
+        if (last)
+            c->inode.mode = mode;
+        cur = c;
     }
     return cur;
 }

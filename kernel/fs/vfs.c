@@ -38,22 +38,13 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
     if (!*path)
         return -ENOENT;
     struct inode *cur = iget(path[0] == '/' ? root_sb->root : start);
-    const char *p = path;
-    for (;;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *end = p;
-        while (*end && *end != '/')
-            end++;
-        size_t len = (size_t)(end - p);
-        bool last = true;
-        for (const char *q = end; *q; q++)
-            if (*q != '/') {
-                last = false;
-                break;
-            }
+    const char *name;
+    size_t len;
+    for (const char *p = path_next(path, &name, &len); len; p = path_next(p, &name, &len)) {
+        const char *rest;
+        size_t rest_len;
+        path_next(p, &rest, &rest_len);
+        bool last = rest_len == 0;
         if (len > NAME_MAX) {
             iput(cur);
             return -ENAMETOOLONG;
@@ -62,17 +53,17 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
             iput(cur);
             return -ENOTDIR;
         }
-        if (len == 1 && p[0] == '.') {
-            p = end;
+        if (len == 1 && name[0] == '.')
             continue;
-        }
         struct inode *next;
-        int r = cur->ops->lookup(cur, p, len, &next);
+        int r = cur->ops->lookup(cur, name, len, &next);
         if (r) {
             iput(cur);
             return r;
         }
-        if (S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW) || *end == '/')) {
+        /* A symlink is followed unless it is the last component, asked not
+         * to be, and not followed by a slash ("link/" means the target). */
+        if (S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW) || *p == '/')) {
             char *target = kmalloc(PATH_MAX);
             long n = target ? next->ops->readlink(next, target, PATH_MAX - 1) : -ENOMEM;
             iput(next);
@@ -91,7 +82,6 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
         }
         iput(cur);
         cur = next;
-        p = end;
     }
     *out = cur;
     return 0;

@@ -125,3 +125,15 @@ bool glob_match(const char *p, const char *s)
         p++;
     return *p == 0;
 }
+
+const char *path_next(const char *p, const char **comp, size_t *len)
+{
+    while (*p == '/')
+        p++;
+    const char *e = p;
+    while (*e && *e != '/')
+        e++;
+    *comp = p;
+    *len = (size_t)(e - p);
+    return e;
+}

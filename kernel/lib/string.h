@@ -15,3 +15,6 @@ char  *strstr(const char *s, const char *needle);
 size_t strlcpy(char *dst, const char *src, size_t size);
 /* Shell-style match of '*' and '?' (no character classes). */
 bool   glob_match(const char *pattern, const char *s);
+/* Next component of a slash-separated path: skips slashes, sets *comp and
+ * *len (0 at the end of the path), returns where the next search starts. */
+const char *path_next(const char *p, const char **comp, size_t *len);

@@ -377,15 +377,12 @@ static void join_path(char *cwd, size_t size, const char *path)
         n = strlcpy(out, cwd, sizeof(out));
     else
         out[n++] = '/', out[n] = 0;
-    for (const char *p = path; *p;) {
-        while (*p == '/')
-            p++;
-        const char *e = p;
-        while (*e && *e != '/')
-            e++;
-        size_t len = (size_t)(e - p);
-        if (len == 0 || (len == 1 && *p == '.')) {
-        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+    const char *c;
+    size_t len;
+    for (const char *p = path_next(path, &c, &len); len; p = path_next(p, &c, &len)) {
+        if (len == 1 && *c == '.')
+            continue;
+        if (len == 2 && c[0] == '.' && c[1] == '.') {
             while (n > 1 && out[n - 1] != '/')
                 n--;
             if (n > 1)
@@ -394,11 +391,10 @@ static void join_path(char *cwd, size_t size, const char *path)
         } else if (n + len + 2 < sizeof(out)) {
             if (out[n - 1] != '/')
                 out[n++] = '/';
-            memcpy(out + n, p, len);
+            memcpy(out + n, c, len);
             n += len;
             out[n] = 0;
         }
-        p = e;
     }
     strlcpy(cwd, out, size);
 }

@@ -3,6 +3,7 @@
 ; exec and signals see one frame format, and either return path can be used.
 
 bits 64
+%include "frame.inc"
 section .text
 extern syscall_dispatch
 extern trap_return
@@ -31,21 +32,7 @@ syscall_entry:
     push rcx                        ; rip (saved by syscall)
     push 0                          ; error
     push SYSCALL_VECTOR             ; vector
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_GPRS
     cld
     mov rdi, rsp
     sti
@@ -64,21 +51,7 @@ syscall_return:
     jnz .slow
     cmp qword [rsp + 15*8 + F_CS], GDT_UCODE_RPL3
     jne .slow
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GPRS
     mov rcx, [rsp + F_RIP]
     mov r11, [rsp + F_RFLAGS]
     mov rsp, [rsp + F_RSP]

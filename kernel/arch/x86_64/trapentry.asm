@@ -4,6 +4,7 @@
 ; trap_dispatch(tf) in C.
 
 bits 64
+%include "frame.inc"
 section .text
 extern trap_dispatch
 
@@ -26,21 +27,7 @@ trap_stub_ %+ v:
 %define TF_CS 18*8
 
 trap_common:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_GPRS
     ; From ring 3, GS holds the user's base: swap in the kernel's.
     test byte [rsp + TF_CS], 3
     jz .kernel_gs
@@ -56,21 +43,7 @@ trap_return:
     jz .restore
     swapgs
 .restore:
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GPRS
     add rsp, 16                     ; vector and error code
     iretq
 
