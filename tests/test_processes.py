@@ -22,6 +22,7 @@ DIFFERENTIAL = [
     ["/bin/stackguard"],
     ["/bin/privileged", "syscalls"],
     ["/bin/pie", "static", "PIE"],
+    ["/bin/pipes"],
     ["/bin/enosys"],
 ]
 
@@ -56,3 +57,19 @@ def test_normal_programs_need_no_missing_syscall(vigil) -> None:
     for argv in (["/bin/args"], ["/bin/memory"], ["/bin/forktree"]):
         run = vigil.program(argv)
         assert not [x for x in run.kernel_lines if "not implemented" in x], argv
+
+
+def test_shell_runs_pipelines_and_redirection(vigil) -> None:
+    with vigil.session() as s:
+        s.expect(r"\$ ", timeout=60)
+        s.sendline('args "a | b" c | cat | cat')
+        s.expect(r"argv\[1\]=a \| b\nargv\[2\]=c\nargv\[argc\]=NULL\n", timeout=60)
+        s.expect(r"\$ ", timeout=60)
+        s.sendline("cat < /bin/nothing")
+        s.expect(r"sh: /bin/nothing: No such file or directory\n\$ ", timeout=60)
+        s.sendline("hello | signals segv")
+        s.expect(r"Segmentation fault\n\$ ", timeout=60)
+        s.sendline("status")
+        s.expect(r"139\n\$ ", timeout=60)
+        s.sendline("exit")
+        assert s.wait_exit(60).kind == "ok"

@@ -32,6 +32,10 @@ long sys_readlinkat(int dirfd, const char *path, char *buf, long size);
 long sys_readlink(const char *path, char *buf, long size);
 long sys_umask(int mask);
 
+/* fs/pipe.c */
+long sys_pipe(int *fds);
+long sys_pipe2(int *fds, int flags);
+
 /* sys_mm.c */
 long sys_brk(uintptr_t addr);
 long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off);

@@ -21,7 +21,7 @@ static const sys_fn table[NSYSCALLS] = {
     S(5, sys_fstat), S(6, sys_lstat), S(8, sys_lseek), S(9, sys_mmap), S(10, sys_mprotect),
     S(11, sys_munmap), S(12, sys_brk), S(13, sys_rt_sigaction), S(14, sys_rt_sigprocmask),
     S(16, sys_ioctl), S(17, sys_pread64), S(19, sys_readv), S(20, sys_writev),
-    S(21, sys_access), S(24, sys_sched_yield), S(28, sys_madvise), S(32, sys_dup),
+    S(21, sys_access), S(22, sys_pipe), S(24, sys_sched_yield), S(28, sys_madvise), S(32, sys_dup),
     S(33, sys_dup2), S(35, sys_nanosleep), S(39, sys_getpid), S(57, sys_fork), S(58, sys_fork),
     S(59, sys_execve), S(60, sys_exit), S(61, sys_wait4), S(62, sys_kill), S(63, sys_uname),
     S(72, sys_fcntl), S(79, sys_getcwd), S(80, sys_chdir), S(81, sys_fchdir), S(89, sys_readlink), S(95, sys_umask),
@@ -32,7 +32,7 @@ static const sys_fn table[NSYSCALLS] = {
     S(158, sys_arch_prctl), S(169, sys_reboot), S(186, sys_gettid), S(201, sys_time),
     S(217, sys_getdents64), S(218, sys_set_tid_address), S(228, sys_clock_gettime), S(229, sys_clock_getres),
     S(230, sys_clock_nanosleep), S(231, sys_exit), S(257, sys_openat), S(262, sys_newfstatat), S(267, sys_readlinkat),
-    S(269, sys_faccessat), S(273, sys_set_robust_list), S(292, sys_dup3), S(302, sys_prlimit64),
+    S(269, sys_faccessat), S(273, sys_set_robust_list), S(292, sys_dup3), S(293, sys_pipe2), S(302, sys_prlimit64),
     S(318, sys_getrandom), S(334, sys_rseq), S(439, sys_faccessat2),
 };
 

@@ -1,0 +1,189 @@
+/* fs/pipe.c - pipes: a ring buffer with a reading end and a writing end.
+ *
+ * Readers sleep while it is empty and there are writers; writers sleep
+ * while it is full and there are readers. With no writers left a read
+ * returns 0 (end of file); with no readers left a write raises SIGPIPE and
+ * fails with EPIPE. Writes of up to PIPE_BUF bytes are atomic: they wait
+ * for room for all of it, so they never interleave with another writer's. */
+#include "file.h"
+#include "../proc/proc.h"
+#include "../lib/string.h"
+#include "../lib/errno.h"
+#include "../sys/syscall.h"
+#include "../sys/sys.h"
+
+#define PIPE_CAP  65536
+#define PIPE_BUF  4096
+#define CHUNK     4096
+#define O_NONBLOCK 04000
+#define O_CLOEXEC  02000000
+
+struct pipe {
+    uint8_t *buf;
+    uint64_t rpos, wpos;            /* bytes ever read / written: count = wpos - rpos */
+    int readers, writers;
+};
+
+static long pipe_read(struct file *f, void *ubuf, size_t n)
+{
+    struct pipe *p = f->priv;
+    uint8_t *tmp = kmalloc(CHUNK);
+    if (!tmp)
+        return -ENOMEM;
+    long total = 0;
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    while (p->wpos == p->rpos) {
+        long r = 0;
+        if (p->writers == 0)
+            r = 0;                              /* end of file */
+        else if (f->flags & O_NONBLOCK)
+            r = -EAGAIN;
+        else if (proc_signal_pending())
+            r = -EINTR;
+        else {
+            sleep_locked(&p->rpos);
+            continue;
+        }
+        spin_unlock_irqrestore(&sched_lock, fl);
+        kfree(tmp);
+        return r;
+    }
+    while ((size_t)total < n && p->wpos != p->rpos) {
+        size_t k = MIN(MIN(n - (size_t)total, (size_t)(p->wpos - p->rpos)), (size_t)CHUNK);
+        for (size_t i = 0; i < k; i++)
+            tmp[i] = p->buf[(p->rpos + i) % PIPE_CAP];
+        p->rpos += k;
+        spin_unlock_irqrestore(&sched_lock, fl);
+        if (copy_to_user((uint8_t *)ubuf + total, tmp, k)) {
+            total = total ? total : -EFAULT;
+            fl = spin_lock_irqsave(&sched_lock);
+            break;
+        }
+        total += (long)k;
+        fl = spin_lock_irqsave(&sched_lock);
+    }
+    wakeup_locked(&p->wpos);
+    spin_unlock_irqrestore(&sched_lock, fl);
+    kfree(tmp);
+    return total;
+}
+
+static long pipe_write(struct file *f, const void *ubuf, size_t n)
+{
+    struct pipe *p = f->priv;
+    uint8_t *tmp = kmalloc(CHUNK);
+    if (!tmp)
+        return -ENOMEM;
+    long total = 0, err = 0;
+    while ((size_t)total < n && !err) {
+        size_t chunk = MIN(n - (size_t)total, (size_t)CHUNK);
+        if (copy_from_user(tmp, (const uint8_t *)ubuf + total, chunk)) {
+            err = -EFAULT;
+            break;
+        }
+        size_t done = 0;
+        uint64_t fl = spin_lock_irqsave(&sched_lock);
+        while (done < chunk) {
+            size_t room = PIPE_CAP - (size_t)(p->wpos - p->rpos);
+            size_t need = n <= PIPE_BUF ? chunk - done : 1;     /* atomic small writes */
+            if (p->readers == 0) {
+                err = -EPIPE;
+                break;
+            }
+            if (room < need) {
+                if (f->flags & O_NONBLOCK) {
+                    err = -EAGAIN;
+                    break;
+                }
+                if (proc_signal_pending()) {
+                    err = -EINTR;
+                    break;
+                }
+                sleep_locked(&p->wpos);
+                continue;
+            }
+            size_t k = MIN(room, chunk - done);
+            for (size_t i = 0; i < k; i++)
+                p->buf[(p->wpos + i) % PIPE_CAP] = tmp[done + i];
+            p->wpos += k;
+            done += k;
+            wakeup_locked(&p->rpos);
+        }
+        spin_unlock_irqrestore(&sched_lock, fl);
+        total += (long)done;
+    }
+    kfree(tmp);
+    if (err == -EPIPE)
+        proc_kill(current()->pid, SIGPIPE);
+    return total ? total : err;
+}
+
+static int pipe_stat(struct file *f, struct kstat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->mode = 0010600;                         /* S_IFIFO, rw------- */
+    st->nlink = 1;
+    st->blksize = PIPE_BUF;
+    st->ino = (uint64_t)(uintptr_t)f->priv;
+    return 0;
+}
+
+static void pipe_release(struct file *f, bool reader)
+{
+    struct pipe *p = f->priv;
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    if (reader)
+        p->readers--;
+    else
+        p->writers--;
+    bool last = p->readers == 0 && p->writers == 0;
+    wakeup_locked(&p->rpos);                    /* readers see EOF, writers EPIPE */
+    wakeup_locked(&p->wpos);
+    spin_unlock_irqrestore(&sched_lock, fl);
+    if (last) {
+        kfree(p->buf);
+        kfree(p);
+    }
+}
+
+static void release_reader(struct file *f) { pipe_release(f, true); }
+static void release_writer(struct file *f) { pipe_release(f, false); }
+
+static const struct file_ops read_end = { .read = pipe_read, .stat = pipe_stat, .release = release_reader };
+static const struct file_ops write_end = { .write = pipe_write, .stat = pipe_stat, .release = release_writer };
+
+long sys_pipe2(int *ufds, int flags)
+{
+    if (flags & ~(O_NONBLOCK | O_CLOEXEC))
+        return -EINVAL;
+    struct pipe *p = kzalloc(sizeof(*p));
+    uint8_t *buf = kmalloc(PIPE_CAP);
+    struct file *r = NULL, *w = NULL;
+    if (!p || !buf || !(r = file_alloc(&read_end, p)) || !(w = file_alloc(&write_end, p))) {
+        kfree(p), kfree(buf), kfree(r), kfree(w);
+        return -ENOMEM;
+    }
+    p->buf = buf;
+    p->readers = p->writers = 1;
+    r->flags = flags & O_NONBLOCK;
+    w->flags = (flags & O_NONBLOCK) | 1;        /* O_WRONLY */
+    int fds[2] = { fd_install(r, 0, flags & O_CLOEXEC), -1 };
+    if (fds[0] >= 0)
+        fds[1] = fd_install(w, 0, flags & O_CLOEXEC);
+    if (fds[1] < 0) {
+        if (fds[0] >= 0)
+            current()->files[fds[0]] = NULL;
+        file_close(r);
+        file_close(w);
+        return -EMFILE;
+    }
+    if (copy_to_user(ufds, fds, sizeof(fds))) {
+        current()->files[fds[0]] = current()->files[fds[1]] = NULL;
+        file_close(r);
+        file_close(w);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+long sys_pipe(int *ufds) { return sys_pipe2(ufds, 0); }
