@@ -23,6 +23,7 @@ DIFFERENTIAL = [
     ["/bin/privileged", "syscalls"],
     ["/bin/pie", "static", "PIE"],
     ["/bin/pipes"],
+    ["/bin/sighandlers"],
     ["/bin/enosys"],
 ]
 

@@ -291,6 +291,10 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
         goto out;
     }
     mm->brk_start = mm->brk = brk_start;
+    if (eh->entry + (uint64_t)bias >= USER_TOP) {
+        r = -ENOEXEC;                               /* could never return to it */
+        goto out;
+    }
 
     /* Point of no return: the old image goes. */
     struct mm *old = p->mm;
@@ -309,6 +313,10 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
             p->files[fd] = NULL;
         }
     p->cloexec = 0;
+    /* Handlers do not survive exec (the code is gone); ignored stays ignored. */
+    for (int sig = 0; sig < NSIG; sig++)
+        if (p->actions[sig].handler > 1)
+            p->actions[sig] = (struct sigaction_k){ 0, 0, 0, 0 };
     p->fs_base = 0;
     wrmsr(MSR_FS_BASE, 0);
     fpu_init_state(&p->fpu);

@@ -126,7 +126,8 @@ long proc_fork(void)
     fpu_save(&child->fpu);                  /* the parent's live registers */
     child->vruntime = parent->vruntime;
     child->nice = parent->nice;
-    child->sig_ignored = parent->sig_ignored;
+    memcpy(child->actions, parent->actions, sizeof(child->actions));
+    child->sig_blocked = parent->sig_blocked;
     publish(child);
     return child->pid;
 }
@@ -166,6 +167,7 @@ void proc_exit(int wstatus)
         wakeup_locked(initproc);
     p->xstatus = wstatus;
     p->state = P_ZOMBIE;
+    signal_send_locked(p->parent, SIGCHLD, p->pid);
     wakeup_locked(p->parent);
     schedule();
     panic("zombie %d ran again", p->pid);
@@ -237,10 +239,6 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
     }
 }
 
-/* Signals whose default action is to do nothing. */
-#define SIG_DEFAULT_IGNORE ((1ul << (SIGCHLD - 1)) | (1ul << (SIGCONT - 1)) | \
-                            (1ul << (SIGURG - 1)) | (1ul << (SIGWINCH - 1)))
-
 long proc_kill(int pid, int sig)
 {
     if (sig < 0 || sig > NSIG)
@@ -249,39 +247,16 @@ long proc_kill(int pid, int sig)
         return -ESRCH;          /* process groups are not implemented */
     uint64_t f = spin_lock_irqsave(&sched_lock);
     struct proc *p = find_proc(pid);
-    if (!p || p->state == P_ZOMBIE) {
-        spin_unlock_irqrestore(&sched_lock, f);
-        return p ? 0 : -ESRCH;
-    }
-    if (sig) {
-        uint64_t bit = 1ul << (sig - 1);
-        bool ignored = (p->sig_ignored & bit) && sig != SIGKILL && sig != SIGSTOP;
-        if (!ignored && !(SIG_DEFAULT_IGNORE & bit)) {
-            p->sig_pending |= bit;
-            make_runnable_locked(p);    /* interrupt its sleep */
-        }
-    }
+    if (p && p->state != P_ZOMBIE && sig)
+        signal_send_locked(p, sig, current()->pid);
     spin_unlock_irqrestore(&sched_lock, f);
-    return 0;
-}
-
-bool proc_signal_pending(void)
-{
-    struct proc *p = current();
-    return p && p->sig_pending;
-}
-
-static int first_signal(uint64_t pending)
-{
-    return __builtin_ctzl(pending) + 1;
+    return p ? 0 : -ESRCH;
 }
 
 void return_to_user_work(struct trapframe *tf)
 {
     for (;;) {
-        struct proc *p = current();
-        if (p->sig_pending)
-            proc_exit(W_SIGNALED(first_signal(p->sig_pending)));
+        signal_deliver(tf);
         if (!sched_should_yield())
             return;
 #ifdef BREAK_PREEMPT
@@ -289,8 +264,6 @@ void return_to_user_work(struct trapframe *tf)
          * kernel, never because an interrupt arrived. */
         if (tf->vector != SYSCALL_VECTOR)
             return;
-#else
-        (void)tf;
 #endif
         yield();
     }
@@ -308,17 +281,10 @@ static const char *signame(int sig)
     }
 }
 
-void user_fault(struct trapframe *tf)
+/* The one-line report of a fault nobody handles, then death. */
+__noreturn void fault_kill(struct trapframe *tf, int sig)
 {
     struct proc *p = current();
-    int sig;
-    switch (tf->vector) {
-    case T_DIVIDE: case 16: case 19: sig = SIGFPE; break;
-    case T_INVALID_OP: sig = SIGILL; break;
-    case T_DEBUG: case T_BREAKPOINT: sig = SIGTRAP; break;
-    case 17: sig = SIGBUS; break;                   /* alignment check */
-    default: sig = SIGSEGV; break;                  /* #GP, #PF, #SS, #NP... */
-    }
     if (tf->vector == T_PAGE_FAULT)
         kprintf("vigil: pid %d (%s) killed by %s: %s at 0x%lx (%s, %s) rip=0x%lx\n",
                 p->pid, p->name, signame(sig), trap_name((int)tf->vector), read_cr2(),
@@ -328,4 +294,17 @@ void user_fault(struct trapframe *tf)
         kprintf("vigil: pid %d (%s) killed by %s: %s rip=0x%lx\n", p->pid, p->name,
                 signame(sig), trap_name((int)tf->vector), tf->rip);
     proc_exit(W_SIGNALED(sig));
+}
+
+void user_fault(struct trapframe *tf)
+{
+    int sig;
+    switch (tf->vector) {
+    case T_DIVIDE: case 16: case 19: sig = SIGFPE; break;
+    case T_INVALID_OP: sig = SIGILL; break;
+    case T_DEBUG: case T_BREAKPOINT: sig = SIGTRAP; break;
+    case 17: sig = SIGBUS; break;                   /* alignment check */
+    default: sig = SIGSEGV; break;                  /* #GP, #PF, #SS, #NP... */
+    }
+    signal_fault(tf, sig);
 }

@@ -10,6 +10,7 @@
 #include "../arch/x86_64/arch.h"
 
 #define NPROC   256
+#define NSIG    64
 #define NOFILE  64
 
 enum pstate { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE };
@@ -33,7 +34,15 @@ struct proc {
     void *chan;                 /* what it sleeps on */
     uint64_t wake_tick;         /* timed sleep: wake at this tick (0: none) */
     uint64_t sig_pending;       /* bit n-1: signal n pending */
-    uint64_t sig_ignored;       /* bit n-1: signal n set to SIG_IGN */
+    uint64_t sig_blocked;       /* bit n-1: signal n blocked (sigprocmask) */
+    struct sigaction_k {
+        uint64_t handler;       /* SIG_DFL (0), SIG_IGN (1) or a function */
+        uint64_t flags;         /* SA_* */
+        uint64_t restorer;      /* where the handler returns: rt_sigreturn */
+        uint64_t mask;          /* blocked while the handler runs */
+    } actions[NSIG];
+    int sig_sender[NSIG];       /* who sent each pending signal (siginfo si_pid) */
+    long syscall_nr;            /* the syscall in progress (for SA_RESTART) */
     int xstatus;                /* wait status once a zombie */
     uint64_t fs_base;           /* TLS base (arch_prctl) */
     struct fpu_state fpu;       /* SSE/x87 registers while switched out */
@@ -57,7 +66,17 @@ long  proc_fork(void);
 __noreturn void proc_exit(int wstatus);
 long  proc_wait4(int pid, int *ustatus, int options, void *urusage);
 long  proc_kill(int pid, int sig);
-bool  proc_signal_pending(void);       /* a fatal signal is waiting: abort sleeps with -EINTR */
+
+/* ---- signal.c ---- */
+/* Make sig pending on p (with sched_lock held); sender is a pid or 0. */
+void  signal_send_locked(struct proc *p, int sig, int sender);
+/* A signal is waiting that may be delivered: sleeps end with -EINTR. */
+bool  proc_signal_pending(void);
+/* On the way back to user mode: run a handler, or take the default action. */
+void  signal_deliver(struct trapframe *tf);
+/* A fault's signal (SIGSEGV...): to the handler if there is one, else death. */
+void  signal_fault(struct trapframe *tf, int sig);
+__noreturn void fault_kill(struct trapframe *tf, int sig);   /* report and exit */
 int   proc_count(void);
 void  fill_rusage(void *linux_rusage, uint64_t utime_ticks, uint64_t stime_ticks);
 
@@ -107,4 +126,3 @@ long  exec(const char *path, char *const uargv[], char *const uenvp[], bool from
 #define SIGTSTP 20
 #define SIGURG  23
 #define SIGWINCH 28
-#define NSIG    64

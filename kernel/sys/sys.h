@@ -59,8 +59,6 @@ long sys_clock_nanosleep(int clk, int flags, const void *req, void *rem);
 long sys_getrusage(int who, void *ru);
 long sys_times(void *buf);
 long sys_arch_prctl(int code, uintptr_t addr);
-long sys_rt_sigaction(int sig, const void *act, void *oact, size_t size);
-long sys_rt_sigprocmask(int how, const void *set, void *oset, size_t size);
 long sys_set_robust_list(void *head, size_t len);
 long sys_rseq(void *rseq, uint32_t len, int flags, uint32_t sig);
 long sys_getpriority(int which, int who);
@@ -72,6 +70,13 @@ long sys_setsid(void);
 long sys_getsid(int pid);
 long sys_getrlimit(int res, void *rlim);
 long sys_prlimit64(int pid, int res, const void *new_rlim, void *old_rlim);
+
+/* proc/signal.c */
+long sys_rt_sigaction(int sig, const void *act, void *oact, size_t size);
+long sys_rt_sigprocmask(int how, const void *set, void *oset, size_t size);
+long sys_rt_sigpending(void *set, size_t size);
+long sys_rt_sigreturn(void);
+long sys_pause(void);
 
 /* sys_misc.c */
 long sys_uname(void *buf);

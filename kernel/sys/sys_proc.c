@@ -128,49 +128,6 @@ long sys_arch_prctl(int code, uintptr_t addr)
     }
 }
 
-struct k_sigaction {
-    uint64_t handler, flags, restorer, mask;
-};
-
-long sys_rt_sigaction(int sig, const void *uact, void *uoact, size_t size)
-{
-    struct proc *p = current();
-    if (sig < 1 || sig > NSIG || size != 8)
-        return -EINVAL;
-    uint64_t bit = 1ul << (sig - 1);
-    if (uoact) {
-        struct k_sigaction old = { (p->sig_ignored & bit) ? 1 : 0, 0, 0, 0 };
-        if (copy_to_user(uoact, &old, sizeof(old)))
-            return -EFAULT;
-    }
-    if (uact) {
-        struct k_sigaction act;
-        if (copy_from_user(&act, uact, sizeof(act)))
-            return -EFAULT;
-        if (sig == SIGKILL || sig == SIGSTOP)
-            return -EINVAL;
-        /* SIG_IGN and SIG_DFL are honoured. Handlers are not run yet: a
-         * caught signal takes its default action (see the issue notes). */
-        if (act.handler == 1)
-            p->sig_ignored |= bit;
-        else
-            p->sig_ignored &= ~bit;
-    }
-    return 0;
-}
-
-long sys_rt_sigprocmask(int how, const void *set, void *oset, size_t size)
-{
-    if (size != 8 || how < 0 || how > 2)
-        return -EINVAL;
-    uint64_t zero = 0, tmp;
-    if (set && copy_from_user(&tmp, set, 8))
-        return -EFAULT;
-    if (oset && copy_to_user(oset, &zero, 8))
-        return -EFAULT;
-    return 0;
-}
-
 long sys_set_robust_list(void *head, size_t len)
 {
     (void)head;

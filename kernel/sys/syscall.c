@@ -19,16 +19,16 @@ typedef long (*sys_fn)(long, long, long, long, long, long);
 static const sys_fn table[NSYSCALLS] = {
     S(0, sys_read), S(1, sys_write), S(2, sys_open), S(3, sys_close), S(4, sys_stat),
     S(5, sys_fstat), S(6, sys_lstat), S(8, sys_lseek), S(9, sys_mmap), S(10, sys_mprotect),
-    S(11, sys_munmap), S(12, sys_brk), S(13, sys_rt_sigaction), S(14, sys_rt_sigprocmask),
+    S(11, sys_munmap), S(12, sys_brk), S(13, sys_rt_sigaction), S(14, sys_rt_sigprocmask), S(15, sys_rt_sigreturn),
     S(16, sys_ioctl), S(17, sys_pread64), S(19, sys_readv), S(20, sys_writev),
     S(21, sys_access), S(22, sys_pipe), S(24, sys_sched_yield), S(28, sys_madvise), S(32, sys_dup),
-    S(33, sys_dup2), S(35, sys_nanosleep), S(39, sys_getpid), S(57, sys_fork), S(58, sys_fork),
+    S(33, sys_dup2), S(34, sys_pause), S(35, sys_nanosleep), S(39, sys_getpid), S(57, sys_fork), S(58, sys_fork),
     S(59, sys_execve), S(60, sys_exit), S(61, sys_wait4), S(62, sys_kill), S(63, sys_uname),
     S(72, sys_fcntl), S(79, sys_getcwd), S(80, sys_chdir), S(81, sys_fchdir), S(89, sys_readlink), S(95, sys_umask),
     S(96, sys_gettimeofday), S(97, sys_getrlimit), S(98, sys_getrusage), S(100, sys_times),
     S(102, sys_getuid), S(104, sys_getuid), S(107, sys_getuid), S(108, sys_getuid),
     S(109, sys_setpgid), S(110, sys_getppid), S(111, sys_getpgrp), S(112, sys_setsid),
-    S(121, sys_getpgid), S(124, sys_getsid), S(140, sys_getpriority), S(141, sys_setpriority),
+    S(121, sys_getpgid), S(127, sys_rt_sigpending), S(124, sys_getsid), S(140, sys_getpriority), S(141, sys_setpriority),
     S(158, sys_arch_prctl), S(169, sys_reboot), S(186, sys_gettid), S(201, sys_time),
     S(217, sys_getdents64), S(218, sys_set_tid_address), S(228, sys_clock_gettime), S(229, sys_clock_getres),
     S(230, sys_clock_nanosleep), S(231, sys_exit), S(257, sys_openat), S(262, sys_newfstatat), S(267, sys_readlinkat),
@@ -43,6 +43,7 @@ void syscall_dispatch(struct trapframe *tf)
     struct proc *p = current();
     p->tf = tf;
     uint64_t nr = tf->rax;
+    p->syscall_nr = (long)nr;
     long r;
     if (nr < NSYSCALLS && table[nr]) {
         r = table[nr]((long)tf->rdi, (long)tf->rsi, (long)tf->rdx, (long)tf->r10,
@@ -55,8 +56,8 @@ void syscall_dispatch(struct trapframe *tf)
         }
         r = -ENOSYS;
     }
-    /* execve replaced the frame: its registers are the new program's. */
-    if (!(nr == 59 && r == 0))
+    /* execve and rt_sigreturn replaced the frame: its registers stand. */
+    if (!(nr == 59 && r == 0) && nr != 15)
         tf->rax = (uint64_t)r;
     return_to_user_work(tf);
 }

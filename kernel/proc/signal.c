@@ -1,0 +1,280 @@
+/* proc/signal.c - POSIX signals with Linux's x86-64 frame.
+ *
+ * A signal is made pending by kill(), a fault, or a child's exit; it is
+ * acted on when its process next returns to user mode: ignored, default
+ * action (terminate, or nothing for SIGCHLD & co.), or a handler. For a
+ * handler the kernel saves the interrupted registers, signal mask and
+ * SSE state in a struct rt_sigframe on the user stack, exactly where and
+ * how Linux does, and enters the handler as if it had been called from
+ * sa_restorer; that trampoline (musl's __restore_rt) calls rt_sigreturn,
+ * which puts everything back from the frame. */
+#include "proc.h"
+#include "../sys/sys.h"
+#include "../lib/string.h"
+#include "../lib/errno.h"
+#include "../lib/kprintf.h"
+#include "../arch/x86_64/cpu.h"
+
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define SA_SIGINFO   0x00000004
+#define SA_RESTORER  0x04000000
+#define SA_ONSTACK   0x08000000
+#define SA_RESTART   0x10000000
+#define SA_NODEFER   0x40000000
+#define SA_RESETHAND 0x80000000
+#define SI_USER 0
+
+#define BIT(sig) (1ul << ((sig) - 1))
+#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
+/* Default action "ignore"; everything else here terminates. */
+#define DEFAULT_IGNORE (BIT(SIGCHLD) | BIT(SIGCONT) | BIT(SIGURG) | BIT(SIGWINCH))
+
+struct sigcontext_k {           /* Linux's struct sigcontext (x86-64) */
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2, fpstate;
+    uint64_t reserved[8];
+};
+
+struct ucontext_k {
+    uint64_t flags, link;
+    uint64_t ss_sp;
+    int32_t ss_flags, pad;
+    uint64_t ss_size;
+    struct sigcontext_k mc;
+    uint64_t sigmask;
+};
+
+struct siginfo_k {
+    int32_t signo, errnum, code, pad;
+    int32_t pid, uid;
+    uint64_t addr;
+    uint8_t rest[96];
+};
+
+struct rt_sigframe {
+    uint64_t pretcode;          /* the handler's return address: sa_restorer */
+    struct ucontext_k uc;
+    struct siginfo_k info;
+};
+
+void signal_send_locked(struct proc *p, int sig, int sender)
+{
+    struct sigaction_k *a = &p->actions[sig - 1];
+    if (sig != SIGKILL && sig != SIGSTOP &&
+        (a->handler == SIG_IGN || (a->handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))))
+        return;                                 /* discarded at once, as on Linux */
+    p->sig_pending |= BIT(sig);
+    p->sig_sender[sig - 1] = sender;
+    if (!(p->sig_blocked & BIT(sig)) || sig == SIGKILL)
+        make_runnable_locked(p);                /* interrupt its sleep */
+}
+
+static uint64_t deliverable(struct proc *p)
+{
+    return p->sig_pending & (~p->sig_blocked | UNBLOCKABLE);
+}
+
+bool proc_signal_pending(void)
+{
+    struct proc *p = current();
+    return p && p->pid && deliverable(p);
+}
+
+static bool build_frame(struct proc *p, struct trapframe *tf, int sig, uint64_t old_mask)
+{
+    struct sigaction_k *a = &p->actions[sig - 1];
+    if (!(a->flags & SA_RESTORER))
+        return false;                           /* nowhere to return to */
+    uint64_t sp = tf->rsp - 128;                /* skip the red zone */
+    sp = ALIGN_DOWN(sp - sizeof(struct fpu_state), 64);
+    uint64_t fp = sp;
+    sp = ALIGN_DOWN(sp - sizeof(struct rt_sigframe), 16) - 8;   /* as if called */
+
+    fpu_save(&p->fpu);
+    struct rt_sigframe f;
+    memset(&f, 0, sizeof(f));
+    f.pretcode = a->restorer;
+    struct sigcontext_k *m = &f.uc.mc;
+    m->r8 = tf->r8, m->r9 = tf->r9, m->r10 = tf->r10, m->r11 = tf->r11;
+    m->r12 = tf->r12, m->r13 = tf->r13, m->r14 = tf->r14, m->r15 = tf->r15;
+    m->rdi = tf->rdi, m->rsi = tf->rsi, m->rbp = tf->rbp, m->rbx = tf->rbx;
+    m->rdx = tf->rdx, m->rax = tf->rax, m->rcx = tf->rcx, m->rsp = tf->rsp;
+    m->rip = tf->rip, m->eflags = tf->rflags, m->cs = (uint16_t)tf->cs, m->ss = (uint16_t)tf->ss;
+    m->trapno = tf->vector, m->err = tf->error, m->oldmask = old_mask;
+    m->fpstate = fp;
+    f.uc.sigmask = old_mask;
+    f.info.signo = sig;
+    f.info.code = SI_USER;
+    f.info.pid = p->sig_sender[sig - 1];
+    if (copy_to_user((void *)fp, &p->fpu, sizeof(p->fpu)) ||
+        copy_to_user((void *)sp, &f, sizeof(f)))
+        return false;
+
+    tf->rip = a->handler;
+    tf->rsp = sp;
+    tf->rdi = (uint64_t)sig;
+    tf->rsi = sp + __builtin_offsetof(struct rt_sigframe, info);
+    tf->rdx = sp + __builtin_offsetof(struct rt_sigframe, uc);
+    tf->rax = 0;
+    tf->rflags &= ~(0x400ul | 0x100ul);         /* DF and TF clear, as the ABI wants */
+    tf->cs = GDT_UCODE | 3;
+    tf->ss = GDT_UDATA | 3;
+    return true;
+}
+
+void signal_deliver(struct trapframe *tf)
+{
+    struct proc *p = current();
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    uint64_t ready = deliverable(p);
+    if (!ready) {
+        spin_unlock_irqrestore(&sched_lock, f);
+        return;
+    }
+    int sig = __builtin_ctzl(ready) + 1;
+    p->sig_pending &= ~BIT(sig);
+    struct sigaction_k a = p->actions[sig - 1];
+    spin_unlock_irqrestore(&sched_lock, f);
+
+    if (sig == SIGKILL || a.handler == SIG_DFL) {
+        if (!(DEFAULT_IGNORE & BIT(sig)) || sig == SIGKILL)
+            proc_exit(W_SIGNALED(sig));
+        return;
+    }
+    if (a.handler == SIG_IGN)
+        return;
+
+    /* An interrupted syscall either restarts (SA_RESTART) or says EINTR. */
+    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR && (a.flags & SA_RESTART)) {
+        tf->rax = (uint64_t)p->syscall_nr;
+        tf->rip -= 2;                           /* back onto the syscall instruction */
+    }
+    uint64_t old_mask = p->sig_blocked;
+    if (!build_frame(p, tf, sig, old_mask)) {
+        kprintf("vigil: pid %d (%s) killed by signal %d: cannot deliver it (bad stack or no restorer)\n",
+                p->pid, p->name, sig);
+        proc_exit(W_SIGNALED(SIGSEGV));
+    }
+    p->sig_blocked |= a.mask | ((a.flags & SA_NODEFER) ? 0 : BIT(sig));
+    p->sig_blocked &= ~UNBLOCKABLE;
+    if (a.flags & SA_RESETHAND)
+        p->actions[sig - 1].handler = SIG_DFL;
+}
+
+void signal_fault(struct trapframe *tf, int sig)
+{
+    struct proc *p = current();
+    struct sigaction_k *a = &p->actions[sig - 1];
+    /* A handler that can run takes the fault; otherwise (none, ignored or
+     * blocked: a fault cannot be postponed) the process dies, as on Linux. */
+    if (a->handler > SIG_IGN && !(p->sig_blocked & BIT(sig))) {
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        p->sig_pending |= BIT(sig);
+        p->sig_sender[sig - 1] = 0;
+        spin_unlock_irqrestore(&sched_lock, f);
+        return;
+    }
+    fault_kill(tf, sig);
+}
+
+long sys_rt_sigaction(int sig, const void *uact, void *uoact, size_t size)
+{
+    struct proc *p = current();
+    if (sig < 1 || sig > NSIG || size != 8)
+        return -EINVAL;
+    struct sigaction_k act;
+    if (uact && copy_from_user(&act, uact, sizeof(act)))
+        return -EFAULT;
+    if (uact && (sig == SIGKILL || sig == SIGSTOP))
+        return -EINVAL;
+    if (uoact && copy_to_user(uoact, &p->actions[sig - 1], sizeof(act)))
+        return -EFAULT;
+    if (uact) {
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        act.mask &= ~UNBLOCKABLE;
+        p->actions[sig - 1] = act;
+        /* Setting SIG_IGN (or a default of "ignore") discards a pending one. */
+        if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig))))
+            p->sig_pending &= ~BIT(sig);
+        spin_unlock_irqrestore(&sched_lock, f);
+    }
+    return 0;
+}
+
+long sys_rt_sigprocmask(int how, const void *uset, void *uoset, size_t size)
+{
+    struct proc *p = current();
+    if (size != 8)
+        return -EINVAL;
+    uint64_t set = 0, old = p->sig_blocked;
+    if (uset && copy_from_user(&set, uset, 8))
+        return -EFAULT;
+    if (uset) {
+        if (how == 0)
+            p->sig_blocked |= set;              /* SIG_BLOCK */
+        else if (how == 1)
+            p->sig_blocked &= ~set;             /* SIG_UNBLOCK */
+        else if (how == 2)
+            p->sig_blocked = set;               /* SIG_SETMASK */
+        else
+            return -EINVAL;
+        p->sig_blocked &= ~UNBLOCKABLE;
+    }
+    if (uoset && copy_to_user(uoset, &old, 8))
+        return -EFAULT;
+    return 0;
+}
+
+long sys_rt_sigpending(void *uset, size_t size)
+{
+    if (size != 8)
+        return -EINVAL;
+    uint64_t pend = current()->sig_pending;
+    return copy_to_user(uset, &pend, 8) ? -EFAULT : 0;
+}
+
+long sys_rt_sigreturn(void)
+{
+    struct proc *p = current();
+    struct trapframe *tf = p->tf;
+    struct rt_sigframe f;
+    uint64_t frame = tf->rsp - 8;               /* the handler's ret popped pretcode */
+    if (copy_from_user(&f, (void *)frame, sizeof(f)))
+        fault_kill(tf, SIGSEGV);
+    struct sigcontext_k *m = &f.uc.mc;
+    /* Only what user mode may set: never a kernel address to return to,
+     * never IOPL, never another code segment. */
+    if (m->rip >= USER_TOP || m->rsp >= USER_TOP)
+        fault_kill(tf, SIGSEGV);
+    tf->r8 = m->r8, tf->r9 = m->r9, tf->r10 = m->r10, tf->r11 = m->r11;
+    tf->r12 = m->r12, tf->r13 = m->r13, tf->r14 = m->r14, tf->r15 = m->r15;
+    tf->rdi = m->rdi, tf->rsi = m->rsi, tf->rbp = m->rbp, tf->rbx = m->rbx;
+    tf->rdx = m->rdx, tf->rax = m->rax, tf->rcx = m->rcx, tf->rsp = m->rsp, tf->rip = m->rip;
+    const uint64_t user_flags = 0x40000 | 0x10000 | 0xcd5;      /* AC RF OF DF TF SF ZF AF PF CF */
+    tf->rflags = (m->eflags & user_flags) | 0x202;
+    tf->cs = GDT_UCODE | 3;
+    tf->ss = GDT_UDATA | 3;
+    if (m->fpstate) {
+        if (copy_from_user(&p->fpu, (void *)m->fpstate, sizeof(p->fpu)))
+            fault_kill(tf, SIGSEGV);
+        uint32_t mxcsr;
+        memcpy(&mxcsr, p->fpu.bytes + 24, 4);
+        mxcsr &= 0xffbf;                        /* reserved bits would fault fxrstor */
+        memcpy(p->fpu.bytes + 24, &mxcsr, 4);
+        fpu_restore(&p->fpu);
+    }
+    p->sig_blocked = f.uc.sigmask & ~UNBLOCKABLE;
+    return (long)tf->rax;
+}
+
+long sys_pause(void)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    while (!proc_signal_pending())
+        sleep_locked(current());
+    spin_unlock_irqrestore(&sched_lock, f);
+    return -EINTR;
+}
