@@ -49,3 +49,14 @@ def test_syscalls_given_kernel_addresses_return_efault(vigil) -> None:
     lines = [x for x in run.output.splitlines() if ":" in x]
     assert len(lines) == 6
     assert all(x.endswith("-1 Bad address") for x in lines), lines
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_syscalls_never_hurt_the_kernel(vigil, seed: int) -> None:
+    """Bad input never hurts the kernel: 100 processes x 400 syscalls with
+    random numbers and poisonous pointers; each may fail or die, the kernel
+    may not (the run must end with init's report and a clean power-off)."""
+    run = vigil.program(["/bin/sysfuzz", str(seed), "100"], timeout=300)
+    assert "PANIC" not in run.console and "EXCEPTION" not in run.console
+    assert run.status == 0, run.console[-2000:]
+    assert "sysfuzz: 100 children done" in run.output

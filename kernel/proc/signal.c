@@ -236,6 +236,13 @@ long sys_rt_sigpending(void *uset, size_t size)
     return copy_to_user(uset, &pend, 8) ? -EFAULT : 0;
 }
 
+static __noreturn void bad_frame(uint64_t at)
+{
+    struct proc *p = current();
+    kprintf("vigil: pid %d (%s) killed by SIGSEGV: bad signal frame at 0x%lx\n", p->pid, p->name, at);
+    proc_exit(W_SIGNALED(SIGSEGV));
+}
+
 long sys_rt_sigreturn(void)
 {
     struct proc *p = current();
@@ -243,12 +250,12 @@ long sys_rt_sigreturn(void)
     struct rt_sigframe f;
     uint64_t frame = tf->rsp - 8;               /* the handler's ret popped pretcode */
     if (copy_from_user(&f, (void *)frame, sizeof(f)))
-        fault_kill(tf, SIGSEGV);
+        bad_frame(frame);
     struct sigcontext_k *m = &f.uc.mc;
     /* Only what user mode may set: never a kernel address to return to,
      * never IOPL, never another code segment. */
     if (m->rip >= USER_TOP || m->rsp >= USER_TOP)
-        fault_kill(tf, SIGSEGV);
+        bad_frame(frame);
     tf->r8 = m->r8, tf->r9 = m->r9, tf->r10 = m->r10, tf->r11 = m->r11;
     tf->r12 = m->r12, tf->r13 = m->r13, tf->r14 = m->r14, tf->r15 = m->r15;
     tf->rdi = m->rdi, tf->rsi = m->rsi, tf->rbp = m->rbp, tf->rbx = m->rbx;
@@ -259,7 +266,7 @@ long sys_rt_sigreturn(void)
     tf->ss = GDT_UDATA | 3;
     if (m->fpstate) {
         if (copy_from_user(&p->fpu, (void *)m->fpstate, sizeof(p->fpu)))
-            fault_kill(tf, SIGSEGV);
+            bad_frame(frame);
         uint32_t mxcsr;
         memcpy(&mxcsr, p->fpu.bytes + 24, 4);
         mxcsr &= 0xffbf;                        /* reserved bits would fault fxrstor */
