@@ -157,7 +157,7 @@ static void start_user_space(void)
     /* The root file system: the disk with root=/dev/vda, else the initrd. */
     char root[32] = "";
     struct super *sb = NULL;
-    if (cmdline_get("root", root, sizeof(root)) && !(sb = ext2_mount()))
+    if (cmdline_get("root", root, sizeof(root)) && !(sb = ext2_mount(cmdline_has("ro"))))
         kprintf("vigil: cannot mount %s; falling back to the initrd\n", root);
     if (!sb && bootinfo.nmods > 0)
         sb = initrd_mount(P2V(bootinfo.mods[0].start), bootinfo.mods[0].end - bootinfo.mods[0].start);

@@ -84,3 +84,63 @@ def test_bad_block_number_is_an_error_not_a_wild_read(vigil, tmp_path, art) -> N
     assert "ext2: corrupt file system: data block number 999999999" in run.console
     assert run.status == 0, "the kernel and the reader both carried on"
     assert "/data/small" in run.output
+
+
+def _scratch_image(art, tmp_path, name: str):
+    tree = tmp_path / f"{name}-tree"
+    shutil.copytree(art.rootfs, tree, symlinks=True)
+    (tree / "scratch").mkdir()
+    return tree, make_ext3(tree, tmp_path / f"{name}.img", size_mb=48)
+
+
+def test_file_syscalls_match_linux_and_leave_fsck_clean(vigil, tmp_path, art) -> None:
+    host_tree, _ = _scratch_image(art, tmp_path, "host")
+    _, disk = _scratch_image(art, tmp_path, "vigil")
+    argv = ["/bin/files", "/scratch"]
+    guest = vigil.program(argv, root_disk=disk)
+    host = vigil.host(argv, root=host_tree)
+    assert guest.status == host.status == 0
+    assert guest.output == host.output
+    ok, report = fsck(disk)
+    assert ok, report
+
+
+def test_what_vigil_writes_debugfs_reads_back_exactly(vigil, tmp_path, art) -> None:
+    """Interoperability: the same program writes a tree on Linux (ext4 or
+    whatever the host has) and on Vigil (ext2); debugfs, not Vigil, reads
+    Vigil's back out of the image; the two trees must be identical."""
+    host_tree, _ = _scratch_image(art, tmp_path, "host")
+    _, disk = _scratch_image(art, tmp_path, "vigil")
+    argv = ["/bin/mkfiles", "/scratch"]
+    guest = vigil.program(argv, root_disk=disk, timeout=300)
+    assert guest.status == 0 and "mkfiles: done" in guest.output
+    assert vigil.host(argv, root=host_tree).status == 0
+    ok, report = fsck(disk)
+    assert ok, report
+    out = tmp_path / "dumped"
+    out.mkdir()
+    subprocess.run(["debugfs", "-R", f"rdump /scratch {out}", str(disk)],
+                   check=True, capture_output=True)
+    ours, theirs = out / "scratch", host_tree / "scratch"
+    names = sorted(p.relative_to(theirs) for p in theirs.rglob("*"))
+    assert sorted(p.relative_to(ours) for p in ours.rglob("*")) == names
+    for rel in names:
+        a, b = theirs / rel, ours / rel
+        if a.is_symlink():
+            assert os.readlink(a) == os.readlink(b), rel
+        elif a.is_file():
+            assert a.read_bytes() == b.read_bytes(), rel
+            assert (a.stat().st_mode & 0o7777) == (b.stat().st_mode & 0o7777), rel
+    # The hard link is one inode with two names on the disk too.
+    stat = subprocess.run(["debugfs", "-R", "stat /scratch/hard-link", str(disk)],
+                          capture_output=True, text=True).stdout
+    assert "Links: 2" in stat
+
+
+def test_data_survives_a_clean_reboot(vigil, tmp_path, art) -> None:
+    _, disk = _scratch_image(art, tmp_path, "vigil")
+    first = vigil.program(["/bin/mkfiles", "/scratch"], root_disk=disk, timeout=300)
+    assert first.status == 0
+    second = vigil.program(["/bin/tree", "/scratch"], root_disk=disk)
+    assert second.status == 0
+    assert "f 0644    5242880" in second.output and "/scratch/dir/sub/leaf" in second.output

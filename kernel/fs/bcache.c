@@ -1,76 +1,161 @@
-/* fs/bcache.c - a small read-through cache of disk blocks, least recently
- * used out first. Callers get copies, so a cached block is never changed
- * under anyone's feet. */
+/* fs/bcache.c - the buffer cache. A fixed set of buffers, least recently
+ * used out first (never a dirty or held one: dirty blocks are written back
+ * first). Locking is a "busy" flag per buffer and the scheduler's
+ * sleep/wakeup, so a process waiting for a block another is reading sleeps. */
 #include "bcache.h"
 #include "../drivers/block.h"
+#include "../proc/proc.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
-#include "../lib/spinlock.h"
+#include "../lib/kprintf.h"
+#include "../debug/debug.h"
 #include "../mm/mm.h"
 
-#define NBUF 128
-
-struct buf {
-    uint64_t blockno;
-    uint64_t last_use;
-    bool valid;
-    uint8_t *data;
-};
+#define NBUF 256
 
 static struct buf bufs[NBUF];
 static size_t bsize;
 static uint64_t clock;
-static struct spinlock lock = SPINLOCK_INIT("bcache");
 
 void bcache_init(size_t block_size)
 {
     bsize = block_size;
     for (int i = 0; i < NBUF; i++) {
         kfree(bufs[i].data);
-        bufs[i] = (struct buf){ 0, 0, false, NULL };
+        bufs[i] = (struct buf){ .data = kmalloc(block_size) };
+        if (!bufs[i].data)
+            panic("bcache: out of memory");
     }
 }
 
-int bread(uint64_t blockno, void *dst)
-{
-    uint64_t f = spin_lock_irqsave(&lock);
-    for (int i = 0; i < NBUF; i++)
-        if (bufs[i].valid && bufs[i].blockno == blockno) {
-            memcpy(dst, bufs[i].data, bsize);
-            bufs[i].last_use = ++clock;
-            spin_unlock_irqrestore(&lock, f);
-            return 0;
-        }
-    spin_unlock_irqrestore(&lock, f);
+size_t bcache_block_size(void) { return bsize; }
 
-    /* Miss: read outside the lock (the read sleeps), then remember it. */
-    int r = block_read(blockno * (bsize / 512), dst, bsize / 512);
-    if (r)
-        return r;
-    uint8_t *copy = kmalloc(bsize);
-    if (!copy)
-        return 0;
-    memcpy(copy, dst, bsize);
-    f = spin_lock_irqsave(&lock);
-    struct buf *victim = &bufs[0];
-    for (int i = 0; i < NBUF; i++) {
-        if (bufs[i].valid && bufs[i].blockno == blockno) {
-            victim = NULL;                          /* someone cached it meanwhile */
-            break;
+static inline uint64_t sectors_of(uint64_t blockno) { return blockno * (bsize / 512); }
+
+static int write_back(struct buf *b)
+{
+    int r = block_write(sectors_of(b->blockno), b->data, bsize / 512);
+    if (!r)
+        b->dirty = false;
+    return r;
+}
+
+/* Find or claim a buffer for blockno, locked; with sched_lock held. */
+static struct buf *get_locked(uint64_t blockno, uint64_t *flags)
+{
+    for (;;) {
+        struct buf *victim = NULL;
+        for (int i = 0; i < NBUF; i++) {
+            struct buf *b = &bufs[i];
+            if (b->refs && b->blockno == blockno) {
+                if (b->locked) {
+                    wait_locked(b, flags);      /* someone else has it */
+                    victim = (struct buf *)-1;
+                    break;
+                }
+                b->refs++;
+                b->locked = true;
+                return b;
+            }
+            if (b->valid && b->blockno == blockno && !b->locked) {
+                b->refs++;
+                b->locked = true;
+                return b;
+            }
         }
-        if (!bufs[i].valid || bufs[i].last_use < victim->last_use)
-            victim = &bufs[i];
-        if (!bufs[i].valid)
-            break;
+        if (victim)
+            continue;
+        for (int i = 0; i < NBUF; i++) {
+            struct buf *b = &bufs[i];
+            if (b->refs || b->locked)
+                continue;
+            if (!victim || !b->valid || (victim->valid && b->last_use < victim->last_use))
+                victim = b;
+        }
+        if (!victim)
+            panic("bcache: every buffer is in use");
+        if (victim->dirty) {
+            /* Write it back before reusing it (outside the lock: it sleeps). */
+            victim->locked = true;
+            victim->refs++;
+            spin_unlock_irqrestore(&sched_lock, *flags);
+            int r = write_back(victim);
+            *flags = spin_lock_irqsave(&sched_lock);
+            victim->refs--;
+            victim->locked = false;
+            wakeup_locked(victim);
+            if (r)
+                kprintf("bcache: write-back of block %lu failed (%d)\n", victim->blockno, r);
+            continue;
+        }
+        victim->blockno = blockno;
+        victim->valid = false;
+        victim->dirty = false;
+        victim->refs = 1;
+        victim->locked = true;
+        return victim;
     }
-    uint8_t *old = NULL;
-    if (victim) {
-        old = victim->data;
-        *victim = (struct buf){ blockno, ++clock, true, copy };
-        copy = NULL;
+}
+
+struct buf *bread(uint64_t blockno, int *err)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct buf *b = get_locked(blockno, &f);
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (!b->valid) {
+        int r = block_read(sectors_of(blockno), b->data, bsize / 512);
+        if (r) {
+            *err = r;
+            brelse(b);
+            return NULL;
+        }
+        b->valid = true;
     }
-    spin_unlock_irqrestore(&lock, f);
-    kfree(old);
-    kfree(copy);
-    return 0;
+    return b;
+}
+
+struct buf *bget_zero(uint64_t blockno)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct buf *b = get_locked(blockno, &f);
+    spin_unlock_irqrestore(&sched_lock, f);
+    memset(b->data, 0, bsize);
+    b->valid = true;
+    b->dirty = true;
+    return b;
+}
+
+void bdirty(struct buf *b) { b->dirty = true; }
+
+void brelse(struct buf *b)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    b->last_use = ++clock;
+    b->locked = false;
+    b->refs--;
+    wakeup_locked(b);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+int bcache_sync(void)
+{
+    int err = 0;
+    for (int i = 0; i < NBUF; i++) {
+        struct buf *b = &bufs[i];
+        if (!b->valid || !b->dirty)
+            continue;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        struct buf *held = get_locked(b->blockno, &f);
+        spin_unlock_irqrestore(&sched_lock, f);
+        if (held->dirty) {
+            int r = write_back(held);
+            if (r && !err)
+                err = r;
+        }
+        brelse(held);
+    }
+    /* INVARIANT(durability): nothing is "synced" until the device says its
+     * cache reached stable storage. */
+    int r = block_flush();
+    return err ? err : r;
 }

@@ -1,9 +1,27 @@
-/* fs/bcache.h - the buffer cache: disk blocks kept in memory so file
- * systems do not go to the device for every access. Read-through for now;
- * write-back comes with writing. */
+/* fs/bcache.h - the buffer cache: disk blocks kept in memory, shared by
+ * every user of a block, written back when synced. One holder at a time
+ * (a buffer is locked between bread and brelse); a holder that changed the
+ * data marks it dirty. */
 #pragma once
 #include "../lib/types.h"
 
-void bcache_init(size_t block_size);
-/* Copy block blockno (of the size given at init) into dst: 0 or -errno. */
-int  bread(uint64_t blockno, void *dst);
+struct buf {
+    uint64_t blockno;
+    bool valid, dirty, locked;
+    int refs;
+    uint64_t last_use;
+    uint8_t *data;              /* block_size bytes */
+};
+
+void        bcache_init(size_t block_size);
+size_t      bcache_block_size(void);
+/* The block, read from the disk if not cached, locked for the caller; NULL
+ * and *err on a disk error. */
+struct buf *bread(uint64_t blockno, int *err);
+/* The block without reading it (the caller overwrites all of it). */
+struct buf *bget_zero(uint64_t blockno);
+void        bdirty(struct buf *b);
+void        brelse(struct buf *b);
+/* Write every dirty block, then flush the device's cache: 0 or -EIO.
+ * INVARIANT(durability) callers (fsync, sync) rely on the flush. */
+int         bcache_sync(void);

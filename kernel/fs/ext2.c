@@ -1,9 +1,14 @@
 /* fs/ext2.c - the ext2 on-disk format (as e2fsprogs writes it for
- * `mke2fs -t ext3`), read side: superblock, group descriptors, inodes,
- * direct and (double, triple) indirect blocks, holes, linear directories,
- * symlinks. Every block number read from disk is checked against the file
- * system's size before use: a corrupt image gives -EIO and a console
- * message, never a wild read. (Layout: the ext4 disk-layout documentation.) */
+ * `mke2fs -t ext3`): superblock, group descriptors, block and inode
+ * bitmaps, inodes, direct and (double, triple) indirect blocks, holes,
+ * linear directories, symlinks; reading and writing. Every block number
+ * read from disk is checked against the file system's size before use: a
+ * corrupt image gives -EIO and a console message, never a wild access.
+ * (Layout: the ext4 disk-layout documentation.)
+ *
+ * Writes go to the buffer cache and reach the disk at sync/fsync (which
+ * also flushes the device). Without the journal (next step) a crash
+ * between the two can leave the file system needing e2fsck. */
 #include "vfs.h"
 #include "bcache.h"
 #include "../drivers/block.h"
@@ -11,6 +16,7 @@
 #include "../lib/errno.h"
 #include "../lib/kprintf.h"
 #include "../mm/mm.h"
+#include "../sys/syscall.h"
 
 #define EXT2_MAGIC          0xEF53
 #define EXT2_ROOT_INO       2
@@ -18,6 +24,8 @@
 #define INCOMPAT_RECOVER    0x0004
 #define INCOMPAT_FLEX_BG    0x0200
 #define INCOMPAT_SUPPORTED  (INCOMPAT_FILETYPE | INCOMPAT_FLEX_BG)
+/* sparse_super, large_file: layouts Vigil writes correctly. */
+#define RO_COMPAT_SUPPORTED 0x0003
 
 struct ext2_super {             /* the fields Vigil reads, at their offsets */
     uint32_t inodes_count, blocks_count, r_blocks_count, free_blocks, free_inodes;
@@ -57,10 +65,15 @@ struct ext2_fs {
 struct ext2_inode {             /* inode->priv */
     uint32_t block[15];
     uint32_t flags;
+    struct inode *next_live;    /* the cache of inodes in use */
 };
 
 static struct ext2_fs fs;
 static const struct inode_ops ext2_ops;
+static struct inode *live;      /* one struct inode per inode in use */
+static bool writable;
+
+static inline struct ext2_inode *E(struct inode *in) { return in->priv; }
 
 static int corrupt(const char *what, uint64_t value, uint64_t ino)
 {
@@ -70,26 +83,37 @@ static int corrupt(const char *what, uint64_t value, uint64_t ino)
 
 static bool block_ok(uint64_t b) { return b >= fs.s.first_data_block && b < fs.s.blocks_count; }
 
-/* Read an inode from the table into a fresh in-memory inode. */
-static int read_inode(uint32_t ino, struct inode **out)
+/* Where inode ino lives: its table block and the offset in it. */
+static int inode_location(uint32_t ino, uint64_t *blk, uint32_t *off)
 {
     if (ino < 1 || ino > fs.s.inodes_count)
         return corrupt("inode number", ino, ino);
     uint32_t group = (ino - 1) / fs.s.inodes_per_group;
-    uint32_t index = (ino - 1) % fs.s.inodes_per_group;
-    uint64_t off = (uint64_t)index * fs.s.inode_size;
-    uint64_t blk = fs.groups[group].inode_table + off / fs.bsize;
-    if (!block_ok(blk))
-        return corrupt("inode table block", blk, ino);
-    uint8_t *buf = kmalloc(fs.bsize);
-    if (!buf)
-        return -ENOMEM;
-    int r = bread(blk, buf);
-    struct ext2_dinode d;
-    memcpy(&d, buf + off % fs.bsize, sizeof(d));
-    kfree(buf);
+    uint64_t byte = (uint64_t)((ino - 1) % fs.s.inodes_per_group) * fs.s.inode_size;
+    *blk = fs.groups[group].inode_table + byte / fs.bsize;
+    *off = (uint32_t)(byte % fs.bsize);
+    return block_ok(*blk) ? 0 : corrupt("inode table block", *blk, ino);
+}
+
+/* The in-memory inode for ino: the live one, or read from the table. */
+static int read_inode(uint32_t ino, struct inode **out)
+{
+    for (struct inode *l = live; l; l = E(l)->next_live)
+        if (l->ino == ino) {
+            *out = iget(l);
+            return 0;
+        }
+    uint64_t blk;
+    uint32_t off;
+    int r = inode_location(ino, &blk, &off);
     if (r)
         return r;
+    struct buf *b = bread(blk, &r);
+    if (!b)
+        return r;
+    struct ext2_dinode d;
+    memcpy(&d, b->data + off, sizeof(d));
+    brelse(b);
     struct inode *in = kzalloc(sizeof(*in) + sizeof(struct ext2_inode));
     if (!in)
         return -ENOMEM;
@@ -102,11 +126,54 @@ static int read_inode(uint32_t ino, struct inode **out)
         .blocks = d.blocks, .atime = d.atime, .mtime = d.mtime, .ctime = d.ctime,
         .refs = 1, .ops = &ext2_ops, .priv = e,
     };
+    e->next_live = live;
+    live = in;
     *out = in;
     return 0;
 }
 
-static void ext2_release(struct inode *in) { kfree(in); }
+/* Write the in-memory inode back into its table block. */
+static int write_inode(struct inode *in)
+{
+    uint64_t blk;
+    uint32_t off;
+    int r = inode_location((uint32_t)in->ino, &blk, &off);
+    if (r)
+        return r;
+    struct buf *b = bread(blk, &r);
+    if (!b)
+        return r;
+    struct ext2_dinode *d = (struct ext2_dinode *)(b->data + off);
+    d->mode = (uint16_t)in->mode;
+    d->uid = (uint16_t)in->uid;
+    d->gid = (uint16_t)in->gid;
+    d->links = (uint16_t)in->nlink;
+    d->size = (uint32_t)in->size;
+    d->size_high = S_ISREG(in->mode) ? (uint32_t)(in->size >> 32) : d->size_high;
+    d->blocks = (uint32_t)in->blocks;
+    d->atime = (uint32_t)in->atime;
+    d->mtime = (uint32_t)in->mtime;
+    d->ctime = (uint32_t)in->ctime;
+    d->flags = E(in)->flags;
+    memcpy(d->block, E(in)->block, sizeof(d->block));
+    bdirty(b);
+    brelse(b);
+    return 0;
+}
+
+static void free_inode_and_blocks(struct inode *in);
+
+static void ext2_release(struct inode *in)
+{
+    struct inode **pp = &live;
+    while (*pp && *pp != in)
+        pp = &E(*pp)->next_live;
+    if (*pp)
+        *pp = E(in)->next_live;
+    if (in->nlink == 0 && writable)
+        free_inode_and_blocks(in);          /* the last name and the last user are gone */
+    kfree(in);
+}
 
 /* Entry idx of the block-pointer block blk (0 for a hole). */
 static long indirect(uint64_t blk, uint64_t idx, uint64_t ino)
@@ -115,12 +182,12 @@ static long indirect(uint64_t blk, uint64_t idx, uint64_t ino)
         return 0;
     if (!block_ok(blk))
         return corrupt("indirect block number", blk, ino);
-    uint32_t *buf = kmalloc(fs.bsize);
-    if (!buf)
-        return -ENOMEM;
-    int r = bread(blk, buf);
-    long v = r ? r : (long)buf[idx];
-    kfree(buf);
+    int r;
+    struct buf *b = bread(blk, &r);
+    if (!b)
+        return r;
+    long v = ((uint32_t *)b->data)[idx];
+    brelse(b);
     return v;
 }
 
@@ -154,9 +221,6 @@ static long ext2_read(struct inode *in, uint64_t off, void *dst, size_t n)
     if (off >= in->size)
         return 0;
     n = MIN(n, in->size - off);
-    uint8_t *buf = kmalloc(fs.bsize);
-    if (!buf)
-        return -ENOMEM;
     size_t done = 0;
     long err = 0;
     while (done < n) {
@@ -170,16 +234,17 @@ static long ext2_read(struct inode *in, uint64_t off, void *dst, size_t n)
         if (b == 0) {
             memset((uint8_t *)dst + done, 0, k);        /* a hole reads as zeros */
         } else {
-            int r = bread((uint64_t)b, buf);
-            if (r) {
+            int r;
+            struct buf *bp = bread((uint64_t)b, &r);
+            if (!bp) {
                 err = r;
                 break;
             }
-            memcpy((uint8_t *)dst + done, buf + in_blk, k);
+            memcpy((uint8_t *)dst + done, bp->data + in_blk, k);
+            brelse(bp);
         }
         done += k;
     }
-    kfree(buf);
     return done ? (long)done : err;
 }
 
@@ -284,12 +349,742 @@ static long ext2_readlink(struct inode *in, char *buf, size_t n)
     return ext2_read(in, 0, buf, len);
 }
 
+
+/* ================= writing ================= */
+
+static int64_t now(void) { return (int64_t)(time_realtime_ns() / 1000000000ul); }
+
+/* Superblock and group descriptors: updated in memory, copied into their
+ * buffers whenever they change. */
+static int write_super_and_groups(void)
+{
+    int r;
+    uint64_t sb_blk = 1024 / fs.bsize, sb_off = 1024 % fs.bsize;
+    struct buf *b = bread(sb_blk, &r);
+    if (!b)
+        return r;
+    memcpy(b->data + sb_off, &fs.s, sizeof(fs.s));
+    bdirty(b);
+    brelse(b);
+    size_t gd_bytes = (size_t)fs.ngroups * sizeof(struct ext2_group);
+    for (size_t done = 0, i = 0; done < gd_bytes; done += fs.bsize, i++) {
+        b = bread(fs.s.first_data_block + 1 + i, &r);
+        if (!b)
+            return r;
+        memcpy(b->data, (uint8_t *)fs.groups + done, MIN(fs.bsize, gd_bytes - done));
+        bdirty(b);
+        brelse(b);
+    }
+    return 0;
+}
+
+/* Find a clear bit in a group's bitmap, set it: the index, or -ENOSPC. */
+static long take_bit(uint32_t bitmap_blk, uint32_t limit)
+{
+    int r;
+    struct buf *b = bread(bitmap_blk, &r);
+    if (!b)
+        return r;
+    for (uint32_t i = 0; i < limit; i++)
+        if (!(b->data[i / 8] & (1 << (i % 8)))) {
+            b->data[i / 8] |= (uint8_t)(1 << (i % 8));
+            bdirty(b);
+            brelse(b);
+            return i;
+        }
+    brelse(b);
+    return -ENOSPC;
+}
+
+static int clear_bit(uint32_t bitmap_blk, uint32_t i, const char *what, uint64_t n)
+{
+    int r;
+    struct buf *b = bread(bitmap_blk, &r);
+    if (!b)
+        return r;
+    if (!(b->data[i / 8] & (1 << (i % 8)))) {
+        brelse(b);
+        return corrupt(what, n, 0);             /* freeing what is free */
+    }
+    b->data[i / 8] &= (uint8_t)~(1 << (i % 8));
+    bdirty(b);
+    brelse(b);
+    return 0;
+}
+
+/* A zeroed block, preferably in group `near`: its number or -errno. */
+static long alloc_block(uint32_t near)
+{
+    if (fs.s.free_blocks == 0)
+        return -ENOSPC;
+    for (uint32_t k = 0; k < fs.ngroups; k++) {
+        uint32_t g = (near + k) % fs.ngroups;
+        if (!fs.groups[g].free_blocks)
+            continue;
+        uint32_t first = fs.s.first_data_block + g * fs.s.blocks_per_group;
+        uint32_t count = MIN(fs.s.blocks_per_group, fs.s.blocks_count - first);
+        long i = take_bit(fs.groups[g].block_bitmap, count);
+        if (i == -ENOSPC)
+            continue;
+        if (i < 0)
+            return i;
+        fs.groups[g].free_blocks--;
+        fs.s.free_blocks--;
+        long blk = first + i;
+        struct buf *b = bget_zero((uint64_t)blk);
+        brelse(b);
+        int r = write_super_and_groups();
+        return r ? r : blk;
+    }
+    return -ENOSPC;
+}
+
+static int free_block(uint64_t blk)
+{
+    if (!block_ok(blk))
+        return corrupt("block to free", blk, 0);
+    uint32_t g = (uint32_t)((blk - fs.s.first_data_block) / fs.s.blocks_per_group);
+    uint32_t i = (uint32_t)((blk - fs.s.first_data_block) % fs.s.blocks_per_group);
+    int r = clear_bit(fs.groups[g].block_bitmap, i, "free block", blk);
+    if (r)
+        return r;
+    fs.groups[g].free_blocks++;
+    fs.s.free_blocks++;
+    return write_super_and_groups();
+}
+
+static long alloc_inode_number(uint32_t near, bool dir)
+{
+    if (fs.s.free_inodes == 0)
+        return -ENOSPC;
+    for (uint32_t k = 0; k < fs.ngroups; k++) {
+        uint32_t g = (near + k) % fs.ngroups;
+        if (!fs.groups[g].free_inodes)
+            continue;
+        long i = take_bit(fs.groups[g].inode_bitmap, fs.s.inodes_per_group);
+        if (i == -ENOSPC)
+            continue;
+        if (i < 0)
+            return i;
+        long ino = (long)g * fs.s.inodes_per_group + i + 1;
+        if (ino < (long)fs.s.first_ino) {       /* reserved: never hand out */
+            k--;
+            continue;
+        }
+        fs.groups[g].free_inodes--;
+        fs.s.free_inodes--;
+        if (dir)
+            fs.groups[g].used_dirs++;
+        int r = write_super_and_groups();
+        return r ? r : ino;
+    }
+    return -ENOSPC;
+}
+
+static uint32_t group_of(uint64_t ino) { return (uint32_t)((ino - 1) / fs.s.inodes_per_group); }
+
+/* The slot holding logical block lblk's pointer, allocating indirect
+ * blocks on the way if create; *slot_buf is the buffer to dirty (NULL: the
+ * inode itself). */
+static int block_slot(struct inode *in, uint64_t lblk, bool create, uint32_t **slot, struct buf **slot_buf)
+{
+    uint64_t per = fs.bsize / 4;
+    uint32_t *ptr;
+    int depth;
+    uint64_t idx[3];
+    if (lblk < 12) {
+        *slot = &E(in)->block[lblk];
+        *slot_buf = NULL;
+        return 0;
+    } else if ((lblk -= 12) < per) {
+        ptr = &E(in)->block[12], depth = 1, idx[0] = lblk;
+    } else if ((lblk -= per) < per * per) {
+        ptr = &E(in)->block[13], depth = 2, idx[0] = lblk / per, idx[1] = lblk % per;
+    } else if ((lblk -= per * per) < per * per * per) {
+        ptr = &E(in)->block[14], depth = 3;
+        idx[0] = lblk / (per * per), idx[1] = lblk / per % per, idx[2] = lblk % per;
+    } else {
+        return -EFBIG;
+    }
+    struct buf *holder = NULL;
+    for (int level = 0; level < depth; level++) {
+        if (*ptr == 0) {
+            if (!create) {
+                if (holder)
+                    brelse(holder);
+                *slot = NULL;
+                return 0;
+            }
+            long nb = alloc_block(group_of(in->ino));
+            if (nb < 0) {
+                if (holder)
+                    brelse(holder);
+                return (int)nb;
+            }
+            *ptr = (uint32_t)nb;
+            in->blocks += fs.bsize / 512;
+            if (holder)
+                bdirty(holder);
+        }
+        if (!block_ok(*ptr)) {
+            if (holder)
+                brelse(holder);
+            return corrupt("indirect block number", *ptr, in->ino);
+        }
+        int r;
+        struct buf *next = bread(*ptr, &r);
+        if (holder)
+            brelse(holder);
+        if (!next)
+            return r;
+        holder = next;
+        ptr = &((uint32_t *)holder->data)[idx[level]];
+    }
+    *slot = ptr;
+    *slot_buf = holder;
+    return 0;
+}
+
+/* The disk block of lblk, allocated (zeroed) if it is a hole. */
+static long bmap_alloc(struct inode *in, uint64_t lblk)
+{
+    uint32_t *slot;
+    struct buf *sb;
+    int r = block_slot(in, lblk, true, &slot, &sb);
+    if (r)
+        return r;
+    long blk = *slot;
+    if (blk == 0) {
+        blk = alloc_block(group_of(in->ino));
+        if (blk >= 0) {
+            *slot = (uint32_t)blk;
+            in->blocks += fs.bsize / 512;
+            if (sb)
+                bdirty(sb);
+        }
+    } else if (!block_ok((uint64_t)blk)) {
+        blk = corrupt("data block number", (uint64_t)blk, in->ino);
+    }
+    if (sb)
+        brelse(sb);
+    return blk;
+}
+
+static long ext2_write(struct inode *in, uint64_t off, const void *src, size_t n)
+{
+    if (!writable)
+        return -EROFS;
+    size_t done = 0;
+    long err = 0;
+    while (done < n) {
+        uint64_t pos = off + done, in_blk = pos % fs.bsize;
+        size_t k = MIN(n - done, fs.bsize - in_blk);
+        long blk = bmap_alloc(in, pos / fs.bsize);
+        if (blk < 0) {
+            err = blk;
+            break;
+        }
+        int r;
+        struct buf *b = bread((uint64_t)blk, &r);
+        if (!b) {
+            err = r;
+            break;
+        }
+        memcpy(b->data + in_blk, (const uint8_t *)src + done, k);
+        bdirty(b);
+        brelse(b);
+        done += k;
+    }
+    if (off + done > in->size)
+        in->size = off + done;
+    if (done)
+        in->mtime = in->ctime = now();
+    int r = write_inode(in);
+    if (!done)
+        return err ? err : r;
+    return (long)done;
+}
+
+/* Free every block an indirect tree references (level 1: data pointers). */
+static void free_tree(uint32_t blk, int level, struct inode *in)
+{
+    if (!blk || !block_ok(blk))
+        return;
+    if (level > 0) {
+        int r;
+        struct buf *b = bread(blk, &r);
+        if (b) {
+            uint32_t *p = (uint32_t *)b->data;
+            uint32_t copy[1024];
+            size_t per = fs.bsize / 4;
+            memcpy(copy, p, per * 4);
+            brelse(b);
+            for (size_t i = 0; i < per; i++)
+                free_tree(copy[i], level - 1, in);
+        }
+    }
+    free_block(blk);
+    in->blocks -= MIN(in->blocks, (uint64_t)(fs.bsize / 512));
+}
+
+static int ext2_truncate(struct inode *in, uint64_t size)
+{
+    if (!writable)
+        return -EROFS;
+    if (size < in->size) {
+        /* Free whole blocks past the new end. (Blocks inside indirect trees
+         * that still hold some kept block stay; whole trees go.) */
+        uint64_t keep = (size + fs.bsize - 1) / fs.bsize, per = fs.bsize / 4;
+        uint64_t last = (in->size + fs.bsize - 1) / fs.bsize;
+        for (uint64_t l = keep; l < last; l++) {
+            uint32_t *slot;
+            struct buf *sb;
+            if (block_slot(in, l, false, &slot, &sb) || !slot)
+                continue;
+            if (*slot) {
+                free_block(*slot);
+                in->blocks -= MIN(in->blocks, (uint64_t)(fs.bsize / 512));
+                *slot = 0;
+                if (sb)
+                    bdirty(sb);
+            }
+            if (sb)
+                brelse(sb);
+        }
+        if (keep <= 12 && E(in)->block[12]) {
+            free_tree(E(in)->block[12], 0, in);
+            E(in)->block[12] = 0;
+        }
+        if (keep <= 12 + per && E(in)->block[13]) {
+            free_tree(E(in)->block[13], 1, in);
+            E(in)->block[13] = 0;
+        }
+        if (keep <= 12 + per + per * per && E(in)->block[14]) {
+            free_tree(E(in)->block[14], 2, in);
+            E(in)->block[14] = 0;
+        }
+        /* Zero the tail of the last kept block, so growing again reads zeros. */
+        if (size % fs.bsize) {
+            long blk = bmap(in, size / fs.bsize);
+            int r;
+            struct buf *b = blk > 0 ? bread((uint64_t)blk, &r) : NULL;
+            if (b) {
+                memset(b->data + size % fs.bsize, 0, fs.bsize - size % fs.bsize);
+                bdirty(b);
+                brelse(b);
+            }
+        }
+    }
+    in->size = size;
+    in->mtime = in->ctime = now();
+    return write_inode(in);
+}
+
+static void free_inode_and_blocks(struct inode *in)
+{
+    if (!S_ISLNK(in->mode) || in->blocks)
+        ext2_truncate(in, 0);
+    uint32_t g = group_of(in->ino), i = (uint32_t)((in->ino - 1) % fs.s.inodes_per_group);
+    in->mode = 0;
+    struct ext2_dinode d;
+    (void)d;
+    /* dtime marks a deleted inode for e2fsck. */
+    uint64_t blk;
+    uint32_t off;
+    int r;
+    if (!inode_location((uint32_t)in->ino, &blk, &off)) {
+        struct buf *b = bread(blk, &r);
+        if (b) {
+            struct ext2_dinode *dd = (struct ext2_dinode *)(b->data + off);
+            dd->dtime = (uint32_t)now();
+            dd->links = 0;
+            bdirty(b);
+            brelse(b);
+        }
+    }
+    if (clear_bit(fs.groups[g].inode_bitmap, i, "free inode", in->ino) == 0) {
+        fs.groups[g].free_inodes++;
+        fs.s.free_inodes++;
+        write_super_and_groups();
+    }
+}
+
+static unsigned ftype_of(uint32_t mode)
+{
+    return S_ISREG(mode) ? 1 : S_ISDIR(mode) ? 2 : S_ISLNK(mode) ? 7 : 0;
+}
+
+static uint32_t rec_needed(size_t len) { return (uint32_t)ALIGN_UP(8 + len, 4); }
+
+/* Add name -> ino to dir: into the slack of an entry, or a new block. */
+static int dir_add(struct inode *dir, const char *name, size_t len, uint32_t ino, uint32_t mode)
+{
+    uint32_t need = rec_needed(len);
+    for (uint64_t base = 0; base < dir->size; base += fs.bsize) {
+        long blk = bmap(dir, base / fs.bsize);
+        if (blk <= 0)
+            return blk < 0 ? (int)blk : corrupt("directory hole", base, dir->ino);
+        int r;
+        struct buf *b = bread((uint64_t)blk, &r);
+        if (!b)
+            return r;
+        for (uint32_t at = 0; at < fs.bsize;) {
+            uint8_t *e = b->data + at;
+            uint32_t eino;
+            uint16_t rec;
+            memcpy(&eino, e, 4);
+            memcpy(&rec, e + 4, 2);
+            if (rec < 8 || at + rec > fs.bsize) {
+                brelse(b);
+                return corrupt("directory entry length", rec, dir->ino);
+            }
+            uint32_t used = eino ? rec_needed(e[6]) : 0;
+            if (rec - used >= need) {
+                uint8_t *ne = e + used;
+                uint16_t nrec = (uint16_t)(rec - used);
+                if (used) {
+                    uint16_t urec = (uint16_t)used;
+                    memcpy(e + 4, &urec, 2);
+                }
+                memcpy(ne, &ino, 4);
+                memcpy(ne + 4, &nrec, 2);
+                ne[6] = (uint8_t)len;
+                ne[7] = (uint8_t)ftype_of(mode);
+                memcpy(ne + 8, name, len);
+                bdirty(b);
+                brelse(b);
+                dir->mtime = dir->ctime = now();
+                return write_inode(dir);
+            }
+            at += rec;
+        }
+        brelse(b);
+    }
+    /* No room: a new block holding just this entry. */
+    long blk = bmap_alloc(dir, dir->size / fs.bsize);
+    if (blk < 0)
+        return (int)blk;
+    int r;
+    struct buf *b = bread((uint64_t)blk, &r);
+    if (!b)
+        return r;
+    uint16_t rec = (uint16_t)fs.bsize;
+    memset(b->data, 0, fs.bsize);
+    memcpy(b->data, &ino, 4);
+    memcpy(b->data + 4, &rec, 2);
+    b->data[6] = (uint8_t)len;
+    b->data[7] = (uint8_t)ftype_of(mode);
+    memcpy(b->data + 8, name, len);
+    bdirty(b);
+    brelse(b);
+    dir->size += fs.bsize;
+    dir->mtime = dir->ctime = now();
+    return write_inode(dir);
+}
+
+/* Remove name from dir (merging its space into the entry before it). */
+static int dir_remove(struct inode *dir, const char *name, size_t len)
+{
+    for (uint64_t base = 0; base < dir->size; base += fs.bsize) {
+        long blk = bmap(dir, base / fs.bsize);
+        if (blk <= 0)
+            return blk < 0 ? (int)blk : corrupt("directory hole", base, dir->ino);
+        int r;
+        struct buf *b = bread((uint64_t)blk, &r);
+        if (!b)
+            return r;
+        uint8_t *prev = NULL;
+        for (uint32_t at = 0; at < fs.bsize;) {
+            uint8_t *e = b->data + at;
+            uint32_t eino;
+            uint16_t rec;
+            memcpy(&eino, e, 4);
+            memcpy(&rec, e + 4, 2);
+            if (rec < 8 || at + rec > fs.bsize) {
+                brelse(b);
+                return corrupt("directory entry length", rec, dir->ino);
+            }
+            if (eino && e[6] == len && !memcmp(e + 8, name, len)) {
+                if (prev) {
+                    uint16_t prec;
+                    memcpy(&prec, prev + 4, 2);
+                    prec = (uint16_t)(prec + rec);
+                    memcpy(prev + 4, &prec, 2);
+                } else {
+                    memset(e, 0, 4);            /* first in its block: just unused */
+                }
+                bdirty(b);
+                brelse(b);
+                dir->mtime = dir->ctime = now();
+                return write_inode(dir);
+            }
+            prev = e;
+            at += rec;
+        }
+        brelse(b);
+    }
+    return -ENOENT;
+}
+
+static bool name_exists(struct inode *dir, const char *name, size_t len)
+{
+    struct inode *x;
+    if (ext2_lookup(dir, name, len, &x))
+        return false;
+    iput(x);
+    return true;
+}
+
+static int ext2_create(struct inode *dir, const char *name, size_t len, uint32_t mode,
+                       const char *target, struct inode **out)
+{
+    if (!writable)
+        return -EROFS;
+    if (len > NAME_MAX)
+        return -ENAMETOOLONG;
+    if (name_exists(dir, name, len))
+        return -EEXIST;
+    if (S_ISDIR(mode) && dir->nlink >= 65000)
+        return -EMLINK;
+    long ino = alloc_inode_number(group_of(dir->ino), S_ISDIR(mode));
+    if (ino < 0)
+        return (int)ino;
+    /* A fresh on-disk inode: zero it, then fill the in-memory one. */
+    uint64_t blk;
+    uint32_t off;
+    int r = inode_location((uint32_t)ino, &blk, &off);
+    struct buf *b = r ? NULL : bread(blk, &r);
+    if (!b)
+        return r;
+    memset(b->data + off, 0, fs.s.inode_size);
+    if (fs.s.inode_size > 128) {
+        uint16_t extra = 32;                    /* i_extra_isize, as mke2fs sets it */
+        memcpy(b->data + off + 128, &extra, 2);
+    }
+    bdirty(b);
+    brelse(b);
+    struct inode *in;
+    if ((r = read_inode((uint32_t)ino, &in)))
+        return r;
+    in->mode = mode;
+    in->nlink = S_ISDIR(mode) ? 2 : 1;
+    in->atime = in->mtime = in->ctime = now();
+    in->size = 0;
+    in->blocks = 0;
+    memset(E(in)->block, 0, sizeof(E(in)->block));
+    if (S_ISDIR(mode)) {
+        long db = bmap_alloc(in, 0);
+        struct buf *d = db < 0 ? NULL : bread((uint64_t)db, &r);
+        if (!d) {
+            in->nlink = 0;
+            iput(in);
+            return db < 0 ? (int)db : r;
+        }
+        uint32_t self = (uint32_t)ino, parent = (uint32_t)dir->ino;
+        uint16_t r1 = 12, r2 = (uint16_t)(fs.bsize - 12);
+        memcpy(d->data, &self, 4);
+        memcpy(d->data + 4, &r1, 2);
+        d->data[6] = 1, d->data[7] = 2, d->data[8] = '.';
+        memcpy(d->data + 12, &parent, 4);
+        memcpy(d->data + 16, &r2, 2);
+        d->data[18] = 2, d->data[19] = 2, d->data[20] = '.', d->data[21] = '.';
+        bdirty(d);
+        brelse(d);
+        in->size = fs.bsize;
+        dir->nlink++;
+    } else if (S_ISLNK(mode)) {
+        size_t tlen = strlen(target);
+        if (tlen < 60) {
+            memcpy(E(in)->block, target, tlen);     /* fast symlink */
+            in->size = tlen;
+        } else {
+            r = (int)ext2_write(in, 0, target, tlen);
+            if (r < 0) {
+                in->nlink = 0;
+                iput(in);
+                return r;
+            }
+        }
+    }
+    if ((r = write_inode(in)) || (r = dir_add(dir, name, len, (uint32_t)ino, mode))) {
+        in->nlink = 0;
+        iput(in);
+        return r;
+    }
+    if (out)
+        *out = in;
+    else
+        iput(in);
+    return 0;
+}
+
+static int ext2_link(struct inode *dir, const char *name, size_t len, struct inode *in)
+{
+    if (!writable)
+        return -EROFS;
+    if (S_ISDIR(in->mode))
+        return -EPERM;
+    if (name_exists(dir, name, len))
+        return -EEXIST;
+    if (in->nlink >= 65000)
+        return -EMLINK;
+    int r = dir_add(dir, name, len, (uint32_t)in->ino, in->mode);
+    if (r)
+        return r;
+    in->nlink++;
+    in->ctime = now();
+    return write_inode(in);
+}
+
+static bool dir_empty(struct inode *dir)
+{
+    struct find_ctx c = { NULL, 0, 0 };
+    uint64_t pos = 0;
+    bool empty = true;
+    (void)c;
+    uint8_t *buf = kmalloc(fs.bsize);
+    for (uint64_t base = 0; buf && base < dir->size && empty; base += fs.bsize) {
+        if (ext2_read(dir, base, buf, fs.bsize) < (long)fs.bsize)
+            break;
+        for (uint32_t at = 0; at + 8 <= fs.bsize;) {
+            uint32_t ino;
+            uint16_t rec;
+            memcpy(&ino, buf + at, 4);
+            memcpy(&rec, buf + at + 4, 2);
+            if (rec < 8)
+                break;
+            uint8_t nl = buf[at + 6];
+            bool dot = (nl == 1 && buf[at + 8] == '.') ||
+                       (nl == 2 && buf[at + 8] == '.' && buf[at + 9] == '.');
+            if (ino && !dot)
+                empty = false;
+            at += rec;
+        }
+    }
+    (void)pos;
+    kfree(buf);
+    return empty;
+}
+
+static int ext2_unlink(struct inode *dir, const char *name, size_t len, bool dir_ok)
+{
+    if (!writable)
+        return -EROFS;
+    struct inode *in;
+    int r = ext2_lookup(dir, name, len, &in);
+    if (r)
+        return r;
+    if (S_ISDIR(in->mode)) {
+        if (!dir_ok)
+            r = -EISDIR;
+        else if (!dir_empty(in))
+            r = -ENOTEMPTY;
+    } else if (dir_ok) {
+        r = -ENOTDIR;
+    }
+    if (!r)
+        r = dir_remove(dir, name, len);
+    if (!r) {
+        if (S_ISDIR(in->mode)) {
+            in->nlink = 0;
+            dir->nlink--;
+            write_inode(dir);
+            fs.groups[group_of(in->ino)].used_dirs--;
+        } else {
+            in->nlink--;
+        }
+        in->ctime = now();
+        write_inode(in);
+    }
+    iput(in);                                   /* frees it if that was the last */
+    return r;
+}
+
+static int ext2_rename(struct inode *odir, const char *oname, size_t olen,
+                       struct inode *ndir, const char *nname, size_t nlen)
+{
+    if (!writable)
+        return -EROFS;
+    struct inode *in, *old = NULL;
+    int r = ext2_lookup(odir, oname, olen, &in);
+    if (r)
+        return r;
+    if (S_ISDIR(in->mode)) {
+        /* A directory cannot move into its own subtree: walk up from the
+         * destination to the root looking for it. */
+        struct inode *up = iget(ndir);
+        while (!r && up->ino != EXT2_ROOT_INO) {
+            struct inode *parent;
+            if (up->ino == in->ino)
+                r = -EINVAL;
+            else if ((r = ext2_lookup(up, "..", 2, &parent)) == 0) {
+                iput(up);
+                up = parent;
+            }
+        }
+        iput(up);
+        if (r) {
+            iput(in);
+            return r;
+        }
+    }
+    if (ext2_lookup(ndir, nname, nlen, &old) == 0) {
+        if (old == in) {                        /* same file: nothing to do */
+            iput(old);
+            iput(in);
+            return 0;
+        }
+        if (S_ISDIR(old->mode) != S_ISDIR(in->mode))
+            r = S_ISDIR(old->mode) ? -EISDIR : -ENOTDIR;
+        else if (S_ISDIR(old->mode) && !dir_empty(old))
+            r = -ENOTEMPTY;
+        iput(old);
+        /* Replace: drop the old name first (not atomic without the journal). */
+        if (!r)
+            r = ext2_unlink(ndir, nname, nlen, S_ISDIR(in->mode));
+    }
+    if (!r)
+        r = dir_add(ndir, nname, nlen, (uint32_t)in->ino, in->mode);
+    if (!r)
+        r = dir_remove(odir, oname, olen);
+    if (!r && S_ISDIR(in->mode) && odir != ndir) {
+        /* Its ".." now names the new parent. */
+        dir_remove(in, "..", 2);
+        dir_add(in, "..", 2, (uint32_t)ndir->ino, S_IFDIR);
+        odir->nlink--;
+        ndir->nlink++;
+        write_inode(odir);
+        write_inode(ndir);
+    }
+    iput(in);
+    return r;
+}
+
+static int ext2_setattr(struct inode *in)
+{
+    if (!writable)
+        return -EROFS;
+    in->ctime = now();
+    return write_inode(in);
+}
+
+static int ext2_sync(struct super *sb)
+{
+    (void)sb;
+    if (!writable)
+        return 0;
+    int r = write_super_and_groups();
+    return r ? r : bcache_sync();
+}
+
 static const struct inode_ops ext2_ops = {
     .lookup = ext2_lookup, .read = ext2_read, .readdir = ext2_readdir,
     .readlink = ext2_readlink, .release = ext2_release,
+    .write = ext2_write, .truncate = ext2_truncate, .create = ext2_create, .link = ext2_link,
+    .unlink = ext2_unlink, .rename = ext2_rename, .setattr = ext2_setattr, .sync = ext2_sync,
 };
 
-struct super *ext2_mount(void)
+struct super *ext2_mount(bool ro)
 {
     if (!block_present())
         return NULL;
@@ -321,15 +1116,16 @@ struct super *ext2_mount(void)
     bcache_init(fs.bsize);
     size_t gd_bytes = ALIGN_UP((size_t)fs.ngroups * sizeof(struct ext2_group), fs.bsize);
     fs.groups = kmalloc(gd_bytes);
-    uint8_t *tmp = kmalloc(fs.bsize);
-    if (!fs.groups || !tmp)
+    if (!fs.groups)
         return NULL;
     for (size_t i = 0; i < gd_bytes / fs.bsize; i++) {
-        if (bread(s->first_data_block + 1 + i, tmp))
+        int r;
+        struct buf *b = bread(s->first_data_block + 1 + i, &r);
+        if (!b)
             return NULL;
-        memcpy((uint8_t *)fs.groups + i * fs.bsize, tmp, fs.bsize);
+        memcpy((uint8_t *)fs.groups + i * fs.bsize, b->data, fs.bsize);
+        brelse(b);
     }
-    kfree(tmp);
     for (uint32_t g = 0; g < fs.ngroups; g++)
         if (!block_ok(fs.groups[g].inode_table)) {
             kprintf("ext2: group %u's inode table is outside the file system; not mounting\n", g);
@@ -342,7 +1138,11 @@ struct super *ext2_mount(void)
     }
     root->refs = 1 << 30;                               /* the root is never released */
     fs.sb = (struct super){ .root = root, .dev = 0xfe00, .type = "ext2" };
-    kprintf("ext2: mounted read-only: %u blocks of %u bytes, %u inodes, %u groups\n",
-            s->blocks_count, fs.bsize, s->inodes_count, fs.ngroups);
+    /* Read-only if asked, or if it has features whose rules we would break. */
+    writable = !ro && !(s->feature_ro_compat & ~RO_COMPAT_SUPPORTED);
+    fs.sb.read_only = !writable;
+    kprintf("ext2: mounted %s: %u blocks of %u bytes, %u inodes, %u groups\n",
+            writable ? "read-write" : "read-only", s->blocks_count, fs.bsize, s->inodes_count,
+            fs.ngroups);
     return &fs.sb;
 }

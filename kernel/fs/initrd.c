@@ -16,7 +16,7 @@ struct node {
 };
 
 static const struct inode_ops initrd_ops;
-static struct super initrd_sb = { .type = "initrd", .dev = 1 };
+static struct super initrd_sb = { .type = "initrd", .dev = 1, .read_only = true };
 static uint64_t next_ino = 1;
 
 static struct node *new_node(struct node *parent, const char *name, size_t len, uint32_t mode)

@@ -198,6 +198,40 @@ static long vf_read(struct file *f, void *ubuf, size_t n)
     return total;
 }
 
+#define O_APPEND 02000
+
+static long vf_write(struct file *f, const void *ubuf, size_t n)
+{
+    struct inode *ino = f->inode;
+    if (!ino->ops->write)
+        return -EROFS;
+    if ((f->flags & 3) == 0)
+        return -EBADF;                          /* opened read-only */
+    uint8_t *tmp = kmalloc(PAGE_SIZE);
+    if (!tmp)
+        return -ENOMEM;
+    if (f->flags & O_APPEND)
+        f->off = ino->size;
+    long total = 0;
+    while ((size_t)total < n) {
+        size_t k = MIN(n - (size_t)total, PAGE_SIZE);
+        if (copy_from_user(tmp, (const uint8_t *)ubuf + total, k)) {
+            total = total ? total : -EFAULT;
+            break;
+        }
+        long r = ino->ops->write(ino, f->off, tmp, k);
+        if (r <= 0) {
+            total = total ? total : r;
+            break;
+        }
+        f->off += (uint64_t)r;
+        total += r;
+    }
+    f->size = ino->size;
+    kfree(tmp);
+    return total;
+}
+
 static int vf_stat(struct file *f, struct kstat *st)
 {
     vfs_stat(f->inode, st);
@@ -249,7 +283,7 @@ static long vf_getdents(struct file *f, void *ubuf, size_t n)
 static void vf_release(struct file *f) { iput(f->inode); }
 
 static const struct file_ops vfs_file_ops = {
-    .read = vf_read, .stat = vf_stat, .getdents = vf_getdents, .release = vf_release,
+    .read = vf_read, .write = vf_write, .stat = vf_stat, .getdents = vf_getdents, .release = vf_release,
     .seekable = true,
 };
 

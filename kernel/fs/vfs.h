@@ -8,6 +8,7 @@
 struct inode;
 struct file;
 struct kstat;
+struct super;
 
 #define S_IFMT   0170000
 #define S_IFDIR  0040000
@@ -36,12 +37,27 @@ struct inode_ops {
     int  (*readdir)(struct inode *dir, uint64_t *pos, filldir_t fill, void *ctx);
     long (*readlink)(struct inode *ino, char *buf, size_t n);
     void (*release)(struct inode *ino);          /* the last reference went */
+
+    /* Writing (NULL on a read-only file system: the VFS says EROFS). */
+    long (*write)(struct inode *ino, uint64_t off, const void *buf, size_t n);
+    int  (*truncate)(struct inode *ino, uint64_t size);
+    /* A new file, directory or symlink (target != NULL) named name in dir. */
+    int  (*create)(struct inode *dir, const char *name, size_t len, uint32_t mode,
+                   const char *target, struct inode **out);
+    int  (*link)(struct inode *dir, const char *name, size_t len, struct inode *ino);
+    /* Remove name (a directory only if dir_ok, and only if empty). */
+    int  (*unlink)(struct inode *dir, const char *name, size_t len, bool dir_ok);
+    int  (*rename)(struct inode *odir, const char *oname, size_t olen,
+                   struct inode *ndir, const char *nname, size_t nlen);
+    int  (*setattr)(struct inode *ino);          /* write mode/uid/gid/times back */
+    int  (*sync)(struct super *sb);              /* everything to stable storage */
 };
 
 struct super {
     struct inode *root;
     uint64_t dev;
     const char *type;
+    bool read_only;
 };
 
 struct inode {
@@ -75,4 +91,4 @@ long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max);
 
 /* File systems. */
 struct super *initrd_mount(const void *data, size_t size);
-struct super *ext2_mount(void);                 /* the virtio disk; NULL if unusable */
+struct super *ext2_mount(bool read_only);        /* the virtio disk; NULL if unusable */

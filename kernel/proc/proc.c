@@ -3,6 +3,7 @@
 #include "proc.h"
 #include "../fs/file.h"
 #include "../fs/vfs.h"
+#include "../sys/sys.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
 #include "../lib/kprintf.h"
@@ -89,6 +90,7 @@ int proc_spawn_init(const char *path, char *const argv[])
         p->files[fd] = console_open();
     p->cwd = vfs_root();
     strlcpy(p->cwd_path, "/", sizeof(p->cwd_path));
+    p->umask = 022;
     initproc = p;
     /* exec runs in the context of the process it replaces: borrow it. */
     struct proc *self = current();
@@ -119,6 +121,7 @@ long proc_fork(void)
             child->files[fd] = file_dup(parent->files[fd]);
     child->cloexec = parent->cloexec;
     child->cwd = parent->cwd ? iget(parent->cwd) : NULL;
+    child->umask = parent->umask;
     memcpy(child->cwd_path, parent->cwd_path, sizeof(child->cwd_path));
     memcpy(child->name, parent->name, sizeof(child->name));
     child->parent = parent;
@@ -140,6 +143,7 @@ void proc_exit(int wstatus)
             kprintf("vigil: init killed by signal %d; powering off\n", wstatus & 0x7f);
         else
             kprintf("vigil: init exited with status %d; powering off\n", (wstatus >> 8) & 0xff);
+        sys_sync();
         qemu_exit(EXIT_OK);
     }
     for (int fd = 0; fd < NOFILE; fd++)

@@ -29,6 +29,7 @@ struct proc {
     struct file *files[NOFILE];
     struct inode *cwd;          /* working directory */
     char cwd_path[256];         /* ... and its name, for getcwd */
+    uint32_t umask;
     uint64_t cloexec;           /* bit n: close fd n on exec (fds < 64) */
 
     void *chan;                 /* what it sleeps on */
@@ -87,6 +88,8 @@ void  schedule(void);                   /* with sched_lock held */
 void  yield(void);
 /* Sleep on chan with sched_lock held (it is held again on return). */
 void  sleep_locked(void *chan);
+/* Like sleep_locked, but also usable before processes exist (halts instead). */
+void  wait_locked(void *chan, uint64_t *flags);
 void  wakeup(void *chan);
 void  wakeup_locked(void *chan);
 void  make_runnable_locked(struct proc *p);

@@ -143,6 +143,20 @@ void sleep_locked(void *chan)
     p->chan = NULL;
 }
 
+void wait_locked(void *chan, uint64_t *flags)
+{
+    struct proc *p = current();
+    if (p && p->pid) {
+        sleep_locked(chan);
+        return;
+    }
+    /* Boot code or the idle thread: nothing to switch to; halt until an
+     * interrupt (the one that ends what we wait for, or a tick). */
+    spin_unlock_irqrestore(&sched_lock, *flags);
+    sti_hlt();
+    *flags = spin_lock_irqsave(&sched_lock);
+}
+
 void wakeup_locked(void *chan)
 {
     for (int i = 0; i < NPROC; i++) {

@@ -31,6 +31,26 @@ long sys_getdents64(int fd, void *buf, size_t n);
 long sys_readlinkat(int dirfd, const char *path, char *buf, long size);
 long sys_readlink(const char *path, char *buf, long size);
 long sys_umask(int mask);
+long sys_mkdirat(int dirfd, const char *path, int mode);
+long sys_mkdir(const char *path, int mode);
+long sys_unlinkat(int dirfd, const char *path, int flags);
+long sys_unlink(const char *path);
+long sys_rmdir(const char *path);
+long sys_renameat2(int odirfd, const char *o, int ndirfd, const char *n, unsigned flags);
+long sys_renameat(int odirfd, const char *o, int ndirfd, const char *n);
+long sys_rename(const char *o, const char *n);
+long sys_linkat(int odirfd, const char *o, int ndirfd, const char *n, int flags);
+long sys_link(const char *o, const char *n);
+long sys_symlinkat(const char *target, int dirfd, const char *path);
+long sys_symlink(const char *target, const char *path);
+long sys_ftruncate(int fd, int64_t len);
+long sys_truncate(const char *path, int64_t len);
+long sys_fsync(int fd);
+long sys_sync(void);
+long sys_fchmod(int fd, int mode);
+long sys_fchmodat(int dirfd, const char *path, int mode);
+long sys_chmod(const char *path, int mode);
+long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off);
 
 /* fs/pipe.c */
 long sys_pipe(int *fds);

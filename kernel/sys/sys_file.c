@@ -198,9 +198,31 @@ static int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
     return r;
 }
 
+/* Resolve the directory of path's last component (relative to dirfd). */
+static int parent_at(int dirfd, const char *path, struct inode **dir, const char **name, size_t *len)
+{
+    struct inode *base;
+    int r = base_dir(dirfd, path, &base);
+    if (r)
+        return r;
+    r = vfs_lookup_parent(base, path, dir, name, len);
+    iput(base);
+    if (r)
+        return r;
+    if (!S_ISDIR((*dir)->mode)) {
+        iput(*dir);
+        return -ENOTDIR;
+    }
+    if (*len > NAME_MAX) {
+        iput(*dir);
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
+
 long sys_openat(int dirfd, const char *upath, int flags, int mode)
 {
-    (void)mode;
     char path[PATH_MAX];
     long r = get_path(upath, path, sizeof(path));
     if (r)
@@ -209,18 +231,38 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
     if (!f) {
         struct inode *ino;
         r = lookup_at(dirfd, path, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
-        if (r)
-            return (r == -ENOENT && (flags & O_CREAT)) ? -EROFS : r;
-        if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-            r = -EEXIST;
-        else if (S_ISLNK(ino->mode))
+        if (r == -ENOENT && (flags & O_CREAT)) {
+            struct inode *dir;
+            const char *name;
+            size_t len;
+            if ((r = parent_at(dirfd, path, &dir, &name, &len)))
+                return r;
+            if (len == 0 || path[strlen(path) - 1] == '/')
+                r = -EISDIR;
+            else if (!dir->ops->create)
+                r = -EROFS;
+            else
+                r = dir->ops->create(dir, name, len, S_IFREG | ((uint32_t)mode & 07777 & ~current()->umask),
+                                     NULL, &ino);
+            iput(dir);
+            if (r)
+                return r;
+        } else if (r) {
+            return r;
+        } else if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+            iput(ino);
+            return -EEXIST;
+        }
+        if (S_ISLNK(ino->mode))
             r = -ELOOP;                             /* O_NOFOLLOW on a symlink */
         else if ((flags & O_DIRECTORY) && !S_ISDIR(ino->mode))
             r = -ENOTDIR;
-        else if (S_ISDIR(ino->mode) && (flags & O_ACCMODE))
+        else if (S_ISDIR(ino->mode) && ((flags & O_ACCMODE) || (flags & O_CREAT)))
             r = -EISDIR;
-        else if ((flags & O_ACCMODE) || (flags & O_TRUNC))
-            r = -EROFS;                             /* every file system is read-only yet */
+        else if (((flags & O_ACCMODE) || (flags & O_TRUNC)) && !ino->ops->write)
+            r = -EROFS;
+        else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode))
+            r = ino->ops->truncate(ino, 0);
         if (r || !(f = vfs_open(ino, flags))) {
             iput(ino);
             return r ? r : -ENOMEM;
@@ -231,6 +273,250 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
     if (fd < 0)
         file_close(f);
     return fd;
+}
+
+long sys_mkdirat(int dirfd, const char *upath, int mode)
+{
+    char path[PATH_MAX];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    struct inode *dir;
+    const char *name;
+    size_t len;
+    if ((r = parent_at(dirfd, path, &dir, &name, &len)))
+        return r;
+    if (len == 0 || (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        r = -EEXIST;
+    else
+        r = dir->ops->create ? dir->ops->create(dir, name, len,
+                                                S_IFDIR | ((uint32_t)mode & 07777 & ~current()->umask),
+                                                NULL, NULL)
+                             : -EROFS;
+    iput(dir);
+    return r;
+}
+
+long sys_mkdir(const char *path, int mode) { return sys_mkdirat(AT_FDCWD, path, mode); }
+
+#define AT_REMOVEDIR 0x200
+
+long sys_unlinkat(int dirfd, const char *upath, int flags)
+{
+    char path[PATH_MAX];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    if (flags & ~AT_REMOVEDIR)
+        return -EINVAL;
+    struct inode *dir;
+    const char *name;
+    size_t len;
+    if ((r = parent_at(dirfd, path, &dir, &name, &len)))
+        return r;
+    bool rmdir = flags & AT_REMOVEDIR;
+    if (rmdir && len == 1 && name[0] == '.')
+        r = -EINVAL;
+    else if (rmdir && len == 2 && name[0] == '.' && name[1] == '.')
+        r = -ENOTEMPTY;
+    else if (!rmdir && path[strlen(path) - 1] == '/')
+        r = -EISDIR;                            /* "file/" names a directory */
+    else
+        r = dir->ops->unlink ? dir->ops->unlink(dir, name, len, rmdir) : -EROFS;
+    iput(dir);
+    return r;
+}
+
+long sys_unlink(const char *path) { return sys_unlinkat(AT_FDCWD, path, 0); }
+long sys_rmdir(const char *path) { return sys_unlinkat(AT_FDCWD, path, AT_REMOVEDIR); }
+
+#define RENAME_NOREPLACE 1
+
+long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, unsigned flags)
+{
+    char *oldp = kmalloc(PATH_MAX), *newp = kmalloc(PATH_MAX);
+    long r = (!oldp || !newp) ? -ENOMEM : 0;
+    if (!r)
+        r = get_path(uold, oldp, PATH_MAX);
+    if (!r)
+        r = get_path(unew, newp, PATH_MAX);
+    if (!r && (flags & ~RENAME_NOREPLACE))
+        r = -EINVAL;                            /* RENAME_EXCHANGE, WHITEOUT: not supported */
+    struct inode *od = NULL, *nd = NULL, *x;
+    const char *on, *nn;
+    size_t ol, nl;
+    if (!r)
+        r = parent_at(odirfd, oldp, &od, &on, &ol);
+    if (!r && (r = parent_at(ndirfd, newp, &nd, &nn, &nl)))
+        nd = NULL;
+    if (!r && (flags & RENAME_NOREPLACE) && nd->ops->lookup(nd, nn, nl, &x) == 0) {
+        iput(x);
+        r = -EEXIST;
+    }
+    if (!r && od->sb != nd->sb)
+        r = -EXDEV;
+    if (!r)
+        r = od->ops->rename ? od->ops->rename(od, on, ol, nd, nn, nl) : -EROFS;
+    iput(od);
+    iput(nd);
+    kfree(oldp);
+    kfree(newp);
+    return r;
+}
+
+long sys_renameat(int od, const char *o, int nd, const char *n) { return sys_renameat2(od, o, nd, n, 0); }
+long sys_rename(const char *o, const char *n) { return sys_renameat2(AT_FDCWD, o, AT_FDCWD, n, 0); }
+
+long sys_linkat(int odirfd, const char *uold, int ndirfd, const char *unew, int flags)
+{
+    char path[PATH_MAX];
+    long r = get_path(uold, path, sizeof(path));
+    if (r)
+        return r;
+    struct inode *target;
+    if ((r = lookup_at(odirfd, path, (flags & 0x400) ? LOOKUP_FOLLOW : 0, &target)))
+        return r;
+    struct inode *dir = NULL;
+    const char *name;
+    size_t len;
+    r = get_path(unew, path, sizeof(path));
+    if (!r)
+        r = parent_at(ndirfd, path, &dir, &name, &len);
+    if (!r && dir->sb != target->sb)
+        r = -EXDEV;
+    if (!r)
+        r = dir->ops->link ? dir->ops->link(dir, name, len, target) : -EROFS;
+    iput(dir);
+    iput(target);
+    return r;
+}
+
+long sys_link(const char *o, const char *n) { return sys_linkat(AT_FDCWD, o, AT_FDCWD, n, 0); }
+
+long sys_symlinkat(const char *utarget, int dirfd, const char *upath)
+{
+    char *target = kmalloc(PATH_MAX), path[PATH_MAX];
+    long r = target ? get_path(utarget, target, PATH_MAX) : -ENOMEM;
+    if (!r)
+        r = get_path(upath, path, sizeof(path));
+    struct inode *dir = NULL;
+    const char *name;
+    size_t len;
+    if (!r)
+        r = parent_at(dirfd, path, &dir, &name, &len);
+    if (!r)
+        r = dir->ops->create ? dir->ops->create(dir, name, len, S_IFLNK | 0777, target, NULL)
+                             : -EROFS;
+    iput(dir);
+    kfree(target);
+    return r;
+}
+
+long sys_symlink(const char *t, const char *p) { return sys_symlinkat(t, AT_FDCWD, p); }
+
+static long do_truncate(struct inode *ino, int64_t len)
+{
+    if (len < 0)
+        return -EINVAL;
+    if (S_ISDIR(ino->mode))
+        return -EISDIR;
+    if (!S_ISREG(ino->mode))
+        return -EINVAL;
+    return ino->ops->truncate ? ino->ops->truncate(ino, (uint64_t)len) : -EROFS;
+}
+
+long sys_ftruncate(int fd, int64_t len)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->inode || !(f->flags & O_ACCMODE))
+        return -EINVAL;
+    return do_truncate(f->inode, len);
+}
+
+long sys_truncate(const char *upath, int64_t len)
+{
+    char path[PATH_MAX];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    struct inode *ino;
+    if ((r = vfs_lookup(current()->cwd, path, LOOKUP_FOLLOW, &ino)))
+        return r;
+    r = do_truncate(ino, len);
+    iput(ino);
+    return r;
+}
+
+/* INVARIANT(durability): fsync returns only after the data and metadata
+ * are written and the device has flushed its cache (bcache_sync). */
+long sys_fsync(int fd)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->inode)
+        return -EINVAL;                         /* pipes, the console */
+    struct super *sb = f->inode->sb;
+    return f->inode->ops->sync ? f->inode->ops->sync(sb) : 0;
+}
+
+long sys_sync(void)
+{
+    struct inode *root = vfs_root();
+    if (root && root->ops->sync)
+        root->ops->sync(root->sb);
+    iput(root);
+    return 0;
+}
+
+static long do_chmod(struct inode *ino, int mode)
+{
+    if (!ino->ops->setattr)
+        return -EROFS;
+    ino->mode = (ino->mode & S_IFMT) | ((uint32_t)mode & 07777);
+    return ino->ops->setattr(ino);
+}
+
+long sys_fchmod(int fd, int mode)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    return f->inode ? do_chmod(f->inode, mode) : -EINVAL;
+}
+
+long sys_fchmodat(int dirfd, const char *upath, int mode)
+{
+    char path[PATH_MAX];
+    long r = get_path(upath, path, sizeof(path));
+    if (r)
+        return r;
+    struct inode *ino;
+    if ((r = lookup_at(dirfd, path, LOOKUP_FOLLOW, &ino)))
+        return r;
+    r = do_chmod(ino, mode);
+    iput(ino);
+    return r;
+}
+
+long sys_chmod(const char *path, int mode) { return sys_fchmodat(AT_FDCWD, path, mode); }
+
+long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off)
+{
+    struct file *f = fd_get(fd);
+    if (!f || !f->ops->write)
+        return -EBADF;
+    if (!f->ops->seekable)
+        return -ESPIPE;
+    if (off < 0)
+        return -EINVAL;
+    uint64_t saved = f->off;
+    f->off = (uint64_t)off;                     /* (with O_APPEND it appends, as Linux does) */
+    long r = sys_write(fd, buf, n);
+    f->off = saved;
+    return r;
 }
 
 long sys_open(const char *path, int flags, int mode) { return sys_openat(AT_FDCWD, path, flags, mode); }
@@ -252,7 +538,8 @@ long sys_lseek(int fd, int64_t off, int whence)
         return -EBADF;
     if (!f->ops->seekable)
         return -ESPIPE;
-    int64_t base = whence == 0 ? 0 : whence == 1 ? (int64_t)f->off : whence == 2 ? (int64_t)f->size : -1;
+    int64_t size = (int64_t)(f->inode ? f->inode->size : f->size);
+    int64_t base = whence == 0 ? 0 : whence == 1 ? (int64_t)f->off : whence == 2 ? size : -1;
     if (base < 0 && whence != 0)
         return -EINVAL;
     if (base + off < 0)
@@ -316,7 +603,7 @@ long sys_faccessat2(int dirfd, const char *upath, int mode, int flags)
         return r;
     /* Vigil runs everything as root: read and write are always allowed by
      * permission bits; execute needs some x bit (or a directory). */
-    if (mode & 2)
+    if ((mode & 2) && ino->sb->read_only)
         r = -EROFS;
     else if ((mode & 1) && !S_ISDIR(ino->mode) && !(ino->mode & 0111))
         r = -EACCES;
@@ -534,6 +821,7 @@ long sys_fcntl(int fd, int cmd, long arg)
 
 long sys_umask(int mask)
 {
-    (void)mask;
-    return 022;
+    uint32_t old = current()->umask;
+    current()->umask = (uint32_t)mask & 0777;
+    return old;
 }

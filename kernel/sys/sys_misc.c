@@ -130,5 +130,6 @@ long sys_reboot(unsigned m1, unsigned m2, unsigned cmd, void *arg)
     if (cmd != CMD_POWER_OFF && cmd != CMD_HALT && cmd != CMD_RESTART)
         return -EINVAL;
     kprintf("vigil: power off requested by pid %d\n", current()->pid);
+    sys_sync();                                 /* nothing written is left behind */
     qemu_exit(EXIT_OK);
 }
