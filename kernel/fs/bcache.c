@@ -9,6 +9,7 @@
 #include "../lib/errno.h"
 #include "../lib/kprintf.h"
 #include "../debug/debug.h"
+#include "journal.h"
 #include "../mm/mm.h"
 
 #define NBUF 256
@@ -72,8 +73,15 @@ static struct buf *get_locked(uint64_t blockno, uint64_t *flags)
             if (!victim || !b->valid || (victim->valid && b->last_use < victim->last_use))
                 victim = b;
         }
-        if (!victim)
-            panic("bcache: every buffer is in use");
+        if (!victim) {
+            /* Everything is held or awaits a commit: commit now. */
+            spin_unlock_irqrestore(&sched_lock, *flags);
+            int r = journal_commit_pressure();
+            *flags = spin_lock_irqsave(&sched_lock);
+            if (r)
+                panic("bcache: every buffer is in use and the journal cannot commit (%d)", r);
+            continue;
+        }
         if (victim->dirty) {
             /* Write it back before reusing it (outside the lock: it sleeps). */
             victim->locked = true;
@@ -122,10 +130,12 @@ struct buf *bget_zero(uint64_t blockno)
     memset(b->data, 0, bsize);
     b->valid = true;
     b->dirty = true;
+    b->meta = false;
     return b;
 }
 
-void bdirty(struct buf *b) { b->dirty = true; }
+void bdirty(struct buf *b) { b->dirty = true; b->meta = true; }
+void bdirty_data(struct buf *b) { b->dirty = true; b->meta = false; }
 
 void brelse(struct buf *b)
 {
@@ -137,25 +147,65 @@ void brelse(struct buf *b)
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
-int bcache_sync(void)
+int bcache_write_dirty(bool meta)
 {
     int err = 0;
     for (int i = 0; i < NBUF; i++) {
         struct buf *b = &bufs[i];
-        if (!b->valid || !b->dirty)
+        if (!b->valid || !b->dirty || b->meta != meta)
             continue;
         uint64_t f = spin_lock_irqsave(&sched_lock);
         struct buf *held = get_locked(b->blockno, &f);
         spin_unlock_irqrestore(&sched_lock, f);
-        if (held->dirty) {
+        if (held->dirty && held->meta == meta) {
             int r = write_back(held);
             if (r && !err)
                 err = r;
         }
         brelse(held);
     }
+    return err;
+}
+
+int bcache_count_dirty_meta(void)
+{
+    int n = 0;
+    for (int i = 0; i < NBUF; i++)
+        n += bufs[i].valid && bufs[i].dirty && bufs[i].meta;
+    return n;
+}
+
+int bcache_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more)
+{
+    int n = 0;
+    *more = false;
+    for (int i = 0; i < NBUF; i++) {
+        struct buf *b = &bufs[i];
+        if (!b->valid || !b->dirty || !b->meta)
+            continue;
+        if (n == max) {
+            *more = true;
+            break;
+        }
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        struct buf *held = get_locked(b->blockno, &f);
+        spin_unlock_irqrestore(&sched_lock, f);
+        blocknos[n] = held->blockno;
+        memcpy(copies[n], held->data, bsize);
+        brelse(held);
+        n++;
+    }
+    return n;
+}
+
+int bcache_sync(void)
+{
+    int err = bcache_write_dirty(false);
+    int r = bcache_write_dirty(true);
+    if (r && !err)
+        err = r;
     /* INVARIANT(durability): nothing is "synced" until the device says its
      * cache reached stable storage. */
-    int r = block_flush();
+    r = block_flush();
     return err ? err : r;
 }

@@ -8,6 +8,7 @@
 struct buf {
     uint64_t blockno;
     bool valid, dirty, locked;
+    bool meta;                  /* file-system metadata (journaled), not file data */
     int refs;
     uint64_t last_use;
     uint8_t *data;              /* block_size bytes */
@@ -20,8 +21,15 @@ size_t      bcache_block_size(void);
 struct buf *bread(uint64_t blockno, int *err);
 /* The block without reading it (the caller overwrites all of it). */
 struct buf *bget_zero(uint64_t blockno);
-void        bdirty(struct buf *b);
+void        bdirty(struct buf *b);          /* changed metadata */
+void        bdirty_data(struct buf *b);     /* changed file data */
 void        brelse(struct buf *b);
 /* Write every dirty block, then flush the device's cache: 0 or -EIO.
  * INVARIANT(durability) callers (fsync, sync) rely on the flush. */
 int         bcache_sync(void);
+/* For the journal: write the dirty buffers of one kind home (no flush). */
+int         bcache_write_dirty(bool meta);
+/* Copy the dirty metadata blocks out (number, data) for journaling: how
+ * many (at most max); *more says some did not fit. */
+int         bcache_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more);
+int         bcache_count_dirty_meta(void);

@@ -11,6 +11,7 @@
  * between the two can leave the file system needing e2fsck. */
 #include "vfs.h"
 #include "bcache.h"
+#include "journal.h"
 #include "../drivers/block.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
@@ -22,6 +23,7 @@
 #define EXT2_ROOT_INO       2
 #define INCOMPAT_FILETYPE   0x0002
 #define INCOMPAT_RECOVER    0x0004
+#define COMPAT_HAS_JOURNAL  0x0004
 #define INCOMPAT_FLEX_BG    0x0200
 #define INCOMPAT_SUPPORTED  (INCOMPAT_FILETYPE | INCOMPAT_FLEX_BG)
 /* sparse_super, large_file: layouts Vigil writes correctly. */
@@ -71,6 +73,7 @@ struct ext2_inode {             /* inode->priv */
 static struct ext2_fs fs;
 static const struct inode_ops ext2_ops;
 static struct inode *live;      /* one struct inode per inode in use */
+static struct inode *journal_inode;
 static bool writable;
 
 static inline struct ext2_inode *E(struct inode *in) { return in->priv; }
@@ -170,8 +173,11 @@ static void ext2_release(struct inode *in)
         pp = &E(*pp)->next_live;
     if (*pp)
         *pp = E(in)->next_live;
-    if (in->nlink == 0 && writable)
+    if (in->nlink == 0 && writable) {
+        journal_begin();
         free_inode_and_blocks(in);          /* the last name and the last user are gone */
+        journal_end();
+    }
     kfree(in);
 }
 
@@ -215,6 +221,8 @@ static long bmap(struct inode *in, uint64_t lblk)
         return corrupt("data block number", (uint64_t)b, in->ino);
     return b;
 }
+
+static long journal_bmap(uint64_t lblk) { return bmap(journal_inode, lblk); }
 
 static long ext2_read(struct inode *in, uint64_t off, void *dst, size_t n)
 {
@@ -570,7 +578,7 @@ static long bmap_alloc(struct inode *in, uint64_t lblk)
     return blk;
 }
 
-static long ext2_write(struct inode *in, uint64_t off, const void *src, size_t n)
+static long ext2_write_op(struct inode *in, uint64_t off, const void *src, size_t n)
 {
     if (!writable)
         return -EROFS;
@@ -591,7 +599,7 @@ static long ext2_write(struct inode *in, uint64_t off, const void *src, size_t n
             break;
         }
         memcpy(b->data + in_blk, (const uint8_t *)src + done, k);
-        bdirty(b);
+        bdirty_data(b);                         /* file data: ordered, not journaled */
         brelse(b);
         done += k;
     }
@@ -627,7 +635,7 @@ static void free_tree(uint32_t blk, int level, struct inode *in)
     in->blocks -= MIN(in->blocks, (uint64_t)(fs.bsize / 512));
 }
 
-static int ext2_truncate(struct inode *in, uint64_t size)
+static int ext2_truncate_op(struct inode *in, uint64_t size)
 {
     if (!writable)
         return -EROFS;
@@ -683,7 +691,7 @@ static int ext2_truncate(struct inode *in, uint64_t size)
 static void free_inode_and_blocks(struct inode *in)
 {
     if (!S_ISLNK(in->mode) || in->blocks)
-        ext2_truncate(in, 0);
+        ext2_truncate_op(in, 0);
     uint32_t g = group_of(in->ino), i = (uint32_t)((in->ino - 1) % fs.s.inodes_per_group);
     in->mode = 0;
     struct ext2_dinode d;
@@ -835,7 +843,7 @@ static bool name_exists(struct inode *dir, const char *name, size_t len)
     return true;
 }
 
-static int ext2_create(struct inode *dir, const char *name, size_t len, uint32_t mode,
+static int ext2_create_op(struct inode *dir, const char *name, size_t len, uint32_t mode,
                        const char *target, struct inode **out)
 {
     if (!writable)
@@ -898,7 +906,7 @@ static int ext2_create(struct inode *dir, const char *name, size_t len, uint32_t
             memcpy(E(in)->block, target, tlen);     /* fast symlink */
             in->size = tlen;
         } else {
-            r = (int)ext2_write(in, 0, target, tlen);
+            r = (int)ext2_write_op(in, 0, target, tlen);
             if (r < 0) {
                 in->nlink = 0;
                 iput(in);
@@ -918,7 +926,7 @@ static int ext2_create(struct inode *dir, const char *name, size_t len, uint32_t
     return 0;
 }
 
-static int ext2_link(struct inode *dir, const char *name, size_t len, struct inode *in)
+static int ext2_link_op(struct inode *dir, const char *name, size_t len, struct inode *in)
 {
     if (!writable)
         return -EROFS;
@@ -966,7 +974,7 @@ static bool dir_empty(struct inode *dir)
     return empty;
 }
 
-static int ext2_unlink(struct inode *dir, const char *name, size_t len, bool dir_ok)
+static int ext2_unlink_op(struct inode *dir, const char *name, size_t len, bool dir_ok)
 {
     if (!writable)
         return -EROFS;
@@ -1000,7 +1008,7 @@ static int ext2_unlink(struct inode *dir, const char *name, size_t len, bool dir
     return r;
 }
 
-static int ext2_rename(struct inode *odir, const char *oname, size_t olen,
+static int ext2_rename_op(struct inode *odir, const char *oname, size_t olen,
                        struct inode *ndir, const char *nname, size_t nlen)
 {
     if (!writable)
@@ -1041,7 +1049,7 @@ static int ext2_rename(struct inode *odir, const char *oname, size_t olen,
         iput(old);
         /* Replace: drop the old name first (not atomic without the journal). */
         if (!r)
-            r = ext2_unlink(ndir, nname, nlen, S_ISDIR(in->mode));
+            r = ext2_unlink_op(ndir, nname, nlen, S_ISDIR(in->mode));
     }
     if (!r)
         r = dir_add(ndir, nname, nlen, (uint32_t)in->ino, in->mode);
@@ -1060,7 +1068,7 @@ static int ext2_rename(struct inode *odir, const char *oname, size_t olen,
     return r;
 }
 
-static int ext2_setattr(struct inode *in)
+static int ext2_setattr_op(struct inode *in)
 {
     if (!writable)
         return -EROFS;
@@ -1073,8 +1081,84 @@ static int ext2_sync(struct super *sb)
     (void)sb;
     if (!writable)
         return 0;
+    journal_begin();
     int r = write_super_and_groups();
-    return r ? r : bcache_sync();
+    journal_end();
+    return r ? r : journal_commit();
+}
+
+/* Power-off: commit, and mark the file system clean (no recovery needed). */
+static int ext2_shutdown(struct super *sb)
+{
+    if (!writable)
+        return 0;
+    fs.s.feature_incompat &= ~INCOMPAT_RECOVER;
+    return ext2_sync(sb);
+}
+
+
+static long ext2_write(struct inode *in, uint64_t off, const void *src, size_t n)
+{
+    journal_begin();
+    long r = ext2_write_op(in, off, src, n);
+    journal_end();
+    return r;
+}
+
+
+static int ext2_truncate(struct inode *in, uint64_t size)
+{
+    journal_begin();
+    int r = ext2_truncate_op(in, size);
+    journal_end();
+    return r;
+}
+
+
+static int ext2_create(struct inode *dir, const char *name, size_t len, uint32_t mode,
+                       const char *target, struct inode **out)
+{
+    journal_begin();
+    int r = ext2_create_op(dir, name, len, mode, target, out);
+    journal_end();
+    return r;
+}
+
+
+static int ext2_link(struct inode *dir, const char *name, size_t len, struct inode *in)
+{
+    journal_begin();
+    int r = ext2_link_op(dir, name, len, in);
+    journal_end();
+    return r;
+}
+
+
+static int ext2_unlink(struct inode *dir, const char *name, size_t len, bool dir_ok)
+{
+    journal_begin();
+    int r = ext2_unlink_op(dir, name, len, dir_ok);
+    journal_end();
+    return r;
+}
+
+
+static int ext2_rename(struct inode *odir, const char *oname, size_t olen,
+                       struct inode *ndir, const char *nname, size_t nlen)
+{
+    journal_begin();
+    int r = ext2_rename_op(odir, oname, olen, ndir, nname, nlen);
+    journal_end();
+    return r;
+}
+
+
+static int ext2_setattr(struct inode *in)
+{
+    journal_begin();
+    int r = ext2_setattr_op(in);
+    journal_end();
+    return r;
 }
 
 static const struct inode_ops ext2_ops = {
@@ -1105,7 +1189,10 @@ struct super *ext2_mount(bool ro)
     }
     if (s->rev_level == 0)
         s->inode_size = 128;
-    if (s->feature_incompat & ~INCOMPAT_SUPPORTED) {
+    bool journaled = s->feature_compat & COMPAT_HAS_JOURNAL;
+    uint32_t journal_ino;
+    memcpy(&journal_ino, raw + 0xE0, 4);
+    if (s->feature_incompat & ~(INCOMPAT_SUPPORTED | (journaled ? INCOMPAT_RECOVER : 0))) {
         kprintf("ext2: unsupported features 0x%x%s; not mounting\n",
                 s->feature_incompat & ~INCOMPAT_SUPPORTED,
                 s->feature_incompat & INCOMPAT_RECOVER ? " (the journal needs recovery)" : "");
@@ -1131,6 +1218,42 @@ struct super *ext2_mount(bool ro)
             kprintf("ext2: group %u's inode table is outside the file system; not mounting\n", g);
             return NULL;
         }
+    /* The journal first: replaying it may change everything read so far. */
+    bool ok_rw = !ro && !(s->feature_ro_compat & ~RO_COMPAT_SUPPORTED);
+    if (journaled && ok_rw) {
+        struct inode *jin;
+        int jr = read_inode(journal_ino, &jin);
+        if (!jr) {
+            journal_inode = jin;
+            jin->refs = 1 << 30;
+            jr = journal_open(journal_bmap, jin->size / fs.bsize, fs.bsize);
+        }
+        if (jr) {
+            kprintf("ext2: journal unusable (%d); mounting read-only\n", jr);
+            ro = true;
+        } else if (journal_replayed()) {
+            /* Re-read what recovery may have rewritten, past the cache. */
+            live = NULL;
+            journal_inode = NULL;
+            bcache_init(fs.bsize);
+            if (block_read(2, raw, 2))
+                return NULL;
+            memcpy(&fs.s, raw, sizeof(fs.s));
+            for (size_t i = 0; i < gd_bytes / fs.bsize; i++) {
+                int r;
+                struct buf *b = bread(s->first_data_block + 1 + i, &r);
+                if (!b)
+                    return NULL;
+                memcpy((uint8_t *)fs.groups + i * fs.bsize, b->data, fs.bsize);
+                brelse(b);
+            }
+            if (read_inode(journal_ino, &journal_inode))
+                return NULL;
+            journal_inode->refs = 1 << 30;
+        }
+    } else if (!ro && !journaled) {
+        kprintf("ext2: no journal: a crash can leave the file system needing e2fsck\n");
+    }
     struct inode *root;
     if (read_inode(EXT2_ROOT_INO, &root) || !S_ISDIR(root->mode)) {
         kprintf("ext2: no root directory; not mounting\n");
@@ -1141,6 +1264,14 @@ struct super *ext2_mount(bool ro)
     /* Read-only if asked, or if it has features whose rules we would break. */
     writable = !ro && !(s->feature_ro_compat & ~RO_COMPAT_SUPPORTED);
     fs.sb.read_only = !writable;
+    fs.sb.shutdown = ext2_shutdown;
+    if (writable && journaled) {
+        /* While mounted, tell e2fsck (and Linux) that the journal may need
+         * replaying; cleared at a clean power-off. */
+        fs.s.feature_incompat |= INCOMPAT_RECOVER;
+        if (ext2_sync(&fs.sb))
+            return NULL;
+    }
     kprintf("ext2: mounted %s: %u blocks of %u bytes, %u inodes, %u groups\n",
             writable ? "read-write" : "read-only", s->blocks_count, fs.bsize, s->inodes_count,
             fs.ngroups);

@@ -13,6 +13,12 @@ static struct spinlock ref_lock = SPINLOCK_INIT("inode refs");
 void vfs_mount_root(struct super *sb) { root_sb = sb; }
 struct inode *vfs_root(void) { return root_sb ? iget(root_sb->root) : NULL; }
 
+void vfs_shutdown(void)
+{
+    if (root_sb && root_sb->shutdown)
+        root_sb->shutdown(root_sb);
+}
+
 struct inode *iget(struct inode *ino)
 {
     uint64_t f = spin_lock_irqsave(&ref_lock);

@@ -58,6 +58,7 @@ struct super {
     uint64_t dev;
     const char *type;
     bool read_only;
+    int (*shutdown)(struct super *sb);          /* power-off: make it clean */
 };
 
 struct inode {
@@ -73,6 +74,7 @@ struct inode {
 };
 
 void          vfs_mount_root(struct super *sb);
+void          vfs_shutdown(void);              /* before power-off */
 struct inode *vfs_root(void);
 struct inode *iget(struct inode *ino);          /* one more reference */
 void          iput(struct inode *ino);          /* one fewer */

@@ -143,7 +143,7 @@ void proc_exit(int wstatus)
             kprintf("vigil: init killed by signal %d; powering off\n", wstatus & 0x7f);
         else
             kprintf("vigil: init exited with status %d; powering off\n", (wstatus >> 8) & 0xff);
-        sys_sync();
+        vfs_shutdown();
         qemu_exit(EXIT_OK);
     }
     for (int fd = 0; fd < NOFILE; fd++)

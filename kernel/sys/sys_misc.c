@@ -6,6 +6,7 @@
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
+#include "../fs/vfs.h"
 
 static uint64_t boot_tsc, boot_unix;
 
@@ -130,6 +131,6 @@ long sys_reboot(unsigned m1, unsigned m2, unsigned cmd, void *arg)
     if (cmd != CMD_POWER_OFF && cmd != CMD_HALT && cmd != CMD_RESTART)
         return -EINVAL;
     kprintf("vigil: power off requested by pid %d\n", current()->pid);
-    sys_sync();                                 /* nothing written is left behind */
+    vfs_shutdown();                             /* nothing written is left behind */
     qemu_exit(EXIT_OK);
 }

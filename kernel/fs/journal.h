@@ -1,0 +1,26 @@
+/* fs/journal.h - a JBD2 journal (the format ext3/ext4 use, so e2fsck and
+ * Linux can replay it), used in ordered mode: file data reaches its home
+ * before the metadata that points at it commits.
+ *
+ * File-system code brackets each change that must be atomic with
+ * journal_begin/journal_end; its metadata buffers are marked with bdirty.
+ * journal_commit makes everything so far durable as one transaction. */
+#pragma once
+#include "../lib/types.h"
+
+/* The journal lives in the file system's journal inode: lblk -> disk block. */
+typedef long (*journal_bmap_t)(uint64_t lblk);
+
+/* Load the journal superblock and replay committed transactions left by a
+ * crash: 0, or -errno (then the file system must stay read-only). */
+int  journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size);
+bool journal_active(void);
+void journal_begin(void);
+void journal_end(void);
+/* Commit and checkpoint the running transaction; flushes the device. */
+int  journal_commit(void);
+/* The cache is full of uncommitted metadata: commit if no change is half
+ * done, else fail. */
+int  journal_commit_pressure(void);
+/* How many transactions recovery replayed at mount. */
+int  journal_replayed(void);
