@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -146,5 +147,7 @@ def debug(c: Context, cmdline: str = "") -> None:
 
 @task
 def clean(c: Context) -> None:
-    """Remove everything built."""
+    """Remove everything built, and the Python tools' caches."""
     subprocess.call(["make", "clean"], cwd=ROOT)
+    for d in [ROOT / ".pytest_cache", ROOT / ".ruff_cache", *ROOT.glob("*/__pycache__")]:
+        shutil.rmtree(d, ignore_errors=True)

@@ -74,6 +74,7 @@ def test_write_to_kernel_text_faults(vigil) -> None:
     assert rep["cr2"] == rep["target"]
     assert rep["error"] & 0x3 == 0x3, "a write to a present, read-only page"
     _in_function(vigil.art, rep["rip"], "crash_wx")
+    _kernel_names_frame0_as_lief_does(vigil.art, rep)
     assert r.exit.kind == "panic"
     assert "crash=wx did not crash" not in r.output
 

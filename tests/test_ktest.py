@@ -44,6 +44,7 @@ def test_in_kernel(ktap_run, case: str) -> None:
 def test_every_case_ran_and_the_run_passed(ktap_run) -> None:
     r, report, _ = ktap_run
     assert report.version_seen
+    assert report.problems == []
     assert sorted(report.cases) == CASES
     assert r.exit.kind == "ok", r.exit
 
