@@ -144,3 +144,15 @@ def test_data_survives_a_clean_reboot(vigil, tmp_path, art) -> None:
     second = vigil.program(["/bin/tree", "/scratch"], root_disk=disk)
     assert second.status == 0
     assert "f 0644    5242880" in second.output and "/scratch/dir/sub/leaf" in second.output
+
+
+def test_full_disk_is_enospc_and_recoverable(vigil, tmp_path, art) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(art.rootfs, tree, symlinks=True)
+    (tree / "s").mkdir()
+    disk = make_ext3(tree, tmp_path / "small.img", size_mb=12)
+    run = vigil.program(["/bin/fill", "/s"], root_disk=disk, timeout=300)
+    assert "stopped after some data with ENOSPC" in run.output, run.output
+    assert "unlink: 0" in run.output and "write after freeing: 3" in run.output
+    ok, report = fsck(disk)
+    assert ok, report

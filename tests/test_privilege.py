@@ -45,7 +45,8 @@ def test_kernel_keeps_running_programs_after_each_violation(vigil) -> None:
 
 
 def test_syscalls_given_kernel_addresses_return_efault(vigil) -> None:
-    run = vigil.program(["/bin/privileged", "syscalls", *kernel_addresses(vigil.art)])
+    # (30 s: with the checks removed, the kernel may hang instead of failing.)
+    run = vigil.program(["/bin/privileged", "syscalls", *kernel_addresses(vigil.art)], timeout=30)
     lines = [x for x in run.output.splitlines() if ":" in x]
     assert len(lines) == 6
     assert all(x.endswith("-1 Bad address") for x in lines), lines

@@ -50,6 +50,10 @@ long sys_sync(void);
 long sys_fchmod(int fd, int mode);
 long sys_fchmodat(int dirfd, const char *path, int mode);
 long sys_chmod(const char *path, int mode);
+long sys_fchownat(int dirfd, const char *path, int uid, int gid, int flags);
+long sys_chown(const char *path, int uid, int gid);
+long sys_lchown(const char *path, int uid, int gid);
+long sys_fchown(int fd, int uid, int gid);
 long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off);
 
 /* fs/pipe.c */

@@ -503,6 +503,46 @@ long sys_fchmodat(int dirfd, const char *upath, int mode)
 
 long sys_chmod(const char *path, int mode) { return sys_fchmodat(AT_FDCWD, path, mode); }
 
+static long do_chown(struct inode *ino, int uid, int gid)
+{
+    if (!ino->ops->setattr)
+        return -EROFS;
+    if (uid != -1)
+        ino->uid = (uint32_t)uid;
+    if (gid != -1)
+        ino->gid = (uint32_t)gid;
+    if (S_ISREG(ino->mode))
+        ino->mode &= ~06000u;                   /* chown drops set-id bits, as Linux does */
+    return ino->ops->setattr(ino);
+}
+
+long sys_fchownat(int dirfd, const char *upath, int uid, int gid, int flags)
+{
+    char path[PATH_MAX];
+    long n = strncpy_from_user(path, upath, sizeof(path));
+    if (n < 0)
+        return n;
+    if (n == 0 && (flags & AT_EMPTY_PATH)) {
+        struct file *f = fd_get(dirfd);
+        if (!f)
+            return -EBADF;
+        return f->inode ? do_chown(f->inode, uid, gid) : -EINVAL;
+    }
+    if (n == 0)
+        return -ENOENT;
+    struct inode *ino;
+    long r = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
+    if (r)
+        return r;
+    r = do_chown(ino, uid, gid);
+    iput(ino);
+    return r;
+}
+
+long sys_chown(const char *p, int u, int g) { return sys_fchownat(AT_FDCWD, p, u, g, 0); }
+long sys_lchown(const char *p, int u, int g) { return sys_fchownat(AT_FDCWD, p, u, g, AT_SYMLINK_NOFOLLOW); }
+long sys_fchown(int fd, int u, int g) { return sys_fchownat(fd, "", u, g, AT_EMPTY_PATH); }
+
 long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off)
 {
     struct file *f = fd_get(fd);

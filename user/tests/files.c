@@ -130,6 +130,10 @@ int main(int argc, char **argv)
     say("chmod a 600", chmod("a", 0600));
     show("a");
     say("access a W", access("a", W_OK));
+    say("chown a 1000:100", chown("a", 1000, 100));
+    struct stat st;
+    stat("a", &st);
+    printf("owner %d:%d\n", (int)st.st_uid, (int)st.st_gid);
     say("truncate a 1", truncate("a", 1));
     show("a");
     list(".");
