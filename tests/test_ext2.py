@@ -156,3 +156,20 @@ def test_full_disk_is_enospc_and_recoverable(vigil, tmp_path, art) -> None:
     assert "unlink: 0" in run.output and "write after freeing: 3" in run.output
     ok, report = fsck(disk)
     assert ok, report
+
+
+@pytest.mark.invariant("privilege")
+def test_unix_permissions_match_linux(vigil, tmp_path, art) -> None:
+    """Mode bits and owners decide access for a non-root process (setuid to
+    1000), exactly as on Linux: read, write, search, create, remove, chmod,
+    chown, access(2) and exec."""
+    host_tree, _ = _scratch_image(art, tmp_path, "host")
+    _, disk = _scratch_image(art, tmp_path, "vigil")
+    argv = ["/bin/perms", "/scratch"]
+    guest = vigil.program(argv, root_disk=disk)
+    host = vigil.host(argv, root=host_tree)
+    assert guest.status == host.status == 0
+    assert guest.output == host.output
+    assert "Permission denied" in guest.output
+    ok, report = fsck(disk)
+    assert ok, report

@@ -12,6 +12,7 @@
 #include "vfs.h"
 #include "bcache.h"
 #include "journal.h"
+#include "../proc/proc.h"
 #include "../drivers/block.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
@@ -875,6 +876,9 @@ static int ext2_create_op(struct inode *dir, const char *name, size_t len, uint3
     if ((r = read_inode((uint32_t)ino, &in)))
         return r;
     in->mode = mode;
+    struct proc *cred = current();
+    in->uid = cred ? cred->euid : 0;            /* the creator owns it */
+    in->gid = cred ? cred->egid : 0;
     in->nlink = S_ISDIR(mode) ? 2 : 1;
     in->atime = in->mtime = in->ctime = now();
     in->size = 0;

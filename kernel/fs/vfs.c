@@ -6,6 +6,7 @@
 #include "../lib/spinlock.h"
 #include "../mm/mm.h"
 #include "../arch/x86_64/arch.h"
+#include "../proc/proc.h"
 
 static struct super *root_sb;
 static struct spinlock ref_lock = SPINLOCK_INIT("inode refs");
@@ -38,6 +39,32 @@ void iput(struct inode *ino)
         ino->ops->release(ino);
 }
 
+/* INVARIANT(privilege separation): files are reached only as their mode
+ * bits allow the caller's IDs: owner, else group, else others. Root may
+ * read and write anything, and execute what anyone may. */
+static int permission_as(struct inode *ino, int mask, uint32_t uid, uint32_t gid)
+{
+    if (uid == 0) {
+        if ((mask & MAY_EXEC) && !S_ISDIR(ino->mode) && !(ino->mode & 0111))
+            return -EACCES;
+        return 0;
+    }
+    uint32_t bits = uid == ino->uid ? ino->mode >> 6 : gid == ino->gid ? ino->mode >> 3 : ino->mode;
+    return (bits & (uint32_t)mask & 7) == ((uint32_t)mask & 7) ? 0 : -EACCES;
+}
+
+int vfs_permission(struct inode *ino, int mask)
+{
+    struct proc *p = current();
+    return permission_as(ino, mask, p ? p->euid : 0, p ? p->egid : 0);
+}
+
+int vfs_permission_real(struct inode *ino, int mask)
+{
+    struct proc *p = current();
+    return permission_as(ino, mask, p ? p->uid : 0, p ? p->gid : 0);
+}
+
 /* Walk path from start. depth counts symlinks followed (ELOOP past 40). */
 static int walk(struct inode *start, const char *path, int flags, int depth, struct inode **out)
 {
@@ -59,10 +86,15 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
             iput(cur);
             return -ENOTDIR;
         }
+        int r = vfs_permission(cur, MAY_EXEC);  /* search permission */
+        if (r) {
+            iput(cur);
+            return r;
+        }
         if (len == 1 && name[0] == '.')
             continue;
         struct inode *next;
-        int r = cur->ops->lookup(cur, name, len, &next);
+        r = cur->ops->lookup(cur, name, len, &next);
         if (r) {
             iput(cur);
             return r;

@@ -86,6 +86,13 @@ int  vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **o
 int  vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir,
                        const char **last, size_t *len);
 void vfs_stat(struct inode *ino, struct kstat *st);
+/* May the current process read (4), write (2) and/or search/execute (1)
+ * ino? 0 or -EACCES. vfs_permission_real uses the real IDs (access(2)). */
+#define MAY_READ  4
+#define MAY_WRITE 2
+#define MAY_EXEC  1
+int  vfs_permission(struct inode *ino, int mask);
+int  vfs_permission_real(struct inode *ino, int mask);
 /* An open file on ino (takes the caller's reference). */
 struct file *vfs_open(struct inode *ino, int flags);
 /* A whole file in a kmalloc'd buffer (for exec); -errno. */

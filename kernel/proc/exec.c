@@ -246,9 +246,9 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
     long r = vfs_lookup(p->cwd, path, LOOKUP_FOLLOW, &ino);
     if (r)
         return r;
-    if (!S_ISREG(ino->mode) || !(ino->mode & 0111)) {
+    if (!S_ISREG(ino->mode) || vfs_permission(ino, MAY_EXEC)) {
         iput(ino);
-        return -EACCES;                             /* a directory, or not executable */
+        return -EACCES;                             /* a directory, or not executable by us */
     }
     uint8_t *img = NULL;
     long size = vfs_read_all(ino, &img, 256ul << 20);

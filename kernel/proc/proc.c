@@ -122,6 +122,8 @@ long proc_fork(void)
     child->cloexec = parent->cloexec;
     child->cwd = parent->cwd ? iget(parent->cwd) : NULL;
     child->umask = parent->umask;
+    child->uid = parent->uid, child->euid = parent->euid, child->suid = parent->suid;
+    child->gid = parent->gid, child->egid = parent->egid, child->sgid = parent->sgid;
     memcpy(child->cwd_path, parent->cwd_path, sizeof(child->cwd_path));
     memcpy(child->name, parent->name, sizeof(child->name));
     child->parent = parent;

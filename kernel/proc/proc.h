@@ -30,6 +30,7 @@ struct proc {
     struct inode *cwd;          /* working directory */
     char cwd_path[256];         /* ... and its name, for getcwd */
     uint32_t umask;
+    uint32_t uid, euid, suid, gid, egid, sgid;   /* credentials (no supplementary groups) */
     uint64_t cloexec;           /* bit n: close fd n on exec (fds < 64) */
 
     void *chan;                 /* what it sleeps on */

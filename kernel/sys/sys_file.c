@@ -199,6 +199,18 @@ static int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
 }
 
 /* Resolve the directory of path's last component (relative to dirfd). */
+static int parent_at(int dirfd, const char *path, struct inode **dir, const char **name, size_t *len);
+
+/* ... and check the caller may change its entries (write and search). */
+static int parent_for_change(int dirfd, const char *path, struct inode **dir, const char **name,
+                             size_t *len)
+{
+    int r = parent_at(dirfd, path, dir, name, len);
+    if (!r && (r = vfs_permission(*dir, MAY_WRITE | MAY_EXEC)))
+        iput(*dir);
+    return r;
+}
+
 static int parent_at(int dirfd, const char *path, struct inode **dir, const char **name, size_t *len)
 {
     struct inode *base;
@@ -230,12 +242,14 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
     struct file *f = open_generated(path);
     if (!f) {
         struct inode *ino;
+        bool created = false;                   /* the creator may open it whatever its mode */
         r = lookup_at(dirfd, path, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
         if (r == -ENOENT && (flags & O_CREAT)) {
+            created = true;
             struct inode *dir;
             const char *name;
             size_t len;
-            if ((r = parent_at(dirfd, path, &dir, &name, &len)))
+            if ((r = parent_for_change(dirfd, path, &dir, &name, &len)))
                 return r;
             if (len == 0 || path[strlen(path) - 1] == '/')
                 r = -EISDIR;
@@ -261,6 +275,10 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
             r = -EISDIR;
         else if (((flags & O_ACCMODE) || (flags & O_TRUNC)) && !ino->ops->write)
             r = -EROFS;
+        else if (!created &&
+                 (r = vfs_permission(ino, ((flags & O_ACCMODE) != O_WRONLY ? MAY_READ : 0) |
+                                          ((flags & O_ACCMODE) || (flags & O_TRUNC) ? MAY_WRITE : 0))))
+            ;                                   /* r says why not */
         else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode))
             r = ino->ops->truncate(ino, 0);
         if (r || !(f = vfs_open(ino, flags))) {
@@ -284,7 +302,7 @@ long sys_mkdirat(int dirfd, const char *upath, int mode)
     struct inode *dir;
     const char *name;
     size_t len;
-    if ((r = parent_at(dirfd, path, &dir, &name, &len)))
+    if ((r = parent_for_change(dirfd, path, &dir, &name, &len)))
         return r;
     if (len == 0 || (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
         r = -EEXIST;
@@ -312,7 +330,7 @@ long sys_unlinkat(int dirfd, const char *upath, int flags)
     struct inode *dir;
     const char *name;
     size_t len;
-    if ((r = parent_at(dirfd, path, &dir, &name, &len)))
+    if ((r = parent_for_change(dirfd, path, &dir, &name, &len)))
         return r;
     bool rmdir = flags & AT_REMOVEDIR;
     if (rmdir && len == 1 && name[0] == '.')
@@ -346,8 +364,8 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
     const char *on, *nn;
     size_t ol, nl;
     if (!r)
-        r = parent_at(odirfd, oldp, &od, &on, &ol);
-    if (!r && (r = parent_at(ndirfd, newp, &nd, &nn, &nl)))
+        r = parent_for_change(odirfd, oldp, &od, &on, &ol);
+    if (!r && (r = parent_for_change(ndirfd, newp, &nd, &nn, &nl)))
         nd = NULL;
     if (!r && (flags & RENAME_NOREPLACE) && nd->ops->lookup(nd, nn, nl, &x) == 0) {
         iput(x);
@@ -381,7 +399,7 @@ long sys_linkat(int odirfd, const char *uold, int ndirfd, const char *unew, int 
     size_t len;
     r = get_path(unew, path, sizeof(path));
     if (!r)
-        r = parent_at(ndirfd, path, &dir, &name, &len);
+        r = parent_for_change(ndirfd, path, &dir, &name, &len);
     if (!r && dir->sb != target->sb)
         r = -EXDEV;
     if (!r)
@@ -403,7 +421,7 @@ long sys_symlinkat(const char *utarget, int dirfd, const char *upath)
     const char *name;
     size_t len;
     if (!r)
-        r = parent_at(dirfd, path, &dir, &name, &len);
+        r = parent_for_change(dirfd, path, &dir, &name, &len);
     if (!r)
         r = dir->ops->create ? dir->ops->create(dir, name, len, S_IFLNK | 0777, target, NULL)
                              : -EROFS;
@@ -444,7 +462,9 @@ long sys_truncate(const char *upath, int64_t len)
     struct inode *ino;
     if ((r = vfs_lookup(current()->cwd, path, LOOKUP_FOLLOW, &ino)))
         return r;
-    r = do_truncate(ino, len);
+    r = vfs_permission(ino, MAY_WRITE);
+    if (!r)
+        r = do_truncate(ino, len);
     iput(ino);
     return r;
 }
@@ -475,6 +495,11 @@ static long do_chmod(struct inode *ino, int mode)
 {
     if (!ino->ops->setattr)
         return -EROFS;
+    uint32_t euid = current()->euid;
+    if (euid != 0 && euid != ino->uid)
+        return -EPERM;                          /* only the owner (or root) */
+    if (euid != 0 && ino->gid != current()->egid)
+        mode &= ~02000;                         /* no set-gid for a group one is not in */
     ino->mode = (ino->mode & S_IFMT) | ((uint32_t)mode & 07777);
     return ino->ops->setattr(ino);
 }
@@ -507,6 +532,8 @@ static long do_chown(struct inode *ino, int uid, int gid)
 {
     if (!ino->ops->setattr)
         return -EROFS;
+    if (current()->euid != 0)
+        return -EPERM;                          /* giving files away is root's */
     if (uid != -1)
         ino->uid = (uint32_t)uid;
     if (gid != -1)
@@ -641,12 +668,11 @@ long sys_faccessat2(int dirfd, const char *upath, int mode, int flags)
     r = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
     if (r)
         return r;
-    /* Vigil runs everything as root: read and write are always allowed by
-     * permission bits; execute needs some x bit (or a directory). */
+    /* access() asks for the real IDs (AT_EACCESS: the effective ones). */
     if ((mode & 2) && ino->sb->read_only)
         r = -EROFS;
-    else if ((mode & 1) && !S_ISDIR(ino->mode) && !(ino->mode & 0111))
-        r = -EACCES;
+    else if (mode)
+        r = (flags & 0x200) ? vfs_permission(ino, mode) : vfs_permission_real(ino, mode);
     iput(ino);
     return r;
 }

@@ -42,7 +42,108 @@ long sys_uname(void *ubuf)
     return copy_to_user(ubuf, &u, sizeof(u)) ? -EFAULT : 0;
 }
 
-long sys_getuid(void) { return 0; }
+long sys_getuid(void) { return current()->uid; }
+long sys_geteuid(void) { return current()->euid; }
+long sys_getgid(void) { return current()->gid; }
+long sys_getegid(void) { return current()->egid; }
+
+/* Set-user-ID rules as in POSIX/Linux: root may set anything; others may
+ * only move among their real, effective and saved IDs. -1 leaves one be. */
+static long set_ids(uint32_t *r, uint32_t *e, uint32_t *sv, long nr, long ne, long ns, bool root)
+{
+    uint32_t cur[3] = { *r, *e, *sv };
+    long want[3] = { nr, ne, ns };
+    for (int i = 0; i < 3; i++) {
+        if (want[i] == -1)
+            continue;
+        if (want[i] < 0 || want[i] > 0xfffffffe)
+            return -EINVAL;
+        if (!root && want[i] != cur[0] && want[i] != cur[1] && want[i] != cur[2])
+            return -EPERM;
+    }
+    if (nr != -1)
+        *r = (uint32_t)nr;
+    if (ne != -1)
+        *e = (uint32_t)ne;
+    if (ns != -1)
+        *sv = (uint32_t)ns;
+    return 0;
+}
+
+long sys_setresuid(long r, long e, long s)
+{
+    struct proc *p = current();
+    return set_ids(&p->uid, &p->euid, &p->suid, r, e, s, p->euid == 0);
+}
+
+long sys_setresgid(long r, long e, long s)
+{
+    struct proc *p = current();
+    return set_ids(&p->gid, &p->egid, &p->sgid, r, e, s, p->euid == 0);
+}
+
+long sys_setuid(long uid)
+{
+    struct proc *p = current();
+    if (p->euid == 0)                           /* root: all three */
+        return set_ids(&p->uid, &p->euid, &p->suid, uid, uid, uid, true);
+    return set_ids(&p->uid, &p->euid, &p->suid, -1, uid, -1, false);
+}
+
+long sys_setgid(long gid)
+{
+    struct proc *p = current();
+    if (p->euid == 0)
+        return set_ids(&p->gid, &p->egid, &p->sgid, gid, gid, gid, true);
+    return set_ids(&p->gid, &p->egid, &p->sgid, -1, gid, -1, false);
+}
+
+long sys_setreuid(long r, long e)
+{
+    struct proc *p = current();
+    long s = (r != -1 || (e != -1 && e != p->uid)) ? (e != -1 ? e : p->euid) : -1;
+    return set_ids(&p->uid, &p->euid, &p->suid, r, e, s, p->euid == 0);
+}
+
+long sys_setregid(long r, long e)
+{
+    struct proc *p = current();
+    long s = (r != -1 || (e != -1 && e != p->gid)) ? (e != -1 ? e : p->egid) : -1;
+    return set_ids(&p->gid, &p->egid, &p->sgid, r, e, s, p->euid == 0);
+}
+
+static long get_ids(uint32_t a, uint32_t b, uint32_t c, uint32_t *ua, uint32_t *ub, uint32_t *uc)
+{
+    if (copy_to_user(ua, &a, 4) || copy_to_user(ub, &b, 4) || copy_to_user(uc, &c, 4))
+        return -EFAULT;
+    return 0;
+}
+
+long sys_getresuid(uint32_t *r, uint32_t *e, uint32_t *s)
+{
+    struct proc *p = current();
+    return get_ids(p->uid, p->euid, p->suid, r, e, s);
+}
+
+long sys_getresgid(uint32_t *r, uint32_t *e, uint32_t *s)
+{
+    struct proc *p = current();
+    return get_ids(p->gid, p->egid, p->sgid, r, e, s);
+}
+
+long sys_getgroups(int size, uint32_t *list)
+{
+    (void)list;
+    return size < 0 ? -EINVAL : 0;              /* no supplementary groups */
+}
+
+long sys_setgroups(long size, const uint32_t *list)
+{
+    (void)list;
+    if (current()->euid != 0)
+        return -EPERM;
+    return size == 0 ? 0 : -EINVAL;             /* only "none" is supported */
+}
 
 struct timespec {
     int64_t sec, nsec;
