@@ -7,6 +7,8 @@ guest leaves a log to read)."""
 from __future__ import annotations
 
 import shlex
+import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -138,8 +140,13 @@ class Session:
         return self.exit
 
     def kill(self) -> None:
+        """Pull the plug: SIGKILL, so QEMU cannot flush or close anything
+        (SIGTERM/SIGHUP would let it flush its disks on the way out)."""
         if self.child.isalive():
-            self.child.terminate(force=True)
+            self.child.kill(signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while self.child.isalive() and time.monotonic() < deadline:
+                time.sleep(0.01)
 
     def close(self) -> None:
         self.kill()

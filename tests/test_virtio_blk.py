@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import random
 import re
-import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from harness import ktap
+from harness.writelog import LOG_DISCARD, LOG_FLUSH, LOG_MARK, blockdev_args, read_write_log
 
 SECTOR = 512
 SECTORS = 16384  # 8 MiB
@@ -102,54 +101,14 @@ def test_kernel_writes_land_in_the_image_and_nowhere_else(vigil, tmp_path: Path)
         pytest.fail(f"sector {bad} holds the wrong bytes ({'changed' if changed else 'unchanged'})")
 
 
-# ---- the write log (dm-log-writes format, see /work/shared/README.md) ----
-
-LOG_MAGIC = 0x6A736677736872
-LOG_FLUSH, LOG_FUA, LOG_DISCARD, LOG_MARK = 1, 2, 4, 8
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    sector: int
-    nr_sectors: int
-    flags: int
-    data: bytes
-
-    @property
-    def sectors(self) -> range:
-        return range(self.sector, self.sector + self.nr_sectors)
-
-
-def read_write_log(raw: bytes, sectorsize: int = 512) -> list[LogEntry]:
-    """Every entry, in completion order. QEMU writes the superblock (and
-    its entry count) only on a flush, so a log without one has a zeroed
-    superblock: read on to the end rather than trusting either."""
-    magic, version, _nr_entries, logged_size = struct.unpack_from("<QQQI", raw, 0)
-    if magic:
-        assert magic == LOG_MAGIC and version == 1, "not a dm-log-writes log"
-        sectorsize = logged_size
-    entries, pos = [], sectorsize
-    while pos + 32 <= len(raw):
-        sector, nr, flags, _ = struct.unpack_from("<QQQQ", raw, pos)
-        if not (sector or nr or flags):
-            break
-        pos += sectorsize
-        nbytes = 0 if flags & LOG_DISCARD else nr * sectorsize
-        entries.append(LogEntry(sector, nr, flags, raw[pos:pos + nbytes]))
-        pos += nbytes
-    return entries
+# ---- the write log: harness/writelog.py ----
 
 
 def test_flush_reaches_the_disk_between_the_writes(vigil, tmp_path: Path) -> None:
     img, log = tmp_path / "disk.img", tmp_path / "wlog.bin"
     random_image(img, seed=2)
-    log.write_bytes(b"")  # blklogwrites opens the log; it does not create it
-    blockdev = ("driver=blklogwrites,node-name=lw0,discard=unmap,"
-                f"file.driver=file,file.filename={img},file.discard=unmap,"
-                f"log.driver=file,log.filename={log},log-sector-size={SECTOR}")
     r = vigil.boot(f"ktest=blk.write_flush_read_back blk_sectors={SECTORS}",
-                   extra=["-blockdev", blockdev, "-device", "virtio-blk-pci,drive=lw0"],
-                   timeout=SUITE_TIMEOUT)
+                   extra=blockdev_args(img, log, SECTOR), timeout=SUITE_TIMEOUT)
     case = ktap.parse(r.output).cases.get("blk.write_flush_read_back")
     assert case and case.ok, r.output[-2000:]
     assert r.exit.kind == "ok", r.exit

@@ -206,6 +206,10 @@ int bcache_sync(void)
         err = r;
     /* INVARIANT(durability): nothing is "synced" until the device says its
      * cache reached stable storage. */
+#ifdef BREAK_FSYNC_FLUSH
+    r = 0;
+#else
     r = block_flush();
+#endif
     return err ? err : r;
 }
