@@ -96,7 +96,12 @@ static __unused void header(uint8_t *b, uint32_t type, uint32_t seq)
     put32(b + 8, seq);
 }
 
-/* ---- recovery ---- */
+/* ---- recovery ----
+ * As JBD2 does it, in two passes over the committed transactions: first
+ * collect the revoke records (a block revoked in transaction T must not be
+ * replayed from any transaction up to T), then replay the rest in order.
+ * Vigil checkpoints every commit at once and so never writes revokes, but a
+ * journal left by Linux may have them. */
 
 struct replay {
     uint32_t home;
@@ -104,15 +109,47 @@ struct replay {
     bool escaped;
 };
 
-static int recover(uint32_t start, uint32_t seq)
+#define MAX_REVOKES 4096
+
+struct revoke {
+    uint32_t block, seq;
+};
+
+static struct revoke *revokes;
+static int nrevokes;
+
+static void note_revoke(uint32_t block, uint32_t seq)
+{
+    for (int i = 0; i < nrevokes; i++)
+        if (revokes[i].block == block) {
+            if ((int32_t)(seq - revokes[i].seq) > 0)
+                revokes[i].seq = seq;
+            return;
+        }
+    if (nrevokes < MAX_REVOKES)
+        revokes[nrevokes++] = (struct revoke){ block, seq };
+}
+
+static bool revoked(uint32_t block, uint32_t seq)
+{
+    for (int i = 0; i < nrevokes; i++)
+        if (revokes[i].block == block && (int32_t)(revokes[i].seq - seq) >= 0)
+            return true;
+    return false;
+}
+
+/* One pass over the committed transactions from start: with replay false,
+ * only collect revokes; with replay true, write the blocks home. Returns
+ * the sequence number after the last committed transaction, or -errno. */
+static long pass(uint32_t start, uint32_t seq, bool replay)
 {
     uint8_t *b = kmalloc(j.bsize), *data = kmalloc(j.bsize);
     struct replay *list = kmalloc(sizeof(struct replay) * 1024);
-    int err = (!b || !data || !list) ? -ENOMEM : 0;
+    struct revoke *pending = kmalloc(sizeof(struct revoke) * 1024);
+    int err = (!b || !data || !list || !pending) ? -ENOMEM : 0;
     uint32_t pos = start;
     while (!err) {
-        /* One transaction: descriptors (and revokes) until its commit. */
-        int n = 0;
+        int n = 0, npending = 0;
         bool committed = false, broken = false;
         uint32_t p = pos;
         for (int guard = 0; guard < (int)j.maxlen && !committed && !broken; guard++) {
@@ -125,45 +162,68 @@ static int recover(uint32_t start, uint32_t seq)
             uint32_t type = get32(b + 4);
             if (type == JT_COMMIT) {
                 committed = true;
-                p = jnext(p);
             } else if (type == JT_DESCRIPTOR) {
                 uint32_t off = 12;
-                p = jnext(p);
                 while (off + TAG_BYTES <= j.bsize && n < 1024) {
                     uint16_t flags = get16(b + off + 6);
-                    list[n++] = (struct replay){ get32(b + off), p, flags & TAG_ESCAPE };
                     p = jnext(p);
+                    list[n++] = (struct replay){ get32(b + off), p, flags & TAG_ESCAPE };
                     off += TAG_BYTES + ((flags & TAG_SAME_UUID) ? 0 : 16);
                     if (flags & TAG_LAST)
                         break;
                 }
             } else if (type == JT_REVOKE) {
-                p = jnext(p);                   /* Vigil never revokes; see the note */
+                uint32_t used = MIN(get32(b + 12), j.bsize);
+                for (uint32_t off = 16; off + 4 <= used && npending < 1024; off += 4)
+                    pending[npending++] = (struct revoke){ get32(b + off), seq };
             } else {
                 broken = true;
             }
+            p = jnext(p);
         }
         if (err || !committed)
-            break;                              /* no commit block: the transaction never happened */
-        for (int i = 0; i < n && !err; i++) {
-            if ((err = jio(list[i].jblk, data, false)))
-                break;
-            if (list[i].escaped)
-                put32(data, JBD2_MAGIC);
-            err = block_write((uint64_t)list[i].home * (j.bsize / 512), data, j.bsize / 512);
+            break;                              /* no commit block: it never happened */
+        if (!replay) {
+            for (int i = 0; i < npending; i++)
+                note_revoke(pending[i].block, pending[i].seq);
+        } else {
+            for (int i = 0; i < n && !err; i++) {
+                if (revoked(list[i].home, seq))
+                    continue;
+                if ((err = jio(list[i].jblk, data, false)))
+                    break;
+                if (list[i].escaped)
+                    put32(data, JBD2_MAGIC);
+                err = block_write((uint64_t)list[i].home * (j.bsize / 512), data, j.bsize / 512);
+            }
+            j.replayed++;
         }
-        j.replayed++;
         seq++;
         pos = p;
     }
     kfree(b);
     kfree(data);
     kfree(list);
-    if (err)
-        return err;
-    j.sequence = seq;
-    int r = block_flush();
-    return r ? r : write_super(0, seq);
+    kfree(pending);
+    return err ? err : (long)seq;
+}
+
+static int recover(uint32_t start, uint32_t seq)
+{
+    revokes = kmalloc(sizeof(struct revoke) * MAX_REVOKES);
+    nrevokes = 0;
+    if (!revokes)
+        return -ENOMEM;
+    long r = pass(start, seq, false);
+    if (r >= 0)
+        r = pass(start, seq, true);
+    kfree(revokes);
+    revokes = NULL;
+    if (r < 0)
+        return (int)r;
+    j.sequence = (uint32_t)r;
+    int f = block_flush();
+    return f ? f : write_super(0, j.sequence);
 }
 
 int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size)
