@@ -105,6 +105,7 @@ $(UBUILD)/root.img: $(USER_BINS) harness/image.py
 
 # The initrd: the root tree above as a newc cpio archive (a Multiboot module).
 $(UBUILD)/initrd.cpio: $(USER_BINS) harness/initrd.py
+	@mkdir -p $(UBUILD)/rootfs/mnt
 	$(PYTHON) harness/initrd.py $@ $(UBUILD)/rootfs
 
 clean:

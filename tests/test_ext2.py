@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from harness.image import fsck, make_ext3
+from harness.image import disk_args, fsck, make_ext3
 
 
 def _stage(src, dst, big_mb: int = 6):
@@ -173,3 +173,28 @@ def test_unix_permissions_match_linux(vigil, tmp_path, art) -> None:
     assert "Permission denied" in guest.output
     ok, report = fsck(disk)
     assert ok, report
+
+
+def test_mount_and_umount_the_disk(vigil, tmp_path, art) -> None:
+    """mount(2)/umount2(2) with the initrd as root: errors as Linux gives
+    them, files written through the mount point land on the disk, '..'
+    leaves the mounted file system, a read-only mount refuses writes."""
+    _, disk = _scratch_image(art, tmp_path, "vigil")
+    run = vigil.program(["/bin/mounter"], extra=disk_args(disk))
+    expected = {
+        "mount bad type": "No such device", "mount on a file": "Not a directory",
+        "mount /dev/vda on /mnt": "ok", "mount it again": "Resource busy",
+        "create /mnt/scratch/note": "ok", "umount while busy": "Resource busy",
+        "stat ../../bin/hello": "ok", "umount as a user": "Operation not permitted",
+        "umount /mnt": "ok", "stat /mnt/scratch after": "No such file or directory",
+        "write on read-only": "Read-only file system",
+    }
+    got = {line[:32].strip(): line[32:].strip() for line in run.output.splitlines()}
+    for what, result in expected.items():
+        assert got.get(what) == result, f"{what}: {got.get(what)!r}\n{run.output}"
+    assert "note: through a mount point" in run.output
+    ok, report = fsck(disk)
+    assert ok, report
+    note = subprocess.run(["debugfs", "-R", "cat /scratch/note", str(disk)],
+                          capture_output=True, text=True).stdout
+    assert note == "through a mount point\n"

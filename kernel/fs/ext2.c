@@ -75,6 +75,7 @@ static struct ext2_fs fs;
 static const struct inode_ops ext2_ops;
 static struct inode *live;      /* one struct inode per inode in use */
 static struct inode *journal_inode;
+static bool mounted;
 static bool writable;
 
 static inline struct ext2_inode *E(struct inode *in) { return in->priv; }
@@ -1094,6 +1095,7 @@ static int ext2_sync(struct super *sb)
 /* Power-off: commit, and mark the file system clean (no recovery needed). */
 static int ext2_shutdown(struct super *sb)
 {
+    mounted = false;
     if (!writable)
         return 0;
     fs.s.feature_incompat &= ~INCOMPAT_RECOVER;
@@ -1172,10 +1174,22 @@ static const struct inode_ops ext2_ops = {
     .unlink = ext2_unlink, .rename = ext2_rename, .setattr = ext2_setattr, .sync = ext2_sync,
 };
 
+bool ext2_busy(void)
+{
+    for (struct inode *l = live; l; l = E(l)->next_live)
+        if (l != fs.sb.root && l != journal_inode)
+            return true;                        /* a file or directory still in use */
+    return false;
+}
+
 struct super *ext2_mount(bool ro)
 {
     if (!block_present())
         return NULL;
+    if (mounted)
+        return &fs.sb;                          /* one disk, mounted once: the caller sees EBUSY */
+    live = NULL;
+    journal_inode = NULL;
     uint8_t raw[1024];
     if (block_read(2, raw, 2))
         return NULL;
@@ -1276,6 +1290,7 @@ struct super *ext2_mount(bool ro)
         if (ext2_sync(&fs.sb))
             return NULL;
     }
+    mounted = true;
     kprintf("ext2: mounted %s: %u blocks of %u bytes, %u inodes, %u groups\n",
             writable ? "read-write" : "read-only", s->blocks_count, fs.bsize, s->inodes_count,
             fs.ngroups);

@@ -9,6 +9,68 @@
 #include "../proc/proc.h"
 
 static struct super *root_sb;
+
+/* Mounted file systems other than the root: the directory each one covers. */
+#define MAX_MOUNTS 8
+static struct mount {
+    struct inode *covered;          /* the directory in the parent file system */
+    struct super *sb;
+} mounts[MAX_MOUNTS];
+
+static struct super *mounted_on(struct inode *dir)
+{
+    for (int i = 0; i < MAX_MOUNTS; i++)
+        if (mounts[i].sb && mounts[i].covered == dir)
+            return mounts[i].sb;
+    return NULL;
+}
+
+/* The directory a mounted root covers, or NULL if ino is no mounted root. */
+static struct inode *covered_by(struct inode *ino)
+{
+    for (int i = 0; i < MAX_MOUNTS; i++)
+        if (mounts[i].sb && mounts[i].sb->root == ino)
+            return mounts[i].covered;
+    return NULL;
+}
+
+int vfs_mount(struct super *sb, struct inode *dir)
+{
+    if (!S_ISDIR(dir->mode))
+        return -ENOTDIR;
+    if (mounted_on(dir) || covered_by(dir))
+        return -EBUSY;
+    for (int i = 0; i < MAX_MOUNTS; i++)
+        if (!mounts[i].sb) {
+            mounts[i] = (struct mount){ iget(dir), sb };
+            return 0;
+        }
+    return -ENOMEM;
+}
+
+int vfs_umount(struct inode *root)
+{
+    for (int i = 0; i < MAX_MOUNTS; i++)
+        if (mounts[i].sb && mounts[i].sb->root == root) {
+            struct super *sb = mounts[i].sb;
+            if (sb->shutdown)
+                sb->shutdown(sb);
+            iput(mounts[i].covered);
+            mounts[i].sb = NULL;
+            return 0;
+        }
+    return -EINVAL;                             /* not a mount point */
+}
+
+bool vfs_is_mounted(struct super *sb)
+{
+    if (sb == root_sb)
+        return true;
+    for (int i = 0; i < MAX_MOUNTS; i++)
+        if (mounts[i].sb == sb)
+            return true;
+    return false;
+}
 static struct spinlock ref_lock = SPINLOCK_INIT("inode refs");
 
 void vfs_mount_root(struct super *sb) { root_sb = sb; }
@@ -16,6 +78,9 @@ struct inode *vfs_root(void) { return root_sb ? iget(root_sb->root) : NULL; }
 
 void vfs_shutdown(void)
 {
+    for (int i = 0; i < MAX_MOUNTS; i++)
+        if (mounts[i].sb && mounts[i].sb->shutdown)
+            mounts[i].sb->shutdown(mounts[i].sb);
     if (root_sb && root_sb->shutdown)
         root_sb->shutdown(root_sb);
 }
@@ -93,6 +158,12 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
         }
         if (len == 1 && name[0] == '.')
             continue;
+        /* ".." from a mounted root leaves through the directory it covers. */
+        struct inode *cov;
+        if (len == 2 && name[0] == '.' && name[1] == '.' && (cov = covered_by(cur))) {
+            iput(cur);
+            cur = iget(cov);
+        }
         struct inode *next;
         r = cur->ops->lookup(cur, name, len, &next);
         if (r) {
@@ -117,6 +188,12 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
                 iput(cur);
                 return r;
             }
+        }
+        /* A directory with a file system mounted on it leads into its root. */
+        struct super *m = mounted_on(next);
+        if (m) {
+            iput(next);
+            next = iget(m->root);
         }
         iput(cur);
         cur = next;

@@ -75,6 +75,10 @@ struct inode {
 
 void          vfs_mount_root(struct super *sb);
 void          vfs_shutdown(void);              /* before power-off */
+/* Mount sb on directory dir / unmount the file system whose root is root. */
+int           vfs_mount(struct super *sb, struct inode *dir);
+int           vfs_umount(struct inode *root);
+bool          vfs_is_mounted(struct super *sb);
 struct inode *vfs_root(void);
 struct inode *iget(struct inode *ino);          /* one more reference */
 void          iput(struct inode *ino);          /* one fewer */
@@ -101,3 +105,4 @@ long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max);
 /* File systems. */
 struct super *initrd_mount(const void *data, size_t size);
 struct super *ext2_mount(bool read_only);        /* the virtio disk; NULL if unusable */
+bool          ext2_busy(void);                 /* files on it still in use (no umount) */

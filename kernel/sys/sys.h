@@ -54,6 +54,9 @@ long sys_fchownat(int dirfd, const char *path, int uid, int gid, int flags);
 long sys_chown(const char *path, int uid, int gid);
 long sys_lchown(const char *path, int uid, int gid);
 long sys_fchown(int fd, int uid, int gid);
+long sys_mount(const char *source, const char *target, const char *type, unsigned long flags,
+               const void *data);
+long sys_umount2(const char *target, int flags);
 long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off);
 
 /* fs/pipe.c */

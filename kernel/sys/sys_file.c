@@ -891,3 +891,63 @@ long sys_umask(int mask)
     current()->umask = (uint32_t)mask & 0777;
     return old;
 }
+
+/* ---- mount ---- */
+
+#define MS_RDONLY 1
+
+/* mount(2): the one disk, /dev/vda, holding ext2/ext3, on a directory. */
+long sys_mount(const char *usource, const char *utarget, const char *utype, unsigned long flags,
+               const void *data)
+{
+    (void)data;
+    char source[64], target[PATH_MAX], type[16];
+    if (current()->euid != 0)
+        return -EPERM;
+    long r = get_path(usource, source, sizeof(source));
+    if (!r)
+        r = get_path(utarget, target, sizeof(target));
+    if (!r && strncpy_from_user(type, utype, sizeof(type)) < 0)
+        r = -EFAULT;
+    if (r)
+        return r;
+    if (strcmp(type, "ext2") && strcmp(type, "ext3"))
+        return -ENODEV;
+    if (strcmp(source, "/dev/vda"))
+        return -ENOENT;                         /* the only block device there is */
+    struct inode *dir;
+    if ((r = vfs_lookup(current()->cwd, target, LOOKUP_FOLLOW, &dir)))
+        return r;
+    if (!S_ISDIR(dir->mode)) {
+        iput(dir);
+        return -ENOTDIR;
+    }
+    struct super *sb = ext2_mount(flags & MS_RDONLY);
+    if (!sb)
+        r = -EINVAL;                            /* no usable file system there */
+    else if (vfs_is_mounted(sb))
+        r = -EBUSY;
+    else
+        r = vfs_mount(sb, dir);
+    iput(dir);
+    return r;
+}
+
+long sys_umount2(const char *utarget, int flags)
+{
+    char target[PATH_MAX];
+    if (current()->euid != 0)
+        return -EPERM;
+    if (flags & ~0xf)
+        return -EINVAL;
+    long r = get_path(utarget, target, sizeof(target));
+    if (r)
+        return r;
+    struct inode *root;
+    if ((r = vfs_lookup(current()->cwd, target, LOOKUP_FOLLOW, &root)))
+        return r;
+    iput(root);                                 /* (the mount holds it) */
+    if (!strcmp(root->sb->type, "ext2") && ext2_busy())
+        return -EBUSY;
+    return vfs_umount(root);
+}

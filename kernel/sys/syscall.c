@@ -35,7 +35,7 @@ static const sys_fn table[NSYSCALLS] = {
     S(119, sys_setresgid), S(120, sys_getresgid),
     S(109, sys_setpgid), S(110, sys_getppid), S(111, sys_getpgrp), S(112, sys_setsid),
     S(121, sys_getpgid), S(127, sys_rt_sigpending), S(124, sys_getsid), S(140, sys_getpriority), S(141, sys_setpriority),
-    S(158, sys_arch_prctl), S(162, sys_sync), S(169, sys_reboot), S(186, sys_gettid), S(201, sys_time),
+    S(158, sys_arch_prctl), S(162, sys_sync), S(165, sys_mount), S(166, sys_umount2), S(169, sys_reboot), S(186, sys_gettid), S(201, sys_time),
     S(217, sys_getdents64), S(218, sys_set_tid_address), S(228, sys_clock_gettime), S(229, sys_clock_getres),
     S(230, sys_clock_nanosleep), S(231, sys_exit), S(257, sys_openat), S(258, sys_mkdirat), S(260, sys_fchownat), S(262, sys_newfstatat), S(263, sys_unlinkat), S(264, sys_renameat),
     S(265, sys_linkat), S(266, sys_symlinkat), S(267, sys_readlinkat), S(268, sys_fchmodat),
