@@ -65,20 +65,28 @@ long sys_write(int fd, const void *buf, size_t n)
     return n ? f->ops->write(f, buf, n) : 0;
 }
 
-long sys_pread64(int fd, void *buf, size_t n, int64_t off)
+/* pread/pwrite: the I/O at a given offset, leaving the file's own alone. */
+static long at_offset(int fd, void *buf, size_t n, int64_t off, bool write)
 {
     struct file *f = fd_get(fd);
-    if (!f || !f->ops->read)
+    if (!f || !(write ? (void *)f->ops->write : (void *)f->ops->read))
         return -EBADF;
     if (!f->ops->seekable)
         return -ESPIPE;
     if (off < 0)
         return -EINVAL;
     uint64_t saved = f->off;
-    f->off = (uint64_t)off;
-    long r = sys_read(fd, buf, n);
+    f->off = (uint64_t)off;                     /* (pwrite with O_APPEND appends, as on Linux) */
+    long r = write ? sys_write(fd, buf, n) : sys_read(fd, buf, n);
     f->off = saved;
     return r;
+}
+
+long sys_pread64(int fd, void *buf, size_t n, int64_t off) { return at_offset(fd, buf, n, off, false); }
+
+long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off)
+{
+    return at_offset(fd, (void *)buf, n, off, true);
 }
 
 struct iovec {
@@ -568,23 +576,14 @@ long sys_fchownat(int dirfd, const char *upath, int uid, int gid, int flags)
 
 long sys_chown(const char *p, int u, int g) { return sys_fchownat(AT_FDCWD, p, u, g, 0); }
 long sys_lchown(const char *p, int u, int g) { return sys_fchownat(AT_FDCWD, p, u, g, AT_SYMLINK_NOFOLLOW); }
-long sys_fchown(int fd, int u, int g) { return sys_fchownat(fd, "", u, g, AT_EMPTY_PATH); }
-
-long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off)
+long sys_fchown(int fd, int u, int g)
 {
     struct file *f = fd_get(fd);
-    if (!f || !f->ops->write)
+    if (!f)
         return -EBADF;
-    if (!f->ops->seekable)
-        return -ESPIPE;
-    if (off < 0)
-        return -EINVAL;
-    uint64_t saved = f->off;
-    f->off = (uint64_t)off;                     /* (with O_APPEND it appends, as Linux does) */
-    long r = sys_write(fd, buf, n);
-    f->off = saved;
-    return r;
+    return f->inode ? do_chown(f->inode, u, g) : -EINVAL;
 }
+
 
 long sys_open(const char *path, int flags, int mode) { return sys_openat(AT_FDCWD, path, flags, mode); }
 

@@ -134,6 +134,11 @@ int main(int argc, char **argv)
     struct stat st;
     stat("a", &st);
     printf("owner %d:%d\n", (int)st.st_uid, (int)st.st_gid);
+    fd = open("a", O_RDONLY);
+    say("fchown a 0:0", fchown(fd, 0, 0));
+    close(fd);
+    stat("a", &st);
+    printf("owner %d:%d\n", (int)st.st_uid, (int)st.st_gid);
     say("truncate a 1", truncate("a", 1));
     show("a");
     list(".");
