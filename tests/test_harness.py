@@ -4,9 +4,7 @@ no kernel, so a harness bug shows up here rather than as a kernel failure."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pexpect
@@ -77,10 +75,6 @@ def test_qemu_exit_status_decodes_to_guest_code(status: int | None, kind: str,
     assert (ex.kind, ex.guest_code, ex.qemu_status) == (kind, code, status)
 
 
-needs_cc = pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc")
-
-
-@needs_cc
 def test_symbols_resolve_functions_and_list_ktest_cases(tmp_path: Path) -> None:
     src = tmp_path / "k.c"
     src.write_text(
@@ -100,22 +94,15 @@ def test_symbols_resolve_functions_and_list_ktest_cases(tmp_path: Path) -> None:
     assert syms.resolve(0x10) is None
 
 
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None or not QBOOT.exists(),
-                                reason="no qemu-system-x86_64 or qboot")
-
-
-@needs_qemu
 def test_a_guest_that_never_exits_is_killed_at_the_timeout(tmp_path: Path) -> None:
     # No kernel: the firmware finds nothing to boot and the machine sits there.
     cmd = ["qemu-system-x86_64", "-M", "pc", "-m", "32M", "-no-reboot", "-display", "none",
            "-bios", str(QBOOT), "-serial", "stdio", "-monitor", "none", *accel_args("tcg")]
     log = tmp_path / "console.log"
-    start = time.monotonic()
     with Session(cmd, log) as s:
         with pytest.raises(pexpect.TIMEOUT):
             s.expect("never printed", timeout=0.5)
         ex = s.wait_exit(timeout=1)
         assert ex.kind == "timeout"
         assert not s.child.isalive()
-    assert time.monotonic() - start < 20
     assert log.exists()
