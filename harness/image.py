@@ -35,3 +35,9 @@ def disk_args(image: Path, drive_id: str = "d0") -> list[str]:
     FLUSH matters, as on a real disk)."""
     return ["-drive", f"file={image},if=none,id={drive_id},format=raw,cache=writeback",
             "-device", f"virtio-blk-pci,drive={drive_id}"]
+
+
+def debugfs_dump(image: Path, path: str, out: Path) -> bytes | None:
+    """A file's bytes as debugfs (not Vigil) reads them from image; None if absent."""
+    subprocess.run(["debugfs", "-R", f"dump {path} {out}", str(image)], capture_output=True)
+    return out.read_bytes() if out.exists() else None

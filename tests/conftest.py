@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from harness import accel as accel_mod
 from harness.build import Artifacts, build
 from harness.execute import ProgramRun, run_on_host, run_on_vigil
+from harness.image import make_ext3
 from harness.qemu import Machine, Run, Session, qemu_command, run
 
 _LOGS = pytest.StashKey[list[Path]]()
@@ -65,6 +68,26 @@ class Vigil:
         """The same program from the same tree (by default the initrd's), on
         the host Linux."""
         return run_on_host(root or self.art.rootfs, argv)
+
+    def scratch_disk(self, name: str = "disk", size_mb: int = 48,
+                     block_size: int = 4096) -> tuple[Path, Path]:
+        """The initrd's tree plus an empty /scratch, as a directory (for the
+        host side of a comparison) and as an ext3 image made by mke2fs."""
+        tree = self.tmp / f"{name}-tree"
+        shutil.copytree(self.art.rootfs, tree, symlinks=True)
+        (tree / "scratch").mkdir()
+        return tree, make_ext3(tree, self.tmp / f"{name}.img", size_mb, block_size)
+
+    def crash_after(self, cmdline: str, line: str, extra: list[str], delay: float = 0) -> str:
+        """Boot with the disk arguments in extra, wait for `line` on the
+        console (and `delay` seconds more), then pull the plug (SIGKILL).
+        Returns the console output."""
+        cmd = qemu_command(self.art, cmdline, self.machine(extra=extra), initrd=self.art.initrd)
+        with Session(cmd, self._log("crash")) as s:
+            s.expect(line, timeout=120)
+            time.sleep(delay)
+            s.kill()
+            return s.output
 
     def session(self, cmdline: str = "", **kw: object) -> Session:
         """An interactive boot (the shell on the console)."""

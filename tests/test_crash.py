@@ -9,12 +9,11 @@ import random
 import re
 import shutil
 import subprocess
-import time
 
 import pytest
+from test_durability import expected
 
-from harness.image import disk_args, fsck, make_ext3
-from harness.qemu import Session, qemu_command
+from harness.image import debugfs_dump, disk_args, fsck
 from harness.writelog import apply, blockdev_args, read_write_log
 
 pytestmark = pytest.mark.invariant("durability")
@@ -24,20 +23,13 @@ pytestmark = pytest.mark.invariant("durability")
 def test_crash_anywhere_leaves_a_consistent_fs_and_keeps_fsynced_data(vigil, tmp_path, art,
                                                                        seed: int) -> None:
     rng = random.Random(seed)
-    tree = tmp_path / "tree"
-    shutil.copytree(art.rootfs, tree, symlinks=True)
-    (tree / "s").mkdir()
-    disk = make_ext3(tree, tmp_path / "disk.img", size_mb=32)
+    _, disk = vigil.scratch_disk(size_mb=32)
     stop_after = rng.randrange(2, 12)
-    cmd = qemu_command(art, "root=/dev/vda -- /bin/crashload /s 40",
-                       vigil.machine(extra=disk_args(disk)), initrd=art.initrd)
-    with Session(cmd, tmp_path / "console-crash.log") as s:
-        vigil.logs.append(s.log_path)
-        s.expect(rf"checkpoint {stop_after}\n", timeout=120)
-        time.sleep(rng.random() * 0.05)             # somewhere in the next step
-        s.kill()
-        seen = [int(x) for x in re.findall(r"checkpoint (\d+)", s.output)]
-    last = max(seen)
+    # Pull the plug somewhere in the step after checkpoint `stop_after`.
+    output = vigil.crash_after("root=/dev/vda -- /bin/crashload /scratch 40",
+                               rf"checkpoint {stop_after}\n", disk_args(disk),
+                               delay=rng.random() * 0.05)
+    last = max(int(x) for x in re.findall(r"checkpoint (\d+)", output))
 
     # e2fsck replays the journal itself (on a copy), and must then find nothing.
     copy = tmp_path / "e2fsck-replay.img"
@@ -47,7 +39,7 @@ def test_crash_anywhere_leaves_a_consistent_fs_and_keeps_fsynced_data(vigil, tmp
     assert ok, "after e2fsck's journal replay:\n" + report
 
     # Vigil recovers at mount; the promises hold; e2fsck agrees afterwards.
-    run = vigil.program(["/bin/crashload", "check", "/s", str(last)], root_disk=disk)
+    run = vigil.program(["/bin/crashload", "check", "/scratch", str(last)], root_disk=disk)
     assert "check: ok" in run.output, run.output
     ok, report = fsck(disk)
     assert ok, "after Vigil's recovery:\n" + report
@@ -64,20 +56,13 @@ def test_a_committed_transaction_is_replayed_by_vigil_and_by_e2fsck(vigil, tmp_p
     """The disk as it is right after a commit block landed and before any
     checkpoint write: only the journal holds the transaction. Both Vigil's
     recovery and e2fsck's must bring the fsync'd file back."""
-    tree = tmp_path / "tree"
-    shutil.copytree(art.rootfs, tree, symlinks=True)
-    (tree / "scratch").mkdir()
-    disk = make_ext3(tree, tmp_path / "disk.img", size_mb=32)
+    _, disk = vigil.scratch_disk(size_mb=32)
     initial = tmp_path / "initial.img"
     shutil.copy(disk, initial)
     log = tmp_path / "writes.log"
     size = 50_000
-    cmd = qemu_command(art, f"root=/dev/vda -- /bin/fsyncer /scratch/f {size}",
-                       vigil.machine(extra=blockdev_args(disk, log)), initrd=art.initrd)
-    with Session(cmd, tmp_path / "console-record.log") as s:
-        vigil.logs.append(s.log_path)
-        s.expect(r"synced\n", timeout=120)
-        s.kill()
+    vigil.crash_after(f"root=/dev/vda -- /bin/fsyncer /scratch/f {size}", r"synced\n",
+                      blockdev_args(disk, log))
     entries = read_write_log(log.read_bytes())
     commits = _commit_blocks(entries)
     assert commits, "no JBD2 commit block was ever written"
@@ -92,10 +77,7 @@ def test_a_committed_transaction_is_replayed_by_vigil_and_by_e2fsck(vigil, tmp_p
     subprocess.run(["e2fsck", "-fy", str(by_e2fsck)], capture_output=True)
     ok, report = fsck(by_e2fsck)
     assert ok, report
-    out = tmp_path / "f"
-    subprocess.run(["debugfs", "-R", f"dump /scratch/f {out}", str(by_e2fsck)],
-                   check=True, capture_output=True)
-    assert out.read_bytes() == bytes(((i * 31 + 7) & 0xFF) for i in range(size))
+    assert debugfs_dump(by_e2fsck, "/scratch/f", tmp_path / "f") == expected(size)
 
     run = vigil.program(["/bin/tree", "/scratch"], root_disk=state)
     assert re.search(r"journal: recovery done: [1-9]\d* transaction", run.console), run.console

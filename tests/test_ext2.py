@@ -86,16 +86,9 @@ def test_bad_block_number_is_an_error_not_a_wild_read(vigil, tmp_path, art) -> N
     assert "/data/small" in run.output
 
 
-def _scratch_image(art, tmp_path, name: str):
-    tree = tmp_path / f"{name}-tree"
-    shutil.copytree(art.rootfs, tree, symlinks=True)
-    (tree / "scratch").mkdir()
-    return tree, make_ext3(tree, tmp_path / f"{name}.img", size_mb=48)
-
-
 def test_file_syscalls_match_linux_and_leave_fsck_clean(vigil, tmp_path, art) -> None:
-    host_tree, _ = _scratch_image(art, tmp_path, "host")
-    _, disk = _scratch_image(art, tmp_path, "vigil")
+    host_tree, _ = vigil.scratch_disk("host")
+    _, disk = vigil.scratch_disk("vigil")
     argv = ["/bin/files", "/scratch"]
     guest = vigil.program(argv, root_disk=disk)
     host = vigil.host(argv, root=host_tree)
@@ -109,8 +102,8 @@ def test_what_vigil_writes_debugfs_reads_back_exactly(vigil, tmp_path, art) -> N
     """Interoperability: the same program writes a tree on Linux (ext4 or
     whatever the host has) and on Vigil (ext2); debugfs, not Vigil, reads
     Vigil's back out of the image; the two trees must be identical."""
-    host_tree, _ = _scratch_image(art, tmp_path, "host")
-    _, disk = _scratch_image(art, tmp_path, "vigil")
+    host_tree, _ = vigil.scratch_disk("host")
+    _, disk = vigil.scratch_disk("vigil")
     argv = ["/bin/mkfiles", "/scratch"]
     guest = vigil.program(argv, root_disk=disk, timeout=300)
     assert guest.status == 0 and "mkfiles: done" in guest.output
@@ -138,7 +131,7 @@ def test_what_vigil_writes_debugfs_reads_back_exactly(vigil, tmp_path, art) -> N
 
 
 def test_data_survives_a_clean_reboot(vigil, tmp_path, art) -> None:
-    _, disk = _scratch_image(art, tmp_path, "vigil")
+    _, disk = vigil.scratch_disk("vigil")
     first = vigil.program(["/bin/mkfiles", "/scratch"], root_disk=disk, timeout=300)
     assert first.status == 0
     second = vigil.program(["/bin/tree", "/scratch"], root_disk=disk)
@@ -147,11 +140,8 @@ def test_data_survives_a_clean_reboot(vigil, tmp_path, art) -> None:
 
 
 def test_full_disk_is_enospc_and_recoverable(vigil, tmp_path, art) -> None:
-    tree = tmp_path / "tree"
-    shutil.copytree(art.rootfs, tree, symlinks=True)
-    (tree / "s").mkdir()
-    disk = make_ext3(tree, tmp_path / "small.img", size_mb=12)
-    run = vigil.program(["/bin/fill", "/s"], root_disk=disk, timeout=300)
+    _, disk = vigil.scratch_disk("small", size_mb=12)
+    run = vigil.program(["/bin/fill", "/scratch"], root_disk=disk, timeout=300)
     assert "stopped after some data with ENOSPC" in run.output, run.output
     assert "unlink: 0" in run.output and "write after freeing: 3" in run.output
     ok, report = fsck(disk)
@@ -163,8 +153,8 @@ def test_unix_permissions_match_linux(vigil, tmp_path, art) -> None:
     """Mode bits and owners decide access for a non-root process (setuid to
     1000), exactly as on Linux: read, write, search, create, remove, chmod,
     chown, access(2) and exec."""
-    host_tree, _ = _scratch_image(art, tmp_path, "host")
-    _, disk = _scratch_image(art, tmp_path, "vigil")
+    host_tree, _ = vigil.scratch_disk("host")
+    _, disk = vigil.scratch_disk("vigil")
     argv = ["/bin/perms", "/scratch"]
     guest = vigil.program(argv, root_disk=disk)
     host = vigil.host(argv, root=host_tree)
@@ -179,7 +169,7 @@ def test_mount_and_umount_the_disk(vigil, tmp_path, art) -> None:
     """mount(2)/umount2(2) with the initrd as root: errors as Linux gives
     them, files written through the mount point land on the disk, '..'
     leaves the mounted file system, a read-only mount refuses writes."""
-    _, disk = _scratch_image(art, tmp_path, "vigil")
+    _, disk = vigil.scratch_disk("vigil")
     run = vigil.program(["/bin/mounter"], extra=disk_args(disk))
     expected = {
         "mount bad type": "No such device", "mount on a file": "Not a directory",
