@@ -949,34 +949,21 @@ static int ext2_link_op(struct inode *dir, const char *name, size_t len, struct 
     return write_inode(in);
 }
 
+static bool not_dot(void *arg, const char *name, size_t len, uint32_t ino, unsigned t, uint64_t n)
+{
+    (void)ino, (void)t, (void)n;
+    bool dot = (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
+    if (!dot)
+        *(bool *)arg = false;
+    return dot;                                 /* stop at the first real entry */
+}
+
+/* Only "." and ".." left? (An unreadable directory counts as not empty.) */
 static bool dir_empty(struct inode *dir)
 {
-    struct find_ctx c = { NULL, 0, 0 };
-    uint64_t pos = 0;
     bool empty = true;
-    (void)c;
-    uint8_t *buf = kmalloc(fs.bsize);
-    for (uint64_t base = 0; buf && base < dir->size && empty; base += fs.bsize) {
-        if (ext2_read(dir, base, buf, fs.bsize) < (long)fs.bsize)
-            break;
-        for (uint32_t at = 0; at + 8 <= fs.bsize;) {
-            uint32_t ino;
-            uint16_t rec;
-            memcpy(&ino, buf + at, 4);
-            memcpy(&rec, buf + at + 4, 2);
-            if (rec < 8)
-                break;
-            uint8_t nl = buf[at + 6];
-            bool dot = (nl == 1 && buf[at + 8] == '.') ||
-                       (nl == 2 && buf[at + 8] == '.' && buf[at + 9] == '.');
-            if (ino && !dot)
-                empty = false;
-            at += rec;
-        }
-    }
-    (void)pos;
-    kfree(buf);
-    return empty;
+    uint64_t pos = 0;
+    return walk_dir(dir, &pos, not_dot, &empty) >= 0 && empty;
 }
 
 static int ext2_unlink_op(struct inode *dir, const char *name, size_t len, bool dir_ok)
