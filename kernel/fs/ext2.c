@@ -388,15 +388,17 @@ static int write_super_and_groups(void)
     return 0;
 }
 
-/* Find a clear bit in a group's bitmap, set it: the index, or -ENOSPC. */
-static long take_bit(uint32_t bitmap_blk, uint32_t limit)
+/* Find a clear bit in a group's bitmap, set it: the index, or -ENOSPC.
+ * For a block bitmap (first: the group's first block), skip the blocks the
+ * running transaction freed (see journal_reusable). */
+static long take_bit(uint32_t bitmap_blk, uint32_t limit, long first)
 {
     int r;
     struct buf *b = bread(bitmap_blk, &r);
     if (!b)
         return r;
     for (uint32_t i = 0; i < limit; i++)
-        if (!(b->data[i / 8] & (1 << (i % 8)))) {
+        if (!(b->data[i / 8] & (1 << (i % 8))) && (first < 0 || journal_reusable((uint64_t)first + i))) {
             b->data[i / 8] |= (uint8_t)(1 << (i % 8));
             bdirty(b);
             brelse(b);
@@ -427,24 +429,30 @@ static long alloc_block(uint32_t near)
 {
     if (fs.s.free_blocks == 0)
         return -ENOSPC;
-    for (uint32_t k = 0; k < fs.ngroups; k++) {
-        uint32_t g = (near + k) % fs.ngroups;
-        if (!fs.groups[g].free_blocks)
-            continue;
-        uint32_t first = fs.s.first_data_block + g * fs.s.blocks_per_group;
-        uint32_t count = MIN(fs.s.blocks_per_group, fs.s.blocks_count - first);
-        long i = take_bit(fs.groups[g].block_bitmap, count);
-        if (i == -ENOSPC)
-            continue;
-        if (i < 0)
-            return i;
-        fs.groups[g].free_blocks--;
-        fs.s.free_blocks--;
-        long blk = first + i;
-        struct buf *b = bget_zero((uint64_t)blk);
-        brelse(b);
-        int r = write_super_and_groups();
-        return r ? r : blk;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        for (uint32_t k = 0; k < fs.ngroups; k++) {
+            uint32_t g = (near + k) % fs.ngroups;
+            if (!fs.groups[g].free_blocks)
+                continue;
+            uint32_t first = fs.s.first_data_block + g * fs.s.blocks_per_group;
+            uint32_t count = MIN(fs.s.blocks_per_group, fs.s.blocks_count - first);
+            long i = take_bit(fs.groups[g].block_bitmap, count, first);
+            if (i == -ENOSPC)
+                continue;
+            if (i < 0)
+                return i;
+            fs.groups[g].free_blocks--;
+            fs.s.free_blocks--;
+            long blk = first + i;
+            struct buf *b = bget_zero((uint64_t)blk);
+            brelse(b);
+            int r = write_super_and_groups();
+            return r ? r : blk;
+        }
+        /* The only free blocks are ones this transaction freed: commit it,
+         * and they are free for good (as ext3 does on ENOSPC). */
+        if (!journal_freed_pending() || journal_commit_pressure())
+            break;
     }
     return -ENOSPC;
 }
@@ -458,6 +466,7 @@ static int free_block(uint64_t blk)
     int r = clear_bit(fs.groups[g].block_bitmap, i, "free block", blk);
     if (r)
         return r;
+    journal_freed(blk);
     fs.groups[g].free_blocks++;
     fs.s.free_blocks++;
     return write_super_and_groups();
@@ -471,7 +480,7 @@ static long alloc_inode_number(uint32_t near, bool dir)
         uint32_t g = (near + k) % fs.ngroups;
         if (!fs.groups[g].free_inodes)
             continue;
-        long i = take_bit(fs.groups[g].inode_bitmap, fs.s.inodes_per_group);
+        long i = take_bit(fs.groups[g].inode_bitmap, fs.s.inodes_per_group, -1);
         if (i == -ENOSPC)
             continue;
         if (i < 0)

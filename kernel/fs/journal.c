@@ -271,6 +271,67 @@ int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size)
     return 0;
 }
 
+/* ---- blocks freed by the running transaction ----
+ * INVARIANT(crash consistency): a block freed by a transaction that has not
+ * committed is not handed out again until it has. In ordered mode a new
+ * owner's data goes home *before* the commit; if the transaction then never
+ * commits, the old owner (an fsync'd file, a directory) still holds the
+ * block in the recovered file system, now with someone else's bytes. (The
+ * crash-state explorer found this: seq2's unlink+creat and truncate+append,
+ * docs/invariants.md.) An open-addressing set of block numbers, emptied by
+ * each commit; when it fills up, no freed block is reusable until then. */
+
+#define FREED_SLOTS 16384
+
+static uint32_t *freed;
+static int nfreed;
+static bool freed_full;
+
+static uint32_t *freed_slot(uint64_t blk)
+{
+    uint32_t h = (uint32_t)(blk * 2654435761u) % FREED_SLOTS;
+    while (freed[h] && freed[h] != (uint32_t)blk)
+        h = (h + 1) % FREED_SLOTS;
+    return &freed[h];
+}
+
+void journal_freed(uint64_t blk)
+{
+    if (!j.active || freed_full)
+        return;
+    if (!freed && !(freed = kzalloc(sizeof(uint32_t) * FREED_SLOTS))) {
+        freed_full = true;
+        return;
+    }
+    if (nfreed >= FREED_SLOTS * 3 / 4) {
+        freed_full = true;
+        return;
+    }
+    uint32_t *slot = freed_slot(blk);
+    if (!*slot) {
+        *slot = (uint32_t)blk;
+        nfreed++;
+    }
+}
+
+bool journal_reusable(uint64_t blk)
+{
+    if (freed_full)
+        return false;
+    return !nfreed || !*freed_slot(blk);
+}
+
+bool journal_freed_pending(void) { return nfreed || freed_full; }
+
+/* After a commit: everything freed so far is free on the disk too. */
+static void freed_committed(void)
+{
+    if (freed && nfreed)
+        memset(freed, 0, sizeof(uint32_t) * FREED_SLOTS);
+    nfreed = 0;
+    freed_full = false;
+}
+
 /* ---- running transactions ---- */
 
 static int max_blocks(void)
@@ -400,6 +461,8 @@ int journal_commit(void)
     int r = 0;
     while (more && !r)
         r = commit_one(&more);
+    if (!r)
+        freed_committed();
     f = spin_lock_irqsave(&sched_lock);
     j.committing = false;
     wakeup_locked(&j);
@@ -420,5 +483,7 @@ int journal_commit_pressure(void)
     int r = 0;
     while (more && !r)
         r = commit_one(&more);
+    if (!r)
+        freed_committed();
     return r;
 }

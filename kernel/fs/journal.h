@@ -22,5 +22,13 @@ int  journal_commit(void);
 /* The cache is full of uncommitted metadata: commit if no change is half
  * done, else fail. */
 int  journal_commit_pressure(void);
+/* A block the running transaction freed. Until that transaction commits,
+ * journal_reusable says no for it: reused, it would be written home (as
+ * file data, which goes home before the commit) while the last committed
+ * state still has its old owner using it. journal_freed_pending: are there
+ * such blocks (then a commit makes them reusable)? */
+void journal_freed(uint64_t blk);
+bool journal_reusable(uint64_t blk);
+bool journal_freed_pending(void);
 /* How many transactions recovery replayed at mount. */
 int  journal_replayed(void);
