@@ -2,9 +2,11 @@
  *
  * A commit (sync, fsync, or a transaction grown large):
  *   1. file data goes to its home blocks;
- *   2. a descriptor block, naming the metadata blocks, and copies of those
- *      blocks go into the journal, and the journal superblock says where
- *      the transaction starts;
+ *   2. (FLUSH, if the last commit's "journal empty" may not be on the
+ *      disk yet: the space is about to be reused); a descriptor block,
+ *      naming the metadata blocks, and copies of those blocks go into the
+ *      journal, and the journal superblock says where the transaction
+ *      starts;
  *   3. FLUSH; then the commit block; then FLUSH again;
  *   4. checkpoint: the metadata goes to its home blocks; FLUSH; the journal
  *      superblock is marked empty again.
@@ -38,6 +40,7 @@ static struct {
     uint32_t bsize, maxlen, first, sequence;
     uint8_t uuid[16];
     int outstanding;            /* changes in progress (journal_begin..end) */
+    bool super_unflushed;       /* the superblock's "empty" may not be on the disk yet */
     bool committing;
     int replayed;
 } j;
@@ -223,6 +226,8 @@ static int recover(uint32_t start, uint32_t seq)
         return (int)r;
     j.sequence = (uint32_t)r;
     int f = block_flush();
+    if (!f)
+        j.super_unflushed = true;               /* see commit_one, step 2 */
     return f ? f : write_super(0, j.sequence);
 }
 
@@ -388,7 +393,19 @@ static int commit_one(bool *more)
         n = bcache_dirty_meta(homes, copies, cap, more);
     if (!err && n > 0) {
 #ifndef BREAK_JOURNAL
-        /* 2. descriptor and copies */
+        /* 2. INVARIANT(crash consistency): the journal's space is reused
+         * only once the superblock saying the last transaction is done
+         * (step 4) is on the disk. Else a crash could leave the superblock
+         * pointing at that old transaction, its descriptor and commit block
+         * intact and some of its copies overwritten by this one's, and
+         * recovery would write those into the old homes (the crash-state
+         * explorer found this: a replayed bitmap or inode block put over
+         * the superblock). */
+        if (!err && j.super_unflushed)
+            err = flush();
+        if (!err)
+            j.super_unflushed = false;
+        /* descriptor and copies */
         uint32_t seq = j.sequence, p = j.first;
         header(blk, JT_DESCRIPTOR, seq);
         uint32_t off = 12;
@@ -434,11 +451,15 @@ static int commit_one(bool *more)
 #ifndef BREAK_JOURNAL
         if (!err)
             err = write_super(0, j.sequence + 1);
-        if (!err)
+        if (!err) {
             j.sequence++;
+            j.super_unflushed = true;
+        }
 #endif
     } else if (!err) {
         err = flush();
+        if (!err)
+            j.super_unflushed = false;
     }
     for (int i = 0; copies && i < cap; i++)
         kfree(copies[i]);
