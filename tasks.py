@@ -124,6 +124,24 @@ def matrix(c: Context, switch: list[str] | None = None) -> None:
     sys.exit(matrix_mod.main(list(switch or [])))
 
 
+@task(help={"workload": "seq1, seq2, applog, or the path of a static binary",
+            "states": "check this many states, sampled with the seed (0: all)",
+            "seed": "seed for sampling large flush epochs and the states checked",
+            "jobs": "QEMU processes at once", "break_": "a broken kernel (e.g. journal)",
+            "args": "the workload's arguments ({dir}: its directory; default {dir})",
+            "accel": "kvm, tcg or auto"})
+def crash(c: Context, workload: str, states: int = 0, seed: int = 0, jobs: int = 0,
+          break_: str = "", args: str = "", accel: str = "") -> None:
+    """Record WORKLOAD's disk writes and flushes, build every crash state the
+    disk contract allows, and check that Vigil's recovery keeps its promises
+    in each (docs/invariants.md: crash consistency)."""
+    from harness import crashexplore
+
+    sys.exit(crashexplore.cli(workload, states=states, seed=seed, jobs=jobs,
+                              break_=break_ or None, args=shlex.split(args) or None,
+                              accel=accel))
+
+
 @task
 def lint(c: Context) -> None:
     """ruff over the Python side."""
