@@ -8,6 +8,7 @@
 #include "lib/kprintf.h"
 #include "lib/cmdline.h"
 #include "lib/string.h"
+#include "lib/lockdep.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "mm/mm.h"
@@ -88,9 +89,10 @@ void kmain(uint32_t mb_magic, uint64_t mb_info)
     cmdline_set(bootinfo.cmdline);
     kprintf("boot: cmdline \"%s\"\n", bootinfo.cmdline);
 
-    gdt_init();
+    gdt_init(0);
     idt_init();
-    cpu_init();
+    cpu_init(0);
+    lockdep_init();
     setup_memory();
     switch_to_guarded_stack();
 }
@@ -111,6 +113,7 @@ static void kmain_on_guarded_stack(void)
     lapic_init();
     ioapic_init();
     timer_init(TIMER_HZ);
+    smp_init_ipis();
     kprintf("timer: lapic %u Hz\n", timer_hz());
     block_init();
 
@@ -153,6 +156,8 @@ static void start_user_space(void)
 {
     uvm_init();
     proc_init();
+    /* The other CPUs start in their idle loops, ready for threads. */
+    smp_boot(sched_ap_start);
     console_init();
     /* The root file system: the disk with root=/dev/vda, else the initrd. */
     char root[32] = "";

@@ -172,13 +172,13 @@ long sys_pipe2(int *ufds, int flags)
         fds[1] = fd_install(w, 0, flags & O_CLOEXEC);
     if (fds[1] < 0) {
         if (fds[0] >= 0)
-            current()->files[fds[0]] = NULL;
+            current()->fdt->fd[fds[0]] = NULL;
         file_close(r);
         file_close(w);
         return -EMFILE;
     }
     if (copy_to_user(ufds, fds, sizeof(fds))) {
-        current()->files[fds[0]] = current()->files[fds[1]] = NULL;
+        current()->fdt->fd[fds[0]] = current()->fdt->fd[fds[1]] = NULL;
         file_close(r);
         file_close(w);
         return -EFAULT;

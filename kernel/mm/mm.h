@@ -120,10 +120,14 @@ struct mm {
     struct vma *vmas;
     uintptr_t brk_start, brk;
     uint64_t resident;          /* pages mapped */
+    int users;                  /* threads sharing it (CLONE_VM) */
+    volatile uint64_t cpus;     /* bit n: loaded on CPU n (who needs TLB shootdowns) */
 };
 
 struct mm *mm_create(void);
 void       mm_destroy(struct mm *mm);
+void       mm_get(struct mm *mm);                    /* one more user */
+void       mm_put(struct mm *mm);                    /* one fewer; destroyed at zero */
 struct mm *mm_fork(struct mm *parent);
 void       mm_activate(struct mm *mm);
 struct mm *mm_current(void);

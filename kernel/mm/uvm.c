@@ -13,7 +13,24 @@
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
 
-static struct mm *active[1];        /* per CPU once there are several */
+static struct mm *active[MAX_CPUS];     /* what each CPU has in CR3 */
+
+static int cpu_me(void) { return cpu_count() > 1 ? this_cpu()->id : 0; }
+
+/* Make a change to mm's page tables visible on every CPU that has mm
+ * loaded (npages == 0: the whole space). Frames unmapped before this call
+ * cannot be reused before it returns: reuse needs the kernel lock, which
+ * the caller holds. */
+static void flush_mm(struct mm *mm, uintptr_t va, size_t npages)
+{
+    uint64_t mask = __atomic_load_n(&mm->cpus, __ATOMIC_ACQUIRE);
+    if (npages == 0 && (mask & (1ul << cpu_me()))) {
+        write_cr3(mm->root);                /* cheaper than a global flush */
+        mask &= ~(1ul << cpu_me());
+    }
+    if (mask)
+        tlb_shootdown(mask, npages ? va : 0, npages);
+}
 
 static uint64_t pte_flags(uint32_t prot)
 {
@@ -39,7 +56,16 @@ struct mm *mm_create(void)
         kfree(mm);
         return NULL;
     }
+    mm->users = 1;
     return mm;
+}
+
+void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->users, 1, __ATOMIC_RELAXED); }
+
+void mm_put(struct mm *mm)
+{
+    if (__atomic_sub_fetch(&mm->users, 1, __ATOMIC_ACQ_REL) == 0)
+        mm_destroy(mm);
 }
 
 static void unmap_leaf(pte_t *pte, uintptr_t va, void *arg)
@@ -53,10 +79,8 @@ static void unmap_leaf(pte_t *pte, uintptr_t va, void *arg)
 
 void mm_destroy(struct mm *mm)
 {
-    if (active[0] == mm) {
-        write_cr3(vmm_kernel_root());
-        active[0] = NULL;
-    }
+    if (active[cpu_me()] == mm)
+        mm_activate(NULL);
     vmm_range_walk(mm->root, 0, USER_TOP, unmap_leaf, mm);
     vmm_destroy_space(mm->root);
     for (struct vma *v = mm->vmas, *n; v; v = n) {
@@ -68,13 +92,19 @@ void mm_destroy(struct mm *mm)
 
 void mm_activate(struct mm *mm)
 {
-    if (active[0] == mm)
+    int me = cpu_me();
+    struct mm *old = active[me];
+    if (old == mm)
         return;
-    active[0] = mm;
+    if (old)
+        __atomic_and_fetch(&old->cpus, ~(1ul << me), __ATOMIC_RELEASE);
+    active[me] = mm;
+    if (mm)
+        __atomic_or_fetch(&mm->cpus, 1ul << me, __ATOMIC_ACQ_REL);
     write_cr3(mm ? mm->root : vmm_kernel_root());
 }
 
-struct mm *mm_current(void) { return active[0]; }
+struct mm *mm_current(void) { return active[cpu_me()]; }
 
 static struct vma *find_vma(struct mm *mm, uintptr_t addr)
 {
@@ -158,8 +188,7 @@ int mm_unmap(struct mm *mm, uintptr_t start, size_t len)
             pp = &v->next;
         }
     }
-    if (active[0] == mm)
-        write_cr3(mm->root);                /* flush the TLB */
+    flush_mm(mm, start, (end - start) / PAGE_SIZE);
     return 0;
 }
 
@@ -200,8 +229,7 @@ int mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
         a.set = PTE_P | PTE_NX;             /* PROT_NONE: present but kernel-only */
     vmm_range_walk(mm->root, start, end, reprotect_leaf, &a);
     merge(mm);
-    if (active[0] == mm)
-        write_cr3(mm->root);
+    flush_mm(mm, start, (end - start) / PAGE_SIZE);
     return 0;
 }
 
@@ -286,12 +314,14 @@ int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
                 return -ENOMEM;
             memcpy(P2V(pa), P2V(old), PAGE_SIZE);
             *pte = pa | flags;
+            /* Other threads of this process must stop reading the old frame. */
+            flush_mm(mm, va, 1);
             pmm_unref(old);
         }
     } else if (write && !(*pte & PTE_W)) {
         *pte |= PTE_W;                      /* region became writable (mprotect) */
     }
-    if (active[0] == mm)
+    if (active[cpu_me()] == mm)
         invlpg(va);
     return 0;
 }
@@ -361,8 +391,7 @@ struct mm *mm_fork(struct mm *parent)
     child->brk = parent->brk;
     struct fork_arg a = { child, false };
     vmm_range_walk(parent->root, 0, USER_TOP, share_leaf, &a);
-    if (active[0] == parent)
-        write_cr3(parent->root);            /* the parent's writable entries changed */
+    flush_mm(parent, 0, 0);                 /* the parent's writable entries changed */
     if (a.failed) {
         mm_destroy(child);
         return NULL;
@@ -374,7 +403,7 @@ struct mm *mm_fork(struct mm *parent)
 static bool page_fault(struct trapframe *tf)
 {
     uintptr_t addr = read_cr2();
-    struct mm *mm = active[0];
+    struct mm *mm = active[cpu_me()];
     if (!mm || addr >= USER_TOP)
         return false;
     /* A present page refused for a plain read or fetch is a real violation. */

@@ -7,6 +7,7 @@
 #include "../lib/spinlock.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
+#include "../arch/x86_64/arch.h"
 #include "../debug/debug.h"
 
 extern char _text[], _etext[], _rodata[], _erodata[], _data[], _end[];
@@ -316,11 +317,19 @@ bool kstack_alloc(struct kstack *ks)
 
 void kstack_free(struct kstack *ks)
 {
+    uint64_t frames[KSTACK_PAGES];
+    int n = 0;
     for (uintptr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
         uint64_t pa = vmm_unmap(kernel_root, va);
         if (pa)
-            pmm_free(pa);
+            frames[n++] = pa;
     }
+    /* The slot's addresses will be reused: no CPU may keep the old (global)
+     * translations. Only then can the frames go back. */
+    if (ks->top > ks->bottom)
+        tlb_shootdown(~0ul, ks->bottom, (ks->top - ks->bottom) / PAGE_SIZE);
+    for (int i = 0; i < n; i++)
+        pmm_free(frames[i]);
     int slot = (int)((ks->guard - KSTACK_BASE) / KSTACK_SLOT);
     uint64_t flags = spin_lock_irqsave(&kmap_lock);
     kstack_slot_used[slot / 64] &= ~(1ul << (slot % 64));

@@ -243,7 +243,7 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
         strlcpy(path, upath, sizeof(path));
     }
     struct inode *ino;
-    long r = vfs_lookup(p->cwd, path, LOOKUP_FOLLOW, &ino);
+    long r = vfs_lookup(p->fs->cwd, path, LOOKUP_FOLLOW, &ino);
     if (r)
         return r;
     if (!S_ISREG(ino->mode) || vfs_permission(ino, MAY_EXEC)) {
@@ -297,26 +297,28 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
     }
 
     /* Point of no return: the old image goes. */
+    proc_kill_other_threads();              /* Linux: exec leaves one thread */
     struct mm *old = p->mm;
     p->mm = mm;
     mm_activate(mm);
     if (old)
-        mm_destroy(old);
+        mm_put(old);
+    proc_vfork_release(p);
     mm = NULL;
     const char *base = strchr(path, '/') ? path + strlen(path) : path;
     while (base > path && base[-1] != '/')
         base--;
     strlcpy(p->name, base, sizeof(p->name));
     for (int fd = 0; fd < NOFILE && fd < 64; fd++)
-        if ((p->cloexec >> fd) & 1 && p->files[fd]) {
-            file_close(p->files[fd]);
-            p->files[fd] = NULL;
+        if ((p->fdt->cloexec >> fd) & 1 && p->fdt->fd[fd]) {
+            file_close(p->fdt->fd[fd]);
+            p->fdt->fd[fd] = NULL;
         }
-    p->cloexec = 0;
+    p->fdt->cloexec = 0;
     /* Handlers do not survive exec (the code is gone); ignored stays ignored. */
     for (int sig = 0; sig < NSIG; sig++)
-        if (p->actions[sig].handler > 1)
-            p->actions[sig] = (struct sigaction_k){ 0, 0, 0, 0 };
+        if (p->sh->actions[sig].handler > 1)
+            p->sh->actions[sig] = (struct sigaction_k){ 0, 0, 0, 0 };
     p->fs_base = 0;
     wrmsr(MSR_FS_BASE, 0);
     fpu_init_state(&p->fpu);

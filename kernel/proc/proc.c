@@ -22,21 +22,45 @@ int proc_count(void)
     return n;
 }
 
-static struct proc *find_proc(int pid)
+struct proc *proc_find_thread(int tid)
 {
     for (int i = 0; i < NPROC; i++) {
         struct proc *p = sched_proc_at(i);
-        if (p && p->pid == pid && p->state != P_UNUSED)
+        if (p && p->pid == tid && p->state != P_UNUSED && p->state != P_DEAD)
             return p;
     }
     return NULL;
 }
 
-/* A process with a kernel stack whose top holds a trapframe, and whose saved
+/* Threads that have exited are freed here, by whoever next creates or reaps:
+ * taking sched_lock proves the dead thread has switched off its stack (it
+ * held the lock across that switch). */
+static void proc_free(struct proc *p);
+static void proc_reap_dead(void)
+{
+    for (;;) {
+        struct proc *dead = NULL;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        for (int i = 0; i < NPROC && !dead; i++) {
+            struct proc *p = sched_proc_at(i);
+            if (p && p->state == P_DEAD)
+                dead = p;
+        }
+        if (dead)
+            sched_remove(dead);
+        spin_unlock_irqrestore(&sched_lock, f);
+        if (!dead)
+            return;
+        proc_free(dead);
+    }
+}
+
+/* A thread with a kernel stack whose top holds a trapframe, and whose saved
  * context resumes in fork_trampoline, which returns to user mode through
  * that trapframe. */
 static struct proc *proc_alloc(void)
 {
+    proc_reap_dead();
     if (proc_count() >= NPROC)
         return NULL;
     struct proc *p = kzalloc(sizeof(*p));
@@ -54,6 +78,9 @@ static struct proc *proc_alloc(void)
         *--sp = 0;                          /* rbp rbx r12-r15 */
     p->ctx = (uint64_t)sp;
     p->start_tick = timer_ticks();
+    p->affinity = ~0ul;
+    p->leader = p;
+    p->nthreads = 1;
     return p;
 }
 
@@ -63,13 +90,85 @@ static void proc_free(struct proc *p)
     kfree(p);
 }
 
+static int alloc_pid(void)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    int pid = next_pid++;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return pid;
+}
+
 static void publish(struct proc *p)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    p->pid = next_pid++;
+    if (!p->pid)
+        p->pid = next_pid++;
+    if (p->leader == p)
+        p->tgid = p->pid;
     sched_add(p);
-    p->state = P_RUNNABLE;
+    p->state = P_SLEEPING;
+    make_runnable_locked(p);
     spin_unlock_irqrestore(&sched_lock, f);
+}
+
+/* ---- the shared parts ---- */
+static struct fdtable *fdtable_dup(struct fdtable *t)
+{
+    struct fdtable *n = kzalloc(sizeof(*n));
+    if (!n)
+        return NULL;
+    n->refs = 1;
+    for (int fd = 0; fd < NOFILE; fd++)
+        if (t && t->fd[fd])
+            n->fd[fd] = file_dup(t->fd[fd]);
+    n->cloexec = t ? t->cloexec : 0;
+    return n;
+}
+
+void fdtable_put(struct fdtable *t)
+{
+    if (!t || --t->refs)
+        return;
+    for (int fd = 0; fd < NOFILE; fd++)
+        if (t->fd[fd])
+            file_close(t->fd[fd]);
+    kfree(t);
+}
+
+static struct fsinfo *fsinfo_dup(struct fsinfo *o)
+{
+    struct fsinfo *n = kzalloc(sizeof(*n));
+    if (!n)
+        return NULL;
+    *n = *o;
+    n->refs = 1;
+    n->cwd = o->cwd ? iget(o->cwd) : NULL;
+    return n;
+}
+
+void fsinfo_put(struct fsinfo *f)
+{
+    if (!f || --f->refs)
+        return;
+    iput(f->cwd);
+    kfree(f);
+}
+
+static struct sighand *sighand_dup(struct sighand *o)
+{
+    struct sighand *n = kzalloc(sizeof(*n));
+    if (!n)
+        return NULL;
+    if (o)
+        *n = *o;
+    n->refs = 1;
+    return n;
+}
+
+static void sighand_put(struct sighand *s)
+{
+    if (s && !--s->refs)
+        kfree(s);
 }
 
 void proc_init(void)
@@ -83,102 +182,282 @@ int proc_spawn_init(const char *path, char *const argv[])
     if (!p)
         return -ENOMEM;
     p->mm = mm_create();
-    if (!p->mm)
+    p->fdt = fdtable_dup(NULL);
+    p->sh = sighand_dup(NULL);
+    p->fs = kzalloc(sizeof(*p->fs));
+    if (!p->mm || !p->fdt || !p->sh || !p->fs)
         return -ENOMEM;
     /* fds 0, 1, 2: the console. */
     for (int fd = 0; fd < 3; fd++)
-        p->files[fd] = console_open();
-    p->cwd = vfs_root();
-    strlcpy(p->cwd_path, "/", sizeof(p->cwd_path));
-    p->umask = 022;
+        p->fdt->fd[fd] = console_open();
+    p->fs->refs = 1;
+    p->fs->cwd = vfs_root();
+    strlcpy(p->fs->cwd_path, "/", sizeof(p->fs->cwd_path));
+    p->fs->umask = 022;
     initproc = p;
-    /* exec runs in the context of the process it replaces: borrow it. */
+    /* exec runs in the context of the thread it replaces: borrow it. */
     struct proc *self = current();
     this_cpu()->current = p;
     mm_activate(p->mm);
     long r = exec(path, argv, NULL, false);
     this_cpu()->current = self;
+    mm_activate(NULL);
     if (r < 0)
         return (int)r;
     publish(p);
     return p->pid;
 }
 
-long proc_fork(void)
+#define CLONE_VM             0x00000100
+#define CLONE_FS             0x00000200
+#define CLONE_FILES          0x00000400
+#define CLONE_SIGHAND        0x00000800
+#define CLONE_PIDFD          0x00001000
+#define CLONE_PTRACE         0x00002000
+#define CLONE_VFORK          0x00004000
+#define CLONE_PARENT         0x00008000
+#define CLONE_THREAD         0x00010000
+#define CLONE_SYSVSEM        0x00040000
+#define CLONE_SETTLS         0x00080000
+#define CLONE_PARENT_SETTID  0x00100000
+#define CLONE_CHILD_CLEARTID 0x00200000
+#define CLONE_DETACHED       0x00400000
+#define CLONE_CHILD_SETTID   0x01000000
+#define CLONE_SUPPORTED (0xff | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | \
+                         CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
+                         CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | \
+                         CLONE_CHILD_SETTID)
+
+static bool child_alive_vfork(int pid, struct proc *parent)
 {
-    struct proc *parent = current(), *child = proc_alloc();
+    struct proc *c = proc_find_thread(pid);
+    return c && c->vfork_parent == parent && c->state != P_ZOMBIE;
+}
+
+long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls)
+{
+    struct proc *parent = current();
+    /* Linux's rules: a thread shares the handlers, which needs a shared
+     * address space; namespaces and the rest are not supported. */
+    if (flags & ~(uint64_t)CLONE_SUPPORTED)
+        return -EINVAL;
+    if (((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND)) ||
+        ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM)))
+        return -EINVAL;
+    if ((flags & 0xff) > NSIG)
+        return -EINVAL;
+    if ((flags & CLONE_SETTLS) && tls >= USER_TOP)
+        return -EPERM;
+    struct proc *child = proc_alloc();
     if (!child)
         return -EAGAIN;
-    child->mm = mm_fork(parent->mm);
-    if (!child->mm) {
+    if (flags & CLONE_VM) {
+        mm_get(parent->mm);
+        child->mm = parent->mm;
+    } else {
+        child->mm = mm_fork(parent->mm);
+    }
+    if (flags & CLONE_FILES)
+        (child->fdt = parent->fdt)->refs++;
+    else
+        child->fdt = fdtable_dup(parent->fdt);
+    if (flags & CLONE_FS)
+        (child->fs = parent->fs)->refs++;
+    else
+        child->fs = fsinfo_dup(parent->fs);
+    if (flags & CLONE_SIGHAND)
+        (child->sh = parent->sh)->refs++;
+    else
+        child->sh = sighand_dup(parent->sh);
+    if (!child->mm || !child->fdt || !child->fs || !child->sh) {
+        if (child->mm)
+            mm_put(child->mm);
+        fdtable_put(child->fdt);
+        fsinfo_put(child->fs);
+        sighand_put(child->sh);
         proc_free(child);
         return -ENOMEM;
     }
     *child->tf = *parent->tf;
-    child->tf->rax = 0;                     /* fork returns 0 in the child */
-    for (int fd = 0; fd < NOFILE; fd++)
-        if (parent->files[fd])
-            child->files[fd] = file_dup(parent->files[fd]);
-    child->cloexec = parent->cloexec;
-    child->cwd = parent->cwd ? iget(parent->cwd) : NULL;
-    child->umask = parent->umask;
+    child->tf->rax = 0;                     /* clone returns 0 in the child */
+    if (newsp)
+        child->tf->rsp = newsp;
     child->uid = parent->uid, child->euid = parent->euid, child->suid = parent->suid;
     child->gid = parent->gid, child->egid = parent->egid, child->sgid = parent->sgid;
-    memcpy(child->cwd_path, parent->cwd_path, sizeof(child->cwd_path));
     memcpy(child->name, parent->name, sizeof(child->name));
-    child->parent = parent;
-    child->fs_base = rdmsr(MSR_FS_BASE);
+    child->fs_base = (flags & CLONE_SETTLS) ? tls : rdmsr(MSR_FS_BASE);
     fpu_save(&child->fpu);                  /* the parent's live registers */
     child->vruntime = parent->vruntime;
     child->nice = parent->nice;
-    memcpy(child->actions, parent->actions, sizeof(child->actions));
+    child->policy = parent->policy;
+    child->rt_priority = parent->rt_priority;
+    child->prio = sched_base_prio(child);
+    child->affinity = parent->affinity;
     child->sig_blocked = parent->sig_blocked;
+    child->pid = alloc_pid();
+    if (flags & CLONE_THREAD) {
+        child->leader = parent->leader;
+        child->tgid = parent->tgid;
+        child->parent = parent->leader->parent;
+        child->nthreads = 0;
+        parent->leader->nthreads++;
+    } else {
+        child->tgid = child->pid;
+        child->parent = (flags & CLONE_PARENT) ? parent->leader->parent : parent->leader;
+    }
+    if (flags & CLONE_CHILD_CLEARTID)
+        child->clear_child_tid = (uintptr_t)ctid;
+    /* The ids are written before the child can run, as on Linux. */
+    if ((flags & CLONE_PARENT_SETTID) && copy_to_user(ptid, &child->pid, sizeof(int)))
+        goto fault;
+    if (flags & CLONE_CHILD_SETTID) {
+        if (!user_range_ok((uintptr_t)ctid, sizeof(int)) ||
+            mm_write(child->mm, (uintptr_t)ctid, &child->pid, sizeof(int)))
+            goto fault;
+    }
+    if (flags & CLONE_VFORK)
+        child->vfork_parent = parent;
+    int pid = child->pid;
     publish(child);
-    return child->pid;
+    if (flags & CLONE_VFORK) {
+        /* The parent waits until the child has let go of the shared memory
+         * (exec or exit). */
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        while (child_alive_vfork(pid, parent))
+            sleep_locked(&parent->vfork_parent);
+        spin_unlock_irqrestore(&sched_lock, f);
+    }
+    return pid;
+fault:
+    if (flags & CLONE_THREAD)
+        parent->leader->nthreads--;
+    mm_put(child->mm);
+    fdtable_put(child->fdt);
+    fsinfo_put(child->fs);
+    sighand_put(child->sh);
+    proc_free(child);
+    return -EFAULT;
+}
+
+long proc_fork(void)
+{
+    return proc_clone(SIGCHLD, 0, NULL, NULL, 0);
+}
+
+void proc_vfork_release(struct proc *p)
+{
+    if (!p->vfork_parent)
+        return;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *parent = p->vfork_parent;
+    p->vfork_parent = NULL;
+    wakeup_locked(&parent->vfork_parent);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+/* Tell every other thread of the process to go (SIGKILL, which cannot be
+ * caught), waking it and kicking its CPU; with sched_lock held. */
+static void kill_siblings_locked(struct proc *self, bool quietly)
+{
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *t = sched_proc_at(i);
+        if (!t || t == self || t->tgid != self->tgid || t->state == P_ZOMBIE || t->state == P_DEAD)
+            continue;
+        if (quietly)
+            t->exit_thread_only = true;
+        t->sig_pending |= 1ul << (SIGKILL - 1);
+        make_runnable_locked(t);
+        sched_kick_locked(t);
+    }
+}
+
+void proc_kill_other_threads(void)
+{
+    struct proc *p = current();
+    if (p->leader->nthreads <= 1)
+        return;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    kill_siblings_locked(p, true);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+void proc_exit_group(int wstatus)
+{
+    struct proc *p = current(), *l = p->leader;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (!l->group_exiting && !p->exit_thread_only) {
+        l->group_exiting = true;
+        l->group_status = wstatus;
+        kill_siblings_locked(p, false);
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    proc_exit(wstatus);
+}
+
+static void power_off_with(int wstatus)
+{
+    if (wstatus & 0x7f)
+        kprintf("vigil: init killed by signal %d; powering off\n", wstatus & 0x7f);
+    else
+        kprintf("vigil: init exited with status %d; powering off\n", (wstatus >> 8) & 0xff);
+    vfs_shutdown();
+    qemu_exit(EXIT_OK);
 }
 
 void proc_exit(int wstatus)
 {
-    struct proc *p = current();
-    if (p == initproc) {
-        if (wstatus & 0x7f)
-            kprintf("vigil: init killed by signal %d; powering off\n", wstatus & 0x7f);
-        else
-            kprintf("vigil: init exited with status %d; powering off\n", (wstatus >> 8) & 0xff);
-        vfs_shutdown();
-        qemu_exit(EXIT_OK);
+    struct proc *p = current(), *l = p->leader;
+    if (!kernel_lock_held())
+        kernel_lock();
+    /* CLONE_CHILD_CLEARTID: zero the tid word and wake one waiter (how
+     * pthread_join learns a thread is gone). */
+    if (p->clear_child_tid) {
+        int zero = 0;
+        if (!copy_to_user((void *)p->clear_child_tid, &zero, sizeof(zero)))
+            futex_wake_addr((uint32_t *)p->clear_child_tid, 1);
     }
-    for (int fd = 0; fd < NOFILE; fd++)
-        if (p->files[fd]) {
-            file_close(p->files[fd]);
-            p->files[fd] = NULL;
-        }
-    mm_destroy(p->mm);
+    proc_vfork_release(p);
+    int status = l->group_exiting ? l->group_status : wstatus;
+    if (l == initproc && l->nthreads == 1)
+        power_off_with(status);
+    fdtable_put(p->fdt);
+    p->fdt = NULL;
+    fsinfo_put(p->fs);
+    p->fs = NULL;
+    sighand_put(p->sh);
+    p->sh = NULL;
+    mm_put(p->mm);
     p->mm = NULL;
-    iput(p->cwd);
-    p->cwd = NULL;
+    kernel_unlock();
 
     uint64_t f = spin_lock_irqsave(&sched_lock);
     (void)f;
-    /* Orphans go to init, which reaps them. */
-    bool zombie_children = false;
-    for (int i = 0; i < NPROC; i++) {
-        struct proc *c = sched_proc_at(i);
-        if (c && c->parent == p) {
-            c->parent = initproc;
-            zombie_children |= c->state == P_ZOMBIE;
+    bool last = --l->nthreads == 0;
+    if (p != l)
+        p->state = P_DEAD;                  /* freed by proc_reap_dead */
+    else
+        p->state = P_ZOMBIE;                /* reported once the last thread is gone */
+    if (last) {
+        /* The process is gone. Orphans go to init, which reaps them. */
+        bool zombie_children = false;
+        for (int i = 0; i < NPROC; i++) {
+            struct proc *c = sched_proc_at(i);
+            if (c && c->parent == l && c != l) {
+                c->parent = initproc;
+                zombie_children |= c->state == P_ZOMBIE && c->leader == c;
+            }
+        }
+        if (zombie_children)
+            wakeup_locked(initproc);
+        l->xstatus = status;
+        if (l->parent) {
+            signal_send_locked(l->parent, SIGCHLD, l->pid);
+            wakeup_locked(l->parent);
         }
     }
-    if (zombie_children)
-        wakeup_locked(initproc);
-    p->xstatus = wstatus;
-    p->state = P_ZOMBIE;
-    signal_send_locked(p->parent, SIGCHLD, p->pid);
-    wakeup_locked(p->parent);
     schedule();
-    panic("zombie %d ran again", p->pid);
+    panic("exited thread %d ran again", p->pid);
 }
-
 struct rusage_linux {
     int64_t utime_sec, utime_usec, stime_sec, stime_usec;
     int64_t rest[14];
@@ -206,15 +485,16 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
     struct proc *p = current();
     if (options & ~(WNOHANG | 2 /* WUNTRACED */ | 8 /* WCONTINUED */ | 0x40000000 /* __WALL */))
         return -EINVAL;
+    proc_reap_dead();
     uint64_t f = spin_lock_irqsave(&sched_lock);
     for (;;) {
         bool have = false;
         for (int i = 0; i < NPROC; i++) {
             struct proc *c = sched_proc_at(i);
-            if (!c || c->parent != p || (pid > 0 && c->pid != pid))
+            if (!c || c->leader != c || c->parent != p->leader || (pid > 0 && c->pid != pid))
                 continue;
             have = true;
-            if (c->state != P_ZOMBIE)
+            if (c->state != P_ZOMBIE || c->nthreads)
                 continue;
             int cpid = c->pid, status = c->xstatus;
             uint64_t ut = c->utime + c->cutime, st = c->stime + c->cstime;
@@ -241,8 +521,27 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
             spin_unlock_irqrestore(&sched_lock, f);
             return (options & WNOHANG) ? 0 : -EINTR;
         }
-        sleep_locked(p);
+        sleep_locked(p->leader);
     }
+}
+
+/* A process-directed signal goes to a thread that does not block it (the
+ * leader if it can take it), as POSIX asks. */
+static struct proc *signal_target(struct proc *l, int sig)
+{
+    struct proc *fallback = l->state == P_ZOMBIE ? NULL : l;
+    if (fallback && !(l->sig_blocked >> (sig - 1) & 1))
+        return l;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *t = sched_proc_at(i);
+        if (!t || t->tgid != l->tgid || t->state == P_ZOMBIE || t->state == P_DEAD)
+            continue;
+        if (!(t->sig_blocked >> (sig - 1) & 1))
+            return t;
+        if (!fallback)
+            fallback = t;
+    }
+    return fallback;
 }
 
 long proc_kill(int pid, int sig)
@@ -252,27 +551,52 @@ long proc_kill(int pid, int sig)
     if (pid <= 0)
         return -ESRCH;          /* process groups are not implemented */
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    struct proc *p = find_proc(pid);
-    if (p && p->state != P_ZOMBIE && sig)
-        signal_send_locked(p, sig, current()->pid);
+    struct proc *l = proc_find_thread(pid);
+    if (l)
+        l = l->leader;
+    if (l && l->nthreads && sig) {
+        struct proc *t = signal_target(l, sig);
+        if (t)
+            signal_send_locked(t, sig, current()->tgid);
+    }
     spin_unlock_irqrestore(&sched_lock, f);
-    return p ? 0 : -ESRCH;
+    return l ? 0 : -ESRCH;
+}
+
+long proc_tgkill(int tgid, int tid, int sig)
+{
+    if (sig < 0 || sig > NSIG || tid <= 0)
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = proc_find_thread(tid);
+    if (t && (t->state == P_ZOMBIE || (tgid > 0 && t->tgid != tgid)))
+        t = NULL;
+    if (t && sig)
+        signal_send_locked(t, sig, current()->tgid);
+    spin_unlock_irqrestore(&sched_lock, f);
+    return t ? 0 : -ESRCH;
 }
 
 void return_to_user_work(struct trapframe *tf)
 {
     for (;;) {
-        signal_deliver(tf);
+        if (proc_signal_pending()) {
+            if (!kernel_lock_held())
+                kernel_lock();
+            signal_deliver(tf);
+        }
         if (!sched_should_yield())
-            return;
+            break;
 #ifdef BREAK_PREEMPT
         /* Cooperative: switch only when the process itself enters the
          * kernel, never because an interrupt arrived. */
         if (tf->vector != SYSCALL_VECTOR)
-            return;
+            break;
 #endif
         yield();
     }
+    if (kernel_lock_held())
+        kernel_unlock();
 }
 
 static const char *signame(int sig)
@@ -299,7 +623,7 @@ __noreturn void fault_kill(struct trapframe *tf, int sig)
     else
         kprintf("vigil: pid %d (%s) killed by %s: %s rip=0x%lx\n", p->pid, p->name,
                 signame(sig), trap_name((int)tf->vector), tf->rip);
-    proc_exit(W_SIGNALED(sig));
+    proc_exit_group(W_SIGNALED(sig));
 }
 
 void user_fault(struct trapframe *tf)

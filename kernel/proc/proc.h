@@ -1,11 +1,17 @@
-/* proc/proc.h - processes and the scheduler.
+/* proc/proc.h - processes, threads and the scheduler.
  *
- * A process is an address space (struct mm), open files, and one kernel
- * thread of control with its own kernel stack. Its user registers live in
- * the trapframe at the top of that stack while it is in the kernel. */
+ * A struct proc is one thread: a kernel stack (its user registers live in
+ * the trapframe at the top of it while it is in the kernel), a signal mask
+ * and scheduling state. What clone() can share between threads lives in
+ * reference-counted objects: the address space (struct mm), the open files
+ * (struct fdtable), the working directory and umask (struct fsinfo) and the
+ * signal handlers (struct sighand). A process is a thread group: threads
+ * with the same tgid, led by the first one (its leader), whose pid is the
+ * process id. */
 #pragma once
 #include "../lib/types.h"
 #include "../lib/spinlock.h"
+#include "../lib/lockdep.h"
 #include "../mm/mm.h"
 #include "../arch/x86_64/arch.h"
 
@@ -13,36 +19,70 @@
 #define NSIG    64
 #define NOFILE  64
 
-enum pstate { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE };
+/* P_DEAD: a thread (not a group leader) that has exited; its memory is
+ * reclaimed by proc_reap once it is certainly off its stack. */
+enum pstate { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, P_DEAD };
 
 struct file;
 
+struct fdtable {                /* shared by CLONE_FILES */
+    int refs;
+    struct file *fd[NOFILE];
+    uint64_t cloexec;           /* bit n: close fd n on exec (fds < 64) */
+};
+
+struct fsinfo {                 /* shared by CLONE_FS */
+    int refs;
+    struct inode *cwd;          /* working directory */
+    char cwd_path[256];         /* ... and its name, for getcwd */
+    uint32_t umask;
+};
+
+struct sigaction_k {
+    uint64_t handler;           /* SIG_DFL (0), SIG_IGN (1) or a function */
+    uint64_t flags;             /* SA_* */
+    uint64_t restorer;          /* where the handler returns: rt_sigreturn */
+    uint64_t mask;              /* blocked while the handler runs */
+};
+
+struct sighand {                /* shared by CLONE_SIGHAND */
+    int refs;
+    struct sigaction_k actions[NSIG];
+};
+
+#define SCHED_OTHER 0
+#define SCHED_FIFO  1
+#define SCHED_RR    2
+#define SCHED_BATCH 3
+#define SCHED_IDLE  5
+
 struct proc {
-    int pid;
+    int pid;                    /* thread id */
+    int tgid;                   /* process id: the leader's pid */
+    struct proc *leader;        /* thread-group leader (itself for the first thread) */
     char name[16];
     enum pstate state;
-    struct proc *parent;
+    struct proc *parent;        /* the process (leader) that created this one */
     struct kstack kstack;
     uint64_t ctx;               /* saved kernel stack pointer (swtch.asm) */
     struct trapframe *tf;       /* user registers, at the top of kstack */
     struct mm *mm;
-    struct file *files[NOFILE];
-    struct inode *cwd;          /* working directory */
-    char cwd_path[256];         /* ... and its name, for getcwd */
-    uint32_t umask;
+    struct fdtable *fdt;
+    struct fsinfo *fs;
+    struct sighand *sh;
     uint32_t uid, euid, suid, gid, egid, sgid;   /* credentials (no supplementary groups) */
-    uint64_t cloexec;           /* bit n: close fd n on exec (fds < 64) */
+
+    /* Thread-group state, kept in the leader. */
+    int nthreads;               /* threads of this group not yet exited */
+    bool group_exiting;         /* exit_group or a fatal signal: all threads go */
+    int group_status;           /* ... with this wait status */
+    struct proc *vfork_parent;  /* CLONE_VFORK: woken at exec or exit */
+    bool exit_thread_only;      /* killed by exec in another thread: leave quietly */
 
     void *chan;                 /* what it sleeps on */
     uint64_t wake_tick;         /* timed sleep: wake at this tick (0: none) */
     uint64_t sig_pending;       /* bit n-1: signal n pending */
     uint64_t sig_blocked;       /* bit n-1: signal n blocked (sigprocmask) */
-    struct sigaction_k {
-        uint64_t handler;       /* SIG_DFL (0), SIG_IGN (1) or a function */
-        uint64_t flags;         /* SA_* */
-        uint64_t restorer;      /* where the handler returns: rt_sigreturn */
-        uint64_t mask;          /* blocked while the handler runs */
-    } actions[NSIG];
     int sig_sender[NSIG];       /* who sent each pending signal (siginfo si_pid) */
     long syscall_nr;            /* the syscall in progress (for SA_RESTART) */
     int xstatus;                /* wait status once a zombie */
@@ -50,10 +90,26 @@ struct proc {
     struct fpu_state fpu;       /* SSE/x87 registers while switched out */
     uintptr_t clear_child_tid;
 
-    /* Scheduling: a virtual-runtime policy (see sched.c). */
+    /* Scheduling (sched.c): real-time threads by priority, the rest by
+     * virtual runtime. */
+    int cpu;                    /* where it runs or last ran */
+    int policy;                 /* SCHED_OTHER, SCHED_FIFO, SCHED_RR... */
+    int rt_priority;            /* 1-99 for SCHED_FIFO/RR, else 0 */
+    int prio;                   /* effective: rt_priority raised by priority inheritance */
+    uint64_t rt_seq;            /* FIFO order among equal priorities */
+    uint64_t affinity;          /* CPUs it may run on */
     uint64_t vruntime;          /* weighted ns of CPU used */
     int nice;
     uint64_t slice_start;       /* tick when it last got the CPU */
+
+    /* Futexes (futex.c). */
+    bool futex_waiting;         /* queued on futex_key until a wake dequeues it */
+    uint64_t futex_key[2];
+    uint32_t futex_bitset;
+    uint64_t futex_seq;         /* FIFO order among waiters */
+    struct proc *pi_owner;      /* blocked on a PI futex held by this thread */
+
+    struct lockdep_stack locks; /* sleeping locks held (lockdep) */
 
     /* CPU accounting, in ticks. */
     uint64_t utime, stime, cutime, cstime;
@@ -65,7 +121,15 @@ struct proc *current(void);
 void  proc_init(void);
 int   proc_spawn_init(const char *path, char *const argv[]);
 long  proc_fork(void);
-__noreturn void proc_exit(int wstatus);
+long  proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls);
+__noreturn void proc_exit(int wstatus);          /* this thread */
+__noreturn void proc_exit_group(int wstatus);    /* every thread of the process */
+void  proc_kill_other_threads(void);             /* exec: the others leave */
+void  proc_vfork_release(struct proc *p);        /* exec/exit of a vfork child */
+struct proc *proc_find_thread(int tid);          /* with sched_lock held */
+long  proc_tgkill(int tgid, int tid, int sig);
+void  fdtable_put(struct fdtable *t);
+void  fsinfo_put(struct fsinfo *f);
 long  proc_wait4(int pid, int *ustatus, int options, void *urusage);
 long  proc_kill(int pid, int sig);
 
@@ -82,9 +146,43 @@ __noreturn void fault_kill(struct trapframe *tf, int sig);   /* report and exit 
 int   proc_count(void);
 void  fill_rusage(void *linux_rusage, uint64_t utime_ticks, uint64_t stime_ticks);
 
+/* ---- sync.c: the kernel lock, sleeping mutexes ----
+ * The kernel lock (a "big kernel lock", as Linux had until 2.6.39): a thread
+ * holds it whenever it runs kernel code on behalf of a process (a syscall or
+ * an exception from user mode) and gives it up while it sleeps and when it
+ * returns to user mode. User code runs in parallel on every CPU; kernel code
+ * of processes runs on one CPU at a time, and may switch only where it
+ * sleeps, exactly as on one CPU. Interrupt handlers, the scheduler and the
+ * idle loop do not take it; they use spinlocks. */
+void  kernel_lock(void);
+void  kernel_unlock(void);
+bool  kernel_lock_held(void);                    /* by the running thread */
+
+struct mutex {
+    volatile uint32_t locked;
+    struct proc *owner;
+    const char *name;
+    int cls;
+};
+#define MUTEX_INIT(n) { 0, NULL, (n), 0 }
+void  mutex_lock(struct mutex *m);               /* sleeps while another thread holds it */
+void  mutex_unlock(struct mutex *m);
+
+/* ---- futex.c ---- */
+long  futex_op(uint32_t *uaddr, int op, uint32_t val, const void *utimeout,
+               uint32_t *uaddr2, uint32_t val3);
+long  futex_wake_addr(uint32_t *uaddr, int n);   /* CLONE_CHILD_CLEARTID at exit */
+
 /* ---- sched.c ---- */
 extern struct spinlock sched_lock;
 void  sched_init(void);
+__noreturn void sched_ap_start(int cpu);         /* an application processor's idle thread */
+bool  proc_is_idle(struct proc *p);
+/* Change p's effective priority (priority inheritance) or policy, with
+ * sched_lock held; reschedules whatever CPU should now run something else. */
+void  sched_set_prio_locked(struct proc *p, int prio);
+int   sched_base_prio(struct proc *p);
+void  sched_kick_locked(struct proc *p);         /* make p's CPU look at it soon (signals) */
 void  schedule(void);                   /* with sched_lock held */
 void  yield(void);
 /* Sleep on chan with sched_lock held (it is held again on return). */

@@ -1,33 +1,54 @@
-/* proc/sched.c - the scheduler.
+/* proc/sched.c - the scheduler, on every CPU.
  *
- * Policy: virtual runtime (the idea of Linux's CFS, in its simplest form).
- * Each process accumulates vruntime = CPU time x (1024 / weight(nice)); the
- * runnable process with the smallest vruntime runs next, for a slice of
- * SLICE_TICKS before the timer asks it to give way. Equal-nice processes
- * therefore converge on equal CPU time, a higher nice gets proportionally
- * less, and a process that slept comes back with at most one slice of
- * advantage (its vruntime is raised to min_vruntime - slice), so sleeping
- * cannot be banked to starve others later.
+ * One run queue for all CPUs (the table of threads, under sched_lock): with
+ * the handful of CPUs Vigil runs on, one lock is not a bottleneck, and one
+ * queue makes fairness and strict priorities hold across CPUs by
+ * construction, with no balancing to get wrong. Each CPU runs pick_next
+ * whenever it switches.
  *
- * The kernel itself is not preempted: a process gives up the CPU when it
- * sleeps, or on its way back to user mode when its slice is over. */
+ * Two classes, as in Linux:
+ *  - real time (SCHED_FIFO, SCHED_RR; priority 1-99): the runnable thread
+ *    with the highest priority always runs; FIFO keeps the CPU until it
+ *    blocks or yields, RR rotates among equals every RR_TICKS;
+ *  - fair (SCHED_OTHER): virtual runtime, the idea of Linux's CFS. Each
+ *    thread accumulates vruntime = CPU time x (1024 / weight(nice)); the one
+ *    with the smallest runs next, for SLICE_TICKS before the timer asks it to
+ *    give way. A thread that slept comes back with at most one slice of
+ *    advantage, so sleeping cannot be banked to starve others later.
+ * A thread's effective priority (prio) may be raised above its own by
+ * priority inheritance (futex.c).
+ *
+ * The kernel itself is not preempted: a thread gives up its CPU when it
+ * sleeps, or on its way back to user mode when asked to (need_resched),
+ * which a wakeup on another CPU requests with an IPI. */
 #include "proc.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
 
 #define SLICE_TICKS  2
+#define RR_TICKS     10
 #define TICK_NS      (1000000000ul / 100)
 
 struct spinlock sched_lock = SPINLOCK_INIT("sched");
-static struct proc *table[NPROC];       /* every live process, by slot */
-static struct proc idle;                /* the boot thread, run when nothing else can */
+static struct proc *table[NPROC];       /* every live thread, by slot */
+static struct proc idle_procs[MAX_CPUS];/* each CPU's boot/idle thread */
+static struct proc *running[MAX_CPUS];  /* what each CPU runs */
+static volatile bool need_resched[MAX_CPUS];
 static uint64_t min_vruntime;
-static volatile bool need_resched;
+static uint64_t rt_seq;
 
 void swtch(uint64_t *old_rsp, uint64_t new_rsp);
 
 struct proc *current(void) { return this_cpu()->current; }
+bool proc_is_idle(struct proc *p) { return p >= idle_procs && p < idle_procs + MAX_CPUS; }
+static int me(void) { return this_cpu()->id; }
+
+struct lockdep_stack *lockdep_thread_stack(void)
+{
+    struct proc *p = current();
+    return p && !proc_is_idle(p) ? &p->locks : NULL;
+}
 
 void sched_add(struct proc *p)
 {
@@ -59,17 +80,34 @@ static uint64_t weight(int nice)
     return w;
 }
 
-static struct proc *pick_next(struct proc *prev)
+int sched_base_prio(struct proc *p)
+{
+    return p->policy == SCHED_FIFO || p->policy == SCHED_RR ? p->rt_priority : 0;
+}
+
+/* Should a run before b? */
+static bool better(struct proc *a, struct proc *b)
+{
+    if (a->prio != b->prio)
+        return a->prio > b->prio;
+    if (a->prio > 0)
+        return a->rt_seq < b->rt_seq;
+    return a->vruntime < b->vruntime;
+}
+
+static struct proc *pick_next(struct proc *prev, int cpu)
 {
     struct proc *best = NULL;
     for (int i = 0; i < NPROC; i++) {
         struct proc *p = table[i];
         if (!p || !(p->state == P_RUNNABLE || (p == prev && p->state == P_RUNNING)))
             continue;
+        if (!(p->affinity >> cpu & 1))
+            continue;
 #ifdef BREAK_FAIR
         return p;                   /* first runnable, whatever it has had */
 #endif
-        if (!best || p->vruntime < best->vruntime)
+        if (!best || better(p, best))
             best = p;
     }
     return best;
@@ -77,45 +115,98 @@ static struct proc *pick_next(struct proc *prev)
 
 void schedule(void)
 {
-    struct proc *prev = current(), *next = pick_next(prev);
+    int cpu = me();
+    struct proc *prev = current(), *next = pick_next(prev, cpu);
     if (!next)
-        next = &idle;
+        next = &idle_procs[cpu];
     if (prev->state == P_RUNNING && prev != next)
         prev->state = P_RUNNABLE;
-    need_resched = false;
-    if (next != &idle) {
+    need_resched[cpu] = false;
+    if (!proc_is_idle(next)) {
         next->state = P_RUNNING;
-        next->slice_start = timer_ticks();
-        if (next->vruntime > min_vruntime)
+        next->cpu = cpu;
+        if (next != prev)
+            next->slice_start = timer_ticks();
+        if (next->prio == 0 && next->vruntime > min_vruntime)
             min_vruntime = next->vruntime;
     }
     if (next == prev)
         return;
 
     prev->fs_base = rdmsr(MSR_FS_BASE);
-    if (prev != &idle)
+    if (!proc_is_idle(prev))
         fpu_save(&prev->fpu);
-    if (next != &idle) {
+    if (!proc_is_idle(next)) {
         mm_activate(next->mm);
         wrmsr(MSR_FS_BASE, next->fs_base);
         fpu_restore(&next->fpu);
         cpu_set_kernel_stack(next->kstack.top);
+    } else {
+        mm_activate(NULL);          /* no stale user space under an idle CPU */
     }
     this_cpu()->current = next;
+    running[cpu] = next;
     swtch(&prev->ctx, next->ctx);
+    /* Back, perhaps on another CPU; sched_lock is held (by whoever switched
+     * to us). */
 }
 
-/* A new process's first moment: it was switched to with sched_lock held. */
+/* A new thread's first moment: it was switched to with sched_lock held. */
 void fork_finish(void)
 {
-    __atomic_store_n(&sched_lock.locked, 0, __ATOMIC_RELEASE);
+    spin_unlock_noirq(&sched_lock);
 }
 
+/* The kernel lock is not held across a switch: drop it first, and take it
+ * back afterwards without holding sched_lock (kernel lock before sched_lock
+ * is the order everywhere). */
 void yield(void)
 {
+    bool klock = kernel_lock_held();
+    if (klock)
+        kernel_unlock();
     uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *p = current();
+    if (p->prio > 0)
+        p->rt_seq = ++rt_seq;       /* sched_yield: to the back of its priority */
     schedule();
     spin_unlock_irqrestore(&sched_lock, f);
+    if (klock)
+        kernel_lock();
+}
+
+/* Ask CPU c to reschedule soon. */
+static void kick(int c)
+{
+    need_resched[c] = true;
+    if (c != me())
+        ipi_send(c, VEC_RESCHED);
+}
+
+/* p just became runnable (or got a higher priority): find a CPU that should
+ * run it now rather than what it runs. */
+static void preempt_for(struct proc *p)
+{
+    int victim = -1;
+    for (int c = 0; c < cpu_count(); c++) {
+        if (!(p->affinity >> c & 1))
+            continue;
+        struct proc *r = running[c];
+        if (!r || proc_is_idle(r)) {
+            victim = c;             /* an idle CPU: best of all */
+            break;
+        }
+        if (better(p, r) && (victim < 0 || better(running[victim], r)))
+            victim = c;
+    }
+    if (victim >= 0)
+        kick(victim);
+}
+
+void sched_kick_locked(struct proc *p)
+{
+    if (p->state == P_RUNNING && p->cpu != me())
+        kick(p->cpu);
 }
 
 void make_runnable_locked(struct proc *p)
@@ -129,9 +220,20 @@ void make_runnable_locked(struct proc *p)
     uint64_t floor = min_vruntime > SLICE_TICKS * TICK_NS ? min_vruntime - SLICE_TICKS * TICK_NS : 0;
     if (p->vruntime < floor)
         p->vruntime = floor;
-    struct proc *cur = current();
-    if (cur == &idle || p->vruntime < cur->vruntime)
-        need_resched = true;
+    p->rt_seq = ++rt_seq;
+    preempt_for(p);
+}
+
+void sched_set_prio_locked(struct proc *p, int prio)
+{
+    if (p->prio == prio)
+        return;
+    bool lower = prio < p->prio;
+    p->prio = prio;
+    if (p->state == P_RUNNABLE && !lower)
+        preempt_for(p);
+    else if (p->state == P_RUNNING && lower)
+        kick(p->cpu);               /* something else may deserve its CPU now */
 }
 
 void sleep_locked(void *chan)
@@ -139,14 +241,25 @@ void sleep_locked(void *chan)
     struct proc *p = current();
     p->chan = chan;
     p->state = P_SLEEPING;
+    /* Let the kernel lock go while asleep; state is already P_SLEEPING
+     * under sched_lock, so a waker that takes the kernel lock next cannot
+     * miss us. */
+    bool klock = kernel_lock_held();
+    if (klock)
+        kernel_unlock();
     schedule();
     p->chan = NULL;
+    if (klock) {
+        spin_unlock_noirq(&sched_lock);
+        kernel_lock();
+        spin_lock_noirq(&sched_lock);
+    }
 }
 
 void wait_locked(void *chan, uint64_t *flags)
 {
     struct proc *p = current();
-    if (p && p->pid) {
+    if (p && !proc_is_idle(p)) {
         sleep_locked(chan);
         return;
     }
@@ -192,44 +305,60 @@ long sleep_ticks(uint64_t n)
     return r;
 }
 
-/* Timer interrupt: charge the tick, wake timed sleepers, and ask the
- * running process to give way when its slice is over. */
+/* Timer interrupt, on every CPU: charge the tick to what runs here, ask it
+ * to give way when its slice is over; the boot CPU also wakes timed
+ * sleepers. */
 static bool sched_tick(struct trapframe *tf)
 {
     uint64_t now = timer_ticks();
-    spin_lock_irqsave(&sched_lock);
+    int cpu = me();
+    spin_lock_noirq(&sched_lock);
     struct proc *p = current();
-    if (p != &idle) {
+    if (!proc_is_idle(p)) {
         if (tf->cs & 3)
             p->utime++;
         else
             p->stime++;
-        p->vruntime += TICK_NS * 1024 / weight(p->nice);
+        if (p->prio == 0)
+            p->vruntime += TICK_NS * 1024 / weight(p->nice);
 #ifndef BREAK_PREEMPT
-        /* INVARIANT(scheduling fairness): no process keeps the CPU past its
-         * slice while another is runnable. */
-        if (now - p->slice_start >= SLICE_TICKS)
-            need_resched = true;
+        /* INVARIANT(scheduling fairness): no thread keeps the CPU past its
+         * slice while another of its class is runnable; a real-time thread
+         * runs until it blocks (FIFO) or its round-robin turn ends (RR). */
+        if (p->prio == 0 && now - p->slice_start >= SLICE_TICKS)
+            need_resched[cpu] = true;
+        if (p->prio > 0 && p->policy == SCHED_RR && now - p->slice_start >= RR_TICKS) {
+            p->rt_seq = ++rt_seq;
+            need_resched[cpu] = true;
+        }
 #endif
     }
-    for (int i = 0; i < NPROC; i++) {
-        struct proc *q = table[i];
-        if (q && q->state == P_SLEEPING && q->wake_tick && q->wake_tick <= now)
-            make_runnable_locked(q);
-    }
-    __atomic_store_n(&sched_lock.locked, 0, __ATOMIC_RELEASE);  /* IF stays off: in a trap */
+    if (cpu == 0)
+        for (int i = 0; i < NPROC; i++) {
+            struct proc *q = table[i];
+            if (q && q->state == P_SLEEPING && q->wake_tick && q->wake_tick <= now)
+                make_runnable_locked(q);
+        }
+    spin_unlock_noirq(&sched_lock);              /* IF stays off: in a trap */
     return true;
 }
 
+bool sched_should_yield(void) { return need_resched[me()]; }
 
-bool sched_should_yield(void) { return need_resched; }
+static void init_idle(int cpu)
+{
+    struct proc *idle = &idle_procs[cpu];
+    idle->pid = 0;
+    idle->state = P_RUNNING;
+    idle->cpu = cpu;
+    snprintf(idle->name, sizeof(idle->name), "idle%d", cpu);
+    this_cpu()->current = idle;
+    running[cpu] = idle;
+}
 
 void sched_init(void)
 {
-    idle.pid = 0;
-    idle.state = P_RUNNING;
-    snprintf(idle.name, sizeof(idle.name), "idle");
-    this_cpu()->current = &idle;
+    init_idle(0);
     timer_set_hook(sched_tick);
 }
 
@@ -237,11 +366,18 @@ __noreturn void idle_loop(void)
 {
     for (;;) {
         cli();
-        spin_lock_irqsave(&sched_lock);
+        spin_lock_noirq(&sched_lock);
         schedule();
-        __atomic_store_n(&sched_lock.locked, 0, __ATOMIC_RELEASE);
-        /* Nothing to run: halt until an interrupt (sti;hlt cannot lose one). */
-        if (!need_resched)
+        spin_unlock_noirq(&sched_lock);
+        /* Nothing to run: halt until an interrupt (sti;hlt cannot lose one;
+         * a wakeup from another CPU sends one). */
+        if (!need_resched[me()])
             sti_hlt();
     }
+}
+
+__noreturn void sched_ap_start(int cpu)
+{
+    init_idle(cpu);
+    idle_loop();
 }

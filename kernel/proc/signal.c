@@ -62,14 +62,16 @@ struct rt_sigframe {
 
 void signal_send_locked(struct proc *p, int sig, int sender)
 {
-    struct sigaction_k *a = &p->actions[sig - 1];
+    struct sigaction_k *a = &p->sh->actions[sig - 1];
     if (sig != SIGKILL && sig != SIGSTOP &&
         (a->handler == SIG_IGN || (a->handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))))
         return;                                 /* discarded at once, as on Linux */
     p->sig_pending |= BIT(sig);
     p->sig_sender[sig - 1] = sender;
-    if (!(p->sig_blocked & BIT(sig)) || sig == SIGKILL)
+    if (!(p->sig_blocked & BIT(sig)) || sig == SIGKILL) {
         make_runnable_locked(p);                /* interrupt its sleep */
+        sched_kick_locked(p);                   /* or its user code on another CPU */
+    }
 }
 
 static uint64_t deliverable(struct proc *p)
@@ -85,7 +87,7 @@ bool proc_signal_pending(void)
 
 static bool build_frame(struct proc *p, struct trapframe *tf, int sig, uint64_t old_mask)
 {
-    struct sigaction_k *a = &p->actions[sig - 1];
+    struct sigaction_k *a = &p->sh->actions[sig - 1];
     if (!(a->flags & SA_RESTORER))
         return false;                           /* nowhere to return to */
     uint64_t sp = tf->rsp - 128;                /* skip the red zone */
@@ -136,12 +138,12 @@ void signal_deliver(struct trapframe *tf)
     }
     int sig = __builtin_ctzl(ready) + 1;
     p->sig_pending &= ~BIT(sig);
-    struct sigaction_k a = p->actions[sig - 1];
+    struct sigaction_k a = p->sh->actions[sig - 1];
     spin_unlock_irqrestore(&sched_lock, f);
 
     if (sig == SIGKILL || a.handler == SIG_DFL) {
         if (!(DEFAULT_IGNORE & BIT(sig)) || sig == SIGKILL)
-            proc_exit(W_SIGNALED(sig));
+            proc_exit_group(W_SIGNALED(sig));   /* the whole process dies */
         return;
     }
     if (a.handler == SIG_IGN)
@@ -156,18 +158,18 @@ void signal_deliver(struct trapframe *tf)
     if (!build_frame(p, tf, sig, old_mask)) {
         kprintf("vigil: pid %d (%s) killed by signal %d: cannot deliver it (bad stack or no restorer)\n",
                 p->pid, p->name, sig);
-        proc_exit(W_SIGNALED(SIGSEGV));
+        proc_exit_group(W_SIGNALED(SIGSEGV));
     }
     p->sig_blocked |= a.mask | ((a.flags & SA_NODEFER) ? 0 : BIT(sig));
     p->sig_blocked &= ~UNBLOCKABLE;
     if (a.flags & SA_RESETHAND)
-        p->actions[sig - 1].handler = SIG_DFL;
+        p->sh->actions[sig - 1].handler = SIG_DFL;
 }
 
 void signal_fault(struct trapframe *tf, int sig)
 {
     struct proc *p = current();
-    struct sigaction_k *a = &p->actions[sig - 1];
+    struct sigaction_k *a = &p->sh->actions[sig - 1];
     /* A handler that can run takes the fault; otherwise (none, ignored or
      * blocked: a fault cannot be postponed) the process dies, as on Linux. */
     if (a->handler > SIG_IGN && !(p->sig_blocked & BIT(sig))) {
@@ -190,12 +192,12 @@ long sys_rt_sigaction(int sig, const void *uact, void *uoact, size_t size)
         return -EFAULT;
     if (uact && (sig == SIGKILL || sig == SIGSTOP))
         return -EINVAL;
-    if (uoact && copy_to_user(uoact, &p->actions[sig - 1], sizeof(act)))
+    if (uoact && copy_to_user(uoact, &p->sh->actions[sig - 1], sizeof(act)))
         return -EFAULT;
     if (uact) {
         uint64_t f = spin_lock_irqsave(&sched_lock);
         act.mask &= ~UNBLOCKABLE;
-        p->actions[sig - 1] = act;
+        p->sh->actions[sig - 1] = act;
         /* Setting SIG_IGN (or a default of "ignore") discards a pending one. */
         if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig))))
             p->sig_pending &= ~BIT(sig);
@@ -240,7 +242,7 @@ static __noreturn void bad_frame(uint64_t at)
 {
     struct proc *p = current();
     kprintf("vigil: pid %d (%s) killed by SIGSEGV: bad signal frame at 0x%lx\n", p->pid, p->name, at);
-    proc_exit(W_SIGNALED(SIGSEGV));
+    proc_exit_group(W_SIGNALED(SIGSEGV));
 }
 
 long sys_rt_sigreturn(void)

@@ -72,6 +72,20 @@ long sys_madvise(uintptr_t addr, size_t len, int advice);
 
 /* sys_proc.c */
 long sys_fork(void);
+long sys_vfork(void);
+long sys_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls);
+long sys_exit_group(int code);
+long sys_futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout, uint32_t *uaddr2, uint32_t val3);
+long sys_tgkill(int tgid, int tid, int sig);
+long sys_tkill(int tid, int sig);
+long sys_sched_setscheduler(int tid, int policy, const void *param);
+long sys_sched_setparam(int tid, const void *param);
+long sys_sched_getscheduler(int tid);
+long sys_sched_getparam(int tid, void *param);
+long sys_sched_get_priority_max(int policy);
+long sys_sched_get_priority_min(int policy);
+long sys_sched_setaffinity(int tid, size_t len, const void *mask);
+long sys_sched_getaffinity(int tid, size_t len, void *mask);
 long sys_execve(const char *path, char *const argv[], char *const envp[]);
 long sys_exit(int code);
 long sys_wait4(int pid, int *status, int options, void *rusage);

@@ -27,19 +27,19 @@ struct file *fd_get(int fd)
     struct proc *p = current();
     if (fd < 0 || fd >= NOFILE)
         return NULL;
-    return p->files[fd];
+    return p->fdt->fd[fd];
 }
 
 int fd_install(struct file *f, int min_fd, bool cloexec)
 {
     struct proc *p = current();
     for (int fd = min_fd < 0 ? 0 : min_fd; fd < NOFILE; fd++)
-        if (!p->files[fd]) {
-            p->files[fd] = f;
+        if (!p->fdt->fd[fd]) {
+            p->fdt->fd[fd] = f;
             if (cloexec)
-                p->cloexec |= 1ul << fd;
+                p->fdt->cloexec |= 1ul << fd;
             else
-                p->cloexec &= ~(1ul << fd);
+                p->fdt->cloexec &= ~(1ul << fd);
             return fd;
         }
     return -EMFILE;
@@ -183,7 +183,7 @@ static long get_path(const char *upath, char *path, size_t size)
 static int base_dir(int dirfd, const char *path, struct inode **out)
 {
     if (path[0] == '/' || dirfd == AT_FDCWD) {
-        *out = iget(current()->cwd);
+        *out = iget(current()->fs->cwd);
         return 0;
     }
     struct file *f = fd_get(dirfd);
@@ -264,7 +264,7 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
             else if (!dir->ops->create)
                 r = -EROFS;
             else
-                r = dir->ops->create(dir, name, len, S_IFREG | ((uint32_t)mode & 07777 & ~current()->umask),
+                r = dir->ops->create(dir, name, len, S_IFREG | ((uint32_t)mode & 07777 & ~current()->fs->umask),
                                      NULL, &ino);
             iput(dir);
             if (r)
@@ -316,7 +316,7 @@ long sys_mkdirat(int dirfd, const char *upath, int mode)
         r = -EEXIST;
     else
         r = dir->ops->create ? dir->ops->create(dir, name, len,
-                                                S_IFDIR | ((uint32_t)mode & 07777 & ~current()->umask),
+                                                S_IFDIR | ((uint32_t)mode & 07777 & ~current()->fs->umask),
                                                 NULL, NULL)
                              : -EROFS;
     iput(dir);
@@ -468,7 +468,7 @@ long sys_truncate(const char *upath, int64_t len)
     if (r)
         return r;
     struct inode *ino;
-    if ((r = vfs_lookup(current()->cwd, path, LOOKUP_FOLLOW, &ino)))
+    if ((r = vfs_lookup(current()->fs->cwd, path, LOOKUP_FOLLOW, &ino)))
         return r;
     r = vfs_permission(ino, MAY_WRITE);
     if (!r)
@@ -592,7 +592,7 @@ long sys_close(int fd)
     struct file *f = fd_get(fd);
     if (!f)
         return -EBADF;
-    current()->files[fd] = NULL;
+    current()->fdt->fd[fd] = NULL;
     file_close(f);
     return 0;
 }
@@ -758,10 +758,10 @@ static long change_dir(struct inode *ino, const char *path)
         iput(ino);
         return -ENOTDIR;
     }
-    iput(p->cwd);
-    p->cwd = ino;
+    iput(p->fs->cwd);
+    p->fs->cwd = ino;
     if (path)
-        join_path(p->cwd_path, sizeof(p->cwd_path), path);
+        join_path(p->fs->cwd_path, sizeof(p->fs->cwd_path), path);
     return 0;
 }
 
@@ -772,7 +772,7 @@ long sys_chdir(const char *upath)
     if (r)
         return r;
     struct inode *ino;
-    r = vfs_lookup(current()->cwd, path, LOOKUP_FOLLOW, &ino);
+    r = vfs_lookup(current()->fs->cwd, path, LOOKUP_FOLLOW, &ino);
     return r ? r : change_dir(ino, path);
 }
 
@@ -788,7 +788,7 @@ long sys_fchdir(int fd)
 
 long sys_getcwd(char *buf, size_t size)
 {
-    const char *cwd = current()->cwd_path;
+    const char *cwd = current()->fs->cwd_path;
     size_t n = strlen(cwd) + 1;
     if (size < n)
         return -ERANGE;
@@ -826,13 +826,13 @@ long sys_dup3(int fd, int to, int flags)
     if (fd == to)
         return -EINVAL;
     struct proc *p = current();
-    if (p->files[to])
-        file_close(p->files[to]);
-    p->files[to] = file_dup(f);
+    if (p->fdt->fd[to])
+        file_close(p->fdt->fd[to]);
+    p->fdt->fd[to] = file_dup(f);
     if (flags & O_CLOEXEC)
-        p->cloexec |= 1ul << to;
+        p->fdt->cloexec |= 1ul << to;
     else
-        p->cloexec &= ~(1ul << to);
+        p->fdt->cloexec &= ~(1ul << to);
     return to;
 }
 
@@ -867,12 +867,12 @@ long sys_fcntl(int fd, int cmd, long arg)
         return nfd;
     }
     case F_GETFD:
-        return (p->cloexec >> fd) & 1;
+        return (p->fdt->cloexec >> fd) & 1;
     case F_SETFD:
         if (arg & 1)
-            p->cloexec |= 1ul << fd;
+            p->fdt->cloexec |= 1ul << fd;
         else
-            p->cloexec &= ~(1ul << fd);
+            p->fdt->cloexec &= ~(1ul << fd);
         return 0;
     case F_GETFL:
         return f->flags;
@@ -886,8 +886,8 @@ long sys_fcntl(int fd, int cmd, long arg)
 
 long sys_umask(int mask)
 {
-    uint32_t old = current()->umask;
-    current()->umask = (uint32_t)mask & 0777;
+    uint32_t old = current()->fs->umask;
+    current()->fs->umask = (uint32_t)mask & 0777;
     return old;
 }
 
@@ -915,7 +915,7 @@ long sys_mount(const char *usource, const char *utarget, const char *utype, unsi
     if (strcmp(source, "/dev/vda"))
         return -ENOENT;                         /* the only block device there is */
     struct inode *dir;
-    if ((r = vfs_lookup(current()->cwd, target, LOOKUP_FOLLOW, &dir)))
+    if ((r = vfs_lookup(current()->fs->cwd, target, LOOKUP_FOLLOW, &dir)))
         return r;
     if (!S_ISDIR(dir->mode)) {
         iput(dir);
@@ -943,7 +943,7 @@ long sys_umount2(const char *utarget, int flags)
     if (r)
         return r;
     struct inode *root;
-    if ((r = vfs_lookup(current()->cwd, target, LOOKUP_FOLLOW, &root)))
+    if ((r = vfs_lookup(current()->fs->cwd, target, LOOKUP_FOLLOW, &root)))
         return r;
     iput(root);                                 /* (the mount holds it) */
     if (!strcmp(root->sb->type, "ext2") && ext2_busy())

@@ -160,7 +160,19 @@ long sys_clock_gettime(int clk, void *uts)
     case 1: case 4: case 6: case 7:         /* MONOTONIC, _RAW, _COARSE, BOOTTIME */
         ns = time_monotonic_ns();
         break;
-    case 2: case 3:                         /* PROCESS/THREAD_CPUTIME_ID */
+    case 2: {                               /* PROCESS_CPUTIME_ID: every thread's */
+        uint64_t t = 0;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        for (int i = 0; i < NPROC; i++) {
+            struct proc *q = sched_proc_at(i);
+            if (q && q->tgid == p->tgid)
+                t += q->utime + q->stime;
+        }
+        spin_unlock_irqrestore(&sched_lock, f);
+        ns = t * (1000000000ul / timer_hz());
+        break;
+    }
+    case 3:                                 /* THREAD_CPUTIME_ID */
         ns = (p->utime + p->stime) * (1000000000ul / timer_hz());
         break;
     default:

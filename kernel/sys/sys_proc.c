@@ -14,6 +14,23 @@ long sys_execve(const char *path, char *const argv[], char *const envp[])
 }
 
 long sys_exit(int code) { proc_exit(W_EXITED(code)); }
+long sys_exit_group(int code) { proc_exit_group(W_EXITED(code)); }
+
+long sys_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls)
+{
+    return proc_clone(flags, newsp, ptid, ctid, tls);
+}
+
+long sys_vfork(void) { return proc_clone(0x4000 | 0x100 | SIGCHLD, 0, NULL, NULL, 0); }
+
+long sys_futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout, uint32_t *uaddr2,
+               uint32_t val3)
+{
+    return futex_op(uaddr, op, val, timeout, uaddr2, val3);
+}
+
+long sys_tgkill(int tgid, int tid, int sig) { return tgid <= 0 ? -EINVAL : proc_tgkill(tgid, tid, sig); }
+long sys_tkill(int tid, int sig) { return proc_tgkill(-1, tid, sig); }
 
 long sys_wait4(int pid, int *status, int options, void *rusage)
 {
@@ -21,14 +38,14 @@ long sys_wait4(int pid, int *status, int options, void *rusage)
 }
 
 long sys_kill(int pid, int sig) { return proc_kill(pid, sig); }
-long sys_getpid(void) { return current()->pid; }
+long sys_getpid(void) { return current()->tgid; }
 long sys_gettid(void) { return current()->pid; }
-long sys_getppid(void) { struct proc *p = current(); return p->parent ? p->parent->pid : 0; }
+long sys_getppid(void) { struct proc *p = current()->leader; return p->parent ? p->parent->tgid : 0; }
 
 long sys_set_tid_address(int *tidptr)
 {
     current()->clear_child_tid = (uintptr_t)tidptr;
-    return current()->pid;
+    return current()->pid;                      /* the thread id */
 }
 
 long sys_sched_yield(void)
@@ -140,26 +157,184 @@ long sys_rseq(void *rseq, uint32_t len, int flags, uint32_t sig)
     return -ENOSYS;                     /* glibc and musl fall back quietly */
 }
 
+/* ---- scheduling policy and priority ---- */
+
+/* The thread a scheduling call names (0: the caller); sched_lock held. */
+static struct proc *sched_target(int tid)
+{
+    return tid == 0 ? current() : tid > 0 ? proc_find_thread(tid) : NULL;
+}
+
+static bool may_sched(struct proc *t)
+{
+    struct proc *me = current();
+    return me->euid == 0 || me->euid == t->uid || me->euid == t->euid;
+}
+
 long sys_getpriority(int which, int who)
 {
-    if (which != 0 || (who != 0 && who != current()->pid))
-        return -ESRCH;
-    return 20 - current()->nice;        /* the raw syscall returns 20 - nice */
+    if (which != 0)
+        return which == 1 || which == 2 ? -ESRCH : -EINVAL;     /* no process groups, users */
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = who < 0 ? NULL : sched_target(who);
+    long r = t ? 20 - t->nice : -ESRCH;          /* the raw syscall returns 20 - nice */
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
 }
 
 long sys_setpriority(int which, int who, int prio)
 {
-    if (which != 0 || (who != 0 && who != current()->pid))
+    if (which != 0)
+        return which == 1 || which == 2 ? -ESRCH : -EINVAL;
+    int nice = prio < -20 ? -20 : prio > 19 ? 19 : prio;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = who < 0 ? NULL : sched_target(who);
+    long r = 0;
+    if (!t)
+        r = -ESRCH;
+    else if (!may_sched(t))
+        r = -EPERM;
+    else if (nice < t->nice && current()->euid != 0)
+        r = -EACCES;                             /* only root may raise priority */
+    else
+        t->nice = nice;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+struct sched_param_k {
+    int sched_priority;
+};
+
+#define SCHED_RESET_ON_FORK 0x40000000
+
+static long set_sched(int tid, int policy, const struct sched_param_k *uparam, bool keep_policy)
+{
+    struct sched_param_k sp;
+    if (tid < 0 || !uparam)
+        return -EINVAL;
+    if (copy_from_user(&sp, uparam, sizeof(sp)))
+        return -EFAULT;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = sched_target(tid);
+    long r = 0;
+    if (!t) {
+        r = -ESRCH;
+        goto out;
+    }
+    if (keep_policy)
+        policy = t->policy;
+    policy &= ~SCHED_RESET_ON_FORK;
+    bool rt = policy == SCHED_FIFO || policy == SCHED_RR;
+    if (policy != SCHED_OTHER && policy != SCHED_BATCH && policy != SCHED_IDLE && !rt) {
+        r = -EINVAL;
+        goto out;
+    }
+    if ((rt && (sp.sched_priority < 1 || sp.sched_priority > 99)) || (!rt && sp.sched_priority != 0)) {
+        r = -EINVAL;
+        goto out;
+    }
+    if (!may_sched(t) || (rt && current()->euid != 0)) {
+        r = -EPERM;                              /* real time needs root (CAP_SYS_NICE) */
+        goto out;
+    }
+    t->policy = policy;
+    t->rt_priority = rt ? sp.sched_priority : 0;
+    /* Keep any priority lent to it (inheritance); futex.c recomputes it. */
+    int base = sched_base_prio(t);
+    sched_set_prio_locked(t, t->pi_owner || t->prio < base ? base : MAX(base, t->prio));
+    if (t->prio != base && !t->pi_owner)
+        sched_set_prio_locked(t, base);
+out:
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (r == 0 && tid == 0)
+        yield();                                 /* a lower priority may mean giving way now */
+    return r;
+}
+
+long sys_sched_setscheduler(int tid, int policy, const void *param)
+{
+    return set_sched(tid, policy, param, false);
+}
+
+long sys_sched_setparam(int tid, const void *param) { return set_sched(tid, 0, param, true); }
+
+long sys_sched_getscheduler(int tid)
+{
+    if (tid < 0)
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = sched_target(tid);
+    long r = t ? t->policy : -ESRCH;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+long sys_sched_getparam(int tid, void *uparam)
+{
+    if (tid < 0 || !uparam)
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = sched_target(tid);
+    struct sched_param_k sp = { t ? t->rt_priority : 0 };
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (!t)
         return -ESRCH;
-    current()->nice = prio < -20 ? -20 : prio > 19 ? 19 : prio;
-    return 0;
+    return copy_to_user(uparam, &sp, sizeof(sp)) ? -EFAULT : 0;
+}
+
+long sys_sched_get_priority_max(int policy)
+{
+    return policy == SCHED_FIFO || policy == SCHED_RR ? 99 :
+           policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE ? 0 : -EINVAL;
+}
+
+long sys_sched_get_priority_min(int policy)
+{
+    return policy == SCHED_FIFO || policy == SCHED_RR ? 1 :
+           policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE ? 0 : -EINVAL;
+}
+
+long sys_sched_setaffinity(int tid, size_t len, const void *umask)
+{
+    uint64_t mask = 0;
+    if (len < sizeof(mask))
+        return -EINVAL;
+    if (copy_from_user(&mask, umask, sizeof(mask)))
+        return -EFAULT;
+    uint64_t online = cpu_count() >= 64 ? ~0ul : (1ul << cpu_count()) - 1;
+    if (!(mask & online))
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = tid < 0 ? NULL : sched_target(tid);
+    long r = !t ? -ESRCH : !may_sched(t) ? -EPERM : 0;
+    if (!r)
+        t->affinity = mask & online;
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (!r && tid == 0 && !(mask >> this_cpu()->id & 1))
+        yield();                                 /* off this CPU now */
+    return r;
+}
+
+long sys_sched_getaffinity(int tid, size_t len, void *umask)
+{
+    if (len < sizeof(uint64_t) || (len & 7))
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = tid < 0 ? NULL : sched_target(tid);
+    uint64_t online = (1ul << cpu_count()) - 1;
+    uint64_t mask = t ? t->affinity & online : 0;
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (!t)
+        return -ESRCH;
+    return copy_to_user(umask, &mask, sizeof(mask)) ? -EFAULT : (long)sizeof(mask);
 }
 
 long sys_setpgid(int pid, int pgid) { (void)pid, (void)pgid; return 0; }
-long sys_getpgrp(void) { return current()->pid; }
-long sys_getpgid(int pid) { return pid ? pid : current()->pid; }
-long sys_setsid(void) { return current()->pid; }
-long sys_getsid(int pid) { return pid ? pid : current()->pid; }
+long sys_getpgrp(void) { return current()->tgid; }
+long sys_getpgid(int pid) { return pid ? pid : current()->tgid; }
+long sys_setsid(void) { return current()->tgid; }
+long sys_getsid(int pid) { return pid ? pid : current()->tgid; }
 
 #define RLIM_INFINITY (~0ul)
 
@@ -185,7 +360,7 @@ long sys_getrlimit(int res, void *urlim)
 
 long sys_prlimit64(int pid, int res, const void *new_rlim, void *old_rlim)
 {
-    if (pid && pid != current()->pid)
+    if (pid && pid != current()->tgid)
         return -ESRCH;
     if (res < 0 || res > 15)
         return -EINVAL;

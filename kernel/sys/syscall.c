@@ -22,7 +22,7 @@ static const sys_fn table[NSYSCALLS] = {
     S(11, sys_munmap), S(12, sys_brk), S(13, sys_rt_sigaction), S(14, sys_rt_sigprocmask), S(15, sys_rt_sigreturn),
     S(16, sys_ioctl), S(17, sys_pread64), S(18, sys_pwrite64), S(19, sys_readv), S(20, sys_writev),
     S(21, sys_access), S(22, sys_pipe), S(24, sys_sched_yield), S(28, sys_madvise), S(32, sys_dup),
-    S(33, sys_dup2), S(34, sys_pause), S(35, sys_nanosleep), S(39, sys_getpid), S(57, sys_fork), S(58, sys_fork),
+    S(33, sys_dup2), S(34, sys_pause), S(35, sys_nanosleep), S(39, sys_getpid), S(56, sys_clone), S(57, sys_fork), S(58, sys_vfork),
     S(59, sys_execve), S(60, sys_exit), S(61, sys_wait4), S(62, sys_kill), S(63, sys_uname),
     S(72, sys_fcntl), S(74, sys_fsync), S(75, sys_fsync), S(76, sys_truncate),
     S(77, sys_ftruncate), S(79, sys_getcwd), S(80, sys_chdir), S(81, sys_fchdir), S(82, sys_rename), S(83, sys_mkdir), S(84, sys_rmdir),
@@ -35,9 +35,11 @@ static const sys_fn table[NSYSCALLS] = {
     S(119, sys_setresgid), S(120, sys_getresgid),
     S(109, sys_setpgid), S(110, sys_getppid), S(111, sys_getpgrp), S(112, sys_setsid),
     S(121, sys_getpgid), S(127, sys_rt_sigpending), S(124, sys_getsid), S(140, sys_getpriority), S(141, sys_setpriority),
-    S(158, sys_arch_prctl), S(162, sys_sync), S(165, sys_mount), S(166, sys_umount2), S(169, sys_reboot), S(186, sys_gettid), S(201, sys_time),
+    S(158, sys_arch_prctl), S(162, sys_sync), S(165, sys_mount), S(166, sys_umount2), S(169, sys_reboot), S(186, sys_gettid), S(200, sys_tkill), S(202, sys_futex), S(203, sys_sched_setaffinity), S(204, sys_sched_getaffinity), S(234, sys_tgkill),
+    S(142, sys_sched_setparam), S(143, sys_sched_getparam), S(144, sys_sched_setscheduler), S(145, sys_sched_getscheduler),
+    S(146, sys_sched_get_priority_max), S(147, sys_sched_get_priority_min), S(201, sys_time),
     S(217, sys_getdents64), S(218, sys_set_tid_address), S(228, sys_clock_gettime), S(229, sys_clock_getres),
-    S(230, sys_clock_nanosleep), S(231, sys_exit), S(257, sys_openat), S(258, sys_mkdirat), S(260, sys_fchownat), S(262, sys_newfstatat), S(263, sys_unlinkat), S(264, sys_renameat),
+    S(230, sys_clock_nanosleep), S(231, sys_exit_group), S(257, sys_openat), S(258, sys_mkdirat), S(260, sys_fchownat), S(262, sys_newfstatat), S(263, sys_unlinkat), S(264, sys_renameat),
     S(265, sys_linkat), S(266, sys_symlinkat), S(267, sys_readlinkat), S(268, sys_fchmodat),
     S(269, sys_faccessat), S(273, sys_set_robust_list), S(292, sys_dup3), S(293, sys_pipe2), S(302, sys_prlimit64),
     S(316, sys_renameat2), S(318, sys_getrandom), S(334, sys_rseq), S(439, sys_faccessat2),
@@ -48,6 +50,7 @@ static uint64_t reported[NSYSCALLS / 64];
 void syscall_dispatch(struct trapframe *tf)
 {
     struct proc *p = current();
+    kernel_lock();          /* given up in return_to_user_work (see proc/sync.c) */
     p->tf = tf;
     uint64_t nr = tf->rax;
     p->syscall_nr = (long)nr;

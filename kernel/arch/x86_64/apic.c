@@ -16,6 +16,8 @@
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
 #define LAPIC_LVT_ERROR 0x370
+#define LAPIC_ICR_LO    0x300
+#define LAPIC_ICR_HI    0x310
 #define LAPIC_TIMER_INIT 0x380
 #define LAPIC_TIMER_CUR  0x390
 #define LAPIC_TIMER_DIV  0x3E0
@@ -54,6 +56,18 @@ void lapic_init(void)
 }
 
 void lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+
+/* Send an interprocessor interrupt (Intel SDM vol. 3, 11.6.1): destination
+ * in the high word, then the command; wait until the APIC has sent it. */
+void lapic_send_icr(uint32_t apic_id, uint32_t icr)
+{
+    uint64_t f = irq_save();
+    lapic_write(LAPIC_ICR_HI, apic_id << 24);
+    lapic_write(LAPIC_ICR_LO, icr);
+    while (lapic_read(LAPIC_ICR_LO) & (1u << 12))      /* delivery pending */
+        cpu_relax();
+    irq_restore(f);
+}
 uint32_t lapic_id(void) { return lapic_read(LAPIC_ID) >> 24; }
 
 /* ---- IOAPIC ---- */
@@ -94,7 +108,10 @@ static trap_handler_t tick_hook;
 
 static bool timer_tick(struct trapframe *tf)
 {
-    ticks++;
+    /* Every CPU's LAPIC ticks (for its scheduler); the boot CPU's alone
+     * keeps time. */
+    if (this_cpu()->id == 0)
+        __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
     if (tick_hook)
         tick_hook(tf);
     return true;
@@ -125,14 +142,22 @@ static uint32_t lapic_ticks_per_10ms(void)
     return elapsed;
 }
 
+static uint32_t timer_count;    /* LAPIC initial count for one tick (same bus clock on every CPU) */
+
 void timer_init(unsigned want_hz)
 {
     hz = want_hz;
     uint32_t per_10ms = lapic_ticks_per_10ms();
     trap_register(VEC_TIMER, timer_tick);
+    timer_count = per_10ms * 100 / hz;
+    timer_init_ap();
+}
+
+void timer_init_ap(void)
+{
     lapic_write(LAPIC_TIMER_DIV, 0x3);
     lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | (1 << 17));   /* periodic */
-    lapic_write(LAPIC_TIMER_INIT, per_10ms * 100 / hz);
+    lapic_write(LAPIC_TIMER_INIT, timer_count);
 }
 
 uint64_t timer_ticks(void) { return ticks; }

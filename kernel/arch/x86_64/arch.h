@@ -44,7 +44,9 @@ void multiboot_parse(uint32_t magic, uint64_t info_pa);
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI          2
 
-void gdt_init(void);
+#define MAX_CPUS 16
+
+void gdt_init(int cpu);
 void tss_set_rsp0(uint64_t rsp0);
 void tss_set_ist(int n, uint64_t top);
 
@@ -54,10 +56,14 @@ struct cpu {
     uint64_t kernel_rsp;        /* gs:8  stack top for syscall entry (syscall.asm) */
     uint64_t user_rsp;          /* gs:16 scratch for syscall entry */
     void *current;              /* the running thread (proc layer) */
-    int id;
+    int id;                     /* 0 = the boot CPU; dense */
     bool smap;                  /* SMAP enabled: user access needs stac/clac */
+    uint32_t apic_id;
 };
-void cpu_init(void);            /* GS base, syscall MSRs, SMEP/SMAP/UMIP */
+void cpu_init(int id);          /* GS base, syscall MSRs, SMEP/SMAP/UMIP */
+struct cpu *cpu_get(int id);
+int  cpu_count(void);           /* CPUs running (1 until smp_boot) */
+void cpu_mark_online(void);
 static inline struct cpu *this_cpu(void)
 {
     struct cpu *c;
@@ -82,6 +88,8 @@ int  copy_to_user(void *udst, const void *src, size_t n);
  * -EFAULT, or -ENAMETOOLONG. */
 long strncpy_from_user(char *dst, const char *usrc, size_t max);
 bool user_range_ok(uintptr_t addr, size_t n);
+/* Atomic compare-and-exchange on a user word (futexes): 0 or -EFAULT. */
+int  cmpxchg_user32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur);
 
 /* ---- traps ---- */
 /* What trapentry.asm pushes, lowest address first. */
@@ -105,6 +113,8 @@ struct trapframe {
 #define VEC_IOAPIC     0x30   /* IOAPIC GSI n -> 0x30 + n */
 #define VEC_MSI_BASE   0x50   /* PCI message-signalled interrupts, up to VEC_TIMER */
 #define VEC_TIMER      0xE0
+#define VEC_RESCHED    0xF0   /* IPI: look at the run queue (wakes an idle CPU) */
+#define VEC_TLB        0xF1   /* IPI: flush this CPU's TLB (shootdown) */
 #define VEC_SPURIOUS   0xFF
 
 /* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
@@ -118,6 +128,7 @@ struct trapframe {
  * dispatcher treat it as fatal. */
 typedef bool (*trap_handler_t)(struct trapframe *tf);
 void idt_init(void);
+void idt_load(void);            /* on each application processor */
 void trap_register(int vector, trap_handler_t h);
 const char *trap_name(int vector);
 void trap_dump(const struct trapframe *tf);
@@ -126,6 +137,7 @@ void trap_dump(const struct trapframe *tf);
  * deliver fatal signals). */
 void user_fault(struct trapframe *tf);
 void return_to_user_work(struct trapframe *tf);
+void user_trap_enter(void);     /* an exception from ring 3 is about to be handled */
 #define SYSCALL_VECTOR 256
 bool trap_dumped(void);   /* has a trap report been printed (so panic skips its own backtrace) */
 
@@ -138,12 +150,24 @@ uint32_t lapic_id(void);
 void ioapic_init(void);
 void ioapic_route(int isa_irq, int vector);
 void timer_init(unsigned hz);
+void timer_init_ap(void);       /* the same periodic tick on an application processor */
 /* Called on every tick after the count advances (the scheduler's hook). */
 void timer_set_hook(trap_handler_t h);
 uint64_t timer_ticks(void);
 unsigned timer_hz(void);
 uint64_t tsc_hz(void);          /* measured against the PIT at boot */
 uint64_t rtc_read_unix(void);   /* CMOS clock, seconds since 1970 */
+
+/* ---- SMP (smp.c) ---- */
+/* Start every CPU the MADT lists; each runs ap_entry(id) on its own stack
+ * once its GDT, IDT, MSRs, LAPIC and timer are set up. Returns the count. */
+int  smp_boot(void (*ap_entry)(int id));
+void ipi_send(int cpu, int vector);
+/* Flush [va, va + n pages) (n == 0: everything, global pages included) from
+ * the TLBs of the CPUs in mask, this one included, and wait until they have. */
+void tlb_shootdown(uint64_t mask, uintptr_t va, size_t npages);
+void lapic_send_icr(uint32_t apic_id, uint32_t icr);
+void smp_init_ipis(void);       /* install the IPI handlers (boot CPU, before smp_boot) */
 
 /* ---- power ---- */
 /* Guest exit codes for QEMU's isa-debug-exit; QEMU exits with (code<<1)|1.

@@ -16,10 +16,14 @@ struct tss {
     uint16_t iomap_base;
 } __packed;
 
-static struct tss tss __aligned(16);
-static uint64_t gdt[8] __aligned(16);
+/* One GDT and TSS per CPU: the TSS descriptor is marked busy by ltr, and
+ * each CPU needs its own rsp0 and IST stacks anyway. */
+static struct tss tss[MAX_CPUS] __aligned(16);
+static uint64_t gdt_of[MAX_CPUS][8] __aligned(16);
+static struct cpu cpus[MAX_CPUS];
+static int cpus_online;
 
-/* Early stacks for the IST, used until mm gives guarded ones. */
+/* Early stacks for the boot CPU's IST, used until mm gives guarded ones. */
 static uint8_t early_df_stack[4096] __aligned(16);
 static uint8_t early_nmi_stack[4096] __aligned(16);
 
@@ -28,8 +32,10 @@ struct gdt_ptr {
     uint64_t base;
 } __packed;
 
-void gdt_init(void)
+void gdt_init(int id)
 {
+    uint64_t *gdt = gdt_of[id];
+    struct tss *t = &tss[id];
     gdt[0] = 0;
     gdt[GDT_KCODE >> 3]   = 0x00af9a000000ffff;  /* DPL0 code, L=1 */
     gdt[GDT_KDATA >> 3]   = 0x00cf92000000ffff;  /* DPL0 data */
@@ -40,17 +46,19 @@ void gdt_init(void)
     /* An iomap_base past the TSS limit means no I/O bitmap: with IOPL 0
      * every in/out from ring 3 faults.
      * INVARIANT(privilege separation): user mode has no port I/O. */
-    tss.iomap_base = sizeof(tss);
-    tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(early_df_stack + sizeof(early_df_stack));
-    tss.ist[IST_NMI - 1] = (uint64_t)(early_nmi_stack + sizeof(early_nmi_stack));
+    t->iomap_base = sizeof(*t);
+    if (id == 0) {
+        t->ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(early_df_stack + sizeof(early_df_stack));
+        t->ist[IST_NMI - 1] = (uint64_t)(early_nmi_stack + sizeof(early_nmi_stack));
+    }
 
-    uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+    uint64_t base = (uint64_t)t, limit = sizeof(*t) - 1;
     gdt[GDT_TSS >> 3] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
                         (0x89ul << 40) |                 /* present, 64-bit TSS */
                         (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
     gdt[(GDT_TSS >> 3) + 1] = base >> 32;
 
-    struct gdt_ptr p = { sizeof(gdt) - 1, (uint64_t)gdt };
+    struct gdt_ptr p = { 8 * sizeof(uint64_t) - 1, (uint64_t)gdt };
     __asm__ volatile(
         "lgdt %0\n"
         "pushq %1\n"
@@ -68,12 +76,17 @@ void gdt_init(void)
         : "rax", "memory");
 }
 
-void tss_set_rsp0(uint64_t rsp0) { tss.rsp[0] = rsp0; }
-void tss_set_ist(int n, uint64_t top) { tss.ist[n - 1] = top; }
+/* Before cpu_init has set GS (early boot) only the boot CPU exists. */
+static int my_id(void) { return rdmsr(MSR_GS_BASE) ? this_cpu()->id : 0; }
+void tss_set_rsp0(uint64_t rsp0) { tss[my_id()].rsp[0] = rsp0; }
+void tss_set_ist(int n, uint64_t top) { tss[my_id()].ist[n - 1] = top; }
 
 /* ---- per-CPU state and the syscall instruction ---- */
-static struct cpu cpu0;
 extern void syscall_entry(void);
+
+struct cpu *cpu_get(int id) { return &cpus[id]; }
+int cpu_count(void) { return cpus_online ? cpus_online : 1; }
+void cpu_mark_online(void) { __atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST); }
 
 #define RFLAGS_TF 0x100
 #define RFLAGS_IF 0x200
@@ -81,10 +94,12 @@ extern void syscall_entry(void);
 #define RFLAGS_NT 0x4000
 #define RFLAGS_AC 0x40000
 
-void cpu_init(void)
+void cpu_init(int id)
 {
-    cpu0.self = &cpu0;
-    wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
+    struct cpu *me = &cpus[id];
+    me->self = me;
+    me->id = id;
+    wrmsr(MSR_GS_BASE, (uint64_t)me);
     wrmsr(MSR_KERNEL_GS, 0);
 
     /* syscall: kernel CS/SS from STAR[47:32]; sysret: user SS = STAR[63:48]+8,
@@ -104,7 +119,7 @@ void cpu_init(void)
         cr4 |= CR4_SMEP;
     if (b & (1 << 20)) {
         cr4 |= CR4_SMAP;
-        cpu0.smap = true;
+        me->smap = true;
     }
 #endif
     if (c & (1 << 2))
@@ -114,14 +129,16 @@ void cpu_init(void)
     cr4 |= (1 << 9) | (1 << 10);    /* OSFXSR, OSXMMEXCPT */
     write_cr4(cr4);
     write_cr0((read_cr0() & ~(1ul << 2)) | (1ul << 1));   /* EM off, MP on */
-    kprintf("cpu: smep %s, smap %s, umip %s, nx on\n", cr4 & CR4_SMEP ? "on" : "off",
+    if (id == 0)
+        kprintf("cpu: smep %s, smap %s, umip %s, nx on\n", cr4 & CR4_SMEP ? "on" : "off",
             cr4 & CR4_SMAP ? "on" : "off", cr4 & CR4_UMIP ? "on" : "off");
 }
 
 void cpu_set_kernel_stack(uint64_t top)
 {
-    this_cpu()->kernel_rsp = top;
-    tss_set_rsp0(top);
+    struct cpu *c = this_cpu();
+    c->kernel_rsp = top;
+    tss[c->id].rsp[0] = top;
 }
 
 void fpu_save(struct fpu_state *st) { __asm__ volatile("fxsave64 %0" : "=m"(*st)); }

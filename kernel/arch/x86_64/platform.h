@@ -2,8 +2,7 @@
  * to arch/x86_64). */
 #pragma once
 #include "../../lib/types.h"
-
-#define MAX_CPUS 16
+#include "arch.h"
 
 struct platform {
     uint64_t lapic_pa;

@@ -63,6 +63,11 @@ void idt_init(void)
      * arrive anywhere. */
     set_gate(T_DOUBLE, trap_stubs[T_DOUBLE], IST_DOUBLE_FAULT, 0);
     set_gate(T_NMI, trap_stubs[T_NMI], IST_NMI, 0);
+    idt_load();
+}
+
+void idt_load(void)
+{
     struct { uint16_t limit; uint64_t base; } __packed p = { sizeof(idt) - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" ::"m"(p));
 }
@@ -128,14 +133,20 @@ void trap_dispatch(struct trapframe *tf)
             lapic_eoi();
         if (handlers[v])
             handlers[v](tf);
-    } else if (handlers[v] && handlers[v](tf)) {
-        /* resolved (a demand-paging or copy-on-write fault, say) */
-    } else if (from_user) {
-        /* INVARIANT(isolation): a user fault ends that process, nothing else. */
-        user_fault(tf);
-    } else if (!apply_fixup(tf)) {
-        trap_dump(tf);
-        panic("unhandled %s in kernel mode", trap_name(v));
+    } else {
+        /* An exception: the proc layer takes its lock for work on the
+         * process's behalf (return_to_user_work lets it go). */
+        if (from_user)
+            user_trap_enter();
+        if (handlers[v] && handlers[v](tf)) {
+            /* resolved (a demand-paging or copy-on-write fault, say) */
+        } else if (from_user) {
+            /* INVARIANT(isolation): a user fault ends that process, nothing else. */
+            user_fault(tf);
+        } else if (!apply_fixup(tf)) {
+            trap_dump(tf);
+            panic("unhandled %s in kernel mode", trap_name(v));
+        }
     }
 
     if (from_user)

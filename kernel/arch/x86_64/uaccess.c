@@ -58,3 +58,15 @@ long strncpy_from_user(char *dst, const char *usrc, size_t max)
         return lim == max ? -ENAMETOOLONG : -EFAULT;
     return n;
 }
+
+int uaccess_cmpxchg32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur);
+
+int cmpxchg_user32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur)
+{
+    if (((uintptr_t)uaddr & 3) || !user_range_ok((uintptr_t)uaddr, 4))
+        return -EFAULT;
+    user_access_begin();
+    int r = uaccess_cmpxchg32(uaddr, old, new, cur);
+    user_access_end();
+    return r ? -EFAULT : 0;
+}

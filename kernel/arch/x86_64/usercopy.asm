@@ -41,6 +41,22 @@ uaccess_strncpy:
     mov rax, -1
     ret
 
+; int uaccess_cmpxchg32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur)
+; Atomically: if *uaddr == old, *uaddr = new. *cur gets what was there.
+; Returns 0, or -1 on a fault.
+global uaccess_cmpxchg32
+uaccess_cmpxchg32:
+    mov eax, esi
+.cas:
+    lock cmpxchg [rdi], edx
+    mov [rcx], eax
+    xor eax, eax
+    ret
+.cfixup:
+    mov eax, -1
+    ret
+
 section .ex_table progbits alloc noexec nowrite align=8
     dq uaccess_copy.copy, uaccess_copy.fixup
     dq uaccess_strncpy.load, uaccess_strncpy.sfixup
+    dq uaccess_cmpxchg32.cas, uaccess_cmpxchg32.cfixup

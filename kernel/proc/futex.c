@@ -1,0 +1,402 @@
+/* proc/futex.c - fast user-space mutexes: the kernel half of musl's
+ * pthread mutexes, condition variables, barriers and pthread_join.
+ *
+ * A futex is a 32-bit word in user memory. User space does the uncontended
+ * work with atomic instructions; the kernel only queues threads that must
+ * wait (FUTEX_WAIT: "sleep if the word still holds val") and wakes them
+ * (FUTEX_WAKE). A waiter is a thread with futex_waiting set and a key naming
+ * the word: (address space, address) for a private futex, the physical
+ * address for a shared one. Waiters sleep on futex_waiting itself; FIFO
+ * order comes from futex_seq.
+ *
+ * PI futexes (FUTEX_LOCK_PI/UNLOCK_PI) hold the owner's thread id in the
+ * word; a thread that blocks on one lends its priority to the owner, and on
+ * down the chain if the owner is blocked too (priority inheritance). */
+#include "proc.h"
+#include "../sys/sys.h"
+#include "../sys/syscall.h"
+#include "../lib/errno.h"
+#include "../lib/kprintf.h"
+
+#define FUTEX_WAIT            0
+#define FUTEX_WAKE            1
+#define FUTEX_REQUEUE         3
+#define FUTEX_CMP_REQUEUE     4
+#define FUTEX_WAKE_OP         5
+#define FUTEX_LOCK_PI         6
+#define FUTEX_UNLOCK_PI       7
+#define FUTEX_TRYLOCK_PI      8
+#define FUTEX_WAIT_BITSET     9
+#define FUTEX_WAKE_BITSET     10
+#define FUTEX_PRIVATE_FLAG    128
+#define FUTEX_CLOCK_REALTIME  256
+
+#define FUTEX_WAITERS     0x80000000u
+#define FUTEX_OWNER_DIED  0x40000000u
+#define FUTEX_TID_MASK    0x3fffffffu
+
+static uint64_t futex_seq;
+
+struct timespec_k {
+    int64_t sec, nsec;
+};
+
+static int make_key(uint32_t *uaddr, bool private, uint64_t key[2])
+{
+    struct proc *p = current();
+    if ((uintptr_t)uaddr & 3)
+        return -EINVAL;
+    uint32_t v;
+    if (copy_from_user(&v, uaddr, 4))           /* also faults the page in */
+        return -EFAULT;
+    uint64_t pa;
+    if (!private && vmm_translate(p->mm->root, (uintptr_t)uaddr, &pa, NULL)) {
+        key[0] = 0;                             /* shared: the frame itself */
+        key[1] = pa;
+    } else {
+        key[0] = (uint64_t)p->mm;
+        key[1] = (uint64_t)uaddr;
+    }
+    return 0;
+}
+
+static bool same_key(const uint64_t a[2], const uint64_t b[2]) { return a[0] == b[0] && a[1] == b[1]; }
+
+/* The first (FIFO) waiter on key whose bitset matches; with sched_lock held. */
+static struct proc *first_waiter(const uint64_t key[2], uint32_t bitset, bool by_prio)
+{
+    struct proc *best = NULL;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *p = sched_proc_at(i);
+        if (!p || !p->futex_waiting || !same_key(p->futex_key, key) || !(p->futex_bitset & bitset))
+            continue;
+        if (!best || (by_prio && p->prio > best->prio) ||
+            ((!by_prio || p->prio == best->prio) && p->futex_seq < best->futex_seq))
+            best = p;
+    }
+    return best;
+}
+
+static void dequeue_and_wake(struct proc *p)
+{
+    p->futex_waiting = false;
+    p->pi_owner = NULL;
+    make_runnable_locked(p);
+}
+
+static int wake_locked(const uint64_t key[2], int n, uint32_t bitset)
+{
+    int woken = 0;
+    struct proc *w;
+    while (woken < n && (w = first_waiter(key, bitset, false))) {
+        dequeue_and_wake(w);
+        woken++;
+    }
+    return woken;
+}
+
+/* Timeouts become a tick deadline (0: none). */
+static int deadline_of(const void *utimeout, bool absolute, bool realtime, uint64_t *deadline)
+{
+    *deadline = 0;
+    if (!utimeout)
+        return 0;
+    struct timespec_k ts;
+    if (copy_from_user(&ts, utimeout, sizeof(ts)))
+        return -EFAULT;
+    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
+        return -EINVAL;
+    uint64_t ns = (uint64_t)ts.sec * 1000000000ull + (uint64_t)ts.nsec;
+    if (absolute) {
+        uint64_t now = realtime ? time_realtime_ns() : time_monotonic_ns();
+        ns = ns > now ? ns - now : 0;
+    }
+    uint64_t tick_ns = 1000000000ull / timer_hz();
+    *deadline = timer_ticks() + (ns + tick_ns - 1) / tick_ns;
+    return 0;
+}
+
+/* Sleep until dequeued by a waker, the deadline passes, or (if
+ * interruptible) a signal arrives; with sched_lock held. */
+static long wait_queued(struct proc *p, uint64_t deadline, bool interruptible)
+{
+    for (;;) {
+        if (!p->futex_waiting)
+            return 0;
+        if (deadline && timer_ticks() >= deadline)
+            return -ETIMEDOUT;
+        if (interruptible && proc_signal_pending())
+            return -EINTR;
+        if ((p->sig_pending >> (SIGKILL - 1)) & 1)
+            return -EINTR;
+        p->wake_tick = deadline;
+        sleep_locked(&p->futex_waiting);
+    }
+}
+
+static long futex_wait(uint32_t *uaddr, bool private, uint32_t val, uint64_t deadline, uint32_t bitset)
+{
+    struct proc *p = current();
+    uint64_t key[2];
+    long r = make_key(uaddr, private, key);
+    if (r)
+        return r;
+    if (!bitset)
+        return -EINVAL;
+    uint32_t cur;
+    if (copy_from_user(&cur, uaddr, 4))
+        return -EFAULT;
+    /* INVARIANT(mutual exclusion): the check of the word and the queueing
+     * are one step: a FUTEX_WAKE needs the kernel lock, which this thread
+     * holds until it is queued and asleep, so a wake that follows the
+     * store that changed the word always finds it. */
+    if (cur != val)
+        return -EAGAIN;
+#ifdef BREAK_FUTEX
+    /* The break switch: let go between the check and the queueing, the
+     * lost-wakeup race futexes exist to close. */
+    kernel_unlock();
+    for (volatile int i = 0; i < 20000; i++)
+        ;
+    kernel_lock();
+#endif
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    p->futex_key[0] = key[0];
+    p->futex_key[1] = key[1];
+    p->futex_bitset = bitset;
+    p->futex_seq = ++futex_seq;
+    p->futex_waiting = true;
+    r = wait_queued(p, deadline, true);
+    p->futex_waiting = false;
+    p->wake_tick = 0;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+long futex_wake_addr(uint32_t *uaddr, int n)
+{
+    uint64_t key[2];
+    if (make_key(uaddr, true, key))
+        return 0;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    /* pthread_join may wait on it as a shared or a private futex. */
+    int woken = wake_locked(key, n, ~0u);
+    uint64_t pa;
+    if (woken < n && vmm_translate(current()->mm->root, (uintptr_t)uaddr, &pa, NULL)) {
+        uint64_t skey[2] = { 0, pa };
+        woken += wake_locked(skey, n - woken, ~0u);
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return woken;
+}
+
+static long futex_requeue(uint32_t *uaddr, bool private, int nwake, int nmove, uint32_t *uaddr2,
+                          bool cmp, uint32_t val3)
+{
+    uint64_t key[2], key2[2];
+    long r = make_key(uaddr, private, key);
+    if (r || (r = make_key(uaddr2, private, key2)))
+        return r;
+    if (nwake < 0 || nmove < 0)
+        return -EINVAL;
+    if (cmp) {
+        uint32_t cur;
+        if (copy_from_user(&cur, uaddr, 4))
+            return -EFAULT;
+        if (cur != val3)
+            return -EAGAIN;
+    }
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    long done = wake_locked(key, nwake, ~0u);
+    struct proc *w;
+    for (int moved = 0; moved < nmove && (w = first_waiter(key, ~0u, false)); moved++, done++) {
+        w->futex_key[0] = key2[0];
+        w->futex_key[1] = key2[1];
+        w->futex_seq = ++futex_seq;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return done;
+}
+
+/* ---- priority inheritance ---- */
+
+/* o's effective priority: its own, or the highest of the threads blocked on
+ * PI futexes it owns; passed on if o is itself blocked. With sched_lock held. */
+static void pi_update(struct proc *o)
+{
+    for (int depth = 0; o && depth < 16; depth++) {
+        int prio = sched_base_prio(o);
+#ifndef BREAK_PI
+        /* INVARIANT(scheduling fairness): a thread holding a lock that a
+         * higher-priority thread waits for runs at that priority, so
+         * medium-priority work cannot hold up the high one indefinitely
+         * (the Mars Pathfinder inversion). */
+        for (int i = 0; i < NPROC; i++) {
+            struct proc *w = sched_proc_at(i);
+            if (w && w->futex_waiting && w->pi_owner == o && w->prio > prio)
+                prio = w->prio;
+        }
+#endif
+        if (prio == o->prio)
+            return;
+        sched_set_prio_locked(o, prio);
+        o = o->futex_waiting ? o->pi_owner : NULL;
+    }
+}
+
+static long lock_pi(uint32_t *uaddr, bool private, uint64_t deadline, bool try)
+{
+    struct proc *p = current();
+    uint64_t key[2];
+    long r = make_key(uaddr, private, key);
+    if (r)
+        return r;
+    uint32_t tid = (uint32_t)p->pid;
+    for (;;) {
+        uint32_t cur, seen;
+        if (copy_from_user(&cur, uaddr, 4))
+            return -EFAULT;
+        if (!(cur & FUTEX_TID_MASK)) {
+            /* Free (perhaps with waiters queued behind a handover): take it. */
+            if (cmpxchg_user32(uaddr, cur, tid | (cur & FUTEX_WAITERS), &seen))
+                return -EFAULT;
+            if (seen == cur)
+                return 0;
+            continue;
+        }
+        if ((cur & FUTEX_TID_MASK) == tid)
+            return -EDEADLK;
+        if (try)
+            return -EAGAIN;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        struct proc *owner = proc_find_thread((int)(cur & FUTEX_TID_MASK));
+        spin_unlock_irqrestore(&sched_lock, f);
+        if (!owner)
+            return -ESRCH;
+        /* Tell the owner's unlock to come to the kernel. */
+        if (!(cur & FUTEX_WAITERS)) {
+            if (cmpxchg_user32(uaddr, cur, cur | FUTEX_WAITERS, &seen))
+                return -EFAULT;
+            if (seen != cur)
+                continue;
+        }
+        f = spin_lock_irqsave(&sched_lock);
+        p->futex_key[0] = key[0];
+        p->futex_key[1] = key[1];
+        p->futex_bitset = ~0u;
+        p->futex_seq = ++futex_seq;
+        p->futex_waiting = true;
+        p->pi_owner = owner;
+        pi_update(owner);
+        r = wait_queued(p, deadline, false);
+        bool handed = !p->futex_waiting;
+        p->futex_waiting = false;
+        p->pi_owner = NULL;
+        p->wake_tick = 0;
+        if (!handed)
+            pi_update(owner);               /* gave up: take back the loan */
+        spin_unlock_irqrestore(&sched_lock, f);
+        if (handed)
+            return 0;                       /* the unlocker wrote our tid */
+        if (r == -ETIMEDOUT || (p->sig_pending >> (SIGKILL - 1)) & 1)
+            return r;
+    }
+}
+
+static long unlock_pi(uint32_t *uaddr, bool private)
+{
+    struct proc *p = current();
+    uint64_t key[2];
+    long r = make_key(uaddr, private, key);
+    if (r)
+        return r;
+    uint32_t tid = (uint32_t)p->pid;
+    for (;;) {
+        uint32_t cur, seen;
+        if (copy_from_user(&cur, uaddr, 4))
+            return -EFAULT;
+        if ((cur & FUTEX_TID_MASK) != tid)
+            return -EPERM;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        struct proc *next = first_waiter(key, ~0u, true);
+        uint32_t word = 0;
+        if (next) {
+            /* Hand the lock straight to the highest-priority waiter. */
+            word = (uint32_t)next->pid;
+            for (int i = 0; i < NPROC; i++) {
+                struct proc *w = sched_proc_at(i);
+                if (w && w != next && w->futex_waiting && same_key(w->futex_key, key))
+                    word |= FUTEX_WAITERS;
+            }
+        }
+        if (cmpxchg_user32(uaddr, cur, word, &seen)) {
+            spin_unlock_irqrestore(&sched_lock, f);
+            return -EFAULT;
+        }
+        if (seen != cur) {
+            spin_unlock_irqrestore(&sched_lock, f);
+            continue;
+        }
+        if (next) {
+            for (int i = 0; i < NPROC; i++) {
+                struct proc *w = sched_proc_at(i);
+                if (w && w != next && w->futex_waiting && same_key(w->futex_key, key))
+                    w->pi_owner = next;
+            }
+            dequeue_and_wake(next);
+            pi_update(next);
+        }
+        pi_update(p);                       /* our loan, if any, ends */
+        spin_unlock_irqrestore(&sched_lock, f);
+        return 0;
+    }
+}
+
+long futex_op(uint32_t *uaddr, int op, uint32_t val, const void *utimeout,
+              uint32_t *uaddr2, uint32_t val3)
+{
+    bool private = op & FUTEX_PRIVATE_FLAG;
+    bool realtime = op & FUTEX_CLOCK_REALTIME;
+    int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    uint64_t deadline;
+    long r;
+    if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI && cmd != FUTEX_WAIT)
+        return -ENOSYS;
+    switch (cmd) {
+    case FUTEX_WAIT:
+        if ((r = deadline_of(utimeout, false, false, &deadline)))
+            return r;
+        return futex_wait(uaddr, private, val, deadline, ~0u);
+    case FUTEX_WAIT_BITSET:
+        if ((r = deadline_of(utimeout, true, realtime, &deadline)))
+            return r;
+        return futex_wait(uaddr, private, val, deadline, val3);
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET: {
+        uint64_t key[2];
+        uint32_t bitset = cmd == FUTEX_WAKE ? ~0u : val3;
+        if (!bitset)
+            return -EINVAL;
+        if ((r = make_key(uaddr, private, key)))
+            return r;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        r = wake_locked(key, (int)MIN(val, 0x7fffffffu), bitset);
+        spin_unlock_irqrestore(&sched_lock, f);
+        return r;
+    }
+    case FUTEX_REQUEUE:
+        return futex_requeue(uaddr, private, (int)val, (int)(uintptr_t)utimeout, uaddr2, false, 0);
+    case FUTEX_CMP_REQUEUE:
+        return futex_requeue(uaddr, private, (int)val, (int)(uintptr_t)utimeout, uaddr2, true, val3);
+    case FUTEX_LOCK_PI:
+        if ((r = deadline_of(utimeout, true, true, &deadline)))
+            return r;
+        return lock_pi(uaddr, private, deadline, false);
+    case FUTEX_TRYLOCK_PI:
+        return lock_pi(uaddr, private, 0, true);
+    case FUTEX_UNLOCK_PI:
+        return unlock_pi(uaddr, private);
+    default:
+        return -ENOSYS;
+    }
+}

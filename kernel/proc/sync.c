@@ -1,0 +1,86 @@
+/* proc/sync.c - the kernel lock and sleeping mutexes (see proc.h).
+ *
+ * Both are held by a thread, not a CPU, and both show up in the lock-order
+ * checker next to the spinlocks. */
+#include "proc.h"
+#include "../lib/kprintf.h"
+#include "../debug/debug.h"
+
+static struct {
+    volatile uint32_t locked;
+    struct proc *owner;
+} klock;
+
+/* INVARIANT(mutual exclusion): kernel code runs for one process at a time,
+ * so every kernel structure not guarded by a spinlock of its own (the file
+ * systems, address spaces, the process tree) sees one CPU, as it was written
+ * for. The lock is waited for with interrupts enabled: its holder may need an
+ * answer from this CPU (a TLB shootdown) before it can let go. */
+void kernel_lock(void)
+{
+    struct proc *p = current();
+    if (klock.owner == p && klock.locked)
+        panic("kernel_lock: taken twice by pid %d", p->pid);
+    /* It is given up at every sleep, so it needs no place in the lock order
+     * among sleeping locks; but waiting for it while holding a spinlock could
+     * deadlock against its holder, who may want that spinlock. */
+    if (lockdep_cpu_depth())
+        panic("kernel_lock: taken while holding a spinlock");
+    uint64_t f = irq_save();
+#ifndef BREAK_SPINLOCK
+    while (__atomic_exchange_n(&klock.locked, 1, __ATOMIC_ACQUIRE)) {
+        sti();
+        while (__atomic_load_n(&klock.locked, __ATOMIC_RELAXED))
+            cpu_relax();
+        cli();
+    }
+#else
+    klock.locked = 1;
+#endif
+    klock.owner = p;
+    irq_restore(f);
+}
+
+void kernel_unlock(void)
+{
+    klock.owner = NULL;
+    __atomic_store_n(&klock.locked, 0, __ATOMIC_RELEASE);
+}
+
+bool kernel_lock_held(void)
+{
+    return klock.locked && klock.owner == current();
+}
+
+/* The proc layer's side of the arch entry points. */
+void user_trap_enter(void)
+{
+    kernel_lock();
+}
+
+/* A mutex sleeps (on the mutex itself) rather than spins, so it may be held
+ * across I/O. The check and the sleep are one step under sched_lock, so an
+ * unlock in between cannot be missed. */
+void mutex_lock(struct mutex *m)
+{
+    struct proc *p = current();
+    if (m->owner == p)
+        panic("mutex \"%s\": taken twice by pid %d", m->name, p->pid);
+    lockdep_acquire(&m->cls, m->name, (uintptr_t)__builtin_return_address(0), true);
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    while (m->locked)
+        sleep_locked(m);
+    m->locked = 1;
+    m->owner = p;
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+void mutex_unlock(struct mutex *m)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    m->locked = 0;
+    m->owner = NULL;
+    lockdep_release(m->cls, true);
+    wakeup_locked(m);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
