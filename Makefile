@@ -76,8 +76,10 @@ MUSLCC  := musl-gcc
 UWARN   := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 UCFLAGS := -static $(UWARN)
 USER_TESTS := $(patsubst user/tests/%.c,%,$(sort $(wildcard user/tests/*.c)))
+# Micro-benchmarks (invoke bench): user/bench/NAME.c is /bin/bench-NAME.
+USER_BENCH := $(patsubst user/bench/%.c,%,$(sort $(wildcard user/bench/*.c)))
 USER_BINS  := $(UBUILD)/rootfs/sbin/init $(UBUILD)/rootfs/bin/sh $(UBUILD)/rootfs/bin/pie \
-              $(USER_TESTS:%=$(UBUILD)/rootfs/bin/%)
+              $(USER_TESTS:%=$(UBUILD)/rootfs/bin/%) $(USER_BENCH:%=$(UBUILD)/rootfs/bin/bench-%)
 MUSL_LIB   := /usr/lib/x86_64-linux-musl
 
 $(UBUILD)/rootfs/sbin/%: user/%.c
@@ -96,6 +98,10 @@ $(UBUILD)/rootfs/bin/pie: user/pie.c
 	    $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $< $(MUSL_LIB)/crtn.o -o $@
 
 $(UBUILD)/rootfs/bin/%: user/tests/%.c
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(UCFLAGS) -o $@ $<
+
+$(UBUILD)/rootfs/bin/bench-%: user/bench/%.c $(wildcard user/bench/*.h)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 

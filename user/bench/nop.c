@@ -1,0 +1,5 @@
+/* bench-nop: the program bench forkexec executes. */
+int main(void)
+{
+    return 0;
+}
