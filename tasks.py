@@ -124,6 +124,45 @@ def matrix(c: Context, switch: list[str] | None = None) -> None:
     sys.exit(matrix_mod.main(list(switch or [])))
 
 
+@task(help={"accel": "kvm or tcg (default: what the tests use; see README)",
+            "vs_linux": "also run them on Debian's Linux kernel, interleaved",
+            "repeat": "boots per kernel (the table shows medians)",
+            "only": "only this benchmark (repeatable)", "ms": "minimum time per benchmark",
+            "json": "print JSON instead of the table", "chart": "PNG of the ratios"},
+      iterable=["only"])
+def bench(c: Context, accel: str = "", vs_linux: bool = False, repeat: int = 3,
+          only: list[str] | None = None, ms: int = 300, json: bool = False,
+          chart: str = "build/bench/ratios.png") -> None:
+    """Micro-benchmarks (user/bench) on Vigil, and side by side with Linux in
+    the same QEMU with --vs-linux; see docs/bench.md."""
+    from harness import bench as bench_mod
+
+    art = build_mod.build()
+    names = list(only or []) or bench_mod.BENCHMARKS
+    unknown = set(names) - set(bench_mod.BENCHMARKS)
+    if unknown:
+        sys.exit(f"bench: unknown benchmark(s) {sorted(unknown)}; one of {bench_mod.BENCHMARKS}")
+    chosen = accel or _accel("", art)
+    notes: list[str] = []
+    if not accel and chosen == "tcg" and accel_mod.kvm_openable():
+        notes.append("auto chose TCG: /dev/kvm opens, but Vigil's user programs fail the KVM "
+                     "probe on this machine (see README); --accel kvm tries anyway")
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    report = bench_mod.run(art, chosen, vs_linux, repeat, names, ms=ms,
+                           workdir=ROOT / "build" / "bench", log=log)
+    report.notes[:0] = notes
+    if json:
+        print(report.to_json())
+    else:
+        bench_mod.print_table(report)
+    png = bench_mod.write_chart(report, ROOT / chart) if vs_linux else None
+    if png:
+        log(f"bench: chart of the ratios in {png}")
+
+
 @task(help={"workload": "seq1, seq2, applog, or the path of a static binary",
             "states": "check this many states, sampled with the seed (0: all)",
             "seed": "seed for sampling large flush epochs and the states checked",

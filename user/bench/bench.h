@@ -58,10 +58,14 @@ static inline int bench_fail(const char *name, const char *what)
     return 1;
 }
 
-/* Run op(batch) in growing batches until min_ns has passed; report. op
- * returns 0 on success. */
+/* Run op first_batch times untimed (a warm-up: under TCG, code runs slowly
+ * the first time, while QEMU translates it), then in growing batches until
+ * min_ns has passed; report. op returns 0 on success. */
 #define BENCH_LOOP(name, args, first_batch, op)                                \
     do {                                                                       \
+        for (uint64_t _i = 0; _i < (first_batch); _i++)                        \
+            if (op)                                                            \
+                return bench_fail(name, #op);                                  \
         uint64_t _ops = 0, _batch = (first_batch), _t0 = now_ns(), _el = 0;    \
         while (_el < (args).min_ns) {                                          \
             for (uint64_t _i = 0; _i < _batch; _i++)                           \

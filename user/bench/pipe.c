@@ -25,11 +25,15 @@ int main(int argc, char **argv)
         return bench_fail("pipe", "fork");
     if (pid == 0) {
         char c;
+        close(to_child[1]);                 /* else read never sees EOF */
+        close(to_parent[0]);
         while (read(to_child[0], &c, 1) == 1)
             if (write(to_parent[1], &c, 1) != 1)
                 break;
         _exit(0);
     }
+    close(to_child[0]);
+    close(to_parent[1]);
     BENCH_LOOP("pipe", a, 100, round_trip());
     close(to_child[1]);
     waitpid(pid, NULL, 0);
