@@ -154,6 +154,9 @@ def bench(c: Context, accel: str = "", vs_linux: bool = False, repeat: int = 3,
     report = bench_mod.run(art, chosen, vs_linux, repeat, names, ms=ms,
                            workdir=ROOT / "build" / "bench", log=log)
     report.notes[:0] = notes
+    saved = ROOT / "build" / "bench" / "results.json"
+    saved.write_text(report.to_json())
+    log(f"bench: results in {saved}")
     if json:
         print(report.to_json())
     else:
