@@ -128,20 +128,31 @@ def matrix(c: Context, switch: list[str] | None = None) -> None:
             "vs_linux": "also run them on Debian's Linux kernel, interleaved",
             "repeat": "boots per kernel (the table shows medians)",
             "only": "only this benchmark (repeatable)", "ms": "minimum time per benchmark",
-            "json": "print JSON instead of the table", "chart": "PNG of the ratios"},
+            "json": "print JSON instead of the table", "chart": "PNG of the ratios",
+            "profile": "instead: sample where Vigil spends one benchmark's time (TCG)"},
       iterable=["only"])
 def bench(c: Context, accel: str = "", vs_linux: bool = False, repeat: int = 3,
           only: list[str] | None = None, ms: int = 300, json: bool = False,
-          chart: str = "build/bench/ratios.png") -> None:
+          chart: str = "build/bench/ratios.png", profile: str = "") -> None:
     """Micro-benchmarks (user/bench) on Vigil, and side by side with Linux in
     the same QEMU with --vs-linux; see docs/bench.md."""
     from harness import bench as bench_mod
 
     art = build_mod.build()
     names = list(only or []) or bench_mod.BENCHMARKS
-    unknown = set(names) - set(bench_mod.BENCHMARKS)
+    unknown = set(names + ([profile] if profile else [])) - set(bench_mod.BENCHMARKS)
     if unknown:
         sys.exit(f"bench: unknown benchmark(s) {sorted(unknown)}; one of {bench_mod.BENCHMARKS}")
+    if profile:
+        from harness import benchprof
+
+        samples, line = benchprof.profile(art, profile, ROOT / "build" / "bench" / "profile",
+                                          ms=max(ms, 3000))
+        print(line or f"bench {profile}: no result line")
+        print(f"{sum(samples.values())} samples of the vCPU's instruction pointer:")
+        for where, n, pct in benchprof.report(samples, 20):
+            print(f"  {pct:5.1f}%  {n:6d}  {where}")
+        return
     chosen = accel or _accel("", art)
     notes: list[str] = []
     if not accel and chosen == "tcg" and accel_mod.kvm_openable():

@@ -120,3 +120,16 @@ def test_a_benchmark_that_cannot_run_says_why(vigil) -> None:
     assert run.status == 1, run.console[-2000:]
     r = bench.parse_output(run.output)["create"]
     assert r.ns_per_op is None and r.error is not None
+
+
+def test_profile_sample_classification() -> None:
+    from harness import benchprof
+
+    def resolve(addr: int) -> tuple[str, int] | None:
+        return ("kmalloc", addr - 0xFFFFFFFF80100000) if addr >= 0xFFFFFFFF80100000 else None
+
+    kernel = "RIP=ffffffff80100010 RFL=00000046\nCS =0008 ... CPL=0 II=0 A20=1 SMM=0 HLT=0\n"
+    assert benchprof.classify(kernel, resolve) == "kmalloc"
+    assert benchprof.classify(kernel.replace("CPL=0", "CPL=3"), resolve) == "[user]"
+    assert benchprof.classify(kernel.replace("HLT=0", "HLT=1"), resolve) == "[idle]"
+    assert benchprof.classify("no registers", resolve) is None
