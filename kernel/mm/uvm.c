@@ -24,6 +24,9 @@ static int cpu_me(void) { return cpu_count() > 1 ? this_cpu()->id : 0; }
 static void flush_mm(struct mm *mm, uintptr_t va, size_t npages)
 {
     uint64_t mask = __atomic_load_n(&mm->cpus, __ATOMIC_ACQUIRE);
+#ifdef BREAK_TLB
+    mask &= 1ul << cpu_me();                /* the break switch: other CPUs keep stale entries */
+#endif
     if (npages == 0 && (mask & (1ul << cpu_me()))) {
         write_cr3(mm->root);                /* cheaper than a global flush */
         mask &= ~(1ul << cpu_me());
