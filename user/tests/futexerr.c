@@ -69,7 +69,10 @@ static void run(int priv)
         show(name, r, e);                                   \
     } while (0)
 
-    CHECK("wait, value differs", futex(&word, FUTEX_WAIT | priv, 4, NULL));
+    /* With a timeout, so that a kernel that sleeps although the value
+     * differs says ETIMEDOUT after 5 s instead of hanging for good. */
+    struct timespec t5 = { 5, 0 };
+    CHECK("wait, value differs", futex(&word, FUTEX_WAIT | priv, 4, &t5));
     struct timespec t30 = { 0, 30 * 1000 * 1000 };
     CHECK("wait, 30 ms timeout", futex(&word, FUTEX_WAIT | priv, 5, &t30));
     struct timespec t0 = { 0, 0 };
