@@ -52,7 +52,7 @@ from .crashstates import Builder, CrashState, entry_offsets, enumerate_states, s
 from .execute import parse_console
 from .image import disk_args, fsck, make_ext3
 from .qemu import Machine, Session, qemu_command, run
-from .writelog import blockdev_args, read_write_log
+from .writelog import LogEntry, blockdev_args, read_write_log
 
 GUEST_DIR = "/w"        # the workload's directory (the disk is the root while it runs)
 IMAGE_MB, IMAGE_BLOCK = 8, 1024              # small images: cheap to copy, many per second
@@ -181,7 +181,7 @@ def host_model(wl: Workload, tmp: Path, timeout: float = 120) -> Model:
 @dataclass
 class Recording:
     initial: Path
-    entries: list
+    entries: list[LogEntry]
     checkpoints: list[int]                    # log position (entries) of each checkpoint
     console: str
 
@@ -293,6 +293,10 @@ def check_dir(art: Artifacts, d: Path, machine: Machine, timeout: float = 60) ->
     ok, report = fsck(vigil)
     if not ok:
         problems.append("after Vigil's recovery, e2fsck -fn: " + _fsck_summary(report))
+    # Kept for a failure: crash.img and what Vigil made of it (the rest is
+    # made again by the reproduce command).
+    replay.unlink()
+    (d / "check.cpio").unlink()
     return problems
 
 
@@ -310,6 +314,7 @@ class Report:
     recording: Recording
     built: int                               # distinct states
     kinds: dict[str, int]
+    accel: str = "tcg"
     verdicts: list[Verdict] = field(default_factory=list)
     seconds: float = 0.0                     # checking wall time
 
@@ -338,7 +343,7 @@ def explore(art: Artifacts, wl: Workload, workdir: Path, machine: Machine, state
     every = enumerate_states(b, seed)
     chosen = sample(every, states, seed)
     kinds = {k: sum(1 for s in every if s.kind == k) for k in ("prefix", "subset")}
-    report = Report(wl.name, rec, len(every), kinds)
+    report = Report(wl.name, rec, len(every), kinds, machine.accel)
     if on_start:
         on_start(len(chosen))
     meta = {"workload": wl.name, "break": break_, "seed": seed}
@@ -375,7 +380,7 @@ def reproduce_commands(v: Verdict) -> list[str]:
     py = ".venv/bin/python -m harness.crashexplore"
     return [f"reproduce: {py} check {d}{brk}",
             f"boot it:   {py} shell {d}{brk}   (the crash state on /mnt, a shell)",
-            f"inspect:   debugfs -R 'ls -l /w' {d}/crash.img;  e2fsck -fn {d}/e2fsck-replay.img"]
+            f"inspect:   debugfs -R 'ls -l /w' {d}/crash.img;  e2fsck -fn {d}/vigil-recovered.img"]
 
 
 def summary(r: Report) -> str:
@@ -383,9 +388,10 @@ def summary(r: Report) -> str:
     return "\n".join([
         f"workload {r.workload}: {rec.writes} writes, {rec.flushes} flushes, "
         f"{len(rec.checkpoints)} checkpoints recorded",
-        f"states built: {r.built} distinct ({r.kinds['prefix']} prefixes, "
+        f"crash states: {r.built} distinct ({r.kinds['prefix']} prefixes, "
         f"{r.kinds['subset']} subsets of flush epochs)",
-        f"states checked: {len(r.verdicts)} in {r.seconds:.1f} s ({r.per_second:.2f} states/s)",
+        f"states built and checked: {len(r.verdicts)} in {r.seconds:.1f} s "
+        f"({r.per_second:.2f} states/s under {r.accel.upper()})",
         f"failures: {len(r.failures)}",
     ])
 
