@@ -71,7 +71,8 @@ def test_journal_survives_every_allowed_crash_state(vigil, workload: str) -> Non
     # The sample reaches past the first checkpoints, where promises are checked.
     assert max(v.state.checkpoint for v in report.verdicts) >= 3
     failures = [f"{v.state.name}: {' / '.join(v.problems)}" for v in report.failures]
-    assert not failures, ce.summary(report) + "\n" + "\n".join(failures)
+    assert not failures, (f"{len(failures)} of {SAMPLE} crash states broken; " + failures[0]
+                          + "\n" + ce.summary(report) + "\n" + "\n".join(failures[1:]))
 
 
 def test_explorer_finds_corruption_without_journal(vigil, tmp_path) -> None:
