@@ -222,7 +222,7 @@ static long futex_requeue(uint32_t *uaddr, bool private, int nwake, int nmove, u
 
 /* o's effective priority: its own, or the highest of the threads blocked on
  * PI futexes it owns; passed on if o is itself blocked. With sched_lock held. */
-static void pi_update(struct proc *o)
+void pi_update(struct proc *o)
 {
     for (int depth = 0; o && depth < 16; depth++) {
         int prio = sched_base_prio(o);

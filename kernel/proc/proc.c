@@ -433,8 +433,11 @@ void proc_exit(int wstatus)
     uint64_t f = spin_lock_irqsave(&sched_lock);
     (void)f;
     bool last = --l->nthreads == 0;
-    if (p != l)
+    if (p != l) {
         p->state = P_DEAD;                  /* freed by proc_reap_dead */
+        l->utime += p->utime;               /* the process's CPU time includes its threads' */
+        l->stime += p->stime;
+    }
     else
         p->state = P_ZOMBIE;                /* reported once the last thread is gone */
     if (last) {

@@ -172,6 +172,9 @@ void  mutex_unlock(struct mutex *m);
 long  futex_op(uint32_t *uaddr, int op, uint32_t val, const void *utimeout,
                uint32_t *uaddr2, uint32_t val3);
 long  futex_wake_addr(uint32_t *uaddr, int n);   /* CLONE_CHILD_CLEARTID at exit */
+/* Recompute o's effective priority from its own and its PI waiters', and
+ * pass it down the chain; with sched_lock held. */
+void  pi_update(struct proc *o);
 
 /* ---- sched.c ---- */
 extern struct spinlock sched_lock;

@@ -240,11 +240,8 @@ static long set_sched(int tid, int policy, const struct sched_param_k *uparam, b
     }
     t->policy = policy;
     t->rt_priority = rt ? sp.sched_priority : 0;
-    /* Keep any priority lent to it (inheritance); futex.c recomputes it. */
-    int base = sched_base_prio(t);
-    sched_set_prio_locked(t, t->pi_owner || t->prio < base ? base : MAX(base, t->prio));
-    if (t->prio != base && !t->pi_owner)
-        sched_set_prio_locked(t, base);
+    /* Its effective priority: the new one, or what PI waiters lend it. */
+    pi_update(t);
 out:
     spin_unlock_irqrestore(&sched_lock, f);
     if (r == 0 && tid == 0)
