@@ -293,6 +293,8 @@ def print_table(report: Report) -> None:
             cells[1] += " [" + "; ".join(r.errors) + "]"
         table.add_row(*cells)
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=110)  # piped: no wrapping at 80 columns
     console.print(table)
     if report.linux_package:
         console.print(f"Linux: Debian's {report.linux_package}")

@@ -65,10 +65,30 @@ def classify(regs: str, resolve) -> str | None:  # type: ignore[no-untyped-def]
         return None
     if hlt and hlt.group(1) == "1":
         return "[idle]"
-    if cpl and cpl.group(1) == "3":
-        return "[user]"
-    hit = resolve(int(rip.group(1), 16))
+    addr = int(rip.group(1), 16)
+    if (cpl and cpl.group(1) == "3") or addr < 1 << 47:
+        return "[user]"  # (a sample on the way in or out of a syscall can show CPL 0)
+    hit = resolve(addr)
     return hit[0] if hit else f"[kernel {rip.group(1)}]"
+
+
+def resolver(elf: Path):  # type: ignore[no-untyped-def]
+    """addr -> (name, offset): the function containing it, else the nearest
+    symbol below it (the assembly entry points have no size)."""
+    import bisect
+
+    syms = load(elf)
+    named = sorted((a, n) for n, a in syms.all_names.items() if a >= 1 << 47)
+    addrs = [a for a, _ in named]
+
+    def resolve(addr: int) -> tuple[str, int] | None:
+        hit = syms.resolve(addr)
+        if hit:
+            return hit
+        i = bisect.bisect_right(addrs, addr) - 1
+        return (named[i][1], addr - named[i][0]) if i >= 0 else None
+
+    return resolve
 
 
 def profile(art: Artifacts, name: str, workdir: Path, ms: int = 3000,
@@ -98,7 +118,7 @@ def profile(art: Artifacts, name: str, workdir: Path, ms: int = 3000,
         finished.set()
 
     threading.Thread(target=reader, daemon=True).start()
-    resolve = load(art.kernel_elf).resolve
+    resolve = resolver(art.kernel_elf)
     samples: Counter[str] = Counter()
     try:
         mon = Monitor(sock)
