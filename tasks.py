@@ -56,8 +56,8 @@ def run(c: Context, cmdline: str = "", accel: str = "", mem: str = "256M", smp: 
 
 
 @task(help={"path": "a static x86-64 Linux binary on the host", "accel": "kvm, tcg or auto",
-            "timeout": "seconds before giving up"})
-def exec(c: Context, path: str, accel: str = "", timeout: int = 300) -> None:  # noqa: A001
+            "timeout": "seconds before giving up", "smp": "CPUs"})
+def exec(c: Context, path: str, accel: str = "", timeout: int = 300, smp: int = 1) -> None:  # noqa: A001
     """Run PATH on Vigil as the program init runs: `invoke exec PATH -- ARGS...`.
 
     Streams the console, and exits with the program's exit status (128+N if a
@@ -71,7 +71,7 @@ def exec(c: Context, path: str, accel: str = "", timeout: int = 300) -> None:  #
     # remainder string has lost the quoting).
     rest = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else shlex.split(c.remainder)
     argv = [f"/bin/{binary.name}", *rest]
-    machine = Machine(accel=_accel(accel, art))
+    machine = Machine(accel=_accel(accel, art), smp=smp)
     with tempfile.TemporaryDirectory() as d:
         image = make_initrd(art, Path(d) / "initrd.cpio", argv, {argv[0]: binary})
         cmd = qemu_command(art, "", machine, initrd=image)
