@@ -14,6 +14,7 @@ the boots and the ratio Vigil/Linux of the medians (above 1: Vigil slower).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import statistics
@@ -380,6 +381,7 @@ def run(art: Artifacts, accel: str, vs_linux: bool, repeat: int, names: list[str
                 notes.append("so the comparison ran under TCG, both kernels alike")
     boots: list[Boot] = []
     kernels = ["vigil", "linux"] if vs_linux else ["vigil"]
+    load_before = os.getloadavg()[0]
     for i in range(repeat):
         for k in kernels:  # interleaved: A/B/A/B
             log(f"bench: boot {i + 1}/{repeat} of {k} under {accel.upper()}")
@@ -387,4 +389,10 @@ def run(art: Artifacts, accel: str, vs_linux: bool, repeat: int, names: list[str
             boots.append(b)
             if b.note:
                 notes.append(b.note)
+    load_after = os.getloadavg()[0]
+    if max(load_before, load_after) > 1.5:
+        notes.append(f"the host was busy (load average {load_before:.1f} before, "
+                     f"{load_after:.1f} after, {os.cpu_count()} CPUs): single runs vary a lot; "
+                     "the medians of interleaved boots are fairer than any one run, but a "
+                     "quiet machine and a larger --repeat give steadier ratios")
     return Report(accel, repeat, vs_linux, summarize(boots, names), notes, package)
