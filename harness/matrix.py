@@ -30,6 +30,7 @@ class Row:
 
 
 _P = "tests/test_privilege.py::test_privileged_instruction_kills_only_that_process"
+_C = "tests/test_concurrency.py"
 
 ROWS = (
     Row("user-pages", "privilege separation", "kernel pages are supervisor-only (U/S bit)",
@@ -56,6 +57,18 @@ ROWS = (
     Row("journal", "crash consistency", "the JBD2 journal (ordered mode)",
         "kernel/fs/journal.c: commit_one, recover",
         ("tests/test_crash_explorer.py::test_journal_survives_every_allowed_crash_state[seq1]",)),
+    Row("spinlock", "mutual exclusion", "spinlocks and the kernel lock",
+        "kernel/lib/spinlock.c: acquire; kernel/proc/sync.c: kernel_lock",
+        (f"{_C}::test_kernel_survives_thread_storm_with_lockdep_silent[smp2]",)),
+    Row("futex", "mutual exclusion", "futex wait checks the word and queues in one step",
+        "kernel/proc/futex.c: futex_wait",
+        (f"{_C}::test_futex_ping_pong_never_loses_a_wakeup",)),
+    Row("pi", "scheduling fairness", "priority inheritance on PI futexes",
+        "kernel/proc/futex.c: pi_update",
+        (f"{_C}::test_priority_inheritance_prevents_pathfinder_inversion[smp2]",)),
+    Row("tlb", "process isolation", "TLB shootdown by IPI",
+        "kernel/mm/uvm.c: flush_mm; kernel/arch/x86_64/smp.c: tlb_shootdown",
+        (f"{_C}::test_other_cpus_stop_using_a_changed_mapping[smp2]",)),
     Row("smap", "privilege separation", "SMEP/SMAP",
         "kernel/arch/x86_64/gdt.c: cpu_init",
         ("tests/test_faults.py::test_kernel_cannot_read_user_memory_outside_uaccess",
