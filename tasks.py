@@ -162,8 +162,13 @@ def bench(c: Context, accel: str = "", vs_linux: bool = False, repeat: int = 3,
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    report = bench_mod.run(art, chosen, vs_linux, repeat, names, ms=ms,
-                           workdir=ROOT / "build" / "bench", log=log)
+    from harness.linux import LinuxUnavailable
+
+    try:
+        report = bench_mod.run(art, chosen, vs_linux, repeat, names, ms=ms,
+                               workdir=ROOT / "build" / "bench", log=log)
+    except LinuxUnavailable as e:
+        sys.exit(f"bench: no Linux to compare with: {e}")
     report.notes[:0] = notes
     saved = ROOT / "build" / "bench" / "results.json"
     saved.write_text(report.to_json())

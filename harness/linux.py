@@ -39,9 +39,14 @@ class LinuxKernel:
 
 
 def resolve_package(meta: str = META_PACKAGE) -> str:
-    """The real kernel package the metapackage depends on."""
+    """The real kernel package the metapackage depends on (on a fresh
+    machine, as root, after reading the package lists once)."""
     r = subprocess.run(["apt-cache", "depends", meta], capture_output=True, text=True)
     m = re.search(r"Depends: (linux-image-\S+)", r.stdout)
+    if not m and os.geteuid() == 0:
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
+        r = subprocess.run(["apt-cache", "depends", meta], capture_output=True, text=True)
+        m = re.search(r"Depends: (linux-image-\S+)", r.stdout)
     if not m:
         raise LinuxUnavailable(f"apt-cache depends {meta} named no kernel package "
                                f"(run apt-get update?): {r.stdout}{r.stderr}")
