@@ -125,9 +125,7 @@ static long wait_queued(struct proc *p, uint64_t deadline, bool interruptible)
             return 0;
         if (deadline && timer_ticks() >= deadline)
             return -ETIMEDOUT;
-        if (interruptible && proc_signal_pending())
-            return -EINTR;
-        if ((p->sig_pending >> (SIGKILL - 1)) & 1)
+        if (interruptible ? proc_signal_pending() : proc_fatal_signal_pending())
             return -EINTR;
         p->wake_tick = deadline;
         sleep_locked(&p->futex_waiting);
@@ -298,7 +296,7 @@ static long lock_pi(uint32_t *uaddr, bool private, uint64_t deadline, bool try)
         spin_unlock_irqrestore(&sched_lock, f);
         if (handed)
             return 0;                       /* the unlocker wrote our tid */
-        if (r == -ETIMEDOUT || (p->sig_pending >> (SIGKILL - 1)) & 1)
+        if (r == -ETIMEDOUT || (r == -EINTR && proc_fatal_signal_pending()))
             return r;
     }
 }

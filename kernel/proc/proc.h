@@ -138,6 +138,7 @@ long  proc_kill(int pid, int sig);
 void  signal_send_locked(struct proc *p, int sig, int sender);
 /* A signal is waiting that may be delivered: sleeps end with -EINTR. */
 bool  proc_signal_pending(void);
+bool  proc_fatal_signal_pending(void);    /* one whose delivery ends the process */
 /* On the way back to user mode: run a handler, or take the default action. */
 void  signal_deliver(struct trapframe *tf);
 /* A fault's signal (SIGSEGV...): to the handler if there is one, else death. */

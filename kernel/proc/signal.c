@@ -79,6 +79,19 @@ static uint64_t deliverable(struct proc *p)
     return p->sig_pending & (~p->sig_blocked | UNBLOCKABLE);
 }
 
+/* A pending signal that will end the process when delivered: even an
+ * uninterruptible wait gives way to it. */
+bool proc_fatal_signal_pending(void)
+{
+    struct proc *p = current();
+    uint64_t d = p->sig_pending & (~p->sig_blocked | UNBLOCKABLE);
+    for (int sig = 1; d; sig++, d >>= 1)
+        if ((d & 1) && (sig == SIGKILL || (p->sh->actions[sig - 1].handler == SIG_DFL &&
+                                           !(DEFAULT_IGNORE & BIT(sig)))))
+            return true;
+    return false;
+}
+
 bool proc_signal_pending(void)
 {
     struct proc *p = current();
