@@ -157,6 +157,7 @@ void  fill_rusage(void *linux_rusage, uint64_t utime_ticks, uint64_t stime_ticks
  * idle loop do not take it; they use spinlocks. */
 void  kernel_lock(void);
 void  kernel_unlock(void);
+void  kernel_unlock_sched_held(void);            /* the same, from under sched_lock */
 bool  kernel_lock_held(void);                    /* by the running thread */
 
 struct mutex {

@@ -246,7 +246,7 @@ void sleep_locked(void *chan)
      * miss us. */
     bool klock = kernel_lock_held();
     if (klock)
-        kernel_unlock();
+        kernel_unlock_sched_held();
     schedule();
     p->chan = NULL;
     if (klock) {

@@ -9,13 +9,18 @@
 static struct {
     volatile uint32_t locked;
     struct proc *owner;
+    volatile int waiters;       /* threads asleep in kernel_lock */
 } klock;
+
+#define KLOCK_SPINS 2000
 
 /* INVARIANT(mutual exclusion): kernel code runs for one process at a time,
  * so every kernel structure not guarded by a spinlock of its own (the file
  * systems, address spaces, the process tree) sees one CPU, as it was written
- * for. The lock is waited for with interrupts enabled: its holder may need an
- * answer from this CPU (a TLB shootdown) before it can let go. */
+ * for. A thread that finds it taken spins a little, then sleeps until the
+ * holder lets go: with more virtual CPUs than host CPUs the holder may not
+ * be running, and a sleeping waiter's CPU halts instead of burning the time
+ * the holder needs. */
 void kernel_lock(void)
 {
     struct proc *p = current();
@@ -26,26 +31,46 @@ void kernel_lock(void)
      * deadlock against its holder, who may want that spinlock. */
     if (lockdep_cpu_depth())
         panic("kernel_lock: taken while holding a spinlock");
-    uint64_t f = irq_save();
 #ifndef BREAK_SPINLOCK
-    while (__atomic_exchange_n(&klock.locked, 1, __ATOMIC_ACQUIRE)) {
-        sti();
-        while (__atomic_load_n(&klock.locked, __ATOMIC_RELAXED))
+    for (int i = 0; __atomic_exchange_n(&klock.locked, 1, __ATOMIC_ACQUIRE); i++) {
+        if (i < KLOCK_SPINS) {
             cpu_relax();
-        cli();
+            continue;
+        }
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        __atomic_add_fetch(&klock.waiters, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_exchange_n(&klock.locked, 1, __ATOMIC_ACQUIRE))
+            sleep_locked(&klock);
+        __atomic_sub_fetch(&klock.waiters, 1, __ATOMIC_SEQ_CST);
+        spin_unlock_irqrestore(&sched_lock, f);
+        break;
     }
 #else
-    klock.locked = 1;
+    klock.locked = 1;           /* the break switch: excludes nobody */
 #endif
     klock.owner = p;
-    irq_restore(f);
 }
 
-void kernel_unlock(void)
+/* sched_held: the caller holds sched_lock (sleep_locked does). */
+static void release(bool sched_held)
 {
     klock.owner = NULL;
-    __atomic_store_n(&klock.locked, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&klock.locked, 0, __ATOMIC_SEQ_CST);
+    /* A waiter counts itself and retries under sched_lock before it
+     * sleeps, so either it sees the lock free or we see it counted. */
+    if (__atomic_load_n(&klock.waiters, __ATOMIC_SEQ_CST)) {
+        if (sched_held) {
+            wakeup_locked(&klock);
+        } else {
+            uint64_t f = spin_lock_irqsave(&sched_lock);
+            wakeup_locked(&klock);
+            spin_unlock_irqrestore(&sched_lock, f);
+        }
+    }
 }
+
+void kernel_unlock(void) { release(false); }
+void kernel_unlock_sched_held(void) { release(true); }
 
 bool kernel_lock_held(void)
 {

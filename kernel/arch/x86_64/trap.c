@@ -136,8 +136,13 @@ void trap_dispatch(struct trapframe *tf)
     } else {
         /* An exception: the proc layer takes its lock for work on the
          * process's behalf (return_to_user_work lets it go). */
-        if (from_user)
+        if (from_user) {
+            /* Taking the lock may sleep and wake on another CPU, whose CR2
+             * holds some other fault's address: carry ours across. */
+            uint64_t cr2 = read_cr2();
             user_trap_enter();
+            write_cr2(cr2);
+        }
         if (handlers[v] && handlers[v](tf)) {
             /* resolved (a demand-paging or copy-on-write fault, say) */
         } else if (from_user) {
