@@ -47,12 +47,29 @@ static const sys_fn table[NSYSCALLS] = {
 
 static uint64_t reported[NSYSCALLS / 64];
 
+/* Syscalls that touch only the calling thread's own fields, immutable data
+ * or state with a spinlock of its own: they run without the kernel lock, so
+ * they never wait for another CPU's kernel work. */
+static bool lock_free(uint64_t nr)
+{
+    switch (nr) {
+    case 24:                    /* sched_yield */
+    case 39: case 186:          /* getpid, gettid */
+    case 96: case 201: case 228: case 229:   /* gettimeofday, time, clock_gettime/getres */
+    case 102: case 104: case 107: case 108:  /* getuid, getgid, geteuid, getegid */
+        return true;
+    default:
+        return false;
+    }
+}
+
 void syscall_dispatch(struct trapframe *tf)
 {
     struct proc *p = current();
-    kernel_lock();          /* given up in return_to_user_work (see proc/sync.c) */
-    p->tf = tf;
     uint64_t nr = tf->rax;
+    if (!lock_free(nr))
+        kernel_lock();      /* given up in return_to_user_work (see proc/sync.c) */
+    p->tf = tf;
     p->syscall_nr = (long)nr;
     long r;
     if (nr < NSYSCALLS && table[nr]) {
