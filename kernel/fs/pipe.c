@@ -24,10 +24,25 @@ struct pipe {
     int readers, writers;
 };
 
+/* The ring buffer in at most two pieces (it may wrap). */
+static void ring_copy_out(struct pipe *p, uint8_t *dst, size_t k)
+{
+    size_t at = p->rpos % PIPE_CAP, first = MIN(k, PIPE_CAP - at);
+    memcpy(dst, p->buf + at, first);
+    memcpy(dst + first, p->buf, k - first);
+}
+
+static void ring_copy_in(struct pipe *p, const uint8_t *src, size_t k)
+{
+    size_t at = p->wpos % PIPE_CAP, first = MIN(k, PIPE_CAP - at);
+    memcpy(p->buf + at, src, first);
+    memcpy(p->buf, src + first, k - first);
+}
+
 static long pipe_read(struct file *f, void *ubuf, size_t n)
 {
     struct pipe *p = f->priv;
-    uint8_t *tmp = kmalloc(CHUNK);
+    uint8_t *tmp = proc_scratch_page();   /* CHUNK bytes, this thread's own */
     if (!tmp)
         return -ENOMEM;
     long total = 0;
@@ -45,13 +60,11 @@ static long pipe_read(struct file *f, void *ubuf, size_t n)
             continue;
         }
         spin_unlock_irqrestore(&sched_lock, fl);
-        kfree(tmp);
         return r;
     }
     while ((size_t)total < n && p->wpos != p->rpos) {
         size_t k = MIN(MIN(n - (size_t)total, (size_t)(p->wpos - p->rpos)), (size_t)CHUNK);
-        for (size_t i = 0; i < k; i++)
-            tmp[i] = p->buf[(p->rpos + i) % PIPE_CAP];
+        ring_copy_out(p, tmp, k);
         p->rpos += k;
         spin_unlock_irqrestore(&sched_lock, fl);
         if (copy_to_user((uint8_t *)ubuf + total, tmp, k)) {
@@ -64,14 +77,13 @@ static long pipe_read(struct file *f, void *ubuf, size_t n)
     }
     wakeup_locked(&p->wpos);
     spin_unlock_irqrestore(&sched_lock, fl);
-    kfree(tmp);
     return total;
 }
 
 static long pipe_write(struct file *f, const void *ubuf, size_t n)
 {
     struct pipe *p = f->priv;
-    uint8_t *tmp = kmalloc(CHUNK);
+    uint8_t *tmp = proc_scratch_page();   /* CHUNK bytes, this thread's own */
     if (!tmp)
         return -ENOMEM;
     long total = 0, err = 0;
@@ -103,8 +115,7 @@ static long pipe_write(struct file *f, const void *ubuf, size_t n)
                 continue;
             }
             size_t k = MIN(room, chunk - done);
-            for (size_t i = 0; i < k; i++)
-                p->buf[(p->wpos + i) % PIPE_CAP] = tmp[done + i];
+            ring_copy_in(p, tmp + done, k);
             p->wpos += k;
             done += k;
             wakeup_locked(&p->rpos);
@@ -112,7 +123,6 @@ static long pipe_write(struct file *f, const void *ubuf, size_t n)
         spin_unlock_irqrestore(&sched_lock, fl);
         total += (long)done;
     }
-    kfree(tmp);
     if (err == -EPIPE)
         proc_kill(current()->pid, SIGPIPE);
     return total ? total : err;

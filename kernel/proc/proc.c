@@ -86,8 +86,20 @@ static struct proc *proc_alloc(void)
 
 static void proc_free(struct proc *p)
 {
+    if (p->scratch)
+        pmm_free(V2P(p->scratch));
     kstack_free(&p->kstack);
     kfree(p);
+}
+
+void *proc_scratch_page(void)
+{
+    struct proc *p = current();
+    if (!p->scratch) {
+        uint64_t pa = pmm_alloc();
+        p->scratch = pa ? P2V(pa) : NULL;
+    }
+    return p->scratch;
 }
 
 static int alloc_pid(void)

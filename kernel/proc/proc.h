@@ -110,6 +110,7 @@ struct proc {
     struct proc *pi_owner;      /* blocked on a PI futex held by this thread */
 
     struct lockdep_stack locks; /* sleeping locks held (lockdep) */
+    void *scratch;              /* a page for bounce copies (proc_scratch_page) */
 
     /* CPU accounting, in ticks. */
     uint64_t utime, stime, cutime, cstime;
@@ -127,6 +128,10 @@ __noreturn void proc_exit_group(int wstatus);    /* every thread of the process 
 void  proc_kill_other_threads(void);             /* exec: the others leave */
 void  proc_vfork_release(struct proc *p);        /* exec/exit of a vfork child */
 struct proc *proc_find_thread(int tid);          /* with sched_lock held */
+/* A page-sized buffer the running thread may use between its own calls
+ * (kept until it exits, so hot paths like pipes allocate nothing); NULL only
+ * if memory ran out. */
+void *proc_scratch_page(void);
 long  proc_tgkill(int tgid, int tid, int sig);
 void  fdtable_put(struct fdtable *t);
 void  fsinfo_put(struct fsinfo *f);
