@@ -31,6 +31,20 @@ uint64_t block_sectors(void);           /* capacity; 0 without a disk */
  * when the arguments are refused. */
 int      block_read(uint64_t sector, void *buf, size_t count);
 int      block_write(uint64_t sector, const void *buf, size_t count);
+/* Many transfers of one kind in one call: each ios[i] moves count sectors
+ * between sector and buf. They are all in flight together (so they are
+ * unordered with respect to each other, like the requests of concurrent
+ * callers), blocks adjacent on the disk merged into one request; the call
+ * returns when every request sent is complete: 0, or the first error (after
+ * which the rest are not sent). The array is sorted by sector in place. Arguments are
+ * checked as for block_read/block_write, all before anything is sent. */
+struct block_io {
+    uint64_t sector;
+    void *buf;
+    size_t count;
+};
+int      block_read_batch(struct block_io *ios, int n);
+int      block_write_batch(struct block_io *ios, int n);
 /* Returns once the device has reported the cache flush complete: 0, or
  * -EIO (-ENODEV without a disk). */
 int      block_flush(void);

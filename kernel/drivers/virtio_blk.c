@@ -302,11 +302,11 @@ static int check_buffer(const void *buf, size_t bytes, bool device_writes)
  * bytes covered go to *covered), or -EFAULT if a page was unmapped since
  * check_buffer() looked: a device must never be sent to a made-up address. */
 static int gather_segments(const uint8_t *buf, size_t bytes, bool device_writes,
-                           struct segment *segs, size_t *covered)
+                           struct segment *segs, int max, size_t *covered)
 {
     int n = 0;
     size_t total = 0;
-    while (total < bytes && n < SEGS_PER_REQUEST) {
+    while (total < bytes && n < max) {
         uintptr_t va = (uintptr_t)buf + total;
         size_t piece = MIN(PAGE_SIZE - (va & (PAGE_SIZE - 1)), bytes - total);
         uint64_t pa;
@@ -412,7 +412,7 @@ static int transfer(uint32_t type, uint64_t sector, uint8_t *buf, size_t count)
                 break;                          /* stop issuing; the rest finish below */
         }
         size_t covered;
-        int nsegs = gather_segments(buf + done, bytes - done, device_writes, segs, &covered);
+        int nsegs = gather_segments(buf + done, bytes - done, device_writes, segs, SEGS_PER_REQUEST, &covered);
         if (nsegs < 0) {
             result = nsegs;
             break;
@@ -429,7 +429,107 @@ static int transfer(uint32_t type, uint64_t sector, uint8_t *buf, size_t count)
     return result;
 }
 
+/* Sort ios by sector (heapsort: no recursion, no allocation). */
+static bool io_before(const struct block_io *a, const struct block_io *b) { return a->sector < b->sector; }
+
+static void sift(struct block_io *a, int i, int n)
+{
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && io_before(&a[c], &a[c + 1]))
+            c++;
+        if (!io_before(&a[i], &a[c]))
+            return;
+        struct block_io t = a[i];
+        a[i] = a[c];
+        a[c] = t;
+        i = c;
+    }
+}
+
+static void sort_ios(struct block_io *a, int n)
+{
+    for (int i = n / 2 - 1; i >= 0; i--)
+        sift(a, i, n);
+    for (int end = n - 1; end > 0; end--) {
+        struct block_io t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        sift(a, 0, end);
+    }
+}
+
+/* Several transfers of one kind at once (block.h, block_read_batch). The
+ * ios are sorted by sector; neighbours on the disk travel in one request
+ * (up to SEGS_PER_REQUEST pieces), and up to BATCH_IN_FLIGHT requests are
+ * outstanding at a time: one doorbell and one interrupt per run of blocks,
+ * not per block, and no wait between them. */
+#define BATCH_IN_FLIGHT 16
+static int check_args(uint64_t sector, const void *buf, size_t count, bool device_writes);
+
+static int batch(uint32_t type, struct block_io *ios, int n)
+{
+    bool device_writes = type == VIRTIO_BLK_T_IN;
+    if (n < 0)
+        return -EINVAL;
+    for (int k = 0; k < n; k++) {
+        int err = check_args(ios[k].sector, ios[k].buf, ios[k].count, device_writes);
+        if (err)
+            return err;
+    }
+    if (!device_writes && disk.read_only)
+        return -EROFS;
+    sort_ios(ios, n);
+    struct blk_request reqs[BATCH_IN_FLIGHT];
+    struct segment segs[SEGS_PER_REQUEST];
+    int submitted = 0, result = 0, i = 0;
+    size_t off = 0;                             /* bytes of ios[i] already sent */
+    while (i < n && !result) {
+        struct blk_request *r = &reqs[submitted % BATCH_IN_FLIGHT];
+        if (submitted >= BATCH_IN_FLIGHT) {
+            wait_until(request_done, r, r);
+            if ((result = r->result))
+                break;
+        }
+        uint64_t sector = ios[i].sector + off / SECTOR_SIZE, next = sector;
+        int nsegs = 0;
+        while (i < n && nsegs < SEGS_PER_REQUEST && ios[i].sector + off / SECTOR_SIZE == next) {
+            size_t bytes = ios[i].count * SECTOR_SIZE, covered;
+            int k = gather_segments((const uint8_t *)ios[i].buf + off, bytes - off, device_writes,
+                                    segs + nsegs, SEGS_PER_REQUEST - nsegs, &covered);
+            if (k < 0) {
+                result = k;
+                break;
+            }
+            if (!covered)
+                break;                          /* no room for a whole sector: next request */
+            nsegs += k;
+            next += covered / SECTOR_SIZE;
+            off += covered;
+            if (off < bytes)
+                break;                          /* out of pieces */
+            i++;
+            off = 0;
+        }
+        if (result)
+            break;
+        submit(type, sector, segs, nsegs, r);
+        submitted++;
+    }
+    for (int k = 0; k < MIN(submitted, BATCH_IN_FLIGHT); k++) {
+        wait_until(request_done, &reqs[k], &reqs[k]);
+        if (!result)
+            result = reqs[k].result;
+    }
+    return result;
+}
+
 /* ---- the interface (block.h) ---- */
+
+int block_read_batch(struct block_io *ios, int n) { return batch(VIRTIO_BLK_T_IN, ios, n); }
+int block_write_batch(struct block_io *ios, int n) { return batch(VIRTIO_BLK_T_OUT, ios, n); }
 
 static int check_args(uint64_t sector, const void *buf, size_t count, bool device_writes)
 {
