@@ -1,7 +1,14 @@
-/* fs/bcache.c - the buffer cache. A fixed set of buffers, least recently
- * used out first (never a dirty or held one: dirty blocks are written back
- * first). Locking is a "busy" flag per buffer and the scheduler's
- * sleep/wakeup, so a process waiting for a block another is reading sleeps. */
+/* fs/bcache.c - the buffer cache. Buffers are found through a hash table
+ * of block numbers; they are created as needed, up to a share of memory
+ * (CACHE_SHARE of RAM, at most CACHE_MAX_BYTES, and never while less than
+ * a quarter of RAM is free), and after that the least recently used one
+ * that is not held and not uncommitted metadata is reused (dirty file data
+ * is written back first, in one batch with the other oldest dirty data).
+ * Dirty buffers sit on one list per kind (data, metadata), so writing them
+ * back or counting them never scans the cache. Locking is a "busy" flag
+ * per buffer and the scheduler's sleep/wakeup, so a process waiting for a
+ * block another is reading sleeps; a release wakes only when someone waits.
+ * The lists and the hash are changed with sched_lock held. */
 #include "bcache.h"
 #include "../drivers/block.h"
 #include "../proc/proc.h"
@@ -12,32 +19,213 @@
 #include "journal.h"
 #include "../mm/mm.h"
 
-#define NBUF 256
+#define NHASH            16384          /* power of two */
+#define CACHE_SHARE      4              /* at most 1/CACHE_SHARE of RAM */
+#define CACHE_MAX_BYTES  (96ul << 20)
+#define MIN_BUFS         256
+#define WRITE_CHUNK      256            /* buffers written back per batch */
 
-static struct buf bufs[NBUF];
+static struct buf *bufs;                /* [nmax], the first nbufs in use */
+static int nbufs, nmax;
+static struct buf *hash[NHASH];
+static struct buf lru;                  /* sentinel: lru.lnext is the least recently used */
+static struct buf dirty[2];             /* sentinels: [0] file data, [1] metadata */
+static int ndirty[2];
 static size_t bsize;
-static uint64_t clock;
+static uint64_t *pages;                 /* frames carved into buffers */
+static int npages;
+static uint8_t *carve;
+static size_t carve_left;
+static struct buf *batch_bufs[WRITE_CHUNK];
+static struct block_io batch_ios[WRITE_CHUNK];
+
+static inline uint64_t sectors_of(uint64_t blockno) { return blockno * (bsize / 512); }
+static inline unsigned hash_of(uint64_t blockno) { return (unsigned)(blockno * 0x9E3779B97F4A7C15ull >> 40) & (NHASH - 1); }
+
+static void list_remove(struct buf *b, bool dirty_list)
+{
+    struct buf **prev_next = dirty_list ? &b->dprev->dnext : &b->lprev->lnext;
+    struct buf **next_prev = dirty_list ? &b->dnext->dprev : &b->lnext->lprev;
+    *prev_next = dirty_list ? b->dnext : b->lnext;
+    *next_prev = dirty_list ? b->dprev : b->lprev;
+}
+
+static void lru_append(struct buf *b)
+{
+    b->lprev = lru.lprev;
+    b->lnext = &lru;
+    lru.lprev->lnext = b;
+    lru.lprev = b;
+}
+
+static void dirty_append(struct buf *b, int kind)
+{
+    struct buf *head = &dirty[kind];
+    b->dprev = head->dprev;
+    b->dnext = head;
+    head->dprev->dnext = b;
+    head->dprev = b;
+    ndirty[kind]++;
+}
+
+static void dirty_remove(struct buf *b)
+{
+    list_remove(b, true);
+    ndirty[b->meta]--;
+}
+
+static struct buf *lookup(uint64_t blockno)
+{
+    for (struct buf *b = hash[hash_of(blockno)]; b; b = b->hnext)
+        if (b->blockno == blockno)
+            return b;
+    return NULL;
+}
+
+static void hash_remove(struct buf *b)
+{
+    struct buf **pp = &hash[hash_of(b->blockno)];
+    while (*pp && *pp != b)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = b->hnext;
+    b->hnext = NULL;
+}
+
+static void hash_insert(struct buf *b)
+{
+    unsigned h = hash_of(b->blockno);
+    b->hnext = hash[h];
+    hash[h] = b;
+}
+
+static void free_pages(void)
+{
+    for (int i = 0; i < npages; i++)
+        pmm_free(pages[i]);
+    npages = 0;
+    carve_left = 0;
+}
 
 void bcache_init(size_t block_size)
 {
-    bsize = block_size;
-    for (int i = 0; i < NBUF; i++) {
-        kfree(bufs[i].data);
-        bufs[i] = (struct buf){ .data = kmalloc(block_size) };
-        if (!bufs[i].data)
+    if (block_size != bsize || !bufs) {
+        /* New geometry: start over (nobody holds a buffer at mount). */
+        free_pages();
+        kfree(bufs);
+        kfree(pages);
+        bsize = block_size;
+        size_t cap = MIN(pmm_total_frames() * PAGE_SIZE / CACHE_SHARE, CACHE_MAX_BYTES);
+        nmax = (int)MAX((size_t)MIN_BUFS, cap / bsize);
+        bufs = kzalloc(sizeof(struct buf) * (size_t)nmax);
+        pages = kzalloc(sizeof(uint64_t) * ((size_t)nmax * bsize / PAGE_SIZE + 1));
+        if (!bufs || !pages)
             panic("bcache: out of memory");
+        nbufs = 0;
+    }
+    memset(hash, 0, sizeof(hash));
+    lru.lprev = lru.lnext = &lru;
+    for (int k = 0; k < 2; k++) {
+        dirty[k].dprev = dirty[k].dnext = &dirty[k];
+        ndirty[k] = 0;
+    }
+    for (int i = 0; i < nbufs; i++) {
+        uint8_t *data = bufs[i].data;
+        bufs[i] = (struct buf){ .data = data };
+        lru_append(&bufs[i]);
     }
 }
 
 size_t bcache_block_size(void) { return bsize; }
 
-static inline uint64_t sectors_of(uint64_t blockno) { return blockno * (bsize / 512); }
-
-static int write_back(struct buf *b)
+/* One more buffer, if the cache may grow: memory is plentiful. */
+static struct buf *grow(void)
 {
-    int r = block_write(sectors_of(b->blockno), b->data, bsize / 512);
-    if (!r)
-        b->dirty = false;
+    if (nbufs >= nmax || pmm_free_frames() < pmm_total_frames() / 4)
+        return NULL;
+    if (carve_left < bsize) {
+        uint64_t pa = pmm_alloc();
+        if (!pa)
+            return NULL;
+        pages[npages++] = pa;
+        carve = P2V(pa);
+        carve_left = PAGE_SIZE;
+    }
+    struct buf *b = &bufs[nbufs++];
+    *b = (struct buf){ .data = carve };
+    carve += bsize;
+    carve_left -= bsize;
+    lru_append(b);
+    return b;
+}
+
+static void set_dirty(struct buf *b, bool meta)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (b->dirty && b->meta != meta)
+        dirty_remove(b);
+    if (!b->dirty || b->meta != meta) {
+        b->dirty = true;
+        b->meta = meta;
+        dirty_append(b, meta);
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+static void sleep_on(struct buf *b, uint64_t *flags)
+{
+    b->waiters++;
+    wait_locked(b, flags);
+    b->waiters--;
+}
+
+/* Lock up to max dirty buffers of one kind, oldest first, into batch_bufs;
+ * with sched_lock held. With wait, a list holding only locked buffers is
+ * waited for (then 0 means the list is empty). */
+static int collect(int kind, int max, bool wait, uint64_t *flags)
+{
+    for (;;) {
+        int n = 0;
+        struct buf *first_busy = NULL;
+        for (struct buf *b = dirty[kind].dnext; b != &dirty[kind] && n < max; b = b->dnext) {
+            if (b->locked) {
+                first_busy = first_busy ? first_busy : b;
+                continue;
+            }
+            b->locked = true;
+            b->refs++;
+            batch_bufs[n++] = b;
+        }
+        if (n || !first_busy || !wait)
+            return n;
+        sleep_on(first_busy, flags);
+    }
+}
+
+static void unlock_collected(int n, bool written, int kind)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    for (int i = 0; i < n; i++) {
+        struct buf *b = batch_bufs[i];
+        if (written && b->dirty && b->meta == kind) {
+            dirty_remove(b);
+            b->dirty = false;
+        }
+        b->locked = false;
+        b->refs--;
+        if (b->waiters)
+            wakeup_locked(b);
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+/* Write up to WRITE_CHUNK locked, collected buffers home in one batch. */
+static int write_collected(int n, int kind)
+{
+    for (int i = 0; i < n; i++)
+        batch_ios[i] = (struct block_io){ sectors_of(batch_bufs[i]->blockno), batch_bufs[i]->data, bsize / 512 };
+    int r = block_write_batch(batch_ios, n);
+    unlock_collected(n, r == 0, kind);
     return r;
 }
 
@@ -45,33 +233,26 @@ static int write_back(struct buf *b)
 static struct buf *get_locked(uint64_t blockno, uint64_t *flags)
 {
     for (;;) {
-        struct buf *victim = NULL;
-        for (int i = 0; i < NBUF; i++) {
-            struct buf *b = &bufs[i];
-            if (b->refs && b->blockno == blockno) {
-                if (b->locked) {
-                    wait_locked(b, flags);      /* someone else has it */
-                    victim = (struct buf *)-1;
-                    break;
-                }
-                b->refs++;
-                b->locked = true;
-                return b;
-            }
-            if (b->valid && b->blockno == blockno && !b->locked) {
-                b->refs++;
-                b->locked = true;
-                return b;
-            }
-        }
-        if (victim)
-            continue;
-        for (int i = 0; i < NBUF; i++) {
-            struct buf *b = &bufs[i];
-            if (b->refs || b->locked)
+        struct buf *b = lookup(blockno);
+        if (b) {
+            if (b->locked) {
+                sleep_on(b, flags);             /* someone else has it */
                 continue;
-            if (!victim || !b->valid || (victim->valid && b->last_use < victim->last_use))
-                victim = b;
+            }
+            b->refs++;
+            b->locked = true;
+            return b;
+        }
+        struct buf *victim = grow();
+        for (struct buf *c = lru.lnext; !victim && c != &lru; c = c->lnext) {
+            if (c->refs || c->locked)
+                continue;
+            /* INVARIANT(crash consistency): metadata changed by a
+             * transaction that has not committed never goes home (the
+             * journal writes it after the commit). */
+            if (c->dirty && c->meta)
+                continue;
+            victim = c;
         }
         if (!victim) {
             /* Everything is held or awaits a commit: commit now. */
@@ -83,20 +264,21 @@ static struct buf *get_locked(uint64_t blockno, uint64_t *flags)
             continue;
         }
         if (victim->dirty) {
-            /* Write it back before reusing it (outside the lock: it sleeps). */
-            victim->locked = true;
-            victim->refs++;
+            /* File data: write it back, with the other oldest dirty data,
+             * before reusing it (outside the lock: it sleeps). */
+            int n = collect(0, WRITE_CHUNK, false, flags);
             spin_unlock_irqrestore(&sched_lock, *flags);
-            int r = write_back(victim);
+            int r = n ? write_collected(n, 0) : 0;
             *flags = spin_lock_irqsave(&sched_lock);
-            victim->refs--;
-            victim->locked = false;
-            wakeup_locked(victim);
             if (r)
-                kprintf("bcache: write-back of block %lu failed (%d)\n", victim->blockno, r);
+                kprintf("bcache: write-back failed (%d)\n", r);
             continue;
         }
+        if (victim->hashed)
+            hash_remove(victim);
         victim->blockno = blockno;
+        victim->hashed = true;
+        hash_insert(victim);
         victim->valid = false;
         victim->dirty = false;
         victim->refs = 1;
@@ -111,11 +293,15 @@ struct buf *bread(uint64_t blockno, int *err)
     struct buf *b = get_locked(blockno, &f);
     spin_unlock_irqrestore(&sched_lock, f);
     if (!b->valid) {
-        int r = block_read(sectors_of(blockno), b->data, bsize / 512);
-        if (r) {
-            *err = r;
-            brelse(b);
-            return NULL;
+        /* Committed metadata not yet checkpointed: the journal's copy is
+         * newer than the home block. */
+        if (!journal_read_copy(blockno, b->data)) {
+            int r = block_read(sectors_of(blockno), b->data, bsize / 512);
+            if (r) {
+                *err = r;
+                brelse(b);
+                return NULL;
+            }
         }
         b->valid = true;
     }
@@ -129,72 +315,62 @@ struct buf *bget_zero(uint64_t blockno)
     spin_unlock_irqrestore(&sched_lock, f);
     memset(b->data, 0, bsize);
     b->valid = true;
-    b->dirty = true;
-    b->meta = false;
+    set_dirty(b, false);
     return b;
 }
 
-void bdirty(struct buf *b) { b->dirty = true; b->meta = true; }
-void bdirty_data(struct buf *b) { b->dirty = true; b->meta = false; }
+void bdirty(struct buf *b) { set_dirty(b, true); }
+void bdirty_data(struct buf *b) { set_dirty(b, false); }
 
 void brelse(struct buf *b)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    b->last_use = ++clock;
     b->locked = false;
     b->refs--;
-    wakeup_locked(b);
+    list_remove(b, false);                      /* now the most recently used */
+    lru_append(b);
+    if (b->waiters)
+        wakeup_locked(b);
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
 int bcache_write_dirty(bool meta)
 {
-    int err = 0;
-    for (int i = 0; i < NBUF; i++) {
-        struct buf *b = &bufs[i];
-        if (!b->valid || !b->dirty || b->meta != meta)
-            continue;
+    int kind = meta, err = 0;
+    if (!bufs)
+        return 0;                               /* never set up: nothing mounted */
+    for (;;) {
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        struct buf *held = get_locked(b->blockno, &f);
+        int n = collect(kind, WRITE_CHUNK, true, &f);
         spin_unlock_irqrestore(&sched_lock, f);
-        if (held->dirty && held->meta == meta) {
-            int r = write_back(held);
-            if (r && !err)
-                err = r;
-        }
-        brelse(held);
+        if (!n)
+            break;
+        if ((err = write_collected(n, kind)))
+            break;
     }
     return err;
 }
 
-int bcache_count_dirty_meta(void)
-{
-    int n = 0;
-    for (int i = 0; i < NBUF; i++)
-        n += bufs[i].valid && bufs[i].dirty && bufs[i].meta;
-    return n;
-}
+int bcache_count_dirty_meta(void) { return ndirty[1]; }
 
-int bcache_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more)
+int bcache_take_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more)
 {
     int n = 0;
     *more = false;
-    for (int i = 0; i < NBUF; i++) {
-        struct buf *b = &bufs[i];
-        if (!b->valid || !b->dirty || !b->meta)
-            continue;
-        if (n == max) {
-            *more = true;
-            break;
-        }
+    while (n < max) {
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        struct buf *held = get_locked(b->blockno, &f);
+        int k = collect(1, MIN(max - n, WRITE_CHUNK), true, &f);
         spin_unlock_irqrestore(&sched_lock, f);
-        blocknos[n] = held->blockno;
-        memcpy(copies[n], held->data, bsize);
-        brelse(held);
-        n++;
+        if (!k)
+            break;
+        for (int i = 0; i < k; i++) {
+            blocknos[n + i] = batch_bufs[i]->blockno;
+            memcpy(copies[n + i], batch_bufs[i]->data, bsize);
+        }
+        unlock_collected(k, true, 1);
+        n += k;
     }
+    *more = ndirty[1] > 0;
     return n;
 }
 

@@ -9,9 +9,13 @@ struct buf {
     uint64_t blockno;
     bool valid, dirty, locked;
     bool meta;                  /* file-system metadata (journaled), not file data */
+    bool hashed;                /* has a block number (in the hash table) */
     int refs;
-    uint64_t last_use;
+    int waiters;                /* sleeping in get_locked for this buffer */
     uint8_t *data;              /* block_size bytes */
+    struct buf *hnext;          /* hash chain (valid or claimed buffers) */
+    struct buf *lprev, *lnext;  /* LRU list: least recently used first */
+    struct buf *dprev, *dnext;  /* the dirty list of its kind */
 };
 
 void        bcache_init(size_t block_size);
@@ -29,7 +33,8 @@ void        brelse(struct buf *b);
 int         bcache_sync(void);
 /* For the journal: write the dirty buffers of one kind home (no flush). */
 int         bcache_write_dirty(bool meta);
-/* Copy the dirty metadata blocks out (number, data) for journaling: how
+/* For the journal's commit: copy the dirty metadata blocks out (number,
+ * data) and mark them clean (the journal now owns getting them home): how
  * many (at most max); *more says some did not fit. */
-int         bcache_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more);
+int         bcache_take_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more);
 int         bcache_count_dirty_meta(void);

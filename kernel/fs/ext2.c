@@ -63,6 +63,7 @@ struct ext2_fs {
     struct ext2_super s;
     uint32_t bsize, ngroups;
     struct ext2_group *groups;
+    uint32_t *block_hint, *inode_hint;  /* [group]: where take_bit looks first */
 };
 
 struct ext2_inode {             /* inode->priv */
@@ -389,21 +390,40 @@ static int write_super_and_groups(void)
 }
 
 /* Find a clear bit in a group's bitmap, set it: the index, or -ENOSPC.
- * For a block bitmap (first: the group's first block), skip the blocks the
- * running transaction freed (see journal_reusable). */
-static long take_bit(uint32_t bitmap_blk, uint32_t limit, long first)
+ * Next-fit: the search starts at *hint (just past the last bit taken) and
+ * wraps around, a 64-bit word at a time, so filling a group costs a word
+ * or so per allocation instead of a scan from bit 0. For a block bitmap
+ * (first: the group's first block), skip the blocks the journal says are
+ * not reusable yet (see journal_reusable). */
+static long take_bit(uint32_t bitmap_blk, uint32_t limit, long first, uint32_t *hint)
 {
     int r;
     struct buf *b = bread(bitmap_blk, &r);
     if (!b)
         return r;
-    for (uint32_t i = 0; i < limit; i++)
-        if (!(b->data[i / 8] & (1 << (i % 8))) && (first < 0 || journal_reusable((uint64_t)first + i))) {
-            b->data[i / 8] |= (uint8_t)(1 << (i % 8));
+    uint64_t *w = (uint64_t *)b->data;
+    uint32_t nwords = (limit + 63) / 64, start = *hint < limit ? *hint : 0;
+    for (uint32_t k = 0; k <= nwords; k++) {
+        uint32_t wi = (start / 64 + k) % nwords;
+        uint64_t avail = ~w[wi];
+        if (k == 0)
+            avail &= ~0ull << (start % 64);     /* from the hint on */
+        else if (k == nwords)
+            avail &= (start % 64) ? ~(~0ull << (start % 64)) : 0;   /* wrapped: the bits before it */
+        while (avail) {
+            uint32_t i = wi * 64 + (uint32_t)__builtin_ctzll(avail);
+            avail &= avail - 1;
+            if (i >= limit)
+                break;
+            if (first >= 0 && !journal_reusable((uint64_t)first + i))
+                continue;
+            w[wi] |= 1ull << (i % 64);
+            *hint = i + 1;
             bdirty(b);
             brelse(b);
             return i;
         }
+    }
     brelse(b);
     return -ENOSPC;
 }
@@ -436,7 +456,7 @@ static long alloc_block(uint32_t near)
                 continue;
             uint32_t first = fs.s.first_data_block + g * fs.s.blocks_per_group;
             uint32_t count = MIN(fs.s.blocks_per_group, fs.s.blocks_count - first);
-            long i = take_bit(fs.groups[g].block_bitmap, count, first);
+            long i = take_bit(fs.groups[g].block_bitmap, count, first, &fs.block_hint[g]);
             if (i == -ENOSPC)
                 continue;
             if (i < 0)
@@ -449,9 +469,10 @@ static long alloc_block(uint32_t near)
             int r = write_super_and_groups();
             return r ? r : blk;
         }
-        /* The only free blocks are ones this transaction freed: commit it,
-         * and they are free for good (as ext3 does on ENOSPC). */
-        if (!journal_freed_pending() || journal_commit_pressure())
+        /* The only free blocks are ones this transaction freed, or ones
+         * the log still holds copies of: commit and checkpoint, and they
+         * are free for good (as ext3 does on ENOSPC). */
+        if (journal_reclaim())
             break;
     }
     return -ENOSPC;
@@ -480,7 +501,7 @@ static long alloc_inode_number(uint32_t near, bool dir)
         uint32_t g = (near + k) % fs.ngroups;
         if (!fs.groups[g].free_inodes)
             continue;
-        long i = take_bit(fs.groups[g].inode_bitmap, fs.s.inodes_per_group, -1);
+        long i = take_bit(fs.groups[g].inode_bitmap, fs.s.inodes_per_group, -1, &fs.inode_hint[g]);
         if (i == -ENOSPC)
             continue;
         if (i < 0)
@@ -1095,7 +1116,9 @@ static int ext2_shutdown(struct super *sb)
     if (!writable)
         return 0;
     fs.s.feature_incompat &= ~INCOMPAT_RECOVER;
-    return ext2_sync(sb);
+    int r = ext2_sync(sb);
+    /* Everything home, the journal empty: clean, as the flag now says. */
+    return r ? r : journal_checkpoint();
 }
 
 
@@ -1216,8 +1239,13 @@ struct super *ext2_mount(bool ro)
     fs.ngroups = (s->blocks_count - s->first_data_block + s->blocks_per_group - 1) / s->blocks_per_group;
     bcache_init(fs.bsize);
     size_t gd_bytes = ALIGN_UP((size_t)fs.ngroups * sizeof(struct ext2_group), fs.bsize);
+    kfree(fs.groups);
+    kfree(fs.block_hint);
+    kfree(fs.inode_hint);
     fs.groups = kmalloc(gd_bytes);
-    if (!fs.groups)
+    fs.block_hint = kzalloc(sizeof(uint32_t) * fs.ngroups);
+    fs.inode_hint = kzalloc(sizeof(uint32_t) * fs.ngroups);
+    if (!fs.groups || !fs.block_hint || !fs.inode_hint)
         return NULL;
     for (size_t i = 0; i < gd_bytes / fs.bsize; i++) {
         int r;

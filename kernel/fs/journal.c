@@ -2,14 +2,15 @@
  *
  * A commit (sync, fsync, or a transaction grown large):
  *   1. file data goes to its home blocks;
- *   2. (FLUSH, if the last commit's "journal empty" may not be on the
- *      disk yet: the space is about to be reused); a descriptor block,
- *      naming the metadata blocks, and copies of those blocks go into the
- *      journal, and the journal superblock says where the transaction
- *      starts;
- *   3. FLUSH; then the commit block; then FLUSH again;
- *   4. checkpoint: the metadata goes to its home blocks; FLUSH; the journal
- *      superblock is marked empty again.
+ *   2. a descriptor block, naming the metadata blocks, and copies of those
+ *      blocks go into the journal after the transactions already there
+ *      (and, if it was empty, the journal superblock says where the log
+ *      starts), all submitted at once;
+ *   3. FLUSH; then the commit block; then FLUSH again (a FUA write, in
+ *      effect): two flushes per commit, as ext4's jbd2 does;
+ *   4. no checkpoint yet: the metadata goes home later, all of it at once,
+ *      when the log is full or at unmount (checkpoint_locked: home writes,
+ *      FLUSH, superblock "empty", FLUSH).
  * A crash before the commit block is on the disk loses the transaction
  * whole; after it, recovery (here at mount, or e2fsck) replays it whole.
  * Everything is big-endian on disk, as in the JBD2 format. */
@@ -40,8 +41,6 @@ static struct {
     uint32_t bsize, maxlen, first, sequence;
     uint8_t uuid[16];
     int outstanding;            /* changes in progress (journal_begin..end) */
-    bool super_unflushed;       /* the superblock's "empty" may not be on the disk yet */
-    bool committing;
     int replayed;
 } j;
 
@@ -53,9 +52,11 @@ static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p
 bool journal_active(void) { return j.active; }
 int journal_replayed(void) { return j.replayed; }
 
-/* The device FLUSH that makes a commit durable. The fsync-flush break
- * switch leaves it out: writes then sit in the disk's volatile cache. */
-static int flush(void)
+/* The device FLUSH that makes a commit durable (the one after the commit
+ * block). The fsync-flush break switch leaves it out: the commit block
+ * then sits in the disk's volatile cache. (The flush before the commit
+ * block orders the commit; it stays.) */
+static int durable_flush(void)
 {
 #ifdef BREAK_FSYNC_FLUSH
     return 0;
@@ -76,27 +77,141 @@ static int jio(uint32_t lblk, void *buf, bool write)
 
 static uint32_t jnext(uint32_t lblk) { return lblk + 1 >= j.maxlen ? j.first : lblk + 1; }
 
-static int write_super(uint32_t start, uint32_t sequence)
-{
-    uint8_t *b = kmalloc(j.bsize);
-    if (!b)
-        return -ENOMEM;
-    int r = jio(0, b, false);
-    if (!r) {
-        put32(b + 24, sequence);
-        put32(b + 28, start);
-        r = jio(0, b, true);
-    }
-    kfree(b);
-    return r;
-}
-
 static __unused void header(uint8_t *b, uint32_t type, uint32_t seq)
 {
     memset(b, 0, j.bsize);
     put32(b, JBD2_MAGIC);
     put32(b + 4, type);
     put32(b + 8, seq);
+}
+
+/* ---- the log ----
+ * Committed transactions stay in the journal, one after the other from
+ * j.first, until a checkpoint writes their blocks home; only then is the
+ * space reused, from j.first again (the log never wraps, so it never
+ * needs a tail to chase). Each copy in the log is mirrored in memory
+ * (j.mirror, by journal block), and a map from home block to the newest
+ * copy serves three purposes: a checkpoint writes each home once, from
+ * memory; a read of a block the cache has let go finds the committed copy
+ * (the home block on the disk is older); and a block with a copy in the
+ * log is not reused until the checkpoint (journal_reusable), which is why
+ * Vigil needs no revoke records: JBD2 revokes a freed metadata block so
+ * that replaying an old copy cannot clobber the block's new owner; here
+ * there is no new owner while an old copy can still be replayed. */
+
+#define LOG_MAX_BYTES (16u << 20)       /* memory for the mirror, at most */
+
+static struct {
+    uint32_t limit;             /* log blocks used: [first, limit) */
+    uint32_t head;              /* the next free log block (first: empty log) */
+    uint8_t **mirror;           /* [lblk]: the copy journal block lblk holds */
+    long *pb;                   /* [lblk]: its disk block */
+    uint32_t *map_home, *map_pos;
+    uint32_t map_slots, map_n;
+    struct block_io *ios;       /* [limit]: a batch of writes */
+    uint64_t *homes;            /* [tags]: this commit's home blocks */
+    uint8_t *desc, *sb;         /* descriptor (and commit) block; the journal superblock */
+    bool rewrite;               /* some copies may not have been written home */
+} lg;
+
+static struct mutex commit_mutex = MUTEX_INIT("journal commit");
+
+static uint32_t *map_slot(uint64_t home)
+{
+    uint32_t h = (uint32_t)(home * 2654435761u) & (lg.map_slots - 1);
+    while (lg.map_home[h] && lg.map_home[h] != (uint32_t)home)
+        h = (h + 1) & (lg.map_slots - 1);
+    return &lg.map_home[h];
+}
+
+static bool map_find(uint64_t home, uint32_t *pos)
+{
+    if (!lg.map_n || !home)
+        return false;
+    uint32_t *slot = map_slot(home);
+    if (!*slot)
+        return false;
+    *pos = lg.map_pos[slot - lg.map_home];
+    return true;
+}
+
+static __unused void map_set(uint64_t home, uint32_t pos)
+{
+    uint32_t *slot = map_slot(home);
+    if (!*slot) {
+        *slot = (uint32_t)home;
+        lg.map_n++;
+    }
+    lg.map_pos[slot - lg.map_home] = pos;
+}
+
+bool journal_read_copy(uint64_t blk, void *dst)
+{
+    uint32_t pos;
+    if (!j.active || !map_find(blk, &pos))
+        return false;
+    memcpy(dst, lg.mirror[pos], j.bsize);
+    return true;
+}
+
+static void log_free(void)
+{
+    if (lg.mirror)
+        for (uint32_t i = 0; i < lg.limit; i++)
+            kfree(lg.mirror[i]);
+    kfree(lg.mirror);
+    kfree(lg.pb);
+    kfree(lg.map_home);
+    kfree(lg.map_pos);
+    kfree(lg.ios);
+    kfree(lg.homes);
+    kfree(lg.desc);
+    kfree(lg.sb);
+    lg = (typeof(lg)){ 0 };
+}
+
+static int max_tags(void) { return (int)((j.bsize - 12 - 16) / TAG_BYTES); }
+
+/* Room for the log and its bookkeeping, once per mount. */
+static int log_init(void)
+{
+    log_free();
+    lg.limit = MIN(j.maxlen, j.first + LOG_MAX_BYTES / j.bsize);
+    lg.head = j.first;
+    lg.map_slots = 1;
+    while (lg.map_slots < 2 * lg.limit)
+        lg.map_slots <<= 1;
+    lg.mirror = kzalloc(sizeof(uint8_t *) * lg.limit);
+    lg.pb = kzalloc(sizeof(long) * lg.limit);
+    lg.map_home = kzalloc(sizeof(uint32_t) * lg.map_slots);
+    lg.map_pos = kzalloc(sizeof(uint32_t) * lg.map_slots);
+    lg.ios = kzalloc(sizeof(struct block_io) * lg.limit);
+    lg.homes = kzalloc(sizeof(uint64_t) * (size_t)max_tags());
+    lg.desc = kmalloc(j.bsize);
+    lg.sb = kmalloc(j.bsize);
+    if (!lg.mirror || !lg.pb || !lg.map_home || !lg.map_pos || !lg.ios || !lg.homes || !lg.desc || !lg.sb)
+        return -ENOMEM;
+    /* Where each log block is, looked up now: the commit must not read
+     * the journal inode's indirect blocks through the cache. */
+    for (uint32_t i = 0; i < lg.limit; i++) {
+        lg.pb[i] = j.bmap(i);
+        if (lg.pb[i] <= 0)
+            return lg.pb[i] < 0 ? (int)lg.pb[i] : -EIO;
+    }
+    return jio(0, lg.sb, false);
+}
+
+static struct block_io log_io(uint32_t lblk, void *buf)
+{
+    return (struct block_io){ (uint64_t)lg.pb[lblk] * (j.bsize / 512), buf, j.bsize / 512 };
+}
+
+/* The journal superblock says where the log starts (0: empty) and the
+ * sequence number of its first transaction. */
+static void set_super(uint32_t start, uint32_t sequence)
+{
+    put32(lg.sb + 24, sequence);
+    put32(lg.sb + 28, start);
 }
 
 /* ---- recovery ----
@@ -225,14 +340,21 @@ static int recover(uint32_t start, uint32_t seq)
     if (r < 0)
         return (int)r;
     j.sequence = (uint32_t)r;
+    /* Everything replayed is on stable storage before the log is declared
+     * empty, and that before the log is reused (see checkpoint_locked). */
     int f = block_flush();
-    if (!f)
-        j.super_unflushed = true;               /* see commit_one, step 2 */
-    return f ? f : write_super(0, j.sequence);
+    if (!f) {
+        put32(lg.sb + 24, j.sequence);
+        put32(lg.sb + 28, 0);
+        f = jio(0, lg.sb, true);
+    }
+    return f ? f : block_flush();
 }
 
 int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size)
 {
+    j.active = false;
+    j.replayed = 0;
     j.bmap = bmap;
     j.bsize = block_size;
     uint8_t *b = kmalloc(block_size);
@@ -266,6 +388,8 @@ int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size)
         kprintf("journal: bad layout (first %u, length %u)\n", j.first, j.maxlen);
         return -EINVAL;
     }
+    if ((r = log_init()))
+        return r;
     if (start) {
         r = recover(start, j.sequence);
         kprintf("journal: recovery %s: %d transaction(s) replayed\n", r ? "FAILED" : "done", j.replayed);
@@ -321,8 +445,9 @@ void journal_freed(uint64_t blk)
 
 bool journal_reusable(uint64_t blk)
 {
-    if (freed_full)
-        return false;
+    uint32_t pos;
+    if (freed_full || map_find(blk, &pos))
+        return false;                           /* a copy in the log could be replayed over it */
     return !nfreed || !*freed_slot(blk);
 }
 
@@ -337,174 +462,255 @@ static void freed_committed(void)
     freed_full = false;
 }
 
-/* ---- running transactions ---- */
-
-static int max_blocks(void)
+/* Checkpoint: every committed copy is home on stable storage, then the log
+ * is empty. (Each commit already wrote its copies home, unflushed.) With
+ * commit_mutex held. */
+static int checkpoint_locked(void)
 {
-    /* One descriptor block's worth of tags, and room in the journal. */
-    int tags = (int)((j.bsize - 12 - 16) / TAG_BYTES);
-    int room = (int)(j.maxlen - j.first) - 2;
-    return MIN(tags, room);
+    if (lg.head == j.first)
+        return 0;
+    int n = 0, err = 0;
+    if (lg.rewrite) {
+        /* Some commit's home writes failed: every newest copy again. */
+        for (uint32_t s = 0; s < lg.map_slots; s++)
+            if (lg.map_home[s])
+                lg.ios[n++] = (struct block_io){ (uint64_t)lg.map_home[s] * (j.bsize / 512),
+                                                 lg.mirror[lg.map_pos[s]], j.bsize / 512 };
+        err = block_write_batch(lg.ios, n);
+        if (!err)
+            lg.rewrite = false;
+    }
+    /* INVARIANT(crash consistency): the log is declared empty only once
+     * everything it held is home on stable storage, and its space is
+     * reused only once that declaration is (else a crash could leave the
+     * superblock naming an old transaction whose blocks a new one has
+     * partly overwritten, and recovery would write those home). */
+    if (!err)
+        err = block_flush();
+    if (!err) {
+        set_super(0, j.sequence);
+        struct block_io io = log_io(0, lg.sb);
+        err = block_write_batch(&io, 1);
+    }
+    if (!err)
+        err = block_flush();
+    if (!err) {
+        memset(lg.map_home, 0, sizeof(uint32_t) * lg.map_slots);
+        lg.map_n = 0;
+        lg.head = j.first;
+    }
+    return err;
+}
+
+/* Commit the dirty metadata as one or more transactions; commit_mutex
+ * held, no change in progress but the caller's own (under pressure). */
+static int commit_locked(void)
+{
+    int err = 0;
+    bool more = true;
+    while (!err && more) {
+        /* 1. ordered mode: file data goes home first. */
+        if ((err = bcache_write_dirty(false)))
+            break;
+#ifdef BREAK_JOURNAL
+        /* No journal: the metadata is written in place (plain ext2). */
+        if (!(err = bcache_write_dirty(true)))
+            err = durable_flush();
+        break;
+#else
+        int want = MIN(bcache_count_dirty_meta(), max_tags());
+        if (want == 0) {
+            err = durable_flush();              /* the data, at least */
+            break;
+        }
+        /* Room for a descriptor, the copies and a commit block? */
+        if (lg.head + (uint32_t)want + 2 > lg.limit && (err = checkpoint_locked()))
+            break;
+        int cap = MIN(max_tags(), (int)(lg.limit - lg.head) - 2);
+        if (cap <= 0) {
+            err = -ENOSPC;
+            break;
+        }
+        uint32_t d = lg.head, seq = j.sequence;
+        for (int i = 0; i < cap; i++)
+            if (!lg.mirror[d + 1 + i] && !(lg.mirror[d + 1 + i] = kmalloc(j.bsize))) {
+                err = -ENOMEM;
+                break;
+            }
+        if (err)
+            break;
+        /* 2. the copies: into the mirror, then the log. The buffers are
+         * clean from here on; the map finds the copies. */
+        int n = bcache_take_dirty_meta(lg.homes, &lg.mirror[d + 1], cap, &more);
+        if (n == 0) {
+            err = durable_flush();
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            map_set(lg.homes[i], d + 1 + (uint32_t)i);
+        header(lg.desc, JT_DESCRIPTOR, seq);
+        uint32_t off = 12;
+        int nio = 0;
+        for (int i = 0; i < n; i++) {
+            uint16_t flags = (uint16_t)((i ? TAG_SAME_UUID : 0) | (i == n - 1 ? TAG_LAST : 0));
+            uint8_t *copy = lg.mirror[d + 1 + i];
+            if (get32(copy) == JBD2_MAGIC) {
+                /* Looks like a journal block: hide it (written alone, from
+                 * a scratch copy; the mirror keeps the real data). */
+                flags |= TAG_ESCAPE;
+                uint8_t *tmp = kmalloc(j.bsize);
+                if (!tmp) {
+                    err = -ENOMEM;
+                    break;
+                }
+                memcpy(tmp, copy, j.bsize);
+                put32(tmp, 0);
+                struct block_io io = log_io(d + 1 + (uint32_t)i, tmp);
+                err = block_write_batch(&io, 1);
+                kfree(tmp);
+                if (err)
+                    break;
+            } else {
+                lg.ios[nio++] = log_io(d + 1 + (uint32_t)i, copy);
+            }
+            put32(lg.desc + off, (uint32_t)lg.homes[i]);
+            put16(lg.desc + off + 6, flags);
+            off += TAG_BYTES;
+            if (!i) {
+                memcpy(lg.desc + off, j.uuid, 16);
+                off += 16;
+            }
+        }
+        if (err)
+            break;
+        lg.ios[nio++] = log_io(d, lg.desc);
+        if (d == j.first) {
+            /* An empty log starts here: the superblock says so. */
+            set_super(j.first, seq);
+            lg.ios[nio++] = log_io(0, lg.sb);
+        }
+        /* Descriptor, copies (and superblock) all at once. */
+        err = block_write_batch(lg.ios, nio);
+        /* 3. INVARIANT(crash consistency): the commit block goes to the
+         * disk only after everything it vouches for is there. */
+        if (!err)
+            err = block_flush();
+        if (!err) {
+            header(lg.desc, JT_COMMIT, seq);
+            struct block_io io = log_io(d + 1 + (uint32_t)n, lg.desc);
+            err = block_write_batch(&io, 1);
+        }
+        /* 4. the commit block itself on stable storage: now it is durable. */
+        if (!err)
+            err = durable_flush();
+        if (!err) {
+            lg.head = d + (uint32_t)n + 2;
+            j.sequence++;
+        }
+        /* 5. The copies go home now, but unflushed and with the log left as
+         * it is: a crash either finds them home or replays them. Only the
+         * checkpoint (when the log is full, or at unmount) flushes them and
+         * empties the log; until then a read finds them home (or in the
+         * mirror), and tools that do not replay the journal (debugfs) see
+         * what an fsync wrote once the device's cache has it. */
+        if (!err) {
+            nio = 0;
+            for (int i = 0; i < n; i++)
+                lg.ios[nio++] = (struct block_io){ lg.homes[i] * (j.bsize / 512), lg.mirror[d + 1 + i],
+                                                   j.bsize / 512 };
+            if (block_write_batch(lg.ios, nio))
+                lg.rewrite = true;              /* the checkpoint writes them again */
+        }
+#endif
+    }
+    return err;
 }
 
 void journal_begin(void)
 {
-    uint64_t f = spin_lock_irqsave(&sched_lock);
     for (;;) {
-        while (j.committing)
-            wait_locked(&j, &f);
+        /* Wait out a commit in progress. */
+        mutex_lock(&commit_mutex);
+        uint64_t f = spin_lock_irqsave(&sched_lock);
         /* Keep transactions well inside one descriptor: before the first
          * change of a new batch, commit what has piled up. */
-        if (j.active && j.outstanding == 0 && bcache_count_dirty_meta() > max_blocks() / 2) {
+        if (j.active && j.outstanding == 0 && bcache_count_dirty_meta() > max_tags() / 2) {
             spin_unlock_irqrestore(&sched_lock, f);
+            mutex_unlock(&commit_mutex);
             journal_commit();
-            f = spin_lock_irqsave(&sched_lock);
             continue;
         }
-        break;
+        j.outstanding++;
+        spin_unlock_irqrestore(&sched_lock, f);
+        mutex_unlock(&commit_mutex);
+        return;
     }
-    j.outstanding++;
-    spin_unlock_irqrestore(&sched_lock, f);
 }
 
 void journal_end(void)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
     j.outstanding--;
-    wakeup_locked(&j);
+    if (!j.outstanding)
+        wakeup_locked(&j);
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
-static int commit_one(bool *more)
+static int commit_done(int r)
 {
-    int cap = max_blocks(), err = 0;
-    uint64_t *homes = kmalloc(sizeof(uint64_t) * (size_t)cap);
-    uint8_t **copies = kzalloc(sizeof(uint8_t *) * (size_t)cap);
-    uint8_t *blk = kmalloc(j.bsize);
-    if (!homes || !copies || !blk)
-        err = -ENOMEM;
-    for (int i = 0; !err && i < cap; i++)
-        if (!(copies[i] = kmalloc(j.bsize)))
-            err = -ENOMEM;
-    int n = 0;
-    if (!err)
-        err = bcache_write_dirty(false);                /* 1. ordered: data first */
-    if (!err)
-        n = bcache_dirty_meta(homes, copies, cap, more);
-    if (!err && n > 0) {
-#ifndef BREAK_JOURNAL
-        /* 2. INVARIANT(crash consistency): the journal's space is reused
-         * only once the superblock saying the last transaction is done
-         * (step 4) is on the disk. Else a crash could leave the superblock
-         * pointing at that old transaction, its descriptor and commit block
-         * intact and some of its copies overwritten by this one's, and
-         * recovery would write those into the old homes (the crash-state
-         * explorer found this: a replayed bitmap or inode block put over
-         * the superblock). */
-        if (!err && j.super_unflushed)
-            err = flush();
-        if (!err)
-            j.super_unflushed = false;
-        /* descriptor and copies */
-        uint32_t seq = j.sequence, p = j.first;
-        header(blk, JT_DESCRIPTOR, seq);
-        uint32_t off = 12;
-        for (int i = 0; i < n; i++) {
-            uint16_t flags = (uint16_t)((i ? TAG_SAME_UUID : 0) | (i == n - 1 ? TAG_LAST : 0));
-            if (get32(copies[i]) == JBD2_MAGIC) {
-                flags |= TAG_ESCAPE;                    /* looks like a journal block: hide it */
-                put32(copies[i], 0);
-            }
-            put32(blk + off, (uint32_t)homes[i]);
-            put16(blk + off + 6, flags);
-            off += TAG_BYTES;
-            if (!i) {
-                memcpy(blk + off, j.uuid, 16);
-                off += 16;
-            }
-        }
-        err = jio(p, blk, true);
-        for (int i = 0; i < n && !err; i++) {
-            p = jnext(p);
-            err = jio(p, copies[i], true);
-        }
-        if (!err)
-            err = write_super(j.first, seq);
-        /* 3. INVARIANT(crash consistency): the commit block goes to the disk
-         * only after everything it vouches for is there. */
-        if (!err)
-            err = flush();
-        if (!err) {
-            header(blk, JT_COMMIT, seq);
-            p = jnext(p);
-            err = jio(p, blk, true);
-        }
-        if (!err)
-            err = flush();
-        /* Back in the escaped copies' place: the cache still holds the real data. */
-#endif
-        /* 4. checkpoint */
-        if (!err)
-            err = bcache_write_dirty(true);
-        if (!err)
-            err = flush();
-#ifndef BREAK_JOURNAL
-        if (!err)
-            err = write_super(0, j.sequence + 1);
-        if (!err) {
-            j.sequence++;
-            j.super_unflushed = true;
-        }
-#endif
-    } else if (!err) {
-        err = flush();
-        if (!err)
-            j.super_unflushed = false;
-    }
-    for (int i = 0; copies && i < cap; i++)
-        kfree(copies[i]);
-    kfree(copies);
-    kfree(homes);
-    kfree(blk);
-    return err;
+    if (!r)
+        freed_committed();
+    else
+        kprintf("journal: commit failed (%d)\n", r);
+    return r;
 }
 
 int journal_commit(void)
 {
     if (!j.active)
         return bcache_sync();
+    /* Concurrent fsyncs queue here; each then commits what is dirty by
+     * then, often nothing but a flush (the one before did its work). */
+    mutex_lock(&commit_mutex);
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    while (j.committing || j.outstanding)
+    while (j.outstanding)
         wait_locked(&j, &f);
-    j.committing = true;
     spin_unlock_irqrestore(&sched_lock, f);
-    bool more = true;
-    int r = 0;
-    while (more && !r)
-        r = commit_one(&more);
-    if (!r)
-        freed_committed();
-    f = spin_lock_irqsave(&sched_lock);
-    j.committing = false;
-    wakeup_locked(&j);
-    spin_unlock_irqrestore(&sched_lock, f);
-    if (r)
-        kprintf("journal: commit failed (%d)\n", r);
+    int r = commit_done(commit_locked());
+    mutex_unlock(&commit_mutex);
     return r;
 }
 
 int journal_commit_pressure(void)
 {
-    if (!j.active || j.outstanding > 1 || j.committing)
+    if (!j.active || j.outstanding > 1 || commit_mutex.locked)
         return -EBUSY;
     /* The one change in progress is ours: commit what came before it. It
      * may include part of this change; without room there is no better
      * choice (and the transaction limit makes this rare). */
-    bool more = true;
-    int r = 0;
-    while (more && !r)
-        r = commit_one(&more);
-    if (!r)
-        freed_committed();
+    mutex_lock(&commit_mutex);
+    int r = commit_done(commit_locked());
+    mutex_unlock(&commit_mutex);
+    return r;
+}
+
+int journal_reclaim(void)
+{
+    int r = journal_commit_pressure();
+    if (r)
+        return r;
+    mutex_lock(&commit_mutex);
+    r = checkpoint_locked();
+    mutex_unlock(&commit_mutex);
+    return r;
+}
+
+int journal_checkpoint(void)
+{
+    if (!j.active)
+        return 0;
+    mutex_lock(&commit_mutex);
+    int r = checkpoint_locked();
+    mutex_unlock(&commit_mutex);
     return r;
 }

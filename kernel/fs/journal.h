@@ -17,7 +17,7 @@ int  journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size);
 bool journal_active(void);
 void journal_begin(void);
 void journal_end(void);
-/* Commit and checkpoint the running transaction; flushes the device. */
+/* Commit the running transaction; flushes the device: durable on return. */
 int  journal_commit(void);
 /* The cache is full of uncommitted metadata: commit if no change is half
  * done, else fail. */
@@ -28,7 +28,18 @@ int  journal_commit_pressure(void);
  * state still has its old owner using it. journal_freed_pending: are there
  * such blocks (then a commit makes them reusable)? */
 void journal_freed(uint64_t blk);
+/* Also no for a block with a committed copy in the log (until the next
+ * checkpoint): replaying that copy would overwrite its new owner's data. */
 bool journal_reusable(uint64_t blk);
 bool journal_freed_pending(void);
 /* How many transactions recovery replayed at mount. */
 int  journal_replayed(void);
+/* A metadata block the journal holds a committed copy of that is not home
+ * yet (no checkpoint since): copy it into dst and say true. The buffer
+ * cache asks before reading a block from the disk. */
+bool journal_read_copy(uint64_t blk, void *dst);
+/* Write every committed copy home and empty the log (unmount). */
+int  journal_checkpoint(void);
+/* Allocation found nothing: commit (as journal_commit_pressure) and
+ * checkpoint, so blocks freed or held by the log become reusable. */
+int  journal_reclaim(void);
