@@ -671,11 +671,18 @@ int journal_commit(void)
         return bcache_sync();
     /* Concurrent fsyncs queue here; each then commits what is dirty by
      * then, often nothing but a flush (the one before did its work). */
-    mutex_lock(&commit_mutex);
-    uint64_t f = spin_lock_irqsave(&sched_lock);
-    while (j.outstanding)
-        wait_locked(&j, &f);
-    spin_unlock_irqrestore(&sched_lock, f);
+    for (;;) {
+        mutex_lock(&commit_mutex);
+        if (!j.outstanding)
+            break;
+        /* Changes are in progress: wait for them without the mutex (one
+         * of them may open a nested change, and journal_begin takes it). */
+        mutex_unlock(&commit_mutex);
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        while (j.outstanding)
+            wait_locked(&j, &f);
+        spin_unlock_irqrestore(&sched_lock, f);
+    }
     int r = commit_done(commit_locked());
     mutex_unlock(&commit_mutex);
     return r;
