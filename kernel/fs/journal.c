@@ -172,6 +172,10 @@ static void log_free(void)
 
 static int max_tags(void) { return (int)((j.bsize - 12 - 16) / TAG_BYTES); }
 
+/* The most blocks one transaction may journal: one descriptor's worth of
+ * tags, and room in the log (with its descriptor and commit block). */
+static int tx_max(void) { return MIN(max_tags(), (int)(lg.limit - j.first) - 2); }
+
 /* Room for the log and its bookkeeping, once per mount. */
 static int log_init(void)
 {
@@ -518,7 +522,7 @@ static int commit_locked(void)
             err = durable_flush();
         break;
 #else
-        int want = MIN(bcache_count_dirty_meta(), max_tags());
+        int want = MIN(bcache_count_dirty_meta(), tx_max());
         if (want == 0) {
             err = durable_flush();              /* the data, at least */
             break;
@@ -526,7 +530,7 @@ static int commit_locked(void)
         /* Room for a descriptor, the copies and a commit block? */
         if (lg.head + (uint32_t)want + 2 > lg.limit && (err = checkpoint_locked()))
             break;
-        int cap = MIN(max_tags(), (int)(lg.limit - lg.head) - 2);
+        int cap = MIN(tx_max(), (int)(lg.limit - lg.head) - 2);
         if (cap <= 0) {
             err = -ENOSPC;
             break;
@@ -632,9 +636,10 @@ void journal_begin(void)
         /* Wait out a commit in progress. */
         mutex_lock(&commit_mutex);
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        /* Keep transactions well inside one descriptor: before the first
-         * change of a new batch, commit what has piled up. */
-        if (j.active && j.outstanding == 0 && bcache_count_dirty_meta() > max_tags() / 2) {
+        /* Keep transactions well inside one descriptor (and the log):
+         * before the first change of a new batch, commit what has piled
+         * up, so no change is split across two transactions. */
+        if (j.active && j.outstanding == 0 && bcache_count_dirty_meta() > tx_max() / 2) {
             spin_unlock_irqrestore(&sched_lock, f);
             mutex_unlock(&commit_mutex);
             journal_commit();
