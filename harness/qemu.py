@@ -6,6 +6,7 @@ guest leaves a log to read)."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import signal
 import time
@@ -25,7 +26,8 @@ class Machine:
 
     accel: str = "tcg"
     mem: str = "256M"
-    smp: int = 1
+    # VIGIL_SMP=N runs every test that does not ask for a count on N CPUs.
+    smp: int = field(default_factory=lambda: int(os.environ.get("VIGIL_SMP", "1")))
     extra: list[str] = field(default_factory=list)
 
 
