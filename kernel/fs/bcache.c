@@ -159,9 +159,14 @@ static struct buf *grow(void)
     return b;
 }
 
+static uint64_t dirty_gen;              /* dirtyings since boot */
+
+uint64_t bcache_dirty_gen(void) { return dirty_gen; }
+
 static void set_dirty(struct buf *b, bool meta)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
+    dirty_gen++;
     if (b->dirty && b->meta != meta)
         dirty_remove(b);
     if (!b->dirty || b->meta != meta) {

@@ -38,3 +38,6 @@ int         bcache_write_dirty(bool meta);
  * many (at most max); *more says some did not fit. */
 int         bcache_take_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more);
 int         bcache_count_dirty_meta(void);
+/* How many times a buffer has been marked dirty since boot: a commit that
+ * began at generation g made every change up to g durable. */
+uint64_t    bcache_dirty_gen(void);

@@ -1020,6 +1020,7 @@ static int ext2_unlink_op(struct inode *dir, const char *name, size_t len, bool 
             dir->nlink--;
             write_inode(dir);
             fs.groups[group_of(in->ino)].used_dirs--;
+            write_super_and_groups();
         } else {
             in->nlink--;
         }
@@ -1098,15 +1099,23 @@ static int ext2_setattr_op(struct inode *in)
     return write_inode(in);
 }
 
+/* The superblock and group descriptors reach their buffers with every
+ * change to them (write_super_and_groups), so a sync is a commit. */
 static int ext2_sync(struct super *sb)
 {
     (void)sb;
     if (!writable)
         return 0;
+    return journal_commit();
+}
+
+/* The superblock's flags changed (mount, unmount): journal it, and sync. */
+static int ext2_sync_super(struct super *sb)
+{
     journal_begin();
     int r = write_super_and_groups();
     journal_end();
-    return r ? r : journal_commit();
+    return r ? r : ext2_sync(sb);
 }
 
 /* Power-off: commit, and mark the file system clean (no recovery needed). */
@@ -1116,7 +1125,7 @@ static int ext2_shutdown(struct super *sb)
     if (!writable)
         return 0;
     fs.s.feature_incompat &= ~INCOMPAT_RECOVER;
-    int r = ext2_sync(sb);
+    int r = ext2_sync_super(sb);
     /* Everything home, the journal empty: clean, as the flag now says. */
     return r ? r : journal_checkpoint();
 }
@@ -1311,7 +1320,7 @@ struct super *ext2_mount(bool ro)
         /* While mounted, tell e2fsck (and Linux) that the journal may need
          * replaying; cleared at a clean power-off. */
         fs.s.feature_incompat |= INCOMPAT_RECOVER;
-        if (ext2_sync(&fs.sb))
+        if (ext2_sync_super(&fs.sb))
             return NULL;
     }
     mounted = true;

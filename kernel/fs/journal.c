@@ -661,12 +661,18 @@ void journal_end(void)
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
-static int commit_done(int r)
+/* Every change up to this bcache_dirty_gen() is durable: a commit that
+ * began there has finished. */
+static uint64_t durable_gen;
+
+static int commit_done(int r, uint64_t began)
 {
-    if (!r)
+    if (!r) {
         freed_committed();
-    else
+        durable_gen = MAX(durable_gen, began);
+    } else {
         kprintf("journal: commit failed (%d)\n", r);
+    }
     return r;
 }
 
@@ -674,8 +680,10 @@ int journal_commit(void)
 {
     if (!j.active)
         return bcache_sync();
-    /* Concurrent fsyncs queue here; each then commits what is dirty by
-     * then, often nothing but a flush (the one before did its work). */
+    /* Group commit: concurrent fsyncs queue here, and one whose changes a
+     * commit that began after them has made durable returns at once (the
+     * first fsync's commit took everyone's changes along). */
+    uint64_t mine = bcache_dirty_gen();
     for (;;) {
         mutex_lock(&commit_mutex);
         if (!j.outstanding)
@@ -688,7 +696,11 @@ int journal_commit(void)
             wait_locked(&j, &f);
         spin_unlock_irqrestore(&sched_lock, f);
     }
-    int r = commit_done(commit_locked());
+    int r = 0;
+    if (durable_gen < mine) {
+        uint64_t began = bcache_dirty_gen();
+        r = commit_done(commit_locked(), began);
+    }
     mutex_unlock(&commit_mutex);
     return r;
 }
@@ -701,7 +713,8 @@ int journal_commit_pressure(void)
      * may include part of this change; without room there is no better
      * choice (and the transaction limit makes this rare). */
     mutex_lock(&commit_mutex);
-    int r = commit_done(commit_locked());
+    uint64_t began = bcache_dirty_gen();
+    int r = commit_done(commit_locked(), began);
     mutex_unlock(&commit_mutex);
     return r;
 }
