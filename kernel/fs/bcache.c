@@ -234,6 +234,21 @@ static int write_collected(int n, int kind)
     return r;
 }
 
+/* Give buffer v (not held, clean) to blockno, locked; with sched_lock held. */
+static struct buf *claim(struct buf *v, uint64_t blockno)
+{
+    if (v->hashed)
+        hash_remove(v);
+    v->blockno = blockno;
+    v->hashed = true;
+    hash_insert(v);
+    v->valid = false;
+    v->dirty = false;
+    v->refs = 1;
+    v->locked = true;
+    return v;
+}
+
 /* Find or claim a buffer for blockno, locked; with sched_lock held. */
 static struct buf *get_locked(uint64_t blockno, uint64_t *flags)
 {
@@ -279,37 +294,69 @@ static struct buf *get_locked(uint64_t blockno, uint64_t *flags)
                 kprintf("bcache: write-back failed (%d)\n", r);
             continue;
         }
-        if (victim->hashed)
-            hash_remove(victim);
-        victim->blockno = blockno;
-        victim->hashed = true;
-        hash_insert(victim);
-        victim->valid = false;
-        victim->dirty = false;
-        victim->refs = 1;
-        victim->locked = true;
-        return victim;
+        return claim(victim, blockno);
     }
 }
 
+/* For readahead: a buffer for blockno, locked, if that takes no sleep (a
+ * new buffer or a clean, unheld one near the LRU end); NULL if the block
+ * is cached or being read already, or nothing is free. */
+static struct buf *claim_nowait(uint64_t blockno)
+{
+    if (sectors_of(blockno + 1) > block_sectors() || lookup(blockno))
+        return NULL;
+    struct buf *v = grow();
+    int looked = 0;
+    for (struct buf *c = lru.lnext; !v && c != &lru && looked < 64; c = c->lnext, looked++)
+        if (!c->refs && !c->locked && !c->dirty)
+            v = c;
+    return v ? claim(v, blockno) : NULL;
+}
+
+/* Readahead: a miss right after the window the last miss read (a
+ * sequential reader) reads the next READAHEAD-1 blocks too, into buffers
+ * claimed without sleeping, in one request. */
+#define READAHEAD 32
+static uint64_t last_read = ~0ull;      /* the last block the last miss read */
+
 struct buf *bread(uint64_t blockno, int *err)
 {
+    struct buf *ra[READAHEAD];
+    int n = 0;
     uint64_t f = spin_lock_irqsave(&sched_lock);
     struct buf *b = get_locked(blockno, &f);
-    spin_unlock_irqrestore(&sched_lock, f);
     if (!b->valid) {
-        /* Committed metadata not yet checkpointed: the journal's copy is
-         * newer than the home block. */
-        if (!journal_read_copy(blockno, b->data)) {
-            int r = block_read(sectors_of(blockno), b->data, bsize / 512);
-            if (r) {
-                *err = r;
-                brelse(b);
-                return NULL;
-            }
-        }
-        b->valid = true;
+        if (blockno == last_read + 1)
+            while (n < READAHEAD - 1 && (ra[n] = claim_nowait(blockno + 1 + (uint64_t)n)))
+                n++;
+        last_read = blockno + (uint64_t)n;
     }
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (b->valid)
+        return b;
+    /* Committed metadata not yet checkpointed: the journal's copy is at
+     * least as new as the home block. */
+    bool copied = journal_read_copy(blockno, b->data);
+    struct block_io ios[READAHEAD];
+    int nio = 0;
+    if (!copied)
+        ios[nio++] = (struct block_io){ sectors_of(blockno), b->data, bsize / 512 };
+    for (int i = 0; i < n; i++)
+        ios[nio++] = (struct block_io){ sectors_of(ra[i]->blockno), ra[i]->data, bsize / 512 };
+    int r = nio ? block_read_batch(ios, nio) : 0;
+    for (int i = 0; i < n; i++) {
+        if (!r) {
+            journal_read_copy(ra[i]->blockno, ra[i]->data);
+            ra[i]->valid = true;
+        }
+        brelse(ra[i]);
+    }
+    if (r) {
+        *err = r;
+        brelse(b);
+        return NULL;
+    }
+    b->valid = true;
     return b;
 }
 
