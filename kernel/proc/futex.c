@@ -77,6 +77,16 @@ static struct proc *first_waiter(const uint64_t key[2], uint32_t bitset, bool by
     return best;
 }
 
+/* Queue p on key (sched_lock held); a waker dequeues it. */
+static void enqueue(struct proc *p, const uint64_t key[2], uint32_t bitset)
+{
+    p->futex_key[0] = key[0];
+    p->futex_key[1] = key[1];
+    p->futex_bitset = bitset;
+    p->futex_seq = ++futex_seq;
+    p->futex_waiting = true;
+}
+
 static void dequeue_and_wake(struct proc *p)
 {
     p->futex_waiting = false;
@@ -159,11 +169,7 @@ static long futex_wait(uint32_t *uaddr, bool private, uint32_t val, uint64_t dea
     kernel_lock();
 #endif
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    p->futex_key[0] = key[0];
-    p->futex_key[1] = key[1];
-    p->futex_bitset = bitset;
-    p->futex_seq = ++futex_seq;
-    p->futex_waiting = true;
+    enqueue(p, key, bitset);
     r = wait_queued(p, deadline, true);
     p->futex_waiting = false;
     p->wake_tick = 0;
@@ -279,11 +285,7 @@ static long lock_pi(uint32_t *uaddr, bool private, uint64_t deadline, bool try)
                 continue;
         }
         f = spin_lock_irqsave(&sched_lock);
-        p->futex_key[0] = key[0];
-        p->futex_key[1] = key[1];
-        p->futex_bitset = ~0u;
-        p->futex_seq = ++futex_seq;
-        p->futex_waiting = true;
+        enqueue(p, key, ~0u);
         p->pi_owner = owner;
         pi_update(owner);
         r = wait_queued(p, deadline, false);

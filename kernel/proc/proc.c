@@ -240,6 +240,18 @@ int proc_spawn_init(const char *path, char *const argv[])
                          CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | \
                          CLONE_CHILD_SETTID)
 
+/* A clone that failed before the child was published: drop what it holds. */
+static long clone_undo(struct proc *child, long err)
+{
+    if (child->mm)
+        mm_put(child->mm);
+    fdtable_put(child->fdt);
+    fsinfo_put(child->fs);
+    sighand_put(child->sh);
+    proc_free(child);
+    return err;
+}
+
 static bool child_alive_vfork(int pid, struct proc *parent)
 {
     struct proc *c = proc_find_thread(pid);
@@ -281,15 +293,8 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         (child->sh = parent->sh)->refs++;
     else
         child->sh = sighand_dup(parent->sh);
-    if (!child->mm || !child->fdt || !child->fs || !child->sh) {
-        if (child->mm)
-            mm_put(child->mm);
-        fdtable_put(child->fdt);
-        fsinfo_put(child->fs);
-        sighand_put(child->sh);
-        proc_free(child);
-        return -ENOMEM;
-    }
+    if (!child->mm || !child->fdt || !child->fs || !child->sh)
+        return clone_undo(child, -ENOMEM);
     *child->tf = *parent->tf;
     child->tf->rax = 0;                     /* clone returns 0 in the child */
     if (newsp)
@@ -343,12 +348,7 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
 fault:
     if (flags & CLONE_THREAD)
         parent->leader->nthreads--;
-    mm_put(child->mm);
-    fdtable_put(child->fdt);
-    fsinfo_put(child->fs);
-    sighand_put(child->sh);
-    proc_free(child);
-    return -EFAULT;
+    return clone_undo(child, -EFAULT);
 }
 
 long proc_fork(void)
