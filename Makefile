@@ -97,7 +97,7 @@ $(UBUILD)/rootfs/bin/pie: user/pie.c
 	$(MUSLCC) $(UWARN) -fPIE -static-pie -nostartfiles -Wl,--no-dynamic-linker -Wl,-Bstatic \
 	    $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $< $(MUSL_LIB)/crtn.o -o $@
 
-$(UBUILD)/rootfs/bin/%: user/tests/%.c
+$(UBUILD)/rootfs/bin/%: user/tests/%.c $(wildcard user/tests/*.h)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 

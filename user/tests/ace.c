@@ -17,21 +17,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "checkpoint.h"
 
 #define CASES 12   /* operations in each set */
 
-static int ack, cp, serial;
+static int serial;
 
-static void checkpoint(const char *call, const char *path)
-{
-    printf("checkpoint %d: %s of %s returned\n", cp++, call, path);
-    fflush(stdout);
-    if (ack) {
-        char c;
-        while (read(0, &c, 1) == 1 && c != '\n')
-            ;
-    }
-}
 
 static void die(const char *what, const char *path)
 {
@@ -233,7 +224,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int (*op)(int, const char *) = !strcmp(argv[1], "seq1") ? seq1 : seq2;
-    ack = getenv("VIGIL_CRASH_ACK") != NULL;
+    checkpoint_init();
     mkdir(argv[2], 0755);
     if (chdir(argv[2]) < 0)
         die("chdir", argv[2]);

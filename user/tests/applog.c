@@ -12,19 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "checkpoint.h"
 
-static int ack, cp;
 
-static void checkpoint(const char *call, const char *path)
-{
-    printf("checkpoint %d: %s of %s returned\n", cp++, call, path);
-    fflush(stdout);
-    if (ack) {
-        char c;
-        while (read(0, &c, 1) == 1 && c != '\n')
-            ;
-    }
-}
 
 static int open_log(void)
 {
@@ -43,7 +33,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int n = argc > 2 ? atoi(argv[2]) : 40;
-    ack = getenv("VIGIL_CRASH_ACK") != NULL;
+    checkpoint_init();
     mkdir(argv[1], 0755);
     if (chdir(argv[1]) < 0)
         return 1;
