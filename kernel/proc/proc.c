@@ -84,8 +84,13 @@ static struct proc *proc_alloc(void)
     return p;
 }
 
+static void sighand_put(struct sighand *s);
+
+/* The handlers stay until the thread is freed: a zombie may still be sent
+ * signals (SIGCHLD from a child exiting at the same moment). */
 static void proc_free(struct proc *p)
 {
+    sighand_put(p->sh);
     if (p->scratch)
         pmm_free(V2P(p->scratch));
     kstack_free(&p->kstack);
@@ -247,7 +252,6 @@ static long clone_undo(struct proc *child, long err)
         mm_put(child->mm);
     fdtable_put(child->fdt);
     fsinfo_put(child->fs);
-    sighand_put(child->sh);
     proc_free(child);
     return err;
 }
@@ -436,8 +440,6 @@ void proc_exit(int wstatus)
     p->fdt = NULL;
     fsinfo_put(p->fs);
     p->fs = NULL;
-    sighand_put(p->sh);
-    p->sh = NULL;
     mm_put(p->mm);
     p->mm = NULL;
     kernel_unlock();

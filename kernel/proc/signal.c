@@ -62,8 +62,6 @@ struct rt_sigframe {
 
 void signal_send_locked(struct proc *p, int sig, int sender)
 {
-    if (!p->sh)
-        return;                                 /* it is exiting: nothing to act on it */
     struct sigaction_k *a = &p->sh->actions[sig - 1];
     if (sig != SIGKILL && sig != SIGSTOP &&
         (a->handler == SIG_IGN || (a->handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))))
