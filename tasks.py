@@ -78,11 +78,27 @@ def exec(c: Context, path: str, accel: str = "", timeout: int = 300, smp: int = 
         with Session(cmd, Path(d) / "console.log") as s:
             s.child.logfile_read = _Tee(s.child.logfile_read)
             ex = s.wait_exit(timeout)
-            _, status, _ = parse_console(s.output)
+            _, status, kernel_lines = parse_console(s.output)
+    _report_missing_syscalls(kernel_lines)
     if ex.kind != "ok" or status is None:
         print(f"\nvigil: run ended badly ({ex.kind})", file=sys.stderr)
         sys.exit(125)
     sys.exit(status if status >= 0 else 128 - status)
+
+
+def _report_missing_syscalls(kernel_lines: tuple[str, ...]) -> None:
+    """After a run, list the system calls the program needed and Vigil lacks
+    (the kernel reports each once), by name, and where to add them."""
+    import re
+
+    from harness import syscalls
+
+    nrs = [int(m.group(1)) for x in kernel_lines
+           if (m := re.match(r"vigil: syscall (\d+) not implemented", x))]
+    if nrs:
+        names = ", ".join(syscalls.describe(nr) for nr in nrs)
+        print(f"\nvigil: the program called syscalls Vigil lacks: {names} "
+              "(kernel/sys/syscalls.def lists them all)", file=sys.stderr)
 
 
 class _Tee:

@@ -4,14 +4,15 @@ no kernel, so a harness bug shows up here rather than as a kernel failure."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pexpect
 import pytest
 
-from harness import ktap, symbols
-from harness.config import QBOOT
+from harness import ktap, symbols, syscalls
+from harness.config import QBOOT, ROOT
 from harness.qemu import Exit, Session, accel_args
 
 SAMPLE = """\
@@ -106,3 +107,21 @@ def test_a_guest_that_never_exits_is_killed_at_the_timeout(tmp_path: Path) -> No
         assert ex.kind == "timeout"
         assert not s.child.isalive()
     assert log.exists()
+
+
+def test_the_syscall_list_is_in_numeric_order_and_every_handler_is_declared() -> None:
+    """kernel/sys/syscalls.def is the one list of syscalls: strictly increasing
+    numbers, one name each, a lock class the table knows, and each handler
+    declared in sys.h (or the table would not compile for that reason alone)."""
+    entries = syscalls.parse(syscalls.DEF_FILE.read_text())
+    nrs = [e.nr for e in entries]
+    assert nrs == sorted(set(nrs)), "syscalls.def: numbers out of order or repeated"
+    assert len({e.name for e in entries}) == len(entries)
+    assert {e.lock for e in entries} <= {"KLOCK", "NOLOCK"}
+    lines = [x for x in syscalls.DEF_FILE.read_text().splitlines()
+             if x.startswith(("SYSCALL(", "UNIMPL("))]
+    assert len(lines) == len(entries), "a SYSCALL/UNIMPL line the parser does not read"
+    declared = set(re.findall(r"^long (sys_\w+)\(", (ROOT / "kernel/sys/sys.h").read_text(), re.M))
+    assert {e.handler for e in entries if e.implemented} <= declared
+    assert syscalls.name(257) == "openat" and syscalls.describe(183) == "183 (afs_syscall)"
+    assert syscalls.name(9999) == "syscall 9999"

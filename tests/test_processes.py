@@ -51,7 +51,8 @@ def test_missing_syscall_is_enosys_and_reported_once(vigil) -> None:
     assert guest.output == vigil.host(argv).output
     assert guest.output.count("ENOSYS") == 4
     logged = [x for x in guest.kernel_lines if "not implemented" in x]
-    assert logged == ["vigil: syscall 183 not implemented (first called by pid 2, enosys)"]
+    assert logged == [
+        "vigil: syscall 183 not implemented: afs_syscall (first called by pid 2, enosys)"]
 
 
 def test_normal_programs_need_no_missing_syscall(vigil) -> None:

@@ -4,7 +4,7 @@
  * time, as a Linux tty does by default. */
 #include "file.h"
 #include "../lib/kprintf.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../lib/string.h"
 #include "../arch/x86_64/arch.h"
 #include "../arch/x86_64/cpu.h"
@@ -94,9 +94,6 @@ static long con_write(struct file *f, const void *ubuf, size_t n)
     }
     return (long)done;
 }
-
-#define TCGETS     0x5401
-#define TIOCGWINSZ 0x5413
 
 static long con_ioctl(struct file *f, unsigned long cmd, unsigned long arg)
 {

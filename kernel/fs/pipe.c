@@ -8,15 +8,13 @@
 #include "file.h"
 #include "../proc/proc.h"
 #include "../lib/string.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../sys/syscall.h"
 #include "../sys/sys.h"
 
 #define PIPE_CAP  65536
 #define PIPE_BUF  4096
 #define CHUNK     4096
-#define O_NONBLOCK 04000
-#define O_CLOEXEC  02000000
 
 struct pipe {
     uint8_t *buf;

@@ -2,7 +2,7 @@
 #include "vfs.h"
 #include "file.h"
 #include "../lib/string.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../lib/spinlock.h"
 #include "../mm/mm.h"
 #include "../arch/x86_64/arch.h"
@@ -312,8 +312,6 @@ static long vf_read(struct file *f, void *ubuf, size_t n)
     kfree(tmp);
     return total;
 }
-
-#define O_APPEND 02000
 
 static long vf_write(struct file *f, const void *ubuf, size_t n)
 {

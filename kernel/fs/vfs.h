@@ -4,23 +4,13 @@
  * exec, the syscalls) goes through the functions here. */
 #pragma once
 #include "../lib/types.h"
+#include "../lib/abi.h"
 
 struct inode;
 struct file;
 struct kstat;
 struct super;
 
-#define S_IFMT   0170000
-#define S_IFDIR  0040000
-#define S_IFREG  0100000
-#define S_IFLNK  0120000
-#define S_IFCHR  0020000
-#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
-#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
-#define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
-
-#define NAME_MAX 255
-#define PATH_MAX 4096
 #define SYMLOOP_MAX 40
 
 /* Directory iteration callback: false stops (the buffer is full). */

@@ -1,4 +1,5 @@
-/* lib/errno.h - Linux's errno values (asm-generic/errno-base.h, errno.h):
+/* lib/errno.h - Linux's errno values (asm-generic/errno-base.h, errno.h), the part
+ * of the ABI header (abi.h) that most files need alone:
  * syscalls return -E... exactly as Linux does. */
 #pragma once
 #define EPERM    1

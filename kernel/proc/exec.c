@@ -12,7 +12,7 @@
 #include "../fs/file.h"
 #include "../fs/vfs.h"
 #include "../lib/string.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
 
@@ -40,25 +40,6 @@ struct elf64_phdr {
 #define PF_R 4
 #define EM_X86_64 62
 #define PIE_BASE 0x0000555555554000ul   /* where Linux puts a PIE with ASLR off */
-
-#define AT_NULL 0
-#define AT_PHDR 3
-#define AT_PHENT 4
-#define AT_PHNUM 5
-#define AT_PAGESZ 6
-#define AT_BASE 7
-#define AT_FLAGS 8
-#define AT_ENTRY 9
-#define AT_UID 11
-#define AT_EUID 12
-#define AT_GID 13
-#define AT_EGID 14
-#define AT_PLATFORM 15
-#define AT_HWCAP 16
-#define AT_CLKTCK 17
-#define AT_SECURE 23
-#define AT_RANDOM 25
-#define AT_EXECFN 31
 
 #define ARG_MAX_BYTES (128 * 1024)
 #define MAX_ARGS 1024

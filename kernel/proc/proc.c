@@ -5,7 +5,7 @@
 #include "../fs/vfs.h"
 #include "../sys/sys.h"
 #include "../lib/string.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
@@ -225,21 +225,6 @@ int proc_spawn_init(const char *path, char *const argv[])
     return p->pid;
 }
 
-#define CLONE_VM             0x00000100
-#define CLONE_FS             0x00000200
-#define CLONE_FILES          0x00000400
-#define CLONE_SIGHAND        0x00000800
-#define CLONE_PIDFD          0x00001000
-#define CLONE_PTRACE         0x00002000
-#define CLONE_VFORK          0x00004000
-#define CLONE_PARENT         0x00008000
-#define CLONE_THREAD         0x00010000
-#define CLONE_SYSVSEM        0x00040000
-#define CLONE_SETTLS         0x00080000
-#define CLONE_PARENT_SETTID  0x00100000
-#define CLONE_CHILD_CLEARTID 0x00200000
-#define CLONE_DETACHED       0x00400000
-#define CLONE_CHILD_SETTID   0x01000000
 #define CLONE_SUPPORTED (0xff | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | \
                          CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
                          CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | \
@@ -494,8 +479,6 @@ void fill_rusage(void *ru, uint64_t utime, uint64_t stime)
     ticks_to_tv(utime, &r->utime_sec, &r->utime_usec);
     ticks_to_tv(stime, &r->stime_sec, &r->stime_usec);
 }
-
-#define WNOHANG 1
 
 long proc_wait4(int pid, int *ustatus, int options, void *urusage)
 {

@@ -12,6 +12,7 @@
 #include "../lib/types.h"
 #include "../lib/spinlock.h"
 #include "../lib/lockdep.h"
+#include "../lib/abi.h"
 #include "../mm/mm.h"
 #include "../arch/x86_64/arch.h"
 
@@ -49,12 +50,6 @@ struct sighand {                /* shared by CLONE_SIGHAND */
     int refs;
     struct sigaction_k actions[NSIG];
 };
-
-#define SCHED_OTHER 0
-#define SCHED_FIFO  1
-#define SCHED_RR    2
-#define SCHED_BATCH 3
-#define SCHED_IDLE  5
 
 struct proc {
     int pid;                    /* thread id */
@@ -212,29 +207,3 @@ struct proc *sched_proc_at(int slot);
 
 /* ---- exec.c ---- */
 long  exec(const char *path, char *const uargv[], char *const uenvp[], bool from_user);
-
-/* Wait-status encoding, as Linux and musl's W* macros read it. */
-#define W_EXITED(code)   (((code) & 0xff) << 8)
-#define W_SIGNALED(sig)  ((sig) & 0x7f)
-
-#define SIGHUP   1
-#define SIGINT   2
-#define SIGQUIT  3
-#define SIGILL   4
-#define SIGTRAP  5
-#define SIGABRT  6
-#define SIGBUS   7
-#define SIGFPE   8
-#define SIGKILL  9
-#define SIGUSR1 10
-#define SIGSEGV 11
-#define SIGUSR2 12
-#define SIGPIPE 13
-#define SIGALRM 14
-#define SIGTERM 15
-#define SIGCHLD 17
-#define SIGCONT 18
-#define SIGSTOP 19
-#define SIGTSTP 20
-#define SIGURG  23
-#define SIGWINCH 28

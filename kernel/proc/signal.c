@@ -11,19 +11,9 @@
 #include "proc.h"
 #include "../sys/sys.h"
 #include "../lib/string.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
-
-#define SIG_DFL 0
-#define SIG_IGN 1
-#define SA_SIGINFO   0x00000004
-#define SA_RESTORER  0x04000000
-#define SA_ONSTACK   0x08000000
-#define SA_RESTART   0x10000000
-#define SA_NODEFER   0x40000000
-#define SA_RESETHAND 0x80000000
-#define SI_USER 0
 
 #define BIT(sig) (1ul << ((sig) - 1))
 #define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))

@@ -6,22 +6,9 @@
 #include "../fs/vfs.h"
 #include "../fs/journal.h"
 #include "../proc/proc.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
-
-#define O_ACCMODE  3
-#define O_WRONLY   1
-#define O_RDWR     2
-#define O_CREAT    0100
-#define O_EXCL     0200
-#define O_TRUNC    01000
-#define O_DIRECTORY 0200000
-#define O_NOFOLLOW 0400000
-#define O_CLOEXEC  02000000
-#define AT_FDCWD   -100
-#define AT_EMPTY_PATH 0x1000
-#define AT_SYMLINK_NOFOLLOW 0x100
 
 struct file *fd_get(int fd)
 {
@@ -241,7 +228,6 @@ static int parent_at(int dirfd, const char *path, struct inode **dir, const char
     return 0;
 }
 
-
 long sys_openat(int dirfd, const char *upath, int flags, int mode)
 {
     char path[PATH_MAX];
@@ -326,8 +312,6 @@ long sys_mkdirat(int dirfd, const char *upath, int mode)
 
 long sys_mkdir(const char *path, int mode) { return sys_mkdirat(AT_FDCWD, path, mode); }
 
-#define AT_REMOVEDIR 0x200
-
 long sys_unlinkat(int dirfd, const char *upath, int flags)
 {
     char path[PATH_MAX];
@@ -356,8 +340,6 @@ long sys_unlinkat(int dirfd, const char *upath, int flags)
 
 long sys_unlink(const char *path) { return sys_unlinkat(AT_FDCWD, path, 0); }
 long sys_rmdir(const char *path) { return sys_unlinkat(AT_FDCWD, path, AT_REMOVEDIR); }
-
-#define RENAME_NOREPLACE 1
 
 long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, unsigned flags)
 {
@@ -593,7 +575,6 @@ long sys_fchown(int fd, int u, int g)
         return -EBADF;
     return f->inode ? do_chown(f->inode, u, g) : -EINVAL;
 }
-
 
 long sys_open(const char *path, int flags, int mode) { return sys_openat(AT_FDCWD, path, flags, mode); }
 
@@ -853,13 +834,6 @@ long sys_dup2(int fd, int to)
     return sys_dup3(fd, to, 0);
 }
 
-#define F_DUPFD 0
-#define F_GETFD 1
-#define F_SETFD 2
-#define F_GETFL 3
-#define F_SETFL 4
-#define F_DUPFD_CLOEXEC 1030
-
 long sys_fcntl(int fd, int cmd, long arg)
 {
     struct file *f = fd_get(fd);
@@ -902,8 +876,6 @@ long sys_umask(int mask)
 }
 
 /* ---- mount ---- */
-
-#define MS_RDONLY 1
 
 /* mount(2): the one disk, /dev/vda, holding ext2/ext3, on a directory. */
 long sys_mount(const char *usource, const char *utarget, const char *utype, unsigned long flags,

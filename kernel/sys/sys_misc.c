@@ -2,7 +2,7 @@
 #include "sys.h"
 #include "syscall.h"
 #include "../proc/proc.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
@@ -230,18 +230,13 @@ long sys_getrandom(void *ubuf, size_t len, unsigned flags)
     return (long)done;
 }
 
-#define REBOOT_MAGIC1 0xfee1dead
-#define REBOOT_MAGIC2 672274793
-#define CMD_RESTART   0x01234567
-#define CMD_HALT      0xcdef0123
-#define CMD_POWER_OFF 0x4321fedc
-
 long sys_reboot(unsigned m1, unsigned m2, unsigned cmd, void *arg)
 {
     (void)arg;
-    if (m1 != REBOOT_MAGIC1 || m2 != REBOOT_MAGIC2)
+    if (m1 != LINUX_REBOOT_MAGIC1 || m2 != LINUX_REBOOT_MAGIC2)
         return -EINVAL;
-    if (cmd != CMD_POWER_OFF && cmd != CMD_HALT && cmd != CMD_RESTART)
+    if (cmd != LINUX_REBOOT_CMD_POWER_OFF && cmd != LINUX_REBOOT_CMD_HALT &&
+        cmd != LINUX_REBOOT_CMD_RESTART)
         return -EINVAL;
     kprintf("vigil: power off requested by pid %d\n", current()->pid);
     vfs_shutdown();                             /* nothing written is left behind */

@@ -1,16 +1,7 @@
 /* sys/sys_mm.c - brk, mmap, munmap, mprotect (anonymous private memory). */
 #include "sys.h"
 #include "../proc/proc.h"
-#include "../lib/errno.h"
-
-#define PROT_READ  1
-#define PROT_WRITE 2
-#define PROT_EXEC  4
-#define MAP_SHARED  0x01
-#define MAP_PRIVATE 0x02
-#define MAP_FIXED   0x10
-#define MAP_ANONYMOUS 0x20
-#define MAP_FIXED_NOREPLACE 0x100000
+#include "../lib/abi.h"
 
 static uint32_t vm_prot(int prot)
 {

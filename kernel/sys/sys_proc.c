@@ -2,7 +2,7 @@
 #include "sys.h"
 #include "syscall.h"
 #include "../proc/proc.h"
-#include "../lib/errno.h"
+#include "../lib/abi.h"
 #include "../lib/string.h"
 #include "../arch/x86_64/cpu.h"
 
@@ -125,9 +125,6 @@ long sys_times(void *ubuf)
     return (long)timer_ticks();
 }
 
-#define ARCH_SET_FS 0x1002
-#define ARCH_GET_FS 0x1003
-
 long sys_arch_prctl(int code, uintptr_t addr)
 {
     struct proc *p = current();
@@ -205,8 +202,6 @@ long sys_setpriority(int which, int who, int prio)
 struct sched_param_k {
     int sched_priority;
 };
-
-#define SCHED_RESET_ON_FORK 0x40000000
 
 static long set_sched(int tid, int policy, const struct sched_param_k *uparam, bool keep_policy)
 {
@@ -332,8 +327,6 @@ long sys_getpgrp(void) { return current()->tgid; }
 long sys_getpgid(int pid) { return pid ? pid : current()->tgid; }
 long sys_setsid(void) { return current()->tgid; }
 long sys_getsid(int pid) { return pid ? pid : current()->tgid; }
-
-#define RLIM_INFINITY (~0ul)
 
 static void rlimit_of(int res, uint64_t r[2])
 {

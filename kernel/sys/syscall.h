@@ -6,6 +6,15 @@
 
 struct file;
 
+/* SYS_read, SYS_write...: Linux's numbers, from the one list. */
+enum {
+#define SYSCALL(nr, name, fn, lock) SYS_##name = nr,
+#define UNIMPL(nr, name)            SYS_##name = nr,
+#include "syscalls.def"
+#undef SYSCALL
+#undef UNIMPL
+};
+
 void syscall_dispatch(struct trapframe *tf);
 
 /* Descriptor helpers shared by the sys_*.c files. */

@@ -1,0 +1,182 @@
+/* lib/abi.h - Linux's user-space ABI constants, in one place.
+ *
+ * Vigil runs unchanged Linux binaries, so every number a program passes in
+ * or gets back (flags, commands, signal numbers, wait statuses, errno) is
+ * Linux's own value for x86-64, from the uapi headers' documented ABI and
+ * the man pages. They live here and nowhere else: a constant defined in two
+ * files can drift apart in one, and a reader should find each in one grep.
+ * Vigil's own policy (which flags it supports, its limits) stays in the
+ * file that applies it; only Linux's names are here.
+ *
+ * errno values are in errno.h, included below, because half the kernel
+ * needs only them. */
+#pragma once
+#include "errno.h"
+
+/* ---- open(2), fcntl(2) ---- */
+#define O_ACCMODE    3
+#define O_RDONLY     0
+#define O_WRONLY     1
+#define O_RDWR       2
+#define O_CREAT      0100
+#define O_EXCL       0200
+#define O_TRUNC      01000
+#define O_APPEND     02000
+#define O_NONBLOCK   04000
+#define O_DIRECTORY  0200000
+#define O_NOFOLLOW   0400000
+#define O_CLOEXEC    02000000
+
+#define F_DUPFD          0
+#define F_GETFD          1
+#define F_SETFD          2
+#define F_GETFL          3
+#define F_SETFL          4
+#define F_DUPFD_CLOEXEC  1030
+
+/* ---- the *at(2) calls ---- */
+#define AT_FDCWD             -100
+#define AT_SYMLINK_NOFOLLOW  0x100
+#define AT_REMOVEDIR         0x200
+#define AT_EMPTY_PATH        0x1000
+#define RENAME_NOREPLACE     1
+
+/* ---- file modes (inode.i_mode, stat.st_mode) ---- */
+#define S_IFMT   0170000
+#define S_IFDIR  0040000
+#define S_IFREG  0100000
+#define S_IFLNK  0120000
+#define S_IFCHR  0020000
+#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
+#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+#define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
+
+#define NAME_MAX 255            /* bytes in a file name */
+#define PATH_MAX 4096           /* bytes in a path, with its NUL */
+
+/* ---- mount(2) ---- */
+#define MS_RDONLY 1
+
+/* ---- ioctl(2) on a terminal ---- */
+#define TCGETS      0x5401
+#define TIOCGWINSZ  0x5413
+
+/* ---- mmap(2), mprotect(2) ---- */
+#define PROT_READ   1
+#define PROT_WRITE  2
+#define PROT_EXEC   4
+#define MAP_SHARED           0x01
+#define MAP_PRIVATE          0x02
+#define MAP_FIXED            0x10
+#define MAP_ANONYMOUS        0x20
+#define MAP_FIXED_NOREPLACE  0x100000
+
+/* ---- clone(2) ---- */
+#define CLONE_VM             0x00000100
+#define CLONE_FS             0x00000200
+#define CLONE_FILES          0x00000400
+#define CLONE_SIGHAND        0x00000800
+#define CLONE_PIDFD          0x00001000
+#define CLONE_PTRACE         0x00002000
+#define CLONE_VFORK          0x00004000
+#define CLONE_PARENT         0x00008000
+#define CLONE_THREAD         0x00010000
+#define CLONE_SYSVSEM        0x00040000
+#define CLONE_SETTLS         0x00080000
+#define CLONE_PARENT_SETTID  0x00100000
+#define CLONE_CHILD_CLEARTID 0x00200000
+#define CLONE_DETACHED       0x00400000
+#define CLONE_CHILD_SETTID   0x01000000
+
+/* ---- wait4(2): options and the status word ---- */
+#define WNOHANG 1
+#define W_EXITED(code)   (((code) & 0xff) << 8)
+#define W_SIGNALED(sig)  ((sig) & 0x7f)
+
+/* ---- signals ---- */
+#define SIGHUP   1
+#define SIGINT   2
+#define SIGQUIT  3
+#define SIGILL   4
+#define SIGTRAP  5
+#define SIGABRT  6
+#define SIGBUS   7
+#define SIGFPE   8
+#define SIGKILL  9
+#define SIGUSR1 10
+#define SIGSEGV 11
+#define SIGUSR2 12
+#define SIGPIPE 13
+#define SIGALRM 14
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
+#define SIGTSTP 20
+#define SIGURG  23
+#define SIGWINCH 28
+
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define SA_SIGINFO   0x00000004
+#define SA_RESTORER  0x04000000
+#define SA_ONSTACK   0x08000000
+#define SA_RESTART   0x10000000
+#define SA_NODEFER   0x40000000
+#define SA_RESETHAND 0x80000000
+#define SI_USER 0
+
+/* ---- futex(2) ---- */
+#define FUTEX_WAIT            0
+#define FUTEX_WAKE            1
+#define FUTEX_REQUEUE         3
+#define FUTEX_CMP_REQUEUE     4
+#define FUTEX_WAKE_OP         5
+#define FUTEX_LOCK_PI         6
+#define FUTEX_UNLOCK_PI       7
+#define FUTEX_TRYLOCK_PI      8
+#define FUTEX_WAIT_BITSET     9
+#define FUTEX_WAKE_BITSET     10
+#define FUTEX_PRIVATE_FLAG    128
+#define FUTEX_CLOCK_REALTIME  256
+#define FUTEX_WAITERS     0x80000000u
+#define FUTEX_OWNER_DIED  0x40000000u
+#define FUTEX_TID_MASK    0x3fffffffu
+
+/* ---- scheduling policies (sched_setscheduler(2)) ---- */
+#define SCHED_OTHER 0
+#define SCHED_FIFO  1
+#define SCHED_RR    2
+#define SCHED_BATCH 3
+#define SCHED_IDLE  5
+#define SCHED_RESET_ON_FORK 0x40000000
+
+/* ---- resources, arch_prctl(2), reboot(2) ---- */
+#define RLIM_INFINITY (~0ul)
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define LINUX_REBOOT_MAGIC1        0xfee1dead
+#define LINUX_REBOOT_MAGIC2        672274793
+#define LINUX_REBOOT_CMD_RESTART   0x01234567
+#define LINUX_REBOOT_CMD_HALT      0xcdef0123
+#define LINUX_REBOOT_CMD_POWER_OFF 0x4321fedc
+
+/* ---- the ELF auxiliary vector (execve(2) hands it to the program) ---- */
+#define AT_NULL      0
+#define AT_PHDR      3
+#define AT_PHENT     4
+#define AT_PHNUM     5
+#define AT_PAGESZ    6
+#define AT_BASE      7
+#define AT_FLAGS     8
+#define AT_ENTRY     9
+#define AT_UID      11
+#define AT_EUID     12
+#define AT_GID      13
+#define AT_EGID     14
+#define AT_PLATFORM 15
+#define AT_HWCAP    16
+#define AT_CLKTCK   17
+#define AT_SECURE   23
+#define AT_RANDOM   25
+#define AT_EXECFN   31
