@@ -22,6 +22,27 @@ def test_forked_child_writes_are_invisible_to_parent(vigil) -> None:
     assert run.output == vigil.host(["/bin/isolation"]).output
 
 
+
+def test_a_page_shared_read_only_at_fork_stays_private_after_mprotect(vigil) -> None:
+    """fork shares a PROT_READ page too; making it writable later must not
+    let either side's write reach the other (the frame is still shared)."""
+    run = vigil.program(["/bin/cowprot"])
+    assert run.status == 0, f"cowprot ended with status {run.status}: {run.output[-300:]!r}"
+    assert 'mprotect: child status 0; parent reads "parent"' in run.output, \
+        f"the child's write is visible in the parent: {run.output[-300:]!r}"
+    assert 'mprotect: child reads "before" after the parent\'s write' in run.output, \
+        f"the parent's write is visible in the child: {run.output[-300:]!r}"
+
+
+def test_clone_child_settid_writes_only_the_childs_copy(vigil) -> None:
+    """glibc's fork: clone(CLONE_CHILD_SETTID|SIGCHLD). The tid lands in the
+    child's memory; the parent's word stays 0."""
+    run = vigil.program(["/bin/cowprot"])
+    assert "settid: the child's word is its pid: yes" in run.output, run.output[-300:]
+    assert "settid: the parent's word after the clone: 0" in run.output, \
+        f"the child's tid is visible in the parent: {run.output[-300:]!r}"
+    assert run.output == vigil.host(["/bin/cowprot"]).output
+
 def test_process_cannot_read_kernel_memory(vigil) -> None:
     addrs = kernel_addresses(vigil.art)
     for what in ("readkernel", "readdirectmap", "writekernel"):

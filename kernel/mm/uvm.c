@@ -3,8 +3,14 @@
  *
  * Nothing is mapped until touched: the first access to a page of a region
  * faults, and mm_fault gives it a zeroed frame (demand paging). fork shares
- * every frame read-only and marks it PTE_COW; the first write to such a page
- * copies it (or just re-enables writing if nobody else holds the frame). */
+ * every frame read-only and marks it PTE_COW, whatever its protection then:
+ * a page that is read-only at fork may be made writable later (mprotect),
+ * and it is still shared. The rule that keeps processes apart is one line:
+ * a frame mapped more than once (pmm_refcount > 1) is never writable through
+ * any of its mappings. mprotect leaves such entries read-only, and the first
+ * write to one - by the process (mm_fault) or by the kernel for it
+ * (mm_write) - copies the frame, or just re-enables writing if nobody else
+ * holds it any more (unshare). */
 #include "mm.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
@@ -199,13 +205,20 @@ struct protect_arg {
     uint64_t set;
 };
 
+/* Is this entry's frame (possibly) mapped by another address space too? */
+static bool shared_frame(pte_t pte)
+{
+    return (pte & PTE_COW) || pmm_refcount(pte & PTE_ADDR) > 1;
+}
+
 static void reprotect_leaf(pte_t *pte, uintptr_t va, void *arg)
 {
     struct protect_arg *a = arg;
-    uint64_t keep_cow = *pte & PTE_COW;
     uint64_t flags = a->set;
-    if (keep_cow)
-        flags = (flags & ~PTE_W) | PTE_COW;  /* still shared: the fault copies it */
+    /* INVARIANT(isolation): mprotect never makes a shared frame writable;
+     * the entry stays copy-on-write and the first write copies it. */
+    if (shared_frame(*pte))
+        flags = (flags & ~PTE_W) | PTE_COW;
     *pte = (*pte & PTE_ADDR) | flags;
     (void)va;
 }
@@ -287,6 +300,30 @@ static pte_t *ensure_page(struct mm *mm, uintptr_t va, uint32_t prot)
     return pte;
 }
 
+/* Make the entry for va private to mm before a write through it: a frame
+ * someone else still maps is copied; one nobody else holds is simply taken.
+ * The entry loses PTE_COW and gets writable (PTE_W or 0). */
+static int unshare(struct mm *mm, uintptr_t va, pte_t *pte, uint64_t writable)
+{
+    uint64_t old = *pte & PTE_ADDR;
+    uint64_t flags = (*pte & ~PTE_ADDR & ~PTE_COW & ~PTE_W) | writable;
+    /* INVARIANT(isolation): a write never reaches a frame another address
+     * space still maps: it is copied first. */
+    if (pmm_refcount(old) == 1) {
+        *pte = old | flags;                 /* last holder: just take it */
+        return 0;
+    }
+    uint64_t pa = pmm_alloc();
+    if (!pa)
+        return -ENOMEM;
+    memcpy(P2V(pa), P2V(old), PAGE_SIZE);
+    *pte = pa | flags;
+    /* Other threads of this process must stop reading the old frame. */
+    flush_mm(mm, va, 1);
+    pmm_unref(old);
+    return 0;
+}
+
 int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
 {
     uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
@@ -304,25 +341,10 @@ int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
         /* Demand paging: first touch of this page. */
         if (!ensure_page(mm, va, v->prot))
             return -ENOMEM;
-    } else if (write && (*pte & PTE_COW)) {
-        /* INVARIANT(isolation): after fork a write never reaches the frame
-         * the other process still sees: copy it first. */
-        uint64_t old = *pte & PTE_ADDR;
-        uint64_t flags = (*pte & ~PTE_ADDR & ~PTE_COW) | PTE_W;
-        if (pmm_refcount(old) == 1) {
-            *pte = old | flags;             /* last holder: just take it */
-        } else {
-            uint64_t pa = pmm_alloc();
-            if (!pa)
-                return -ENOMEM;
-            memcpy(P2V(pa), P2V(old), PAGE_SIZE);
-            *pte = pa | flags;
-            /* Other threads of this process must stop reading the old frame. */
-            flush_mm(mm, va, 1);
-            pmm_unref(old);
-        }
     } else if (write && !(*pte & PTE_W)) {
-        *pte |= PTE_W;                      /* region became writable (mprotect) */
+        /* Copy-on-write after fork, or a region made writable (mprotect). */
+        if (unshare(mm, va, pte, PTE_W))
+            return -ENOMEM;
     }
     if (active[cpu_me()] == mm)
         invlpg(va);
@@ -338,6 +360,11 @@ int mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n)
             return -EFAULT;
         pte_t *pte = ensure_page(mm, ALIGN_DOWN(va, PAGE_SIZE), v->prot);
         if (!pte)
+            return -ENOMEM;
+        /* The kernel writing for mm (exec, CLONE_CHILD_SETTID) goes around
+         * the page tables' write bit, so it must break the sharing itself. */
+        if (shared_frame(*pte) &&
+            unshare(mm, ALIGN_DOWN(va, PAGE_SIZE), pte, (v->prot & VM_WRITE) ? PTE_W : 0))
             return -ENOMEM;
         size_t off = va & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - off);
         memcpy((uint8_t *)P2V(*pte & PTE_ADDR) + off, s, chunk);
@@ -359,9 +386,10 @@ static void share_leaf(pte_t *pte, uintptr_t va, void *arg)
     uint64_t pa = *pte & PTE_ADDR;
 #ifndef BREAK_COW
     /* INVARIANT(isolation): parent and child share frames read-only after
-     * fork; whoever writes first gets a private copy (mm_fault). */
-    if (*pte & PTE_W)
-        *pte = (*pte & ~PTE_W) | PTE_COW;
+     * fork; whoever writes first gets a private copy (mm_fault). Every
+     * entry is marked, writable or not: mprotect may make it writable
+     * later, while it is still shared. */
+    *pte = (*pte & ~PTE_W) | PTE_COW;
 #endif
     pte_t *c = vmm_walk(a->child->root, va, true);
     if (!c) {
