@@ -249,8 +249,9 @@ static struct buf *claim(struct buf *v, uint64_t blockno)
     return v;
 }
 
-/* Find or claim a buffer for blockno, locked; with sched_lock held. */
-static struct buf *get_locked(uint64_t blockno, uint64_t *flags)
+/* Find or claim a buffer for blockno and return it busy (b->locked: this
+ * caller's until brelse); with sched_lock held. */
+static struct buf *get_busy(uint64_t blockno, uint64_t *flags)
 {
     for (;;) {
         struct buf *b = lookup(blockno);
@@ -324,7 +325,7 @@ struct buf *bread(uint64_t blockno, int *err)
     struct buf *ra[READAHEAD];
     int n = 0;
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    struct buf *b = get_locked(blockno, &f);
+    struct buf *b = get_busy(blockno, &f);
     if (!b->valid) {
         if (blockno == last_read + 1)
             while (n < READAHEAD - 1 && (ra[n] = claim_nowait(blockno + 1 + (uint64_t)n)))
@@ -363,7 +364,7 @@ struct buf *bread(uint64_t blockno, int *err)
 struct buf *bget_zero(uint64_t blockno)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    struct buf *b = get_locked(blockno, &f);
+    struct buf *b = get_busy(blockno, &f);
     spin_unlock_irqrestore(&sched_lock, f);
     memset(b->data, 0, bsize);
     b->valid = true;

@@ -11,7 +11,7 @@ struct buf {
     bool meta;                  /* file-system metadata (journaled), not file data */
     bool hashed;                /* has a block number (in the hash table) */
     int refs;
-    int waiters;                /* sleeping in get_locked for this buffer */
+    int waiters;                /* sleeping in get_busy for this buffer */
     uint8_t *data;              /* block_size bytes */
     struct buf *hnext;          /* hash chain (valid or claimed buffers) */
     struct buf *lprev, *lnext;  /* LRU list: least recently used first */

@@ -7,11 +7,13 @@
 
 bool percpu_ready;              /* GS points at this CPU's struct cpu (lockdep_init) */
 
-static int me(void) { return percpu_ready ? this_cpu()->id + 1 : 1; }
+/* What l->holder records: this CPU's id + 1 (0 is "nobody"); before the
+ * per-CPU data exists only the boot CPU runs, as 1. */
+static int holder_token(void) { return percpu_ready ? this_cpu()->id + 1 : 1; }
 
-static void acquire(struct spinlock *l, uintptr_t site)
+static void spin_acquire(struct spinlock *l, uintptr_t site)
 {
-    int id = me();
+    int id = holder_token();
     if (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) && l->holder == id)
         panic("spinlock \"%s\": taken again by the CPU that holds it", l->name);
     lockdep_acquire(&l->cls, l->name, site, false);
@@ -26,7 +28,7 @@ static void acquire(struct spinlock *l, uintptr_t site)
     l->holder = id;
 }
 
-static void release(struct spinlock *l)
+static void spin_release(struct spinlock *l)
 {
     l->holder = 0;
     lockdep_release(l->cls, false);
@@ -36,18 +38,21 @@ static void release(struct spinlock *l)
 uint64_t spin_lock_irqsave(struct spinlock *l)
 {
     uint64_t f = irq_save();
-    acquire(l, (uintptr_t)__builtin_return_address(0));
+    spin_acquire(l, (uintptr_t)__builtin_return_address(0));
     return f;
 }
 
 void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
 {
-    release(l);
+    spin_release(l);
     irq_restore(flags);
 }
 
-void spin_lock_noirq(struct spinlock *l) { acquire(l, (uintptr_t)__builtin_return_address(0)); }
-void spin_unlock_noirq(struct spinlock *l) { release(l); }
+void spin_lock_noirq(struct spinlock *l)
+{
+    spin_acquire(l, (uintptr_t)__builtin_return_address(0));
+}
+void spin_unlock_noirq(struct spinlock *l) { spin_release(l); }
 
 bool spin_trylock(struct spinlock *l)
 {
@@ -56,9 +61,9 @@ bool spin_trylock(struct spinlock *l)
         return false;
 #endif
     l->locked = 1;
-    l->holder = me();
+    l->holder = holder_token();
     lockdep_acquire(&l->cls, l->name, (uintptr_t)__builtin_return_address(0), false);
     return true;
 }
 
-bool spin_held(struct spinlock *l) { return l->locked && l->holder == me(); }
+bool spin_held(struct spinlock *l) { return l->locked && l->holder == holder_token(); }

@@ -42,7 +42,8 @@ void swtch(uint64_t *old_rsp, uint64_t new_rsp);
 
 struct proc *current(void) { return this_cpu()->current; }
 bool proc_is_idle(struct proc *p) { return p >= idle_procs && p < idle_procs + MAX_CPUS; }
-static int me(void) { return this_cpu()->id; }
+/* This CPU's index into running[] and need_resched[]. */
+static int cpu_index(void) { return this_cpu()->id; }
 
 struct lockdep_stack *lockdep_thread_stack(void)
 {
@@ -115,7 +116,7 @@ static struct proc *pick_next(struct proc *prev, int cpu)
 
 void schedule(void)
 {
-    int cpu = me();
+    int cpu = cpu_index();
     struct proc *prev = current(), *next = pick_next(prev, cpu);
     if (!next)
         next = &idle_procs[cpu];
@@ -179,7 +180,7 @@ void yield(void)
 static void kick(int c)
 {
     need_resched[c] = true;
-    if (c != me())
+    if (c != cpu_index())
         ipi_send(c, VEC_RESCHED);
 }
 
@@ -205,7 +206,7 @@ static void preempt_for(struct proc *p)
 
 void sched_kick_locked(struct proc *p)
 {
-    if (p->state == P_RUNNING && p->cpu != me())
+    if (p->state == P_RUNNING && p->cpu != cpu_index())
         kick(p->cpu);
 }
 
@@ -311,7 +312,7 @@ long sleep_ticks(uint64_t n)
 static bool sched_tick(struct trapframe *tf)
 {
     uint64_t now = timer_ticks();
-    int cpu = me();
+    int cpu = cpu_index();
     spin_lock_noirq(&sched_lock);
     struct proc *p = current();
     if (!proc_is_idle(p)) {
@@ -343,7 +344,7 @@ static bool sched_tick(struct trapframe *tf)
     return true;
 }
 
-bool sched_should_yield(void) { return need_resched[me()]; }
+bool sched_should_yield(void) { return need_resched[cpu_index()]; }
 
 static void init_idle(int cpu)
 {
@@ -371,7 +372,7 @@ __noreturn void idle_loop(void)
         spin_unlock_noirq(&sched_lock);
         /* Nothing to run: halt until an interrupt (sti;hlt cannot lose one;
          * a wakeup from another CPU sends one). */
-        if (!need_resched[me()])
+        if (!need_resched[cpu_index()])
             sti_hlt();
     }
 }

@@ -52,7 +52,7 @@ void kernel_lock(void)
 }
 
 /* sched_held: the caller holds sched_lock (sleep_locked does). */
-static void release(bool sched_held)
+static void klock_release(bool sched_held)
 {
     klock.owner = NULL;
     __atomic_store_n(&klock.locked, 0, __ATOMIC_SEQ_CST);
@@ -69,8 +69,8 @@ static void release(bool sched_held)
     }
 }
 
-void kernel_unlock(void) { release(false); }
-void kernel_unlock_sched_held(void) { release(true); }
+void kernel_unlock(void) { klock_release(false); }
+void kernel_unlock_sched_held(void) { klock_release(true); }
 
 bool kernel_lock_held(void)
 {
