@@ -1,0 +1,62 @@
+"""Which tests guard which kernel file: the tests `./vigil mutate` runs
+against a mutant of that file (pytest -x: the first failure kills it).
+
+Order matters for speed only: the tests most likely to see a broken file
+come first, so a killed mutant costs one or two boots. Every pattern that
+matches a file adds its tests (duplicates dropped, order kept).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+
+_ISOLATION = "tests/test_isolation.py"
+_KTEST = "tests/test_ktest.py"
+_PRIV = "tests/test_privilege.py"
+_PROC = "tests/test_processes.py"
+_CONC = "tests/test_concurrency.py"
+
+MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("kernel/mm/pmm.c", (_KTEST, _ISOLATION, "tests/test_leaks.py")),
+    ("kernel/mm/kheap.c", (_KTEST, _ISOLATION, "tests/test_leaks.py")),
+    ("kernel/mm/vmm.c", (_KTEST, _ISOLATION, "tests/test_faults.py", _PRIV)),
+    ("kernel/mm/uvm.c", (_ISOLATION, _KTEST, _PRIV, "tests/test_leaks.py",
+                         f"{_CONC}::test_other_cpus_stop_using_a_changed_mapping")),
+    ("kernel/proc/sched.c", ("tests/test_scheduling.py", _PROC,
+                             f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
+                             f"{_CONC}::test_realtime_hogs_starve_a_lower_priority_mutex_holder",
+                             f"{_CONC}::test_cpu_bound_threads_share_all_cpus_fairly")),
+    ("kernel/proc/futex.c", (f"{_CONC}::test_futex_ping_pong_never_loses_a_wakeup",
+                             f"{_CONC}::test_futex_errors_match_linux",
+                             f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
+                             f"{_CONC}::test_mutex_keeps_a_shared_counter_exact_on_every_cpu",
+                             f"{_CONC}::test_pthread_programs_match_linux")),
+    ("kernel/proc/sync.c", (f"{_CONC}::test_kernel_survives_thread_storm_with_lockdep_silent",
+                            f"{_CONC}::test_mutex_keeps_a_shared_counter_exact_on_every_cpu",
+                            _PROC)),
+    ("kernel/proc/*.c", (_PROC, _ISOLATION, _PRIV)),
+    ("kernel/proc/exec.c", ("tests/test_exec.py",)),
+    ("kernel/proc/proc.c", (f"{_CONC}::test_thread_has_its_own_tid_and_shares_the_pid",
+                            f"{_CONC}::test_exit_group_from_a_thread_ends_the_whole_process_with_its_status",
+                            "tests/test_leaks.py")),
+    ("kernel/sys/*.c", (_PROC, _PRIV)),
+    ("kernel/sys/sys_file.c", ("tests/test_ext2.py::test_unix_permissions_match_linux",
+                               "tests/test_ext2.py::test_file_syscalls_match_linux_and_leave_fsck_clean",
+                               "tests/test_durability.py")),
+    ("kernel/sys/sys_mm.c", (_ISOLATION,)),
+    ("kernel/sys/sys_proc.c", (f"{_CONC}::test_futex_errors_match_linux",
+                               f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
+                               "tests/test_scheduling.py")),
+    ("kernel/fs/journal.c", ("tests/test_crash.py", "tests/test_durability.py",
+                             "tests/test_crash_explorer.py",
+                             "tests/test_ext2.py::test_file_syscalls_match_linux_and_leave_fsck_clean")),
+)
+
+
+def tests_for(path: str, table: tuple[tuple[str, tuple[str, ...]], ...] = MAP) -> list[str]:
+    """The tests to run against a mutant of path (repository-relative)."""
+    out: list[str] = []
+    for pattern, tests in table:
+        if fnmatch(path, pattern):
+            out += [t for t in tests if t not in out]
+    return out
