@@ -162,8 +162,9 @@ static void start_user_space(void)
     /* The root file system: the disk with root=/dev/vda, else the initrd. */
     char root[32] = "";
     struct super *sb = NULL;
-    if (cmdline_get("root", root, sizeof(root)) && !(sb = ext2_mount(cmdline_has("ro"))))
-        kprintf("vigil: cannot mount %s; falling back to the initrd\n", root);
+    int err;
+    if (cmdline_get("root", root, sizeof(root)) && !(sb = ext2_mount(cmdline_has("ro"), &err)))
+        kprintf("vigil: cannot mount %s (error %d); falling back to the initrd\n", root, err);
     if (!sb && bootinfo.nmods > 0)
         sb = initrd_mount(P2V(bootinfo.mods[0].start), bootinfo.mods[0].end - bootinfo.mods[0].start);
     if (!sb) {

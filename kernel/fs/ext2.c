@@ -21,6 +21,7 @@
 #include "../sys/syscall.h"
 
 #define EXT2_MAGIC          0xEF53
+#define DIV_ROUND_UP(n, d)  (((n) + (d) - 1) / (d))
 #define EXT2_ROOT_INO       2
 #define INCOMPAT_FILETYPE   0x0002
 #define INCOMPAT_RECOVER    0x0004
@@ -62,6 +63,7 @@ struct ext2_fs {
     struct super sb;
     struct ext2_super s;
     uint32_t bsize, ngroups;
+    uint32_t journal_ino;       /* s_journal_inum (superblock offset 0xE0) */
     struct ext2_group *groups;
     uint32_t *block_hint, *inode_hint;  /* [group]: where take_bit looks first */
 };
@@ -259,6 +261,14 @@ static long ext2_read(struct inode *in, uint64_t off, void *dst, size_t n)
     return done ? (long)done : err;
 }
 
+/* INVARIANT(kernel memory safety): a directory entry at byte at of a block,
+ * its length rec and name length nlen read from the disk, lies inside the
+ * block, its name inside the entry. */
+static bool dirent_ok(uint32_t at, uint32_t rec, uint32_t nlen)
+{
+    return rec >= 8 && rec % 4 == 0 && at + rec <= fs.bsize && nlen + 8 <= rec;
+}
+
 /* Walk the directory's entries from byte *pos; call fn on each live one. */
 typedef bool (*entry_fn)(void *ctx, const char *name, size_t len, uint32_t ino,
                          unsigned type, uint64_t next);
@@ -283,7 +293,7 @@ static int walk_dir(struct inode *dir, uint64_t *pos, entry_fn fn, void *ctx)
             memcpy(&ino, buf + at, 4);
             memcpy(&rec, buf + at + 4, 2);
             uint8_t nlen = buf[at + 6], type = buf[at + 7];
-            if (rec < 8 || rec % 4 || at + rec > fs.bsize || (uint32_t)nlen + 8 > rec) {
+            if (!dirent_ok(at, rec, nlen)) {
                 ret = corrupt("directory entry length", rec, dir->ino);
                 break;
             }
@@ -588,8 +598,8 @@ static int block_slot(struct inode *in, uint64_t lblk, bool create, uint32_t **s
 /* The disk block of lblk, allocated (zeroed) if it is a hole. */
 static long bmap_alloc(struct inode *in, uint64_t lblk)
 {
-    uint32_t *slot;
-    struct buf *sb;
+    uint32_t *slot = NULL;
+    struct buf *sb = NULL;
     int r = block_slot(in, lblk, true, &slot, &sb);
     if (r)
         return r;
@@ -614,6 +624,11 @@ static long ext2_write_op(struct inode *in, uint64_t off, const void *src, size_
 {
     if (!writable)
         return -EROFS;
+    /* INVARIANT(kernel memory safety): no offset past the largest file the
+     * format maps (s_maxbytes): Linux's EFBIG, and a short write up to it. */
+    if (n && off >= fs.sb.maxbytes)
+        return -EFBIG;
+    n = MIN(n, fs.sb.maxbytes - off);
     size_t done = 0;
     long err = 0;
     while (done < n) {
@@ -645,64 +660,70 @@ static long ext2_write_op(struct inode *in, uint64_t off, const void *src, size_
     return (long)done;
 }
 
-/* Free every block an indirect tree references (level 1: data pointers). */
-static void free_tree(uint32_t blk, int level, struct inode *in)
+/* Free the blocks under *slot that map logical blocks >= keep, clearing
+ * the pointers to what it frees (holder: the buffer *slot lives in, to
+ * dirty; NULL: the inode). level: the levels of pointers in block *slot
+ * (0: a data block); first: the logical block its first entry maps.
+ * INVARIANT(kernel memory safety): the kernel stack is bounded whatever the
+ * file: the recursion is at most 3 deep (the format's tree), each frame a
+ * few words (the old version copied each 4 KiB indirect block onto the
+ * stack and overflowed it). And the work is bounded by what the file holds,
+ * not by its size: only allocated blocks are visited (holes are skipped an
+ * entry at a time), so truncating a sparse file of any size is quick. */
+static void trunc_tree(uint32_t *slot, struct buf *holder, int level, uint64_t first,
+                       uint64_t keep, struct inode *in)
 {
-    if (!blk || !block_ok(blk))
+    uint32_t blk = *slot;
+    if (!blk)
         return;
+    if (!block_ok(blk)) {
+        corrupt("block number to free", blk, in->ino);
+        if (first >= keep) {
+            *slot = 0;                          /* drop the bad pointer with the rest */
+            if (holder)
+                bdirty(holder);
+        }
+        return;
+    }
     if (level > 0) {
+        uint64_t per = fs.bsize / 4, span = 1;
+        for (int k = 1; k < level; k++)
+            span *= per;
         int r;
         struct buf *b = bread(blk, &r);
-        if (b) {
-            uint32_t *p = (uint32_t *)b->data;
-            uint32_t copy[1024];
-            size_t per = fs.bsize / 4;
-            memcpy(copy, p, per * 4);
-            brelse(b);
-            for (size_t i = 0; i < per; i++)
-                free_tree(copy[i], level - 1, in);
-        }
+        if (!b)
+            return;                             /* unreadable: leave the tree as it is */
+        uint32_t *p = (uint32_t *)b->data;
+        for (uint64_t i = 0; i < per; i++)
+            if (p[i] && first + (i + 1) * span > keep)
+                trunc_tree(&p[i], b, level - 1, first + i * span, keep, in);
+        brelse(b);
     }
-    free_block(blk);
-    in->blocks -= MIN(in->blocks, (uint64_t)(fs.bsize / 512));
+    if (first >= keep) {
+        free_block(blk);
+        in->blocks -= MIN(in->blocks, (uint64_t)(fs.bsize / 512));
+        *slot = 0;
+        if (holder)
+            bdirty(holder);
+    }
 }
 
 static int ext2_truncate_op(struct inode *in, uint64_t size)
 {
     if (!writable)
         return -EROFS;
+    if (size > fs.sb.maxbytes)
+        return -EFBIG;                          /* as Linux: past s_maxbytes */
     if (size < in->size) {
-        /* Free whole blocks past the new end. (Blocks inside indirect trees
-         * that still hold some kept block stay; whole trees go.) */
+        /* Free the blocks past the new end. (Indirect blocks that still
+         * hold some kept block stay.) */
         uint64_t keep = (size + fs.bsize - 1) / fs.bsize, per = fs.bsize / 4;
-        uint64_t last = (in->size + fs.bsize - 1) / fs.bsize;
-        for (uint64_t l = keep; l < last; l++) {
-            uint32_t *slot;
-            struct buf *sb;
-            if (block_slot(in, l, false, &slot, &sb) || !slot)
-                continue;
-            if (*slot) {
-                free_block(*slot);
-                in->blocks -= MIN(in->blocks, (uint64_t)(fs.bsize / 512));
-                *slot = 0;
-                if (sb)
-                    bdirty(sb);
-            }
-            if (sb)
-                brelse(sb);
-        }
-        if (keep <= 12 && E(in)->block[12]) {
-            free_tree(E(in)->block[12], 0, in);
-            E(in)->block[12] = 0;
-        }
-        if (keep <= 12 + per && E(in)->block[13]) {
-            free_tree(E(in)->block[13], 1, in);
-            E(in)->block[13] = 0;
-        }
-        if (keep <= 12 + per + per * per && E(in)->block[14]) {
-            free_tree(E(in)->block[14], 2, in);
-            E(in)->block[14] = 0;
-        }
+        struct ext2_inode *e = E(in);
+        for (uint64_t l = keep; l < 12; l++)
+            trunc_tree(&e->block[l], NULL, 0, l, keep, in);
+        trunc_tree(&e->block[12], NULL, 1, 12, keep, in);
+        trunc_tree(&e->block[13], NULL, 2, 12 + per, keep, in);
+        trunc_tree(&e->block[14], NULL, 3, 12 + per + per * per, keep, in);
         /* Zero the tail of the last kept block, so growing again reads zeros. */
         if (size % fs.bsize) {
             long blk = bmap(in, size / fs.bsize);
@@ -774,7 +795,7 @@ static int dir_add(struct inode *dir, const char *name, size_t len, uint32_t ino
             uint16_t rec;
             memcpy(&eino, e, 4);
             memcpy(&rec, e + 4, 2);
-            if (rec < 8 || at + rec > fs.bsize) {
+            if (!dirent_ok(at, rec, e[6])) {
                 brelse(b);
                 return corrupt("directory entry length", rec, dir->ino);
             }
@@ -840,7 +861,7 @@ static int dir_remove(struct inode *dir, const char *name, size_t len)
             uint16_t rec;
             memcpy(&eino, e, 4);
             memcpy(&rec, e + 4, 2);
-            if (rec < 8 || at + rec > fs.bsize) {
+            if (!dirent_ok(at, rec, e[6])) {
                 brelse(b);
                 return corrupt("directory entry length", rec, dir->ino);
             }
@@ -1210,42 +1231,132 @@ bool ext2_busy(void)
     return false;
 }
 
-struct super *ext2_mount(bool ro)
+/* Indirect blocks needed to map n data blocks from logical block 0. */
+static uint64_t indirect_blocks_for(uint64_t n, uint64_t per)
 {
-    if (!block_present())
-        return NULL;
-    if (mounted)
-        return &fs.sb;                          /* one disk, mounted once: the caller sees EBUSY */
-    live = NULL;
-    journal_inode = NULL;
-    uint8_t raw[1024];
-    if (block_read(2, raw, 2))
-        return NULL;
-    memcpy(&fs.s, raw, sizeof(fs.s));
+    if (n <= 12)
+        return 0;
+    n -= 12;
+    if (n <= per)
+        return 1;
+    n -= per;
+    if (n <= per * per)
+        return 1 + 1 + DIV_ROUND_UP(n, per);
+    n -= per * per;
+    return 1 + (1 + per) + 1 + DIV_ROUND_UP(n, per * per) + DIV_ROUND_UP(n, per);
+}
+
+/* s_maxbytes for a block-mapped file without huge_file, as Linux computes
+ * it: the tree maps 12 + per + per^2 + per^3 blocks, and i_blocks (32 bits
+ * of 512-byte sectors) must count the data and the indirect blocks. */
+static uint64_t max_file_size(uint32_t bsize)
+{
+    uint64_t per = bsize / 4, tree = 12 + per + per * per + per * per * per;
+    uint64_t limit = 0xffffffffull / (bsize / 512);
+    uint64_t blocks = tree + indirect_blocks_for(tree, per) <= limit
+                          ? tree : limit - indirect_blocks_for(limit, per);
+    return MIN(blocks * bsize, 0x7fffffffffffffffull);     /* and Linux's MAX_LFS_FILESIZE */
+}
+
+/* ---- mounting an untrusted disk ----
+ * INVARIANT(kernel memory safety): a disk is data from outside. Every number
+ * in the superblock and the group descriptors that later indexes memory or
+ * the disk is checked here, before use, against the disk and against the
+ * others (ext4 documentation's disk layout; Linux's ext4 refuses the same
+ * things): what fails is refused with EINVAL ("not a file system I can
+ * use", as ext4_fill_super says for a bad superblock) or EUCLEAN (Linux's
+ * EFSCORRUPTED, for group descriptors that point outside their group, as
+ * ext4_check_descriptors does). Afterwards the numbers that remain
+ * unchecked — inode numbers in directories, block numbers in inodes and
+ * indirect blocks, directory entry lengths — are checked where they are
+ * read (block_ok, inode_location, walk_dir): -EIO and a console line. */
+
+static int refuse(int err, const char *why, uint64_t v)
+{
+    kprintf("ext2: %s (%lu); not mounting\n", why, v);
+    return err;
+}
+
+/* The superblock in fs.s against itself and the disk (of disk_blocks
+ * 1 KiB units); sets fs.bsize and fs.ngroups. */
+static int check_super(uint64_t disk_kib)
+{
     struct ext2_super *s = &fs.s;
     if (s->magic != EXT2_MAGIC) {
         kprintf("ext2: no ext2 file system on the disk (magic 0x%x)\n", s->magic);
-        return NULL;
+        return -EINVAL;
     }
-    if (s->log_block_size > 2 || !s->inodes_per_group || !s->blocks_per_group ||
-        s->inodes_count == 0 || (s->rev_level && (s->inode_size < 128 || s->inode_size > 1024)) ||
-        s->blocks_count > block_sectors() / 2) {
-        kprintf("ext2: corrupt superblock; not mounting\n");
-        return NULL;
-    }
-    if (s->rev_level == 0)
-        s->inode_size = 128;
-    bool journaled = s->feature_compat & COMPAT_HAS_JOURNAL;
-    uint32_t journal_ino;
-    memcpy(&journal_ino, raw + 0xE0, 4);
-    if (s->feature_incompat & ~(INCOMPAT_SUPPORTED | (journaled ? INCOMPAT_RECOVER : 0))) {
-        kprintf("ext2: unsupported features 0x%x%s; not mounting\n",
-                s->feature_incompat & ~INCOMPAT_SUPPORTED,
-                s->feature_incompat & INCOMPAT_RECOVER ? " (the journal needs recovery)" : "");
-        return NULL;
-    }
+    if (s->log_block_size > 2)
+        return refuse(-EINVAL, "block size not 1, 2 or 4 KiB: log", s->log_block_size);
     fs.bsize = 1024u << s->log_block_size;
-    fs.ngroups = (s->blocks_count - s->first_data_block + s->blocks_per_group - 1) / s->blocks_per_group;
+    if (s->rev_level > 1)
+        return refuse(-EINVAL, "unknown revision", s->rev_level);
+    if (s->rev_level == 0) {
+        s->inode_size = 128;
+        s->first_ino = 11;
+    }
+    if (s->inode_size < 128 || s->inode_size > fs.bsize || (s->inode_size & (s->inode_size - 1)))
+        return refuse(-EINVAL, "bad inode size", s->inode_size);
+    if (s->blocks_count == 0 || (uint64_t)s->blocks_count * (fs.bsize / 1024) > disk_kib)
+        return refuse(-EINVAL, "block count beyond the disk", s->blocks_count);
+    if (s->first_data_block != (fs.bsize == 1024 ? 1u : 0u))
+        return refuse(-EINVAL, "bad first data block", s->first_data_block);
+    if (s->blocks_per_group < 8 || s->blocks_per_group > 8 * fs.bsize)
+        return refuse(-EINVAL, "bad blocks per group", s->blocks_per_group);
+    uint32_t per_block = fs.bsize / s->inode_size;
+    if (s->inodes_per_group < per_block || s->inodes_per_group > 8 * fs.bsize ||
+        s->inodes_per_group % per_block)
+        return refuse(-EINVAL, "bad inodes per group", s->inodes_per_group);
+    if (s->blocks_count <= s->first_data_block)
+        return refuse(-EINVAL, "no blocks past the first", s->blocks_count);
+    uint64_t ngroups = ((uint64_t)s->blocks_count - s->first_data_block + s->blocks_per_group - 1) /
+                       s->blocks_per_group;
+    if (ngroups * s->inodes_per_group != s->inodes_count)
+        return refuse(-EINVAL, "inode count not groups x inodes per group", s->inodes_count);
+    fs.ngroups = (uint32_t)ngroups;
+    uint64_t gd_blocks = DIV_ROUND_UP(ngroups * sizeof(struct ext2_group), fs.bsize);
+    if (s->first_data_block + 1 + gd_blocks > s->blocks_count)
+        return refuse(-EINVAL, "group descriptors beyond the end", gd_blocks);
+    if (s->first_ino < 11 || s->first_ino > s->inodes_count)
+        return refuse(-EINVAL, "bad first inode", s->first_ino);
+    return 0;
+}
+
+/* Group g's descriptor: its bitmaps and inode table inside the file system
+ * (inside the group without flex_bg), clear of the superblock and the
+ * descriptors. */
+static int check_group(uint32_t g)
+{
+    struct ext2_group *gd = &fs.groups[g];
+    uint64_t meta_end = fs.s.first_data_block + 1 +
+                        DIV_ROUND_UP((uint64_t)fs.ngroups * sizeof(struct ext2_group), fs.bsize);
+    uint64_t lo = meta_end, hi = fs.s.blocks_count;
+    if (!(fs.s.feature_incompat & INCOMPAT_FLEX_BG)) {
+        lo = MAX(lo, fs.s.first_data_block + (uint64_t)g * fs.s.blocks_per_group);
+        hi = MIN(hi, fs.s.first_data_block + (uint64_t)(g + 1) * fs.s.blocks_per_group);
+    }
+    uint64_t itable = (uint64_t)fs.s.inodes_per_group * fs.s.inode_size / fs.bsize;
+    const char *bad = gd->block_bitmap < lo || gd->block_bitmap >= hi ? "block bitmap"
+                    : gd->inode_bitmap < lo || gd->inode_bitmap >= hi ? "inode bitmap"
+                    : gd->inode_table < lo || gd->inode_table + itable > hi ? "inode table" : NULL;
+    if (!bad)
+        return 0;
+    kprintf("ext2: group %u's %s is outside its blocks [%lu, %lu); not mounting\n", g, bad, lo, hi);
+    return -EUCLEAN;
+}
+
+/* Read and check the superblock and the group descriptors (at mount, and
+ * again after recovery, which may have rewritten them). */
+static int load_super_and_groups(void)
+{
+    uint8_t raw[1024];
+    if (block_read(2, raw, 2))
+        return -EIO;
+    memcpy(&fs.s, raw, sizeof(fs.s));
+    memcpy(&fs.journal_ino, raw + 0xE0, 4);
+    int r = check_super(block_sectors() / 2);
+    if (r)
+        return r;
     bcache_init(fs.bsize);
     size_t gd_bytes = ALIGN_UP((size_t)fs.ngroups * sizeof(struct ext2_group), fs.bsize);
     kfree(fs.groups);
@@ -1255,63 +1366,84 @@ struct super *ext2_mount(bool ro)
     fs.block_hint = kzalloc(sizeof(uint32_t) * fs.ngroups);
     fs.inode_hint = kzalloc(sizeof(uint32_t) * fs.ngroups);
     if (!fs.groups || !fs.block_hint || !fs.inode_hint)
-        return NULL;
+        return -ENOMEM;
     for (size_t i = 0; i < gd_bytes / fs.bsize; i++) {
-        int r;
-        struct buf *b = bread(s->first_data_block + 1 + i, &r);
+        struct buf *b = bread(fs.s.first_data_block + 1 + i, &r);
         if (!b)
-            return NULL;
+            return r;
         memcpy((uint8_t *)fs.groups + i * fs.bsize, b->data, fs.bsize);
         brelse(b);
     }
     for (uint32_t g = 0; g < fs.ngroups; g++)
-        if (!block_ok(fs.groups[g].inode_table)) {
-            kprintf("ext2: group %u's inode table is outside the file system; not mounting\n", g);
-            return NULL;
-        }
+        if ((r = check_group(g)))
+            return r;
+    return 0;
+}
+
+/* The journal inode: a regular file in use, by a number the superblock
+ * may name. */
+static int open_journal_inode(uint32_t ino)
+{
+    if (ino < 1 || ino >= fs.s.first_ino || ino == EXT2_ROOT_INO)
+        return corrupt("journal inode number", ino, ino);
+    int r = read_inode(ino, &journal_inode);
+    if (r)
+        return r;
+    journal_inode->refs = 1 << 30;
+    if (!S_ISREG(journal_inode->mode) || !journal_inode->nlink)
+        return corrupt("journal inode mode", journal_inode->mode, ino);
+    return 0;
+}
+
+struct super *ext2_mount(bool ro, int *err)
+{
+    *err = -ENODEV;
+    if (!block_present())
+        return NULL;
+    *err = -EBUSY;
+    if (mounted)
+        return NULL;                            /* one disk, mounted once */
+    live = NULL;
+    journal_inode = NULL;
+    if ((*err = load_super_and_groups()))
+        return NULL;
+    struct ext2_super *s = &fs.s;
+    bool journaled = s->feature_compat & COMPAT_HAS_JOURNAL;
+    if (s->feature_incompat & ~(INCOMPAT_SUPPORTED | (journaled ? INCOMPAT_RECOVER : 0))) {
+        kprintf("ext2: unsupported features 0x%x%s; not mounting\n",
+                s->feature_incompat & ~INCOMPAT_SUPPORTED,
+                s->feature_incompat & INCOMPAT_RECOVER ? " (the journal needs recovery)" : "");
+        *err = -EINVAL;
+        return NULL;
+    }
     /* The journal first: replaying it may change everything read so far. */
     bool ok_rw = !ro && !(s->feature_ro_compat & ~RO_COMPAT_SUPPORTED);
     if (journaled && ok_rw) {
-        struct inode *jin;
-        int jr = read_inode(journal_ino, &jin);
-        if (!jr) {
-            journal_inode = jin;
-            jin->refs = 1 << 30;
-            jr = journal_open(journal_bmap, jin->size / fs.bsize, fs.bsize);
-        }
+        int jr = open_journal_inode(fs.journal_ino);
+        if (!jr)
+            jr = journal_open(journal_bmap, journal_inode->size / fs.bsize, fs.bsize, s->blocks_count);
         if (jr) {
             kprintf("ext2: journal unusable (%d); mounting read-only\n", jr);
             ro = true;
         } else if (journal_replayed()) {
-            /* Re-read what recovery may have rewritten, past the cache. */
+            /* Re-read (and re-check) what recovery may have rewritten. */
             live = NULL;
             journal_inode = NULL;
-            bcache_init(fs.bsize);
-            if (block_read(2, raw, 2))
+            if ((*err = load_super_and_groups()) || (*err = open_journal_inode(fs.journal_ino)))
                 return NULL;
-            memcpy(&fs.s, raw, sizeof(fs.s));
-            for (size_t i = 0; i < gd_bytes / fs.bsize; i++) {
-                int r;
-                struct buf *b = bread(s->first_data_block + 1 + i, &r);
-                if (!b)
-                    return NULL;
-                memcpy((uint8_t *)fs.groups + i * fs.bsize, b->data, fs.bsize);
-                brelse(b);
-            }
-            if (read_inode(journal_ino, &journal_inode))
-                return NULL;
-            journal_inode->refs = 1 << 30;
         }
     } else if (!ro && !journaled) {
         kprintf("ext2: no journal: a crash can leave the file system needing e2fsck\n");
     }
     struct inode *root;
-    if (read_inode(EXT2_ROOT_INO, &root) || !S_ISDIR(root->mode)) {
+    if ((*err = read_inode(EXT2_ROOT_INO, &root)) || !S_ISDIR(root->mode)) {
         kprintf("ext2: no root directory; not mounting\n");
+        *err = -EINVAL;
         return NULL;
     }
     root->refs = 1 << 30;                               /* the root is never released */
-    fs.sb = (struct super){ .root = root, .dev = 0xfe00, .type = "ext2" };
+    fs.sb = (struct super){ .root = root, .dev = 0xfe00, .type = "ext2",
+                            .maxbytes = max_file_size(fs.bsize) };
     /* Read-only if asked, or if it has features whose rules we would break. */
     writable = !ro && !(s->feature_ro_compat & ~RO_COMPAT_SUPPORTED);
     fs.sb.read_only = !writable;
@@ -1320,10 +1452,11 @@ struct super *ext2_mount(bool ro)
         /* While mounted, tell e2fsck (and Linux) that the journal may need
          * replaying; cleared at a clean power-off. */
         fs.s.feature_incompat |= INCOMPAT_RECOVER;
-        if (ext2_sync_super(&fs.sb))
+        if ((*err = ext2_sync_super(&fs.sb)))
             return NULL;
     }
     mounted = true;
+    *err = 0;
     kprintf("ext2: mounted %s: %u blocks of %u bytes, %u inodes, %u groups\n",
             writable ? "read-write" : "read-only", s->blocks_count, fs.bsize, s->inodes_count,
             fs.ngroups);

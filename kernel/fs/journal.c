@@ -39,6 +39,7 @@ static struct {
     bool active;
     journal_bmap_t bmap;
     uint32_t bsize, maxlen, first, sequence;
+    uint64_t fs_blocks;         /* the file system's size: no home block at or past it */
     uint8_t uuid[16];
     int outstanding;            /* changes in progress (journal_begin..end) */
     int replayed;
@@ -312,6 +313,14 @@ static long pass(uint32_t start, uint32_t seq, bool replay)
             for (int i = 0; i < n && !err; i++) {
                 if (revoked(list[i].home, seq))
                     continue;
+                /* INVARIANT(kernel memory safety): a tag's home comes from
+                 * the disk: inside the file system, or recovery fails. */
+                if (list[i].home >= j.fs_blocks) {
+                    kprintf("journal: corrupt: a tag's home block %u is past the end (%lu)\n",
+                            list[i].home, j.fs_blocks);
+                    err = -EUCLEAN;
+                    break;
+                }
                 if ((err = jio(list[i].jblk, data, false)))
                     break;
                 if (list[i].escaped)
@@ -355,17 +364,18 @@ static int recover(uint32_t start, uint32_t seq)
     return f ? f : block_flush();
 }
 
-int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size)
+int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uint64_t fs_blocks)
 {
     j.active = false;
+    j.fs_blocks = fs_blocks;
     j.replayed = 0;
     j.bmap = bmap;
     j.bsize = block_size;
     uint8_t *b = kmalloc(block_size);
     if (!b)
         return -ENOMEM;
-    j.maxlen = (uint32_t)nblocks;
-    int r = jio(0, b, false);
+    j.maxlen = (uint32_t)MIN(nblocks, 0xffffffffu);
+    int r = j.maxlen ? jio(0, b, false) : -EINVAL;
     if (r) {
         kfree(b);
         return r;
@@ -377,7 +387,7 @@ int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size)
         kprintf("journal: no valid JBD2 superblock\n");
         return -EINVAL;
     }
-    j.maxlen = MIN(get32(b + 16), (uint32_t)nblocks);
+    j.maxlen = MIN(get32(b + 16), j.maxlen);
     j.first = get32(b + 20);
     j.sequence = get32(b + 24);
     uint32_t start = get32(b + 28);
@@ -388,8 +398,12 @@ int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size)
         kprintf("journal: unsupported JBD2 features 0x%x\n", incompat);
         return -EINVAL;
     }
-    if (j.first < 1 || j.first >= j.maxlen) {
-        kprintf("journal: bad layout (first %u, length %u)\n", j.first, j.maxlen);
+    /* INVARIANT(kernel memory safety): the log's bounds come from the
+     * disk: room for a transaction (a descriptor, a copy, a commit block),
+     * and a start inside the log. */
+    if (j.first < 1 || j.first >= j.maxlen || j.maxlen - j.first < 4 ||
+        (start && (start < j.first || start >= j.maxlen))) {
+        kprintf("journal: bad layout (first %u, length %u, start %u)\n", j.first, j.maxlen, start);
         return -EINVAL;
     }
     if ((r = log_init()))

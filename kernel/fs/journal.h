@@ -13,7 +13,7 @@ typedef long (*journal_bmap_t)(uint64_t lblk);
 
 /* Load the journal superblock and replay committed transactions left by a
  * crash: 0, or -errno (then the file system must stay read-only). */
-int  journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size);
+int  journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uint64_t fs_blocks);
 bool journal_active(void);
 void journal_begin(void);
 void journal_end(void);

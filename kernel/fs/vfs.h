@@ -48,6 +48,7 @@ struct super {
     uint64_t dev;
     const char *type;
     bool read_only;
+    uint64_t maxbytes;                          /* the largest file size (Linux's s_maxbytes) */
     int (*shutdown)(struct super *sb);          /* power-off: make it clean */
 };
 
@@ -94,5 +95,6 @@ long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max);
 
 /* File systems. */
 struct super *initrd_mount(const void *data, size_t size);
-struct super *ext2_mount(bool read_only);        /* the virtio disk; NULL if unusable */
+/* The virtio disk; NULL if unusable, *err saying why (EINVAL, EUCLEAN, EIO, EBUSY...). */
+struct super *ext2_mount(bool read_only, int *err);
 bool          ext2_busy(void);                 /* files on it still in use (no umount) */

@@ -40,3 +40,4 @@
 #define ELOOP   40
 #define EOVERFLOW 75
 #define ETIMEDOUT 110
+#define EUCLEAN 117     /* "structure needs cleaning": Linux's EFSCORRUPTED */

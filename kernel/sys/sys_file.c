@@ -903,13 +903,9 @@ long sys_mount(const char *usource, const char *utarget, const char *utype, unsi
         iput(dir);
         return -ENOTDIR;
     }
-    struct super *sb = ext2_mount(flags & MS_RDONLY);
-    if (!sb)
-        r = -EINVAL;                            /* no usable file system there */
-    else if (vfs_is_mounted(sb))
-        r = -EBUSY;
-    else
-        r = vfs_mount(sb, dir);
+    int err;
+    struct super *sb = ext2_mount(flags & MS_RDONLY, &err);
+    r = sb ? vfs_mount(sb, dir) : err;          /* err: why there is no usable file system */
     iput(dir);
     return r;
 }
