@@ -286,10 +286,18 @@ static int walk_dir(struct inode *dir, uint64_t *pos, entry_fn fn, void *ctx)
             ret = r < 0 ? (int)r : corrupt("short directory", dir->size, dir->ino);
             break;
         }
-        uint32_t at = (uint32_t)(*pos % fs.bsize);
+        /* The entries are walked from the block's start: a position
+         * inside an entry (lseek on a directory can set any number)
+         * resumes at the next whole entry, as ext2 does on Linux, and
+         * nothing is read outside the block. */
+        uint32_t from = (uint32_t)(*pos % fs.bsize), at = 0;
         while (at < fs.bsize) {
             uint32_t ino;
             uint16_t rec;
+            if (at + 8 > fs.bsize) {
+                ret = corrupt("directory entry at block end", at, dir->ino);
+                break;
+            }
             memcpy(&ino, buf + at, 4);
             memcpy(&rec, buf + at + 4, 2);
             uint8_t nlen = buf[at + 6], type = buf[at + 7];
@@ -298,6 +306,10 @@ static int walk_dir(struct inode *dir, uint64_t *pos, entry_fn fn, void *ctx)
                 break;
             }
             uint64_t next = base + at + rec;
+            if (at < from) {
+                at += rec;                      /* before the position */
+                continue;
+            }
             if (ino && nlen) {
                 static const uint8_t dtype[] = { 0, 8, 4, 2, 6, 1, 12, 10 };   /* ext2 -> DT_ */
                 if (!fn(ctx, (const char *)buf + at + 8, nlen, ino, type < 8 ? dtype[type] : 0, next)) {

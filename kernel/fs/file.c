@@ -1,7 +1,8 @@
-/* fs/file.c - reference-counted open files. */
+/* fs/file.c - reference-counted open files (the rule: file.h, "Lifetime"). */
 #include "file.h"
 #include "../mm/mm.h"
 #include "../lib/spinlock.h"
+#include "../debug/debug.h"
 
 static struct spinlock file_lock = SPINLOCK_INIT("file");
 
@@ -9,6 +10,7 @@ struct file *file_alloc(const struct file_ops *ops, void *priv)
 {
     struct file *f = kzalloc(sizeof(*f));
     if (f) {
+        f->magic = FILE_MAGIC;
         f->ops = ops;
         f->refs = 1;
         f->priv = priv;
@@ -16,9 +18,17 @@ struct file *file_alloc(const struct file_ops *ops, void *priv)
     return f;
 }
 
+void file_check(struct file *f, const char *where)
+{
+    if (unlikely(f->magic != FILE_MAGIC || f->refs <= 0))
+        panic("use-after-free: struct file %p used by %s after it was freed (magic %x refs %d)",
+              (void *)f, where, f->magic, f->refs);
+}
+
 struct file *file_dup(struct file *f)
 {
     uint64_t fl = spin_lock_irqsave(&file_lock);
+    file_check(f, "file_dup");
     f->refs++;
     spin_unlock_irqrestore(&file_lock, fl);
     return f;
@@ -27,11 +37,13 @@ struct file *file_dup(struct file *f)
 void file_close(struct file *f)
 {
     uint64_t fl = spin_lock_irqsave(&file_lock);
+    file_check(f, "file_close");
     bool last = --f->refs == 0;
     spin_unlock_irqrestore(&file_lock, fl);
     if (!last)
         return;
     if (f->ops->release)
         f->ops->release(f);
+    f->magic = 0;
     kfree(f);
 }

@@ -1,6 +1,16 @@
 /* fs/file.h - open files: what a file descriptor points at. Each kind of
  * file (console, initrd file, later pipes and disk files) supplies its ops;
- * descriptors share a struct file (and its offset) after fork and dup. */
+ * descriptors share a struct file (and its offset) after fork and dup.
+ *
+ * Lifetime. A struct file lives while anything holds a reference (refs): each
+ * descriptor-table slot holds one, and so does every syscall that uses the
+ * file, from fd_get until the syscall returns (fd_get takes it, the syscall
+ * layer drops it: Linux's fdget/fdput). So a thread sleeping in read or
+ * write on a file keeps it, and what it points at (a pipe, an inode), alive
+ * while a sibling closes or dup2s over its descriptor: the last close then
+ * happens when the sleeper's syscall ends. A file's ops may therefore use f
+ * and f->priv across a sleep without re-checking them; file_check() asserts
+ * it where that is cheap (after a pipe sleep). */
 #pragma once
 #include "../lib/types.h"
 
@@ -28,10 +38,13 @@ struct file_ops {
 
 struct inode;
 
+#define FILE_MAGIC 0x46494c45u        /* "FILE"; freed files are poisoned */
+
 struct file {
+    uint32_t magic;             /* FILE_MAGIC while it lives */
     const struct file_ops *ops;
     struct inode *inode;        /* for files of a file system; NULL otherwise */
-    int refs;
+    int refs;                   /* [file_lock] slots + syscalls using it */
     int flags;                  /* O_* flags it was opened with */
     uint64_t off;
     uint64_t size;
@@ -40,7 +53,10 @@ struct file {
 
 struct file *file_alloc(const struct file_ops *ops, void *priv);
 struct file *file_dup(struct file *f);
-void         file_close(struct file *f);
+void         file_close(struct file *f);     /* drop one reference */
+/* Panics if f was freed (a reference was dropped too early): a use-after-free
+ * caught at the first use instead of a wild write later. */
+void         file_check(struct file *f, const char *where);
 
 /* The console (serial line) as a terminal. */
 struct file *console_open(void);

@@ -55,6 +55,7 @@ static long pipe_read(struct file *f, void *ubuf, size_t n)
             r = -EINTR;
         else {
             sleep_locked(&p->rpos);
+            file_check(f, "pipe_read");         /* held by fd_get across the sleep */
             continue;
         }
         spin_unlock_irqrestore(&sched_lock, fl);
@@ -110,6 +111,7 @@ static long pipe_write(struct file *f, const void *ubuf, size_t n)
                     break;
                 }
                 sleep_locked(&p->wpos);
+                file_check(f, "pipe_write");    /* held by fd_get across the sleep */
                 continue;
             }
             size_t k = MIN(room, chunk - done);

@@ -41,3 +41,4 @@
 #define EOVERFLOW 75
 #define ETIMEDOUT 110
 #define EUCLEAN 117     /* "structure needs cleaning": Linux's EFSCORRUPTED */
+#define EOWNERDEAD 130

@@ -15,6 +15,10 @@ typedef long               ssize_t;
 typedef long               intptr_t;
 typedef _Bool              bool;
 
+#define UINT64_MAX         (~0ul)
+#define INT64_MAX          ((int64_t)(~0ul >> 1))
+#define INT32_MIN          (-2147483647 - 1)
+
 #define true  1
 #define false 0
 #define NULL  ((void *)0)

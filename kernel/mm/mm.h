@@ -124,6 +124,9 @@ struct mm {
     volatile uint64_t cpus;     /* bit n: loaded on CPU n (who needs TLB shootdowns) */
 };
 
+/* May the current program read [addr, addr+n)? No if a PROT_NONE region
+ * overlaps it (unmapped parts fault as usual). */
+bool       mm_user_readable(uintptr_t addr, size_t n);
 struct mm *mm_create(void);
 void       mm_destroy(struct mm *mm);
 void       mm_get(struct mm *mm);                    /* one more user */

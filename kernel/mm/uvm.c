@@ -123,6 +123,26 @@ static struct vma *find_vma(struct mm *mm, uintptr_t addr)
     return NULL;
 }
 
+bool kernel_lock_held(void);
+
+/* INVARIANT(kernel memory safety): the kernel reads user memory on a
+ * program's behalf only where the program could read it itself. A
+ * PROT_NONE page stays present but kernel-only (so its frame stays put),
+ * which the kernel's own accesses would not notice: this checks the
+ * regions. Without the kernel lock (lock-free syscalls only write, and a
+ * PROT_NONE page is not writable) the region list may change: no check. */
+bool mm_user_readable(uintptr_t addr, size_t n)
+{
+    struct mm *mm = active[cpu_me()];
+    if (!mm || !n || !kernel_lock_held())
+        return true;
+    uintptr_t end = addr + n;
+    for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+        if (v->end > addr && !v->prot)
+            return false;
+    return true;
+}
+
 uint32_t mm_prot_at(struct mm *mm, uintptr_t addr)
 {
     struct vma *v = find_vma(mm, addr);
@@ -271,7 +291,10 @@ uintptr_t mm_find_free(struct mm *mm, size_t len)
 
 long mm_brk(struct mm *mm, uintptr_t want)
 {
-    if (want < mm->brk_start)
+    /* INVARIANT(kernel memory safety): the break moves only within
+     * [brk_start, USER_TOP - a page]: brk(-1) must not round up to 0 and
+     * "shrink" the heap over the program itself. */
+    if (want < mm->brk_start || want > USER_TOP - PAGE_SIZE)
         return (long)mm->brk;
     uintptr_t old_end = ALIGN_UP(mm->brk, PAGE_SIZE), new_end = ALIGN_UP(want, PAGE_SIZE);
     if (new_end > old_end) {

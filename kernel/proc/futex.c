@@ -99,13 +99,12 @@ static int deadline_of(const void *utimeout, bool absolute, bool realtime, uint6
         return -EFAULT;
     if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
         return -EINVAL;
-    uint64_t ns = (uint64_t)ts.sec * 1000000000ull + (uint64_t)ts.nsec;
+    uint64_t ns = ts_to_ns_sat(ts.sec, ts.nsec);
     if (absolute) {
         uint64_t now = realtime ? time_realtime_ns() : time_monotonic_ns();
-        ns = ns > now ? ns - now : 0;
+        ns = ns == UINT64_MAX ? ns : ns > now ? ns - now : 0;
     }
-    uint64_t tick_ns = 1000000000ull / timer_hz();
-    *deadline = timer_ticks() + (ns + tick_ns - 1) / tick_ns;
+    *deadline = tick_deadline_sat(ns_to_ticks_sat(ns));    /* UINT64_MAX: never */
     return 0;
 }
 
@@ -116,6 +115,8 @@ static long wait_queued(struct proc *p, uint64_t deadline, bool interruptible)
     for (;;) {
         if (!p->futex_waiting)
             return 0;
+        if (p->pi_owner_died)
+            return -EOWNERDEAD;
         if (deadline && timer_ticks() >= deadline)
             return -ETIMEDOUT;
         if (interruptible ? proc_signal_pending() : proc_fatal_signal_pending())
@@ -231,6 +232,29 @@ void pi_update(struct proc *o)
     }
 }
 
+/* INVARIANT(kernel memory safety): no PI waiter keeps a pointer to a
+ * thread that has exited: the owner, on its way out, clears them and wakes
+ * the waiters, which take the lock over (as Linux hands a dead owner's PI
+ * futex to its top waiter). With sched_lock held. */
+void futex_owner_exit_locked(struct proc *o)
+{
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *w = sched_proc_at(i);
+        if (w && w->pi_owner == o) {
+            w->pi_owner = NULL;
+            w->pi_owner_died = true;
+            wakeup_locked(&w->futex_waiting);
+        }
+    }
+}
+
+/* The thread named by a PI futex word's tid, if it is alive; with sched_lock held. */
+static struct proc *live_owner_locked(int tid)
+{
+    struct proc *o = proc_find_thread(tid);
+    return o && o->state != P_ZOMBIE ? o : NULL;
+}
+
 static long lock_pi(uint32_t *uaddr, bool private, uint64_t deadline, bool try)
 {
     struct proc *p = current();
@@ -239,6 +263,7 @@ static long lock_pi(uint32_t *uaddr, bool private, uint64_t deadline, bool try)
     if (r)
         return r;
     uint32_t tid = (uint32_t)p->pid;
+    bool owner_died = false;                /* we waited, and the owner exited */
     for (;;) {
         uint32_t cur, seen;
         if (copy_from_user(&cur, uaddr, 4))
@@ -256,8 +281,16 @@ static long lock_pi(uint32_t *uaddr, bool private, uint64_t deadline, bool try)
         if (try)
             return -EAGAIN;
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        struct proc *owner = proc_find_thread((int)(cur & FUTEX_TID_MASK));
+        struct proc *owner = live_owner_locked((int)(cur & FUTEX_TID_MASK));
         spin_unlock_irqrestore(&sched_lock, f);
+        if (!owner && owner_died) {
+            /* The owner exited while we waited: the lock is ours. */
+            if (cmpxchg_user32(uaddr, cur, tid | (cur & FUTEX_OWNER_DIED), &seen))
+                return -EFAULT;
+            if (seen == cur)
+                return 0;
+            continue;
+        }
         if (!owner)
             return -ESRCH;
         /* Tell the owner's unlock to come to the kernel. */
@@ -268,19 +301,31 @@ static long lock_pi(uint32_t *uaddr, bool private, uint64_t deadline, bool try)
                 continue;
         }
         f = spin_lock_irqsave(&sched_lock);
+        /* The owner may have exited while the kernel lock was let go
+         * (a fault in cmpxchg_user32): look again. */
+        if (!(owner = live_owner_locked((int)(cur & FUTEX_TID_MASK)))) {
+            spin_unlock_irqrestore(&sched_lock, f);
+            continue;
+        }
         enqueue(p, key, ~0u);
         p->pi_owner = owner;
+        p->pi_owner_died = false;
         pi_update(owner);
         r = wait_queued(p, deadline, false);
         bool handed = !p->futex_waiting;
+        owner = p->pi_owner;                /* valid while set; NULL if it exited */
+        owner_died = p->pi_owner_died;
         p->futex_waiting = false;
         p->pi_owner = NULL;
+        p->pi_owner_died = false;
         p->wake_tick = 0;
-        if (!handed)
+        if (!handed && owner)
             pi_update(owner);               /* gave up: take back the loan */
         spin_unlock_irqrestore(&sched_lock, f);
         if (handed)
             return 0;                       /* the unlocker wrote our tid */
+        if (owner_died)
+            continue;                       /* take it over (above) */
         if (r == -ETIMEDOUT || (r == -EINTR && proc_fatal_signal_pending()))
             return r;
     }

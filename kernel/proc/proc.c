@@ -4,6 +4,7 @@
 #include "../fs/file.h"
 #include "../fs/vfs.h"
 #include "../sys/sys.h"
+#include "../sys/syscall.h"
 #include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../lib/kprintf.h"
@@ -90,6 +91,12 @@ static void sighand_put(struct sighand *s);
  * signals (SIGCHLD from a child exiting at the same moment). */
 static void proc_free(struct proc *p)
 {
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    for (int i = 0; i < NPROC; i++) {       /* the rule in proc.h: no PI waiter points here */
+        struct proc *w = sched_proc_at(i);
+        ASSERT(!w || w->pi_owner != p);
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
     sighand_put(p->sh);
     if (p->scratch)
         pmm_free(V2P(p->scratch));
@@ -122,6 +129,8 @@ static void publish(struct proc *p)
         p->pid = next_pid++;
     if (p->leader == p)
         p->tgid = p->pid;
+    if (p->leader == p && !p->pgid)
+        p->pgid = p->sid = p->pid;          /* the first process leads its own */
     sched_add(p);
     p->state = P_SLEEPING;
     make_runnable_locked(p);
@@ -310,6 +319,8 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     } else {
         child->tgid = child->pid;
         child->parent = (flags & CLONE_PARENT) ? parent->leader->parent : parent->leader;
+        child->pgid = parent->leader->pgid;     /* fork keeps the group and session */
+        child->sid = parent->leader->sid;
     }
     if (flags & CLONE_CHILD_CLEARTID)
         child->clear_child_tid = (uintptr_t)ctid;
@@ -417,6 +428,7 @@ void proc_exit(int wstatus)
         if (!copy_to_user((void *)p->clear_child_tid, &zero, sizeof(zero)))
             futex_wake_addr((uint32_t *)p->clear_child_tid, 1);
     }
+    fd_put_held();                          /* exiting from inside a syscall */
     proc_vfork_release(p);
     int status = l->group_exiting ? l->group_status : wstatus;
     if (l == initproc && l->nthreads == 1)
@@ -439,6 +451,7 @@ void proc_exit(int wstatus)
     }
     else
         p->state = P_ZOMBIE;                /* reported once the last thread is gone */
+    futex_owner_exit_locked(p);             /* no PI waiter keeps a pointer to it */
     if (last) {
         /* The process is gone. Orphans go to init, which reaps them. */
         bool zombie_children = false;
@@ -485,13 +498,20 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
     struct proc *p = current();
     if (options & ~(WNOHANG | 2 /* WUNTRACED */ | 8 /* WCONTINUED */ | 0x40000000 /* __WALL */))
         return -EINVAL;
+    /* INVARIANT(kernel memory safety): pid as Linux reads it: > 0 that
+     * child, -1 any, 0 our group, < -1 group -pid; INT_MIN has no negation
+     * (Linux: ESRCH), not "any child". */
+    if (pid == INT32_MIN)
+        return -ESRCH;
+    int pgid = pid == 0 ? p->leader->pgid : pid < -1 ? -pid : 0;
     proc_reap_dead();
     uint64_t f = spin_lock_irqsave(&sched_lock);
     for (;;) {
         bool have = false;
         for (int i = 0; i < NPROC; i++) {
             struct proc *c = sched_proc_at(i);
-            if (!c || c->leader != c || c->parent != p->leader || (pid > 0 && c->pid != pid))
+            if (!c || c->leader != c || c->parent != p->leader || (pid > 0 && c->pid != pid) ||
+                (pgid && c->pgid != pgid))
                 continue;
             have = true;
             if (c->state != P_ZOMBIE || c->nthreads)
@@ -544,23 +564,121 @@ static struct proc *signal_target(struct proc *l, int sig)
     return fallback;
 }
 
-long proc_kill(int pid, int sig)
+/* Send sig (0: none, only the check) to process l; with sched_lock held. */
+static void kill_one_locked(struct proc *l, int sig)
 {
-    if (sig < 0 || sig > NSIG)
-        return -EINVAL;
-    if (pid <= 0)
-        return -ESRCH;          /* process groups are not implemented */
-    uint64_t f = spin_lock_irqsave(&sched_lock);
-    struct proc *l = proc_find_thread(pid);
-    if (l)
-        l = l->leader;
-    if (l && l->nthreads && sig) {
+    if (l->nthreads && sig) {
         struct proc *t = signal_target(l, sig);
         if (t)
             signal_send_locked(t, sig, current()->tgid);
     }
+}
+
+long proc_kill(int pid, int sig)
+{
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (pid == INT32_MIN)
+        return -ESRCH;          /* -pid does not exist (Linux says ESRCH) */
+    struct proc *self = current()->leader;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (pid > 0) {
+        struct proc *l = proc_find_thread(pid);
+        if (l)
+            kill_one_locked(l->leader, sig);
+        spin_unlock_irqrestore(&sched_lock, f);
+        return l ? 0 : -ESRCH;
+    }
+    /* A group (0: ours, < -1: -pid) or, for -1, everything but init and
+     * ourselves; ESRCH if that named nobody. */
+    int pgid = pid == 0 ? self->pgid : -pid, count = 0;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *l = sched_proc_at(i);
+        if (!l || l->leader != l || l->state == P_UNUSED || l->state == P_EMBRYO)
+            continue;
+        if (pid == -1 ? (l->pid == 1 || l == self) : l->pgid != pgid)
+            continue;
+        kill_one_locked(l, sig);
+        count++;
+    }
     spin_unlock_irqrestore(&sched_lock, f);
-    return l ? 0 : -ESRCH;
+    return count ? 0 : -ESRCH;
+}
+
+/* ---- process groups and sessions (kept in the leader) ---- */
+
+static struct proc *process_of(int pid)
+{
+    struct proc *p = pid ? proc_find_thread(pid) : current();
+    return p ? p->leader : NULL;
+}
+
+long proc_getpgid(int pid)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *l = pid < 0 ? NULL : process_of(pid);
+    long r = l ? l->pgid : -ESRCH;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+long proc_getsid(int pid)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *l = pid < 0 ? NULL : process_of(pid);
+    long r = l ? l->sid : -ESRCH;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+/* setpgid(2): the caller or one of its children, into a group of its own
+ * session (or a new one named after it). */
+long proc_setpgid(int pid, int pgid)
+{
+    struct proc *self = current()->leader;
+    if (pid < 0 || pgid < 0)
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *l = process_of(pid);
+    long r = 0;
+    if (!l || (l != self && l->parent != self))
+        r = -ESRCH;
+    else if (l->sid != self->sid || l->sid == l->pid)
+        r = -EPERM;                             /* another session, or a session leader */
+    else {
+        if (!pgid)
+            pgid = l->pid;
+        bool exists = pgid == l->pid;
+        for (int i = 0; i < NPROC && !exists; i++) {
+            struct proc *q = sched_proc_at(i);
+            exists = q && q->leader == q && q->pgid == pgid && q->sid == self->sid &&
+                     q->state != P_UNUSED;
+        }
+        if (exists)
+            l->pgid = pgid;
+        else
+            r = -EPERM;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+long proc_setsid(void)
+{
+    struct proc *self = current()->leader;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    bool leads = false;                         /* a group leader cannot start a session */
+    for (int i = 0; i < NPROC && !leads; i++) {
+        struct proc *q = sched_proc_at(i);
+        leads = q && q->leader == q && q->pgid == self->pid && q->state != P_UNUSED;
+    }
+    long r = -EPERM;
+    if (!leads) {
+        self->pgid = self->sid = self->pid;
+        r = self->pid;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
 }
 
 long proc_tgkill(int tgid, int tid, int sig)

@@ -69,6 +69,7 @@ struct proc {
 
     /* Thread-group state, kept in the leader. */
     int nthreads;               /* threads of this group not yet exited */
+    int pgid, sid;              /* process group and session (setpgid, setsid) */
     bool group_exiting;         /* exit_group or a fatal signal: all threads go */
     int group_status;           /* ... with this wait status */
     struct proc *vfork_parent;  /* CLONE_VFORK: woken at exec or exit */
@@ -102,9 +103,17 @@ struct proc {
     uint64_t futex_key[2];
     uint32_t futex_bitset;
     uint64_t futex_seq;         /* FIFO order among waiters */
-    struct proc *pi_owner;      /* blocked on a PI futex held by this thread */
+    /* Lifetime: pi_owner is valid while set: a thread that exits clears
+     * every waiter's pointer to it (futex_owner_exit_locked), wakes them
+     * with pi_owner_died set, and each looks the owner up by tid again. */
+    struct proc *pi_owner;      /* [sched_lock] blocked on a PI futex held by this thread */
+    bool pi_owner_died;         /* [sched_lock] ... which exited meanwhile */
 
     struct lockdep_stack locks; /* sleeping locks held (lockdep) */
+    /* Files the syscall in progress took with fd_get (a reference each),
+     * dropped by fd_put_held when it returns (fs/file.h, "Lifetime"). */
+    struct file *fd_held[4];
+    int nfd_held;
     void *scratch;              /* a page for bounce copies (proc_scratch_page) */
 
     /* CPU accounting, in ticks. */
@@ -131,7 +140,13 @@ long  proc_tgkill(int tgid, int tid, int sig);
 void  fdtable_put(struct fdtable *t);
 void  fsinfo_put(struct fsinfo *f);
 long  proc_wait4(int pid, int *ustatus, int options, void *urusage);
+/* kill(2)'s pid: > 0 that process; 0 the caller's process group; -1 every
+ * process but init and the caller; < -1 the group -pid; INT_MIN: ESRCH. */
 long  proc_kill(int pid, int sig);
+long  proc_setpgid(int pid, int pgid);
+long  proc_getpgid(int pid);
+long  proc_setsid(void);
+long  proc_getsid(int pid);
 
 /* ---- signal.c ---- */
 /* Make sig pending on p (with sched_lock held); sender is a pid or 0. */
@@ -177,6 +192,9 @@ long  futex_wake_addr(uint32_t *uaddr, int n);   /* CLONE_CHILD_CLEARTID at exit
 /* Recompute o's effective priority from its own and its PI waiters', and
  * pass it down the chain; with sched_lock held. */
 void  pi_update(struct proc *o);
+/* o is exiting: its PI waiters forget it and wake to take the lock over;
+ * with sched_lock held. */
+void  futex_owner_exit_locked(struct proc *o);
 
 /* ---- sched.c ---- */
 extern struct spinlock sched_lock;

@@ -22,6 +22,7 @@
  * sleeps, or on its way back to user mode when asked to (need_resched),
  * which a wakeup on another CPU requests with an IPI. */
 #include "proc.h"
+#include "../sys/syscall.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
@@ -291,7 +292,7 @@ long sleep_ticks(uint64_t n)
 {
     struct proc *p = current();
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    uint64_t deadline = timer_ticks() + n;
+    uint64_t deadline = tick_deadline_sat(n);  /* UINT64_MAX: never */
     long r = 0;
     while (timer_ticks() < deadline) {
         if (proc_signal_pending()) {

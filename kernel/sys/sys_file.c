@@ -9,13 +9,37 @@
 #include "../lib/abi.h"
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
+#include "../debug/debug.h"
 
+/* INVARIANT(kernel memory safety): a syscall's file is referenced for the
+ * whole syscall, so a sibling's close or dup2 cannot free it (or the pipe or
+ * inode behind it) under a sleeping read or write. */
 struct file *fd_get(int fd)
 {
     struct proc *p = current();
     if (fd < 0 || fd >= NOFILE)
         return NULL;
-    return p->fdt->fd[fd];
+    struct file *f = p->fdt->fd[fd];
+    if (!f)
+        return NULL;
+    for (int i = 0; i < p->nfd_held; i++)
+        if (p->fd_held[i] == f)
+            return f;                           /* held already (readv, dup2 fd fd) */
+#ifndef BREAK_FD_REF
+    ASSERT(p->nfd_held < (int)ARRAY_SIZE(p->fd_held));
+    p->fd_held[p->nfd_held++] = file_dup(f);
+#endif
+    return f;
+}
+
+void fd_put_held(void)
+{
+    struct proc *p = current();
+    while (p->nfd_held > 0) {
+        struct file *f = p->fd_held[--p->nfd_held];
+        p->fd_held[p->nfd_held] = NULL;
+        file_close(f);
+    }
 }
 
 int fd_install(struct file *f, int min_fd, bool cloexec)

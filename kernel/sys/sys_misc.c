@@ -25,6 +25,29 @@ uint64_t time_realtime_ns(void)
     return boot_unix * 1000000000ul + mono;
 }
 
+uint64_t ts_to_ns_sat(int64_t sec, int64_t nsec)
+{
+    uint64_t ns;
+    if (sec < 0)
+        return 0;
+    if (__builtin_mul_overflow((uint64_t)sec, 1000000000ull, &ns) ||
+        __builtin_add_overflow(ns, (uint64_t)(nsec < 0 ? 0 : nsec), &ns))
+        return UINT64_MAX;
+    return ns;
+}
+
+uint64_t ns_to_ticks_sat(uint64_t ns)
+{
+    uint64_t tick_ns = 1000000000ull / timer_hz();
+    return ns / tick_ns + (ns % tick_ns != 0);
+}
+
+uint64_t tick_deadline_sat(uint64_t ticks)
+{
+    uint64_t d;
+    return __builtin_add_overflow(timer_ticks(), ticks, &d) ? UINT64_MAX : d;
+}
+
 struct utsname {
     char f[6][65];
 };

@@ -61,8 +61,7 @@ struct timespec {
 static long sleep_ns(uint64_t ns, void *urem)
 {
     uint64_t start = time_monotonic_ns();
-    uint64_t tick_ns = 1000000000ul / timer_hz();
-    long r = sleep_ticks((ns + tick_ns - 1) / tick_ns);
+    long r = sleep_ticks(ns_to_ticks_sat(ns));
     if (r && urem) {
         uint64_t done = time_monotonic_ns() - start;
         uint64_t left = done < ns ? ns - done : 0;
@@ -80,7 +79,7 @@ long sys_nanosleep(const void *ureq, void *urem)
         return -EFAULT;
     if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
         return -EINVAL;
-    return sleep_ns((uint64_t)req.sec * 1000000000 + (uint64_t)req.nsec, urem);
+    return sleep_ns(ts_to_ns_sat(req.sec, req.nsec), urem);
 }
 
 long sys_clock_nanosleep(int clk, int flags, const void *ureq, void *urem)
@@ -92,7 +91,7 @@ long sys_clock_nanosleep(int clk, int flags, const void *ureq, void *urem)
         return -EFAULT;
     if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
         return -EINVAL;
-    uint64_t ns = (uint64_t)req.sec * 1000000000 + (uint64_t)req.nsec;
+    uint64_t ns = ts_to_ns_sat(req.sec, req.nsec);
     if (flags & 1) {                                    /* TIMER_ABSTIME */
         uint64_t now = clk == 0 ? time_realtime_ns() : time_monotonic_ns();
         ns = ns > now ? ns - now : 0;
@@ -322,11 +321,11 @@ long sys_sched_getaffinity(int tid, size_t len, void *umask)
     return copy_to_user(umask, &mask, sizeof(mask)) ? -EFAULT : (long)sizeof(mask);
 }
 
-long sys_setpgid(int pid, int pgid) { (void)pid, (void)pgid; return 0; }
-long sys_getpgrp(void) { return current()->tgid; }
-long sys_getpgid(int pid) { return pid ? pid : current()->tgid; }
-long sys_setsid(void) { return current()->tgid; }
-long sys_getsid(int pid) { return pid ? pid : current()->tgid; }
+long sys_setpgid(int pid, int pgid) { return proc_setpgid(pid, pgid); }
+long sys_getpgrp(void) { return proc_getpgid(0); }
+long sys_getpgid(int pid) { return proc_getpgid(pid); }
+long sys_setsid(void) { return proc_setsid(); }
+long sys_getsid(int pid) { return proc_getsid(pid); }
 
 static void rlimit_of(int res, uint64_t r[2])
 {

@@ -64,6 +64,7 @@ void syscall_dispatch(struct trapframe *tf)
         }
         r = -ENOSYS;
     }
+    fd_put_held();          /* the files fd_get lent this syscall */
     /* execve and rt_sigreturn replaced the frame: its registers stand. */
     if (!(nr == SYS_execve && r == 0) && nr != SYS_rt_sigreturn)
         tf->rax = (uint64_t)r;

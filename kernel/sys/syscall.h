@@ -17,9 +17,21 @@ enum {
 
 void syscall_dispatch(struct trapframe *tf);
 
-/* Descriptor helpers shared by the sys_*.c files. */
+/* Descriptor helpers shared by the sys_*.c files. fd_get returns the file
+ * with a reference the syscall holds until it returns (fd_put_held, called
+ * by syscall_dispatch and at exit), so the file outlives any sleep in the
+ * syscall whatever other threads do to the descriptor table. */
 struct file *fd_get(int fd);
+void         fd_put_held(void);
 int          fd_install(struct file *f, int min_fd, bool cloexec);   /* -EMFILE */
+
+/* Time from user numbers, saturating (INVARIANT(kernel memory safety): a
+ * timeout too large to represent means "forever", never a wrapped small
+ * one): seconds+nanoseconds to ns, ns to timer ticks (rounded up), and the
+ * tick deadline that many ticks from now. */
+uint64_t     ts_to_ns_sat(int64_t sec, int64_t nsec);
+uint64_t     ns_to_ticks_sat(uint64_t ns);
+uint64_t     tick_deadline_sat(uint64_t ticks);
 
 /* Monotonic and real time in nanoseconds. */
 uint64_t     time_monotonic_ns(void);

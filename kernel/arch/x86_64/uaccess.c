@@ -25,7 +25,7 @@ bool user_range_ok(uintptr_t addr, size_t n)
 
 int copy_from_user(void *dst, const void *usrc, size_t n)
 {
-    if (!user_range_ok((uintptr_t)usrc, n))
+    if (!user_range_ok((uintptr_t)usrc, n) || !mm_user_readable((uintptr_t)usrc, n))
         return -EFAULT;
     user_access_begin();
     size_t left = uaccess_copy(dst, usrc, n);
@@ -49,14 +49,23 @@ long strncpy_from_user(char *dst, const char *usrc, size_t max)
     if (!user_range_ok(a, 1))
         return -EFAULT;
     size_t lim = MIN(max, USER_TOP - a);
-    user_access_begin();
-    long n = uaccess_strncpy(dst, usrc, lim);
-    user_access_end();
-    if (n < 0)
-        return -EFAULT;
-    if ((size_t)n == lim)
-        return lim == max ? -ENAMETOOLONG : -EFAULT;
-    return n;
+    /* A page at a time: each must be readable (mm_user_readable) as far as
+     * the string goes, and no further. */
+    size_t done = 0;
+    while (done < lim) {
+        size_t piece = MIN(lim - done, PAGE_SIZE - ((a + done) & (PAGE_SIZE - 1)));
+        if (!mm_user_readable(a + done, piece))
+            return -EFAULT;
+        user_access_begin();
+        long n = uaccess_strncpy(dst + done, usrc + done, piece);
+        user_access_end();
+        if (n < 0)
+            return -EFAULT;
+        if ((size_t)n < piece)
+            return (long)(done + (size_t)n);
+        done += piece;
+    }
+    return lim == max ? -ENAMETOOLONG : -EFAULT;
 }
 
 int uaccess_cmpxchg32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur);

@@ -1,0 +1,69 @@
+"""Kernel memory safety (issue 14): no user action corrupts kernel memory or
+stops the machine, and each answer is Linux's. Every case here once panicked
+Vigil or answered wrongly; user/tests/harden.c does what an attacker's
+program would, and says "ok" or "FAIL" per case. A kernel that breaks
+panics instead, so besides the verdict the console must be free of kernel
+trouble (an exception dump, a panic, a lockdep report)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness.execute import ProgramRun
+
+_KERNEL_TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free", re.M)
+
+
+def _trouble(run: ProgramRun) -> list[str]:
+    return [x for x in run.console.splitlines() if _KERNEL_TROUBLE.search(x)]
+
+
+def _case(vigil, case: str, *args: str, smp: int = 1, **kw: object) -> ProgramRun:
+    run = vigil.program(["/bin/harden", case, *args], smp=smp, timeout=90, **kw)
+    assert not _trouble(run), f"the kernel broke: {_trouble(run)[:3]}"
+    assert f"{case}: ok" in run.output, run.output[-600:] or "no verdict (the kernel died?)"
+    assert run.status == 0
+    return run
+
+
+@pytest.mark.parametrize("smp", [1, 2], ids=lambda n: f"smp{n}")
+def test_write_blocked_on_a_pipe_survives_a_sibling_closing_it(vigil, smp: int) -> None:
+    """Case 1: the write returns what it wrote (65536), as on Linux."""
+    _case(vigil, "pipe-close", smp=smp)
+
+
+def test_pi_futex_waiter_takes_over_from_an_owner_that_exited(vigil) -> None:
+    """Case 2: the owner exits and is freed while main sleeps in
+    FUTEX_LOCK_PI; main gets the lock, no freed owner is touched."""
+    _case(vigil, "pi-owner-exit", smp=2)
+
+
+def test_brk_minus_one_leaves_the_break_alone(vigil) -> None:
+    """Case 6: brk(-1) does not shrink the heap over the program's text."""
+    _case(vigil, "brk-minus-one")
+
+
+def test_write_from_a_prot_none_page_is_efault(vigil) -> None:
+    """Case 7: a touched page made PROT_NONE is not readable by the kernel
+    on the program's behalf either."""
+    _case(vigil, "prot-none")
+
+
+def test_huge_timeouts_saturate_instead_of_wrapping(vigil) -> None:
+    """Case 8: nanosleep and futex timeouts of 2^64 ns and more sleep on."""
+    _case(vigil, "sleep-forever")
+
+
+def test_pid_arguments_mean_what_linux_says(vigil) -> None:
+    """Case 9: kill(0, 0) and kill(-1, 0) are 0; kill and wait4 with INT_MIN
+    are ESRCH and reap nothing; waitpid(0) waits for our group."""
+    _case(vigil, "pid-args")
+
+
+def test_getdents_after_seeking_a_directory_anywhere_gives_entries(vigil) -> None:
+    """Case 10: lseek(dir, N) then getdents64 on ext2: entries (from the next
+    whole entry), never EIO or a read past the end of the block."""
+    _, disk = vigil.scratch_disk(size_mb=16, block_size=1024)
+    _case(vigil, "dir-seek", "/bin", root_disk=disk)

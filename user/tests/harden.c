@@ -1,0 +1,295 @@
+/* harden: what an attacker's program does to a kernel (issue 14), one case
+ * per argument. Each case prints "CASE: ok ..." when the kernel answered as
+ * Linux does, or "CASE: FAIL ..." with what it saw, and exits 0 / 1. A kernel
+ * that breaks panics instead, and the harness sees no line at all.
+ *
+ *   pipe-close     a thread blocked in write() on a full pipe; a sibling
+ *                  closes both ends: the write returns what it wrote
+ *   pi-owner-exit  the owner of a PI futex exits (and is reaped) while main
+ *                  waits in FUTEX_LOCK_PI: main takes the lock over
+ *   brk-minus-one  brk(-1) leaves the break where it was
+ *   prot-none      write() from a PROT_NONE page fails with EFAULT
+ *   sleep-forever  nanosleep/futex timeouts near 2^64 ns sleep (saturate)
+ *   pid-args       kill(0,0), kill(-1,0) = 0; kill/wait4(INT_MIN) = ESRCH
+ *   dir-seek DIR   lseek(dir, 3) then getdents64: entries, no error
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* <linux/futex.h> is not in musl's headers */
+#define FUTEX_WAIT_PRIVATE        128
+#define FUTEX_LOCK_PI             6
+#define FUTEX_WAIT_BITSET_PRIVATE (9 | 128)
+#define FUTEX_BITSET_MATCH_ANY    0xffffffff
+#define FUTEX_TID_MASK            0x3fffffff
+
+static const char *name;
+
+static int fail(const char *fmt, long a, long b)
+{
+    printf("%s: FAIL ", name);
+    printf(fmt, a, b);
+    printf("\n");
+    return 1;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
+/* ---- pipe-close ---- */
+static int pfd[2];
+static volatile long wrote = -2;
+static volatile int werr;
+
+static void *writer(void *arg)
+{
+    static char big[100000];
+    long r = write(pfd[1], big, sizeof(big));
+    werr = r < 0 ? errno : 0;
+    wrote = r;
+    return arg;
+}
+
+static int pipe_close(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (pipe(pfd))
+        return fail("pipe %ld%ld", errno, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, writer, NULL);
+    pause_ms(300);                              /* the writer fills 64 KiB and sleeps */
+    close(pfd[0]);
+    close(pfd[1]);
+    pthread_join(t, NULL);
+    /* Linux: the write returns what it wrote (the pipe holds 65536). */
+    if (wrote != 65536)
+        return fail("write returned %ld (errno %ld), not 65536", wrote, werr);
+    printf("%s: ok write returned %ld\n", name, wrote);
+    return 0;
+}
+
+/* ---- pi-owner-exit ---- */
+static _Atomic uint32_t piword;
+static _Atomic int owner_ready;
+
+static void *pi_owner(void *arg)
+{
+    piword = (uint32_t)gettid();
+    owner_ready = 1;
+    pause_ms(200);                              /* main is asleep in LOCK_PI by now */
+    return arg;                                 /* exits holding the lock */
+}
+
+static void *reaper(void *arg)
+{
+    pause_ms(500);                              /* the owner has exited */
+    for (int i = 0; i < 4; i++) {               /* creating processes frees dead threads */
+        pid_t c = fork();
+        if (c == 0)
+            _exit(0);
+        waitpid(c, NULL, 0);
+    }
+    return arg;
+}
+
+static int pi_owner_exit(void)
+{
+    pthread_t o, r;
+    pthread_create(&o, NULL, pi_owner, NULL);
+    while (!owner_ready)
+        ;
+    pthread_create(&r, NULL, reaper, NULL);
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 2;
+    long ret = syscall(SYS_futex, &piword, FUTEX_LOCK_PI, 0, &dl, NULL, 0);
+    int e = errno;
+    pthread_join(r, NULL);
+    pthread_join(o, NULL);
+    uint32_t w = piword;
+    /* Linux hands a dead owner's PI lock to its waiter. */
+    if (ret != 0)
+        return fail("FUTEX_LOCK_PI returned %ld errno %ld, not 0 (taken over)", ret, e);
+    if ((w & FUTEX_TID_MASK) != (uint32_t)gettid())
+        return fail("word 0x%lx does not name the new owner %ld", w, gettid());
+    printf("%s: ok lock taken over from the dead owner\n", name);
+    return 0;
+}
+
+/* ---- brk-minus-one ---- */
+static int brk_minus_one(void)
+{
+    long before = syscall(SYS_brk, 0);
+    long r = syscall(SYS_brk, -1L);
+    long after = syscall(SYS_brk, 0);
+    if (r != before || after != before)
+        return fail("brk(-1) moved the break (returned 0x%lx, break now 0x%lx)", r, after);
+    printf("%s: ok break unchanged\n", name);   /* (the text is still mapped: we print) */
+    return 0;
+}
+
+/* ---- prot-none ---- */
+static int prot_none(void)
+{
+    int p[2];
+    pipe(p);
+    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memset(m, 'x', 4096);                       /* touched: the frame is there */
+    mprotect(m, 4096, PROT_NONE);
+    long r = write(p[1], m, 20);
+    if (r != -1 || errno != EFAULT)
+        return fail("write from a PROT_NONE page returned %ld (errno %ld), not EFAULT", r, errno);
+    printf("%s: ok EFAULT\n", name);
+    return 0;
+}
+
+/* ---- sleep-forever: a child sleeps with a timeout near 2^64 ns ---- */
+static int sleeper(int how)
+{
+    struct timespec huge = { 18446744074, 0 };  /* 2^64 ns + a bit */
+    uint32_t word = 0;
+    switch (how) {
+    case 0:
+        nanosleep(&huge, NULL);
+        break;
+    case 1:
+        syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &huge, NULL, 0);
+        break;
+    case 2: {
+        struct timespec abs = { 18446744074, 0 };
+        syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE, 0, &abs, NULL, FUTEX_BITSET_MATCH_ANY);
+        break;
+    }
+    case 3: {
+        struct timespec big = { INT64_MAX, 999999999 };
+        nanosleep(&big, NULL);
+        break;
+    }
+    }
+    _exit(7);                                   /* woke: the timeout wrapped */
+}
+
+static int sleep_forever(void)
+{
+    static const char *what[] = { "nanosleep", "FUTEX_WAIT", "FUTEX_WAIT_BITSET", "nanosleep(INT64_MAX)" };
+    pid_t kids[4];
+    for (int i = 0; i < 4; i++)
+        if ((kids[i] = fork()) == 0)
+            sleeper(i);
+    pause_ms(2000);                             /* a wrapped deadline fires within 0.3 s */
+    int bad = 0;
+    for (int i = 0; i < 4; i++) {
+        int st;
+        if (waitpid(kids[i], &st, WNOHANG) != 0) {
+            printf("%s: FAIL %s returned early\n", name, what[i]);
+            bad = 1;
+        } else {
+            kill(kids[i], SIGKILL);
+            waitpid(kids[i], &st, 0);
+        }
+    }
+    if (!bad)
+        printf("%s: ok all four still asleep\n", name);
+    return bad;
+}
+
+/* ---- pid-args ---- */
+static int pid_args(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        pause();
+        _exit(0);
+    }
+    int bad = 0;
+    struct { long pid; int want; } k[] = {
+        { 0, 0 }, { -1, 0 }, { INT_MIN, ESRCH }, { -getpgrp(), 0 }, { getpid(), 0 },
+        { 0x3fffffff, ESRCH },
+    };
+    for (unsigned i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+        long r = syscall(SYS_kill, k[i].pid, 0);
+        int got = r ? errno : 0;
+        if (got != k[i].want) {
+            printf("%s: FAIL kill(%ld, 0): errno %d, want %d\n", name, k[i].pid, got, k[i].want);
+            bad = 1;
+        }
+    }
+    int st;
+    long r = syscall(SYS_wait4, INT_MIN, &st, WNOHANG, NULL);
+    if (r != -1 || errno != ESRCH) {
+        printf("%s: FAIL wait4(INT_MIN) returned %ld errno %d, want ESRCH\n", name, r, errno);
+        bad = 1;
+    }
+    kill(c, SIGKILL);
+    r = waitpid(0, &st, 0);                     /* 0: any child in our process group */
+    if (r != c || !WIFSIGNALED(st)) {
+        printf("%s: FAIL waitpid(0) returned %ld, want %d\n", name, r, c);
+        bad = 1;
+    }
+    if (!bad)
+        printf("%s: ok\n", name);
+    return bad;
+}
+
+/* ---- dir-seek ---- */
+static int dir_seek(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return fail("open %ld%ld", errno, 0);
+    int entries = 0;
+    for (off_t off = 0; off < 64; off++) {
+        /* A small buffer at the end of a page: a read past it would fault. */
+        char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        munmap(page + 4096, 4096);
+        if (lseek(fd, off, SEEK_SET) != off)
+            return fail("lseek(dir, %ld) errno %ld", off, errno);
+        long n = syscall(SYS_getdents64, fd, page + 4096 - 1024, 1024);
+        if (n < 0)
+            return fail("getdents64 after lseek(dir, %ld): errno %ld", off, errno);
+        entries += n > 0;
+        munmap(page, 4096);
+    }
+    close(fd);
+    printf("%s: ok %s entries after every seek\n", name, entries ? "got" : "no");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    name = argc > 1 ? argv[1] : "";
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (!strcmp(name, "pipe-close"))
+        return pipe_close();
+    if (!strcmp(name, "pi-owner-exit"))
+        return pi_owner_exit();
+    if (!strcmp(name, "brk-minus-one"))
+        return brk_minus_one();
+    if (!strcmp(name, "prot-none"))
+        return prot_none();
+    if (!strcmp(name, "sleep-forever"))
+        return sleep_forever();
+    if (!strcmp(name, "pid-args"))
+        return pid_args();
+    if (!strcmp(name, "dir-seek"))
+        return dir_seek(argc > 2 ? argv[2] : "/");
+    fprintf(stderr, "usage: harden CASE\n");
+    return 2;
+}
