@@ -63,3 +63,21 @@ def test_random_syscalls_never_hurt_the_kernel(vigil, seed: int) -> None:
     assert "PANIC" not in run.console and "EXCEPTION" not in run.console
     assert run.status == 0, run.console[-2000:]
     assert "sysfuzz: 100 children done" in run.output
+
+
+def test_an_unprivileged_process_cannot_signal_another_users_process(vigil) -> None:
+    """kill(2)'s rule: root, or the sender's real or effective uid equals
+    the target's real or saved uid (SIGCONT: also within the session); else
+    EPERM, for kill, tgkill and tkill. The whole table is compared with
+    Linux; the symptom of a missing check is a uid-1000 process killing root."""
+    guest = vigil.program(["/bin/killperm"])
+    host = vigil.host(["/bin/killperm"])
+    assert host.status == 0 and "uid 1000: kill(root, SIGKILL): EPERM" in host.output, host.output
+    for call in ("kill", "tgkill", "tkill"):
+        assert f"uid 1000: {call}(root, SIGKILL): EPERM" in guest.output, \
+            f"a uid-1000 process may signal root ({call}): {guest.output[-600:]!r}"
+    assert "root target: killed by signal 15" in guest.output, guest.output[-300:]
+    diff = [f"vigil: {g!r}\nlinux: {h!r}" for g, h in
+            zip(guest.output.splitlines(), host.output.splitlines()) if g != h]
+    assert guest.output == host.output, "the permission table differs from Linux:\n" + \
+        "\n".join(diff[:6])

@@ -564,14 +564,17 @@ static struct proc *signal_target(struct proc *l, int sig)
     return fallback;
 }
 
-/* Send sig (0: none, only the check) to process l; with sched_lock held. */
-static void kill_one_locked(struct proc *l, int sig)
+/* Send sig (0: none, only the check) to process l if the caller may
+ * (0, or -EPERM); with sched_lock held. */
+static long kill_one_locked(struct proc *l, int sig)
 {
-    if (l->nthreads && sig) {
+    long r = signal_permitted(l, sig) ? 0 : -EPERM;
+    if (!r && l->nthreads && sig) {
         struct proc *t = signal_target(l, sig);
         if (t)
             signal_send_locked(t, sig, current()->tgid);
     }
+    return r;
 }
 
 long proc_kill(int pid, int sig)
@@ -584,25 +587,29 @@ long proc_kill(int pid, int sig)
     uint64_t f = spin_lock_irqsave(&sched_lock);
     if (pid > 0) {
         struct proc *l = proc_find_thread(pid);
-        if (l)
-            kill_one_locked(l->leader, sig);
+        long r = l ? kill_one_locked(l->leader, sig) : -ESRCH;
         spin_unlock_irqrestore(&sched_lock, f);
-        return l ? 0 : -ESRCH;
+        return r;
     }
     /* A group (0: ours, < -1: -pid) or, for -1, everything but init and
-     * ourselves; ESRCH if that named nobody. */
+     * ourselves; ESRCH if that named nobody. As on Linux, a group signal
+     * succeeds if it reached anyone (else the last error, EPERM), and -1
+     * skips whom the caller may not signal. */
     int pgid = pid == 0 ? self->pgid : -pid, count = 0;
+    long last = -ESRCH;
+    bool reached = false;
     for (int i = 0; i < NPROC; i++) {
         struct proc *l = sched_proc_at(i);
         if (!l || l->leader != l || l->state == P_UNUSED || l->state == P_EMBRYO)
             continue;
         if (pid == -1 ? (l->pid == 1 || l == self) : l->pgid != pgid)
             continue;
-        kill_one_locked(l, sig);
+        last = kill_one_locked(l, sig);
+        reached |= last == 0;
         count++;
     }
     spin_unlock_irqrestore(&sched_lock, f);
-    return count ? 0 : -ESRCH;
+    return !count ? -ESRCH : (reached || pid == -1) ? 0 : last;
 }
 
 /* ---- process groups and sessions (kept in the leader) ---- */
@@ -689,10 +696,11 @@ long proc_tgkill(int tgid, int tid, int sig)
     struct proc *t = proc_find_thread(tid);
     if (t && (t->state == P_ZOMBIE || (tgid > 0 && t->tgid != tgid)))
         t = NULL;
-    if (t && sig)
+    long r = !t ? -ESRCH : !signal_permitted(t, sig) ? -EPERM : 0;
+    if (!r && sig)
         signal_send_locked(t, sig, current()->tgid);
     spin_unlock_irqrestore(&sched_lock, f);
-    return t ? 0 : -ESRCH;
+    return r;
 }
 
 void return_to_user_work(struct trapframe *tf)

@@ -151,6 +151,9 @@ long  proc_getsid(int pid);
 /* ---- signal.c ---- */
 /* Make sig pending on p (with sched_lock held); sender is a pid or 0. */
 void  signal_send_locked(struct proc *p, int sig, int sender);
+/* May the calling thread send sig (0: only the check) to t? kill(2)'s rule;
+ * kill, tgkill and tkill say EPERM when not. */
+bool  signal_permitted(const struct proc *t, int sig);
 /* A signal is waiting that may be delivered: sleeps end with -EINTR. */
 bool  proc_signal_pending(void);
 bool  proc_fatal_signal_pending(void);    /* one whose delivery ends the process */

@@ -64,6 +64,28 @@ void signal_send_locked(struct proc *p, int sig, int sender)
     }
 }
 
+/* Job control's exception: SIGCONT may go to anyone in the session. */
+static bool same_session(const struct proc *a, const struct proc *b)
+{
+    return a->leader->sid == b->leader->sid;
+}
+
+bool signal_permitted(const struct proc *t, int sig)
+{
+#ifdef BREAK_KILL_PERM
+    return true;                                /* the break switch: anyone may signal anyone */
+#endif
+    const struct proc *me = current();
+    /* INVARIANT(privilege separation): a process signals another only as
+     * root, or when its real or effective uid is the target's real or saved
+     * uid (kill(2)); SIGCONT also within the session. */
+    if (me->euid == 0)
+        return true;
+    if (me->uid == t->uid || me->uid == t->suid || me->euid == t->uid || me->euid == t->suid)
+        return true;
+    return sig == SIGCONT && same_session(me, t);
+}
+
 static uint64_t deliverable(struct proc *p)
 {
     return p->sig_pending & (~p->sig_blocked | UNBLOCKABLE);
