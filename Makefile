@@ -9,7 +9,7 @@ UBUILD  := build
 
 # Break switches (issue: the invariant matrix): `make BREAK=cow` builds a
 # kernel with exactly that mechanism removed, in build/break-cow.
-BREAKS  := user-pages cow preempt fair spinlock futex pi journal fsync-flush usercopy nx smap tlb fd-ref kill-perm
+BREAKS  := user-pages cow preempt fair spinlock futex pi journal fsync-flush usercopy nx smap tlb fd-ref kill-perm fdatasync-flush commit-order journal-reuse
 BREAK   ?=
 ifneq ($(BREAK),)
 ifeq ($(filter $(BREAK),$(BREAKS)),)
