@@ -7,16 +7,41 @@ BUILD   ?= build
 # User programs and the initrd are the same for every kernel.
 UBUILD  := build
 
-# Break switches (issue: the invariant matrix): `make BREAK=cow` builds a
-# kernel with exactly that mechanism removed, in build/break-cow.
-BREAKS  := user-pages cow preempt fair spinlock futex pi journal fsync-flush usercopy nx smap tlb fd-ref kill-perm fdatasync-flush commit-order journal-reuse
+# Break switches (docs/invariants.md, harness/matrix.py): `make BREAK=cow`
+# builds a kernel with exactly that mechanism removed, in build/break-cow.
+# One entry per line (keep them sorted), so additions merge cleanly.
+BREAKS  :=
+BREAKS  += cow
+BREAKS  += fd-ref
+BREAKS  += fair
+BREAKS  += fsync-flush
+BREAKS  += futex
+BREAKS  += journal
+BREAKS  += kill-perm
+BREAKS  += nx
+BREAKS  += pi
+BREAKS  += preempt
+BREAKS  += smap
+BREAKS  += smep
+BREAKS  += spinlock
+BREAKS  += tlb
+BREAKS  += user-pages
+BREAKS  += usercopy
 BREAK   ?=
+# A broken kernel compiles with -DBREAK_X only the sources that mention
+# BREAK_X and links the default build's objects for the rest (a header
+# that mentions it recompiles everything).
+BASE    := $(BUILD)
 ifneq ($(BREAK),)
 ifeq ($(filter $(BREAK),$(BREAKS)),)
 $(error unknown BREAK=$(BREAK); one of: $(BREAKS))
 endif
-BUILD   := build/break-$(BREAK)
-KDEFS   += -DBREAK_$(shell echo '$(BREAK)' | tr 'a-z-' 'A-Z_')
+BUILD   := $(BASE)/break-$(BREAK)
+BDEF    := BREAK_$(shell echo '$(BREAK)' | tr 'a-z-' 'A-Z_')
+BSRCS   := $(shell grep -rlw '$(BDEF)' kernel boot)
+ifneq ($(filter %.h,$(BSRCS)),)
+BSRCS   := $(shell find kernel -name '*.c' -o -name '*.asm') boot/boot.asm
+endif
 endif
 CC      := gcc
 NASM    := nasm
@@ -34,17 +59,31 @@ LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
 CSRCS   := $(shell find kernel -name '*.c' | sort)
 ASRCS   := boot/boot.asm $(shell find kernel -name '*.asm' | sort)
-OBJS    := $(CSRCS:%.c=$(BUILD)/obj/%.o) $(ASRCS:%.asm=$(BUILD)/obj/%.o)
+SRCS    := $(CSRCS) $(ASRCS)
+# Each source's object: its own build's if it mentions the switch, else the
+# default build's (BASE == BUILD without BREAK).
+obj      = $(if $(filter $(1),$(BSRCS)),$(BUILD),$(BASE))/obj/$(basename $(1)).o
+OBJS    := $(foreach s,$(SRCS),$(call obj,$(s)))
 
 all: $(BUILD)/kernel.elf $(BUILD)/kernel.mb.elf $(UBUILD)/initrd.cpio $(UBUILD)/root.img
 
-$(BUILD)/obj/%.o: %.c Makefile
+$(BASE)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.asm Makefile
+$(BASE)/obj/%.o: %.asm Makefile
 	@mkdir -p $(dir $@)
 	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) $< -o $@
+
+ifneq ($(BREAK),)
+$(BUILD)/obj/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -D$(BDEF) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.asm Makefile
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) -D$(BDEF) -MD $(@:.o=.d) $< -o $@
+endif
 
 # Symbol table, in two passes: link without names, list the text symbols of
 # that image, link again with the list. ksyms.o goes last in .rodata, which

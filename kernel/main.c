@@ -122,6 +122,8 @@ static void kmain_on_guarded_stack(void)
         crash_run(arg);
     if (cmdline_get("ktest", arg, sizeof(arg)))
         qemu_exit(ktest_run(arg) ? EXIT_OK : EXIT_TEST_FAIL);
+    if (cmdline_has("locktorture"))
+        locktorture_run();
     if (cmdline_has("exit")) {
         kprintf("boot: done, exiting\n");
         qemu_exit(EXIT_OK);

@@ -26,6 +26,10 @@ def _report(output: str) -> dict[str, int | str]:
     }
 
 
+def _line(r, start: str) -> str:
+    return next((x for x in r.output.splitlines() if x.startswith(start)), f"(no {start!r} line)")
+
+
 def _in_function(art, rip: int, name: str) -> None:
     where = symbols.load(art.kernel_elf).resolve(rip)
     assert where is not None, f"RIP 0x{rip:x} is in no function"
@@ -83,7 +87,9 @@ def test_write_to_kernel_text_faults(vigil) -> None:
 def test_kernel_cannot_read_user_memory_outside_uaccess(vigil) -> None:
     """SMAP: only the uaccess routines may touch user pages."""
     r = vigil.boot("crash=smap")
-    assert "cpu: smep on, smap on" in r.output
+    assert "crash: read" not in r.output, \
+        f"the kernel read user memory outside uaccess without a fault: {_line(r, 'crash: read')}"
+    assert "smap on" in r.output, _line(r, "cpu:")
     rep = _report(r.output)
     assert (rep["vector"], rep["cr2"]) == (14, rep["target"])
     assert rep["error"] & 0x5 == 0x1, "a kernel-mode fault on a present page"
@@ -95,6 +101,9 @@ def test_kernel_cannot_read_user_memory_outside_uaccess(vigil) -> None:
 def test_kernel_cannot_execute_user_pages(vigil) -> None:
     """SMEP: a jump into user memory from ring 0 faults (no ret2usr)."""
     r = vigil.boot("crash=smep")
+    assert "did not crash" not in r.output, \
+        f"the kernel ran a user page without a fault: {_line(r, 'PANIC')}"
+    assert "smep on" in r.output, _line(r, "cpu:")
     rep = _report(r.output)
     assert (rep["vector"], rep["cr2"], rep["rip"]) == (14, rep["target"], rep["target"])
     assert rep["error"] & 0x15 == 0x11, "an instruction fetch from a present page"

@@ -559,7 +559,7 @@ int block_flush(void)
 {
     if (!disk.present)
         return -ENODEV;
-    /* INVARIANT(durability): block_flush returns 0 only once the device has
+    /* INVARIANT(durability and crash consistency): block_flush returns 0 only once the device has
      * completed a FLUSH request, which (virtio 1.1, 5.2.6.2) puts every
      * write it completed before on stable storage; every block_write that
      * returned had been completed. FLUSH was negotiated at setup, or there

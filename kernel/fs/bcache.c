@@ -268,7 +268,7 @@ static struct buf *get_busy(uint64_t blockno, uint64_t *flags)
         for (struct buf *c = lru.lnext; !victim && c != &lru; c = c->lnext) {
             if (c->refs || c->locked)
                 continue;
-            /* INVARIANT(crash consistency): metadata changed by a
+            /* INVARIANT(durability and crash consistency): metadata changed by a
              * transaction that has not committed never goes home (the
              * journal writes it after the commit). */
             if (c->dirty && c->meta)
@@ -433,7 +433,7 @@ int bcache_sync(void)
     int r = bcache_write_dirty(true);
     if (r && !err)
         err = r;
-    /* INVARIANT(durability): nothing is "synced" until the device says its
+    /* INVARIANT(durability and crash consistency): nothing is "synced" until the device says its
      * cache reached stable storage. */
 #ifdef BREAK_FSYNC_FLUSH
     r = 0;

@@ -29,7 +29,7 @@ void        bdirty(struct buf *b);          /* changed metadata */
 void        bdirty_data(struct buf *b);     /* changed file data */
 void        brelse(struct buf *b);
 /* Write every dirty block, then flush the device's cache: 0 or -EIO.
- * INVARIANT(durability) callers (fsync, sync) rely on the flush. */
+ * INVARIANT(durability and crash consistency): callers (fsync, sync) rely on the flush. */
 int         bcache_sync(void);
 /* For the journal: write the dirty buffers of one kind home (no flush). */
 int         bcache_write_dirty(bool meta);

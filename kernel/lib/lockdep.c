@@ -1,6 +1,6 @@
 /* lib/lockdep.c - the lock-order checker (see lockdep.h).
  *
- * INVARIANT(mutual exclusion, no deadlock): every pair of lock classes is
+ * INVARIANT(mutual exclusion): no deadlock: every pair of lock classes is
  * always taken in one order. The graph of "held A while taking B" edges must
  * stay acyclic; the first edge that closes a cycle is reported with the
  * places each lock was taken on both paths. */

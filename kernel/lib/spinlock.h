@@ -24,3 +24,6 @@ void     spin_unlock_noirq(struct spinlock *l);
 bool     spin_trylock(struct spinlock *l);      /* interrupts already off */
 bool     spin_held(struct spinlock *l);         /* by this CPU */
 extern bool percpu_ready;
+/* Boot word `locktorture` (lib/locktorture.c): every CPU counts under one
+ * spinlock; prints whether the total is exact, then powers off. */
+__noreturn void locktorture_run(void);

@@ -235,7 +235,7 @@ static void reprotect_leaf(pte_t *pte, uintptr_t va, void *arg)
 {
     struct protect_arg *a = arg;
     uint64_t flags = a->set;
-    /* INVARIANT(isolation): mprotect never makes a shared frame writable;
+    /* INVARIANT(process isolation): mprotect never makes a shared frame writable;
      * the entry stays copy-on-write and the first write copies it. */
     if (shared_frame(*pte))
         flags = (flags & ~PTE_W) | PTE_COW;
@@ -330,7 +330,7 @@ static int unshare(struct mm *mm, uintptr_t va, pte_t *pte, uint64_t writable)
 {
     uint64_t old = *pte & PTE_ADDR;
     uint64_t flags = (*pte & ~PTE_ADDR & ~PTE_COW & ~PTE_W) | writable;
-    /* INVARIANT(isolation): a write never reaches a frame another address
+    /* INVARIANT(process isolation): a write never reaches a frame another address
      * space still maps: it is copied first. */
     if (pmm_refcount(old) == 1) {
         *pte = old | flags;                 /* last holder: just take it */
@@ -351,7 +351,7 @@ int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
 {
     uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
     struct vma *v = find_vma(mm, addr);
-    /* INVARIANT(isolation): a process can only ever reach frames that its own
+    /* INVARIANT(process isolation): a process can only ever reach frames that its own
      * regions map; anything else is a segmentation fault. */
     if (!v)
         return -EFAULT;
@@ -407,12 +407,22 @@ static void share_leaf(pte_t *pte, uintptr_t va, void *arg)
     if (a->failed)
         return;
     uint64_t pa = *pte & PTE_ADDR;
-#ifndef BREAK_COW
-    /* INVARIANT(isolation): parent and child share frames read-only after
+#ifdef BREAK_COW
+    /* The break switch: fork shares every frame writable, so parent and
+     * child write into each other's globals, heap and mappings. Only the
+     * main stack stays copy-on-write: two processes running on one stack
+     * would trample each other's return addresses before either could show
+     * anything (init itself forks). */
+    if (va < USER_STACK_TOP - USER_STACK_SIZE)
+        goto shared;
+#endif
+    /* INVARIANT(process isolation): parent and child share frames read-only after
      * fork; whoever writes first gets a private copy (mm_fault). Every
      * entry is marked, writable or not: mprotect may make it writable
      * later, while it is still shared. */
     *pte = (*pte & ~PTE_W) | PTE_COW;
+#ifdef BREAK_COW
+shared:
 #endif
     pte_t *c = vmm_walk(a->child->root, va, true);
     if (!c) {

@@ -251,7 +251,7 @@ void vmm_init(const struct mem_range *direct, int ndirect)
     }
 
     /* The kernel image, each part with only the rights it needs.
-     * INVARIANT(privilege separation, W^X): kernel text is never writable and
+     * INVARIANT(privilege separation): W^X, kernel text is never writable and
      * kernel data is never executable. */
     uintptr_t text = (uintptr_t)_text, rodata = (uintptr_t)_rodata, data = (uintptr_t)_data;
     map_range(text, V2P(text), rodata - text, PTE_G | KERNEL_U);
@@ -282,7 +282,7 @@ void *vmm_map_mmio(uint64_t pa, size_t len)
 /* Fixed slots of KSTACK_PAGES mapped pages above one page left unmapped:
  * running off the bottom of a stack faults instead of silently overwriting
  * whatever lies below.
- * INVARIANT(isolation, kernel): a kernel stack overflow is caught by its guard page. */
+ * INVARIANT(process isolation): a kernel stack overflow is caught by its guard page. */
 #define KSTACK_SLOT  ((KSTACK_PAGES + 1) * PAGE_SIZE)
 #define KSTACK_SLOTS 4096
 static uint64_t kstack_slot_used[KSTACK_SLOTS / 64];

@@ -31,7 +31,6 @@ void kernel_lock(void)
      * deadlock against its holder, who may want that spinlock. */
     if (lockdep_cpu_depth())
         panic("kernel_lock: taken while holding a spinlock");
-#ifndef BREAK_SPINLOCK
     for (int i = 0; __atomic_exchange_n(&klock.locked, 1, __ATOMIC_ACQUIRE); i++) {
         if (i < KLOCK_SPINS) {
             cpu_relax();
@@ -45,9 +44,6 @@ void kernel_lock(void)
         spin_unlock_irqrestore(&sched_lock, f);
         break;
     }
-#else
-    klock.locked = 1;           /* the break switch: excludes nobody */
-#endif
     klock.owner = p;
 }
 

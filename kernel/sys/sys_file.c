@@ -484,7 +484,7 @@ long sys_truncate(const char *upath, int64_t len)
     return r;
 }
 
-/* INVARIANT(durability): fsync returns only after the data and metadata
+/* INVARIANT(durability and crash consistency): fsync returns only after the data and metadata
  * are written and the device has flushed its cache (bcache_sync). */
 long sys_fsync(int fd)
 {
@@ -495,20 +495,6 @@ long sys_fsync(int fd)
         return -EINVAL;                         /* pipes, the console */
     struct super *sb = f->inode->sb;
     return f->inode->ops->sync ? f->inode->ops->sync(sb) : 0;
-}
-
-/* fdatasync(2): an fsync (the commit makes data and metadata durable alike). */
-long sys_fdatasync(int fd)
-{
-#ifdef BREAK_FDATASYNC_FLUSH
-    /* The break switch: this commit skips its device FLUSH. */
-    journal_break_fdatasync = true;
-    long r = sys_fsync(fd);
-    journal_break_fdatasync = false;
-    return r;
-#else
-    return sys_fsync(fd);
-#endif
 }
 
 /* sync(2): every mounted file system to stable storage. The root syncs

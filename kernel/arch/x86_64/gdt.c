@@ -112,11 +112,16 @@ void cpu_init(int id)
     uint32_t a, b, c, d;
     cpuid(7, 0, &a, &b, &c, &d);
     uint64_t cr4 = read_cr4();
-#if !defined(BREAK_SMAP) && !defined(BREAK_USER_PAGES)   /* user-pages: the kernel's own pages are user pages */
     /* INVARIANT(privilege separation): with SMEP the kernel never executes
-     * user pages; with SMAP it never touches user memory outside uaccess. */
+     * user pages; with SMAP it never touches user memory outside uaccess.
+     * Both read the U/S bit, so under BREAK_USER_PAGES (the kernel's own
+     * pages carry it) the CPU could not run the kernel with either on: that
+     * switch turns them off as a consequence, not as a second mechanism. */
+#if !defined(BREAK_SMEP) && !defined(BREAK_USER_PAGES)
     if (b & (1 << 7))
         cr4 |= CR4_SMEP;
+#endif
+#if !defined(BREAK_SMAP) && !defined(BREAK_USER_PAGES)
     if (b & (1 << 20)) {
         cr4 |= CR4_SMAP;
         me->smap = true;

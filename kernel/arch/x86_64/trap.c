@@ -146,7 +146,7 @@ void trap_dispatch(struct trapframe *tf)
         if (handlers[v] && handlers[v](tf)) {
             /* resolved (a demand-paging or copy-on-write fault, say) */
         } else if (from_user) {
-            /* INVARIANT(isolation): a user fault ends that process, nothing else. */
+            /* INVARIANT(process isolation): a user fault ends that process, nothing else. */
             user_fault(tf);
         } else if (!apply_fixup(tf)) {
             trap_dump(tf);
