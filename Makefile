@@ -11,12 +11,15 @@ UBUILD  := build
 # builds a kernel with exactly that mechanism removed, in build/break-cow.
 # One entry per line (keep them sorted), so additions merge cleanly.
 BREAKS  :=
+BREAKS  += commit-order
 BREAKS  += cow
-BREAKS  += fd-ref
 BREAKS  += fair
+BREAKS  += fd-ref
+BREAKS  += fdatasync-flush
 BREAKS  += fsync-flush
 BREAKS  += futex
 BREAKS  += journal
+BREAKS  += journal-reuse
 BREAKS  += kill-perm
 BREAKS  += nx
 BREAKS  += pi

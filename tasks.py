@@ -198,19 +198,24 @@ def bench(c: Context, accel: str = "", vs_linux: bool = False, repeat: int = 3,
         log(f"bench: chart of the ratios in {png}")
 
 
-@task(help={"workload": "seq1, seq2, applog, or the path of a static binary",
+@task(help={"workload": "a shipped workload (seq1, seq2, applog, fdatasync, sync, dirfsync, "
+                        "replace), the path of a static binary, or all",
+            "all_": "every shipped workload's full state set, with a table of the figures",
             "states": "check this many states, sampled with the seed (0: all)",
             "seed": "seed for sampling large flush epochs and the states checked",
             "jobs": "QEMU processes at once", "break_": "a broken kernel (e.g. journal)",
             "args": "the workload's arguments ({dir}: its directory; default {dir})",
             "accel": "kvm, tcg or auto"})
-def crash(c: Context, workload: str, states: int = 0, seed: int = 0, jobs: int = 0,
-          break_: str = "", args: str = "", accel: str = "") -> None:
+def crash(c: Context, workload: str, all_: bool = False, states: int = 0, seed: int = 0,
+          jobs: int = 0, break_: str = "", args: str = "", accel: str = "") -> None:
     """Record WORKLOAD's disk writes and flushes, build every crash state the
     disk contract allows, and check that Vigil's recovery keeps its promises
-    in each (docs/invariants.md: crash consistency)."""
+    in each (docs/invariants.md: crash consistency). --all: every shipped
+    workload, whole (long: run it in the background)."""
     from harness import crashexplore
 
+    if all_ or workload == "all":
+        sys.exit(crashexplore.cli_all(seed=seed, jobs=jobs, break_=break_ or None, accel=accel))
     sys.exit(crashexplore.cli(workload, states=states, seed=seed, jobs=jobs,
                               break_=break_ or None, args=shlex.split(args) or None,
                               accel=accel))

@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pexpect
 
@@ -56,6 +57,7 @@ from .writelog import LogEntry, blockdev_args, read_write_log
 
 GUEST_DIR = "/w"        # the workload's directory (the disk is the root while it runs)
 IMAGE_MB, IMAGE_BLOCK = 8, 1024              # small images: cheap to copy, many per second
+HISTORY = 4             # earlier states per promised path in EXPECT (crashcheck's limit)
 _CHECKPOINT = re.compile(r"checkpoint (\d+): (\S+) of (\S+) returned")
 
 # Workloads shipped in user/tests: name -> (program, arguments; {dir} is the directory).
@@ -63,6 +65,10 @@ BUILTIN: dict[str, tuple[str, list[str]]] = {
     "seq1": ("ace", ["seq1", "{dir}"]),
     "seq2": ("ace", ["seq2", "{dir}"]),
     "applog": ("applog", ["{dir}"]),
+    "fdatasync": ("promises", ["fdatasync", "{dir}"]),
+    "sync": ("promises", ["sync", "{dir}"]),
+    "dirfsync": ("promises", ["dirfsync", "{dir}"]),
+    "replace": ("promises", ["replace", "{dir}"]),
 }
 
 
@@ -140,11 +146,27 @@ class Model:
             out.update(p for p in universe if p.startswith(path + "/"))
         return sorted(out)
 
+    def history(self, k: int, path: str) -> list[str]:
+        """The path's states at the checkpoints before k, newest first,
+        distinct (at most HISTORY): what a crash state that lost k's writes
+        would show."""
+        out: list[str] = []
+        for j in range(k - 1, -1, -1):
+            st = self.states[j].get(path, "-")
+            if st not in out and len(out) < HISTORY:
+                out.append(st)
+        return out
+
     def expect(self, k: int) -> str:
-        """crashcheck's EXPECT file for a state past checkpoint k (and not k+1)."""
+        """crashcheck's EXPECT file for a state past checkpoint k (and not
+        k+1): per promised path, its state at k, at k+1, then its earlier
+        states (so crashcheck can tell fsync'd bytes gone missing from bytes
+        that were never there)."""
         lines = [f"# last checkpoint passed: {k}"]
         for p in self.promised(k):
-            lines.append(f"P {p} {self.states[k].get(p, '-')} {self.states[k + 1].get(p, '-')}")
+            a, b = self.states[k].get(p, "-"), self.states[k + 1].get(p, "-")
+            before = [h for h in self.history(k, p) if h not in (a, b)]
+            lines.append(" ".join(["P", p, a, b, *before]))
         return "\n".join(lines) + "\n"
 
 
@@ -289,7 +311,10 @@ def check_dir(art: Artifacts, d: Path, machine: Machine, timeout: float = 60) ->
         said = [x for x in r.output.splitlines()
                 if x.startswith(("crashcheck:", "journal:", "vigil:", "ext2:"))
                 and "started /sbin/init" not in x]
-        problems.append(f"Vigil ({r.exit.kind}, status {status}): " + " | ".join(said[-6:]))
+        # Its findings first (a progress line shows only the beginning).
+        said = [x for x in said if x.startswith("crashcheck:")] + \
+            [x for x in said if not x.startswith("crashcheck:")]
+        problems.append(f"Vigil ({r.exit.kind}, status {status}): " + " | ".join(said[:6]))
     ok, report = fsck(vigil)
     if not ok:
         problems.append("after Vigil's recovery, e2fsck -fn: " + _fsck_summary(report))
@@ -315,6 +340,7 @@ class Report:
     built: int                               # distinct states
     kinds: dict[str, int]
     accel: str = "tcg"
+    seed: int = 0
     verdicts: list[Verdict] = field(default_factory=list)
     seconds: float = 0.0                     # checking wall time
 
@@ -343,7 +369,7 @@ def explore(art: Artifacts, wl: Workload, workdir: Path, machine: Machine, state
     every = enumerate_states(b, seed)
     chosen = sample(every, states, seed)
     kinds = {k: sum(1 for s in every if s.kind == k) for k in ("prefix", "subset")}
-    report = Report(wl.name, rec, len(every), kinds, machine.accel)
+    report = Report(wl.name, rec, len(every), kinds, machine.accel, seed)
     if on_start:
         on_start(len(chosen))
     meta = {"workload": wl.name, "break": break_, "seed": seed}
@@ -392,16 +418,19 @@ def summary(r: Report) -> str:
         f"{r.kinds['subset']} subsets of flush epochs)",
         f"states built and checked: {len(r.verdicts)} in {r.seconds:.1f} s "
         f"({r.per_second:.2f} states/s under {r.accel.upper()})",
-        f"failures: {len(r.failures)}",
+        f"failures: {len(r.failures)}"
+        + (f" ({n} of the states checked straddle a checkpoint)"
+           if (n := sum(v.state.straddles for v in r.verdicts)) else ""),
     ])
 
 
 # ---- `invoke crash` ----
 
-def cli(spec: str, states: int = 0, seed: int = 0, jobs: int = 0, break_: str | None = None,
-        args: list[str] | None = None, accel: str = "") -> int:
-    """The whole run with a progress bar; 1 if any state failed."""
-    from rich.console import Console
+def _explore_with_bar(console: Any, art: Artifacts, wl: Workload, workdir: Path,
+                      machine: Machine, states: int, seed: int, jobs: int,
+                      break_: str | None) -> Report:
+    """explore() with a progress bar; failures printed as they come and,
+    with the commands that reproduce them, at the end."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -411,15 +440,7 @@ def cli(spec: str, states: int = 0, seed: int = 0, jobs: int = 0, break_: str | 
         TimeRemainingColumn,
     )
 
-    if accel:
-        os.environ["VIGIL_ACCEL"] = accel
-    console = Console()
-    art = build(break_)
-    machine = _machine(art)
-    wl = workload(spec, art, args)
-    workdir = ROOT / "build" / "crash" / (wl.name + (f"-break-{break_}" if break_ else ""))
     shutil.rmtree(workdir, ignore_errors=True)
-    jobs = jobs or os.cpu_count() or 2
     console.print(f"crash: {wl.name} on {'Vigil' if not break_ else f'Vigil without {break_}'}"
                   f" under {machine.accel.upper()}, {jobs} job(s); work in {workdir}")
     failed = 0
@@ -453,7 +474,70 @@ def cli(spec: str, states: int = 0, seed: int = 0, jobs: int = 0, break_: str | 
         for line in reproduce_commands(v):
             print("  " + line)
     print(summary(report))
+    return report
+
+
+def _workdir(name: str, break_: str | None) -> Path:
+    return ROOT / "build" / "crash" / (name + (f"-break-{break_}" if break_ else ""))
+
+
+def cli(spec: str, states: int = 0, seed: int = 0, jobs: int = 0, break_: str | None = None,
+        args: list[str] | None = None, accel: str = "") -> int:
+    """The whole run with a progress bar; 1 if any state failed."""
+    from rich.console import Console
+
+    if accel:
+        os.environ["VIGIL_ACCEL"] = accel
+    art = build(break_)
+    machine = _machine(art)
+    wl = workload(spec, art, args)
+    report = _explore_with_bar(Console(), art, wl, _workdir(wl.name, break_), machine, states,
+                               seed, jobs or os.cpu_count() or 2, break_)
     return 1 if report.failures else 0
+
+
+def table(reports: list[Report], jobs: int) -> str:
+    """The figures of a `crash --all` run, as a Markdown table."""
+    lines = ["| workload | writes | flushes | checkpoints | crash states | checked | failed "
+             "| seconds | states/s |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in reports:
+        rec = r.recording
+        lines.append(f"| {r.workload} | {rec.writes} | {rec.flushes} | {len(rec.checkpoints)} "
+                     f"| {r.built} | {len(r.verdicts)} | {len(r.failures)} | {r.seconds:.0f} "
+                     f"| {r.per_second:.2f} |")
+    n, secs = sum(len(r.verdicts) for r in reports), sum(r.seconds for r in reports)
+    lines.append(f"| **all** | | | | {sum(r.built for r in reports)} | {n} "
+                 f"| {sum(len(r.failures) for r in reports)} | {secs:.0f} "
+                 f"| {n / secs if secs else 0:.2f} |")
+    accel = reports[0].accel.upper() if reports else "?"
+    lines.append(f"\n({accel}, {jobs} job(s), os.cpu_count() = {os.cpu_count()}; "
+                 f"seed {reports[0].seed if reports else 0}.)")
+    return "\n".join(lines)
+
+
+def cli_all(seed: int = 0, jobs: int = 0, break_: str | None = None, accel: str = "") -> int:
+    """Every shipped workload's full state set, one after the other; the
+    figures as a table (also in build/crash/all.md); 1 if any state failed."""
+    from rich.console import Console
+
+    if accel:
+        os.environ["VIGIL_ACCEL"] = accel
+    art = build(break_)
+    machine = _machine(art)
+    jobs = jobs or os.cpu_count() or 2
+    console = Console()
+    reports = []
+    for name in BUILTIN:
+        wl = workload(name, art)
+        reports.append(_explore_with_bar(console, art, wl, _workdir(name, break_), machine, 0,
+                                         seed, jobs, break_))
+    out = table(reports, jobs)
+    print("\n" + out)
+    path = ROOT / "build" / "crash" / ("all" + (f"-break-{break_}" if break_ else "") + ".md")
+    path.write_text(out + "\n")
+    print(f"(also in {path})")
+    return 1 if any(r.failures for r in reports) else 0
 
 
 # ---- re-checking and booting a kept failure ----

@@ -48,6 +48,13 @@ class CrashState:
     kind: str          # "prefix" or "subset"
     checkpoint: int    # the last checkpoint this state has passed (-1: none)
     key: bytes         # digest of the image it makes (equal images, equal keys)
+    # It holds a write issued after that checkpoint returned, yet lacks one
+    # issued before: the states the "a later write obliges" rule judges
+    # (Builder.passed). A sound kernel leaves only writes recovery can do
+    # without unflushed at a checkpoint (the journal's copies going home);
+    # one whose fsync skipped its FLUSH leaves its commit block there.
+    # sample() gives these up to half of its states.
+    straddles: bool = False
 
     @property
     def name(self) -> str:
@@ -116,18 +123,35 @@ class Builder:
         return h.digest()
 
     def passed(self, epoch: int, subset: tuple[int, ...]) -> int:
-        """The last checkpoint all of whose writes are in the state: the
-        checkpoint at log position p is passed when no write before p is
-        missing."""
+        return self._judge(epoch, subset)[0]
+
+    def _judge(self, epoch: int, subset: tuple[int, ...]) -> tuple[int, bool]:
+        """The last checkpoint the state must satisfy. Checkpoint K sits at
+        log position p_K (writes before p_K were issued before its fsync
+        returned). The state must satisfy K when
+          * no write before p_K is missing (it has all K's writes), or
+          * it holds ANY write from p_K on: the disk kept a write the
+            workload issued after the fsync returned, so the fsync's own
+            writes must be there too. A disk that honours FLUSH can only
+            keep a later write with everything an earlier FLUSH covered, and
+            fsync returns after its FLUSH; if fsync skipped the FLUSH, its
+            last writes share an epoch with later ones, and such a state
+            shows the fsync'd bytes missing (the first rule alone would
+            have judged it by checkpoint K-1 and let that pass)."""
         have = set(subset)
         missing = [i for i in self.groups[epoch] if i not in have]
         missing += [g[0] for g in self.groups[epoch + 1:] if g][:1]
         first_missing = min(missing, default=len(self.entries))
-        return sum(1 for pos in self.checkpoints if pos <= first_missing) - 1
+        held = [i for g in self.groups[:epoch] for i in g[-1:]] + list(subset)
+        last_held = max(held, default=-1)
+        complete = sum(1 for pos in self.checkpoints if pos <= first_missing)
+        overtaken = sum(1 for pos in self.checkpoints if pos <= last_held)
+        return max(complete, overtaken) - 1, overtaken > complete
 
     def state(self, epoch: int, subset: tuple[int, ...], kind: str) -> CrashState:
-        return CrashState(epoch, subset, kind, self.passed(epoch, subset),
-                          self.key(self.overlay(epoch, subset)))
+        passed, straddles = self._judge(epoch, subset)
+        return CrashState(epoch, subset, kind, passed, self.key(self.overlay(epoch, subset)),
+                          straddles)
 
     def write_image(self, initial: Path, out: Path, state: CrashState) -> None:
         """out must already be a copy of initial."""
@@ -173,10 +197,18 @@ def enumerate_states(b: Builder, seed: int = 0, exhaustive: int = 8,
 
 def sample(states: list[CrashState], n: int, seed: int) -> list[CrashState]:
     """n of the states (all if n <= 0 or there are fewer), chosen with the
-    seed, half from each family where possible, in log order."""
+    seed, in log order: up to half of them states that straddle a
+    checkpoint, the rest half from each family where possible."""
     if n <= 0 or len(states) <= n:
         return states
     rng = random.Random(seed)
+    straddling = [s for s in states if s.straddles]
+    if straddling:
+        picked = rng.sample(straddling, min((n + 1) // 2, len(straddling)))
+        if n > len(picked):
+            picked += sample([s for s in states if not s.straddles], n - len(picked), seed)
+        order = {s: i for i, s in enumerate(states)}
+        return sorted(picked, key=order.__getitem__)
     prefixes = [s for s in states if s.kind == "prefix"]
     subsets = [s for s in states if s.kind == "subset"]
     k = min(len(subsets), n // 2)

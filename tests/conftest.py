@@ -8,6 +8,7 @@ import itertools
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,13 +79,17 @@ class Vigil:
         (tree / "scratch").mkdir()
         return tree, make_ext3(tree, self.tmp / f"{name}.img", size_mb, block_size)
 
-    def crash_after(self, cmdline: str, line: str, extra: list[str], delay: float = 0) -> str:
+    def crash_after(self, cmdline: str, line: str, extra: list[str], delay: float = 0,
+                    on_line: Callable[[], object] | None = None) -> str:
         """Boot with the disk arguments in extra, wait for `line` on the
-        console (and `delay` seconds more), then pull the plug (SIGKILL).
-        Returns the console output."""
+        console (call on_line the moment it comes, e.g. to note where a
+        write log stands; then wait `delay` seconds more), then pull the
+        plug (SIGKILL). Returns the console output."""
         cmd = qemu_command(self.art, cmdline, self.machine(extra=extra), initrd=self.art.initrd)
         with Session(cmd, self._log("crash")) as s:
             s.expect(line, timeout=120)
+            if on_line:
+                on_line()
             time.sleep(delay)
             s.kill()
             return s.output

@@ -51,6 +51,9 @@ static inline void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8, p[1] = (uint8_
 static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 bool journal_active(void) { return j.active; }
+#ifdef BREAK_FDATASYNC_FLUSH
+bool journal_break_fdatasync;
+#endif
 int journal_replayed(void) { return j.replayed; }
 
 /* The device FLUSH that makes a commit durable (the one after the commit
@@ -59,6 +62,10 @@ int journal_replayed(void) { return j.replayed; }
  * block orders the commit; it stays.) */
 static int durable_flush(void)
 {
+#ifdef BREAK_FDATASYNC_FLUSH
+    if (journal_break_fdatasync)
+        return 0;                               /* break switch: fdatasync's commit skips it */
+#endif
 #ifdef BREAK_FSYNC_FLUSH
     return 0;
 #else
@@ -464,9 +471,12 @@ void journal_freed(uint64_t blk)
 bool journal_reusable(uint64_t blk)
 {
     uint32_t pos;
-    if (freed_full || map_find(blk, &pos))
+    if (map_find(blk, &pos))
         return false;                           /* a copy in the log could be replayed over it */
-    return !nfreed || !*freed_slot(blk);
+#ifdef BREAK_JOURNAL_REUSE
+    return true;                                /* break switch: freed blocks reused at once */
+#endif
+    return !freed_full && (!nfreed || !*freed_slot(blk));
 }
 
 bool journal_freed_pending(void) { return nfreed || freed_full; }
@@ -611,8 +621,10 @@ static int commit_locked(void)
         err = block_write_batch(lg.ios, nio);
         /* 3. INVARIANT(durability and crash consistency): the commit block goes to the
          * disk only after everything it vouches for is there. */
+#ifndef BREAK_COMMIT_ORDER
         if (!err)
             err = block_flush();
+#endif
         if (!err) {
             header(lg.desc, JT_COMMIT, seq);
             struct block_io io = log_io(d + 1 + (uint32_t)n, lg.desc);

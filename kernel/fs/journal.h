@@ -15,6 +15,9 @@ typedef long (*journal_bmap_t)(uint64_t lblk);
  * crash: 0, or -errno (then the file system must stay read-only). */
 int  journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uint64_t fs_blocks);
 bool journal_active(void);
+#ifdef BREAK_FDATASYNC_FLUSH
+extern bool journal_break_fdatasync;   /* the break switch: set around fdatasync's commit */
+#endif
 void journal_begin(void);
 void journal_end(void);
 /* Commit the running transaction; flushes the device: durable on return. */

@@ -46,6 +46,7 @@ long sys_symlink(const char *target, const char *path);
 long sys_ftruncate(int fd, int64_t len);
 long sys_truncate(const char *path, int64_t len);
 long sys_fsync(int fd);
+long sys_fdatasync(int fd);
 long sys_sync(void);
 long sys_fchmod(int fd, int mode);
 long sys_fchmodat(int dirfd, const char *path, int mode);

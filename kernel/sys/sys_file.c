@@ -497,6 +497,20 @@ long sys_fsync(int fd)
     return f->inode->ops->sync ? f->inode->ops->sync(sb) : 0;
 }
 
+/* fdatasync(2): an fsync (the commit makes data and metadata durable alike). */
+long sys_fdatasync(int fd)
+{
+#ifdef BREAK_FDATASYNC_FLUSH
+    /* The break switch: this commit skips its device FLUSH. */
+    journal_break_fdatasync = true;
+    long r = sys_fsync(fd);
+    journal_break_fdatasync = false;
+    return r;
+#else
+    return sys_fsync(fd);
+#endif
+}
+
 /* sync(2): every mounted file system to stable storage. The root syncs
  * through its own operation; the ext2 disk (one disk, one journal, mounted
  * once: as the root, or on a directory such as /mnt) through its journal,

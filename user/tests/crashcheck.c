@@ -16,13 +16,19 @@
  *                                 (to look at a crash state by hand)
  *
  * EXPECT, written by the harness, has one line per promised path, relative
- * to /mnt/w:   P PATH STATE_A STATE_B
+ * to /mnt/w:   P PATH STATE_A STATE_B [EARLIER...]
  * where a state is "-" (absent), "d" (a directory), "l:TARGET" (a symlink)
  * or "f:SIZE:FNV1A64:NLINK" (a regular file with exactly those bytes). A path
  * must be in state A (its state at the last checkpoint the crash state has
  * passed) or B (at the next one); and the paths whose A and B differ must be
  * all in A or all in B: the change between two checkpoints is one journal
  * transaction, all or nothing (that is what makes a rename atomic).
+ * A path in neither is reported by what it is instead: absent, or as it
+ * was at an EARLIER checkpoint (up to HISTORY of them, newest first), is
+ * "fsync'd name missing" / "fsync'd bytes missing" (an acknowledged
+ * persistence call lost: a missing FLUSH looks like this); anything else
+ * holds bytes the path never had at a checkpoint (garbage: a commit block
+ * that vouched for blocks not yet written, a block reused too early).
  * Whatever the promises, no directory entry may lead to a free inode (a
  * mode that is no file type, or a link count of zero), and every file must
  * read back in full. The last line says "crashcheck: ok" or "crashcheck:
@@ -145,10 +151,31 @@ static void walk(const char *dir)
 }
 
 #define MAXP 4096
+#define HISTORY 4
+
+/* How a promised path differs from its promise (see the top). */
+static void report(const char *path, const char *got, const char *a, const char *b,
+                   char earlier[][96], int nearlier, int k)
+{
+    int j = 0;
+    while (j < nearlier && strcmp(got, earlier[j]))
+        j++;
+    if (!strcmp(got, "-"))
+        printf("crashcheck: fsync'd name missing: %s is absent after checkpoint %d; "
+               "promised %s (or %s in flight)\n", path, k, a, b);
+    else if (j < nearlier)
+        printf("crashcheck: fsync'd bytes missing: %s is %s, as before checkpoint %d "
+               "(%d state(s) back); promised %s (or %s in flight)\n", path, got, k, j + 1, a, b);
+    else
+        printf("crashcheck: %s is %s, never its state at a checkpoint (garbage); promised %s "
+               "(or %s in flight)\n", path, got, a, b);
+}
 
 static int check(const char *expect)
 {
     static char paths[MAXP][256], a[MAXP][96], b[MAXP][96], got[MAXP][96];
+    static char earlier[MAXP][HISTORY][96];
+    static int nearlier[MAXP];
     FILE *f = fopen(expect, "r");
     if (!f) {
         printf("crashcheck: cannot read %s\n", expect);
@@ -159,11 +186,23 @@ static int check(const char *expect)
         return 1;
     }
     walk("/mnt");
-    char line[640];
-    int n = 0;
-    while (n < MAXP && fgets(line, sizeof(line), f))
-        if (sscanf(line, "P %255s %95s %95s", paths[n], a[n], b[n]) == 3)
-            n++;
+    static char line[2048];
+    int n = 0, k = -1;
+    while (n < MAXP && fgets(line, sizeof(line), f)) {
+        sscanf(line, "# last checkpoint passed: %d", &k);
+        int used;
+        if (sscanf(line, "P %255s %95s %95s%n", paths[n], a[n], b[n], &used) != 3)
+            continue;
+        nearlier[n] = 0;
+        for (char *p = line + used; nearlier[n] < HISTORY;) {
+            int len;
+            if (sscanf(p, " %95s%n", earlier[n][nearlier[n]], &len) != 1)
+                break;
+            nearlier[n]++;
+            p += len;
+        }
+        n++;
+    }
     fclose(f);
     int in_a = 1, in_b = 1, changed = 0;
     for (int i = 0; i < n; i++) {
@@ -172,8 +211,7 @@ static int check(const char *expect)
         state_of(full, got[i], sizeof(got[i]));
         int ma = !strcmp(got[i], a[i]), mb = !strcmp(got[i], b[i]);
         if (!ma && !mb) {
-            printf("crashcheck: %s is %s; promised %s (or %s in flight)\n", paths[i], got[i],
-                   a[i], b[i]);
+            report(paths[i], got[i], a[i], b[i], earlier[i], nearlier[i], k);
             bad = 1;
         }
         if (strcmp(a[i], b[i])) {

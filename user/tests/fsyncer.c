@@ -1,9 +1,11 @@
-/* fsyncer FILE BYTES [nosync]: write BYTES of a known pattern to FILE,
- * fsync it (unless told not to: the control case), say "synced", then wait
- * to be killed (the harness pulls the plug). */
+/* fsyncer FILE BYTES [fsync|fdatasync|nosync]: write BYTES of a known
+ * pattern to FILE, make it durable with fsync (the default) or fdatasync,
+ * or not at all (nosync: the control case), say "synced", then wait to be
+ * killed (the harness pulls the plug). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -21,7 +23,9 @@ int main(int argc, char **argv)
             return 1;
         done += k;
     }
-    if (argc < 4 && fsync(fd) < 0)
+    const char *how = argc > 3 ? argv[3] : "fsync";
+    if (!strcmp(how, "fsync") ? fsync(fd) < 0 : !strcmp(how, "fdatasync") ? fdatasync(fd) < 0
+                                              : strcmp(how, "nosync") != 0)
         return 1;
     printf("synced\n");
     fflush(stdout);
