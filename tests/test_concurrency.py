@@ -276,6 +276,8 @@ def test_lock_order_inversion_is_reported_with_both_locks(vigil) -> None:
     run = vigil.boot("ktest=lockdep.opposite_orders_are_reported_once", timeout=60)
     reports = [x for x in run.output.splitlines() if x.startswith("lockdep:")]
     heads = [x for x in reports if "possible deadlock" in x]
+    assert heads, ("no lock-order report: ktest-a and ktest-b were taken in opposite orders "
+                   f"and lockdep said nothing: {run.output[-400:]!r}")
     assert len(heads) == 1, run.output
     assert '"ktest-a"' in heads[0] and '"ktest-b"' in heads[0], heads
     body = "\n".join(reports)

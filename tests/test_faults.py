@@ -64,15 +64,19 @@ def test_divide_error_is_named_with_its_rip(vigil) -> None:
 def test_kernel_stack_overflow_hits_guard_page_as_double_fault(vigil) -> None:
     r = vigil.boot("crash=doublefault")
     rep = _report(r.output)
-    assert (rep["vector"], rep["name"]) == (8, "Double Fault")
     # The fault that could not be delivered was in the guard page.
-    assert rep["target"] <= rep["cr2"] < rep["target"] + 4096
+    assert rep["target"] <= rep["cr2"] < rep["target"] + 4096, (
+        f"the stack overflow ran past its guard page: it faulted at 0x{rep['cr2']:x}, "
+        f"the guard page is at 0x{rep['target']:x}")
+    assert (rep["vector"], rep["name"]) == (8, "Double Fault")
     assert r.exit.kind == "panic"
 
 
 @pytest.mark.invariant("privilege")
 def test_write_to_kernel_text_faults(vigil) -> None:
     r = vigil.boot("crash=wx")
+    assert "crash=wx did not crash" not in r.output, \
+        "the kernel wrote its own text without a fault (W^X)"
     rep = _report(r.output)
     assert (rep["vector"], rep["name"]) == (14, "Page Fault")
     assert rep["cr2"] == rep["target"]

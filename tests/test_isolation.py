@@ -56,6 +56,15 @@ def test_process_cannot_read_kernel_memory(vigil) -> None:
             f"{what}: a user program read kernel memory and lived: {run.output[-200:]!r}"
 
 
+def test_an_address_outside_every_region_is_a_segmentation_fault(vigil) -> None:
+    """Demand paging gives pages only inside the process's own regions: a
+    read of an address no mmap, brk or exec mapped is SIGSEGV, not a fresh
+    zero page (and not another process's page that happens to sit there)."""
+    run = vigil.program(["/bin/isolation", "probe", "0x600000000"])
+    assert run.status == -11, (f"a read outside the process's regions got a page instead of "
+                               f"SIGSEGV (status {run.status}): {run.output.strip()[-200:]!r}")
+
+
 def test_memory_is_given_on_first_touch_and_returned(vigil) -> None:
     run = vigil.program(["/bin/demand"])
     assert run.status == 0

@@ -254,7 +254,11 @@ void vmm_init(const struct mem_range *direct, int ndirect)
      * INVARIANT(privilege separation): W^X, kernel text is never writable and
      * kernel data is never executable. */
     uintptr_t text = (uintptr_t)_text, rodata = (uintptr_t)_rodata, data = (uintptr_t)_data;
+#ifdef BREAK_KERNEL_WX
+    map_range(text, V2P(text), rodata - text, PTE_G | KERNEL_U | PTE_W);  /* the break switch */
+#else
     map_range(text, V2P(text), rodata - text, PTE_G | KERNEL_U);
+#endif
     map_range(rodata, V2P(rodata), data - rodata, PTE_G | PTE_NX | KERNEL_U);
     map_range(data, V2P(data), ALIGN_UP((uintptr_t)_end, PAGE_SIZE) - data,
               PTE_G | PTE_W | PTE_NX | KERNEL_U);
@@ -302,7 +306,11 @@ bool kstack_alloc(struct kstack *ks)
     ks->guard = KSTACK_BASE + (uintptr_t)slot * KSTACK_SLOT;
     ks->bottom = ks->guard + PAGE_SIZE;
     ks->top = ks->bottom + KSTACK_PAGES * PAGE_SIZE;
-    for (uintptr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
+    uintptr_t first = ks->bottom;
+#ifdef BREAK_KSTACK_GUARD
+    first = ks->guard;                    /* the break switch: the guard page is mapped too */
+#endif
+    for (uintptr_t va = first; va < ks->top; va += PAGE_SIZE) {
         uint64_t pa = pmm_alloc();
         if (!pa || vmm_map(kernel_root, va, pa, PTE_W | PTE_G | PTE_NX)) {
             if (pa)
@@ -317,9 +325,13 @@ bool kstack_alloc(struct kstack *ks)
 
 void kstack_free(struct kstack *ks)
 {
-    uint64_t frames[KSTACK_PAGES];
+    uint64_t frames[KSTACK_PAGES + 1];
     int n = 0;
-    for (uintptr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
+    uintptr_t first = ks->bottom;
+#ifdef BREAK_KSTACK_GUARD
+    first = ks->guard;
+#endif
+    for (uintptr_t va = first; va < ks->top; va += PAGE_SIZE) {
         uint64_t pa = vmm_unmap(kernel_root, va);
         if (pa)
             frames[n++] = pa;

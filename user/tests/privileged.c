@@ -41,7 +41,15 @@ static void attempt(const char *what)
         printf("read %d\n", *(volatile uint8_t *)KERNEL_DATA);
     else if (!strcmp(what, "writekernel"))
         *(volatile uint8_t *)KERNEL_DATA = 1;
-    else if (!strcmp(what, "jumpkernel"))
+    else if (!strcmp(what, "sgdt") || !strcmp(what, "sidt")) {
+        /* UMIP: where the kernel keeps its descriptor tables is not ring 3's. */
+        struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d = { 0, 0 };
+        if (what[1] == 'g')
+            __asm__ volatile("sgdt %0" : "=m"(d));
+        else
+            __asm__ volatile("sidt %0" : "=m"(d));
+        printf("%s: base 0x%lx limit %u\n", what, (unsigned long)d.base, d.limit);
+    } else if (!strcmp(what, "jumpkernel"))
         ((void (*)(void))KERNEL_TEXT)();
     else if (!strcmp(what, "execstack")) {
         /* NX: data is not code. A `ret` on the stack, then call it. */

@@ -14,6 +14,11 @@ struct tss {
     uint64_t reserved2;
     uint16_t reserved3;
     uint16_t iomap_base;
+#ifdef BREAK_IOPB
+    /* The break switch: a bitmap of zeros inside the TSS limit opens every
+     * port to ring 3 (IOPL stays 0: cli and hlt still fault). */
+    uint8_t iomap[8192 + 1];
+#endif
 } __packed;
 
 /* One GDT and TSS per CPU: the TSS descriptor is marked busy by ltr, and
@@ -46,7 +51,10 @@ void gdt_init(int id)
     /* An iomap_base past the TSS limit means no I/O bitmap: with IOPL 0
      * every in/out from ring 3 faults.
      * INVARIANT(privilege separation): user mode has no port I/O. */
-    t->iomap_base = sizeof(*t);
+    t->iomap_base = __builtin_offsetof(struct tss, iomap_base) + sizeof(uint16_t);
+#ifdef BREAK_IOPB
+    t->iomap[8192] = 0xff;              /* the bitmap's required end byte */
+#endif
     if (id == 0) {
         t->ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(early_df_stack + sizeof(early_df_stack));
         t->ist[IST_NMI - 1] = (uint64_t)(early_nmi_stack + sizeof(early_nmi_stack));
@@ -127,8 +135,12 @@ void cpu_init(int id)
         me->smap = true;
     }
 #endif
+#ifndef BREAK_UMIP
+    /* INVARIANT(privilege separation): ring 3 cannot read where the
+     * kernel's descriptor tables are (sgdt, sidt, sldt, smsw, str). */
     if (c & (1 << 2))
         cr4 |= CR4_UMIP;            /* no sgdt/sidt/smsw... from ring 3 */
+#endif
     /* User programs use SSE (the x86-64 ABI assumes it): enable the FPU and
      * fxsave/fxrstor. The kernel itself never touches these registers. */
     cr4 |= (1 << 9) | (1 << 10);    /* OSFXSR, OSXMMEXCPT */

@@ -147,6 +147,10 @@ void trap_dispatch(struct trapframe *tf)
             /* resolved (a demand-paging or copy-on-write fault, say) */
         } else if (from_user) {
             /* INVARIANT(process isolation): a user fault ends that process, nothing else. */
+#ifdef BREAK_USER_FAULT
+            trap_dump(tf);                  /* the break switch: it ends everything */
+            panic("unhandled %s in user mode", trap_name(v));
+#endif
             user_fault(tf);
         } else if (!apply_fixup(tf)) {
             trap_dump(tf);
