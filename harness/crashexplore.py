@@ -69,7 +69,12 @@ BUILTIN: dict[str, tuple[str, list[str]]] = {
     "sync": ("promises", ["sync", "{dir}"]),
     "dirfsync": ("promises", ["dirfsync", "{dir}"]),
     "replace": ("promises", ["replace", "{dir}"]),
+    "reuse": ("promises", ["reuse", "{dir}"]),
 }
+# Workloads that need a nearly full disk: the image gets a file /filler
+# leaving about this many blocks free (so a block an uncommitted unlink
+# freed is the only one left to take).
+FILL: dict[str, int] = {"reuse": 12}
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class Workload:
     name: str
     binary: Path        # the static binary, on the host
     args: tuple[str, ...]
+    leave_free: int = 0  # fill the image to this many free blocks (0: do not)
 
     @property
     def guest_path(self) -> str:
@@ -91,7 +97,8 @@ def workload(spec: str, art: Artifacts, args: list[str] | None = None) -> Worklo
     arguments default to just the directory)."""
     if spec in BUILTIN:
         prog, default = BUILTIN[spec]
-        return Workload(spec, art.rootfs / "bin" / prog, tuple(args or default))
+        return Workload(spec, art.rootfs / "bin" / prog, tuple(args or default),
+                        FILL.get(spec, 0))
     path = Path(spec).resolve()
     if not path.is_file():
         raise ValueError(f"{spec}: neither a shipped workload ({', '.join(BUILTIN)}) nor a file")
@@ -226,6 +233,8 @@ def record(art: Artifacts, wl: Workload, machine: Machine, workdir: Path,
         shutil.copy(art.rootfs / prog, tree / prog)
     shutil.copy(wl.binary, tree / "bin" / wl.binary.name)
     initial = make_ext3(tree, workdir / "initial.img", IMAGE_MB, IMAGE_BLOCK)
+    if wl.leave_free:
+        initial = _fill(tree, initial, wl.leave_free)
     disk, log = workdir / "recorded.img", workdir / "writes.log"
     shutil.copy(initial, disk)
     argv = ["/bin/crashcheck", "exec", wl.guest_path, *wl.argv(GUEST_DIR)]
@@ -257,6 +266,30 @@ def record(art: Artifacts, wl: Workload, machine: Machine, workdir: Path,
     ends = entry_offsets(raw, entries)
     checkpoints = [sum(1 for end in ends if end <= size) for size in sizes]
     return Recording(initial, entries, checkpoints, console)
+
+
+def _free_blocks(image: Path) -> int:
+    out = subprocess.run(["dumpe2fs", "-h", str(image)], capture_output=True, text=True).stdout
+    m = re.search(r"^Free blocks:\s+(\d+)", out, re.M)
+    if not m:
+        raise RuntimeError(f"dumpe2fs -h {image}: no free block count")
+    return int(m.group(1))
+
+
+def _fill(tree: Path, image: Path, leave: int) -> Path:
+    """The image again, with a file /filler that leaves `leave` blocks free
+    (or one more: the filler's indirect blocks make some counts unreachable)."""
+    filler = tree / "filler"
+    n = _free_blocks(image) - leave
+    n -= n // 256 + 2                           # a guess at the indirect blocks
+    for _ in range(6):
+        filler.write_bytes(b"\xf1" * (n * IMAGE_BLOCK))
+        image = make_ext3(tree, image, IMAGE_MB, IMAGE_BLOCK)
+        free = _free_blocks(image)
+        if leave <= free <= leave + 1:
+            return image
+        n += free - leave
+    raise RuntimeError(f"could not leave {leave} blocks free (got {free})")
 
 
 # ---- checking one state ----
@@ -460,6 +493,10 @@ def _explore_with_bar(console: Any, art: Artifacts, wl: Workload, workdir: Path,
             done = bar.tasks[0].completed + 1
             rate = done / max(time.monotonic() - started[0], 1e-6)
             bar.update(task, advance=1, rate=f"{rate:.1f}", failed=failed)
+            if not console.is_terminal and done % 200 == 0:
+                # No bar in a log file: a line now and then instead.
+                print(f"{wl.name}: {done:.0f}/{bar.tasks[0].total} checked, {rate:.2f} "
+                      f"states/s, {failed} failed", flush=True)
             if not v.ok:
                 bar.console.print(f"[red]FAILED[/red] {v.state.name}: {v.problems[0][:200]}")
 

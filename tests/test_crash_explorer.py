@@ -88,7 +88,7 @@ def test_states_are_every_prefix_and_every_subset_of_a_small_epoch() -> None:
 def test_journal_survives_every_allowed_crash_state(vigil, workload: str) -> None:
     """Each shipped workload: ACE's seq-1 and seq-2, an application log, and
     one per persistence promise (fdatasync, sync(2), fsync of a directory,
-    rename over a file). A state that holds any write issued after an fsync
+    rename over a file, blocks an uncommitted unlink freed on a full disk). A state that holds any write issued after an fsync
     returned is judged by that fsync's promise, so a FLUSH skipped shows as
     "fsync'd bytes missing"."""
     wl = ce.workload(workload, vigil.art)

@@ -1,4 +1,4 @@
-/* promises fdatasync|sync|dirfsync|replace DIR: crash-explorer workloads,
+/* promises fdatasync|sync|dirfsync|replace|reuse DIR: crash-explorer workloads,
  * one per persistence promise an application leans on (see
  * harness/crashexplore.py, docs/invariants.md "crash consistency"):
  *
@@ -14,7 +14,14 @@
  *   replace    the atomic-replace pattern (write etc/cfg.tmp, fsync it,
  *              rename it over etc/cfg, fsync etc): etc/cfg is at every
  *              moment the old version or the new one, whole, and the new
- *              one once etc was fsync'd.
+ *              one once etc was fsync'd;
+ *   reuse      on a disk the harness left almost full (crashexplore.py,
+ *              FILL): each round unlinks the last fsync'd file and writes
+ *              a new one, which needs the blocks the unlink freed. Until
+ *              the unlink commits, the old file still owns them on the
+ *              disk, so they must not take the new file's bytes (ordered
+ *              mode writes data home before the commit): the fsync'd file
+ *              survives a crash before that commit with its own bytes.
  *
  * After each persistence call it prints "checkpoint K: CALL of PATH
  * returned" (checkpoint.h), PATH relative to DIR. Deterministic, small
@@ -180,6 +187,19 @@ static void workload_replace(void)
     }
 }
 
+static void workload_reuse(void)
+{
+    char old[16] = "", name[16];
+    for (int r = 0; r < 7; r++) {
+        if (old[0] && unlink(old) < 0)
+            die("unlink", old);
+        snprintf(name, sizeof(name), "f%d", r);
+        put(name, 8 * 1024, 0);
+        persist("fsync", name);
+        memcpy(old, name, sizeof(old));
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -188,13 +208,14 @@ int main(int argc, char **argv)
     } w[] = {
         { "fdatasync", workload_fdatasync }, { "sync", workload_sync },
         { "dirfsync", workload_dirfsync }, { "replace", workload_replace },
+        { "reuse", workload_reuse },
     };
     int which = -1;
     for (int i = 0; argc == 3 && i < (int)(sizeof(w) / sizeof(w[0])); i++)
         if (!strcmp(argv[1], w[i].name))
             which = i;
     if (which < 0) {
-        fprintf(stderr, "usage: promises fdatasync|sync|dirfsync|replace DIR\n");
+        fprintf(stderr, "usage: promises fdatasync|sync|dirfsync|replace|reuse DIR\n");
         return 2;
     }
     checkpoint_init();
