@@ -254,13 +254,15 @@ def clean(c: Context) -> None:
                      "kernel/mm, kernel/proc, kernel/sys, kernel/fs/journal.c)",
             "budget": "mutants to build and test, spread over the files (0: all)",
             "seed": "which mutants the budget picks", "jobs": "mutants at once",
-            "list": "only count the mutants per file and show the mapped tests"})
+            "list": "only count the mutants per file and show the mapped tests",
+            "recheck": "test the survivors of build/mutate/report.json again "
+                       "(report in build/mutate/recheck/)"})
 def mutate(c: Context, files: str = "", budget: int = 40, seed: int = 0, jobs: int = 1,
-           list: bool = False) -> None:  # noqa: A002
+           list: bool = False, recheck: bool = False) -> None:  # noqa: A002
     """Mutation testing of the INVARIANT-tagged functions and syscall checks:
     mutate (universalmutator), build, run the mapped tests, report the score
     and every survivor (build/mutate/report.json; docs/mutation.md)."""
     from harness import mutate as mutate_mod
 
     globs = [g.strip() for g in files.replace(",", " ").split() if g.strip()]
-    sys.exit(mutate_mod.main(globs, budget, seed, jobs, list_only=list))
+    sys.exit(mutate_mod.main(globs, budget, seed, jobs, list_only=list, recheck=recheck))

@@ -15,17 +15,21 @@ _KTEST = "tests/test_ktest.py"
 _PRIV = "tests/test_privilege.py"
 _PROC = "tests/test_processes.py"
 _CONC = "tests/test_concurrency.py"
+_MUT = "tests/test_mutants.py"  # the tests written for survivors
+_ARGS = f"{_MUT}::test_id_and_sigaction_argument_checks_match_linux"
 
 MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/mm/pmm.c", (_KTEST, _ISOLATION, "tests/test_leaks.py")),
     ("kernel/mm/kheap.c", (_KTEST, _ISOLATION, "tests/test_leaks.py")),
     ("kernel/mm/vmm.c", (_KTEST, _ISOLATION, "tests/test_faults.py", _PRIV)),
     ("kernel/mm/uvm.c", (_ISOLATION, _KTEST, _PRIV, "tests/test_leaks.py",
+                         f"{_MUT}::test_prot_none_memory_cannot_be_read_by_the_process_or_through_a_syscall",
                          f"{_CONC}::test_other_cpus_stop_using_a_changed_mapping")),
     ("kernel/proc/sched.c", ("tests/test_scheduling.py", _PROC,
                              f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
                              f"{_CONC}::test_realtime_hogs_starve_a_lower_priority_mutex_holder",
-                             f"{_CONC}::test_cpu_bound_threads_share_all_cpus_fairly")),
+                             f"{_CONC}::test_cpu_bound_threads_share_all_cpus_fairly",
+                             f"{_MUT}::test_round_robin_turns_last_a_quantum_not_a_tick")),
     ("kernel/proc/futex.c", (f"{_CONC}::test_futex_ping_pong_never_loses_a_wakeup",
                              f"{_CONC}::test_futex_errors_match_linux",
                              f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
@@ -35,11 +39,12 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                             f"{_CONC}::test_mutex_keeps_a_shared_counter_exact_on_every_cpu",
                             _PROC)),
     ("kernel/proc/*.c", (_PROC, _ISOLATION, _PRIV)),
+    ("kernel/proc/signal.c", (_ARGS,)),
     ("kernel/proc/exec.c", ("tests/test_exec.py",)),
     ("kernel/proc/proc.c", (f"{_CONC}::test_thread_has_its_own_tid_and_shares_the_pid",
                             f"{_CONC}::test_exit_group_from_a_thread_ends_the_whole_process_with_its_status",
                             "tests/test_leaks.py")),
-    ("kernel/sys/*.c", (_PROC, _PRIV)),
+    ("kernel/sys/*.c", (_PROC, _PRIV, _ARGS)),
     ("kernel/sys/sys_file.c", ("tests/test_ext2.py::test_unix_permissions_match_linux",
                                "tests/test_ext2.py::test_file_syscalls_match_linux_and_leave_fsck_clean",
                                "tests/test_durability.py")),

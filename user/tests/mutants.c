@@ -1,0 +1,183 @@
+/* mutants: edge cases that ./vigil mutate showed no other test looked at
+ * (docs/mutation.md). Each mode probes one promise at its boundary and
+ * prints what it saw; tests/test_mutants.py runs it on Vigil and on the
+ * host Linux and wants the same lines.
+ *
+ *  protnone  memory mapped PROT_NONE (or made so by mprotect after being
+ *            touched) cannot be read by the process (SIGSEGV) nor by the
+ *            kernel on its behalf (write(2) from it is EFAULT): a region's
+ *            protection holds for reads, not only for writes and execution.
+ *            (Not checked: write(2) from a page that was touched and then
+ *            made PROT_NONE: Vigil copies it, Linux says EFAULT; see
+ *            docs/mutation.md, open problems.)
+ *  args      syscall argument checks: getresuid/getresgid write all four
+ *            bytes of each id, and a bad pointer in any of the three places
+ *            is EFAULT; rt_sigaction takes signals 1-64 and only an 8-byte
+ *            signal set size (else EINVAL).
+ *  rrturn    (Vigil only: it spins at a real-time priority) two SCHED_RR
+ *            threads of one priority on one CPU take turns, and a turn
+ *            lasts a whole round-robin quantum (100 ms, as on Linux), not
+ *            one timer tick: each thread's CPU time divided by its turns.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Run fn in a child; say how it ended. */
+static void in_child(const char *what, void (*fn)(void *), void *arg)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn(arg);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (WIFSIGNALED(st))
+        printf("%s: killed by signal %d\n", what, WTERMSIG(st));
+    else
+        printf("%s: exit %d\n", what, WEXITSTATUS(st));
+}
+
+static void read_byte(void *p)
+{
+    volatile char c = *(volatile char *)p;
+    (void)c;
+}
+
+static void protnone(void)
+{
+    char *fresh = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *used = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (fresh == MAP_FAILED || used == MAP_FAILED) {
+        perror("mmap");
+        _exit(2);
+    }
+    strcpy(used, "secret");
+    printf("mprotect none: %d\n", mprotect(used, 4096, PROT_NONE));
+    in_child("read never-touched PROT_NONE", read_byte, fresh);
+    in_child("read touched page made PROT_NONE", read_byte, used);
+    errno = 0;
+    long n = write(1, fresh, 1);
+    printf("\nwrite from PROT_NONE: %ld %s\n", n, errno == EFAULT ? "EFAULT" : strerror(errno));
+    printf("mprotect read: %d; reads \"%s\"\n", mprotect(used, 4096, PROT_READ), used);
+}
+
+static void args(void)
+{
+    void *bad = (void *)8;
+    const int nrs[2] = { SYS_getresuid, SYS_getresgid };
+    for (int k = 0; k < 2; k++) {
+        unsigned a = ~0u, b = ~0u, c = ~0u;     /* every byte must be written */
+        long ok = syscall(nrs[k], &a, &b, &c);
+        long r0 = syscall(nrs[k], bad, &b, &c);
+        int e0 = errno;
+        long r1 = syscall(nrs[k], &a, bad, &c);
+        int e1 = errno;
+        long r2 = syscall(nrs[k], &a, &b, bad);
+        int e2 = errno;
+        printf("%s: %ld -> %x %x %x; bad first %ld %s, second %ld %s, third %ld %s\n",
+               k ? "getresgid" : "getresuid", ok, a, b, c, r0, strerror(e0), r1, strerror(e1),
+               r2, strerror(e2));
+    }
+    /* rt_sigaction: signals 1..64, and the kernel's sigset is 8 bytes. */
+    unsigned long old[4];
+    const struct { int sig; long size; } cases[] = {
+        { 0, 8 }, { 1, 8 }, { 64, 8 }, { 65, 8 }, { 10, 4 }, { 10, 16 }, { 10, 0 },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        errno = 0;
+        long r = syscall(SYS_rt_sigaction, cases[i].sig, NULL, old, cases[i].size);
+        printf("rt_sigaction(%d, size %ld): %ld %s\n", cases[i].sig, cases[i].size, r,
+               r ? strerror(errno) : "ok");
+    }
+}
+
+struct turner {
+    volatile unsigned long count;
+    unsigned long turns;
+    double cpu_ms;
+    struct turner *other;
+};
+
+static volatile int stop;
+
+static void set_rr(int prio)
+{
+    struct sched_param sp = { .sched_priority = prio };
+    if (syscall(SYS_sched_setscheduler, 0, SCHED_RR, &sp)) { /* this thread (musl: ENOSYS) */
+        perror("sched_setscheduler");
+        _exit(2);
+    }
+}
+
+static void *turner(void *arg)
+{
+    struct turner *t = arg;
+    set_rr(10);
+    unsigned long seen = t->other->count;
+    while (!stop) {
+        unsigned long now = t->other->count;
+        if (now != seen) {          /* the other ran since we last looked */
+            seen = now;
+            t->turns++;
+        }
+        t->count++;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    t->cpu_ms = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return NULL;
+}
+
+static void rrturn(void)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    if (sched_setaffinity(0, sizeof(one), &one))
+        perror("sched_setaffinity");
+    set_rr(20);                     /* above the turners: it stops them */
+    static struct turner a, b;
+    a.other = &b, b.other = &a;
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, turner, &a);
+    pthread_create(&tb, NULL, turner, &b);
+    struct timespec two = { 2, 0 };
+    nanosleep(&two, NULL);
+    stop = 1;
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    unsigned long turns = a.turns + b.turns + 2;        /* each one's first turn too */
+    double per_turn = (a.cpu_ms + b.cpu_ms) / turns;
+    printf("rr: %lu and %lu turns, %.0f ms of CPU; a turn lasts %.0f ms\n", a.turns + 1,
+           b.turns + 1, a.cpu_ms + b.cpu_ms, per_turn);
+    printf("rr: both ran: %s; a turn is a whole quantum (>= 50 ms), not a tick: %s\n",
+           a.turns && b.turns ? "yes" : "no", per_turn >= 50 ? "yes" : "no");
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    if (!strcmp(mode, "protnone"))
+        protnone();
+    else if (!strcmp(mode, "args"))
+        args();
+    else if (!strcmp(mode, "rrturn"))
+        rrturn();
+    else {
+        fprintf(stderr, "usage: mutants protnone|args|rrturn\n");
+        return 2;
+    }
+    return 0;
+}
