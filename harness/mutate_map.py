@@ -52,7 +52,7 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/sys/sys_proc.c", (f"{_CONC}::test_futex_errors_match_linux",
                                f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
                                "tests/test_scheduling.py")),
-    ("kernel/fs/journal.c", ("tests/test_crash.py", "tests/test_durability.py",
+    ("kernel/fs/journal.c", (_KTEST, "tests/test_crash.py", "tests/test_durability.py",
                              "tests/test_crash_explorer.py",
                              "tests/test_ext2.py::test_file_syscalls_match_linux_and_leave_fsck_clean")),
 )

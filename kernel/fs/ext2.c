@@ -12,6 +12,7 @@
 #include "vfs.h"
 #include "bcache.h"
 #include "journal.h"
+#include "ext2_internal.h"
 #include "../proc/proc.h"
 #include "../drivers/block.h"
 #include "../lib/string.h"
@@ -202,26 +203,36 @@ static long indirect(uint64_t blk, uint64_t idx, uint64_t ino)
     return v;
 }
 
+int ext2_block_path(uint64_t lblk, uint64_t per, unsigned *slot, uint64_t idx[3])
+{
+    if (lblk < 12) {
+        *slot = (unsigned)lblk;
+        return 0;
+    } else if ((lblk -= 12) < per) {
+        *slot = 12, idx[0] = lblk;
+        return 1;
+    } else if ((lblk -= per) < per * per) {
+        *slot = 13, idx[0] = lblk / per, idx[1] = lblk % per;
+        return 2;
+    } else if ((lblk -= per * per) < per * per * per) {
+        *slot = 14, idx[0] = lblk / (per * per), idx[1] = lblk / per % per, idx[2] = lblk % per;
+        return 3;
+    }
+    return -EFBIG;
+}
+
 /* The disk block holding logical block lblk of a file: 0 for a hole. */
 static long bmap(struct inode *in, uint64_t lblk)
 {
     struct ext2_inode *e = in->priv;
-    uint64_t per = fs.bsize / 4;
-    long b;
-    if (lblk < 12) {
-        b = e->block[lblk];
-    } else if ((lblk -= 12) < per) {
-        b = indirect(e->block[12], lblk, in->ino);
-    } else if ((lblk -= per) < per * per) {
-        long mid = indirect(e->block[13], lblk / per, in->ino);
-        b = mid <= 0 ? mid : indirect((uint64_t)mid, lblk % per, in->ino);
-    } else if ((lblk -= per * per) < per * per * per) {
-        long l1 = indirect(e->block[14], lblk / (per * per), in->ino);
-        long l2 = l1 <= 0 ? l1 : indirect((uint64_t)l1, lblk / per % per, in->ino);
-        b = l2 <= 0 ? l2 : indirect((uint64_t)l2, lblk % per, in->ino);
-    } else {
-        return -EFBIG;
-    }
+    unsigned slot;
+    uint64_t idx[3];
+    int depth = ext2_block_path(lblk, fs.bsize / 4, &slot, idx);
+    if (depth < 0)
+        return depth;
+    long b = e->block[slot];
+    for (int level = 0; level < depth && b > 0; level++)
+        b = indirect((uint64_t)b, idx[level], in->ino);
     if (b > 0 && !block_ok((uint64_t)b))
         return corrupt("data block number", (uint64_t)b, in->ino);
     return b;
@@ -264,10 +275,12 @@ static long ext2_read(struct inode *in, uint64_t off, void *dst, size_t n)
 /* INVARIANT(kernel memory safety): a directory entry at byte at of a block,
  * its length rec and name length nlen read from the disk, lies inside the
  * block, its name inside the entry. */
-static bool dirent_ok(uint32_t at, uint32_t rec, uint32_t nlen)
+bool ext2_dirent_ok(uint32_t bsize, uint32_t at, uint32_t rec, uint32_t nlen)
 {
-    return rec >= 8 && rec % 4 == 0 && at + rec <= fs.bsize && nlen + 8 <= rec;
+    return rec >= 8 && rec % 4 == 0 && at + rec <= bsize && nlen + 8 <= rec;
 }
+
+static bool dirent_ok(uint32_t at, uint32_t rec, uint32_t nlen) { return ext2_dirent_ok(fs.bsize, at, rec, nlen); }
 
 /* Walk the directory's entries from byte *pos; call fn on each live one. */
 typedef bool (*entry_fn)(void *ctx, const char *name, size_t len, uint32_t ino,
@@ -550,23 +563,16 @@ static uint32_t group_of(uint64_t ino) { return (uint32_t)((ino - 1) / fs.s.inod
  * inode itself). */
 static int block_slot(struct inode *in, uint64_t lblk, bool create, uint32_t **slot, struct buf **slot_buf)
 {
-    uint64_t per = fs.bsize / 4;
-    uint32_t *ptr;
-    int depth;
+    unsigned first;
     uint64_t idx[3];
-    if (lblk < 12) {
-        *slot = &E(in)->block[lblk];
+    int depth = ext2_block_path(lblk, fs.bsize / 4, &first, idx);
+    if (depth < 0)
+        return depth;
+    uint32_t *ptr = &E(in)->block[first];
+    if (depth == 0) {
+        *slot = ptr;
         *slot_buf = NULL;
         return 0;
-    } else if ((lblk -= 12) < per) {
-        ptr = &E(in)->block[12], depth = 1, idx[0] = lblk;
-    } else if ((lblk -= per) < per * per) {
-        ptr = &E(in)->block[13], depth = 2, idx[0] = lblk / per, idx[1] = lblk % per;
-    } else if ((lblk -= per * per) < per * per * per) {
-        ptr = &E(in)->block[14], depth = 3;
-        idx[0] = lblk / (per * per), idx[1] = lblk / per % per, idx[2] = lblk % per;
-    } else {
-        return -EFBIG;
     }
     struct buf *holder = NULL;
     for (int level = 0; level < depth; level++) {
@@ -787,12 +793,57 @@ static unsigned ftype_of(uint32_t mode)
     return S_ISREG(mode) ? 1 : S_ISDIR(mode) ? 2 : S_ISLNK(mode) ? 7 : 0;
 }
 
-static uint32_t rec_needed(size_t len) { return (uint32_t)ALIGN_UP(8 + len, 4); }
+uint32_t ext2_rec_len(size_t len) { return (uint32_t)ALIGN_UP(8 + len, 4); }
+
+int ext2_dirblock_add(uint8_t *blk, uint32_t bsize, const char *name, size_t len, uint32_t ino,
+                      uint8_t ftype, uint16_t *bad_rec)
+{
+    uint32_t need = ext2_rec_len(len);
+    for (uint32_t at = 0; at < bsize;) {
+        uint8_t *e = blk + at;
+        uint32_t eino;
+        uint16_t rec;
+        memcpy(&eino, e, 4);
+        memcpy(&rec, e + 4, 2);
+        if (!ext2_dirent_ok(bsize, at, rec, e[6])) {
+            *bad_rec = rec;
+            return -EIO;
+        }
+        uint32_t used = eino ? ext2_rec_len(e[6]) : 0;
+        if (rec - used >= need) {
+            uint8_t *ne = e + used;
+            uint16_t nrec = (uint16_t)(rec - used);
+            if (used) {
+                uint16_t urec = (uint16_t)used;
+                memcpy(e + 4, &urec, 2);
+            }
+            memcpy(ne, &ino, 4);
+            memcpy(ne + 4, &nrec, 2);
+            ne[6] = (uint8_t)len;
+            ne[7] = ftype;
+            memcpy(ne + 8, name, len);
+            return 1;
+        }
+        at += rec;
+    }
+    return 0;
+}
+
+void ext2_dirblock_init(uint8_t *blk, uint32_t bsize, const char *name, size_t len, uint32_t ino,
+                        uint8_t ftype)
+{
+    uint16_t rec = (uint16_t)bsize;
+    memset(blk, 0, bsize);
+    memcpy(blk, &ino, 4);
+    memcpy(blk + 4, &rec, 2);
+    blk[6] = (uint8_t)len;
+    blk[7] = ftype;
+    memcpy(blk + 8, name, len);
+}
 
 /* Add name -> ino to dir: into the slack of an entry, or a new block. */
 static int dir_add(struct inode *dir, const char *name, size_t len, uint32_t ino, uint32_t mode)
 {
-    uint32_t need = rec_needed(len);
     for (uint64_t base = 0; base < dir->size; base += fs.bsize) {
         long blk = bmap(dir, base / fs.bsize);
         if (blk <= 0)
@@ -801,35 +852,17 @@ static int dir_add(struct inode *dir, const char *name, size_t len, uint32_t ino
         struct buf *b = bread((uint64_t)blk, &r);
         if (!b)
             return r;
-        for (uint32_t at = 0; at < fs.bsize;) {
-            uint8_t *e = b->data + at;
-            uint32_t eino;
-            uint16_t rec;
-            memcpy(&eino, e, 4);
-            memcpy(&rec, e + 4, 2);
-            if (!dirent_ok(at, rec, e[6])) {
-                brelse(b);
-                return corrupt("directory entry length", rec, dir->ino);
-            }
-            uint32_t used = eino ? rec_needed(e[6]) : 0;
-            if (rec - used >= need) {
-                uint8_t *ne = e + used;
-                uint16_t nrec = (uint16_t)(rec - used);
-                if (used) {
-                    uint16_t urec = (uint16_t)used;
-                    memcpy(e + 4, &urec, 2);
-                }
-                memcpy(ne, &ino, 4);
-                memcpy(ne + 4, &nrec, 2);
-                ne[6] = (uint8_t)len;
-                ne[7] = (uint8_t)ftype_of(mode);
-                memcpy(ne + 8, name, len);
-                bdirty(b);
-                brelse(b);
-                dir->mtime = dir->ctime = now();
-                return write_inode(dir);
-            }
-            at += rec;
+        uint16_t bad;
+        int added = ext2_dirblock_add(b->data, fs.bsize, name, len, ino, (uint8_t)ftype_of(mode), &bad);
+        if (added < 0) {
+            brelse(b);
+            return corrupt("directory entry length", bad, dir->ino);
+        }
+        if (added) {
+            bdirty(b);
+            brelse(b);
+            dir->mtime = dir->ctime = now();
+            return write_inode(dir);
         }
         brelse(b);
     }
@@ -841,13 +874,7 @@ static int dir_add(struct inode *dir, const char *name, size_t len, uint32_t ino
     struct buf *b = bread((uint64_t)blk, &r);
     if (!b)
         return r;
-    uint16_t rec = (uint16_t)fs.bsize;
-    memset(b->data, 0, fs.bsize);
-    memcpy(b->data, &ino, 4);
-    memcpy(b->data + 4, &rec, 2);
-    b->data[6] = (uint8_t)len;
-    b->data[7] = (uint8_t)ftype_of(mode);
-    memcpy(b->data + 8, name, len);
+    ext2_dirblock_init(b->data, fs.bsize, name, len, ino, (uint8_t)ftype_of(mode));
     bdirty(b);
     brelse(b);
     dir->size += fs.bsize;

@@ -15,6 +15,7 @@
  * whole; after it, recovery (here at mount, or e2fsck) replays it whole.
  * Everything is big-endian on disk, as in the JBD2 format. */
 #include "journal.h"
+#include "journal_internal.h"
 #include "bcache.h"
 #include "../drivers/block.h"
 #include "../proc/proc.h"
@@ -23,17 +24,7 @@
 #include "../lib/kprintf.h"
 #include "../mm/mm.h"
 
-#define JBD2_MAGIC       0xC03B3998u
-#define JT_DESCRIPTOR    1
-#define JT_COMMIT        2
-#define JT_SUPER_V1      3
-#define JT_SUPER_V2      4
-#define JT_REVOKE        5
-#define TAG_ESCAPE       1
-#define TAG_SAME_UUID    2
-#define TAG_LAST         8
 #define INCOMPAT_REVOKE  1
-#define TAG_BYTES        8
 
 static struct {
     bool active;
@@ -83,14 +74,73 @@ static int jio(uint32_t lblk, void *buf, bool write)
     return write ? block_write(sector, buf, j.bsize / 512) : block_read(sector, buf, j.bsize / 512);
 }
 
-static uint32_t jnext(uint32_t lblk) { return lblk + 1 >= j.maxlen ? j.first : lblk + 1; }
-
-static __unused void header(uint8_t *b, uint32_t type, uint32_t seq)
+uint32_t jbd2_log_next(uint32_t lblk, uint32_t first, uint32_t maxlen)
 {
-    memset(b, 0, j.bsize);
+    return lblk + 1 >= maxlen ? first : lblk + 1;
+}
+
+static uint32_t jnext(uint32_t lblk) { return jbd2_log_next(lblk, j.first, j.maxlen); }
+
+void jbd2_header(uint8_t *b, uint32_t bsize, uint32_t type, uint32_t seq)
+{
+    memset(b, 0, bsize);
     put32(b, JBD2_MAGIC);
     put32(b + 4, type);
     put32(b + 8, seq);
+}
+
+static __unused void header(uint8_t *b, uint32_t type, uint32_t seq) { jbd2_header(b, j.bsize, type, seq); }
+
+/* A descriptor block's tags (8 bytes each: no 64-bit block numbers, no
+ * checksums), the first followed by the journal's UUID. */
+uint16_t jbd2_tag_flags(int i, int n, bool escaped)
+{
+    return (uint16_t)((i ? TAG_SAME_UUID : 0) | (i == n - 1 ? TAG_LAST : 0) | (escaped ? TAG_ESCAPE : 0));
+}
+
+uint32_t jbd2_put_tag(uint8_t *desc, uint32_t off, uint32_t home, uint16_t flags, const uint8_t uuid[16])
+{
+    put32(desc + off, home);
+    put16(desc + off + 4, 0);
+    put16(desc + off + 6, flags);
+    off += TAG_BYTES;
+    if (!(flags & TAG_SAME_UUID)) {
+        memcpy(desc + off, uuid, 16);
+        off += 16;
+    }
+    return off;
+}
+
+uint32_t jbd2_get_tag(const uint8_t *desc, uint32_t off, uint32_t *home, uint16_t *flags)
+{
+    *home = get32(desc + off);
+    *flags = get16(desc + off + 6);
+    return off + TAG_BYTES + ((*flags & TAG_SAME_UUID) ? 0 : 16);
+}
+
+void jbd2_read_tags(const uint8_t *b, uint32_t bsize, uint32_t first, uint32_t maxlen,
+                    uint32_t *pos, struct jbd2_replay *list, int *n, int max)
+{
+    uint32_t off = 12;
+    while (off + TAG_BYTES <= bsize && *n < max) {
+        uint32_t home;
+        uint16_t flags;
+        uint32_t next = jbd2_get_tag(b, off, &home, &flags);
+        *pos = jbd2_log_next(*pos, first, maxlen);
+        list[(*n)++] = (struct jbd2_replay){ home, *pos, flags & TAG_ESCAPE };
+        off = next;
+        if (flags & TAG_LAST)
+            break;
+    }
+}
+
+int jbd2_read_revokes(const uint8_t *b, uint32_t bsize, uint32_t *out, int max)
+{
+    uint32_t used = MIN(get32(b + 12), bsize);
+    int n = 0;
+    for (uint32_t off = 16; off + 4 <= used && n < max; off += 4)
+        out[n++] = get32(b + off);
+    return n;
 }
 
 /* ---- the log ----
@@ -233,12 +283,6 @@ static void set_super(uint32_t start, uint32_t sequence)
  * Vigil checkpoints every commit at once and so never writes revokes, but a
  * journal left by Linux may have them. */
 
-struct replay {
-    uint32_t home;
-    uint32_t jblk;
-    bool escaped;
-};
-
 #define MAX_REVOKES 4096
 
 struct revoke {
@@ -274,8 +318,8 @@ static bool revoked(uint32_t block, uint32_t seq)
 static long pass(uint32_t start, uint32_t seq, bool replay)
 {
     uint8_t *b = kmalloc(j.bsize), *data = kmalloc(j.bsize);
-    struct replay *list = kmalloc(sizeof(struct replay) * 1024);
-    struct revoke *pending = kmalloc(sizeof(struct revoke) * 1024);
+    struct jbd2_replay *list = kmalloc(sizeof(struct jbd2_replay) * 1024);
+    uint32_t *pending = kmalloc(sizeof(uint32_t) * 1024);   /* this transaction's revokes */
     int err = (!b || !data || !list || !pending) ? -ENOMEM : 0;
     uint32_t pos = start;
     while (!err) {
@@ -293,19 +337,9 @@ static long pass(uint32_t start, uint32_t seq, bool replay)
             if (type == JT_COMMIT) {
                 committed = true;
             } else if (type == JT_DESCRIPTOR) {
-                uint32_t off = 12;
-                while (off + TAG_BYTES <= j.bsize && n < 1024) {
-                    uint16_t flags = get16(b + off + 6);
-                    p = jnext(p);
-                    list[n++] = (struct replay){ get32(b + off), p, flags & TAG_ESCAPE };
-                    off += TAG_BYTES + ((flags & TAG_SAME_UUID) ? 0 : 16);
-                    if (flags & TAG_LAST)
-                        break;
-                }
+                jbd2_read_tags(b, j.bsize, j.first, j.maxlen, &p, list, &n, 1024);
             } else if (type == JT_REVOKE) {
-                uint32_t used = MIN(get32(b + 12), j.bsize);
-                for (uint32_t off = 16; off + 4 <= used && npending < 1024; off += 4)
-                    pending[npending++] = (struct revoke){ get32(b + off), seq };
+                npending += jbd2_read_revokes(b, j.bsize, pending + npending, 1024 - npending);
             } else {
                 broken = true;
             }
@@ -315,7 +349,7 @@ static long pass(uint32_t start, uint32_t seq, bool replay)
             break;                              /* no commit block: it never happened */
         if (!replay) {
             for (int i = 0; i < npending; i++)
-                note_revoke(pending[i].block, pending[i].seq);
+                note_revoke(pending[i], seq);
         } else {
             for (int i = 0; i < n && !err; i++) {
                 if (revoked(list[i].home, seq))
@@ -433,39 +467,55 @@ int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uin
  * block in the recovered file system, now with someone else's bytes. (The
  * crash-state explorer found this: seq2's unlink+creat and truncate+append,
  * docs/invariants.md.) An open-addressing set of block numbers, emptied by
- * each commit; when it fills up, no freed block is reusable until then. */
+ * each commit; when it fills up, no freed block is reusable until then
+ * (struct freed_set, journal_internal.h). */
 
-#define FREED_SLOTS 16384
+static struct freed_set freed;
 
-static uint32_t *freed;
-static int nfreed;
-static bool freed_full;
-
-static uint32_t *freed_slot(uint64_t blk)
+static uint32_t *freed_slot(struct freed_set *s, uint64_t blk)
 {
     uint32_t h = (uint32_t)(blk * 2654435761u) % FREED_SLOTS;
-    while (freed[h] && freed[h] != (uint32_t)blk)
+    while (s->slots[h] && s->slots[h] != (uint32_t)blk)
         h = (h + 1) % FREED_SLOTS;
-    return &freed[h];
+    return &s->slots[h];
+}
+
+void freed_set_add(struct freed_set *s, uint64_t blk)
+{
+    if (s->full)
+        return;
+    if (!s->slots && !(s->slots = kzalloc(sizeof(uint32_t) * FREED_SLOTS))) {
+        s->full = true;
+        return;
+    }
+    if (s->n >= FREED_SLOTS * 3 / 4) {
+        s->full = true;
+        return;
+    }
+    uint32_t *slot = freed_slot(s, blk);
+    if (!*slot) {
+        *slot = (uint32_t)blk;
+        s->n++;
+    }
+}
+
+bool freed_set_holds(struct freed_set *s, uint64_t blk)
+{
+    return s->full || (s->n && *freed_slot(s, blk));
+}
+
+void freed_set_clear(struct freed_set *s)
+{
+    if (s->slots && s->n)
+        memset(s->slots, 0, sizeof(uint32_t) * FREED_SLOTS);
+    s->n = 0;
+    s->full = false;
 }
 
 void journal_freed(uint64_t blk)
 {
-    if (!j.active || freed_full)
-        return;
-    if (!freed && !(freed = kzalloc(sizeof(uint32_t) * FREED_SLOTS))) {
-        freed_full = true;
-        return;
-    }
-    if (nfreed >= FREED_SLOTS * 3 / 4) {
-        freed_full = true;
-        return;
-    }
-    uint32_t *slot = freed_slot(blk);
-    if (!*slot) {
-        *slot = (uint32_t)blk;
-        nfreed++;
-    }
+    if (j.active)
+        freed_set_add(&freed, blk);
 }
 
 bool journal_reusable(uint64_t blk)
@@ -476,19 +526,13 @@ bool journal_reusable(uint64_t blk)
 #ifdef BREAK_JOURNAL_REUSE
     return true;                                /* break switch: freed blocks reused at once */
 #endif
-    return !freed_full && (!nfreed || !*freed_slot(blk));
+    return !freed_set_holds(&freed, blk);
 }
 
-bool journal_freed_pending(void) { return nfreed || freed_full; }
+bool journal_freed_pending(void) { return freed.n || freed.full; }
 
 /* After a commit: everything freed so far is free on the disk too. */
-static void freed_committed(void)
-{
-    if (freed && nfreed)
-        memset(freed, 0, sizeof(uint32_t) * FREED_SLOTS);
-    nfreed = 0;
-    freed_full = false;
-}
+static void freed_committed(void) { freed_set_clear(&freed); }
 
 /* Checkpoint: every committed copy is home on stable storage, then the log
  * is empty. (Each commit already wrote its copies home, unflushed.) With
@@ -580,12 +624,11 @@ static int commit_locked(void)
         uint32_t off = 12;
         int nio = 0;
         for (int i = 0; i < n; i++) {
-            uint16_t flags = (uint16_t)((i ? TAG_SAME_UUID : 0) | (i == n - 1 ? TAG_LAST : 0));
             uint8_t *copy = lg.mirror[d + 1 + i];
-            if (get32(copy) == JBD2_MAGIC) {
+            bool escape = get32(copy) == JBD2_MAGIC;
+            if (escape) {
                 /* Looks like a journal block: hide it (written alone, from
                  * a scratch copy; the mirror keeps the real data). */
-                flags |= TAG_ESCAPE;
                 uint8_t *tmp = kmalloc(j.bsize);
                 if (!tmp) {
                     err = -ENOMEM;
@@ -601,13 +644,7 @@ static int commit_locked(void)
             } else {
                 lg.ios[nio++] = log_io(d + 1 + (uint32_t)i, copy);
             }
-            put32(lg.desc + off, (uint32_t)lg.homes[i]);
-            put16(lg.desc + off + 6, flags);
-            off += TAG_BYTES;
-            if (!i) {
-                memcpy(lg.desc + off, j.uuid, 16);
-                off += 16;
-            }
+            off = jbd2_put_tag(lg.desc, off, (uint32_t)lg.homes[i], jbd2_tag_flags(i, n, escape), j.uuid);
         }
         if (err)
             break;
