@@ -333,6 +333,8 @@ static int walk_dir(struct inode *dir, uint64_t *pos, entry_fn fn, void *ctx)
             *pos = next;
             at += rec;
         }
+        if (!ret)
+            *pos = base + fs.bsize;             /* the block is done (even if it had nothing past from) */
     }
     kfree(buf);
     return ret;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -255,7 +256,9 @@ static int dir_seek(const char *dir)
     if (fd < 0)
         return fail("open %ld%ld", errno, 0);
     int entries = 0;
-    for (off_t off = 0; off < 64; off++) {
+    struct stat st;
+    fstat(fd, &st);
+    for (off_t i = 0, off = 0; i < 80; i++, off = i < 64 ? i : st.st_blksize - (80 - i)) {
         /* A small buffer at the end of a page: a read past it would fault. */
         char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         munmap(page + 4096, 4096);
