@@ -185,6 +185,13 @@ ROWS: tuple[Row, ...] = (
         (f"{_F}::test_kernel_cannot_execute_user_pages",),
         "the kernel runs code from a user page without a fault",
         r"the kernel ran a user page"),
+    Row("fd-ref", "kernel memory safety", "a syscall holds a reference on its file (fdget/fdput)",
+        (W("kernel/sys/sys_file.c", "fd_get", "fd_put_held"), W("kernel/fs/file.c", "file_check")),
+        ("tests/test_hardening.py::"
+         "test_sleeping_syscalls_survive_siblings_taking_their_objects_away[smp2]",),
+        "a sibling's close frees a pipe under a sleeping read or write: "
+        "the kernel reports a use-after-free",
+        r"the kernel broke: .*use-after-free: struct file"),
 )
 
 
