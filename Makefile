@@ -13,6 +13,7 @@ UBUILD  := build
 BREAKS  :=
 BREAKS  += commit-order
 BREAKS  += cow
+BREAKS  += evict-order
 BREAKS  += fair
 BREAKS  += fault-region
 BREAKS  += fd-ref

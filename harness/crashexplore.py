@@ -70,6 +70,7 @@ BUILTIN: dict[str, tuple[str, list[str]]] = {
     "dirfsync": ("promises", ["dirfsync", "{dir}"]),
     "replace": ("promises", ["replace", "{dir}"]),
     "reuse": ("promises", ["reuse", "{dir}"]),
+    "evict": ("promises", ["evict", "{dir}"]),
 }
 # Workloads that need a nearly full disk: the image gets a file /filler
 # leaving about this many blocks free (so a block an uncommitted unlink

@@ -76,6 +76,7 @@ _P = "tests/test_privilege.py::test_privileged_instruction_kills_only_that_proce
 _C = "tests/test_concurrency.py"
 _F = "tests/test_faults.py"
 _I = "tests/test_isolation.py"
+_X = "tests/test_crash_explorer.py::test_journal_survives_every_allowed_crash_state"
 
 ROWS: tuple[Row, ...] = (
     Row("user-pages", "privilege separation", "kernel pages are supervisor-only (U/S bit)",
@@ -118,6 +119,35 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_crash_explorer.py::test_journal_survives_every_allowed_crash_state[seq1]",),
         "a crash state is inconsistent or loses what fsync acknowledged",
         r"crash states broken"),
+    Row("fdatasync-flush", "durability and crash consistency",
+        "fdatasync ends with a device FLUSH (its own entry: sys_fdatasync)",
+        (W("kernel/sys/sys_file.c", "sys_fdatasync"), W("kernel/fs/journal.c", "commit_locked")),
+        ("tests/test_durability.py::test_fsync_is_durable_under_the_disk_contract[fdatasync]",
+         f"{_X}[applog]", f"{_X}[fdatasync]"),
+        "fdatasync returns with its commit block unflushed: a crash state that kept a later "
+        "write lacks what fdatasync acknowledged (fsync'd bytes, or the new file's name, missing)",
+        r"fsync'd (bytes|name) missing"),
+    Row("commit-order", "durability and crash consistency",
+        "the FLUSH before the commit block (data, descriptor and copies on the disk first)",
+        (W("kernel/fs/journal.c", "commit_locked"),),
+        (f"{_X}[applog]", f"{_X}[replace]"),
+        "the commit block lands before the blocks it vouches for: recovery leaves a file "
+        "holding bytes it never had at any checkpoint",
+        r"never its state at a checkpoint \(garbage\)"),
+    Row("journal-reuse", "durability and crash consistency",
+        "a block freed by an uncommitted transaction is not reused before it commits",
+        (W("kernel/fs/journal.c", "journal_reusable"), W("kernel/fs/ext2.c", "alloc_block")),
+        (f"{_X}[reuse]",),
+        "a new file's bytes land in blocks an uncommitted unlink freed: after a crash the "
+        "fsync'd file that still owns them holds bytes it never had",
+        r"never its state at a checkpoint \(garbage\)"),
+    Row("evict-order", "durability and crash consistency",
+        "the buffer cache never evicts uncommitted metadata home",
+        (W("kernel/fs/bcache.c", "get_busy"),),
+        (f"{_X}[evict]",),
+        "metadata of a transaction that has not committed is on the disk: after a crash "
+        "e2fsck finds the file system inconsistent (entries naming free inodes, wrong counts)",
+        r"crash states broken.*(e2fsck -fn: |points at inode \d+ with)"),
     Row("spinlock", "mutual exclusion", "spinlocks exclude (an atomic exchange)",
         (W("kernel/lib/spinlock.c", "spin_lock_irqsave", "spin_trylock"),),
         (f"{_C}::test_spinlock_keeps_a_kernel_counter_exact_across_cpus",),

@@ -88,13 +88,14 @@ def test_states_are_every_prefix_and_every_subset_of_a_small_epoch() -> None:
 def test_journal_survives_every_allowed_crash_state(vigil, workload: str) -> None:
     """Each shipped workload: ACE's seq-1 and seq-2, an application log, and
     one per persistence promise (fdatasync, sync(2), fsync of a directory,
-    rename over a file, blocks an uncommitted unlink freed on a full disk). A state that holds any write issued after an fsync
-    returned is judged by that fsync's promise, so a FLUSH skipped shows as
-    "fsync'd bytes missing"."""
+    rename over a file, blocks an uncommitted unlink freed on a full disk,
+    a buffer cache that must evict while a transaction is open). A state
+    that holds any write issued after an fsync returned is judged by that
+    fsync's promise, so a FLUSH skipped shows as "fsync'd bytes missing"."""
     wl = ce.workload(workload, vigil.art)
     report = ce.explore(vigil.art, wl, vigil.tmp / "explore", vigil.machine(mem="128M"),
                         states=SAMPLE, seed=1)
-    assert len(report.recording.checkpoints) >= 7, ce.summary(report)
+    assert len(report.recording.checkpoints) >= 4, ce.summary(report)
     assert report.built > 200 and len(report.verdicts) == SAMPLE, ce.summary(report)
     # The sample reaches past the first checkpoints, where promises are checked.
     assert max(v.state.checkpoint for v in report.verdicts) >= 3

@@ -271,8 +271,10 @@ static struct buf *get_busy(uint64_t blockno, uint64_t *flags)
             /* INVARIANT(durability and crash consistency): metadata changed by a
              * transaction that has not committed never goes home (the
              * journal writes it after the commit). */
+#ifndef BREAK_EVICT_ORDER
             if (c->dirty && c->meta)
                 continue;
+#endif
             victim = c;
         }
         if (!victim) {
@@ -287,9 +289,13 @@ static struct buf *get_busy(uint64_t blockno, uint64_t *flags)
         if (victim->dirty) {
             /* File data: write it back, with the other oldest dirty data,
              * before reusing it (outside the lock: it sleeps). */
-            int n = collect(0, WRITE_CHUNK, false, flags);
+            int kind = 0;
+#ifdef BREAK_EVICT_ORDER
+            kind = victim->meta;                /* break switch: uncommitted metadata goes home */
+#endif
+            int n = collect(kind, WRITE_CHUNK, false, flags);
             spin_unlock_irqrestore(&sched_lock, *flags);
-            int r = n ? write_collected(n, 0) : 0;
+            int r = n ? write_collected(n, kind) : 0;
             *flags = spin_lock_irqsave(&sched_lock);
             if (r)
                 kprintf("bcache: write-back failed (%d)\n", r);

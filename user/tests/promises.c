@@ -1,4 +1,4 @@
-/* promises fdatasync|sync|dirfsync|replace|reuse DIR: crash-explorer workloads,
+/* promises fdatasync|sync|dirfsync|replace|reuse|evict DIR: crash-explorer workloads,
  * one per persistence promise an application leans on (see
  * harness/crashexplore.py, docs/invariants.md "crash consistency"):
  *
@@ -21,7 +21,13 @@
  *              the unlink commits, the old file still owns them on the
  *              disk, so they must not take the new file's bytes (ordered
  *              mode writes data home before the commit): the fsync'd file
- *              survives a crash before that commit with its own bytes.
+ *              survives a crash before that commit with its own bytes;
+ *   evict      with most of memory taken (an anonymous mapping, touched),
+ *              so the buffer cache cannot grow: each round creates files
+ *              (dirty metadata of a transaction not yet committed), then
+ *              writes 1 MiB to another file, which makes the cache evict;
+ *              then sync. Uncommitted metadata must not be evicted home:
+ *              a crash before the commit would find it half there.
  *
  * After each persistence call it prints "checkpoint K: CALL of PATH
  * returned" (checkpoint.h), PATH relative to DIR. Deterministic, small
@@ -30,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "checkpoint.h"
@@ -187,6 +194,37 @@ static void workload_replace(void)
     }
 }
 
+#define HOG_MB 92      /* of the explorer's 128 MiB: the cache's growth stops at 3/4 used */
+
+static void workload_evict(void)
+{
+    size_t hog = (size_t)HOG_MB << 20;
+    char *m = mmap(NULL, hog, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        die("mmap", "hog");
+    for (size_t i = 0; i < hog; i += 4096)
+        m[i] = 1;
+    char name[32];
+    for (int r = 0; r < 4; r++) {
+        snprintf(name, sizeof(name), "d%d", r);
+        if (mkdir(name, 0755) < 0)
+            die("mkdir", name);
+        for (int i = 0; i < 12; i++) {
+            snprintf(name, sizeof(name), "d%d/f%d", r, i);
+            put(name, 100 + (size_t)i * 50, 0);
+        }
+        int fd = open("big", O_CREAT | O_WRONLY | O_TRUNC, 0644);
+        for (int k = 0; fd >= 0 && k < 128; k++)
+            if (write(fd, pattern(8192), 8192) != 8192)
+                die("write", "big");
+        if (fd < 0)
+            die("open", "big");
+        close(fd);
+        persist("sync", ".");
+    }
+    munmap(m, hog);
+}
+
 static void workload_reuse(void)
 {
     char old[16] = "", name[16];
@@ -208,14 +246,14 @@ int main(int argc, char **argv)
     } w[] = {
         { "fdatasync", workload_fdatasync }, { "sync", workload_sync },
         { "dirfsync", workload_dirfsync }, { "replace", workload_replace },
-        { "reuse", workload_reuse },
+        { "reuse", workload_reuse }, { "evict", workload_evict },
     };
     int which = -1;
     for (int i = 0; argc == 3 && i < (int)(sizeof(w) / sizeof(w[0])); i++)
         if (!strcmp(argv[1], w[i].name))
             which = i;
     if (which < 0) {
-        fprintf(stderr, "usage: promises fdatasync|sync|dirfsync|replace|reuse DIR\n");
+        fprintf(stderr, "usage: promises fdatasync|sync|dirfsync|replace|reuse|evict DIR\n");
         return 2;
     }
     checkpoint_init();
