@@ -222,6 +222,26 @@ ROWS: tuple[Row, ...] = (
         "a sibling's close frees a pipe under a sleeping read or write: "
         "the kernel reports a use-after-free",
         r"the kernel broke: .*use-after-free: struct file"),
+    Row("kill-perm", "privilege separation", "kill(2)'s permission check",
+        (W("kernel/proc/signal.c", "signal_permitted"),),
+        ("tests/test_privilege.py::test_an_unprivileged_process_cannot_signal_another_users_process",),
+        "a uid-1000 process signals (and kills) a root process",
+        r"a uid-1000 process may signal root"),
+    Row("cred", "privilege separation", "set*id: without root, only among one's own ids",
+        (W("kernel/sys/sys_misc.c", "set_ids"),),
+        ("tests/test_privilege.py::test_set_id_calls_follow_linux_rules",),
+        "a uid-1000 process makes itself root with setuid(0)",
+        r"a uid-1000 process became root"),
+    Row("file-perm", "privilege separation", "mode bits and owners decide file access",
+        (W("kernel/fs/vfs.c", "vfs_permission"),),  # permission_as, inlined
+        ("tests/test_ext2.py::test_unix_permissions_match_linux",),
+        "uid 1000 reads, writes or removes what Linux refuses it",
+        r"Vigil allowed what Linux denies"),
+    Row("rt-prio", "scheduling fairness", "real-time priority order (strict, before fair)",
+        (W("kernel/proc/sched.c", "schedule", "preempt_for"),),  # better, inlined
+        ("tests/test_scheduling.py::test_realtime_threads_run_in_strict_priority_order",),
+        "a lower-priority thread runs while a higher-priority one is runnable",
+        r"a lower priority ran while a higher one was runnable"),
 )
 
 

@@ -101,3 +101,22 @@ def test_an_unprivileged_process_cannot_signal_another_users_process(vigil) -> N
             zip(guest.output.splitlines(), host.output.splitlines(), strict=False) if g != h]
     assert guest.output == host.output, "the permission table differs from Linux:\n" + \
         "\n".join(diff[:6])
+
+
+def test_set_id_calls_follow_linux_rules(vigil) -> None:
+    """setuid, seteuid, setreuid, setresuid and their gid twins, and
+    setgroups: without root a process moves only among its own ids (and
+    setreuid's real uid only to the real or effective one); root may set
+    anything. 26 transitions, each compared with Linux (user/tests/creds.c)."""
+    guest = vigil.program(["/bin/creds"])
+    host = vigil.host(["/bin/creds"])
+    assert host.status == 0 and "case" not in host.output, host.output
+    gained = [x for x in guest.output.splitlines()
+              if x.startswith("from 1000/1000/1000") and "-> uid 1000/1000/1000 gid 100/100/100"
+              not in x and ": ok" in x and "setuid(1000" not in x]
+    assert not gained, "a uid-1000 process became root (or took ids it did not have):\n" + \
+        "\n".join(gained)
+    diff = [f"vigil: {g}\nlinux: {h}" for g, h in
+            zip(guest.output.splitlines(), host.output.splitlines(), strict=False) if g != h]
+    assert guest.output == host.output, "the set*id table differs from Linux:\n" + \
+        "\n".join(diff[:6])

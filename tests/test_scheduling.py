@@ -58,3 +58,20 @@ def test_cpu_bound_processes_get_equal_shares(vigil) -> None:
     shares = [int(x) for x in re.findall(r"cpu_ms (\d+)", run.output)]
     assert len(shares) == n, run.output[-300:]
     fair_shares(shares, cpus, 2000)
+
+
+def test_realtime_threads_run_in_strict_priority_order(vigil) -> None:
+    """On one CPU (an affinity mask: the same at any VIGIL_SMP), threads of
+    SCHED_FIFO 30, 20, 10 and a SCHED_OTHER one, created in the opposite
+    order while a FIFO-90 main runs, start and finish strictly by priority:
+    a lower priority never runs while a higher one is runnable
+    (user/tests/rtorder.c; each spins for many timer ticks)."""
+    run = vigil.program(["/bin/rtorder"], timeout=120)
+    m = re.search(r"rtorder: started ([\d ]+); finished ([\d ]+)", run.output)
+    assert m, f"rtorder never reported (status {run.status}): {run.output[-300:]!r}"
+    started, finished = m.group(1).split(), m.group(2).split()
+    want = ["30", "20", "10", "0"]
+    assert started == want and finished == want, (
+        f"a lower priority ran while a higher one was runnable: started {started}, "
+        f"finished {finished} (want {want})")
+    assert run.status == 0

@@ -109,6 +109,9 @@ void iput(struct inode *ino)
  * read and write anything, and execute what anyone may. */
 static int permission_as(struct inode *ino, int mask, uint32_t uid, uint32_t gid)
 {
+#ifdef BREAK_FILE_PERM
+    return 0;                           /* the break switch: mode bits decide nothing */
+#endif
     if (uid == 0) {
         if ((mask & MAY_EXEC) && !S_ISDIR(ino->mode) && !(ino->mode & 0111))
             return -EACCES;

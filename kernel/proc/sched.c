@@ -90,10 +90,14 @@ int sched_base_prio(struct proc *p)
 /* Should a run before b? */
 static bool better(struct proc *a, struct proc *b)
 {
+#ifndef BREAK_RT_PRIO
+    /* INVARIANT(scheduling fairness): a real-time thread runs before every
+     * lower priority (and before any fair one); FIFO order within one. */
     if (a->prio != b->prio)
         return a->prio > b->prio;
     if (a->prio > 0)
         return a->rt_seq < b->rt_seq;
+#endif
     return a->vruntime < b->vruntime;
 }
 
