@@ -5,8 +5,10 @@ that every kernel file it covers maps to tests that exist."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,22 @@ def test_real_kernel_files_give_mutants_in_tagged_functions(path: str) -> None:
     ms = mutate.generate(path, text)
     assert tagged and {m.function for m in ms if m.kind == "invariant"} <= tagged
     assert {m.kind for m in ms} >= {"invariant"}
+
+
+def test_recheck_finds_a_survivor_where_its_line_moved(tmp_path: Path) -> None:
+    (tmp_path / "kernel").mkdir()
+    (tmp_path / "kernel/a.c").write_text("int x;\n/* new */\nint f(void)\n{\n    return 1;\n}\n")
+    m = mutate.Mutant("kernel/a.c", 4, "f", "invariant", "    return 1;", "    return 0;", "r")
+    gone = mutate.Mutant("kernel/a.c", 9, "g", "check", "    gone();", "    /*gone();*/", "r")
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"mutants": [
+        {**asdict(m), "status": "survived"}, {**asdict(gone), "status": "survived"},
+        {**asdict(m), "line": 1, "status": "killed"}]}))
+    again = mutate.survivors_of(report, tmp_path)
+    assert [(x.line, x.mutated) for x in again] == [(5, "    return 0;")]
+    assert again[0].apply((tmp_path / "kernel/a.c").read_text()).splitlines()[4] == "    return 0;"
+
+
+def test_a_failing_test_is_run_again_by_its_node_id() -> None:
+    assert mutate.node_id("tests.test_processes", "test_same_output[args one two]") == \
+        "tests/test_processes.py::test_same_output[args one two]"

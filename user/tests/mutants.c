@@ -13,7 +13,9 @@
  *  args      syscall argument checks: getresuid/getresgid write all four
  *            bytes of each id, and a bad pointer in any of the three places
  *            is EFAULT; rt_sigaction takes signals 1-64 and only an 8-byte
- *            signal set size (else EINVAL).
+ *            signal set size (else EINVAL); getrandom refuses unknown
+ *            flags; openat with an absolute path ignores dirfd, even a bad
+ *            one.
  *  rrturn    (Vigil only: it spins at a real-time priority) two SCHED_RR
  *            threads of one priority on one CPU take turns, and a turn
  *            lasts a whole round-robin quantum (100 ms, as on Linux), not
@@ -21,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -101,6 +104,26 @@ static void args(void)
         printf("rt_sigaction(%d, size %ld): %ld %s\n", cases[i].sig, cases[i].size, r,
                r ? strerror(errno) : "ok");
     }
+    /* getrandom: flags beyond GRND_NONBLOCK|GRND_RANDOM|GRND_INSECURE are EINVAL. */
+    char buf[16];
+    const unsigned flags[] = { 0, 1, 2, 4, 8, 0x100 };
+    for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        errno = 0;
+        long r = syscall(SYS_getrandom, buf, sizeof(buf), flags[i]);
+        printf("getrandom(16, flags %#x): %ld %s\n", flags[i], r, r < 0 ? strerror(errno) : "");
+    }
+    /* An absolute path ignores dirfd, even one that is bad or not a directory. */
+    int file = open("/bin/mutants", O_RDONLY);
+    const int dirfds[] = { AT_FDCWD, 1000, file };
+    for (unsigned i = 0; i < 3; i++) {
+        errno = 0;
+        int fd = openat(dirfds[i], "/bin", O_RDONLY | O_DIRECTORY);
+        printf("openat(%s, \"/bin\"): %s\n", i == 0 ? "AT_FDCWD" : i == 1 ? "bad fd" : "a file",
+               fd >= 0 ? "opened" : strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    close(file);
 }
 
 struct turner {
