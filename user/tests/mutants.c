@@ -7,9 +7,6 @@
  *            touched) cannot be read by the process (SIGSEGV) nor by the
  *            kernel on its behalf (write(2) from it is EFAULT): a region's
  *            protection holds for reads, not only for writes and execution.
- *            (Not checked: write(2) from a page that was touched and then
- *            made PROT_NONE: Vigil copies it, Linux says EFAULT; see
- *            docs/mutation.md, open problems.)
  *  args      syscall argument checks: getresuid/getresgid write all four
  *            bytes of each id, and a bad pointer in any of the three places
  *            is EFAULT; rt_sigaction takes signals 1-64 and only an 8-byte
@@ -73,6 +70,10 @@ static void protnone(void)
     errno = 0;
     long n = write(1, fresh, 1);
     printf("\nwrite from PROT_NONE: %ld %s\n", n, errno == EFAULT ? "EFAULT" : strerror(errno));
+    errno = 0;
+    n = write(1, used, 1);
+    printf("\nwrite from page made PROT_NONE: %ld %s\n", n,
+           errno == EFAULT ? "EFAULT" : strerror(errno));
     printf("mprotect read: %d; reads \"%s\"\n", mprotect(used, 4096, PROT_READ), used);
 }
 
