@@ -17,6 +17,7 @@ _PROC = "tests/test_processes.py"
 _CONC = "tests/test_concurrency.py"
 _MUT = "tests/test_mutants.py"  # the tests written for survivors
 _ARGS = f"{_MUT}::test_id_and_sigaction_argument_checks_match_linux"
+_HARD = "tests/test_hardening.py"
 
 MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/mm/pmm.c", (_KTEST, _ISOLATION, "tests/test_leaks.py")),
@@ -24,7 +25,9 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/mm/vmm.c", (_KTEST, _ISOLATION, "tests/test_faults.py", _PRIV)),
     ("kernel/mm/uvm.c", (_ISOLATION, _KTEST, _PRIV, "tests/test_leaks.py",
                          f"{_MUT}::test_prot_none_memory_cannot_be_read_by_the_process_or_through_a_syscall",
-                         f"{_CONC}::test_other_cpus_stop_using_a_changed_mapping")),
+                         f"{_CONC}::test_other_cpus_stop_using_a_changed_mapping",
+                         f"{_HARD}::test_write_from_a_prot_none_page_is_efault",
+                         f"{_HARD}::test_brk_minus_one_leaves_the_break_alone")),
     ("kernel/proc/sched.c", ("tests/test_scheduling.py", _PROC,
                              f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
                              f"{_CONC}::test_realtime_hogs_starve_a_lower_priority_mutex_holder",
@@ -34,17 +37,20 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                              f"{_CONC}::test_futex_errors_match_linux",
                              f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
                              f"{_CONC}::test_mutex_keeps_a_shared_counter_exact_on_every_cpu",
-                             f"{_CONC}::test_pthread_programs_match_linux")),
+                             f"{_CONC}::test_pthread_programs_match_linux",
+                             f"{_HARD}::test_pi_futex_waiter_takes_over_from_an_owner_that_exited",
+                             f"{_HARD}::test_huge_timeouts_saturate_instead_of_wrapping")),
     ("kernel/proc/sync.c", (f"{_CONC}::test_kernel_survives_thread_storm_with_lockdep_silent",
+                            f"{_CONC}::test_spinlock_keeps_a_kernel_counter_exact_across_cpus",
                             f"{_CONC}::test_mutex_keeps_a_shared_counter_exact_on_every_cpu",
                             _PROC)),
-    ("kernel/proc/*.c", (_PROC, _ISOLATION, _PRIV)),
+    ("kernel/proc/*.c", (_PROC, _ISOLATION, _PRIV, _HARD)),
     ("kernel/proc/signal.c", (_ARGS,)),
     ("kernel/proc/exec.c", ("tests/test_exec.py",)),
     ("kernel/proc/proc.c", (f"{_CONC}::test_thread_has_its_own_tid_and_shares_the_pid",
                             f"{_CONC}::test_exit_group_from_a_thread_ends_the_whole_process_with_its_status",
                             "tests/test_leaks.py")),
-    ("kernel/sys/*.c", (_PROC, _PRIV, _ARGS)),
+    ("kernel/sys/*.c", (_PROC, _PRIV, _ARGS, _HARD)),
     ("kernel/sys/sys_file.c", ("tests/test_ext2.py::test_unix_permissions_match_linux",
                                "tests/test_ext2.py::test_file_syscalls_match_linux_and_leave_fsck_clean",
                                "tests/test_durability.py")),
