@@ -7,6 +7,32 @@
 __noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define ASSERT(c) do { if (unlikely(!(c))) panic("assertion failed: %s (%s:%d)", #c, __FILE__, __LINE__); } while (0)
 
+/* Lock rules, checked where they are relied on (docs/architecture.md,
+ * "Locking rules"). ASSERT_HELD(&lock): the caller holds this spinlock (this
+ * CPU) or mutex (this thread); ASSERT_KLOCK(): the running thread holds the
+ * kernel lock. One goes on the first line of every function whose contract
+ * is "caller holds X" (every *_locked function, and the helpers documented
+ * "with sched_lock held"). They compare an owner field, nothing more (no
+ * lock-order walk), so they are on by default; -DVIGIL_NO_LOCK_ASSERTS
+ * compiles them out. The spinlock break switch has no owners worth
+ * checking (nobody waits, so holders overwrite each other): there they are
+ * off, and that kernel fails with the symptom its promise names. */
+struct spinlock;
+struct mutex;
+bool spin_held(struct spinlock *l);         /* lib/spinlock.c: by this CPU */
+bool mutex_held(struct mutex *m);           /* proc/sync.c: by this thread */
+bool kernel_lock_held(void);                /* proc/sync.c: by this thread */
+#define lock_held(l) _Generic((l), struct spinlock *: spin_held, struct mutex *: mutex_held)(l)
+#if defined(VIGIL_NO_LOCK_ASSERTS) || defined(BREAK_SPINLOCK)
+#define ASSERT_HELD(l) ((void)0)
+#define ASSERT_KLOCK() ((void)0)
+#else
+#define ASSERT_HELD(l) do { if (unlikely(!lock_held(l))) \
+        panic("lock rule: %s() needs %s held (%s:%d)", __func__, #l, __FILE__, __LINE__); } while (0)
+#define ASSERT_KLOCK() do { if (unlikely(!kernel_lock_held())) \
+        panic("lock rule: %s() needs the kernel lock (%s:%d)", __func__, __FILE__, __LINE__); } while (0)
+#endif
+
 /* Name of the function containing addr and the offset into it, or NULL. */
 const char *ksym_lookup(uintptr_t addr, uintptr_t *offset);
 /* Print "BACKTRACE" and one line per frame, starting at rip, walking rbp. */

@@ -179,6 +179,7 @@ static void set_dirty(struct buf *b, bool meta)
 
 static void sleep_on(struct buf *b, uint64_t *flags)
 {
+    ASSERT_HELD(&sched_lock);
     b->waiters++;
     wait_locked(b, flags);
     b->waiters--;
@@ -189,6 +190,7 @@ static void sleep_on(struct buf *b, uint64_t *flags)
  * waited for (then 0 means the list is empty). */
 static int collect(int kind, int max, bool wait, uint64_t *flags)
 {
+    ASSERT_HELD(&sched_lock);
     for (;;) {
         int n = 0;
         struct buf *first_busy = NULL;
@@ -237,6 +239,7 @@ static int write_collected(int n, int kind)
 /* Give buffer v (not held, clean) to blockno, locked; with sched_lock held. */
 static struct buf *claim(struct buf *v, uint64_t blockno)
 {
+    ASSERT_HELD(&sched_lock);
     if (v->hashed)
         hash_remove(v);
     v->blockno = blockno;
@@ -253,6 +256,7 @@ static struct buf *claim(struct buf *v, uint64_t blockno)
  * caller's until brelse); with sched_lock held. */
 static struct buf *get_busy(uint64_t blockno, uint64_t *flags)
 {
+    ASSERT_HELD(&sched_lock);
     for (;;) {
         struct buf *b = lookup(blockno);
         if (b) {
@@ -310,6 +314,7 @@ static struct buf *get_busy(uint64_t blockno, uint64_t *flags)
  * is cached or being read already, or nothing is free. */
 static struct buf *claim_nowait(uint64_t blockno)
 {
+    ASSERT_HELD(&sched_lock);
     if (sectors_of(blockno + 1) > block_sectors() || lookup(blockno))
         return NULL;
     struct buf *v = grow();

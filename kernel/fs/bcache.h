@@ -5,17 +5,27 @@
 #pragma once
 #include "../lib/types.h"
 
+/* Guards (as in proc/proc.h): [sched_lock], the cache's lists and each
+ * buffer's bookkeeping; [busy], the thread that holds the buffer busy
+ * (locked: from bread or bget_zero until brelse), its own sleeping lock;
+ * [const], set when the buffer is carved, never changed. bcache_init
+ * resets everything at mount, when nobody holds a buffer. */
 struct buf {
+    /* [sched_lock]; blockno and meta are stable while the buffer is busy,
+     * so its holder reads them without the lock. */
     uint64_t blockno;
-    bool valid, dirty, locked;
+    bool dirty;
+    bool locked;                /* busy: one holder at a time */
     bool meta;                  /* file-system metadata (journaled), not file data */
     bool hashed;                /* has a block number (in the hash table) */
     int refs;
     int waiters;                /* sleeping in get_busy for this buffer */
-    uint8_t *data;              /* block_size bytes */
     struct buf *hnext;          /* hash chain (valid or claimed buffers) */
     struct buf *lprev, *lnext;  /* LRU list: least recently used first */
     struct buf *dprev, *dnext;  /* the dirty list of its kind */
+    /* [busy] (claim clears valid under sched_lock, before anyone holds it). */
+    bool valid;                 /* data holds the block */
+    uint8_t *data;              /* [const] the pointer; block_size bytes, [busy] */
 };
 
 void        bcache_init(size_t block_size);

@@ -22,18 +22,31 @@
 #include "../lib/string.h"
 #include "../lib/errno.h"
 #include "../lib/kprintf.h"
+#include "../debug/debug.h"
 #include "../mm/mm.h"
 
 #define INCOMPAT_REVOKE  1
 
+/* Guards (as in proc/proc.h, and as jbd2.h tags its journal_t):
+ *   [const]        set by journal_open at mount (with nobody else in the
+ *                  file system), never changed while mounted;
+ *   [commit_mutex] written by a commit or checkpoint, which hold
+ *                  commit_mutex (and the kernel lock, except while asleep
+ *                  in block I/O); read under either;
+ *   [sched_lock]   the count of changes in progress, which sleepers wait
+ *                  on;
+ *   [klock]        written and read by file-system code under the kernel
+ *                  lock (the commit holds it too). */
 static struct {
-    bool active;
-    journal_bmap_t bmap;
-    uint32_t bsize, maxlen, first, sequence;
-    uint64_t fs_blocks;         /* the file system's size: no home block at or past it */
-    uint8_t uuid[16];
-    int outstanding;            /* changes in progress (journal_begin..end) */
-    int replayed;
+    bool active;                /* [const] */
+    journal_bmap_t bmap;        /* [const] */
+    uint32_t bsize, maxlen, first;  /* [const] */
+    uint32_t sequence;          /* [commit_mutex] the next transaction's id */
+    uint64_t fs_blocks;         /* [const] the file system's size: no home block at or past it */
+    uint8_t uuid[16];           /* [const] */
+    int outstanding;            /* [sched_lock] changes in progress (journal_begin..end);
+                                 * read without it as a hint, rechecked under it */
+    int replayed;               /* [const] */
 } j;
 
 static inline uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
@@ -159,6 +172,11 @@ int jbd2_read_revokes(const uint8_t *b, uint32_t bsize, uint32_t *out, int max)
 
 #define LOG_MAX_BYTES (16u << 20)       /* memory for the mirror, at most */
 
+/* All [commit_mutex], except that the lookups of journal_read_copy (a cache
+ * miss) and journal_reusable (allocation) read the map under the kernel lock
+ * alone: a commit changes the map only between its sleeps, which are where
+ * it lets the kernel lock go, so a reader sees it before or after a change.
+ * limit and the arrays' addresses are [const] after log_init. */
 static struct {
     uint32_t limit;             /* log blocks used: [first, limit) */
     uint32_t head;              /* the next free log block (first: empty log) */
@@ -289,7 +307,7 @@ struct revoke {
     uint32_t block, seq;
 };
 
-static struct revoke *revokes;
+static struct revoke *revokes;  /* [const]: recovery's scratch, at mount */
 static int nrevokes;
 
 static void note_revoke(uint32_t block, uint32_t seq)
@@ -470,7 +488,7 @@ int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uin
  * each commit; when it fills up, no freed block is reusable until then
  * (struct freed_set, journal_internal.h). */
 
-static struct freed_set freed;
+static struct freed_set freed;  /* [klock] all of it */
 
 static uint32_t *freed_slot(struct freed_set *s, uint64_t blk)
 {
@@ -539,6 +557,7 @@ static void freed_committed(void) { freed_set_clear(&freed); }
  * commit_mutex held. */
 static int checkpoint_locked(void)
 {
+    ASSERT_HELD(&commit_mutex);
     if (lg.head == j.first)
         return 0;
     int n = 0, err = 0;
@@ -578,6 +597,7 @@ static int checkpoint_locked(void)
  * held, no change in progress but the caller's own (under pressure). */
 static int commit_locked(void)
 {
+    ASSERT_HELD(&commit_mutex);
     int err = 0;
     bool more = true;
     while (!err && more) {
@@ -726,7 +746,7 @@ void journal_end(void)
 
 /* Every change up to this bcache_dirty_gen() is durable: a commit that
  * began there has finished. */
-static uint64_t durable_gen;
+static uint64_t durable_gen;    /* [commit_mutex] */
 
 static int commit_done(int r, uint64_t began)
 {

@@ -109,19 +109,27 @@ uint64_t kheap_bytes_in_use(void);
 #define USER_STACK_SIZE  (8ul << 20)
 #define USER_MMAP_BASE   0x00007f0000000000ul
 
-struct vma {
+struct vma {                    /* all [klock], as the list it is on */
     uintptr_t start, end;       /* page aligned, end exclusive */
     uint32_t prot;              /* VM_READ | VM_WRITE | VM_EXEC */
     struct vma *next;           /* sorted by address */
 };
 
+/* An address space, shared by the threads of a process (CLONE_VM), whose
+ * kernel work runs on several CPUs: guards as in proc/proc.h. [klock] takes
+ * in the page tables below root: every change to them (mmap, munmap,
+ * mprotect, brk, fork's copy-on-write marking, a fault's demand page or
+ * copy) holds the kernel lock; the functions that make one assert it. An
+ * address space still being built by exec, not yet anyone's, is its
+ * builder's alone. The hardware reads the tables on every CPU at any time:
+ * that is what flush_mm's shootdowns are for. */
 struct mm {
-    uint64_t root;              /* PML4 */
-    struct vma *vmas;
-    uintptr_t brk_start, brk;
-    uint64_t resident;          /* pages mapped */
-    int users;                  /* threads sharing it (CLONE_VM) */
-    volatile uint64_t cpus;     /* bit n: loaded on CPU n (who needs TLB shootdowns) */
+    uint64_t root;              /* [const] PML4 */
+    struct vma *vmas;           /* [klock] */
+    uintptr_t brk_start, brk;   /* [klock] */
+    uint64_t resident;          /* [klock] pages mapped */
+    int users;                  /* [atomic] threads sharing it (CLONE_VM) */
+    volatile uint64_t cpus;     /* [atomic] bit n: loaded on CPU n (who needs TLB shootdowns) */
 };
 
 /* May the current program read [addr, addr+n)? No if a PROT_NONE region

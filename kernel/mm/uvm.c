@@ -29,6 +29,7 @@ static int cpu_me(void) { return cpu_count() > 1 ? this_cpu()->id : 0; }
  * the caller holds. */
 static void flush_mm(struct mm *mm, uintptr_t va, size_t npages)
 {
+    ASSERT_KLOCK();
     uint64_t mask = __atomic_load_n(&mm->cpus, __ATOMIC_ACQUIRE);
 #ifdef BREAK_TLB
     mask &= 1ul << cpu_me();                /* the break switch: other CPUs keep stale entries */
@@ -201,6 +202,7 @@ int mm_map(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
 
 int mm_unmap(struct mm *mm, uintptr_t start, size_t len)
 {
+    ASSERT_KLOCK();
     uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
     if ((start & (PAGE_SIZE - 1)) || !len || end > USER_TOP || end < start)
         return -EINVAL;
@@ -245,6 +247,7 @@ static void reprotect_leaf(pte_t *pte, uintptr_t va, void *arg)
 
 int mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
 {
+    ASSERT_KLOCK();
     uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
     if ((start & (PAGE_SIZE - 1)) || end > USER_TOP || end < start)
         return -EINVAL;
@@ -291,6 +294,7 @@ uintptr_t mm_find_free(struct mm *mm, size_t len)
 
 long mm_brk(struct mm *mm, uintptr_t want)
 {
+    ASSERT_KLOCK();
     /* INVARIANT(kernel memory safety): the break moves only within
      * [brk_start, USER_TOP - a page]: brk(-1) must not round up to 0 and
      * "shrink" the heap over the program itself. */
@@ -349,6 +353,7 @@ static int unshare(struct mm *mm, uintptr_t va, pte_t *pte, uint64_t writable)
 
 int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
 {
+    ASSERT_KLOCK();
     uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
     struct vma *v = find_vma(mm, addr);
 #ifdef BREAK_FAULT_REGION
@@ -442,6 +447,7 @@ shared:
 
 struct mm *mm_fork(struct mm *parent)
 {
+    ASSERT_KLOCK();
     struct mm *child = mm_create();
     if (!child)
         return NULL;
@@ -483,7 +489,15 @@ static bool page_fault(struct trapframe *tf)
      * a kernel bug and must not be papered over. */
     if (!(tf->error & PF_USER) && !user_range_ok(addr, 1))
         return false;
-    return mm_fault(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH) == 0;
+    /* The address space is [klock]: a fault from user mode arrives with the
+     * kernel lock (trap_dispatch), and so does a uaccess fault in a KLOCK
+     * syscall; a NOLOCK syscall (clock_gettime...) copying out to a page
+     * not yet present or still copy-on-write takes it here, for the fault. */
+    bool took = uaccess_fault_enter();
+    bool ok = mm_fault(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH) == 0;
+    if (took)
+        uaccess_fault_leave();
+    return ok;
 }
 
 void uvm_init(void)

@@ -14,6 +14,7 @@
 #include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../lib/kprintf.h"
+#include "../debug/debug.h"
 #include "../arch/x86_64/cpu.h"
 
 struct elf64_ehdr {
@@ -214,6 +215,7 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
 
 long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from_user)
 {
+    ASSERT_KLOCK();
     struct proc *p = current();
     char path[256];
     if (from_user) {

@@ -17,6 +17,7 @@
 #include "../sys/syscall.h"
 #include "../lib/abi.h"
 #include "../lib/kprintf.h"
+#include "../debug/debug.h"
 
 static uint64_t futex_seq;
 
@@ -48,6 +49,7 @@ static bool same_key(const uint64_t a[2], const uint64_t b[2]) { return a[0] == 
 /* The first (FIFO) waiter on key whose bitset matches; with sched_lock held. */
 static struct proc *first_waiter(const uint64_t key[2], uint32_t bitset, bool by_prio)
 {
+    ASSERT_HELD(&sched_lock);
     struct proc *best = NULL;
     for (int i = 0; i < NPROC; i++) {
         struct proc *p = sched_proc_at(i);
@@ -63,6 +65,7 @@ static struct proc *first_waiter(const uint64_t key[2], uint32_t bitset, bool by
 /* Queue p on key (sched_lock held); a waker dequeues it. */
 static void enqueue(struct proc *p, const uint64_t key[2], uint32_t bitset)
 {
+    ASSERT_HELD(&sched_lock);
     p->futex_key[0] = key[0];
     p->futex_key[1] = key[1];
     p->futex_bitset = bitset;
@@ -72,6 +75,7 @@ static void enqueue(struct proc *p, const uint64_t key[2], uint32_t bitset)
 
 static void dequeue_and_wake(struct proc *p)
 {
+    ASSERT_HELD(&sched_lock);
     p->futex_waiting = false;
     p->pi_owner = NULL;
     make_runnable_locked(p);
@@ -79,6 +83,8 @@ static void dequeue_and_wake(struct proc *p)
 
 static int wake_locked(const uint64_t key[2], int n, uint32_t bitset)
 {
+    ASSERT_HELD(&sched_lock);
+    ASSERT_KLOCK();                 /* the futex rule: see futex_wait */
     int woken = 0;
     struct proc *w;
     while (woken < n && (w = first_waiter(key, bitset, false))) {
@@ -112,6 +118,7 @@ static int deadline_of(const void *utimeout, bool absolute, bool realtime, uint6
  * interruptible) a signal arrives; with sched_lock held. */
 static long wait_queued(struct proc *p, uint64_t deadline, bool interruptible)
 {
+    ASSERT_HELD(&sched_lock);
     for (;;) {
         if (!p->futex_waiting)
             return 0;
@@ -139,9 +146,11 @@ static long futex_wait(uint32_t *uaddr, bool private, uint32_t val, uint64_t dea
     if (copy_from_user(&cur, uaddr, 4))
         return -EFAULT;
     /* INVARIANT(mutual exclusion): the check of the word and the queueing
-     * are one step: a FUTEX_WAKE needs the kernel lock, which this thread
-     * holds until it is queued and asleep, so a wake that follows the
-     * store that changed the word always finds it. */
+     * are one step: a FUTEX_WAKE needs the kernel lock (wake_locked asserts
+     * it), which this thread holds until it is queued and asleep, so a
+     * wake that follows the store that changed the word always finds it.
+     * futex is a KLOCK call in syscalls.def; this is where that matters. */
+    ASSERT_KLOCK();
     if (cur != val)
         return -EAGAIN;
 #ifdef BREAK_FUTEX
@@ -212,6 +221,7 @@ static long futex_requeue(uint32_t *uaddr, bool private, int nwake, int nmove, u
  * PI futexes it owns; passed on if o is itself blocked. With sched_lock held. */
 void pi_update(struct proc *o)
 {
+    ASSERT_HELD(&sched_lock);
     for (int depth = 0; o && depth < 16; depth++) {
         int prio = sched_base_prio(o);
 #ifndef BREAK_PI
@@ -300,6 +310,9 @@ static long lock_pi(uint32_t *uaddr, bool private, uint64_t deadline, bool try)
             if (seen != cur)
                 continue;
         }
+        /* The same rule as futex_wait's: the word was checked under the
+         * kernel lock, still held, so the owner's unlock cannot slip in. */
+        ASSERT_KLOCK();
         f = spin_lock_irqsave(&sched_lock);
         /* The owner may have exited while the kernel lock was let go
          * (a fault in cmpxchg_user32): look again. */

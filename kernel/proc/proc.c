@@ -25,6 +25,7 @@ int proc_count(void)
 
 struct proc *proc_find_thread(int tid)
 {
+    ASSERT_HELD(&sched_lock);
     for (int i = 0; i < NPROC; i++) {
         struct proc *p = sched_proc_at(i);
         if (p && p->pid == tid && p->state != P_UNUSED && p->state != P_DEAD)
@@ -225,7 +226,9 @@ int proc_spawn_init(const char *path, char *const argv[])
     struct proc *self = current();
     this_cpu()->current = p;
     mm_activate(p->mm);
+    kernel_lock();                  /* exec's contract, as for any process (uncontended) */
     long r = exec(path, argv, NULL, false);
+    kernel_unlock();
     this_cpu()->current = self;
     mm_activate(NULL);
     if (r < 0)
@@ -315,7 +318,9 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         child->tgid = parent->tgid;
         child->parent = parent->leader->parent;
         child->nthreads = 0;
+        uint64_t f = spin_lock_irqsave(&sched_lock);    /* nthreads is [sched_lock] */
         parent->leader->nthreads++;
+        spin_unlock_irqrestore(&sched_lock, f);
     } else {
         child->tgid = child->pid;
         child->parent = (flags & CLONE_PARENT) ? parent->leader->parent : parent->leader;
@@ -346,8 +351,11 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     }
     return pid;
 fault:
-    if (flags & CLONE_THREAD)
+    if (flags & CLONE_THREAD) {
+        uint64_t f = spin_lock_irqsave(&sched_lock);
         parent->leader->nthreads--;
+        spin_unlock_irqrestore(&sched_lock, f);
+    }
     return clone_undo(child, -EFAULT);
 }
 
@@ -371,6 +379,7 @@ void proc_vfork_release(struct proc *p)
  * caught), waking it and kicking its CPU; with sched_lock held. */
 static void kill_siblings_locked(struct proc *self, bool quietly)
 {
+    ASSERT_HELD(&sched_lock);
     for (int i = 0; i < NPROC; i++) {
         struct proc *t = sched_proc_at(i);
         if (!t || t == self || t->tgid != self->tgid || t->state == P_ZOMBIE || t->state == P_DEAD)

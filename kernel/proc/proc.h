@@ -26,13 +26,26 @@ enum pstate { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, P
 
 struct file;
 
-struct fdtable {                /* shared by CLONE_FILES */
+/* ---- guards ----
+ * Every shared field below says what protects it (docs/architecture.md,
+ * "Locking rules"):
+ *   [sched_lock]    read and written with sched_lock held (sched.c);
+ *   [klock]         read and written with the kernel lock held (sync.c);
+ *   [self]          written only by the thread itself (others may read it
+ *                   under the guard named after it, or not at all);
+ *   [const]         set before the thread is published (sched_add) or the
+ *                   object shared, never changed after;
+ *   [atomic]        __atomic operations only.
+ * Functions whose contract is "caller holds X" say ASSERT_HELD(&X) or
+ * ASSERT_KLOCK() on their first line (debug.h); *_locked means exactly that. */
+
+struct fdtable {                /* shared by CLONE_FILES; all [klock] */
     int refs;
     struct file *fd[NOFILE];
     uint64_t cloexec;           /* bit n: close fd n on exec (fds < 64) */
 };
 
-struct fsinfo {                 /* shared by CLONE_FS */
+struct fsinfo {                 /* shared by CLONE_FS; all [klock] */
     int refs;
     struct inode *cwd;          /* working directory */
     char cwd_path[256];         /* ... and its name, for getcwd */
@@ -47,47 +60,32 @@ struct sigaction_k {
 };
 
 struct sighand {                /* shared by CLONE_SIGHAND */
-    int refs;
+    int refs;                   /* [klock] */
+    /* [klock] to write (sigaction also holds sched_lock; exec and
+     * SA_RESETHAND do not); read by senders under sched_lock, which the
+     * SIGCHLD of proc_exit does without the kernel lock (see the note in
+     * signal_send_locked). */
     struct sigaction_k actions[NSIG];
 };
 
 struct proc {
+    /* [const]: set by proc_alloc/clone before the thread is published. */
     int pid;                    /* thread id */
     int tgid;                   /* process id: the leader's pid */
     struct proc *leader;        /* thread-group leader (itself for the first thread) */
-    char name[16];
-    enum pstate state;
-    struct proc *parent;        /* the process (leader) that created this one */
     struct kstack kstack;
+    struct sighand *sh;         /* the pointer; its contents: see struct sighand */
+    uint64_t start_tick;
+
+    /* [sched_lock]: the scheduler's and the sleepers' state. */
+    enum pstate state;
     uint64_t ctx;               /* saved kernel stack pointer (swtch.asm) */
-    struct trapframe *tf;       /* user registers, at the top of kstack */
-    struct mm *mm;
-    struct fdtable *fdt;
-    struct fsinfo *fs;
-    struct sighand *sh;
-    uint32_t uid, euid, suid, gid, egid, sgid;   /* credentials (no supplementary groups) */
-
-    /* Thread-group state, kept in the leader. */
-    int nthreads;               /* threads of this group not yet exited */
-    int pgid, sid;              /* process group and session (setpgid, setsid) */
-    bool group_exiting;         /* exit_group or a fatal signal: all threads go */
-    int group_status;           /* ... with this wait status */
-    struct proc *vfork_parent;  /* CLONE_VFORK: woken at exec or exit */
-    bool exit_thread_only;      /* killed by exec in another thread: leave quietly */
-
     void *chan;                 /* what it sleeps on */
     uint64_t wake_tick;         /* timed sleep: wake at this tick (0: none) */
-    uint64_t sig_pending;       /* bit n-1: signal n pending */
-    uint64_t sig_blocked;       /* bit n-1: signal n blocked (sigprocmask) */
-    int sig_sender[NSIG];       /* who sent each pending signal (siginfo si_pid) */
-    long syscall_nr;            /* the syscall in progress (for SA_RESTART) */
+    struct proc *parent;        /* the process (leader) that created this one; init adopts */
     int xstatus;                /* wait status once a zombie */
-    uint64_t fs_base;           /* TLS base (arch_prctl) */
-    struct fpu_state fpu;       /* SSE/x87 registers while switched out */
-    uintptr_t clear_child_tid;
-
-    /* Scheduling (sched.c): real-time threads by priority, the rest by
-     * virtual runtime. */
+    uint64_t utime, stime;      /* CPU time in ticks (charged by the timer tick) */
+    uint64_t cutime, cstime;    /* ... of reaped children (wait4) */
     int cpu;                    /* where it runs or last ran */
     int policy;                 /* SCHED_OTHER, SCHED_FIFO, SCHED_RR... */
     int rt_priority;            /* 1-99 for SCHED_FIFO/RR, else 0 */
@@ -98,7 +96,18 @@ struct proc {
     int nice;
     uint64_t slice_start;       /* tick when it last got the CPU */
 
-    /* Futexes (futex.c). */
+    /* [sched_lock]: signals. The thread itself may peek at sig_pending
+     * without it (proc_signal_pending); a decision is rechecked under it. */
+    uint64_t sig_pending;       /* bit n-1: signal n pending */
+    int sig_sender[NSIG];       /* who sent each pending signal (siginfo si_pid) */
+    /* [self]: written by the thread (sigprocmask, handler entry and
+     * sigreturn) without sched_lock; senders read it under sched_lock, so a
+     * sender may see the mask of just before a change (as a signal sent
+     * just before it would). */
+    uint64_t sig_blocked;       /* bit n-1: signal n blocked (sigprocmask) */
+
+    /* [sched_lock]: futex waits (futex.c); the word check before queueing
+     * is under the kernel lock (futex_wait asserts it). */
     bool futex_waiting;         /* queued on futex_key until a wake dequeues it */
     uint64_t futex_key[2];
     uint32_t futex_bitset;
@@ -109,16 +118,35 @@ struct proc {
     struct proc *pi_owner;      /* [sched_lock] blocked on a PI futex held by this thread */
     bool pi_owner_died;         /* [sched_lock] ... which exited meanwhile */
 
+    /* Thread-group state, kept in the leader. */
+    int nthreads;               /* [sched_lock] threads of this group not yet exited */
+    int pgid, sid;              /* [sched_lock] process group and session (setpgid, setsid) */
+    bool group_exiting;         /* [sched_lock] exit_group or a fatal signal: all threads go */
+    int group_status;           /* [sched_lock] ... with this wait status */
+    struct proc *vfork_parent;  /* [sched_lock] CLONE_VFORK: woken at exec or exit */
+    bool exit_thread_only;      /* [sched_lock] killed by exec in another thread: leave quietly */
+
+    /* [klock]: credentials, written by the thread itself (setuid...), read
+     * by others' permission checks (kill, sched_setscheduler). */
+    uint32_t uid, euid, suid, gid, egid, sgid;   /* (no supplementary groups) */
+
+    /* [self]: the thread's own (switched with it, or only it looks). The
+     * shared objects they point to are [klock] (struct mm: see mm.h). */
+    char name[16];              /* (others print it in reports only) */
+    struct trapframe *tf;       /* user registers, at the top of kstack */
+    struct mm *mm;
+    struct fdtable *fdt;
+    struct fsinfo *fs;
+    long syscall_nr;            /* the syscall in progress (for SA_RESTART) */
+    uint64_t fs_base;           /* TLS base (arch_prctl) */
+    struct fpu_state fpu;       /* SSE/x87 registers while switched out */
+    uintptr_t clear_child_tid;
     struct lockdep_stack locks; /* sleeping locks held (lockdep) */
     /* Files the syscall in progress took with fd_get (a reference each),
      * dropped by fd_put_held when it returns (fs/file.h, "Lifetime"). */
     struct file *fd_held[4];
     int nfd_held;
     void *scratch;              /* a page for bounce copies (proc_scratch_page) */
-
-    /* CPU accounting, in ticks. */
-    uint64_t utime, stime, cutime, cstime;
-    uint64_t start_tick;
 };
 
 /* ---- proc.c ---- */
@@ -187,6 +215,7 @@ struct mutex {
 #define MUTEX_INIT(n) { 0, NULL, (n), 0 }
 void  mutex_lock(struct mutex *m);               /* sleeps while another thread holds it */
 void  mutex_unlock(struct mutex *m);
+bool  mutex_held(struct mutex *m);               /* by the running thread */
 
 /* ---- futex.c ---- */
 long  futex_op(uint32_t *uaddr, int op, uint32_t val, const void *utimeout,

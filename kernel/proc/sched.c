@@ -32,12 +32,14 @@
 #define TICK_NS      (1000000000ul / 100)
 
 struct spinlock sched_lock = SPINLOCK_INIT("sched");
-static struct proc *table[NPROC];       /* every live thread, by slot */
+static struct proc *table[NPROC];       /* [sched_lock] every live thread, by slot */
 static struct proc idle_procs[MAX_CPUS];/* each CPU's boot/idle thread */
-static struct proc *running[MAX_CPUS];  /* what each CPU runs */
+static struct proc *running[MAX_CPUS];  /* [sched_lock] what each CPU runs */
+/* [sched_lock] to set (kick); its CPU reads and clears it (schedule, under
+ * the lock; sched_should_yield and the idle loop peek without it). */
 static volatile bool need_resched[MAX_CPUS];
-static uint64_t min_vruntime;
-static uint64_t rt_seq;
+static uint64_t min_vruntime;           /* [sched_lock] */
+static uint64_t rt_seq;                 /* [sched_lock] */
 
 void swtch(uint64_t *old_rsp, uint64_t new_rsp);
 
@@ -54,6 +56,7 @@ struct lockdep_stack *lockdep_thread_stack(void)
 
 void sched_add(struct proc *p)
 {
+    ASSERT_HELD(&sched_lock);
     for (int i = 0; i < NPROC; i++)
         if (!table[i]) {
             table[i] = p;
@@ -64,6 +67,7 @@ void sched_add(struct proc *p)
 
 void sched_remove(struct proc *p)
 {
+    ASSERT_HELD(&sched_lock);
     for (int i = 0; i < NPROC; i++)
         if (table[i] == p)
             table[i] = NULL;
@@ -121,6 +125,7 @@ static struct proc *pick_next(struct proc *prev, int cpu)
 
 void schedule(void)
 {
+    ASSERT_HELD(&sched_lock);
     int cpu = cpu_index();
     struct proc *prev = current(), *next = pick_next(prev, cpu);
     if (!next)
@@ -160,6 +165,7 @@ void schedule(void)
 /* A new thread's first moment: it was switched to with sched_lock held. */
 void fork_finish(void)
 {
+    ASSERT_HELD(&sched_lock);
     spin_unlock_noirq(&sched_lock);
 }
 
@@ -211,12 +217,14 @@ static void preempt_for(struct proc *p)
 
 void sched_kick_locked(struct proc *p)
 {
+    ASSERT_HELD(&sched_lock);
     if (p->state == P_RUNNING && p->cpu != cpu_index())
         kick(p->cpu);
 }
 
 void make_runnable_locked(struct proc *p)
 {
+    ASSERT_HELD(&sched_lock);
     if (p->state != P_SLEEPING)
         return;
     p->state = P_RUNNABLE;
@@ -232,6 +240,7 @@ void make_runnable_locked(struct proc *p)
 
 void sched_set_prio_locked(struct proc *p, int prio)
 {
+    ASSERT_HELD(&sched_lock);
     if (p->prio == prio)
         return;
     bool lower = prio < p->prio;
@@ -244,6 +253,7 @@ void sched_set_prio_locked(struct proc *p, int prio)
 
 void sleep_locked(void *chan)
 {
+    ASSERT_HELD(&sched_lock);
     struct proc *p = current();
     p->chan = chan;
     p->state = P_SLEEPING;
@@ -264,6 +274,7 @@ void sleep_locked(void *chan)
 
 void wait_locked(void *chan, uint64_t *flags)
 {
+    ASSERT_HELD(&sched_lock);
     struct proc *p = current();
     if (p && !proc_is_idle(p)) {
         sleep_locked(chan);
@@ -278,6 +289,7 @@ void wait_locked(void *chan, uint64_t *flags)
 
 void wakeup_locked(void *chan)
 {
+    ASSERT_HELD(&sched_lock);
     for (int i = 0; i < NPROC; i++) {
         struct proc *p = table[i];
         if (p && p->state == P_SLEEPING && p->chan == chan)

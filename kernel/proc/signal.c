@@ -13,6 +13,7 @@
 #include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../lib/kprintf.h"
+#include "../debug/debug.h"
 #include "../arch/x86_64/cpu.h"
 
 #define BIT(sig) (1ul << ((sig) - 1))
@@ -52,6 +53,13 @@ struct rt_sigframe {
 
 void signal_send_locked(struct proc *p, int sig, int sender)
 {
+    ASSERT_HELD(&sched_lock);
+    /* The handlers are [klock] (proc.h): sigaction changes them under
+     * sched_lock as well, so senders (under sched_lock) see its changes
+     * whole; exec and SA_RESETHAND only reset a handler word to SIG_DFL
+     * under the kernel lock, and the one sender without it (proc_exit's
+     * SIGCHLD) then sees the old or the new handler, as a signal sent just
+     * before or after would. */
     struct sigaction_k *a = &p->sh->actions[sig - 1];
     if (sig != SIGKILL && sig != SIGSTOP &&
         (a->handler == SIG_IGN || (a->handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))))

@@ -50,6 +50,9 @@ void kernel_lock(void)
 /* sched_held: the caller holds sched_lock (sleep_locked does). */
 static void klock_release(bool sched_held)
 {
+    ASSERT_KLOCK();
+    if (sched_held)
+        ASSERT_HELD(&sched_lock);
     klock.owner = NULL;
     __atomic_store_n(&klock.locked, 0, __ATOMIC_SEQ_CST);
     /* A waiter counts itself and retries under sched_lock before it
@@ -73,10 +76,31 @@ bool kernel_lock_held(void)
     return klock.locked && klock.owner == current();
 }
 
+bool mutex_held(struct mutex *m)
+{
+    return m->locked && m->owner == current();
+}
+
 /* The proc layer's side of the arch entry points. */
 void user_trap_enter(void)
 {
     kernel_lock();
+}
+
+/* User memory is [klock] (mm.h): a NOLOCK syscall that faults in uaccess
+ * (a page not yet present, or copy-on-write) takes the lock for the fault. */
+bool uaccess_fault_enter(void)
+{
+    struct proc *p = current();
+    if (!p || proc_is_idle(p) || kernel_lock_held())
+        return false;
+    kernel_lock();
+    return true;
+}
+
+void uaccess_fault_leave(void)
+{
+    kernel_unlock();
 }
 
 /* A mutex sleeps (on the mutex itself) rather than spins, so it may be held
@@ -98,6 +122,7 @@ void mutex_lock(struct mutex *m)
 
 void mutex_unlock(struct mutex *m)
 {
+    ASSERT_HELD(m);
     uint64_t f = spin_lock_irqsave(&sched_lock);
     m->locked = 0;
     m->owner = NULL;

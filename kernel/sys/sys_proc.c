@@ -4,6 +4,7 @@
 #include "../proc/proc.h"
 #include "../lib/abi.h"
 #include "../lib/string.h"
+#include "../debug/debug.h"
 #include "../arch/x86_64/cpu.h"
 
 long sys_fork(void) { return proc_fork(); }
@@ -158,6 +159,7 @@ long sys_rseq(void *rseq, uint32_t len, int flags, uint32_t sig)
 /* The thread a scheduling call names (0: the caller); sched_lock held. */
 static struct proc *sched_target(int tid)
 {
+    ASSERT_HELD(&sched_lock);
     return tid == 0 ? current() : tid > 0 ? proc_find_thread(tid) : NULL;
 }
 

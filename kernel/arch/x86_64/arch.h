@@ -138,6 +138,11 @@ void trap_dump(const struct trapframe *tf);
 void user_fault(struct trapframe *tf);
 void return_to_user_work(struct trapframe *tf);
 void user_trap_enter(void);     /* an exception from ring 3 is about to be handled */
+/* A fault on user memory from kernel mode is about to be handled: true if
+ * the proc layer took its lock for it (a NOLOCK syscall's uaccess); then
+ * uaccess_fault_leave gives it back. */
+bool uaccess_fault_enter(void);
+void uaccess_fault_leave(void);
 #define SYSCALL_VECTOR 256
 bool trap_dumped(void);   /* has a trap report been printed (so panic skips its own backtrace) */
 
