@@ -72,7 +72,7 @@ NASMFLAGS := -f elf64 -g -F dwarf -i kernel/arch/x86_64/
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
 CSRCS   := $(shell find kernel -name '*.c' | sort)
-ASRCS   := boot/boot.asm $(shell find kernel -name '*.asm' | sort)
+ASRCS   := $(sort $(wildcard boot/*.asm)) $(shell find kernel -name '*.asm' | sort)
 SRCS    := $(CSRCS) $(ASRCS)
 # Each source's object: its own build's if it mentions the switch, else the
 # default build's (BASE == BUILD without BREAK).

@@ -19,6 +19,15 @@ from harness.execute import parse_console
 from harness.qemu import Machine, qemu_command
 
 
+def _help_asked(task_name: str, positional: str) -> bool:
+    """`invoke TASK --help` on a task with a positional argument hands it
+    "--help": print the task's help instead (and say so to the caller)."""
+    if positional not in ("--help", "-h"):
+        return False
+    subprocess.call([sys.executable, "-m", "invoke", "--help", task_name], cwd=ROOT)
+    return True
+
+
 def _accel(requested: str, art: build_mod.Artifacts) -> str:
     if requested:
         os.environ["VIGIL_ACCEL"] = requested
@@ -65,6 +74,8 @@ def exec(c: Context, path: str, accel: str = "", timeout: int = 300, smp: int = 
     from harness.execute import make_initrd
     from harness.qemu import Session
 
+    if _help_asked("exec", path):
+        return
     art = build_mod.build()
     binary = Path(path).resolve()
     # The words after "--", exactly as the shell passed them (invoke's own
@@ -214,6 +225,8 @@ def crash(c: Context, workload: str, all_: bool = False, states: int = 0, seed: 
     workload, whole (long: run it in the background)."""
     from harness import crashexplore
 
+    if _help_asked("crash", workload):
+        return
     if all_ or workload == "all":
         sys.exit(crashexplore.cli_all(seed=seed, jobs=jobs, break_=break_ or None, accel=accel))
     sys.exit(crashexplore.cli(workload, states=states, seed=seed, jobs=jobs,

@@ -14,6 +14,8 @@ MB_MAGIC     equ 0x1BADB002
 MB_FLAGS     equ 0x00000003          ; page-align modules, give memory info
 KERNEL_VMA   equ 0xffffffff80000000
 
+extern kernel_entry64
+
 section .multiboot progbits alloc noexec nowrite align=4
     dd MB_MAGIC
     dd MB_FLAGS
@@ -139,26 +141,5 @@ bits 64
     mov gs, ax
     mov edi, edi                    ; zero-extend the Multiboot arguments
     mov esi, esi
-    mov rax, kernel_entry64
+    mov rax, kernel_entry64         ; boot/entry64.asm
     jmp rax
-
-; The 64-bit entry proper lives in the higher half (it is the ELF entry).
-section .text
-extern kmain
-global kernel_entry64
-kernel_entry64:
-    mov rsp, boot_stack_top
-    xor ebp, ebp                    ; ends the frame-pointer chain
-    call kmain
-.hang:
-    cli
-    hlt
-    jmp .hang
-
-; The boot stack (no guard page) only runs kmain's first steps; kmain moves
-; to a guarded stack as soon as page tables exist.
-section .bss
-align 16
-boot_stack:
-    resb 16384
-boot_stack_top:

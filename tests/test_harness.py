@@ -4,6 +4,7 @@ no kernel, so a harness bug shows up here rather than as a kernel failure."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -125,3 +126,24 @@ def test_the_syscall_list_is_in_numeric_order_and_every_handler_is_declared() ->
     assert {e.handler for e in entries if e.implemented} <= declared
     assert syscalls.name(257) == "openat" and syscalls.describe(183) == "183 (afs_syscall)"
     assert syscalls.name(9999) == "syscall 9999"
+
+
+def _tasks() -> list[str]:
+    out = subprocess.run([ROOT / ".venv/bin/invoke", "--list", "--list-format", "json"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [t["name"] for t in json.loads(out)["tasks"]]
+
+
+def test_every_task_prints_its_help() -> None:
+    """`./vigil TASK --help` prints that task's help and exits 0, for every
+    task, including those whose positional argument (crash's WORKLOAD,
+    exec's PATH) would otherwise take the --help as its value."""
+    tasks = _tasks()
+    assert {"build", "crash", "exec", "test"} <= set(tasks)
+    runs = [(name, [str(ROOT / "vigil"), name, "--help"]) for name in tasks]
+    runs += [(name, [str(ROOT / ".venv/bin/invoke"), name, "--help"]) for name in ("crash", "exec")]
+    for name, argv in runs:
+        run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        both = run.stdout + run.stderr
+        assert run.returncode == 0 and "Traceback" not in both, (argv, both[-2000:])
+        assert f"[--core-opts] {name} " in run.stdout, (argv, run.stdout[:500])

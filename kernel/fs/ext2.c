@@ -6,9 +6,14 @@
  * corrupt image gives -EIO and a console message, never a wild access.
  * (Layout: the ext4 disk-layout documentation.)
  *
- * Writes go to the buffer cache and reach the disk at sync/fsync (which
- * also flushes the device). Without the journal (next step) a crash
- * between the two can leave the file system needing e2fsck. */
+ * Writes go to the buffer cache. On an ext3 image (one with a journal,
+ * as `mke2fs -t ext3` makes) each change that must be atomic is bracketed
+ * by journal_begin/journal_end and its metadata commits as a JBD2
+ * transaction (journal.c, ordered mode: file data goes home first) at
+ * sync/fsync, when a transaction grows large, or under memory pressure;
+ * after a crash, recovery at mount (or e2fsck) replays what committed.
+ * Without a journal (plain ext2) the cache reaches the disk at sync/fsync,
+ * and a crash between two syncs can leave the file system needing e2fsck. */
 #include "vfs.h"
 #include "bcache.h"
 #include "journal.h"

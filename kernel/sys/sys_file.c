@@ -1,5 +1,9 @@
-/* sys/sys_file.c - descriptor syscalls. Until the VFS arrives the only
- * files are the console, the initrd's and a few generated /proc files. */
+/* sys/sys_file.c - the file syscalls: descriptors (read, write, dup,
+ * fcntl...), paths (the *at calls, relative to a directory descriptor or
+ * the working directory), metadata (stat, chmod, chown), sync and mount.
+ * They check and copy the user's arguments and go through the VFS
+ * (fs/vfs.h) to whatever holds the file: ext2 on the disk, the initrd's
+ * tree, the console, a pipe, or a generated /proc file. */
 #include "sys.h"
 #include "syscall.h"
 #include "../fs/file.h"
