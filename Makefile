@@ -54,7 +54,7 @@ BUILD   := $(BASE)/break-$(BREAK)
 BDEF    := BREAK_$(shell echo '$(BREAK)' | tr 'a-z-' 'A-Z_')
 BSRCS   := $(shell grep -rlw '$(BDEF)' kernel boot)
 ifneq ($(filter %.h,$(BSRCS)),)
-BSRCS   := $(shell find kernel -name '*.c' -o -name '*.asm') boot/boot.asm
+BSRCS   := $(shell find kernel -name '*.c' -o -name '*.asm') $(wildcard boot/*.asm)
 endif
 endif
 CC      := gcc

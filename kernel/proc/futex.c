@@ -248,6 +248,7 @@ void pi_update(struct proc *o)
  * futex to its top waiter). With sched_lock held. */
 void futex_owner_exit_locked(struct proc *o)
 {
+    ASSERT_HELD(&sched_lock);
     for (int i = 0; i < NPROC; i++) {
         struct proc *w = sched_proc_at(i);
         if (w && w->pi_owner == o) {
@@ -261,6 +262,7 @@ void futex_owner_exit_locked(struct proc *o)
 /* The thread named by a PI futex word's tid, if it is alive; with sched_lock held. */
 static struct proc *live_owner_locked(int tid)
 {
+    ASSERT_HELD(&sched_lock);
     struct proc *o = proc_find_thread(tid);
     return o && o->state != P_ZOMBIE ? o : NULL;
 }

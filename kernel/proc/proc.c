@@ -577,6 +577,7 @@ static struct proc *signal_target(struct proc *l, int sig)
  * (0, or -EPERM); with sched_lock held. */
 static long kill_one_locked(struct proc *l, int sig)
 {
+    ASSERT_HELD(&sched_lock);
     long r = signal_permitted(l, sig) ? 0 : -EPERM;
     if (!r && l->nthreads && sig) {
         struct proc *t = signal_target(l, sig);
