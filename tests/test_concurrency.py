@@ -220,6 +220,25 @@ def test_priority_inheritance_prevents_pathfinder_inversion(vigil, smp: int) -> 
         in run.output
 
 
+def test_priority_inheritance_hands_over_by_priority_follows_chains_and_ends(vigil) -> None:
+    """PI beyond one waiter (user/tests/pichain.c, all on one CPU so the
+    order of events is decided by priorities alone, at any VIGIL_SMP):
+    an unlock hands the mutex to the highest-priority waiter, not the first
+    in the queue; a thread two locks down a chain runs at the priority of the
+    thread at its top; a waiter that times out takes its loan back."""
+    run = vigil.program(["/bin/pichain"], timeout=120)
+    _ok(run, "pichain")
+    got = _line(run, "handover:")
+    assert got == "handover: 30, 20, 10", \
+        f"the PI unlock did not hand over by priority (30 first): {got!r}"
+    got = _line(run, "chain:")
+    assert got == "chain: C, B, A, hog", \
+        f"the chain's tail did not run at its head's priority (C before the hog): {got!r}"
+    got = _line(run, "timeout:")
+    assert got == "timeout: A timed out, hog, L", \
+        f"the owner kept a timed-out waiter's priority (L before the hog): {got!r}"
+
+
 def test_realtime_hogs_starve_a_lower_priority_mutex_holder(vigil) -> None:
     """The control for the test above: with PTHREAD_PRIO_NONE the FIFO-20
     hogs keep the FIFO-10 holder off every CPU until their budget (200
