@@ -13,6 +13,7 @@ import re
 import pytest
 
 from harness.execute import ProgramRun
+from harness.image import disk_args
 
 _KERNEL_TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free", re.M)
 
@@ -92,3 +93,28 @@ def test_sleeping_syscalls_survive_siblings_taking_their_objects_away(vigil, smp
     bad = [x for x in run.output.splitlines() if "bad result:" in x or "child status" in x]
     assert not bad, bad[:5]
     assert run.status == 0
+
+
+def test_pread_never_lends_the_file_offset_to_other_readers(vigil) -> None:
+    """pread sleeping in the disk cache leaves the shared offset alone: a
+    sibling's read() goes on from where it was."""
+    _, disk = vigil.scratch_disk(size_mb=16)
+    _case(vigil, "pread-offset", "/scratch", smp=2, root_disk=disk)
+
+
+def test_exec_unshares_the_descriptor_table_before_closing_cloexec(vigil) -> None:
+    """A CLONE_FILES child's exec closes its close-on-exec descriptors, not
+    the ones of the process it shared the table with."""
+    _case(vigil, "exec-files")
+
+
+def test_umount_is_ebusy_while_a_cwd_or_open_file_is_inside(vigil) -> None:
+    _, disk = vigil.scratch_disk(size_mb=16)
+    _case(vigil, "umount-busy", extra=disk_args(disk))
+
+
+def test_lseek_positions_are_checked_as_linux_checks_them(vigil) -> None:
+    """Negative or overflowing positions, and positions past the file
+    system's largest file (INT64_MAX on ext2), are EINVAL."""
+    _, disk = vigil.scratch_disk(size_mb=16)
+    _case(vigil, "lseek-limits", "/scratch", root_disk=disk)

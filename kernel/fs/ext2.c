@@ -1269,8 +1269,13 @@ static const struct inode_ops ext2_ops = {
     .unlink = ext2_unlink, .rename = ext2_rename, .setattr = ext2_setattr, .sync = ext2_sync,
 };
 
+/* The root's references while nothing uses it: never released. */
+#define ROOT_REFS (1 << 30)
+
 bool ext2_busy(void)
 {
+    if (fs.sb.root && fs.sb.root->refs > ROOT_REFS)
+        return true;                            /* a cwd or an open descriptor on the root */
     for (struct inode *l = live; l; l = E(l)->next_live)
         if (l != fs.sb.root && l != journal_inode)
             return true;                        /* a file or directory still in use */
@@ -1487,7 +1492,7 @@ struct super *ext2_mount(bool ro, int *err)
         *err = -EINVAL;
         return NULL;
     }
-    root->refs = 1 << 30;                               /* the root is never released */
+    root->refs = ROOT_REFS;                             /* the root is never released */
     fs.sb = (struct super){ .root = root, .dev = 0xfe00, .type = "ext2",
                             .maxbytes = max_file_size(fs.bsize) };
     /* Read-only if asked, or if it has features whose rules we would break. */

@@ -34,6 +34,13 @@
 #define F_SETFL          4
 #define F_DUPFD_CLOEXEC  1030
 
+/* ---- lseek(2) ---- */
+#define SEEK_SET     0
+#define SEEK_CUR     1
+#define SEEK_END     2
+#define SEEK_DATA    3
+#define SEEK_HOLE    4
+
 /* ---- the *at(2) calls ---- */
 #define AT_FDCWD             -100
 #define AT_SYMLINK_NOFOLLOW  0x100

@@ -279,6 +279,12 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
         goto out;
     }
 
+    /* A descriptor table shared by CLONE_FILES becomes our own first, as
+     * on Linux: closing the close-on-exec descriptors must not close them
+     * for the processes we shared it with. */
+    if ((r = fdtable_unshare(p)))
+        goto out;
+
     /* Point of no return: the old image goes. */
     proc_kill_other_threads();              /* Linux: exec leaves one thread */
     struct mm *old = p->mm;

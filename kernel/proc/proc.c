@@ -152,6 +152,18 @@ static struct fdtable *fdtable_dup(struct fdtable *t)
     return n;
 }
 
+int fdtable_unshare(struct proc *p)
+{
+    if (p->fdt->refs <= 1)
+        return 0;
+    struct fdtable *n = fdtable_dup(p->fdt);
+    if (!n)
+        return -ENOMEM;
+    fdtable_put(p->fdt);
+    p->fdt = n;
+    return 0;
+}
+
 void fdtable_put(struct fdtable *t)
 {
     if (!t || --t->refs)

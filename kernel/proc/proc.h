@@ -166,6 +166,7 @@ struct proc *proc_find_thread(int tid);          /* with sched_lock held */
 void *proc_scratch_page(void);
 long  proc_tgkill(int tgid, int tid, int sig);
 void  fdtable_put(struct fdtable *t);
+int   fdtable_unshare(struct proc *p);           /* a table of its own (exec); -ENOMEM */
 void  fsinfo_put(struct fsinfo *f);
 long  proc_wait4(int pid, int *ustatus, int options, void *urusage);
 /* kill(2)'s pid: > 0 that process; 0 the caller's process group; -1 every

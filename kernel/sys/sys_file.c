@@ -91,11 +91,19 @@ static long at_offset(int fd, void *buf, size_t n, int64_t off, bool write)
         return -ESPIPE;
     if (off < 0)
         return -EINVAL;
-    uint64_t saved = f->off;
-    f->off = (uint64_t)off;                     /* (pwrite with O_APPEND appends, as on Linux) */
-    long r = write ? sys_write(fd, buf, n) : sys_read(fd, buf, n);
-    f->off = saved;
-    return r;
+    if (!write && (f->flags & O_ACCMODE) == O_WRONLY)
+        return -EBADF;
+    if (!user_range_ok((uintptr_t)buf, n))
+        return -EFAULT;
+    /* INVARIANT(kernel memory safety): the I/O goes through a copy of the
+     * file with its own offset: f->off belongs to every descriptor sharing
+     * the file, and a read that sleeps must not lend it to them (nor take
+     * theirs back). (pwrite with O_APPEND appends, as on Linux.) */
+    struct file at = *f;
+    at.off = (uint64_t)off;
+    if (write)
+        return n ? f->ops->write(&at, buf, n) : 0;
+    return f->ops->read(&at, buf, n);
 }
 
 long sys_pread64(int fd, void *buf, size_t n, int64_t off) { return at_offset(fd, buf, n, off, false); }
@@ -637,13 +645,40 @@ long sys_lseek(int fd, int64_t off, int whence)
         return -EBADF;
     if (!f->ops->seekable)
         return -ESPIPE;
+    /* INVARIANT(kernel memory safety): Linux's generic_file_llseek: the
+     * new position is checked for overflow, must not be negative and must
+     * not pass the file system's largest file size (s_maxbytes): EINVAL,
+     * so no later read or write starts from an offset no file can have. */
     int64_t size = (int64_t)(f->inode ? f->inode->size : f->size);
-    int64_t base = whence == 0 ? 0 : whence == 1 ? (int64_t)f->off : whence == 2 ? size : -1;
-    if (base < 0 && whence != 0)
+    int64_t max = f->inode && f->inode->sb && f->inode->sb->maxbytes ?
+                  (int64_t)MIN(f->inode->sb->maxbytes, (uint64_t)INT64_MAX) : INT64_MAX;
+    int64_t pos;
+    switch (whence) {
+    case SEEK_SET: pos = off; break;
+    case SEEK_CUR:
+        if (__builtin_add_overflow((int64_t)f->off, off, &pos))
+            return -EINVAL;
+        break;
+    case SEEK_END:
+        if (__builtin_add_overflow(size, off, &pos))
+            return -EINVAL;
+        break;
+    case SEEK_DATA:                             /* no holes are reported: data up to the end */
+        if (off < 0 || off >= size)
+            return -ENXIO;
+        pos = off;
+        break;
+    case SEEK_HOLE:
+        if (off < 0 || off >= size)
+            return -ENXIO;
+        pos = size;
+        break;
+    default:
         return -EINVAL;
-    if (base + off < 0)
+    }
+    if (pos < 0 || pos > max)
         return -EINVAL;
-    f->off = (uint64_t)(base + off);
+    f->off = (uint64_t)pos;
     return (long)f->off;
 }
 
@@ -966,6 +1001,7 @@ long sys_umount2(const char *utarget, int flags)
     if ((r = vfs_lookup(current()->fs->cwd, target, LOOKUP_FOLLOW, &root)))
         return r;
     iput(root);                                 /* (the mount holds it) */
+    /* Linux's EBUSY: an open file, or a working directory, inside. */
     if (!strcmp(root->sb->type, "ext2") && ext2_busy())
         return -EBUSY;
     return vfs_umount(root);

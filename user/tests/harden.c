@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -38,6 +40,7 @@
 #define FUTEX_TID_MASK            0x3fffffff
 
 static const char *name;
+static const char *self = "/bin/harden";
 
 static int fail(const char *fmt, long a, long b)
 {
@@ -275,9 +278,158 @@ static int dir_seek(const char *dir)
     return 0;
 }
 
+/* ---- pread-offset DIR: pread never borrows the file's own offset ---- */
+static int pofd;
+static _Atomic int pstop;
+
+static void *preader(void *arg)
+{
+    static char buf[65536];
+    while (!pstop)
+        pread(pofd, buf, sizeof(buf), 1 << 20);  /* sleeps in the disk's cache */
+    return arg;
+}
+
+static int pread_offset(const char *dir)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/pread.dat", dir);
+    pofd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    static unsigned char data[2 << 20];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i % 251);
+    if (pofd < 0 || write(pofd, data, sizeof(data)) != (long)sizeof(data))
+        return fail("setup: errno %ld%ld", errno, 0);
+    fsync(pofd);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, preader, NULL);
+    int bad = 0;
+    for (int round = 0; round < 20 && !bad; round++) {
+        lseek(pofd, 0, SEEK_SET);
+        for (long at = 0; at < 8192; at += 512) {
+            unsigned char b[512];
+            long r = read(pofd, b, sizeof(b));
+            if (r != 512 || b[0] != (unsigned char)(at % 251)) {
+                printf("%s: FAIL read at %ld got %ld bytes starting %u (want %u)\n", name, at, r,
+                       b[0], (unsigned)(at % 251));
+                bad = 1;
+                break;
+            }
+        }
+    }
+    pstop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    unlink(path);
+    if (!bad)
+        printf("%s: ok read() kept its own offset\n", name);
+    return bad;
+}
+
+/* ---- exec-files: exec unshares a CLONE_FILES table before closing ---- */
+static int exec_child(void *arg)
+{
+    char *argv[] = { (char *)self, "noop", NULL };
+    execv(self, argv);
+    _exit(9);
+    return 0;
+}
+
+static int exec_files(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC))
+        return fail("pipe2 errno %ld%ld", errno, 0);
+    static char stack[65536];
+    pid_t c = clone(exec_child, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL);
+    if (c < 0)
+        return fail("clone errno %ld%ld", errno, 0);
+    int st;
+    waitpid(c, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return fail("the child's exec failed: status 0x%lx%ld", st, 0);
+    if (fcntl(p[0], F_GETFD) < 0 || fcntl(p[1], F_GETFD) < 0)
+        return fail("the sharer's exec closed our close-on-exec pipe (errno %ld)%ld", errno, 0);
+    printf("%s: ok our descriptors survive the sharer's exec\n", name);
+    return 0;
+}
+
+/* ---- umount-busy: EBUSY while a cwd or an open file is inside ---- */
+static int umount_busy(void)
+{
+    if (mount("/dev/vda", "/mnt", "ext3", 0, NULL))
+        return fail("mount errno %ld%ld", errno, 0);
+    int bad = 0;
+    chdir("/mnt");
+    if (umount("/mnt") == 0 || errno != EBUSY) {
+        printf("%s: FAIL umount with the cwd at the mount's root: %s\n", name, strerror(errno));
+        bad = 1;
+    }
+    chdir("/");
+    int fd = open("/mnt", O_RDONLY | O_DIRECTORY);
+    if (umount("/mnt") == 0 || errno != EBUSY) {
+        printf("%s: FAIL umount with the root open: %s\n", name, strerror(errno));
+        bad = 1;
+    }
+    close(fd);
+    fd = open("/mnt/busy.txt", O_WRONLY | O_CREAT, 0644);
+    if (umount("/mnt") == 0 || errno != EBUSY) {
+        printf("%s: FAIL umount with a file open: %s\n", name, strerror(errno));
+        bad = 1;
+    }
+    close(fd);
+    unlink("/mnt/busy.txt");
+    if (umount("/mnt")) {
+        printf("%s: FAIL umount of an idle file system: %s\n", name, strerror(errno));
+        bad = 1;
+    }
+    if (!bad)
+        printf("%s: ok\n", name);
+    return bad;
+}
+
+/* ---- lseek-limits DIR: positions as Linux checks them ---- */
+static int lseek_limits(const char *dir)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/lseek.dat", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    write(fd, "0123456789", 10);
+    struct { off_t off; int whence; int want; } c[] = {
+        { INT64_MAX, SEEK_SET, EINVAL },        /* past ext2's s_maxbytes */
+        { -1, SEEK_SET, EINVAL },
+        { -11, SEEK_END, EINVAL },
+        { 5, SEEK_SET, 0 },
+        { INT64_MAX, SEEK_CUR, EINVAL },        /* 5 + INT64_MAX overflows */
+        { INT64_MAX, SEEK_END, EINVAL },
+        { 3, 7, EINVAL },                       /* no such whence */
+        { 10, SEEK_DATA, ENXIO },
+        { 2, SEEK_HOLE, 0 },
+        { (off_t)1 << 40, SEEK_SET, 0 },        /* 1 TiB: within s_maxbytes */
+    };
+    int bad = 0;
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        off_t r = lseek(fd, c[i].off, c[i].whence);
+        int got = r < 0 ? errno : 0;
+        if (got != c[i].want) {
+            printf("%s: FAIL lseek(%lld, %d) = %lld errno %d, want %d\n", name, (long long)c[i].off,
+                   c[i].whence, (long long)r, got, c[i].want);
+            bad = 1;
+        }
+    }
+    close(fd);
+    unlink(path);
+    if (!bad)
+        printf("%s: ok\n", name);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     name = argc > 1 ? argv[1] : "";
+    if (strchr(argv[0], '/'))
+        self = argv[0];
     setvbuf(stdout, NULL, _IONBF, 0);
     if (!strcmp(name, "pipe-close"))
         return pipe_close();
@@ -291,6 +443,16 @@ int main(int argc, char **argv)
         return sleep_forever();
     if (!strcmp(name, "pid-args"))
         return pid_args();
+    if (!strcmp(name, "noop"))
+        return 0;
+    if (!strcmp(name, "pread-offset"))
+        return pread_offset(argc > 2 ? argv[2] : "/tmp");
+    if (!strcmp(name, "exec-files"))
+        return exec_files();
+    if (!strcmp(name, "umount-busy"))
+        return umount_busy();
+    if (!strcmp(name, "lseek-limits"))
+        return lseek_limits(argc > 2 ? argv[2] : "/tmp");
     if (!strcmp(name, "dir-seek"))
         return dir_seek(argc > 2 ? argv[2] : "/");
     fprintf(stderr, "usage: harden CASE\n");
