@@ -118,3 +118,10 @@ def test_lseek_positions_are_checked_as_linux_checks_them(vigil) -> None:
     system's largest file (INT64_MAX on ext2), are EINVAL."""
     _, disk = vigil.scratch_disk(size_mb=16)
     _case(vigil, "lseek-limits", "/scratch", root_disk=disk)
+
+
+def test_interval_timers_and_alarm_deliver_sigalrm_as_on_linux(vigil) -> None:
+    """alarm + pause, a repeating ITIMER_REAL, getitimer, alarm's return,
+    EINVAL for bad arguments, ITIMER_VIRTUAL on user time, and SIGALRM's
+    default action (death)."""
+    _case(vigil, "itimer", smp=2)

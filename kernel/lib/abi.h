@@ -41,6 +41,11 @@
 #define SEEK_DATA    3
 #define SEEK_HOLE    4
 
+/* ---- setitimer(2) ---- */
+#define ITIMER_REAL    0
+#define ITIMER_VIRTUAL 1
+#define ITIMER_PROF    2
+
 /* ---- the *at(2) calls ---- */
 #define AT_FDCWD             -100
 #define AT_SYMLINK_NOFOLLOW  0x100
@@ -121,6 +126,8 @@
 #define SIGSTOP 19
 #define SIGTSTP 20
 #define SIGURG  23
+#define SIGVTALRM 26
+#define SIGPROF 27
 #define SIGWINCH 28
 
 #define SIG_DFL 0

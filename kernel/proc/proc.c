@@ -587,6 +587,44 @@ static struct proc *signal_target(struct proc *l, int sig)
 
 /* Send sig (0: none, only the check) to process l if the caller may
  * (0, or -EPERM); with sched_lock held. */
+void signal_process_locked(struct proc *l, int sig)
+{
+    if (!l->nthreads)
+        return;                                 /* a zombie: nobody to tell */
+    struct proc *t = signal_target(l, sig);
+    if (t)
+        signal_send_locked(t, sig, 0);
+}
+
+/* Interval timers: the running thread's process is charged the tick
+ * (VIRTUAL in user mode, PROF always); on the boot CPU, every process's
+ * REAL timer is checked against the clock. */
+void itimer_tick_locked(struct proc *running, bool user, uint64_t now, bool cpu0)
+{
+    if (running) {
+        struct proc *l = running->leader;
+        static const int sigs[3] = { SIGALRM, SIGVTALRM, SIGPROF };
+        for (int w = ITIMER_VIRTUAL; w <= ITIMER_PROF; w++) {
+            if (!l->itimer_left[w] || (w == ITIMER_VIRTUAL && !user))
+                continue;
+            if (--l->itimer_left[w] == 0) {
+                l->itimer_left[w] = l->itimer_interval[w];
+                signal_process_locked(l, sigs[w]);
+            }
+        }
+    }
+    if (!cpu0)
+        return;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *l = sched_proc_at(i);
+        if (!l || l->leader != l || !l->itimer_real_at || l->itimer_real_at > now)
+            continue;
+        uint64_t iv = l->itimer_interval[ITIMER_REAL];
+        l->itimer_real_at = iv ? now + iv : 0;
+        signal_process_locked(l, SIGALRM);
+    }
+}
+
 static long kill_one_locked(struct proc *l, int sig)
 {
     ASSERT_HELD(&sched_lock);

@@ -121,6 +121,11 @@ struct proc {
     /* Thread-group state, kept in the leader. */
     int nthreads;               /* [sched_lock] threads of this group not yet exited */
     int pgid, sid;              /* [sched_lock] process group and session (setpgid, setsid) */
+    /* [sched_lock] interval timers (setitimer, alarm), in ticks: REAL fires
+     * at a tick (0: off); VIRTUAL and PROF count down the process's user,
+     * and user+system, ticks; interval reloads each (0: once). */
+    uint64_t itimer_real_at;
+    uint64_t itimer_left[3], itimer_interval[3];
     bool group_exiting;         /* [sched_lock] exit_group or a fatal signal: all threads go */
     int group_status;           /* [sched_lock] ... with this wait status */
     struct proc *vfork_parent;  /* [sched_lock] CLONE_VFORK: woken at exec or exit */
@@ -173,6 +178,10 @@ long  proc_wait4(int pid, int *ustatus, int options, void *urusage);
  * process but init and the caller; < -1 the group -pid; INT_MIN: ESRCH. */
 long  proc_kill(int pid, int sig);
 long  proc_setpgid(int pid, int pgid);
+/* A process-directed signal from the kernel (timers); with sched_lock held. */
+void  signal_process_locked(struct proc *l, int sig);
+/* The timer tick's share of the interval timers; with sched_lock held. */
+void  itimer_tick_locked(struct proc *running, bool user, uint64_t now, bool cpu0);
 long  proc_getpgid(int pid);
 long  proc_setsid(void);
 long  proc_getsid(int pid);

@@ -357,6 +357,7 @@ static bool sched_tick(struct trapframe *tf)
             if (q && q->state == P_SLEEPING && q->wake_tick && q->wake_tick <= now)
                 make_runnable_locked(q);
         }
+    itimer_tick_locked(proc_is_idle(p) ? NULL : p, tf->cs & 3, now, cpu == 0);
     spin_unlock_noirq(&sched_lock);              /* IF stays off: in a trap */
     return true;
 }

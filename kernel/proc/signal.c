@@ -10,6 +10,7 @@
  * which puts everything back from the frame. */
 #include "proc.h"
 #include "../sys/sys.h"
+#include "../sys/syscall.h"
 #include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../lib/kprintf.h"
@@ -160,6 +161,20 @@ static bool build_frame(struct proc *p, struct trapframe *tf, int sig, uint64_t 
     return true;
 }
 
+/* signal(7): "never restarted after being interrupted by a signal handler,
+ * regardless of the use of SA_RESTART". */
+static bool never_restarted(long nr)
+{
+    switch (nr) {
+    case SYS_pause: case SYS_nanosleep: case SYS_clock_nanosleep:
+    case SYS_rt_sigsuspend: case SYS_rt_sigtimedwait:
+    case SYS_poll: case SYS_select: case SYS_pselect6: case SYS_ppoll:
+        return true;
+    default:
+        return false;
+    }
+}
+
 void signal_deliver(struct trapframe *tf)
 {
     struct proc *p = current();
@@ -182,8 +197,10 @@ void signal_deliver(struct trapframe *tf)
     if (a.handler == SIG_IGN)
         return;
 
-    /* An interrupted syscall either restarts (SA_RESTART) or says EINTR. */
-    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR && (a.flags & SA_RESTART)) {
+    /* An interrupted syscall either restarts (SA_RESTART) or says EINTR;
+     * the waits for a signal or for time never restart (signal(7)). */
+    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR && (a.flags & SA_RESTART) &&
+        !never_restarted(p->syscall_nr)) {
         tf->rax = (uint64_t)p->syscall_nr;
         tf->rip -= 2;                           /* back onto the syscall instruction */
     }

@@ -102,6 +102,92 @@ long sys_clock_nanosleep(int clk, int flags, const void *ureq, void *urem)
     return r;
 }
 
+/* ---- interval timers: setitimer, getitimer, alarm ---- */
+
+struct itimerval_k {
+    int64_t int_sec, int_usec, val_sec, val_usec;
+};
+
+static uint64_t tv_to_ticks(int64_t sec, int64_t usec)
+{
+    uint64_t t = ns_to_ticks_sat(ts_to_ns_sat(sec, usec * 1000));
+    return t;
+}
+
+static void ticks_to_tv(uint64_t ticks, int64_t *sec, int64_t *usec)
+{
+    uint64_t us = ticks * (1000000 / timer_hz());
+    *sec = (int64_t)(us / 1000000);
+    *usec = (int64_t)(us % 1000000);
+}
+
+/* The timer's state now; with sched_lock held. */
+static struct itimerval_k itimer_get_locked(struct proc *l, int which)
+{
+    struct itimerval_k v;
+    uint64_t left = which == ITIMER_REAL ?
+        (l->itimer_real_at ? (l->itimer_real_at > timer_ticks() ? l->itimer_real_at - timer_ticks() : 1) : 0) :
+        l->itimer_left[which];
+    ticks_to_tv(left, &v.val_sec, &v.val_usec);
+    ticks_to_tv(l->itimer_interval[which], &v.int_sec, &v.int_usec);
+    return v;
+}
+
+static long itimer_set(int which, const struct itimerval_k *nv, struct itimerval_k *old)
+{
+    if (which < ITIMER_REAL || which > ITIMER_PROF)
+        return -EINVAL;
+    if (nv && (nv->val_sec < 0 || nv->val_usec < 0 || nv->val_usec >= 1000000 ||
+               nv->int_sec < 0 || nv->int_usec < 0 || nv->int_usec >= 1000000))
+        return -EINVAL;
+    struct proc *l = current()->leader;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (old)
+        *old = itimer_get_locked(l, which);
+    if (nv) {
+        uint64_t val = tv_to_ticks(nv->val_sec, nv->val_usec);
+        l->itimer_interval[which] = val ? tv_to_ticks(nv->int_sec, nv->int_usec) : 0;
+        if (which == ITIMER_REAL)
+            l->itimer_real_at = val ? tick_deadline_sat(val) : 0;   /* UINT64_MAX: never */
+        else
+            l->itimer_left[which] = val;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return 0;
+}
+
+long sys_setitimer(int which, const void *unew, void *uold)
+{
+    struct itimerval_k nv, old;
+    if (unew && copy_from_user(&nv, unew, sizeof(nv)))
+        return -EFAULT;
+    long r = itimer_set(which, unew ? &nv : NULL, &old);
+    if (!r && uold && copy_to_user(uold, &old, sizeof(old)))
+        return -EFAULT;
+    return r;
+}
+
+long sys_getitimer(int which, void *ucur)
+{
+    struct itimerval_k cur;
+    long r = itimer_set(which, NULL, &cur);
+    if (!r && copy_to_user(ucur, &cur, sizeof(cur)))
+        return -EFAULT;
+    return r;
+}
+
+/* alarm(2): ITIMER_REAL once; the seconds the old one had left, rounded
+ * as Linux rounds them (to the nearest, and never 0 if it was running). */
+long sys_alarm(unsigned secs)
+{
+    struct itimerval_k nv = { 0, 0, secs, 0 }, old;
+    itimer_set(ITIMER_REAL, &nv, &old);
+    long left = old.val_sec;
+    if ((old.val_usec >= 500000) || (!left && old.val_usec))
+        left++;
+    return left;
+}
+
 long sys_getrusage(int who, void *uru)
 {
     struct proc *p = current();

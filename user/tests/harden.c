@@ -28,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -284,9 +285,16 @@ static _Atomic int pstop;
 
 static void *preader(void *arg)
 {
-    static char buf[65536];
-    while (!pstop)
-        pread(pofd, buf, sizeof(buf), 1 << 20);  /* sleeps in the disk's cache */
+    static unsigned char buf[65536];
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (unsigned char)(((1 << 20) + i) % 251);
+    while (!pstop) {
+        if (arg)
+            fsync(pofd);                        /* commits: the pwrites wait for the journal */
+        else
+            pwrite(pofd, buf, sizeof(buf), 1 << 20);   /* the same bytes again */
+        pread(pofd, buf, sizeof(buf), 1 << 20);
+    }
     return arg;
 }
 
@@ -302,8 +310,8 @@ static int pread_offset(const char *dir)
         return fail("setup: errno %ld%ld", errno, 0);
     fsync(pofd);
     pthread_t t[2];
-    for (int i = 0; i < 2; i++)
-        pthread_create(&t[i], NULL, preader, NULL);
+    for (long i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, preader, (void *)i);
     int bad = 0;
     for (int round = 0; round < 20 && !bad; round++) {
         lseek(pofd, 0, SEEK_SET);
@@ -425,6 +433,73 @@ static int lseek_limits(const char *dir)
     return bad;
 }
 
+/* ---- itimer: setitimer, getitimer and alarm deliver SIGALRM as Linux ---- */
+static volatile sig_atomic_t alrm, vtalrm;
+static void on_alrm(int sig) { alrm++; (void)sig; }
+static void on_vtalrm(int sig) { vtalrm++; (void)sig; }
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int itimer(void)
+{
+    int bad = 0;
+#define CHECK(c, ...) do { if (!(c)) { printf("%s: FAIL ", name); printf(__VA_ARGS__); printf("\n"); bad = 1; } } while (0)
+    signal(SIGALRM, on_alrm);
+    alarm(1);
+    int r = pause();
+    CHECK(r == -1 && errno == EINTR && alrm == 1, "alarm(1) + pause: r %d errno %d alarms %d", r, errno, (int)alrm);
+    /* A repeating timer: five signals, then off. */
+    struct itimerval iv = { { 0, 20000 }, { 0, 20000 } }, cur;
+    alrm = 0;
+    CHECK(setitimer(ITIMER_REAL, &iv, NULL) == 0, "setitimer: errno %d", errno);
+    while (alrm < 5)
+        pause();
+    CHECK(getitimer(ITIMER_REAL, &cur) == 0 && cur.it_interval.tv_usec == 20000 &&
+          cur.it_value.tv_sec == 0 && cur.it_value.tv_usec <= 20000,
+          "getitimer of a running 20 ms timer: interval %ld us, value %ld.%06ld",
+          (long)cur.it_interval.tv_usec, (long)cur.it_value.tv_sec, (long)cur.it_value.tv_usec);
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &off, NULL);
+    getitimer(ITIMER_REAL, &cur);
+    CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0 && cur.it_interval.tv_usec == 0,
+          "getitimer after cancel: %ld.%06ld", (long)cur.it_value.tv_sec, (long)cur.it_value.tv_usec);
+    /* alarm's return: the seconds the old one had left. */
+    alarm(5);
+    unsigned left = alarm(0);
+    CHECK(left == 5, "alarm(5) then alarm(0) returned %u, want 5", left);
+    CHECK(alarm(0) == 0, "alarm(0) with none set");
+    /* Bad arguments. */
+    CHECK(setitimer(5, &iv, NULL) == -1 && errno == EINVAL, "setitimer(5): errno %d", errno);
+    struct itimerval badv = { { 0, 0 }, { 0, 1000000 } };
+    CHECK(setitimer(ITIMER_REAL, &badv, NULL) == -1 && errno == EINVAL, "usec 1000000: errno %d", errno);
+    /* ITIMER_VIRTUAL counts user time: spinning gets SIGVTALRM. */
+    signal(SIGVTALRM, on_vtalrm);
+    struct itimerval vt = { { 0, 0 }, { 0, 50000 } };
+    setitimer(ITIMER_VIRTUAL, &vt, NULL);
+    for (double t0 = now_s(); !vtalrm && now_s() - t0 < 20;)
+        ;
+    CHECK(vtalrm == 1, "ITIMER_VIRTUAL: %d signals after spinning", (int)vtalrm);
+    /* With no handler SIGALRM kills. */
+    pid_t c = fork();
+    if (c == 0) {
+        signal(SIGALRM, SIG_DFL);
+        alarm(1);
+        for (;;)
+            pause();
+    }
+    int st;
+    waitpid(c, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM, "child with alarm(1): status 0x%x", st);
+    if (!bad)
+        printf("%s: ok\n", name);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     name = argc > 1 ? argv[1] : "";
@@ -443,6 +518,8 @@ int main(int argc, char **argv)
         return sleep_forever();
     if (!strcmp(name, "pid-args"))
         return pid_args();
+    if (!strcmp(name, "itimer"))
+        return itimer();
     if (!strcmp(name, "noop"))
         return 0;
     if (!strcmp(name, "pread-offset"))
