@@ -22,14 +22,11 @@
  * sleeps, or on its way back to user mode when asked to (need_resched),
  * which a wakeup on another CPU requests with an IPI. */
 #include "proc.h"
+#include "sched_internal.h"
 #include "../sys/syscall.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
-
-#define SLICE_TICKS  2
-#define RR_TICKS     10
-#define TICK_NS      (1000000000ul / 100)
 
 struct spinlock sched_lock = SPINLOCK_INIT("sched");
 static struct proc *table[NPROC];       /* [sched_lock] every live thread, by slot */
@@ -105,11 +102,11 @@ static bool better(struct proc *a, struct proc *b)
     return a->vruntime < b->vruntime;
 }
 
-static struct proc *pick_next(struct proc *prev, int cpu)
+struct proc *sched_pick(struct proc *const *procs, int n, struct proc *prev, int cpu)
 {
     struct proc *best = NULL;
-    for (int i = 0; i < NPROC; i++) {
-        struct proc *p = table[i];
+    for (int i = 0; i < n; i++) {
+        struct proc *p = procs[i];
         if (!p || !(p->state == P_RUNNABLE || (p == prev && p->state == P_RUNNING)))
             continue;
         if (!(p->affinity >> cpu & 1))
@@ -122,6 +119,8 @@ static struct proc *pick_next(struct proc *prev, int cpu)
     }
     return best;
 }
+
+static struct proc *pick_next(struct proc *prev, int cpu) { return sched_pick(table, NPROC, prev, cpu); }
 
 void schedule(void)
 {
@@ -222,6 +221,13 @@ void sched_kick_locked(struct proc *p)
         kick(p->cpu);
 }
 
+/* Coming back from a sleep: at most one slice ahead of everyone else. */
+uint64_t sched_wake_vruntime(uint64_t vruntime, uint64_t min_vruntime)
+{
+    uint64_t floor = min_vruntime > SLICE_TICKS * TICK_NS ? min_vruntime - SLICE_TICKS * TICK_NS : 0;
+    return vruntime < floor ? floor : vruntime;
+}
+
 void make_runnable_locked(struct proc *p)
 {
     ASSERT_HELD(&sched_lock);
@@ -230,10 +236,7 @@ void make_runnable_locked(struct proc *p)
     p->state = P_RUNNABLE;
     p->chan = NULL;
     p->wake_tick = 0;
-    /* Coming back from a sleep: at most one slice ahead of everyone else. */
-    uint64_t floor = min_vruntime > SLICE_TICKS * TICK_NS ? min_vruntime - SLICE_TICKS * TICK_NS : 0;
-    if (p->vruntime < floor)
-        p->vruntime = floor;
+    p->vruntime = sched_wake_vruntime(p->vruntime, min_vruntime);
     p->rt_seq = ++rt_seq;
     preempt_for(p);
 }
