@@ -269,13 +269,17 @@ def clean(c: Context) -> None:
             "seed": "which mutants the budget picks", "jobs": "mutants at once",
             "list": "only count the mutants per file and show the mapped tests",
             "recheck": "test the survivors of build/mutate/report.json again "
-                       "(report in build/mutate/recheck/)"})
+                       "(report in build/mutate/recheck/)",
+            "markdown": "only print a saved report (this path) as Markdown"})
 def mutate(c: Context, files: str = "", budget: int = 40, seed: int = 0, jobs: int = 1,
-           list: bool = False, recheck: bool = False) -> None:  # noqa: A002
+           list: bool = False, recheck: bool = False, markdown: str = "") -> None:  # noqa: A002
     """Mutation testing of the INVARIANT-tagged functions and syscall checks:
     mutate (universalmutator), build, run the mapped tests, report the score
     and every survivor (build/mutate/report.json; docs/mutation.md)."""
     from harness import mutate as mutate_mod
 
+    if markdown:
+        print(mutate_mod.markdown(Path(markdown)))
+        return
     globs = [g.strip() for g in files.replace(",", " ").split() if g.strip()]
     sys.exit(mutate_mod.main(globs, budget, seed, jobs, list_only=list, recheck=recheck))

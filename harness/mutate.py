@@ -435,9 +435,8 @@ class Report:
             per_file[f] = {**c, "score": self.score_of(c), "candidates": self.candidates.get(f, 0)}
         total = self.counts()
         return json.dumps({
-            "command": "./vigil mutate " + " ".join(
-                [f"--files '{g}'" for g in self.files] +
-                [f"--budget {self.budget}", f"--seed {self.seed}", f"--jobs {self.jobs}"]),
+            "command": f"./vigil mutate --files '{','.join(self.files)}' --budget {self.budget} "
+                       f"--seed {self.seed} --jobs {self.jobs}",
             "rules": RULES, "tests": self.tests, "baseline_seconds": self.baseline,
             "baseline_failed": self.broken,
             "seconds": round(self.seconds, 1),
@@ -450,6 +449,26 @@ class Report:
             "mutants": [{**asdict(r.mutant), "status": r.status, "seconds": round(r.seconds, 1),
                          "test": r.test, "detail": r.detail} for r in self.results],
         }, indent=1)
+
+
+def markdown(report: Path) -> str:
+    """A saved report's score table and survivors, as Markdown (for docs)."""
+    data = json.loads(report.read_text())
+    out = [f"`{data['command']}` ({data['seconds'] / 60:.0f} min):", "",
+           "| file | mutants | tested | killed | timeout | survived | build-failed "
+           "| equivalent | score |", "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for name, c in [*data["files"].items(), ("**all**", data["overall"])]:
+        tested = c["killed"] + c["timeout"] + c["survived"]
+        score = "-" if c["score"] is None else f"{100 * c['score']:.0f}%"
+        out.append(f"| {name} | {c['candidates']} | {tested} | {c['killed']} | {c['timeout']} "
+                   f"| {c['survived']} | {c['build-failed']} | {c['equivalent']} | {score} |")
+    if data["survivors"]:
+        out += ["", "Survivors:", ""]
+        for sv in data["survivors"]:
+            old, new = sv["diff"].splitlines()[3:5]
+            out.append(f"- `{sv['where']}` {sv['function']} ({sv['kind']}): "
+                       f"`{old[1:].strip()}` → `{new[1:].strip()}`")
+    return "\n".join(out)
 
 
 def print_tables(rep: Report) -> None:
