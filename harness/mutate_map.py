@@ -36,6 +36,7 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/proc/futex.c", (f"{_CONC}::test_futex_ping_pong_never_loses_a_wakeup",
                              f"{_CONC}::test_futex_errors_match_linux",
                              f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",
+                             f"{_CONC}::test_priority_inheritance_hands_over_by_priority_follows_chains_and_ends",
                              f"{_CONC}::test_mutex_keeps_a_shared_counter_exact_on_every_cpu",
                              f"{_CONC}::test_pthread_programs_match_linux",
                              f"{_HARD}::test_pi_futex_waiter_takes_over_from_an_owner_that_exited",
