@@ -20,6 +20,7 @@ BREAKS  += fault-region
 BREAKS  += fd-ref
 BREAKS  += fdatasync-flush
 BREAKS  += file-perm
+BREAKS  += flush-wait
 BREAKS  += fsync-flush
 BREAKS  += futex
 BREAKS  += iopb

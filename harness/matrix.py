@@ -148,6 +148,12 @@ ROWS: tuple[Row, ...] = (
         "metadata of a transaction that has not committed is on the disk: after a crash "
         "e2fsck finds the file system inconsistent (entries naming free inodes, wrong counts)",
         r"crash states broken.*(e2fsck -fn: |points at inode \d+ with)"),
+    Row("flush-wait", "durability and crash consistency",
+        "block_flush waits for the device to complete the FLUSH",
+        (W("kernel/drivers/virtio_blk.c", "block_flush"),),
+        ("tests/test_durability.py::test_fsync_returns_only_after_the_disk_completed_its_flush",),
+        "fsync returns while the disk still holds its FLUSH (a blkdebug breakpoint)",
+        r"fsync returned while the disk still held its FLUSH"),
     Row("spinlock", "mutual exclusion", "spinlocks exclude (an atomic exchange)",
         (W("kernel/lib/spinlock.c", "spin_lock_irqsave", "spin_trylock"),),
         (f"{_C}::test_spinlock_keeps_a_kernel_counter_exact_across_cpus",),

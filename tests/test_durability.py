@@ -18,15 +18,19 @@ cannot fail."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from harness.crashstates import entry_offsets
 from harness.image import debugfs_dump, fsck
+from harness.qemu import Session, qemu_command
 from harness.writelog import LOG_FLUSH, LogEntry, apply, blockdev_args, read_write_log
 
 pytestmark = pytest.mark.invariant("durability")
@@ -121,3 +125,60 @@ def test_the_disk_contract_check_fails_without_fsync(vigil, tmp_path) -> None:
     assert broken and broken.startswith("fsync'd bytes missing"), (
         f"without fsync the flushed state still holds the whole file ({broken}): "
         "the check cannot fail")
+
+
+class Monitor:
+    """QEMU's QMP socket, for human-monitor commands (qemu-io on a node)."""
+
+    def __init__(self, path: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(str(path))
+        self.f = self.sock.makefile()
+        self.f.readline()                               # the greeting
+        self._call({"execute": "qmp_capabilities"})
+
+    def _call(self, cmd: dict[str, object]) -> dict[str, object]:
+        self.sock.sendall(json.dumps(cmd).encode() + b"\n")
+        while True:
+            reply = json.loads(self.f.readline())
+            if "return" in reply or "error" in reply:
+                assert "error" not in reply, reply
+                return reply
+
+    def hmp(self, line: str) -> None:
+        self._call({"execute": "human-monitor-command", "arguments": {"command-line": line}})
+
+
+HELD = 8     # seconds fsync is given to (wrongly) return while its FLUSH is held
+
+
+def test_fsync_returns_only_after_the_disk_completed_its_flush(vigil, tmp_path) -> None:
+    """block_flush waits for the device's completion. The disk sits on
+    QEMU's blkdebug driver; once the program has written its file, the
+    harness sets a breakpoint on the next flush reaching the disk
+    (`break flush_to_disk`: blkdebug holds that request), lets the program
+    fsync, and watches the console for HELD seconds: fsync must not return
+    while the disk has not completed the FLUSH. Then the FLUSH is let go,
+    and fsync must return. (With a sound kernel "synced" cannot appear while
+    the FLUSH is held, however slow the machine; the seconds only give a
+    broken one the time to show itself.)"""
+    _, disk = vigil.scratch_disk(size_mb=32)
+    sock = tmp_path / "qmp.sock"
+    extra = ["-blockdev", f"driver=blkdebug,node-name=dbg,image.driver=file,"
+             f"image.filename={disk}",
+             "-blockdev", "driver=raw,node-name=top,file=dbg",
+             "-device", "virtio-blk-pci,drive=top",
+             "-qmp", f"unix:{sock},server=on,wait=off"]
+    cmd = qemu_command(vigil.art, f"root=/dev/vda -- /bin/fsyncer /scratch/f {SIZE} fsync wait",
+                       vigil.machine(extra=extra), initrd=vigil.art.initrd)
+    with Session(cmd, tmp_path / "console.log") as s:
+        s.expect(r"written\n", timeout=120)
+        mon = Monitor(sock)
+        mon.hmp('qemu-io top "break flush_to_disk held"')
+        s.sendline("")                                 # fsync: its first FLUSH will be held
+        early = s.child.expect([r"synced", pexpect.TIMEOUT], timeout=HELD) == 0
+        mon.hmp('qemu-io top "resume held"')
+        assert not early, ("fsync returned while the disk still held its FLUSH: block_flush "
+                           "did not wait for the device's completion")
+        s.expect(r"synced\n", timeout=120)
+        s.kill()

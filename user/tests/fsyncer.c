@@ -1,7 +1,8 @@
-/* fsyncer FILE BYTES [fsync|fdatasync|nosync]: write BYTES of a known
- * pattern to FILE, make it durable with fsync (the default) or fdatasync,
- * or not at all (nosync: the control case), say "synced", then wait to be
- * killed (the harness pulls the plug). */
+/* fsyncer FILE BYTES [fsync|fdatasync|nosync [wait]]: write BYTES of a
+ * known pattern to FILE, make it durable with fsync (the default) or
+ * fdatasync, or not at all (nosync: the control case), say "synced", then
+ * wait to be killed (the harness pulls the plug). With wait, it says
+ * "written" first and waits for a line on stdin before syncing. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,14 @@ int main(int argc, char **argv)
         done += k;
     }
     const char *how = argc > 3 ? argv[3] : "fsync";
+    if (argc > 4 && !strcmp(argv[4], "wait")) {
+        /* Written, not yet synced: wait for a line (the harness arms the disk). */
+        printf("written\n");
+        fflush(stdout);
+        char c;
+        while (read(0, &c, 1) == 1 && c != '\n')
+            ;
+    }
     if (!strcmp(how, "fsync") ? fsync(fd) < 0 : !strcmp(how, "fdatasync") ? fdatasync(fd) < 0
                                               : strcmp(how, "nosync") != 0)
         return 1;
