@@ -143,7 +143,7 @@ ROWS: tuple[Row, ...] = (
         r"never its state at a checkpoint \(garbage\)"),
     Row("evict-order", "durability and crash consistency",
         "the buffer cache never evicts uncommitted metadata home",
-        (W("kernel/fs/bcache.c", "get_busy"),),
+        (W("kernel/fs/bcache.c", "bread", "bget_zero"),),  # get_busy, inlined
         (f"{_X}[evict]",),
         "metadata of a transaction that has not committed is on the disk: after a crash "
         "e2fsck finds the file system inconsistent (entries naming free inodes, wrong counts)",
