@@ -28,6 +28,7 @@ BREAKS  += journal
 BREAKS  += journal-reuse
 BREAKS  += kernel-wx
 BREAKS  += kill-perm
+BREAKS  += klock
 BREAKS  += kstack-guard
 BREAKS  += lockdep
 BREAKS  += nx

@@ -159,6 +159,13 @@ ROWS: tuple[Row, ...] = (
         (f"{_C}::test_spinlock_keeps_a_kernel_counter_exact_across_cpus",),
         "increments made under a spinlock on several CPUs are lost",
         r"updates lost under a spinlock"),
+    Row("klock", "mutual exclusion",
+        "the kernel lock: kernel work for processes runs on one CPU at a time",
+        (W("kernel/proc/sync.c", "kernel_lock"),),
+        (f"{_C}::test_concurrent_syscalls_on_shared_state_lose_no_update",),
+        "two threads are in the kernel at once: an exchange is lost, or the lock-rule "
+        "check sees the lock change hands under its holder",
+        r"updates lost under the kernel lock|two holders of the kernel lock"),
     Row("futex", "mutual exclusion", "futex wait checks the word and queues in one step",
         (W("kernel/proc/futex.c", "futex_wait"),),
         (f"{_C}::test_futex_ping_pong_never_loses_a_wakeup",),

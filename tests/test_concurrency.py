@@ -93,6 +93,23 @@ def test_spinlock_keeps_a_kernel_counter_exact_across_cpus(vigil) -> None:
     assert run.exit.kind == "ok", run.exit
 
 
+def test_concurrent_syscalls_on_shared_state_lose_no_update(vigil) -> None:
+    """The kernel lock: two threads on two CPUs exchange the umask they
+    share 100,000 times each (user/tests/umaskrace.c). Exchanges that take
+    turns form one chain: every value set comes back exactly as often.
+    Without the lock two exchanges overlap and one is lost, or the kernel's
+    own lock-rule check (ASSERT_HELD) sees the lock change hands under a
+    holder and stops the machine: two threads were in the kernel at once."""
+    run = vigil.program(["/bin/umaskrace", "100000"], smp=2, timeout=120)
+    rule = [x for x in run.console.splitlines() if "lock rule:" in x or "kernel_lock:" in x]
+    assert not rule, f"two holders of the kernel lock at once: {rule[0]}"
+    line = _line(run, "umaskrace:")
+    assert "umaskrace: 2 threads" in line, f"umaskrace never reported: {run.output[-300:]!r}"
+    assert line.endswith("every value handed back once"), \
+        f"updates lost under the kernel lock: {line}"
+    _ok(run, "umaskrace")
+
+
 @pytest.mark.parametrize("smp", SMP, ids=lambda n: f"smp{n}")
 def test_kernel_survives_thread_storm_with_lockdep_silent(vigil, smp: int) -> None:
     """8 threads each fork/wait children, mmap/touch/munmap, open/dup/close
