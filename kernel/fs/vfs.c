@@ -105,7 +105,8 @@ void iput(struct inode *ino)
 }
 
 /* INVARIANT(privilege separation): files are reached only as their mode
- * bits allow the caller's IDs: owner, else group, else others. Root may
+ * bits allow the caller's IDs: owner, else group (its own or a
+ * supplementary one), else others. Root may
  * read and write anything, and execute what anyone may. */
 static int permission_as(struct inode *ino, int mask, uint32_t uid, uint32_t gid)
 {
@@ -117,7 +118,11 @@ static int permission_as(struct inode *ino, int mask, uint32_t uid, uint32_t gid
             return -EACCES;
         return 0;
     }
-    uint32_t bits = uid == ino->uid ? ino->mode >> 6 : gid == ino->gid ? ino->mode >> 3 : ino->mode;
+    /* The group class: the given (effective or real) gid, or any of the
+     * supplementary groups, which both kinds of check use. */
+    struct proc *p = current();
+    bool group = gid == ino->gid || (p && proc_in_supplementary(p, ino->gid));
+    uint32_t bits = uid == ino->uid ? ino->mode >> 6 : group ? ino->mode >> 3 : ino->mode;
     return (bits & (uint32_t)mask & 7) == ((uint32_t)mask & 7) ? 0 : -EACCES;
 }
 

@@ -314,6 +314,8 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         child->tf->rsp = newsp;
     child->uid = parent->uid, child->euid = parent->euid, child->suid = parent->suid;
     child->gid = parent->gid, child->egid = parent->egid, child->sgid = parent->sgid;
+    memcpy(child->groups, parent->groups, sizeof(child->groups));
+    child->ngroups = parent->ngroups;
     memcpy(child->name, parent->name, sizeof(child->name));
     child->fs_base = (flags & CLONE_SETTLS) ? tls : rdmsr(MSR_FS_BASE);
     fpu_save(&child->fpu);                  /* the parent's live registers */

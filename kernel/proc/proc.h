@@ -133,7 +133,9 @@ struct proc {
 
     /* [klock]: credentials, written by the thread itself (setuid...), read
      * by others' permission checks (kill, sched_setscheduler). */
-    uint32_t uid, euid, suid, gid, egid, sgid;   /* (no supplementary groups) */
+    uint32_t uid, euid, suid, gid, egid, sgid;
+    uint32_t groups[NGROUPS_VIGIL];             /* supplementary groups (setgroups) */
+    int ngroups;
 
     /* [self]: the thread's own (switched with it, or only it looks). The
      * shared objects they point to are [klock] (struct mm: see mm.h). */
@@ -165,6 +167,20 @@ __noreturn void proc_exit_group(int wstatus);    /* every thread of the process 
 void  proc_kill_other_threads(void);             /* exec: the others leave */
 void  proc_vfork_release(struct proc *p);        /* exec/exit of a vfork child */
 struct proc *proc_find_thread(int tid);          /* with sched_lock held */
+/* Is gid one of p's supplementary groups (setgroups)? */
+static inline bool proc_in_supplementary(const struct proc *p, uint32_t gid)
+{
+    for (int i = 0; i < p->ngroups; i++)
+        if (p->groups[i] == gid)
+            return true;
+    return false;
+}
+
+/* ... or its effective group: the groups whose files it may chown to. */
+static inline bool proc_in_group(const struct proc *p, uint32_t gid)
+{
+    return p->egid == gid || proc_in_supplementary(p, gid);
+}
 /* A page-sized buffer the running thread may use between its own calls
  * (kept until it exits, so hot paths like pipes allocate nothing); NULL only
  * if memory ran out. */

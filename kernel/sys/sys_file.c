@@ -243,6 +243,37 @@ static int parent_for_change(int dirfd, const char *path, struct inode **dir, co
     return r;
 }
 
+/* May the caller remove (or replace) dir's entry name? Write and search
+ * permission on dir are checked already; in a sticky directory (S_ISVTX,
+ * /tmp) the caller must also own the entry or the directory, or be root.
+ * A missing entry is the operation's to report. */
+static int may_delete(struct inode *dir, const char *name, size_t len)
+{
+    struct proc *p = current();
+    struct inode *victim;
+    if (!(dir->mode & S_ISVTX) || p->euid == 0 || p->euid == dir->uid || !dir->ops->lookup ||
+        dir->ops->lookup(dir, name, len, &victim))
+        return 0;
+    /* INVARIANT(privilege separation): in a sticky directory nobody removes
+     * or renames away another user's file. */
+    int r = victim->uid == p->euid ? 0 : -EPERM;
+    iput(victim);
+    return r;
+}
+
+/* rename(2): a directory moved to another parent gets a new "..", which
+ * takes write permission on the directory itself. */
+static int may_move_dir(struct inode *od, const char *name, size_t len, struct inode *nd)
+{
+    struct inode *src;
+    if ((od->sb == nd->sb && od->ino == nd->ino) || !od->ops->lookup ||
+        od->ops->lookup(od, name, len, &src))
+        return 0;
+    int r = S_ISDIR(src->mode) ? vfs_permission(src, MAY_WRITE) : 0;
+    iput(src);
+    return r;
+}
+
 static int parent_at(int dirfd, const char *path, struct inode **dir, const char **name, size_t *len)
 {
     struct inode *base;
@@ -368,6 +399,8 @@ long sys_unlinkat(int dirfd, const char *upath, int flags)
         r = -ENOTEMPTY;
     else if (!rmdir && path[strlen(path) - 1] == '/')
         r = -EISDIR;                            /* "file/" names a directory */
+    else if ((r = may_delete(dir, name, len)))
+        ;
     else
         r = dir->ops->unlink ? dir->ops->unlink(dir, name, len, rmdir) : -EROFS;
     iput(dir);
@@ -400,6 +433,12 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
     }
     if (!r && od->sb != nd->sb)
         r = -EXDEV;
+    if (!r)
+        r = may_delete(od, on, ol);
+    if (!r)
+        r = may_delete(nd, nn, nl);
+    if (!r)
+        r = may_move_dir(od, on, ol, nd);
     if (!r)
         r = od->ops->rename ? od->ops->rename(od, on, ol, nd, nn, nl) : -EROFS;
     iput(od);
@@ -548,7 +587,7 @@ static long do_chmod(struct inode *ino, int mode)
     uint32_t euid = current()->euid;
     if (euid != 0 && euid != ino->uid)
         return -EPERM;                          /* only the owner (or root) */
-    if (euid != 0 && ino->gid != current()->egid)
+    if (euid != 0 && !proc_in_group(current(), ino->gid))
         mode &= ~02000;                         /* no set-gid for a group one is not in */
     ino->mode = (ino->mode & S_IFMT) | ((uint32_t)mode & 07777);
     return ino->ops->setattr(ino);
@@ -582,8 +621,17 @@ static long do_chown(struct inode *ino, int uid, int gid)
 {
     if (!ino->ops->setattr)
         return -EROFS;
-    if (current()->euid != 0)
-        return -EPERM;                          /* giving files away is root's */
+    struct proc *p = current();
+    /* INVARIANT(privilege separation): only root gives a file away; its
+     * owner may change the group to one of its own groups, nothing else
+     * (chown(2); -1 leaves an ID be and needs no right). */
+    bool owner = p->euid == ino->uid;
+    if (p->euid != 0 &&
+        ((uid != -1 && (!owner || (uint32_t)uid != ino->uid)) ||
+         (gid != -1 && (!owner || ((uint32_t)gid != ino->gid && !proc_in_group(p, (uint32_t)gid))))))
+        return -EPERM;
+    if (uid == -1 && gid == -1)
+        return 0;
     if (uid != -1)
         ino->uid = (uint32_t)uid;
     if (gid != -1)

@@ -167,16 +167,33 @@ long sys_getresgid(uint32_t *r, uint32_t *e, uint32_t *s)
 
 long sys_getgroups(int size, uint32_t *list)
 {
-    (void)list;
-    return size < 0 ? -EINVAL : 0;              /* no supplementary groups */
+    struct proc *p = current();
+    if (size < 0)
+        return -EINVAL;
+    if (size == 0)
+        return p->ngroups;                      /* just the count */
+    if (size < p->ngroups)
+        return -EINVAL;
+    if (p->ngroups && copy_to_user(list, p->groups, (size_t)p->ngroups * 4))
+        return -EFAULT;
+    return p->ngroups;
 }
 
+/* Supplementary groups: root only (CAP_SETGID); at most NGROUPS_VIGIL
+ * (Linux allows 65536; EINVAL beyond the limit, as there). */
 long sys_setgroups(long size, const uint32_t *list)
 {
-    (void)list;
-    if (current()->euid != 0)
+    struct proc *p = current();
+    uint32_t g[NGROUPS_VIGIL];
+    if (p->euid != 0)
         return -EPERM;
-    return size == 0 ? 0 : -EINVAL;             /* only "none" is supported */
+    if (size < 0 || size > NGROUPS_VIGIL)
+        return -EINVAL;
+    if (size && copy_from_user(g, list, (size_t)size * 4))
+        return -EFAULT;
+    memcpy(p->groups, g, (size_t)size * 4);
+    p->ngroups = (int)size;
+    return 0;
 }
 
 struct timespec {
