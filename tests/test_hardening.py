@@ -125,3 +125,17 @@ def test_interval_timers_and_alarm_deliver_sigalrm_as_on_linux(vigil) -> None:
     EINVAL for bad arguments, ITIMER_VIRTUAL on user time, and SIGALRM's
     default action (death)."""
     _case(vigil, "itimer", smp=2)
+
+
+def test_mprotect_growsdown_applies_to_the_stack_as_on_linux(vigil) -> None:
+    """PROT_GROWSDOWN on a stack page succeeds (from the stack's start);
+    on another region, or PROT_GROWSUP, it is EINVAL."""
+    _case(vigil, "growsdown")
+
+
+def test_memory_exhaustion_kills_with_sigkill_and_says_out_of_memory(vigil) -> None:
+    """Linux's OOM killer: SIGKILL, and a line naming the cause (not a
+    SIGSEGV reported as "not mapped"); the machine goes on."""
+    run = _case(vigil, "oom", mem="128M")
+    assert [x for x in run.kernel_lines if "killed by SIGKILL: out of memory" in x], run.kernel_lines
+    assert not [x for x in run.kernel_lines if "not mapped" in x], run.kernel_lines

@@ -79,6 +79,8 @@
 #define PROT_READ   1
 #define PROT_WRITE  2
 #define PROT_EXEC   4
+#define PROT_GROWSDOWN 0x01000000
+#define PROT_GROWSUP   0x02000000
 #define MAP_SHARED           0x01
 #define MAP_PRIVATE          0x02
 #define MAP_FIXED            0x10

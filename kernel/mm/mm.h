@@ -134,6 +134,9 @@ struct mm {
 
 /* May the current program read [addr, addr+n)? No if a PROT_NONE region
  * overlaps it (unmapped parts fault as usual). */
+/* (proc.c) Report "out of memory" and kill the current process with
+ * SIGKILL: a user page fault found no free frame. */
+__noreturn void proc_oom_kill(uintptr_t addr);
 bool       mm_user_readable(uintptr_t addr, size_t n);
 struct mm *mm_create(void);
 void       mm_destroy(struct mm *mm);

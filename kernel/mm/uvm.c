@@ -494,10 +494,16 @@ static bool page_fault(struct trapframe *tf)
      * syscall; a NOLOCK syscall (clock_gettime...) copying out to a page
      * not yet present or still copy-on-write takes it here, for the fault. */
     bool took = uaccess_fault_enter();
-    bool ok = mm_fault(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH) == 0;
+    int r = mm_fault(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH);
     if (took)
         uaccess_fault_leave();
-    return ok;
+    /* No frame for a valid page: out of memory, not a bad access. As
+     * Linux's OOM killer does, the process dies with SIGKILL and one line
+     * says why (a fault in a syscall's uaccess gets EFAULT instead: the
+     * thread may hold locks there). */
+    if (r == -ENOMEM && (tf->error & PF_USER))
+        proc_oom_kill(addr);
+    return r == 0;
 }
 
 void uvm_init(void)

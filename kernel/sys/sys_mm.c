@@ -58,12 +58,24 @@ long sys_munmap(uintptr_t addr, size_t len)
 
 long sys_mprotect(uintptr_t addr, size_t len, int prot)
 {
-    if ((addr & (PAGE_SIZE - 1)) || (prot & ~7))
+    if ((addr & (PAGE_SIZE - 1)) || (prot & ~(7 | PROT_GROWSDOWN | PROT_GROWSUP)))
         return -EINVAL;
     if (!len)
         return 0;
     if (addr >= USER_TOP || len > USER_TOP - addr)
         return -ENOMEM;
+    if (prot & PROT_GROWSUP)
+        return -EINVAL;                 /* no region grows up on x86-64 */
+    if (prot & PROT_GROWSDOWN) {
+        /* As Linux: from addr down to the start of the region that grows
+         * down (the stack), which addr must be in. */
+        uintptr_t base = USER_STACK_TOP - USER_STACK_SIZE;
+        if (addr < base || addr >= USER_STACK_TOP)
+            return -EINVAL;
+        len = addr + len - base;
+        addr = base;
+        prot &= 7;
+    }
     return mm_protect(current()->mm, addr, len, vm_prot(prot));
 }
 

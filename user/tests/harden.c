@@ -500,6 +500,58 @@ static int itimer(void)
     return bad;
 }
 
+/* ---- growsdown: mprotect with PROT_GROWSDOWN on the stack, as Linux ---- */
+static int growsdown(void)
+{
+    volatile char here = 0;
+    uintptr_t page = (uintptr_t)&here & ~(uintptr_t)4095;
+    int bad = 0;
+    if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE | PROT_GROWSDOWN)) {
+        printf("%s: FAIL PROT_GROWSDOWN on the stack: %s\n", name, strerror(errno));
+        bad = 1;
+    }
+    here = 1;                                   /* still writable */
+    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mprotect(m, 4096, PROT_READ | PROT_GROWSDOWN) == 0 || errno != EINVAL) {
+        printf("%s: FAIL PROT_GROWSDOWN on an mmap region: %s, want EINVAL\n", name, strerror(errno));
+        bad = 1;
+    }
+    if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE | PROT_GROWSUP) == 0 || errno != EINVAL) {
+        printf("%s: FAIL PROT_GROWSUP: %s, want EINVAL\n", name, strerror(errno));
+        bad = 1;
+    }
+    if (!bad)
+        printf("%s: ok\n", name);
+    return bad;
+}
+
+/* ---- oom: a process that touches more memory than there is ---- */
+static int oom(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        size_t len = (size_t)4 << 30;           /* more than the machine has */
+        char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+            _exit(3);
+        for (size_t i = 0; i < len; i += 4096)
+            m[i] = 1;
+        _exit(4);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+        return fail("the child that exhausted memory ended with status 0x%lx%ld, not SIGKILL", st, 0);
+    /* The kernel and this process go on: a fresh child runs. */
+    if ((c = fork()) == 0)
+        _exit(5);
+    waitpid(c, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 5)
+        return fail("a child after the OOM kill: status 0x%lx%ld", st, 0);
+    printf("%s: ok killed by SIGKILL\n", name);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     name = argc > 1 ? argv[1] : "";
@@ -518,6 +570,10 @@ int main(int argc, char **argv)
         return sleep_forever();
     if (!strcmp(name, "pid-args"))
         return pid_args();
+    if (!strcmp(name, "oom"))
+        return oom();
+    if (!strcmp(name, "growsdown"))
+        return growsdown();
     if (!strcmp(name, "itimer"))
         return itimer();
     if (!strcmp(name, "noop"))
