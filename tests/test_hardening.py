@@ -139,3 +139,10 @@ def test_memory_exhaustion_kills_with_sigkill_and_says_out_of_memory(vigil) -> N
     run = _case(vigil, "oom", mem="128M")
     assert [x for x in run.kernel_lines if "killed by SIGKILL: out of memory" in x], run.kernel_lines
     assert not [x for x in run.kernel_lines if "not mapped" in x], run.kernel_lines
+
+
+def test_a_shared_futex_in_private_memory_belongs_to_its_process(vigil) -> None:
+    """Keys are (address space, address), as Linux keys anonymous memory:
+    a parent's FUTEX_WAKE does not wake its forked child's wait on the
+    same address, and a frame freed by munmap carries no waiters along."""
+    _case(vigil, "futex-fork", smp=2)

@@ -5,9 +5,13 @@
  * work with atomic instructions; the kernel only queues threads that must
  * wait (FUTEX_WAIT: "sleep if the word still holds val") and wakes them
  * (FUTEX_WAKE). A waiter is a thread with futex_waiting set and a key naming
- * the word: (address space, address) for a private futex, the physical
- * address for a shared one. Waiters sleep on futex_waiting itself; FIFO
- * order comes from futex_seq.
+ * the word: (address space, address), with a bit telling a shared futex
+ * from a private one. All of Vigil's memory is anonymous and private, and
+ * Linux keys a shared futex in anonymous memory by (mm, address) too; a
+ * key by physical frame would outlive an munmap (the frame reused by
+ * another process: spurious wakeups across processes) and join a forked
+ * child's waits to its parent's. Waiters sleep on futex_waiting itself;
+ * FIFO order comes from futex_seq.
  *
  * PI futexes (FUTEX_LOCK_PI/UNLOCK_PI) hold the owner's thread id in the
  * word; a thread that blocks on one lends its priority to the owner, and on
@@ -33,14 +37,10 @@ static int make_key(uint32_t *uaddr, bool private, uint64_t key[2])
     uint32_t v;
     if (copy_from_user(&v, uaddr, 4))           /* also faults the page in */
         return -EFAULT;
-    uint64_t pa;
-    if (!private && vmm_translate(p->mm->root, (uintptr_t)uaddr, &pa, NULL)) {
-        key[0] = 0;                             /* shared: the frame itself */
-        key[1] = pa;
-    } else {
-        key[0] = (uint64_t)p->mm;
-        key[1] = (uint64_t)uaddr;
-    }
+    /* INVARIANT(kernel memory safety): a key names the address space and
+     * the address, never a frame that munmap may hand to someone else. */
+    key[0] = (uint64_t)p->mm | (private ? 0 : 1);
+    key[1] = (uint64_t)uaddr;
     return 0;
 }
 
@@ -178,9 +178,8 @@ long futex_wake_addr(uint32_t *uaddr, int n)
     uint64_t f = spin_lock_irqsave(&sched_lock);
     /* pthread_join may wait on it as a shared or a private futex. */
     int woken = wake_locked(key, n, ~0u);
-    uint64_t pa;
-    if (woken < n && vmm_translate(current()->mm->root, (uintptr_t)uaddr, &pa, NULL)) {
-        uint64_t skey[2] = { 0, pa };
+    if (woken < n) {
+        uint64_t skey[2] = { key[0] | 1, key[1] };
         woken += wake_locked(skey, n - woken, ~0u);
     }
     spin_unlock_irqrestore(&sched_lock, f);

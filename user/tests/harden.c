@@ -552,6 +552,33 @@ static int oom(void)
     return 0;
 }
 
+/* ---- futex-fork: a shared futex in private memory is per process ---- */
+static int futex_fork(void)
+{
+    uint32_t *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    *w = 0;
+    int p[2];
+    pipe(p);
+    pid_t c = fork();
+    if (c == 0) {
+        struct timespec to = { 1, 0 };
+        write(p[1], "w", 1);
+        long r = syscall(SYS_futex, w, 0 /* FUTEX_WAIT, shared */, 0, &to, NULL, 0);
+        _exit(r == -1 && errno == ETIMEDOUT ? 0 : 1);
+    }
+    char x;
+    read(p[0], &x, 1);
+    pause_ms(200);                              /* the child is waiting */
+    long woken = syscall(SYS_futex, w, 1 /* FUTEX_WAKE, shared */, 1, NULL, NULL, 0);
+    int st;
+    waitpid(c, &st, 0);
+    /* Linux: the child's copy is another word (another mm): nobody wakes. */
+    if (woken != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return fail("the parent's FUTEX_WAKE woke %ld waiter(s) in its child (status 0x%lx)", woken, st);
+    printf("%s: ok\n", name);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     name = argc > 1 ? argv[1] : "";
@@ -570,6 +597,8 @@ int main(int argc, char **argv)
         return sleep_forever();
     if (!strcmp(name, "pid-args"))
         return pid_args();
+    if (!strcmp(name, "futex-fork"))
+        return futex_fork();
     if (!strcmp(name, "oom"))
         return oom();
     if (!strcmp(name, "growsdown"))
