@@ -35,6 +35,7 @@ static const uint32_t class_size[] = { 16, 32, 64, 128, 256, 512, 1024, 2016 };
 
 static struct page_hdr *partial[NCLASSES];   /* pages with at least one free slot */
 static uint64_t pages_in_use, bytes_in_use;
+static uint64_t objects_in_use[NCLASSES + 1];  /* [heap_lock] per class, then large */
 static struct spinlock heap_lock = SPINLOCK_INIT("kheap");
 
 static inline int slots_per_page(int cls) { return (int)((PAGE_SIZE - HDR_SIZE) / class_size[cls]); }
@@ -86,6 +87,7 @@ void *kmalloc(size_t n)
             if (--h->nfree == 0)
                 partial[cls] = h->next;   /* full: off the partial list */
             bytes_in_use += class_size[cls];
+            objects_in_use[cls]++;
             p = s;
         }
     } else {
@@ -97,6 +99,7 @@ void *kmalloc(size_t n)
             h->npages = np;
             pages_in_use += np;
             bytes_in_use += np * PAGE_SIZE;
+            objects_in_use[NCLASSES]++;
             p = (uint8_t *)h + HDR_SIZE;
         }
     }
@@ -123,6 +126,7 @@ void kfree(void *p)
         h->magic = 0;
         pages_in_use -= np;
         bytes_in_use -= np * PAGE_SIZE;
+        objects_in_use[NCLASSES]--;
         spin_unlock_irqrestore(&heap_lock, flags);
         pmm_free_contig(V2P(h), np);
         return;
@@ -139,6 +143,7 @@ void kfree(void *p)
     s->next = h->free;
     h->free = s;
     bytes_in_use -= class_size[cls];
+    objects_in_use[cls]--;
     if (++h->nfree == 1) {
         h->next = partial[cls];                       /* was full: back on the list */
         partial[cls] = h;
@@ -160,3 +165,11 @@ void kfree(void *p)
 
 uint64_t kheap_pages_in_use(void) { return pages_in_use; }
 uint64_t kheap_bytes_in_use(void) { return bytes_in_use; }
+
+void kheap_object_counts(uint64_t out[KHEAP_NCOUNTS])
+{
+    _Static_assert(KHEAP_NCOUNTS == NCLASSES + 1, "one count per class, then large");
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    memcpy(out, objects_in_use, sizeof(objects_in_use));
+    spin_unlock_irqrestore(&heap_lock, flags);
+}

@@ -99,6 +99,10 @@ void    *kzalloc(size_t n);
 void     kfree(void *p);
 uint64_t kheap_pages_in_use(void);
 uint64_t kheap_bytes_in_use(void);
+/* Blocks handed out and not yet freed: one count per size class (16, 32,
+ * ... 2016 bytes), then large blocks (the leak test's exact measure). */
+#define KHEAP_NCOUNTS 9
+void     kheap_object_counts(uint64_t out[KHEAP_NCOUNTS]);
 
 /* ---- user address spaces (uvm.c) ---- */
 #define VM_READ   1

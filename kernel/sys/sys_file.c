@@ -184,12 +184,17 @@ static struct file *open_generated(const char *path)
         kfree(g);
         return NULL;
     }
-    /* The Linux names, plus Vigil's own exact counters (in pages). */
+    /* The Linux names, plus Vigil's own exact counters (in pages, bytes and
+     * heap blocks in use per size class, then large blocks). */
+    uint64_t obj[KHEAP_NCOUNTS];
+    kheap_object_counts(obj);
     f->size = (uint64_t)snprintf(g->text, sizeof(g->text),
         "MemTotal:       %lu kB\nMemFree:        %lu kB\n"
-        "VigilFreeFrames: %lu\nVigilHeapPages: %lu\nVigilHeapBytes: %lu\nVigilProcs: %d\n",
+        "VigilFreeFrames: %lu\nVigilHeapPages: %lu\nVigilHeapBytes: %lu\nVigilProcs: %d\n"
+        "VigilHeapObjects: %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
         pmm_total_frames() * 4, pmm_free_frames() * 4, pmm_free_frames(),
-        kheap_pages_in_use(), kheap_bytes_in_use(), proc_count());
+        kheap_pages_in_use(), kheap_bytes_in_use(), proc_count(),
+        obj[0], obj[1], obj[2], obj[3], obj[4], obj[5], obj[6], obj[7], obj[8]);
     return f;
 }
 
