@@ -105,7 +105,10 @@
 #define CLONE_CHILD_SETTID   0x01000000
 
 /* ---- wait4(2): options and the status word ---- */
-#define WNOHANG 1
+#define WNOHANG     1
+#define WUNTRACED   2
+#define WCONTINUED  8
+#define __WALL      0x40000000
 #define W_EXITED(code)   (((code) & 0xff) << 8)
 #define W_SIGNALED(sig)  ((sig) & 0x7f)
 
@@ -143,6 +146,9 @@
 #define SA_NODEFER   0x40000000
 #define SA_RESETHAND 0x80000000
 #define SI_USER 0
+#define SIG_BLOCK   0           /* rt_sigprocmask's how */
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
 
 /* ---- futex(2) ---- */
 #define FUTEX_WAIT            0
@@ -171,6 +177,8 @@
 
 /* ---- resources, arch_prctl(2), reboot(2) ---- */
 #define RLIM_INFINITY (~0ul)
+#define RUSAGE_SELF      0
+#define RUSAGE_CHILDREN  (-1)
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 #define LINUX_REBOOT_MAGIC1        0xfee1dead

@@ -519,7 +519,7 @@ void fill_rusage(void *ru, uint64_t utime, uint64_t stime)
 long proc_wait4(int pid, int *ustatus, int options, void *urusage)
 {
     struct proc *p = current();
-    if (options & ~(WNOHANG | 2 /* WUNTRACED */ | 8 /* WCONTINUED */ | 0x40000000 /* __WALL */))
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL))
         return -EINVAL;
     /* INVARIANT(kernel memory safety): pid as Linux reads it: > 0 that
      * child, -1 any, 0 our group, < -1 group -pid; INT_MIN has no negation

@@ -265,12 +265,12 @@ long sys_rt_sigprocmask(int how, const void *uset, void *uoset, size_t size)
     if (uset && copy_from_user(&set, uset, 8))
         return -EFAULT;
     if (uset) {
-        if (how == 0)
-            p->sig_blocked |= set;              /* SIG_BLOCK */
-        else if (how == 1)
-            p->sig_blocked &= ~set;             /* SIG_UNBLOCK */
-        else if (how == 2)
-            p->sig_blocked = set;               /* SIG_SETMASK */
+        if (how == SIG_BLOCK)
+            p->sig_blocked |= set;
+        else if (how == SIG_UNBLOCK)
+            p->sig_blocked &= ~set;
+        else if (how == SIG_SETMASK)
+            p->sig_blocked = set;
         else
             return -EINVAL;
         p->sig_blocked &= ~UNBLOCKABLE;

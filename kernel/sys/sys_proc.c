@@ -192,9 +192,9 @@ long sys_getrusage(int who, void *uru)
 {
     struct proc *p = current();
     uint8_t ru[144];
-    if (who == 0)                                       /* RUSAGE_SELF */
+    if (who == RUSAGE_SELF)
         fill_rusage(ru, p->utime, p->stime);
-    else if (who == -1)                                 /* RUSAGE_CHILDREN */
+    else if (who == RUSAGE_CHILDREN)
         fill_rusage(ru, p->cutime, p->cstime);
     else
         return -EINVAL;
