@@ -234,6 +234,35 @@ def crash(c: Context, workload: str, all_: bool = False, states: int = 0, seed: 
                               accel=accel))
 
 
+@task(help={"images": "mutated images to try", "seed": "seed for the mutations",
+            "per_disk": "images per disk (GPT partitions, one boot each; at most 128)",
+            "accel": "kvm, tcg or auto", "smp": "CPUs"})
+def fsfuzz(c: Context, images: int = 1000, seed: int = 1, per_disk: int = 100, accel: str = "",
+           smp: int = 1) -> None:
+    """Mutate ext3 images (superblock, group descriptors, inodes, indirect
+    blocks, directory entries, the journal; random bit flips) and have Vigil
+    mount, walk, read, write and unmount each: any errno is fine, a panic,
+    fault or hang is not (harness/fsfuzz.py)."""
+    from harness import fsfuzz as fz
+
+    art = build_mod.build()
+    machine = Machine(accel=_accel(accel, art), smp=smp)
+    res = fz.run_fuzz(art, machine, ROOT / "build" / "fsfuzz", images, seed,
+                      per_disk=min(per_disk, 128))
+    rate = res.images / max(res.seconds, 1)
+    print(f"fsfuzz: {res.images} images in {res.seconds:.0f} s ({rate:.1f}/s, {res.boots} boots): "
+          f"{res.refused} refused at mount, {res.mounted} mounted, "
+          f"{len(res.failures)} failures")
+    print(f"  deepest kernel stack: {res.deepest_stack} bytes of 16384")
+    for why, n in sorted(res.refusals.items(), key=lambda kv: -kv[1]):
+        print(f"  refused: {why}: {n}")
+    for f in res.failures:
+        print(f"  FAILURE {f}")
+    if res.failures:
+        print("  (kept under build/fsfuzz/failures/: image and console for each)")
+    sys.exit(1 if res.failures else 0)
+
+
 @task
 def lint(c: Context) -> None:
     """ruff over the Python side."""

@@ -114,6 +114,12 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_durability.py::test_fsync_is_durable_under_the_disk_contract[fsync]",),
         "fsync returns before a FLUSH covers its writes: a power cut then loses them",
         r"fsync returned without any FLUSH|fsync returned, then a power cut"),
+    Row("disk-checks", "kernel memory safety",
+        "a disk's superblock and group descriptors are checked before use",
+        (W("kernel/fs/ext2.c", "check_super", "check_group"),),
+        ("tests/test_fs_hardening.py::test_mutated_disks_get_an_answer_never_a_panic",),
+        "a mutated disk image panics or hangs the kernel",
+        r"mutated disks stopped the kernel"),
     Row("journal", "durability and crash consistency", "the JBD2 journal (ordered mode)",
         (W("kernel/fs/journal.c", "commit_locked", "journal_open"),),  # recover, inlined
         ("tests/test_crash_explorer.py::test_journal_survives_every_allowed_crash_state[seq1]",),

@@ -30,7 +30,9 @@ static void start_user_space(void);
 
 static void setup_memory(void)
 {
-    struct mem_range usable[64], direct[64], reserved[16];
+    /* Static: 2 KiB is more than a kernel frame may take (-Wframe-larger-than),
+     * and this runs once, before there is anything else. */
+    static struct mem_range usable[64], direct[64], reserved[16];
     int nusable = 0, ndirect = 0, nreserved = 0;
     /* The first MiB (BIOS data, EBDA, the ROM where ACPI's RSDP hides) is
      * read by the kernel whatever the map says about it. */
@@ -114,6 +116,7 @@ static void kmain_on_guarded_stack(void)
     ioapic_init();
     timer_init(TIMER_HZ);
     smp_init_ipis();
+    watchdog_init();
     kprintf("timer: lapic %u Hz\n", timer_hz());
     block_init();
 
@@ -165,7 +168,8 @@ static void start_user_space(void)
     char root[32] = "";
     struct super *sb = NULL;
     int err;
-    if (cmdline_get("root", root, sizeof(root)) && !(sb = ext2_mount(cmdline_has("ro"), &err)))
+    if (cmdline_get("root", root, sizeof(root)) &&
+        !(sb = ext2_mount(MAX(vda_partition(root), 0), cmdline_has("ro"), &err)))
         kprintf("vigil: cannot mount %s (error %d); falling back to the initrd\n", root, err);
     if (!sb && bootinfo.nmods > 0)
         sb = initrd_mount(P2V(bootinfo.mods[0].start), bootinfo.mods[0].end - bootinfo.mods[0].start);

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -15,11 +16,56 @@ import pytest
 
 from harness import accel as accel_mod
 from harness.build import Artifacts, build
+from harness.config import KSTACK_BYTES, KSTACK_LIMIT, ROOT
 from harness.execute import ProgramRun, run_on_host, run_on_vigil
 from harness.image import make_ext3
 from harness.qemu import Machine, Run, Session, qemu_command, run
 
 _LOGS = pytest.StashKey[list[Path]]()
+
+# Kernel memory safety, checked on every boot a test makes through `vigil`:
+# no watchdog report (a CPU stuck with the kernel lock or interrupts off),
+# and no kernel stack deeper than three quarters of its 16 KiB (the kernel
+# measures painted stacks and reports the deepest at power-off).
+# Every run's figure goes to a file of this pytest run's (workers append;
+# a nested run, as the matrix makes, has its own); the summary at the end
+# names the deepest.
+_KSTACK = re.compile(r"vigil: kernel stacks: deepest use (\d+) of (\d+) bytes")
+_KSTACK_ENV = "VIGIL_KSTACK_LOG"
+
+
+def check_kernel_health(console: str) -> None:
+    stuck = re.search(r"watchdog: CPU \d+ .*", console)
+    assert not stuck, f"the kernel stalled: {stuck.group(0)}"
+    for m in _KSTACK.finditer(console):
+        used = int(m.group(1))
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+        if os.environ.get(_KSTACK_ENV):
+            with open(os.environ[_KSTACK_ENV], "a") as f:
+                f.write(f"{used} {test}\n")
+        assert used <= KSTACK_LIMIT, (
+            f"a kernel stack went {used} bytes deep (limit {KSTACK_LIMIT} of {m.group(2)})")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):              # the controller, before its workers
+        path = ROOT / "build" / f"kstack-seen-{os.getpid()}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.unlink(missing_ok=True)
+        os.environ[_KSTACK_ENV] = str(path)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    path = Path(os.environ.get(_KSTACK_ENV, "/nonexistent"))
+    if hasattr(config, "workerinput") or not path.exists():
+        return
+    seen = [line.split(" ", 1) for line in path.read_text().splitlines() if line]
+    path.unlink()
+    if seen:
+        used, test = max(seen, key=lambda x: int(x[0]))
+        terminalreporter.write_line(
+            f"kernel stacks: deepest use in {len(seen)} boots: {used} of {KSTACK_BYTES} bytes "
+            f"(limit {KSTACK_LIMIT}), in {test.strip()}")
 
 
 @pytest.fixture(scope="session")
@@ -54,16 +100,20 @@ class Vigil:
 
     def boot(self, cmdline: str, timeout: float = 120, initrd: bool = False, **kw: object) -> Run:
         """Boot to completion (the kernel powers off or panics)."""
-        return run(self.art, cmdline, self.machine(**kw), self._log("boot"),
-                   initrd=self.art.initrd if initrd else None, timeout=timeout)
+        r = run(self.art, cmdline, self.machine(**kw), self._log("boot"),
+                initrd=self.art.initrd if initrd else None, timeout=timeout)
+        check_kernel_health(r.output)
+        return r
 
     def program(self, argv: list[str], files: dict[str, Path | bytes] | None = None,
                 timeout: float = 120, root_disk: Path | None = None,
                 **kw: object) -> ProgramRun:
         """Run argv[0] as init's one program: from the initrd, or from the
         root_disk image mounted as the root file system."""
-        return run_on_vigil(self.art, argv, self.machine(**kw), self._log("program"),
-                            files, timeout, root_disk)
+        r = run_on_vigil(self.art, argv, self.machine(**kw), self._log("program"),
+                         files, timeout, root_disk)
+        check_kernel_health(r.console)
+        return r
 
     def host(self, argv: list[str], root: Path | None = None) -> ProgramRun:
         """The same program from the same tree (by default the initrd's), on

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 
+from harness.config import KSTACK_LIMIT
 from harness.image import disk_args, fsck, make_ext3
 
 
@@ -67,3 +68,19 @@ def test_a_superblock_with_impossible_counts_is_refused_at_mount(vigil, tmp_path
     assert run.status == 0, f"the kernel died: {run.console[-2000:]}"
     assert _lines(run).get("mount") == "Invalid argument", run.output
     assert "ext2: " in run.console and "not mounting" in run.console
+
+
+def test_mutated_disks_get_an_answer_never_a_panic(vigil, tmp_path) -> None:
+    """Untrusted disks: a seeded sample of `./vigil fsfuzz` — 30 mutated
+    ext3 images (superblock, group descriptors, inodes, indirect blocks,
+    directory entries, journal, bit flips) on one disk, each mounted,
+    walked, read, written and unmounted in one boot. Every image gets an
+    answer (a refusal or errors are fine); no panic, fault or hang."""
+    from harness.fsfuzz import run_fuzz
+
+    res = run_fuzz(vigil.art, vigil.machine(), tmp_path / "fsfuzz", 30, seed=14, per_disk=30,
+                   log=lambda msg: None)
+    assert res.images == 30
+    assert not res.failures, "mutated disks stopped the kernel:\n" + "\n".join(res.failures)
+    assert res.refused and res.mounted, "the sample exercises both refusal and use"
+    assert 0 < res.deepest_stack <= KSTACK_LIMIT

@@ -5,6 +5,8 @@
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
 #include "../mm/mm.h"
+#include "../proc/proc.h"
+#include "../arch/x86_64/cpu.h"
 
 extern struct kstack boot_kstack;
 
@@ -74,6 +76,17 @@ __attribute__((noinline)) void crash_smep(void)
     ((void (*)(void))(uintptr_t)p)();                         /* SMEP: faults */
 }
 
+/* Hold the kernel lock with interrupts on, for ever: the watchdog must say
+ * so, naming this function. */
+__attribute__((noinline)) void crash_stall(void)
+{
+    kernel_lock();
+    kprintf("crash: stall target=0x%016lx\n", (uintptr_t)crash_stall);
+    __asm__ volatile("sti");
+    for (;;)
+        cpu_relax();
+}
+
 void crash_run(const char *name)
 {
     static const struct { const char *name; void (*fn)(void); } crashes[] = {
@@ -83,6 +96,7 @@ void crash_run(const char *name)
         { "wx", crash_wx },
         { "smap", crash_smap },
         { "smep", crash_smep },
+        { "stall", crash_stall },
     };
     for (size_t i = 0; i < ARRAY_SIZE(crashes); i++)
         if (!strcmp(name, crashes[i].name)) {

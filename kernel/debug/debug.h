@@ -37,5 +37,10 @@ bool kernel_lock_held(void);                /* proc/sync.c: by this thread */
 const char *ksym_lookup(uintptr_t addr, uintptr_t *offset);
 /* Print "BACKTRACE" and one line per frame, starting at rip, walking rbp. */
 void backtrace_from(uintptr_t rip, uintptr_t rbp);
+/* The stall watchdog (watchdog.c): init after the timer; tick from every
+ * CPU's timer interrupt. */
+struct trapframe;
+void watchdog_init(void);
+void watchdog_tick(struct trapframe *tf);
 /* Run the crash named on the command line (never returns if it exists). */
 void crash_run(const char *name);

@@ -22,7 +22,15 @@
 /* Find and set up the disk; prints one "blk: ..." line saying what it found. */
 void     block_init(void);
 bool     block_present(void);
-uint64_t block_sectors(void);           /* capacity; 0 without a disk */
+uint64_t block_sectors(void);           /* capacity (of the window); 0 without a disk */
+/* From now on, sector s means the disk's sector first + s, and only count
+ * sectors exist (a partition, for the file system mounted from it); count
+ * 0: the whole disk again. Only with no request in flight. 0 or -EINVAL. */
+int      block_set_window(uint64_t first, uint64_t count);
+/* Partition n (1-128) of the GUID partition table on the whole disk (UEFI
+ * spec 2.x, 5.3): its first sector and sector count; -ENXIO if there is
+ * no such partition, -EINVAL for a table that does not hold together. */
+int      block_partition(int n, uint64_t *first, uint64_t *count);
 
 /* 0 on success; -EINVAL for a NULL buffer, count 0 or sectors past the
  * end, -EFAULT for a buffer that is not mapped kernel memory (or, for a

@@ -178,6 +178,15 @@ static struct disk {
 
 static struct spinlock blk_lock = SPINLOCK_INIT("blk");
 
+/* The window the callers see (block_set_window): sectors [first, first +
+ * count) of the disk, numbered from 0. Set only while no request is in
+ * flight (a mount, an unmount); count 0: the whole disk. */
+static struct {
+    uint64_t first, count;
+} win;
+
+static uint64_t win_sectors(void) { return win.count ? win.count : disk.sectors; }
+
 /* ---- waiting ---- */
 
 /* Block until cond(arg) holds; whoever makes it true calls wakeup(chan)
@@ -417,7 +426,7 @@ static int transfer(uint32_t type, uint64_t sector, uint8_t *buf, size_t count)
             result = nsegs;
             break;
         }
-        submit(type, sector + done / SECTOR_SIZE, segs, nsegs, r);
+        submit(type, win.first + sector + done / SECTOR_SIZE, segs, nsegs, r);
         done += covered;
         submitted++;
     }
@@ -515,7 +524,7 @@ static int batch(uint32_t type, struct block_io *ios, int n)
         }
         if (result)
             break;
-        submit(type, sector, segs, nsegs, r);
+        submit(type, win.first + sector, segs, nsegs, r);
         submitted++;
     }
     for (int k = 0; k < MIN(submitted, BATCH_IN_FLIGHT); k++) {
@@ -535,7 +544,10 @@ static int check_args(uint64_t sector, const void *buf, size_t count, bool devic
 {
     if (!disk.present)
         return -ENODEV;
-    if (!buf || !count || count > disk.sectors || sector > disk.sectors - count)
+    /* INVARIANT(kernel memory safety): nothing outside the window (the
+     * partition a file system was mounted from) is ever read or written. */
+    uint64_t n = win_sectors();
+    if (!buf || !count || count > n || sector > n - count)
         return -EINVAL;
     return check_buffer(buf, count * SECTOR_SIZE, device_writes);
 }
@@ -585,7 +597,18 @@ int block_flush(void)
 }
 
 bool block_present(void) { return disk.present; }
-uint64_t block_sectors(void) { return disk.present ? disk.sectors : 0; }
+uint64_t block_sectors(void) { return disk.present ? win_sectors() : 0; }
+
+int block_set_window(uint64_t first, uint64_t count)
+{
+    if (!disk.present)
+        return -ENODEV;
+    if (count > disk.sectors || first > disk.sectors - count)
+        return -EINVAL;
+    win.first = count ? first : 0;
+    win.count = count;
+    return 0;
+}
 
 void block_get_stats(struct block_stats *st)
 {

@@ -253,8 +253,8 @@ static struct buf *claim(struct buf *v, uint64_t blockno)
 }
 
 /* Find or claim a buffer for blockno and return it busy (b->locked: this
- * caller's until brelse); with sched_lock held. */
-static struct buf *get_busy(uint64_t blockno, uint64_t *flags)
+ * caller's until brelse); with sched_lock held. (noinline: the matrix names it.) */
+static __attribute__((noinline)) struct buf *get_busy(uint64_t blockno, uint64_t *flags)
 {
     ASSERT_HELD(&sched_lock);
     for (;;) {
@@ -349,13 +349,23 @@ struct buf *bread(uint64_t blockno, int *err)
     /* Committed metadata not yet checkpointed: the journal's copy is at
      * least as new as the home block. */
     bool copied = journal_read_copy(blockno, b->data);
-    struct block_io ios[READAHEAD];
+    /* The batch on the heap when there is readahead: 32 of them on the
+     * stack is more than a kernel frame may take (-Wframe-larger-than). */
+    struct block_io one, *ios = n ? kmalloc(sizeof(*ios) * (size_t)(n + 1)) : &one;
+    if (!ios) {
+        for (int i = 0; i < n; i++)
+            brelse(ra[i]);                      /* no memory: no readahead */
+        n = 0;
+        ios = &one;
+    }
     int nio = 0;
     if (!copied)
         ios[nio++] = (struct block_io){ sectors_of(blockno), b->data, bsize / 512 };
     for (int i = 0; i < n; i++)
         ios[nio++] = (struct block_io){ sectors_of(ra[i]->blockno), ra[i]->data, bsize / 512 };
     int r = nio ? block_read_batch(ios, nio) : 0;
+    if (ios != &one)
+        kfree(ios);
     for (int i = 0; i < n; i++) {
         if (!r) {
             journal_read_copy(ra[i]->blockno, ra[i]->data);

@@ -423,6 +423,12 @@ static int recover(uint32_t start, uint32_t seq)
     return f ? f : block_flush();
 }
 
+void journal_close(void)
+{
+    j.active = false;
+    log_free();
+}
+
 int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uint64_t fs_blocks)
 {
     j.active = false;

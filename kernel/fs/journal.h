@@ -14,6 +14,9 @@ typedef long (*journal_bmap_t)(uint64_t lblk);
 /* Load the journal superblock and replay committed transactions left by a
  * crash: 0, or -errno (then the file system must stay read-only). */
 int  journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uint64_t fs_blocks);
+/* Forget the journal (unmount, or before the next file system's): after a
+ * checkpoint, or when nothing it holds matters any more. */
+void journal_close(void);
 bool journal_active(void);
 #ifdef BREAK_FDATASYNC_FLUSH
 extern bool journal_break_fdatasync;   /* the break switch: set around fdatasync's commit */

@@ -62,6 +62,19 @@ int vfs_umount(struct inode *root)
     return -EINVAL;                             /* not a mount point */
 }
 
+int vda_partition(const char *dev)
+{
+    if (strncmp(dev, "/dev/vda", 8))
+        return -1;
+    int n = 0;
+    for (const char *p = dev + 8; *p; p++) {
+        if (*p < '0' || *p > '9' || n > 128 || (p == dev + 8 && *p == '0'))
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    return n <= 128 ? n : -1;
+}
+
 bool vfs_is_mounted(struct super *sb)
 {
     if (sb == root_sb)

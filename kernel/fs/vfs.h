@@ -70,6 +70,8 @@ void          vfs_shutdown(void);              /* before power-off */
 int           vfs_mount(struct super *sb, struct inode *dir);
 int           vfs_umount(struct inode *root);
 bool          vfs_is_mounted(struct super *sb);
+/* "/dev/vda" -> 0, "/dev/vdaN" -> N (1-128), anything else -> -1. */
+int           vda_partition(const char *dev);
 struct inode *vfs_root(void);
 struct inode *iget(struct inode *ino);          /* one more reference */
 void          iput(struct inode *ino);          /* one fewer */
@@ -96,5 +98,6 @@ long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max);
 /* File systems. */
 struct super *initrd_mount(const void *data, size_t size);
 /* The virtio disk; NULL if unusable, *err saying why (EINVAL, EUCLEAN, EIO, EBUSY...). */
-struct super *ext2_mount(bool read_only, int *err);
+/* part: 0 for the whole disk (/dev/vda), N for its GPT partition N (/dev/vdaN). */
+struct super *ext2_mount(int part, bool read_only, int *err);
 bool          ext2_busy(void);                 /* files on it still in use (no umount) */

@@ -90,8 +90,11 @@ struct kstack {
     uintptr_t bottom;   /* first mapped byte */
     uintptr_t top;      /* initial stack pointer */
 };
-bool kstack_alloc(struct kstack *ks);
+bool kstack_alloc(struct kstack *ks);      /* painted, so its depth can be measured */
 void kstack_free(struct kstack *ks);
+size_t kstack_used(const struct kstack *ks);   /* bytes below top ever written */
+void kstack_note(const struct kstack *ks);     /* count it in kstack_deepest */
+size_t kstack_deepest(void);                   /* the most any kernel stack used so far */
 
 /* ---- kernel heap ---- */
 void    *kmalloc(size_t n);

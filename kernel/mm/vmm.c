@@ -291,6 +291,34 @@ void *vmm_map_mmio(uint64_t pa, size_t len)
 #define KSTACK_SLOTS 4096
 static uint64_t kstack_slot_used[KSTACK_SLOTS / 64];
 
+/* Stack depth, measured: every kernel stack is painted when it is made;
+ * when it is freed (and at power-off for the live ones, kstack_note) the
+ * lowest word no longer holding the paint says how deep it ever went. The
+ * deepest is reported at power-off, and the tests fail above a limit
+ * (tests/conftest.py): the frame-size warning bounds each function, this
+ * bounds what the calls add up to. */
+#define KSTACK_PAINT 0x5354414b5354414bull      /* "KATSKATS" */
+static size_t kstack_max_used;
+
+size_t kstack_used(const struct kstack *ks)
+{
+    const uint64_t *w = (const uint64_t *)ks->bottom, *end = (const uint64_t *)ks->top;
+    while (w < end && *w == KSTACK_PAINT)
+        w++;
+    return (size_t)(ks->top - (uintptr_t)w);
+}
+
+void kstack_note(const struct kstack *ks)
+{
+    size_t used = kstack_used(ks), seen = __atomic_load_n(&kstack_max_used, __ATOMIC_RELAXED);
+    while (used > seen &&
+           !__atomic_compare_exchange_n(&kstack_max_used, &seen, used, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+}
+
+size_t kstack_deepest(void) { return kstack_max_used; }
+
 bool kstack_alloc(struct kstack *ks)
 {
     uint64_t flags = spin_lock_irqsave(&kmap_lock);
@@ -320,6 +348,8 @@ bool kstack_alloc(struct kstack *ks)
             return false;
         }
     }
+    for (uint64_t *w = (uint64_t *)ks->bottom; w < (uint64_t *)ks->top; w++)
+        *w = KSTACK_PAINT;
     return true;
 }
 

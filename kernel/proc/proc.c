@@ -101,6 +101,7 @@ static void proc_free(struct proc *p)
     sighand_put(p->sh);
     if (p->scratch)
         pmm_free(V2P(p->scratch));
+    kstack_note(&p->kstack);                /* how deep it went, for the report */
     kstack_free(&p->kstack);
     kfree(p);
 }

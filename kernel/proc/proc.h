@@ -231,6 +231,7 @@ void  kernel_lock(void);
 void  kernel_unlock(void);
 void  kernel_unlock_sched_held(void);            /* the same, from under sched_lock */
 bool  kernel_lock_held(void);                    /* by the running thread */
+uint64_t kernel_lock_generation(void);          /* changes at every acquisition */
 
 struct mutex {
     volatile uint32_t locked;

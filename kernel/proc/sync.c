@@ -10,6 +10,7 @@ static struct {
     volatile uint32_t locked;
     struct proc *owner;
     volatile int waiters;       /* threads asleep in kernel_lock */
+    volatile uint64_t generation;   /* acquisitions so far (the watchdog's clock) */
 } klock;
 
 #define KLOCK_SPINS 2000
@@ -50,6 +51,7 @@ void kernel_lock(void)
         break;
     }
     klock.owner = p;
+    klock.generation++;
 }
 
 /* sched_held: the caller holds sched_lock (sleep_locked does). */
@@ -75,6 +77,8 @@ static void klock_release(bool sched_held)
 
 void kernel_unlock(void) { klock_release(false); }
 void kernel_unlock_sched_held(void) { klock_release(true); }
+
+uint64_t kernel_lock_generation(void) { return klock.generation; }
 
 bool kernel_lock_held(void)
 {

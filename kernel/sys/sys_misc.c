@@ -291,5 +291,8 @@ long sys_reboot(unsigned m1, unsigned m2, unsigned cmd, void *arg)
         return -EINVAL;
     kprintf("vigil: power off requested by pid %d\n", current()->pid);
     vfs_shutdown();                             /* nothing written is left behind */
+    kstack_note(&current()->kstack);
+    kprintf("vigil: kernel stacks: deepest use %lu of %lu bytes\n", (uint64_t)kstack_deepest(),
+            (uint64_t)KSTACK_PAGES * PAGE_SIZE);
     qemu_exit(EXIT_OK);
 }

@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "platform.h"
 #include "../../mm/mm.h"
+#include "../../debug/debug.h"
 
 /* Local APIC registers (Intel SDM vol. 3, 11.4.1). */
 #define LAPIC_ID        0x020
@@ -114,6 +115,7 @@ static bool timer_tick(struct trapframe *tf)
         __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
     if (tick_hook)
         tick_hook(tf);
+    watchdog_tick(tf);
     return true;
 }
 

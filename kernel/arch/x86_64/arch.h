@@ -168,6 +168,7 @@ uint64_t rtc_read_unix(void);   /* CMOS clock, seconds since 1970 */
  * once its GDT, IDT, MSRs, LAPIC and timer are set up. Returns the count. */
 int  smp_boot(void (*ap_entry)(int id));
 void ipi_send(int cpu, int vector);
+void ipi_send_nmi(int cpu);     /* cannot be masked: the watchdog's "where are you?" */
 /* Flush [va, va + n pages) (n == 0: everything, global pages included) from
  * the TLBs of the CPUs in mask, this one included, and wait until they have. */
 void tlb_shootdown(uint64_t mask, uintptr_t va, size_t npages);

@@ -109,6 +109,11 @@ void ipi_send(int cpu, int vector)
     lapic_send_icr(cpu_get(cpu)->apic_id, (uint32_t)vector);   /* fixed, physical, edge */
 }
 
+void ipi_send_nmi(int cpu)
+{
+    lapic_send_icr(cpu_get(cpu)->apic_id, 4u << 8);            /* delivery mode NMI */
+}
+
 /* ---- TLB shootdown ----
  * INVARIANT(process isolation): once a mapping is removed or write-protected,
  * no CPU keeps using the old translation: every CPU that may cache it

@@ -124,6 +124,15 @@ void trap_dispatch(struct trapframe *tf)
     int v = (int)tf->vector;
     bool from_user = tf->cs & 3;
 
+    if (v == T_NMI) {
+        /* Not the process's business, and may arrive anywhere (even with
+         * the kernel lock or sched_lock held on this CPU): the handler only
+         * looks and prints (the watchdog). */
+        if (handlers[v])
+            handlers[v](tf);
+        return;
+    }
+
     if (v >= VEC_IRQ_BASE) {
         /* Interrupts from devices and the timer: acknowledge first, so a
          * handler that switches threads leaves the LAPIC ready. */
