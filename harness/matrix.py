@@ -129,14 +129,14 @@ ROWS: tuple[Row, ...] = (
         "fdatasync ends with a device FLUSH (its own entry: sys_fdatasync)",
         (W("kernel/sys/sys_file.c", "sys_fdatasync"), W("kernel/fs/journal.c", "commit_locked")),
         ("tests/test_durability.py::test_fsync_is_durable_under_the_disk_contract[fdatasync]",
-         f"{_X}[applog]", f"{_X}[fdatasync]"),
+         f"{_X}[applog]"),
         "fdatasync returns with its commit block unflushed: a crash state that kept a later "
         "write lacks what fdatasync acknowledged (fsync'd bytes, or the new file's name, missing)",
         r"fsync'd (bytes|name) missing"),
     Row("commit-order", "durability and crash consistency",
         "the FLUSH before the commit block (data, descriptor and copies on the disk first)",
         (W("kernel/fs/journal.c", "commit_locked"),),
-        (f"{_X}[applog]", f"{_X}[replace]"),
+        (f"{_X}[applog]",),
         "the commit block lands before the blocks it vouches for: recovery leaves a file "
         "holding bytes it never had at any checkpoint",
         r"never its state at a checkpoint \(garbage\)"),
