@@ -241,6 +241,17 @@ ROWS: tuple[Row, ...] = (
         "a sibling's close frees a pipe under a sleeping read or write: "
         "the kernel reports a use-after-free",
         r"the kernel broke: .*use-after-free: struct file"),
+    Row("cow-kwrite", "process isolation", "the kernel's writes for a process copy a shared frame",
+        (W("kernel/mm/uvm.c", "mm_write"),),
+        ("tests/test_isolation.py::test_clone_child_settid_writes_only_the_childs_copy",),
+        "clone(CLONE_CHILD_SETTID) writes the child's tid into the parent's memory",
+        r"the child's tid is visible in the parent"),
+    Row("cow-mprotect", "process isolation", "mprotect keeps a shared frame copy-on-write",
+        (W("kernel/mm/uvm.c", "reprotect_leaf"),),
+        ("tests/test_isolation.py::"
+         "test_a_page_shared_read_only_at_fork_stays_private_after_mprotect",),
+        "a page read-only at fork, made writable, takes the child's write into the parent",
+        r"the child's write is visible in the parent"),
     Row("kill-perm", "privilege separation", "kill(2)'s permission check",
         (W("kernel/proc/signal.c", "signal_permitted"),),
         ("tests/test_privilege.py::test_an_unprivileged_process_cannot_signal_another_users_process",),

@@ -239,8 +239,10 @@ static void reprotect_leaf(pte_t *pte, uintptr_t va, void *arg)
     uint64_t flags = a->set;
     /* INVARIANT(process isolation): mprotect never makes a shared frame writable;
      * the entry stays copy-on-write and the first write copies it. */
+#ifndef BREAK_COW_MPROTECT
     if (shared_frame(*pte))
         flags = (flags & ~PTE_W) | PTE_COW;
+#endif
     *pte = (*pte & PTE_ADDR) | flags;
     (void)va;
 }
@@ -397,9 +399,12 @@ int mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n)
             return -ENOMEM;
         /* The kernel writing for mm (exec, CLONE_CHILD_SETTID) goes around
          * the page tables' write bit, so it must break the sharing itself. */
+#ifndef BREAK_COW_KWRITE
+        /* INVARIANT(process isolation): nor does the kernel's own write. */
         if (shared_frame(*pte) &&
             unshare(mm, ALIGN_DOWN(va, PAGE_SIZE), pte, (v->prot & VM_WRITE) ? PTE_W : 0))
             return -ENOMEM;
+#endif
         size_t off = va & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - off);
         memcpy((uint8_t *)P2V(*pte & PTE_ADDR) + off, s, chunk);
         va += chunk, s += chunk, n -= chunk;
