@@ -18,6 +18,7 @@ _CONC = "tests/test_concurrency.py"
 _MUT = "tests/test_mutants.py"  # the tests written for survivors
 _ARGS = f"{_MUT}::test_id_and_sigaction_argument_checks_match_linux"
 _HARD = "tests/test_hardening.py"
+_KILL = f"{_MUT}::test_kill_minus_one_skips_whom_the_caller_may_not_signal"
 
 MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/mm/pmm.c", (_KTEST, _ISOLATION, "tests/test_leaks.py")),
@@ -46,11 +47,11 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                             f"{_CONC}::test_mutex_keeps_a_shared_counter_exact_on_every_cpu",
                             _PROC)),
     ("kernel/proc/*.c", (_PROC, _ISOLATION, _PRIV, _HARD)),
-    ("kernel/proc/signal.c", (_ARGS,)),
+    ("kernel/proc/signal.c", (_ARGS, _KILL)),
     ("kernel/proc/exec.c", ("tests/test_exec.py",)),
     ("kernel/proc/proc.c", (f"{_CONC}::test_thread_has_its_own_tid_and_shares_the_pid",
                             f"{_CONC}::test_exit_group_from_a_thread_ends_the_whole_process_with_its_status",
-                            "tests/test_leaks.py")),
+                            "tests/test_leaks.py", _KILL)),
     ("kernel/sys/*.c", (_PROC, _PRIV, _ARGS, _HARD)),
     ("kernel/sys/sys_file.c", ("tests/test_ext2.py::test_unix_permissions_match_linux",
                                "tests/test_ext2.py::test_file_syscalls_match_linux_and_leave_fsck_clean",

@@ -30,3 +30,12 @@ def test_round_robin_turns_last_a_quantum_not_a_tick(vigil) -> None:
     assert run.status == 0, f"mutants rrturn ended with {run.status}: {run.output!r}"
     assert "both ran: yes" in run.output, run.output
     assert "not a tick: yes" in run.output, run.output
+
+
+@pytest.mark.invariant("privilege")
+def test_kill_minus_one_skips_whom_the_caller_may_not_signal(vigil) -> None:
+    # Signal 0 only: on the host it checks permissions and delivers nothing.
+    argv = ["/bin/mutants", "killperm"]
+    guest, host = vigil.program(argv), vigil.host(argv)
+    assert "kill(parent, 0) = -1 Operation not permitted" in host.output, host.output
+    assert guest.status == 0 and guest.output == host.output

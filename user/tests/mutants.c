@@ -12,7 +12,11 @@
  *            is EFAULT; rt_sigaction takes signals 1-64 and only an 8-byte
  *            signal set size (else EINVAL); getrandom refuses unknown
  *            flags; openat with an absolute path ignores dirfd, even a bad
- *            one.
+ *            one; lseek from SEEK_CUR, and its errors; mprotect past the
+ *            top of user space is ENOMEM.
+ *  killperm  kill(-1, 0) by a user who may signal no one else is 0 (Linux
+ *            skips whom it may not signal), kill(root's pid, 0) EPERM; and
+ *            each of kill's four uid rules alone lets a signal through.
  *  rrturn    (Vigil only: it spins at a real-time priority) two SCHED_RR
  *            threads of one priority on one CPU take turns, and a turn
  *            lasts a whole round-robin quantum (100 ms, as on Linux), not
@@ -124,7 +128,91 @@ static void args(void)
         if (fd >= 0)
             close(fd);
     }
+    /* lseek from the current offset, forwards and back, and before 0. */
+    const struct { long off; int whence; const char *name; } seeks[] = {
+        { 5, SEEK_SET, "SEEK_SET" }, { 3, SEEK_CUR, "SEEK_CUR" }, { -2, SEEK_CUR, "SEEK_CUR" },
+        { -100, SEEK_CUR, "SEEK_CUR" }, { 0, SEEK_CUR, "SEEK_CUR" }, { 7, 99, "whence 99" },
+    };
+    for (unsigned i = 0; i < sizeof(seeks) / sizeof(seeks[0]); i++) {
+        errno = 0;
+        long r = lseek(file, seeks[i].off, seeks[i].whence);
+        printf("lseek(%ld, %s): %ld %s\n", seeks[i].off, seeks[i].name, r,
+               r < 0 ? strerror(errno) : "");
+    }
     close(file);
+    /* mprotect of a range that runs past the top of user space: ENOMEM. */
+    const unsigned long tops[][2] = { { 0x7ffffffff000ul, 8192 }, { 0x1000, ~0ul - 4095 } };
+    for (unsigned i = 0; i < 2; i++) {
+        errno = 0;
+        long r = mprotect((void *)tops[i][0], tops[i][1], PROT_READ);
+        printf("mprotect(%#lx, %#lx): %ld %s\n", tops[i][0], tops[i][1], r,
+               r ? strerror(errno) : "");
+    }
+}
+
+/* kill(-1, 0) from a user who may signal nobody else: Linux skips the
+ * processes it may not signal and says 0 (ESRCH only if there were none). */
+static void killperm(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setuid(1000)) {
+            perror("setuid");
+            _exit(2);
+        }
+        errno = 0;
+        long r = kill(-1, 0);
+        printf("uid 1000: kill(-1, 0) = %ld %s\n", r, r ? strerror(errno) : "");
+        errno = 0;
+        r = kill(getppid(), 0);
+        printf("uid 1000: kill(parent, 0) = %ld %s\n", r, r ? strerror(errno) : "");
+        fflush(stdout);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("child exit %d\n", WEXITSTATUS(st));
+
+    /* Each of kill(2)'s four rules alone: the sender's real or effective
+     * uid equals the target's real or saved uid. The target is (2000, 5000,
+     * 3000) (real, effective, saved). */
+    int ready[2];
+    if (pipe(ready))
+        _exit(2);
+    fflush(stdout);
+    pid_t target = fork();
+    if (target == 0) {
+        if (setresuid(2000, 5000, 3000))
+            _exit(2);
+        write(ready[1], "x", 1);
+        for (;;)
+            pause();
+    }
+    char c;
+    if (read(ready[0], &c, 1) != 1)
+        _exit(2);
+    const struct { unsigned r, e; const char *rule; } senders[] = {
+        { 2000, 4000, "real = target's real" }, { 3000, 4000, "real = target's saved" },
+        { 1000, 2000, "effective = target's real" }, { 1000, 3000, "effective = target's saved" },
+        { 1000, 4000, "none" }, { 5000, 5000, "only the target's effective" },
+    };
+    for (unsigned i = 0; i < sizeof(senders) / sizeof(senders[0]); i++) {
+        fflush(stdout);
+        pid_t s = fork();
+        if (s == 0) {
+            if (setresuid(senders[i].r, senders[i].e, senders[i].r))
+                _exit(2);
+            errno = 0;
+            long r = kill(target, 0);
+            printf("kill by %s: %ld %s\n", senders[i].rule, r, r ? strerror(errno) : "");
+            fflush(stdout);
+            _exit(0);
+        }
+        waitpid(s, &st, 0);
+    }
+    kill(target, SIGKILL);
+    waitpid(target, &st, 0);
 }
 
 struct turner {
@@ -199,8 +287,10 @@ int main(int argc, char **argv)
         args();
     else if (!strcmp(mode, "rrturn"))
         rrturn();
+    else if (!strcmp(mode, "killperm"))
+        killperm();
     else {
-        fprintf(stderr, "usage: mutants protnone|args|rrturn\n");
+        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm\n");
         return 2;
     }
     return 0;
