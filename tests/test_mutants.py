@@ -39,3 +39,11 @@ def test_kill_minus_one_skips_whom_the_caller_may_not_signal(vigil) -> None:
     guest, host = vigil.program(argv), vigil.host(argv)
     assert "kill(parent, 0) = -1 Operation not permitted" in host.output, host.output
     assert guest.status == 0 and guest.output == host.output
+
+
+@pytest.mark.invariant("isolation")
+def test_the_process_cpu_clock_counts_only_this_process(vigil) -> None:
+    argv = ["/bin/mutants", "cputime"]
+    guest, host = vigil.program(argv), vigil.host(argv)
+    assert "while a child spun: only mine" in host.output, host.output
+    assert guest.status == 0 and guest.output == host.output

@@ -17,6 +17,7 @@
  *  killperm  kill(-1, 0) by a user who may signal no one else is 0 (Linux
  *            skips whom it may not signal), kill(root's pid, 0) EPERM; and
  *            each of kill's four uid rules alone lets a signal through.
+ *  cputime   CLOCK_PROCESS_CPUTIME_ID counts this process's threads only.
  *  rrturn    (Vigil only: it spins at a real-time priority) two SCHED_RR
  *            threads of one priority on one CPU take turns, and a turn
  *            lasts a whole round-robin quantum (100 ms, as on Linux), not
@@ -278,6 +279,43 @@ static void rrturn(void)
            a.turns && b.turns ? "yes" : "no", per_turn >= 50 ? "yes" : "no");
 }
 
+static double cpu_ms(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CLOCK_PROCESS_CPUTIME_ID sums this process's threads and no one else's:
+ * a child that spins 600 ms of CPU does not show in its parent's clock. */
+static void cputime(void)
+{
+    int done[2];
+    if (pipe(done))
+        _exit(2);
+    double before = cpu_ms(CLOCK_PROCESS_CPUTIME_ID);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        while (cpu_ms(CLOCK_THREAD_CPUTIME_ID) < 600)
+            ;
+        write(done[1], "x", 1);
+        for (;;)
+            pause();
+    }
+    char c;
+    if (read(done[0], &c, 1) != 1)  /* asleep while the child spins */
+        _exit(2);
+    double mine = cpu_ms(CLOCK_PROCESS_CPUTIME_ID) - before;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    while (cpu_ms(CLOCK_THREAD_CPUTIME_ID) < 100)   /* now spin a little here */
+        ;
+    double own = cpu_ms(CLOCK_PROCESS_CPUTIME_ID);
+    printf("process clock while a child spun: %s\n", mine < 300 ? "only mine" : "includes others");
+    printf("process clock counts my own spinning: %s\n", own >= 100 ? "yes" : "no");
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -289,8 +327,10 @@ int main(int argc, char **argv)
         rrturn();
     else if (!strcmp(mode, "killperm"))
         killperm();
+    else if (!strcmp(mode, "cputime"))
+        cputime();
     else {
-        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm\n");
+        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm|cputime\n");
         return 2;
     }
     return 0;
