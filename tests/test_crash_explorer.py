@@ -23,7 +23,7 @@ from harness.writelog import LOG_FLUSH, LogEntry
 
 pytestmark = pytest.mark.invariant("durability")
 
-SAMPLE = 32           # states per workload in the suite; `./vigil crash --all` checks all
+SAMPLE = 24           # states per workload in the suite; `./vigil crash --all` checks all
 
 
 def _w(sector: int, byte: int) -> LogEntry:
