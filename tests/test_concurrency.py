@@ -80,7 +80,7 @@ def test_unlocked_counter_loses_updates_proving_parallelism(vigil, smp: int) -> 
 def test_spinlock_keeps_a_kernel_counter_exact_across_cpus(vigil) -> None:
     """The kernel's own spinlock, without a process in sight: booted with
     `locktorture` (kernel/lib/locktorture.c), 2 CPUs each add 1 to one
-    counter 100,000 times, each a read, a pause and a write under one
+    counter 20,000 times, each a read, a pause and a write under one
     spinlock: the total is exact. Without exclusion two CPUs read the same
     value and an update is lost."""
     run = vigil.boot("locktorture", smp=2, timeout=120)

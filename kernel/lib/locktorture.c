@@ -11,7 +11,7 @@
 #include "kprintf.h"
 #include "../arch/x86_64/arch.h"
 
-#define ROUNDS 100000
+#define ROUNDS 20000
 
 static struct spinlock torture_lock = SPINLOCK_INIT("locktorture");
 static volatile uint64_t counter;       /* [torture_lock] */
