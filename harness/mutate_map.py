@@ -26,6 +26,7 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/mm/vmm.c", (_KTEST, _ISOLATION, "tests/test_faults.py", _PRIV)),
     ("kernel/mm/uvm.c", (_ISOLATION, _KTEST, _PRIV, "tests/test_leaks.py",
                          f"{_MUT}::test_prot_none_memory_cannot_be_read_by_the_process_or_through_a_syscall",
+                         f"{_MUT}::test_a_fork_that_runs_out_of_frames_fails_cleanly",
                          f"{_CONC}::test_other_cpus_stop_using_a_changed_mapping",
                          f"{_HARD}::test_write_from_a_prot_none_page_is_efault",
                          f"{_HARD}::test_brk_minus_one_leaves_the_break_alone")),

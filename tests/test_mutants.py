@@ -47,3 +47,12 @@ def test_the_process_cpu_clock_counts_only_this_process(vigil) -> None:
     guest, host = vigil.program(argv), vigil.host(argv)
     assert "while a child spun: only mine" in host.output, host.output
     assert guest.status == 0 and guest.output == host.output
+
+
+@pytest.mark.invariant("isolation")
+def test_a_fork_that_runs_out_of_frames_fails_cleanly(vigil) -> None:
+    # Vigil only (it reads VigilFreeFrames); 64 MiB so memory fills fast.
+    run = vigil.program(["/bin/mutants", "forkoom"], mem="64M")
+    assert run.status == 0, f"mutants forkoom ended with {run.status}: {run.output!r}"
+    assert "fork with few frames left: Out of memory" in run.output, run.output
+    assert "frames back: yes; fork works: yes" in run.output, run.output

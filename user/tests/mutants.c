@@ -13,11 +13,14 @@
  *            signal set size (else EINVAL); getrandom refuses unknown
  *            flags; openat with an absolute path ignores dirfd, even a bad
  *            one; lseek from SEEK_CUR, and its errors; mprotect past the
- *            top of user space is ENOMEM.
+ *            top of user space is ENOMEM; mmap without MAP_PRIVATE or
+ *            MAP_SHARED is EINVAL.
  *  killperm  kill(-1, 0) by a user who may signal no one else is 0 (Linux
  *            skips whom it may not signal), kill(root's pid, 0) EPERM; and
  *            each of kill's four uid rules alone lets a signal through.
  *  cputime   CLOCK_PROCESS_CPUTIME_ID counts this process's threads only.
+ *  forkoom   (Vigil only) a fork that runs out of frames while copying the
+ *            page tables is ENOMEM, and undoes itself.
  *  rrturn    (Vigil only: it spins at a real-time priority) two SCHED_RR
  *            threads of one priority on one CPU take turns, and a turn
  *            lasts a whole round-robin quantum (100 ms, as on Linux), not
@@ -30,6 +33,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -141,6 +145,11 @@ static void args(void)
                r < 0 ? strerror(errno) : "");
     }
     close(file);
+    /* mmap must be told MAP_PRIVATE or MAP_SHARED. */
+    errno = 0;
+    void *m = mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS, -1, 0);
+    printf("mmap with neither private nor shared: %s\n",
+           m == MAP_FAILED ? strerror(errno) : "mapped");
     /* mprotect of a range that runs past the top of user space: ENOMEM. */
     const unsigned long tops[][2] = { { 0x7ffffffff000ul, 8192 }, { 0x1000, ~0ul - 4095 } };
     for (unsigned i = 0; i < 2; i++) {
@@ -279,6 +288,64 @@ static void rrturn(void)
            a.turns && b.turns ? "yes" : "no", per_turn >= 50 ? "yes" : "no");
 }
 
+static long free_frames(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    long n = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "VigilFreeFrames:", 16))
+            n = atol(line + 16);
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* (Vigil only: it reads Vigil's exact free-frame count.) A fork that runs
+ * out of frames halfway through copying the page tables fails with ENOMEM
+ * and undoes itself: the parent goes on, every frame comes back, and the
+ * next fork works. The parent touches one page in each of 512 2-MiB
+ * blocks (the child needs as many page-table pages), then fills memory
+ * until about 200 frames are left. */
+static void forkoom(void)
+{
+    const size_t block = 2ul << 20, nblocks = 512;
+    long start = free_frames();
+    char *big = mmap(NULL, block * nblocks, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (big == MAP_FAILED || start < 0) {
+        perror("mmap or /proc/meminfo");
+        _exit(2);
+    }
+    for (size_t b = 0; b < nblocks; b++)
+        big[b * block] = 1;
+    size_t next = 1;                        /* fill the blocks' other pages */
+    for (long left = free_frames(); left > 260; left = free_frames()) {
+        for (long k = 0; k < (left - 200) / 2 && next < nblocks * 512; k++, next++)
+            big[(next % nblocks) * block + (next / nblocks) * 4096] = 1;
+    }
+    long left = free_frames();
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    int e = errno;
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    printf("fork with %s frames left: %s\n", left > 100 && left < 400 ? "few" : "MANY",
+           pid < 0 ? strerror(e) : "it worked");
+    munmap(big, block * nblocks);
+    long back = free_frames();
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0)
+        _exit(7);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    printf("afterwards: frames back: %s; fork works: %s\n",
+           back >= start - 8 ? "yes" : "no", pid > 0 && WEXITSTATUS(st) == 7 ? "yes" : "no");
+}
+
 static double cpu_ms(clockid_t clk)
 {
     struct timespec ts;
@@ -329,8 +396,10 @@ int main(int argc, char **argv)
         killperm();
     else if (!strcmp(mode, "cputime"))
         cputime();
+    else if (!strcmp(mode, "forkoom"))
+        forkoom();
     else {
-        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm|cputime\n");
+        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm|cputime|forkoom\n");
         return 2;
     }
     return 0;
