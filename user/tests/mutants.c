@@ -14,7 +14,8 @@
  *            flags; openat with an absolute path ignores dirfd, even a bad
  *            one; lseek from SEEK_CUR, and its errors; mprotect past the
  *            top of user space is ENOMEM; mmap without MAP_PRIVATE or
- *            MAP_SHARED is EINVAL.
+ *            MAP_SHARED is EINVAL; madvise of an unaligned start is EINVAL;
+ *            resource limits 0-15 exist (prlimit64, getrlimit).
  *  killperm  kill(-1, 0) by a user who may signal no one else is 0 (Linux
  *            skips whom it may not signal), kill(root's pid, 0) EPERM; and
  *            each of kill's four uid rules alone lets a signal through.
@@ -150,6 +151,23 @@ static void args(void)
     void *m = mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS, -1, 0);
     printf("mmap with neither private nor shared: %s\n",
            m == MAP_FAILED ? strerror(errno) : "mapped");
+    /* madvise wants a page-aligned start. */
+    char *pg = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    errno = 0;
+    long ma = madvise(pg + 1, 4096, MADV_NORMAL);
+    printf("madvise(unaligned): %ld %s\n", ma, ma ? strerror(errno) : "");
+    /* Resource limits 0-15 exist, 16 and -1 do not. */
+    const int res[] = { 0, 3, 7, 15, 16, -1 };
+    for (unsigned i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
+        unsigned long lim[2];
+        errno = 0;
+        long r = syscall(SYS_prlimit64, 0, res[i], NULL, lim);
+        int e = errno;
+        errno = 0;
+        long g = syscall(SYS_getrlimit, res[i], lim);
+        printf("prlimit64(%d): %ld %s; getrlimit: %ld %s\n", res[i], r, r ? strerror(e) : "",
+               g, g ? strerror(errno) : "");
+    }
     /* mprotect of a range that runs past the top of user space: ENOMEM. */
     const unsigned long tops[][2] = { { 0x7ffffffff000ul, 8192 }, { 0x1000, ~0ul - 4095 } };
     for (unsigned i = 0; i < 2; i++) {
