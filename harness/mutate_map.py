@@ -54,6 +54,7 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                             f"{_CONC}::test_exit_group_from_a_thread_ends_the_whole_process_with_its_status",
                             "tests/test_leaks.py", _KILL)),
     ("kernel/sys/*.c", (_PROC, _PRIV, _ARGS, _HARD)),
+    ("kernel/sys/syscall.c", (f"{_MUT}::test_each_missing_syscall_is_reported_once",)),
     ("kernel/sys/sys_misc.c", (f"{_MUT}::test_the_process_cpu_clock_counts_only_this_process",)),
     ("kernel/sys/sys_file.c", ("tests/test_ext2.py::test_unix_permissions_match_linux",
                                "tests/test_ext2.py::test_file_syscalls_match_linux_and_leave_fsck_clean",

@@ -56,3 +56,12 @@ def test_a_fork_that_runs_out_of_frames_fails_cleanly(vigil) -> None:
     assert run.status == 0, f"mutants forkoom ended with {run.status}: {run.output!r}"
     assert "fork with few frames left: Out of memory" in run.output, run.output
     assert "frames back: yes; fork works: yes" in run.output, run.output
+
+
+def test_each_missing_syscall_is_reported_once(vigil) -> None:
+    argv = ["/bin/mutants", "enosys"]
+    guest, host = vigil.program(argv), vigil.host(argv)
+    assert guest.output == host.output and guest.output.count("ENOSYS") == 5
+    logged = [x.split(" (")[0] for x in guest.kernel_lines if "not implemented" in x]
+    assert logged == [f"vigil: syscall {n} not implemented: {name}"
+                      for n, name in ((183, "afs_syscall"), (184, "tuxcall"), (185, "security"))]

@@ -22,6 +22,8 @@
  *  cputime   CLOCK_PROCESS_CPUTIME_ID counts this process's threads only.
  *  forkoom   (Vigil only) a fork that runs out of frames while copying the
  *            page tables is ENOMEM, and undoes itself.
+ *  enosys    three missing syscalls, two of them twice: ENOSYS each time
+ *            (the test checks the kernel reports each one once).
  *  rrturn    (Vigil only: it spins at a real-time priority) two SCHED_RR
  *            threads of one priority on one CPU take turns, and a turn
  *            lasts a whole round-robin quantum (100 ms, as on Linux), not
@@ -401,6 +403,18 @@ static void cputime(void)
     printf("process clock counts my own spinning: %s\n", own >= 100 ? "yes" : "no");
 }
 
+/* Missing syscalls: each is ENOSYS every time, and the kernel reports each
+ * one once (183 afs_syscall and 184 tuxcall: Linux never had them either). */
+static void enosys(void)
+{
+    const long nrs[] = { 183, 184, 183, 184, 185 };
+    for (unsigned i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+        errno = 0;
+        long r = syscall(nrs[i]);
+        printf("syscall(%ld) = %ld %s\n", nrs[i], r, errno == ENOSYS ? "ENOSYS" : strerror(errno));
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -416,8 +430,10 @@ int main(int argc, char **argv)
         cputime();
     else if (!strcmp(mode, "forkoom"))
         forkoom();
+    else if (!strcmp(mode, "enosys"))
+        enosys();
     else {
-        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm|cputime|forkoom\n");
+        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm|cputime|forkoom|enosys\n");
         return 2;
     }
     return 0;
