@@ -927,6 +927,36 @@ static int dir_add(struct inode *dir, const char *name, size_t len, uint32_t ino
 }
 
 /* Remove name from dir (merging its space into the entry before it). */
+int ext2_dirblock_remove(uint8_t *blk, uint32_t bsize, const char *name, size_t len, uint16_t *bad_rec)
+{
+    uint8_t *prev = NULL;
+    for (uint32_t at = 0; at < bsize;) {
+        uint8_t *e = blk + at;
+        uint32_t eino;
+        uint16_t rec;
+        memcpy(&eino, e, 4);
+        memcpy(&rec, e + 4, 2);
+        if (!ext2_dirent_ok(bsize, at, rec, e[6])) {
+            *bad_rec = rec;
+            return -EIO;
+        }
+        if (eino && e[6] == len && !memcmp(e + 8, name, len)) {
+            if (prev) {
+                uint16_t prec;
+                memcpy(&prec, prev + 4, 2);
+                prec = (uint16_t)(prec + rec);
+                memcpy(prev + 4, &prec, 2);
+            } else {
+                memset(e, 0, 4);                /* first in its block: just unused */
+            }
+            return 1;
+        }
+        prev = e;
+        at += rec;
+    }
+    return 0;
+}
+
 static int dir_remove(struct inode *dir, const char *name, size_t len)
 {
     for (uint64_t base = 0; base < dir->size; base += fs.bsize) {
@@ -937,33 +967,17 @@ static int dir_remove(struct inode *dir, const char *name, size_t len)
         struct buf *b = bread((uint64_t)blk, &r);
         if (!b)
             return r;
-        uint8_t *prev = NULL;
-        for (uint32_t at = 0; at < fs.bsize;) {
-            uint8_t *e = b->data + at;
-            uint32_t eino;
-            uint16_t rec;
-            memcpy(&eino, e, 4);
-            memcpy(&rec, e + 4, 2);
-            if (!dirent_ok(at, rec, e[6])) {
-                brelse(b);
-                return corrupt("directory entry length", rec, dir->ino);
-            }
-            if (eino && e[6] == len && !memcmp(e + 8, name, len)) {
-                if (prev) {
-                    uint16_t prec;
-                    memcpy(&prec, prev + 4, 2);
-                    prec = (uint16_t)(prec + rec);
-                    memcpy(prev + 4, &prec, 2);
-                } else {
-                    memset(e, 0, 4);            /* first in its block: just unused */
-                }
-                bdirty(b);
-                brelse(b);
-                dir->mtime = dir->ctime = now();
-                return write_inode(dir);
-            }
-            prev = e;
-            at += rec;
+        uint16_t bad;
+        int removed = ext2_dirblock_remove(b->data, fs.bsize, name, len, &bad);
+        if (removed < 0) {
+            brelse(b);
+            return corrupt("directory entry length", bad, dir->ino);
+        }
+        if (removed) {
+            bdirty(b);
+            brelse(b);
+            dir->mtime = dir->ctime = now();
+            return write_inode(dir);
         }
         brelse(b);
     }

@@ -29,6 +29,10 @@ uint32_t ext2_rec_len(size_t len);
  * ext2_dirent_ok; *bad_rec says its rec_len). */
 int ext2_dirblock_add(uint8_t *blk, uint32_t bsize, const char *name, size_t len, uint32_t ino,
                       uint8_t ftype, uint16_t *bad_rec);
+/* Take the entry name out of directory block blk: its record joins the
+ * one before it, or, first in the block, stays as an unused entry (inode
+ * 0). 1: done; 0: not in this block; -EIO as for ext2_dirblock_add. */
+int ext2_dirblock_remove(uint8_t *blk, uint32_t bsize, const char *name, size_t len, uint16_t *bad_rec);
 /* A fresh directory block holding only that entry, its record reaching the
  * block's end. */
 void ext2_dirblock_init(uint8_t *blk, uint32_t bsize, const char *name, size_t len, uint32_t ino,

@@ -324,3 +324,72 @@ KTEST(ext2dir, a_corrupt_rec_len_is_refused)
     KT_EXPECT(t, !ext2_dirent_ok(BS, BS - 8, 12, 1));
     kfree(b);
 }
+
+/* A block of four entries: "one" 12, "two" 12, "three" 16, "four" the rest. */
+static void four_entries(uint8_t *b)
+{
+    uint16_t bad;
+    ext2_dirblock_init(b, BS, "one", 3, 21, 1);
+    ext2_dirblock_add(b, BS, "two", 3, 22, 1, &bad);
+    ext2_dirblock_add(b, BS, "three", 5, 23, 1, &bad);
+    ext2_dirblock_add(b, BS, "four", 4, 24, 2, &bad);
+}
+
+KTEST(ext2dir, a_removed_entry_joins_the_record_before_it)
+{
+    uint8_t *b = kmalloc(BS);
+    KT_ASSERT(t, b != NULL);
+    four_entries(b);
+    KT_ASSERT(t, chain_ok(b, BS) == 4);
+    KT_ASSERT(t, le16(b + 28) == 16 && le16(b + 44) == BS - 40);
+    uint16_t bad;
+    /* In the middle: "two" (at 12) grows over "three"'s 16 bytes. */
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "three", 5, &bad), 1);
+    KT_EXPECT_EQ(t, le16(b + 16), 12 + 16);
+    KT_EXPECT_EQ(t, chain_ok(b, BS), 3);
+    KT_EXPECT_EQ(t, le32(b + 40), 24);          /* "four" where it was */
+    /* The last: "two" now reaches the block's end. */
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "four", 4, &bad), 1);
+    KT_EXPECT_EQ(t, 12 + le16(b + 16), BS);
+    KT_EXPECT_EQ(t, chain_ok(b, BS), 2);
+    /* Gone means gone: a second remove finds nothing. */
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "four", 4, &bad), 0);
+    kfree(b);
+}
+
+KTEST(ext2dir, the_first_entry_removed_stays_as_an_unused_record)
+{
+    uint8_t *b = kmalloc(BS);
+    KT_ASSERT(t, b != NULL);
+    four_entries(b);
+    uint16_t bad;
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "one", 3, &bad), 1);
+    KT_EXPECT_EQ(t, le32(b), 0);                /* inode 0: unused */
+    KT_EXPECT_EQ(t, le16(b + 4), 12);           /* the record stays, the block still chains */
+    KT_EXPECT_EQ(t, chain_ok(b, BS), 4);
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "one", 3, &bad), 0);   /* not matched again */
+    /* and a name that fits takes it back */
+    KT_EXPECT_EQ(t, ext2_dirblock_add(b, BS, "uno", 3, 31, 1, &bad), 1);
+    KT_EXPECT_EQ(t, le32(b), 31);
+    KT_EXPECT_EQ(t, le16(b + 4), 12);
+    kfree(b);
+}
+
+KTEST(ext2dir, remove_matches_the_whole_name_only)
+{
+    uint8_t *b = kmalloc(BS), *copy = kmalloc(BS);
+    KT_ASSERT(t, b && copy);
+    four_entries(b);
+    memcpy(copy, b, BS);
+    uint16_t bad;
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "thre", 4, &bad), 0);  /* a prefix */
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "threex", 6, &bad), 0);
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "fou", 3, &bad), 0);
+    KT_EXPECT(t, memcmp(copy, b, BS) == 0);
+    uint16_t r10 = 10;
+    memcpy(b + 16, &r10, 2);                    /* "two"'s rec_len not a multiple of 4 */
+    KT_EXPECT_EQ(t, ext2_dirblock_remove(b, BS, "four", 4, &bad), -EIO);
+    KT_EXPECT_EQ(t, bad, 10);
+    kfree(b);
+    kfree(copy);
+}
