@@ -315,10 +315,10 @@ static int walk_dir(struct inode *dir, uint64_t *pos, entry_fn fn, void *ctx)
             ret = r < 0 ? (int)r : corrupt("short directory", dir->size, dir->ino);
             break;
         }
-        /* The entries are walked from the block's start: a position
-         * inside an entry (lseek on a directory can set any number)
-         * resumes at the next whole entry, as ext2 does on Linux, and
-         * nothing is read outside the block. */
+        /* INVARIANT(kernel memory safety): the entries are walked from
+         * the block's start: a position inside an entry (lseek on a
+         * directory can set any number) resumes at the next whole entry,
+         * as ext2 does on Linux, and nothing is read outside the block. */
         uint32_t from = (uint32_t)(*pos % fs.bsize), at = 0;
         while (at < fs.bsize) {
             uint32_t ino;
@@ -1323,7 +1323,9 @@ static const struct inode_ops ext2_ops = {
     .unlink = ext2_unlink, .rename = ext2_rename, .setattr = ext2_setattr, .sync = ext2_sync,
 };
 
-/* The root's references while nothing uses it: never released. */
+/* INVARIANT(kernel memory safety): no umount while an inode of the file
+ * system is in use, the root included (a cwd or an open descriptor there).
+ * The root's references while nothing uses it: never released. */
 #define ROOT_REFS (1 << 30)
 
 bool ext2_busy(void)

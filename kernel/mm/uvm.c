@@ -502,7 +502,8 @@ static bool page_fault(struct trapframe *tf)
     int r = mm_fault(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH);
     if (took)
         uaccess_fault_leave();
-    /* No frame for a valid page: out of memory, not a bad access. As
+    /* INVARIANT(kernel memory safety): no frame for a valid page is out of
+     * memory, not a bad access. As
      * Linux's OOM killer does, the process dies with SIGKILL and one line
      * says why (a fault in a syscall's uaccess gets EFAULT instead: the
      * thread may hold locks there). */

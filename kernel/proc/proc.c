@@ -153,6 +153,8 @@ static struct fdtable *fdtable_dup(struct fdtable *t)
     return n;
 }
 
+/* INVARIANT(kernel memory safety): exec closes close-on-exec descriptors in
+ * a table of its own, never in one another process still uses. */
 int fdtable_unshare(struct proc *p)
 {
     if (p->fdt->refs <= 1)

@@ -55,14 +55,21 @@ static void eof_and_epipe(void)
     close(p[1]);
 
     pipe(p);
+    int go[2];                               /* the child writes once the parent has closed */
+    pipe(go);
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
+        close(go[1]);
+        char c;
+        read(go[0], &c, 1);                  /* EOF: the parent's ends are closed */
         write(p[1], "x", 1);                 /* SIGPIPE kills: default action */
         _exit(0);
     }
     close(p[0]);
     close(p[1]);
+    close(go[0]);
+    close(go[1]);
     int st;
     waitpid(pid, &st, 0);
     printf("writer to a closed pipe: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
