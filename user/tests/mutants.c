@@ -18,14 +18,15 @@
  *            resource limits 0-15 exist (prlimit64, getrlimit).
  *  killperm  kill(-1, 0) by a user who may signal no one else is 0 (Linux
  *            skips whom it may not signal), kill(root's pid, 0) EPERM; and
- *            each of kill's four uid rules alone lets a signal through.
+ *            each of kill's four uid rules alone lets a signal through;
+ *            setregid to a gid the caller lacks is EPERM.
  *  cputime   CLOCK_PROCESS_CPUTIME_ID counts this process's threads only.
  *  forkoom   (Vigil only) a fork that runs out of frames while copying the
  *            page tables is ENOMEM, and undoes itself.
  *  enosys    three missing syscalls, two of them twice: ENOSYS each time
  *            (the test checks the kernel reports each one once).
  *  rrturn    (Vigil only: it spins at a real-time priority) two SCHED_RR
- *            threads of one priority on one CPU take turns, and a turn
+ *            threads of priority 1 on one CPU take turns, and a turn
  *            lasts a whole round-robin quantum (100 ms, as on Linux), not
  *            one timer tick: each thread's CPU time divided by its turns.
  */
@@ -243,6 +244,24 @@ static void killperm(void)
     }
     kill(target, SIGKILL);
     waitpid(target, &st, 0);
+
+    /* setregid by a non-root user: a gid it does not have is EPERM however
+     * it is written (-2 as a 64-bit word is gid 0xfffffffe, as on Linux). */
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        if (setresgid(100, 100, 100) || setresuid(1000, 1000, 1000))
+            _exit(2);
+        const long gids[] = { -2L, 0xfffffffeL, 200, 100 };
+        for (unsigned i = 0; i < 4; i++) {
+            errno = 0;
+            long r = syscall(SYS_setregid, gids[i], -1L);
+            printf("uid 1000: setregid(%ld, -1) = %ld %s\n", gids[i], r, r ? strerror(errno) : "");
+        }
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(pid, &st, 0);
 }
 
 struct turner {
@@ -266,7 +285,7 @@ static void set_rr(int prio)
 static void *turner(void *arg)
 {
     struct turner *t = arg;
-    set_rr(10);
+    set_rr(1);                      /* the lowest real-time priority rotates too */
     unsigned long seen = t->other->count;
     while (!stop) {
         unsigned long now = t->other->count;
