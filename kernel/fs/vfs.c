@@ -315,6 +315,7 @@ static long vf_read(struct file *f, void *ubuf, size_t n)
     while ((size_t)total < n) {
         size_t want = MIN(n - (size_t)total, PAGE_SIZE);
         long r = ino->ops->read(ino, f->off, tmp, want);
+        file_check(f, "vf_read");               /* it may have slept: still ours (fd_get) */
         if (r < 0) {
             total = total ? total : r;
             break;
@@ -354,6 +355,7 @@ static long vf_write(struct file *f, const void *ubuf, size_t n)
             break;
         }
         long r = ino->ops->write(ino, f->off, tmp, k);
+        file_check(f, "vf_write");              /* it may have slept: still ours (fd_get) */
         if (r <= 0) {
             total = total ? total : r;
             break;
