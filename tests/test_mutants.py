@@ -4,7 +4,14 @@ user/tests/mutants.c; each mode probes one promise at its edge."""
 
 from __future__ import annotations
 
+import re
+import struct
+import subprocess
+from pathlib import Path
+
 import pytest
+
+from harness import fsfuzz
 
 
 @pytest.mark.invariant("isolation")
@@ -65,3 +72,35 @@ def test_each_missing_syscall_is_reported_once(vigil) -> None:
     logged = [x.split(" (")[0] for x in guest.kernel_lines if "not implemented" in x]
     assert logged == [f"vigil: syscall {n} not implemented: {name}"
                       for n, name in ((183, "afs_syscall"), (184, "tuxcall"), (185, "security"))]
+
+
+def _journal_one_block(img: Path, home: int, work: Path) -> None:
+    """Leave a committed, unreplayed one-block transaction for `home` in
+    img's journal (debugfs), then point its tag at block home + 1."""
+    bsize = int(re.search(r"Block size:\s+(\d+)", _dumpe2fs(img)).group(1))
+    (work / "blk").write_bytes(bytes(bsize))
+    (work / "cmds").write_text(f"jo\njw -b {home} {work / 'blk'}\njc\n")
+    subprocess.run(["debugfs", "-w", "-f", str(work / "cmds"), str(img)], check=True,
+                   capture_output=True)
+    data = bytearray(img.read_bytes())
+    desc = fsfuzz._inode_blocks(bytes(data), bsize, 8)[1]   # journal block 1: the descriptor
+    at = desc * bsize + 12                                   # its first tag's home block
+    assert struct.unpack_from(">I", data, at)[0] == home, "not the descriptor debugfs wrote"
+    struct.pack_into(">I", data, at, home + 1)
+    img.write_bytes(bytes(data))
+
+
+def _dumpe2fs(img: Path) -> str:
+    return subprocess.run(["dumpe2fs", "-h", str(img)], capture_output=True, text=True).stdout
+
+
+@pytest.mark.invariant("kernel memory safety")
+def test_recovery_refuses_a_tag_whose_home_is_one_past_the_end(vigil, tmp_path) -> None:
+    """A journal tag naming the block just past the file system (the
+    boundary) is corruption: recovery says so and writes nothing."""
+    _, disk = vigil.scratch_disk(size_mb=8, block_size=1024)
+    blocks = int(re.search(r"Block count:\s+(\d+)", _dumpe2fs(disk)).group(1))
+    _journal_one_block(disk, blocks - 1, tmp_path)
+    run = vigil.program(["/bin/hello"], root_disk=disk)
+    assert f"journal: corrupt: a tag's home block {blocks} is past the end ({blocks})" in \
+        run.console, run.console[-2000:]
