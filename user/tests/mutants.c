@@ -15,7 +15,9 @@
  *            one; lseek from SEEK_CUR, and its errors; mprotect past the
  *            top of user space is ENOMEM; mmap without MAP_PRIVATE or
  *            MAP_SHARED is EINVAL; madvise of an unaligned start is EINVAL;
- *            resource limits 0-15 exist (prlimit64, getrlimit).
+ *            resource limits 0-15 exist (prlimit64, getrlimit); a sleep cut
+ *            short by a signal, with a bad pointer for the time left, is
+ *            EFAULT.
  *  killperm  kill(-1, 0) by a user who may signal no one else is 0 (Linux
  *            skips whom it may not signal), kill(root's pid, 0) EPERM; and
  *            each of kill's four uid rules alone lets a signal through;
@@ -89,6 +91,8 @@ static void protnone(void)
            errno == EFAULT ? "EFAULT" : strerror(errno));
     printf("mprotect read: %d; reads \"%s\"\n", mprotect(used, 4096, PROT_READ), used);
 }
+
+static void on_alarm(int sig) { (void)sig; }
 
 static void args(void)
 {
@@ -170,6 +174,20 @@ static void args(void)
         long g = syscall(SYS_getrlimit, res[i], lim);
         printf("prlimit64(%d): %ld %s; getrlimit: %ld %s\n", res[i], r, r ? strerror(e) : "",
                g, g ? strerror(errno) : "");
+    }
+    /* A sleep a signal cuts short, with a bad pointer for the time left:
+     * EFAULT (nanosleep and clock_nanosleep). */
+    struct sigaction sa = { .sa_handler = on_alarm };   /* no SA_RESTART */
+    sigaction(SIGALRM, &sa, NULL);
+    const long sleeps[2] = { SYS_nanosleep, SYS_clock_nanosleep };
+    for (int i = 0; i < 2; i++) {
+        struct timespec five = { 5, 0 };
+        alarm(1);
+        errno = 0;
+        long r = i ? syscall(sleeps[i], CLOCK_MONOTONIC, 0, &five, (void *)8)
+                   : syscall(sleeps[i], &five, (void *)8);
+        printf("%s cut short, bad rem: %ld %s\n", i ? "clock_nanosleep" : "nanosleep", r,
+               r ? strerror(errno) : "");
     }
     /* mprotect of a range that runs past the top of user space: ENOMEM. */
     const unsigned long tops[][2] = { { 0x7ffffffff000ul, 8192 }, { 0x1000, ~0ul - 4095 } };
