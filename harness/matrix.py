@@ -21,8 +21,8 @@ How to add a row (docs/invariants.md says the same):
   3. Add a Row below: switch, promise (a heading of docs/invariants.md),
      mechanism, where (file + functions, checked against kernel.elf),
      tests, symptom (a sentence) and sees (a regex over that message).
-  4. `./vigil matrix --switch name` must say "caught" (not "wrong reason");
-     list the row under its promise in docs/invariants.md.
+  4. `python -m harness.matrix --doc` puts it in docs/invariants.md's table;
+     `./vigil matrix --switch name` must say "caught" (not "wrong reason").
 """
 
 from __future__ import annotations
