@@ -46,6 +46,7 @@ BREAKS  += umip
 BREAKS  += user-fault
 BREAKS  += user-pages
 BREAKS  += usercopy
+BREAKS  += watchdog
 BREAK   ?=
 # A broken kernel compiles with -DBREAK_X only the sources that mention
 # BREAK_X and links the default build's objects for the rest (a header

@@ -163,6 +163,9 @@ static void start_user_space(void)
     proc_init();
     /* The other CPUs start in their idle loops, ready for threads. */
     smp_boot(sched_ap_start);
+    char late[16];
+    if (cmdline_get("crash", late, sizeof(late)) && !strcmp(late, "stall-irq"))
+        crash_stall_irq();                      /* needs another CPU to notice */
     console_init();
     /* The root file system: the disk with root=/dev/vda, else the initrd. */
     char root[32] = "";

@@ -87,8 +87,21 @@ __attribute__((noinline)) void crash_stall(void)
         cpu_relax();
 }
 
+/* Spin with interrupts off, for ever (run once the other CPUs tick, from
+ * start_user_space): another CPU's watchdog must notice and, by NMI, name
+ * this function. */
+__attribute__((noinline)) void crash_stall_irq(void)
+{
+    kprintf("crash: stall-irq target=0x%016lx\n", (uintptr_t)crash_stall_irq);
+    __asm__ volatile("cli");
+    for (;;)
+        cpu_relax();
+}
+
 void crash_run(const char *name)
 {
+    if (!strcmp(name, "stall-irq"))
+        return;                                 /* later: see crash_stall_irq */
     static const struct { const char *name; void (*fn)(void); } crashes[] = {
         { "pagefault", crash_pagefault },
         { "divide", crash_divide },

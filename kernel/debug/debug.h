@@ -42,5 +42,7 @@ void backtrace_from(uintptr_t rip, uintptr_t rbp);
 struct trapframe;
 void watchdog_init(void);
 void watchdog_tick(struct trapframe *tf);
+/* crash=stall-irq: interrupts off for ever, once the other CPUs run. */
+void crash_stall_irq(void);
 /* Run the crash named on the command line (never returns if it exists). */
 void crash_run(const char *name);
