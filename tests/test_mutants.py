@@ -72,6 +72,11 @@ def test_each_missing_syscall_is_reported_once(vigil) -> None:
     logged = [x.split(" (")[0] for x in guest.kernel_lines if "not implemented" in x]
     assert logged == [f"vigil: syscall {n} not implemented: {name}"
                       for n, name in ((183, "afs_syscall"), (184, "tuxcall"), (185, "security"))]
+    # Vigil only (Linux has them): two numbers 64 apart in one block of 65.
+    run = vigil.program(["/bin/mutants", "enosys", "65", "129", "65"])
+    logged = [x.split(" (")[0] for x in run.kernel_lines if "not implemented" in x]
+    assert logged == ["vigil: syscall 65 not implemented: semop",
+                      "vigil: syscall 129 not implemented: rt_sigqueueinfo"], run.output
 
 
 def _journal_one_block(img: Path, home: int, work: Path) -> None:
@@ -104,3 +109,13 @@ def test_recovery_refuses_a_tag_whose_home_is_one_past_the_end(vigil, tmp_path) 
     run = vigil.program(["/bin/hello"], root_disk=disk)
     assert f"journal: corrupt: a tag's home block {blocks} is past the end ({blocks})" in \
         run.console, run.console[-2000:]
+
+
+@pytest.mark.invariant("privilege")
+def test_only_root_may_reboot_and_unknown_commands_are_einval(vigil) -> None:
+    # Vigil only: on the host it could stop the machine.
+    run = vigil.program(["/bin/mutants", "reboot"])
+    assert "uid 1000: reboot(POWER_OFF) = -1 Operation not permitted" in run.output, run.console
+    for cmd in ("0x1234", "0", "0x1234566"):
+        assert f"root: reboot({cmd}) = -1 Invalid argument" in run.output, run.console
+    assert run.status == 0, run.console

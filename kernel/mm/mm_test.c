@@ -174,6 +174,20 @@ KTEST(vmm, no_identity_map_and_direct_map_not_executable)
     KT_EXPECT_EQ(t, read_cr3() & PTE_ADDR, root);
 }
 
+/* The kernel's own page table has nothing in the user half: a kernel
+ * thread running on it can reach no user address (vmm_init pre-creates
+ * only the kernel half's 256 PDPTs). */
+KTEST(vmm, kernel_root_is_empty_below_the_kernel_half)
+{
+    const pte_t *pml4 = P2V(vmm_kernel_root());
+    int used = 0;
+    for (int i = 0; i < 256; i++)
+        used += pml4[i] != 0;
+    KT_EXPECT_EQ(t, used, 0);
+    for (int i = 256; i < 512; i++)
+        KT_EXPECT(t, pml4[i] & PTE_P);
+}
+
 KTEST(vmm, kstack_has_unmapped_guard)
 {
     uint64_t before = pmm_free_frames();

@@ -284,6 +284,10 @@ long sys_getrandom(void *ubuf, size_t len, unsigned flags)
 long sys_reboot(unsigned m1, unsigned m2, unsigned cmd, void *arg)
 {
     (void)arg;
+    /* INVARIANT(privilege separation): only root may stop the machine
+     * (Linux: CAP_SYS_BOOT, checked before anything else). */
+    if (current()->euid != 0)
+        return -EPERM;
     if (m1 != LINUX_REBOOT_MAGIC1 || m2 != LINUX_REBOOT_MAGIC2)
         return -EINVAL;
     if (cmd != LINUX_REBOOT_CMD_POWER_OFF && cmd != LINUX_REBOOT_CMD_HALT &&

@@ -17,7 +17,8 @@
  *            MAP_SHARED is EINVAL; madvise of an unaligned start is EINVAL;
  *            resource limits 0-15 exist (prlimit64, getrlimit); a sleep cut
  *            short by a signal, with a bad pointer for the time left, is
- *            EFAULT.
+ *            EFAULT; MAP_FIXED_NOREPLACE over a mapping is EEXIST;
+ *            sched_setscheduler's priority ranges per policy.
  *  killperm  kill(-1, 0) by a user who may signal no one else is 0 (Linux
  *            skips whom it may not signal), kill(root's pid, 0) EPERM; and
  *            each of kill's four uid rules alone lets a signal through;
@@ -25,8 +26,11 @@
  *  cputime   CLOCK_PROCESS_CPUTIME_ID counts this process's threads only.
  *  forkoom   (Vigil only) a fork that runs out of frames while copying the
  *            page tables is ENOMEM, and undoes itself.
- *  enosys    three missing syscalls, two of them twice: ENOSYS each time
- *            (the test checks the kernel reports each one once).
+ *  enosys    three missing syscalls, two of them twice (or the numbers
+ *            given): ENOSYS each time (the test checks the kernel reports
+ *            each one once).
+ *  reboot    (Vigil only) reboot(2) by a non-root user is EPERM; root's
+ *            unknown commands are EINVAL.
  *  rrturn    (Vigil only: it spins at a real-time priority) two SCHED_RR
  *            threads of priority 1 on one CPU take turns, and a turn
  *            lasts a whole round-robin quantum (100 ms, as on Linux), not
@@ -188,6 +192,24 @@ static void args(void)
                    : syscall(sleeps[i], &five, (void *)8);
         printf("%s cut short, bad rem: %ld %s\n", i ? "clock_nanosleep" : "nanosleep", r,
                r ? strerror(errno) : "");
+    }
+    /* MAP_FIXED_NOREPLACE over a page already mapped: EEXIST, and the
+     * page keeps its contents. */
+    pg[0] = 'k';
+    errno = 0;
+    void *nr = mmap(pg, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    printf("mmap fixed-noreplace over a mapping: %s; page keeps '%c'\n",
+           nr == MAP_FAILED ? strerror(errno) : "mapped", pg[0]);
+    /* sched_setscheduler's priority ranges: 0 for SCHED_OTHER, 1-99 for
+     * the real-time policies (nothing changes on a refusal). */
+    const struct { int policy, prio; } pol[] = { { SCHED_OTHER, 5 }, { SCHED_FIFO, 0 },
+                                                 { SCHED_RR, 100 }, { SCHED_OTHER, 0 } };
+    for (unsigned i = 0; i < 4; i++) {
+        struct sched_param sp = { .sched_priority = pol[i].prio };
+        errno = 0;
+        long r = syscall(SYS_sched_setscheduler, 0, pol[i].policy, &sp);
+        printf("sched_setscheduler(policy %d, priority %d): %ld %s\n", pol[i].policy, pol[i].prio,
+               r, r ? strerror(errno) : "");
     }
     /* mprotect of a range that runs past the top of user space: ENOMEM. */
     const unsigned long tops[][2] = { { 0x7ffffffff000ul, 8192 }, { 0x1000, ~0ul - 4095 } };
@@ -442,13 +464,40 @@ static void cputime(void)
 
 /* Missing syscalls: each is ENOSYS every time, and the kernel reports each
  * one once (183 afs_syscall and 184 tuxcall: Linux never had them either). */
-static void enosys(void)
+static void enosys(int argc, char **argv)
 {
     const long nrs[] = { 183, 184, 183, 184, 185 };
-    for (unsigned i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+    int n = argc > 2 ? argc - 2 : 5;
+    for (int i = 0; i < n; i++) {
+        long nr = argc > 2 ? atol(argv[i + 2]) : nrs[i];
         errno = 0;
-        long r = syscall(nrs[i]);
-        printf("syscall(%ld) = %ld %s\n", nrs[i], r, errno == ENOSYS ? "ENOSYS" : strerror(errno));
+        long r = syscall(nr);
+        printf("syscall(%ld) = %ld %s\n", nr, r, errno == ENOSYS ? "ENOSYS" : strerror(errno));
+    }
+}
+
+/* (Vigil only: it may power the machine off.) reboot(2) is for root only,
+ * and root's unknown commands are EINVAL, not a power-off. */
+static void rebootcmd(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setuid(1000))
+            _exit(2);
+        errno = 0;
+        long r = syscall(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc, NULL);
+        printf("uid 1000: reboot(POWER_OFF) = %ld %s\n", r, r ? strerror(errno) : "");
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    const unsigned cmds[] = { 0x1234, 0, 0x01234566 };
+    for (unsigned i = 0; i < 3; i++) {
+        errno = 0;
+        long r = syscall(SYS_reboot, 0xfee1dead, 672274793, cmds[i], NULL);
+        printf("root: reboot(%#x) = %ld %s\n", cmds[i], r, r ? strerror(errno) : "");
+        fflush(stdout);
     }
 }
 
@@ -467,10 +516,12 @@ int main(int argc, char **argv)
         cputime();
     else if (!strcmp(mode, "forkoom"))
         forkoom();
+    else if (!strcmp(mode, "reboot"))
+        rebootcmd();
     else if (!strcmp(mode, "enosys"))
-        enosys();
+        enosys(argc, argv);
     else {
-        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm|cputime|forkoom|enosys\n");
+        fprintf(stderr, "usage: mutants protnone|args|rrturn|killperm|cputime|forkoom|enosys|reboot\n");
         return 2;
     }
     return 0;
