@@ -177,11 +177,12 @@ $(UBUILD)/rootfs/bin/bench-%: user/bench/%.c $(wildcard user/bench/*.h)
 
 # The root disk: the same tree as an ext3 image made by mke2fs.
 $(UBUILD)/root.img: $(USER_BINS) harness/image.py
+	@mkdir -p $(UBUILD)/rootfs/mnt $(UBUILD)/rootfs/dev $(UBUILD)/rootfs/tmp $(UBUILD)/rootfs/run
 	$(PYTHON) -c 'import sys; sys.path.insert(0, "."); from harness.image import make_ext3; from pathlib import Path; make_ext3(Path("$(UBUILD)/rootfs"), Path("$@"))'
 
 # The initrd: the root tree above as a newc cpio archive (a Multiboot module).
 $(UBUILD)/initrd.cpio: $(USER_BINS) harness/initrd.py
-	@mkdir -p $(UBUILD)/rootfs/mnt
+	@mkdir -p $(UBUILD)/rootfs/mnt $(UBUILD)/rootfs/dev $(UBUILD)/rootfs/tmp $(UBUILD)/rootfs/run
 	$(PYTHON) harness/initrd.py $@ $(UBUILD)/rootfs
 
 clean:

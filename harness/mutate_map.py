@@ -68,6 +68,9 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                              "tests/test_crash_explorer.py",
                              "tests/test_ext2.py::test_file_syscalls_match_linux_and_leave_fsck_clean",
                              f"{_MUT}::test_recovery_refuses_a_tag_whose_home_is_one_past_the_end")),
+    ("kernel/fs/tmpfs.c", ("tests/test_tmpfs_dev.py",)),
+    ("kernel/fs/dev.c", ("tests/test_tmpfs_dev.py",)),
+    ("kernel/lib/random.c", ("tests/test_tmpfs_dev.py",)),
 )
 
 

@@ -11,7 +11,7 @@
 static struct super *root_sb;
 
 /* Mounted file systems other than the root: the directory each one covers. */
-#define MAX_MOUNTS 8
+#define MAX_MOUNTS 16
 static struct mount {
     struct inode *covered;          /* the directory in the parent file system */
     struct super *sb;

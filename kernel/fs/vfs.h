@@ -101,3 +101,12 @@ struct super *initrd_mount(const void *data, size_t size);
 /* part: 0 for the whole disk (/dev/vda), N for its GPT partition N (/dev/vdaN). */
 struct super *ext2_mount(int part, bool read_only, int *err);
 bool          ext2_busy(void);                 /* files on it still in use (no umount) */
+/* A new tmpfs ("size=N[kmg%],mode=O" or NULL); NULL and *err on failure. */
+struct super *tmpfs_new(const char *opts, int *err);
+bool          tmpfs_busy(struct super *sb);    /* a node in use (no umount) */
+void          tmpfs_kill(struct super *sb);    /* after umount: free it all */
+int           tmpfs_mknod(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev);
+/* Character devices (dev.c): an open file on device inode ino (takes the
+ * caller's reference on success), or NULL and *err (ENXIO: no such device). */
+struct file  *dev_open(struct inode *ino, int flags, int *err);
+void          dev_mount_boot(void);            /* tmpfs on /dev (with nodes), /dev/shm, /tmp, /run */

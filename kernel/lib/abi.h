@@ -64,12 +64,21 @@
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
+#define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)
 
 #define NAME_MAX 255            /* bytes in a file name */
 #define PATH_MAX 4096           /* bytes in a path, with its NUL */
 
 /* ---- mount(2) ---- */
 #define MS_RDONLY 1
+
+/* ---- getrandom(2) ---- */
+#define GRND_NONBLOCK 1
+#define GRND_RANDOM   2
+#define GRND_INSECURE 4
+
+/* ---- device numbers (makedev(3): the old 8-bit minor layout) ---- */
+#define MKDEV(ma, mi) (((uint64_t)(ma) << 8) | (uint64_t)(mi))
 
 /* ---- ioctl(2) on a terminal ---- */
 #define TCGETS      0x5401

@@ -358,7 +358,13 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
             ;                                   /* r says why not */
         else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode))
             r = ino->ops->truncate(ino, 0);
-        if (r || !(f = vfs_open(ino, flags))) {
+        if (!r && S_ISCHR(ino->mode)) {
+            int err;
+            if (!(f = dev_open(ino, flags, &err))) {
+                iput(ino);
+                return err;
+            }
+        } else if (r || !(f = vfs_open(ino, flags))) {
             iput(ino);
             return r ? r : -ENOMEM;
         }
@@ -1019,21 +1025,44 @@ long sys_umask(int mask)
 /* ---- mount ---- */
 
 /* mount(2): the one disk, /dev/vda, holding ext2/ext3, on a directory. */
+/* mount -t tmpfs: data is the options ("size=1m"), or NULL. */
+static long mount_tmpfs(const char *target, const void *udata)
+{
+    char opts[64] = "";
+    if (udata && strncpy_from_user(opts, udata, sizeof(opts)) < 0)
+        return -EFAULT;
+    opts[sizeof(opts) - 1] = 0;
+    struct inode *dir;
+    long r = vfs_lookup(current()->fs->cwd, target, LOOKUP_FOLLOW, &dir);
+    if (r)
+        return r;
+    int err = -ENOTDIR;
+    struct super *sb = S_ISDIR(dir->mode) ? tmpfs_new(opts, &err) : NULL;
+    r = sb ? vfs_mount(sb, dir) : err;
+    if (sb && r)
+        tmpfs_kill(sb);
+    iput(dir);
+    return r;
+}
+
 long sys_mount(const char *usource, const char *utarget, const char *utype, unsigned long flags,
                const void *data)
 {
-    (void)data;
     char source[64], type[16];
     PATH_BUF(target);
     if (current()->euid != 0)
         return -EPERM;
-    long r = get_path(usource, source, sizeof(source));
+    long r = usource ? get_path(usource, source, sizeof(source)) : 0;  /* tmpfs needs none */
+    if (!usource)
+        memcpy(source, "none", 5);
     if (!r)
         r = get_path(utarget, target, PATH_MAX);
     if (!r && strncpy_from_user(type, utype, sizeof(type)) < 0)
         r = -EFAULT;
     if (r)
         return r;
+    if (!strcmp(type, "tmpfs"))
+        return mount_tmpfs(target, data);
     if (strcmp(type, "ext2") && strcmp(type, "ext3"))
         return -ENODEV;
     int part = vda_partition(source);
@@ -1070,5 +1099,12 @@ long sys_umount2(const char *utarget, int flags)
     /* Linux's EBUSY: an open file, or a working directory, inside. */
     if (!strcmp(root->sb->type, "ext2") && ext2_busy())
         return -EBUSY;
-    return vfs_umount(root);
+    struct super *sb = root->sb;
+    bool tmp = !strcmp(sb->type, "tmpfs");
+    if (tmp && sb->root == root && tmpfs_busy(sb))
+        return -EBUSY;
+    r = vfs_umount(root);
+    if (!r && tmp)
+        tmpfs_kill(sb);
+    return r;
 }

@@ -7,6 +7,7 @@
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/cpu.h"
 #include "../fs/vfs.h"
+#include "../lib/random.h"
 
 static uint64_t boot_tsc, boot_unix;
 
@@ -259,26 +260,11 @@ long sys_time(int64_t *ut)
 
 long sys_getrandom(void *ubuf, size_t len, unsigned flags)
 {
-    static uint64_t state;
-    if (flags & ~7u)
+    if (flags & ~(unsigned)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
         return -EINVAL;
-    if (!state)
-        state = rdtsc() | 1;
-    uint8_t tmp[256];
-    size_t done = 0;
-    len = MIN(len, 33554431ul);
-    while (done < len) {
-        size_t k = MIN(len - done, sizeof(tmp));
-        for (size_t i = 0; i < k; i++) {
-            state ^= state << 13, state ^= state >> 7, state ^= state << 17;   /* xorshift64 */
-            state += rdtsc();
-            tmp[i] = (uint8_t)(state >> 32);
-        }
-        if (copy_to_user((uint8_t *)ubuf + done, tmp, k))
-            return done ? (long)done : -EFAULT;
-        done += k;
-    }
-    return (long)done;
+    if ((flags & GRND_RANDOM) && (flags & GRND_INSECURE))
+        return -EINVAL;
+    return random_read_user(ubuf, len);         /* never blocks (random.c) */
 }
 
 long sys_reboot(unsigned m1, unsigned m2, unsigned cmd, void *arg)
