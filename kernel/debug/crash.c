@@ -77,12 +77,20 @@ __attribute__((noinline)) void crash_smep(void)
 }
 
 /* Hold the kernel lock with interrupts on, for ever: the watchdog must say
- * so, naming this function. */
+ * so, naming this function. The stall counts the same timer ticks the
+ * watchdog counts and says when it reaches three times the threshold, so a
+ * test sees a missing report as an event (no report before that line)
+ * rather than by waiting on the host's clock: a sound watchdog speaks at
+ * one threshold. */
 __attribute__((noinline)) void crash_stall(void)
 {
     kernel_lock();
     kprintf("crash: stall target=0x%016lx\n", (uintptr_t)crash_stall);
     __asm__ volatile("sti");
+    uint64_t until = timer_ticks() + 3 * (uint64_t)watchdog_limit_ticks();
+    while (timer_ticks() < until)
+        cpu_relax();
+    kprintf("crash: stall reached 3x the watchdog threshold\n");
     for (;;)
         cpu_relax();
 }

@@ -42,6 +42,8 @@ void backtrace_from(uintptr_t rip, uintptr_t rbp);
 struct trapframe;
 void watchdog_init(void);
 void watchdog_tick(struct trapframe *tf);
+/* The stall threshold in timer ticks (0: the watchdog is off). */
+uint32_t watchdog_limit_ticks(void);
 /* crash=stall-irq: interrupts off for ever, once the other CPUs run. */
 void crash_stall_irq(void);
 /* Run the crash named on the command line (never returns if it exists). */

@@ -78,6 +78,11 @@ void watchdog_init(void)
     trap_register(T_NMI, watchdog_nmi);
 }
 
+uint32_t watchdog_limit_ticks(void)
+{
+    return limit_ticks;
+}
+
 void watchdog_tick(struct trapframe *tf)
 {
 #ifdef BREAK_WATCHDOG
