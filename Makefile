@@ -42,6 +42,7 @@ BREAKS  += smap
 BREAKS  += smep
 BREAKS  += spinlock
 BREAKS  += tlb
+BREAKS  += tmpfs-truncate
 BREAKS  += umip
 BREAKS  += user-fault
 BREAKS  += user-pages

@@ -278,6 +278,12 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_scheduling.py::test_realtime_threads_run_in_strict_priority_order",),
         "a lower-priority thread runs while a higher-priority one is runnable",
         r"a lower priority ran while a higher one was runnable"),
+    Row("tmpfs-truncate", "kernel memory safety",
+        "a tmpfs file cut short zeros the rest of its last page",
+        (W("kernel/fs/tmpfs.c", "tmpfs_truncate"),),
+        ("tests/test_tmpfs_dev.py::test_tmp_files_and_directories_behave_as_on_linux",),
+        "a file cut short and grown again shows its old bytes",
+        r"a file cut short and grown again shows its old bytes"),
 )
 
 
