@@ -105,6 +105,10 @@ struct proc {
      * sender may see the mask of just before a change (as a signal sent
      * just before it would). */
     uint64_t sig_blocked;       /* bit n-1: signal n blocked (sigprocmask) */
+    /* [self]: rt_sigsuspend's mask to put back once its signal is handled
+     * (into the handler's frame, so sigreturn restores it) or not. */
+    uint64_t sig_saved_mask;
+    bool sig_mask_saved;
 
     /* [sched_lock]: futex waits (futex.c); the word check before queueing
      * is under the kernel lock (futex_wait asserts it). */

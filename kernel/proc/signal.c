@@ -175,7 +175,26 @@ static bool never_restarted(long nr)
     }
 }
 
+/* rt_sigsuspend's temporary mask ends when the thread goes back to user
+ * mode: into the handler's frame when a handler runs (sigreturn restores
+ * it), straight back otherwise. */
+static void restore_saved_mask(struct proc *p)
+{
+    if (p->sig_mask_saved) {
+        p->sig_mask_saved = false;
+        p->sig_blocked = p->sig_saved_mask;
+    }
+}
+
+static void deliver_one(struct trapframe *tf);
+
 void signal_deliver(struct trapframe *tf)
+{
+    deliver_one(tf);
+    restore_saved_mask(current());      /* no-op after a handler's frame took it */
+}
+
+static void deliver_one(struct trapframe *tf)
 {
     struct proc *p = current();
     uint64_t f = spin_lock_irqsave(&sched_lock);
@@ -204,7 +223,9 @@ void signal_deliver(struct trapframe *tf)
         tf->rax = (uint64_t)p->syscall_nr;
         tf->rip -= 2;                           /* back onto the syscall instruction */
     }
-    uint64_t old_mask = p->sig_blocked;
+    /* The mask sigreturn puts back: rt_sigsuspend's saved one, if any. */
+    uint64_t old_mask = p->sig_mask_saved ? p->sig_saved_mask : p->sig_blocked;
+    p->sig_mask_saved = false;
     if (!build_frame(p, tf, sig, old_mask)) {
         kprintf("vigil: pid %d (%s) killed by signal %d: cannot deliver it (bad stack or no restorer)\n",
                 p->pid, p->name, sig);
@@ -327,6 +348,27 @@ long sys_rt_sigreturn(void)
     }
     p->sig_blocked = f.uc.sigmask & ~UNBLOCKABLE;
     return (long)tf->rax;
+}
+
+/* rt_sigsuspend(2): wait with `mask` as the blocked set until a signal
+ * comes; the old mask returns with the handler's sigreturn (or at once if
+ * none runs). Always -EINTR. */
+long sys_rt_sigsuspend(const void *umask, size_t size)
+{
+    struct proc *p = current();
+    if (size != 8)
+        return -EINVAL;
+    uint64_t mask;
+    if (copy_from_user(&mask, umask, 8))
+        return -EFAULT;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    p->sig_saved_mask = p->sig_blocked;
+    p->sig_mask_saved = true;
+    p->sig_blocked = mask & ~UNBLOCKABLE;
+    while (!proc_signal_pending())
+        sleep_locked(p);
+    spin_unlock_irqrestore(&sched_lock, f);
+    return -EINTR;
 }
 
 long sys_pause(void)

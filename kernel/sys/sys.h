@@ -119,6 +119,7 @@ long sys_rt_sigprocmask(int how, const void *set, void *oset, size_t size);
 long sys_rt_sigpending(void *set, size_t size);
 long sys_rt_sigreturn(void);
 long sys_pause(void);
+long sys_rt_sigsuspend(const void *umask, size_t size);
 long sys_setitimer(int which, const void *unew, void *uold);
 long sys_getitimer(int which, void *ucur);
 long sys_alarm(unsigned secs);

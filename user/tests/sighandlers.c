@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,14 +57,29 @@ int main(void)
     sa.sa_sigaction = on_info;
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGUSR2, &sa, NULL);
+    /* Blocked until sigsuspend: a `while (hits < 3) pause();` loop loses a
+     * signal handled between the test and the pause, and then waits for ever
+     * (seen under load). */
+    sigset_t usr2, before;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &usr2, &before);
     pid_t pid = fork();
     if (pid == 0) {
         kill(getppid(), SIGUSR2);
         _exit(0);
     }
     while (hits < 3)
-        pause();
+        sigsuspend(&before);
+    sigprocmask(SIG_SETMASK, &before, NULL);
     printf("SIGUSR2 from the child: %s\n", last_pid == pid ? "yes" : "no");
+    /* rt_sigsuspend's bad inputs: a bad mask pointer, a wrong size. */
+    errno = 0;
+    long bad = syscall(SYS_rt_sigsuspend, (void *)8, 8);
+    printf("rt_sigsuspend(bad pointer): %ld %s\n", bad, strerror(errno));
+    errno = 0;
+    bad = syscall(SYS_rt_sigsuspend, &before, 4);
+    printf("rt_sigsuspend(size 4): %ld %s\n", bad, strerror(errno));
     waitpid(pid, NULL, 0);
 
     memset(&sa, 0, sizeof(sa));
