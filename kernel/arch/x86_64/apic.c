@@ -99,7 +99,7 @@ void ioapic_route(int isa_irq, int vector)
 }
 
 /* ---- timer ---- */
-static volatile uint64_t ticks;
+volatile uint64_t timer_tick_count;     /* [atomic] the boot CPU's ticks (timer_ticks) */
 static uint64_t tsc_per_sec;
 
 uint64_t tsc_hz(void) { return tsc_per_sec; }
@@ -112,7 +112,7 @@ static bool timer_tick(struct trapframe *tf)
     /* Every CPU's LAPIC ticks (for its scheduler); the boot CPU's alone
      * keeps time. */
     if (this_cpu()->id == 0)
-        __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&timer_tick_count, 1, __ATOMIC_RELAXED);
     if (tick_hook)
         tick_hook(tf);
     watchdog_tick(tf);
@@ -162,7 +162,6 @@ void timer_init_ap(void)
     lapic_write(LAPIC_TIMER_INIT, timer_count);
 }
 
-uint64_t timer_ticks(void) { return ticks; }
 unsigned timer_hz(void) { return hz; }
 
 /* ---- power ---- */
