@@ -839,6 +839,22 @@ static unsigned ftype_of(uint32_t mode)
 
 uint32_t ext2_rec_len(size_t len) { return (uint32_t)ALIGN_UP(8 + len, 4); }
 
+/* The entry at `at` in a directory block: its inode and record length, once
+ * ext2_dirent_ok says the record fits the block (else -EIO, the bad length
+ * in *bad_rec for the report). */
+static int dirent_header(const uint8_t *blk, uint32_t bsize, uint32_t at, uint32_t *ino,
+                         uint16_t *rec, uint16_t *bad_rec)
+{
+    const uint8_t *e = blk + at;
+    memcpy(ino, e, 4);
+    memcpy(rec, e + 4, 2);
+    if (!ext2_dirent_ok(bsize, at, *rec, e[6])) {
+        *bad_rec = *rec;
+        return -EIO;
+    }
+    return 0;
+}
+
 int ext2_dirblock_add(uint8_t *blk, uint32_t bsize, const char *name, size_t len, uint32_t ino,
                       uint8_t ftype, uint16_t *bad_rec)
 {
@@ -847,12 +863,8 @@ int ext2_dirblock_add(uint8_t *blk, uint32_t bsize, const char *name, size_t len
         uint8_t *e = blk + at;
         uint32_t eino;
         uint16_t rec;
-        memcpy(&eino, e, 4);
-        memcpy(&rec, e + 4, 2);
-        if (!ext2_dirent_ok(bsize, at, rec, e[6])) {
-            *bad_rec = rec;
+        if (dirent_header(blk, bsize, at, &eino, &rec, bad_rec))
             return -EIO;
-        }
         uint32_t used = eino ? ext2_rec_len(e[6]) : 0;
         if (rec - used >= need) {
             uint8_t *ne = e + used;
@@ -934,12 +946,8 @@ int ext2_dirblock_remove(uint8_t *blk, uint32_t bsize, const char *name, size_t 
         uint8_t *e = blk + at;
         uint32_t eino;
         uint16_t rec;
-        memcpy(&eino, e, 4);
-        memcpy(&rec, e + 4, 2);
-        if (!ext2_dirent_ok(bsize, at, rec, e[6])) {
-            *bad_rec = rec;
+        if (dirent_header(blk, bsize, at, &eino, &rec, bad_rec))
             return -EIO;
-        }
         if (eino && e[6] == len && !memcmp(e + 8, name, len)) {
             if (prev) {
                 uint16_t prec;
