@@ -19,33 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct snap {
-    long frames, bytes;
-    char objects[160];
-};
+#include "meminfo.h"
 
-static void take(struct snap *s)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[160];
-    long free_frames = -1, heap_pages = -1;
-    s->bytes = -1;
-    strcpy(s->objects, "?");
-    while (f && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = 0;
-        if (!strncmp(line, "VigilFreeFrames:", 16))
-            free_frames = atol(line + 16);
-        else if (!strncmp(line, "VigilHeapPages:", 15))
-            heap_pages = atol(line + 15);
-        else if (!strncmp(line, "VigilHeapBytes:", 15))
-            s->bytes = atol(line + 15);
-        else if (!strncmp(line, "VigilHeapObjects:", 17))
-            snprintf(s->objects, sizeof(s->objects), "%s", line + 18);
-    }
-    if (f)
-        fclose(f);
-    s->frames = free_frames + heap_pages;
-}
 
 static void *nothing(void *arg) { return arg; }
 

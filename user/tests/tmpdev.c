@@ -28,6 +28,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "meminfo.h"
+
 static const char *ename(int e)
 {
     switch (e) {
@@ -309,33 +311,6 @@ static int full(const char *mnt)
     return 0;
 }
 
-struct snap {
-    long frames, bytes;
-    char objects[160];
-};
-
-static void take(struct snap *s)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[160];
-    long free_frames = -1, heap_pages = -1;
-    s->bytes = -1;
-    strcpy(s->objects, "?");
-    while (f && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = 0;
-        if (!strncmp(line, "VigilFreeFrames:", 16))
-            free_frames = atol(line + 16);
-        else if (!strncmp(line, "VigilHeapPages:", 15))
-            heap_pages = atol(line + 15);
-        else if (!strncmp(line, "VigilHeapBytes:", 15))
-            s->bytes = atol(line + 15);
-        else if (!strncmp(line, "VigilHeapObjects:", 17))
-            snprintf(s->objects, sizeof(s->objects), "%s", line + 18);
-    }
-    if (f)
-        fclose(f);
-    s->frames = free_frames + heap_pages;
-}
 
 static void churn(int rounds)
 {
