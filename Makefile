@@ -37,6 +37,7 @@ BREAKS  += lockdep
 BREAKS  += nx
 BREAKS  += pi
 BREAKS  += preempt
+BREAKS  += private-file
 BREAKS  += rt-prio
 BREAKS  += smap
 BREAKS  += smep

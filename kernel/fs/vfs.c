@@ -113,6 +113,8 @@ void iput(struct inode *ino)
     uint64_t f = spin_lock_irqsave(&ref_lock);
     bool last = --ino->refs == 0;
     spin_unlock_irqrestore(&ref_lock, f);
+    if (last)
+        filemap_evict(ino);                     /* its cached pages (no mapping is left) */
     if (last && ino->ops->release)
         ino->ops->release(ino);
 }
@@ -279,6 +281,16 @@ void vfs_stat(struct inode *ino, struct kstat *st)
     st->ctime = (uint64_t)ino->ctime;
 }
 
+int vfs_truncate(struct inode *ino, uint64_t size)
+{
+    if (!ino->ops->truncate)
+        return -EROFS;
+    int r = ino->ops->truncate(ino, size);
+    if (!r)
+        filemap_truncate(ino, size);
+    return r;
+}
+
 long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max)
 {
     if (ino->size > max)
@@ -288,7 +300,7 @@ long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max)
         return -ENOMEM;
     size_t done = 0;
     while (done < ino->size) {
-        long r = ino->ops->read(ino, done, b + done, ino->size - done);
+        long r = filemap_read(ino, done, b + done, ino->size - done);
         if (r <= 0) {
             kfree(b);
             return r < 0 ? r : -EIO;
@@ -314,7 +326,8 @@ static long vf_read(struct file *f, void *ubuf, size_t n)
     long total = 0;
     while ((size_t)total < n) {
         size_t want = MIN(n - (size_t)total, PAGE_SIZE);
-        long r = ino->ops->read(ino, f->off, tmp, want);
+        long r = S_ISREG(ino->mode) ? filemap_read(ino, f->off, tmp, want)
+                                    : ino->ops->read(ino, f->off, tmp, want);
         file_check(f, "vf_read");               /* it may have slept: still ours (fd_get) */
         if (r < 0) {
             total = total ? total : r;
@@ -354,7 +367,8 @@ static long vf_write(struct file *f, const void *ubuf, size_t n)
             total = total ? total : -EFAULT;
             break;
         }
-        long r = ino->ops->write(ino, f->off, tmp, k);
+        long r = S_ISREG(ino->mode) ? filemap_write(ino, f->off, tmp, k)
+                                    : ino->ops->write(ino, f->off, tmp, k);
         file_check(f, "vf_write");              /* it may have slept: still ours (fd_get) */
         if (r <= 0) {
             total = total ? total : r;

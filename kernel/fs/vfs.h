@@ -62,6 +62,7 @@ struct inode {
     int refs;
     const struct inode_ops *ops;
     void *priv;
+    void *pcache;                                /* [klock] its cached pages (mm/filemap.c) or NULL */
 };
 
 void          vfs_mount_root(struct super *sb);
@@ -92,6 +93,9 @@ int  vfs_permission(struct inode *ino, int mask);
 int  vfs_permission_real(struct inode *ino, int mask);
 /* An open file on ino (takes the caller's reference). */
 struct file *vfs_open(struct inode *ino, int flags);
+/* Cut or grow a regular file to size (ftruncate, O_TRUNC): the file
+ * system's truncate, then the page cache's cached tail. */
+int  vfs_truncate(struct inode *ino, uint64_t size);
 /* A whole file in a kmalloc'd buffer (for exec); -errno. */
 long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max);
 

@@ -95,6 +95,30 @@
 #define MAP_FIXED            0x10
 #define MAP_ANONYMOUS        0x20
 #define MAP_FIXED_NOREPLACE  0x100000
+#define MAP_SHARED_VALIDATE  0x03
+#define MAP_TYPE             0x0f
+#define MAP_GROWSDOWN        0x0100
+#define MAP_DENYWRITE        0x0800
+#define MAP_EXECUTABLE       0x1000
+#define MAP_LOCKED           0x2000
+#define MAP_NORESERVE        0x4000
+#define MAP_POPULATE         0x8000
+#define MAP_NONBLOCK         0x10000
+#define MAP_STACK            0x20000
+#define MAP_HUGETLB          0x40000
+#define MAP_SYNC             0x80000
+#define MREMAP_MAYMOVE       1
+#define MREMAP_FIXED         2
+#define MREMAP_DONTUNMAP     4
+#define MS_ASYNC             1
+#define MS_INVALIDATE        2
+#define MS_SYNC              4
+#define MADV_NORMAL          0
+#define MADV_RANDOM          1
+#define MADV_SEQUENTIAL      2
+#define MADV_WILLNEED        3
+#define MADV_DONTNEED        4
+#define MADV_FREE            8
 
 /* ---- clone(2) ---- */
 #define CLONE_VM             0x00000100

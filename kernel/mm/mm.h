@@ -37,6 +37,7 @@
 #define PTE_PS           (1ul << 7)
 #define PTE_G            (1ul << 8)
 #define PTE_COW          (1ul << 9)    /* software bit: read-only because shared after fork */
+#define PTE_SHMAP        (1ul << 10)   /* software bit: a MAP_SHARED page, shared on purpose */
 #define PTE_NX           (1ul << 63)
 #define PTE_ADDR         0x000ffffffffff000ul
 
@@ -116,9 +117,18 @@ void     kheap_object_counts(uint64_t out[KHEAP_NCOUNTS]);
 #define USER_STACK_SIZE  (8ul << 20)
 #define USER_MMAP_BASE   0x00007f0000000000ul
 
+#define VMA_SHARED   1           /* MAP_SHARED: writes reach the file; fork shares, never copies */
+#define VMA_MAYWRITE 2           /* the file was opened for writing: PROT_WRITE may be added */
+
+struct file;
+struct inode;
+
 struct vma {                    /* all [klock], as the list it is on */
     uintptr_t start, end;       /* page aligned, end exclusive */
     uint32_t prot;              /* VM_READ | VM_WRITE | VM_EXEC */
+    uint32_t flags;             /* VMA_* */
+    struct file *file;          /* NULL: anonymous; else one reference (file_dup) per VMA */
+    uint64_t pgoff;             /* the file page mapped at start */
     struct vma *next;           /* sorted by address */
 };
 
@@ -153,6 +163,10 @@ struct mm *mm_fork(struct mm *parent);
 void       mm_activate(struct mm *mm);
 struct mm *mm_current(void);
 int        mm_map(struct mm *mm, uintptr_t start, size_t len, uint32_t prot);
+/* A file mapping: file page pgoff at start; flags VMA_*; takes its own
+ * reference on file. */
+int        mm_map_file(struct mm *mm, uintptr_t start, size_t len, uint32_t prot,
+                       uint32_t flags, struct file *file, uint64_t pgoff);
 int        mm_unmap(struct mm *mm, uintptr_t start, size_t len);
 int        mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot);
 uintptr_t  mm_find_free(struct mm *mm, size_t len);   /* 0 if none */
@@ -164,3 +178,54 @@ int        mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec);
  * for exec building an image. */
 int        mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n);
 void       uvm_init(void);
+/* mremap(2) on mm: the new address or -errno (flags MREMAP_*). */
+long       mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len,
+                    int flags, uintptr_t new_addr);
+/* madvise(MADV_DONTNEED): drop the pages of [start, end) (anonymous ones
+ * read as zeros again, private file pages re-read the file). */
+int        mm_dontneed(struct mm *mm, uintptr_t start, size_t len);
+/* mincore(2): one byte per page of [start, start+len) into vec (kernel
+ * buffer): 1 if resident; -ENOMEM if a page is unmapped. */
+int        mm_mincore(struct mm *mm, uintptr_t start, size_t len, uint8_t *vec);
+/* msync(2): write the dirty pages of the MAP_SHARED file mappings in the
+ * range back through their file systems (sync: and make them durable). */
+int        mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync);
+
+/* What /proc/PID/maps prints: each VMA of mm in address order. cb gets a
+ * copy (no pointer into the list: it may sleep); returning false stops. */
+struct vma_info {
+    uintptr_t start, end;
+    uint32_t prot;              /* VM_READ | VM_WRITE | VM_EXEC */
+    bool shared;                /* MAP_SHARED (maps' 's'), else private ('p') */
+    uint64_t offset;            /* bytes into the file (0 for anonymous memory) */
+    uint64_t dev, ino;          /* the file's (0, 0 for anonymous memory) */
+    struct inode *inode;        /* the file's inode or NULL; valid only during cb */
+};
+typedef bool (*vma_visit_fn)(const struct vma_info *vi, void *arg);
+void       mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg);
+
+/* ---- file pages (filemap.c) ----
+ * The page cache: per inode, the 4 KiB pages of its file that are mapped
+ * or were mapped while it stays in use (the design: filemap.c's essay).
+ * All [klock]. */
+/* The frame caching file page index of ino, filling it through the
+ * inode's read op if absent: 0 and *pa (the cache's reference; the caller
+ * pmm_refs what it maps), 1 if the kernel lock was let go meanwhile (the
+ * caller's view of its address space may be stale: look again), or -errno. */
+int      filemap_get(struct inode *ino, uint64_t index, uint64_t *pa);
+bool     filemap_cached(struct inode *ino, uint64_t index);
+void     filemap_set_dirty(struct inode *ino, uint64_t index);
+/* Write the dirty cached pages in [first, last] back through the file
+ * system's write op; a page still mapped somewhere stays dirty (it may be
+ * written through a mapping again). 0 or the first error. */
+int      filemap_writeback(struct inode *ino, uint64_t first, uint64_t last);
+/* read()/write() of a regular file go through these, so a page both mapped
+ * and written or read shows one content (kernel buffers). */
+long     filemap_read(struct inode *ino, uint64_t off, void *buf, size_t n);
+long     filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n);
+void     filemap_truncate(struct inode *ino, uint64_t size);   /* after the fs cut it */
+void     filemap_evict(struct inode *ino);       /* the inode's last reference went */
+uint64_t filemap_pages(void);                    /* frames the page cache holds */
+/* The fault of a file VMA at va (not present): the frame to map, or 1
+ * (retry), -ENOMEM, or -EIO (past the end of the file: SIGBUS). */
+int      filemap_fault_page(struct vma *v, uintptr_t va, uint64_t *pa);

@@ -10,14 +10,24 @@
  * any of its mappings. mprotect leaves such entries read-only, and the first
  * write to one - by the process (mm_fault) or by the kernel for it
  * (mm_write) - copies the frame, or just re-enables writing if nobody else
- * holds it any more (unshare). */
+ * holds it any more (unshare).
+ *
+ * A region may map a file (v->file, from page v->pgoff): its pages come
+ * from the page cache (filemap.c), private ones under the same rule (the
+ * cache holds a reference, so a cached frame is always "mapped more than
+ * once": the first write copies), shared ones (VMA_SHARED, PTE_SHMAP)
+ * writable through every mapping and written back to the file. */
 #include "mm.h"
+#include "../fs/file.h"
+#include "../fs/vfs.h"
 #include "../lib/string.h"
 #include "../lib/errno.h"
 #include "../lib/kprintf.h"
 #include "../arch/x86_64/arch.h"
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
+#include "../proc/proc.h"
+#include "../lib/abi.h"
 
 static struct mm *active[MAX_CPUS];     /* what each CPU has in CR3 */
 
@@ -87,17 +97,44 @@ static void unmap_leaf(pte_t *pte, uintptr_t va, void *arg)
     (void)va;
 }
 
+static void vma_free(struct vma *v)
+{
+    if (v->file)
+        file_close(v->file);            /* may be the last: the inode may go (iput) */
+    kfree(v);
+}
+
+/* Write the pages of a MAP_SHARED file region back through its file system:
+ * munmap, exit, msync. May sleep. */
+static int vma_writeback(struct vma *v, uintptr_t start, uintptr_t end)
+{
+    if (!v->file || !(v->flags & VMA_SHARED))
+        return 0;
+    uint64_t first = v->pgoff + (start - v->start) / PAGE_SIZE;
+    return filemap_writeback(v->file->inode, first, first + (end - start) / PAGE_SIZE - 1);
+}
+
+/* Regions taken off an address space: their pages are unmapped; write the
+ * shared ones back, then let their files go (either may sleep). */
+static void vmas_retire(struct vma *list)
+{
+    for (struct vma *v = list, *n; v; v = n) {
+        n = v->next;
+        vma_writeback(v, v->start, v->end);
+        vma_free(v);
+    }
+}
+
 void mm_destroy(struct mm *mm)
 {
     if (active[cpu_me()] == mm)
         mm_activate(NULL);
     vmm_range_walk(mm->root, 0, USER_TOP, unmap_leaf, mm);
     vmm_destroy_space(mm->root);
-    for (struct vma *v = mm->vmas, *n; v; v = n) {
-        n = v->next;
-        kfree(v);
-    }
+    struct vma *list = mm->vmas;
+    mm->vmas = NULL;
     kfree(mm);
+    vmas_retire(list);
 }
 
 void mm_activate(struct mm *mm)
@@ -161,27 +198,41 @@ static int split_at(struct mm *mm, uintptr_t addr)
         return -ENOMEM;
     *tail = *v;
     tail->start = addr;
+    if (tail->file) {
+        file_dup(tail->file);
+        tail->pgoff += (addr - v->start) / PAGE_SIZE;
+    }
     v->end = addr;
     v->next = tail;
     return 0;
 }
 
-/* Merge neighbours with the same protection, keeping the list short. */
+/* Can n, starting where v ends, be part of v? Same protection, sharing
+ * and file, and the file's pages continue where v's end. */
+static bool mergeable(const struct vma *v, const struct vma *n)
+{
+    return v->end == n->start && v->prot == n->prot && v->flags == n->flags &&
+           v->file == n->file &&
+           (!v->file || n->pgoff == v->pgoff + (v->end - v->start) / PAGE_SIZE);
+}
+
+/* Merge neighbours that can be one, keeping the list short. */
 static void merge(struct mm *mm)
 {
     for (struct vma *v = mm->vmas; v && v->next;) {
         struct vma *n = v->next;
-        if (v->end == n->start && v->prot == n->prot) {
+        if (mergeable(v, n)) {
             v->end = n->end;
             v->next = n->next;
-            kfree(n);
+            vma_free(n);                /* v holds the file too: never its last reference */
         } else {
             v = n;
         }
     }
 }
 
-int mm_map(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
+static int map_vma(struct mm *mm, uintptr_t start, size_t len, uint32_t prot,
+                   uint32_t flags, struct file *file, uint64_t pgoff)
 {
     uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
     if ((start & (PAGE_SIZE - 1)) || !len || end > USER_TOP || end < start)
@@ -194,10 +245,22 @@ int mm_map(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
     struct vma *v = kmalloc(sizeof(*v));
     if (!v)
         return -ENOMEM;
-    *v = (struct vma){ start, end, prot, *pp };
+    *v = (struct vma){ .start = start, .end = end, .prot = prot, .flags = flags,
+                       .file = file ? file_dup(file) : NULL, .pgoff = pgoff, .next = *pp };
     *pp = v;
     merge(mm);
     return 0;
+}
+
+int mm_map(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
+{
+    return map_vma(mm, start, len, prot, 0, NULL, 0);
+}
+
+int mm_map_file(struct mm *mm, uintptr_t start, size_t len, uint32_t prot,
+                uint32_t flags, struct file *file, uint64_t pgoff)
+{
+    return map_vma(mm, start, len, prot, flags, file, pgoff);
 }
 
 int mm_unmap(struct mm *mm, uintptr_t start, size_t len)
@@ -210,16 +273,20 @@ int mm_unmap(struct mm *mm, uintptr_t start, size_t len)
         return -ENOMEM;
     vmm_range_walk(mm->root, start, end, unmap_leaf, mm);
     vmm_prune(mm->root, start, end);
+    struct vma *gone = NULL, **gtail = &gone;
     for (struct vma **pp = &mm->vmas; *pp;) {
         struct vma *v = *pp;
         if (v->start >= start && v->end <= end) {
             *pp = v->next;
-            kfree(v);
+            v->next = NULL;
+            *gtail = v;
+            gtail = &v->next;
         } else {
             pp = &v->next;
         }
     }
     flush_mm(mm, start, (end - start) / PAGE_SIZE);
+    vmas_retire(gone);                      /* the address space is consistent: may sleep */
     return 0;
 }
 
@@ -237,6 +304,13 @@ static void reprotect_leaf(pte_t *pte, uintptr_t va, void *arg)
 {
     struct protect_arg *a = arg;
     uint64_t flags = a->set;
+    if (*pte & PTE_SHMAP) {
+        /* MAP_SHARED: shared on purpose, never copied. Writable only once a
+         * write fault has marked the page dirty (the cache must know). */
+        *pte = (*pte & PTE_ADDR) | (flags & ~PTE_W) | (flags & *pte & PTE_W) | PTE_SHMAP;
+        (void)va;
+        return;
+    }
     /* INVARIANT(process isolation): mprotect never makes a shared frame writable;
      * the entry stays copy-on-write and the first write copies it. */
 #ifndef BREAK_COW_MPROTECT
@@ -253,11 +327,14 @@ int mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
     uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
     if ((start & (PAGE_SIZE - 1)) || end > USER_TOP || end < start)
         return -EINVAL;
-    /* Linux: the whole range must be mapped, or ENOMEM. */
+    /* Linux: the whole range must be mapped, or ENOMEM; a shared file
+     * mapping becomes writable only if its file was opened for writing. */
     for (uintptr_t a = start; a < end;) {
         struct vma *v = find_vma(mm, a);
         if (!v)
             return -ENOMEM;
+        if ((prot & VM_WRITE) && (v->flags & VMA_SHARED) && !(v->flags & VMA_MAYWRITE))
+            return -EACCES;
         a = v->end;
     }
     if (split_at(mm, start) || split_at(mm, end))
@@ -353,6 +430,45 @@ static int unshare(struct mm *mm, uintptr_t va, pte_t *pte, uint64_t writable)
     return 0;
 }
 
+/* The first touch of a page of a file region: map the cached page. 0 also
+ * when the page is not mapped yet because the kernel lock was let go (the
+ * access is retried and faults again); -EIO: past the file's end. */
+static int file_fault(struct mm *mm, struct vma *v, uintptr_t va, bool write)
+{
+    uint64_t pa;
+    int r = filemap_fault_page(v, va, &pa);
+    if (r)
+        return r == 1 ? 0 : r;
+    pte_t *pte = vmm_walk(mm->root, va, true);
+    if (!pte)
+        return -ENOMEM;
+    if (*pte & PTE_P)
+        return 0;
+    uint64_t flags = pte_flags(v->prot);
+    if (v->flags & VMA_SHARED) {
+        /* Writable only from a write fault, which marks the page dirty. */
+        flags |= PTE_SHMAP;
+        if (write)
+            filemap_set_dirty(v->file->inode, v->pgoff + (va - v->start) / PAGE_SIZE);
+        else
+            flags &= ~PTE_W;
+    } else {
+#ifndef BREAK_PRIVATE_FILE
+        /* INVARIANT(process isolation): a MAP_PRIVATE mapping never writes
+         * the file's page: it is mapped read-only, and the cache's own
+         * reference makes the first write copy it (unshare). */
+        if (flags & PTE_W)
+            flags = (flags & ~PTE_W) | PTE_COW;
+#endif
+    }
+    pmm_ref(pa);
+    *pte = pa | flags;
+    mm->resident++;
+    if (write && !(*pte & PTE_W))
+        return unshare(mm, va, pte, PTE_W);
+    return 0;
+}
+
 int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
 {
     ASSERT_KLOCK();
@@ -375,8 +491,17 @@ int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
     pte_t *pte = vmm_walk(mm->root, va, false);
     if (!pte || !(*pte & PTE_P)) {
         /* Demand paging: first touch of this page. */
-        if (!ensure_page(mm, va, v->prot))
+        if (v->file) {
+            int r = file_fault(mm, v, va, write);
+            if (r)
+                return r;
+        } else if (!ensure_page(mm, va, v->prot)) {
             return -ENOMEM;
+        }
+    } else if (write && !(*pte & PTE_W) && (*pte & PTE_SHMAP)) {
+        /* A shared file page's first write: the cache learns it is dirty. */
+        filemap_set_dirty(v->file->inode, v->pgoff + (va - v->start) / PAGE_SIZE);
+        *pte |= PTE_W;
     } else if (write && !(*pte & PTE_W)) {
         /* Copy-on-write after fork, or a region made writable (mprotect). */
         if (unshare(mm, va, pte, PTE_W))
@@ -394,14 +519,28 @@ int mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n)
         struct vma *v = find_vma(mm, va);
         if (!v)
             return -EFAULT;
-        pte_t *pte = ensure_page(mm, ALIGN_DOWN(va, PAGE_SIZE), v->prot);
+        uintptr_t pva = ALIGN_DOWN(va, PAGE_SIZE);
+        pte_t *pte;
+        if (v->file) {
+            pte = vmm_walk(mm->root, pva, false);
+            if (!pte || !(*pte & PTE_P)) {
+                int r = file_fault(mm, v, pva, false);
+                if (r)
+                    return r == -ENOMEM ? r : -EFAULT;
+                continue;                   /* look again: the fill may have slept */
+            }
+            if (*pte & PTE_SHMAP)
+                filemap_set_dirty(v->file->inode, v->pgoff + (pva - v->start) / PAGE_SIZE);
+        } else {
+            pte = ensure_page(mm, pva, v->prot);
+        }
         if (!pte)
             return -ENOMEM;
         /* The kernel writing for mm (exec, CLONE_CHILD_SETTID) goes around
          * the page tables' write bit, so it must break the sharing itself. */
 #ifndef BREAK_COW_KWRITE
         /* INVARIANT(process isolation): nor does the kernel's own write. */
-        if (shared_frame(*pte) &&
+        if (!(*pte & PTE_SHMAP) && shared_frame(*pte) &&
             unshare(mm, ALIGN_DOWN(va, PAGE_SIZE), pte, (v->prot & VM_WRITE) ? PTE_W : 0))
             return -ENOMEM;
 #endif
@@ -423,6 +562,8 @@ static void share_leaf(pte_t *pte, uintptr_t va, void *arg)
     if (a->failed)
         return;
     uint64_t pa = *pte & PTE_ADDR;
+    if (*pte & PTE_SHMAP)
+        goto shared;                        /* MAP_SHARED: both see each other's writes */
 #ifdef BREAK_COW
     /* The break switch: fork shares every frame writable, so parent and
      * child write into each other's globals, heap and mappings. Only the
@@ -437,9 +578,7 @@ static void share_leaf(pte_t *pte, uintptr_t va, void *arg)
      * entry is marked, writable or not: mprotect may make it writable
      * later, while it is still shared. */
     *pte = (*pte & ~PTE_W) | PTE_COW;
-#ifdef BREAK_COW
 shared:
-#endif
     pte_t *c = vmm_walk(a->child->root, va, true);
     if (!c) {
         a->failed = true;
@@ -465,6 +604,8 @@ struct mm *mm_fork(struct mm *parent)
         }
         *c = *v;
         c->next = NULL;
+        if (c->file)
+            file_dup(c->file);              /* each region holds its file */
         *tail = c;
         tail = &c->next;
     }
@@ -509,10 +650,44 @@ static bool page_fault(struct trapframe *tf)
      * thread may hold locks there). */
     if (r == -ENOMEM && (tf->error & PF_USER))
         proc_oom_kill(addr);
+    /* A file page past the end of its file (or unreadable): SIGBUS, as
+     * Linux; in a syscall's uaccess, EFAULT. */
+    if (r == -EIO && (tf->error & PF_USER)) {
+        signal_fault(tf, SIGBUS);
+        return true;
+    }
     return r == 0;
 }
 
 void uvm_init(void)
 {
     trap_register(T_PAGE_FAULT, page_fault);
+}
+
+void mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg)
+{
+    uintptr_t at = 0;
+    for (;;) {
+        struct vma *v = mm->vmas;
+        while (v && v->end <= at)
+            v = v->next;                    /* the first region not yet visited */
+        if (!v)
+            return;
+        struct vma_info vi = {
+            .start = v->start, .end = v->end, .prot = v->prot,
+            .shared = v->flags & VMA_SHARED,
+        };
+        if (v->file && v->file->inode) {
+            struct inode *ino = v->file->inode;
+            vi.offset = v->pgoff * PAGE_SIZE;
+            vi.dev = ino->sb ? ino->sb->dev : 0;
+            vi.ino = ino->ino;
+            vi.inode = iget(ino);           /* cb may sleep and the region go */
+        }
+        at = v->end;
+        bool more = cb(&vi, arg);
+        iput(vi.inode);
+        if (!more)
+            return;
+    }
 }

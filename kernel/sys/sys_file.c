@@ -357,7 +357,7 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
                                           ((flags & O_ACCMODE) || (flags & O_TRUNC) ? MAY_WRITE : 0))))
             ;                                   /* r says why not */
         else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode))
-            r = ino->ops->truncate(ino, 0);
+            r = vfs_truncate(ino, 0);
         if (!r && S_ISCHR(ino->mode)) {
             int err;
             if (!(f = dev_open(ino, flags, &err))) {
@@ -528,7 +528,7 @@ static long do_truncate(struct inode *ino, int64_t len)
         return -EISDIR;
     if (!S_ISREG(ino->mode))
         return -EINVAL;
-    return ino->ops->truncate ? ino->ops->truncate(ino, (uint64_t)len) : -EROFS;
+    return vfs_truncate(ino, (uint64_t)len);
 }
 
 long sys_ftruncate(int fd, int64_t len)

@@ -1,6 +1,11 @@
-/* sys/sys_mm.c - brk, mmap, munmap, mprotect (anonymous private memory). */
+/* sys/sys_mm.c - brk, mmap, munmap, mprotect, madvise: the argument
+ * checks (Linux's errnos, in Linux's order); the work is in mm/uvm.c and,
+ * for file mappings, mm/filemap.c. */
 #include "sys.h"
+#include "syscall.h"
 #include "../proc/proc.h"
+#include "../fs/file.h"
+#include "../fs/vfs.h"
 #include "../lib/abi.h"
 
 static uint32_t vm_prot(int prot)
@@ -14,38 +19,97 @@ long sys_brk(uintptr_t addr)
     return mm_brk(current()->mm, addr);
 }
 
+/* Is [addr, addr+len) free of regions? */
+static bool range_free(struct mm *mm, uintptr_t addr, size_t len)
+{
+    for (struct vma *v = mm->vmas; v && v->start < addr + len; v = v->next)
+        if (v->end > addr)
+            return false;
+    return true;
+}
+
+/* What a file descriptor may be mapped as: 0, or Linux's errno (checked in
+ * do_mmap's order: the access mode, then whether the file can be mapped).
+ * *anon: /dev/zero, which maps as anonymous memory. */
+static int mappable(struct file *f, int type, int flags, int prot, bool *anon)
+{
+    int acc = f->flags & O_ACCMODE;
+    if (type == MAP_SHARED_VALIDATE &&
+        (flags & ~(MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE |
+                   MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |
+                   MAP_STACK | MAP_HUGETLB)))
+        return -EOPNOTSUPP;
+    if (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc == O_RDONLY)
+        return -EACCES;                 /* writes would reach a file opened read-only */
+    if (acc == O_WRONLY)
+        return -EACCES;                 /* a mapping reads the file */
+    struct inode *ino = f->inode;
+    if (ino && S_ISCHR(ino->mode) && ino->rdev == MKDEV(1, 5)) {
+        *anon = true;                   /* /dev/zero */
+        return 0;
+    }
+    if (!ino || !S_ISREG(ino->mode) || !ino->ops->read)
+        return -ENODEV;                 /* pipes, terminals, directories, devices */
+    return 0;
+}
+
 long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)
 {
     struct mm *mm = current()->mm;
-    (void)fd;
-    if (!len || len > USER_TOP || (off & (PAGE_SIZE - 1)) || (prot & ~7))
+    if (off & (PAGE_SIZE - 1))
         return -EINVAL;
-    int type = flags & 3;
-    if (type != MAP_PRIVATE && type != MAP_SHARED)
+    struct file *f = NULL;
+    if (!(flags & MAP_ANONYMOUS) && !(f = fd_get(fd)))
+        return -EBADF;
+    if (!len || (prot & ~7))
         return -EINVAL;
-    if (!(flags & MAP_ANONYMOUS))
-        return -ENODEV;                 /* file mappings come with the VFS */
-    if (type == MAP_SHARED)
-        return -EINVAL;                 /* shared anonymous memory: not yet */
+    if (len > USER_TOP)
+        return -ENOMEM;
     len = ALIGN_UP(len, PAGE_SIZE);
-    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-        if (addr & (PAGE_SIZE - 1))
-            return -EINVAL;
-        if (addr >= USER_TOP || len > USER_TOP - addr)
-            return -ENOMEM;
+    uint64_t pgoff = (uint64_t)off / PAGE_SIZE;
+    if (f && pgoff + len / PAGE_SIZE < pgoff)
+        return -EOVERFLOW;
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    if (fixed && (addr & (PAGE_SIZE - 1)))
+        return -EINVAL;
+    if (fixed && (addr >= USER_TOP || len > USER_TOP - addr))
+        return -ENOMEM;
+    int type = flags & MAP_TYPE;
+    if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+        return -EINVAL;
+    bool anon = !f;
+    if (f) {
+        int r = mappable(f, type, flags, prot, &anon);
+        if (r)
+            return r;
+    }
+    if (type != MAP_PRIVATE && anon)
+        return -EINVAL;                 /* shared anonymous memory: not yet */
+    if (fixed) {
         if (flags & MAP_FIXED_NOREPLACE) {
-            for (uintptr_t a = addr; a < addr + len; a += PAGE_SIZE)
-                if (mm_prot_at(mm, a))
-                    return -EEXIST;
+            if (!range_free(mm, addr, len))
+                return -EEXIST;
         } else {
             mm_unmap(mm, addr, len);
         }
     } else {
-        addr = mm_find_free(mm, len);
+        /* A hint is taken if the range there is free, as Linux does. */
+        addr = ALIGN_UP(addr, PAGE_SIZE);
+        if (!addr || addr < 0x10000 || addr >= USER_TOP || len > USER_TOP - addr ||
+            !range_free(mm, addr, len))
+            addr = mm_find_free(mm, len);
         if (!addr)
             return -ENOMEM;
     }
-    long r = mm_map(mm, addr, len, vm_prot(prot));
+    long r;
+    if (anon) {
+        r = mm_map(mm, addr, len, vm_prot(prot));
+    } else {
+        uint32_t vflags = 0;
+        if (type != MAP_PRIVATE)
+            vflags = VMA_SHARED | ((f->flags & O_ACCMODE) == O_RDWR ? VMA_MAYWRITE : 0);
+        r = mm_map_file(mm, addr, len, vm_prot(prot), vflags, f, pgoff);
+    }
     return r ? r : (long)addr;
 }
 

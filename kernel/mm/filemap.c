@@ -1,0 +1,338 @@
+/* mm/filemap.c - the page cache: the pages of files that are mapped into
+ * address spaces (mmap of a file), and the rules that keep them one with
+ * read() and write().
+ *
+ * Why a second cache. The buffer cache (fs/bcache.c) holds disk blocks: it
+ * is what ext2 and the journal read and write, with the journal's ordering
+ * (metadata journaled, data written home first). A mapping needs something
+ * else: whole 4 KiB frames, one per file page, that a page table can point
+ * at, shared by every process that maps the page. A block is 1 KiB on our
+ * images and a file's blocks are scattered on disk, so the buffers cannot
+ * be mapped themselves. So each inode that is mapped gets a page cache of
+ * its own (ino->pcache): a radix tree, 512 slots a level like a page table,
+ * from file page number to frame.
+ *
+ * How the two relate: the page cache sits above the file system, never
+ * beside or below it. A page is filled through the inode's read op (for
+ * ext2 that copies out of the buffer cache, reading the disk as needed) and
+ * written back through its write op (for ext2 that dirties buffers, which
+ * the journal commits in its order). The page cache never touches a block.
+ * So the journal's promises hold for mapped writes as for write(): they
+ * are write()s, made later.
+ *
+ * One content. A page may be in the page cache and, by other routes, in
+ * the buffer cache too; the page cache is the truth for the pages it holds:
+ *   - read() (filemap_read) copies a cached page from the cache (it may
+ *     hold writes made through a MAP_SHARED mapping not yet written back),
+ *     and only uncached pages from the file system;
+ *   - write() (filemap_write) goes to the file system and then into the
+ *     cached page, so a mapping sees it at once and a later write-back of
+ *     that page writes the same bytes again.
+ * Pages past the end of the file read as zeros (a fresh frame is zeroed
+ * and only the file's bytes are read into it); a mapping's access to a
+ * page wholly past the end is SIGBUS, as in Linux.
+ *
+ * Dirty pages. A MAP_SHARED page is mapped read-only first; the first
+ * write faults and marks it dirty (filemap_set_dirty) before it becomes
+ * writable. Write-back (msync, munmap, exit, fsync) writes each dirty page
+ * through the file system; there is no reverse map from frame to page
+ * tables, so a page that is still mapped somewhere (its frame's reference
+ * count says so) stays dirty after being written, since it may be written
+ * again through its writable entry. munmap and exit write back after
+ * tearing the entries down, so the last unmap leaves the page clean.
+ *
+ * MAP_PRIVATE. The cache's own reference makes every mapped cache frame
+ * "mapped more than once", and uvm.c's rule for such frames (never
+ * writable: the first write copies) is exactly copy-on-write over the file:
+ * a private write lands in a private copy and never in the cache or file.
+ *
+ * Lifetime. The cache lives while the inode does: a mapping holds its
+ * file, the file holds the inode, and the inode's last reference
+ * (filemap_evict, from iput) frees the pages. So nothing stays cached after
+ * a program exits and its files close: the frames go back (the leak tests
+ * count them), and the buffer cache remains the only cache across time.
+ * Everything here is [klock]. The file system's ops may sleep, which lets
+ * the kernel lock go: whoever called checks kernel_lock_generation and
+ * looks at its address space again if it changed. */
+#include "mm.h"
+#include "../fs/vfs.h"
+#include "../fs/file.h"
+#include "../proc/proc.h"
+#include "../lib/string.h"
+#include "../lib/errno.h"
+#include "../debug/debug.h"
+
+#define FAN_SHIFT 9
+#define FAN       (1u << FAN_SHIFT)     /* slots per node: one node is one 4 KiB block */
+#define PC_DIRTY  1ul                   /* in a leaf slot, beside the frame address */
+
+struct pcache {
+    uint64_t *root;             /* NULL while empty */
+    int height;                 /* levels: the tree covers FAN^height pages */
+    uint64_t npages;
+};
+
+static uint64_t cached_frames;          /* [klock] over every inode */
+
+uint64_t filemap_pages(void) { return cached_frames; }
+
+/* The leaf slot of page index (allocating the path if create), or NULL. */
+static uint64_t *slot(struct pcache *pc, uint64_t index, bool create)
+{
+    while (!pc->root || (pc->height < 7 && index >> (FAN_SHIFT * pc->height))) {
+        if (!create)
+            return NULL;
+        uint64_t *n = kzalloc(PAGE_SIZE);
+        if (!n)
+            return NULL;
+        n[0] = (uint64_t)pc->root;      /* the old tree becomes the new root's first child */
+        pc->root = n;
+        pc->height++;
+    }
+    uint64_t *node = pc->root;
+    for (int lvl = pc->height - 1; lvl > 0; lvl--) {
+        uint64_t *s = &node[(index >> (FAN_SHIFT * lvl)) & (FAN - 1)];
+        if (!*s) {
+            if (!create)
+                return NULL;
+            if (!(*s = (uint64_t)kzalloc(PAGE_SIZE)))
+                return NULL;
+        }
+        node = (uint64_t *)*s;
+    }
+    return &node[index & (FAN - 1)];
+}
+
+static uint64_t *lookup(struct inode *ino, uint64_t index)
+{
+    struct pcache *pc = ino->pcache;
+    if (!pc)
+        return NULL;
+    uint64_t *e = slot(pc, index, false);
+    return e && *e ? e : NULL;
+}
+
+bool filemap_cached(struct inode *ino, uint64_t index) { return lookup(ino, index) != NULL; }
+
+void filemap_set_dirty(struct inode *ino, uint64_t index)
+{
+    uint64_t *e = lookup(ino, index);
+    if (e)
+        *e |= PC_DIRTY;
+}
+
+/* Call fn on each cached page at index >= first (no sleeping in fn). */
+typedef void (*page_fn)(struct pcache *pc, uint64_t *e, uint64_t index, void *arg);
+static void walk(struct pcache *pc, uint64_t *node, int lvl, uint64_t base, uint64_t first,
+                 page_fn fn, void *arg)
+{
+    uint64_t span = 1ull << (FAN_SHIFT * lvl);
+    for (unsigned i = 0; i < FAN; i++) {
+        uint64_t lo = base + i * span;
+        if (!node[i] || lo + span - 1 < first)
+            continue;
+        if (lvl == 0)
+            fn(pc, &node[i], lo, arg);
+        else
+            walk(pc, (uint64_t *)node[i], lvl - 1, lo, first, fn, arg);
+    }
+}
+
+static void drop_page(struct pcache *pc, uint64_t *e, uint64_t index, void *arg)
+{
+    (void)index, (void)arg;
+    pmm_unref(*e & PTE_ADDR);           /* mappings keep their own references */
+    *e = 0;
+    pc->npages--;
+    cached_frames--;
+}
+
+static void free_nodes(uint64_t *node, int lvl)
+{
+    if (lvl > 0)
+        for (unsigned i = 0; i < FAN; i++)
+            if (node[i])
+                free_nodes((uint64_t *)node[i], lvl - 1);
+    kfree(node);
+}
+
+void filemap_evict(struct inode *ino)
+{
+    struct pcache *pc = ino->pcache;
+    if (!pc)
+        return;
+    /* The last mapping wrote its pages back when it went (munmap, exit);
+     * what is left here is clean or could not be written (EIO). */
+    if (pc->root) {
+        walk(pc, pc->root, pc->height - 1, 0, 0, drop_page, NULL);
+        free_nodes(pc->root, pc->height - 1);
+    }
+    kfree(pc);
+    ino->pcache = NULL;
+}
+
+/* Fill frame pa with file page index: the file's bytes, zeros past its end. */
+static int read_page(struct inode *ino, uint64_t index, uint64_t pa)
+{
+    uint64_t off = index * PAGE_SIZE;
+    size_t done = 0;
+    while (off + done < ino->size && done < PAGE_SIZE) {
+        size_t want = (size_t)MIN(PAGE_SIZE - done, ino->size - off - done);
+        long r = ino->ops->read(ino, off + done, (uint8_t *)P2V(pa) + done, want);
+        if (r < 0)
+            return (int)r;
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+int filemap_get(struct inode *ino, uint64_t index, uint64_t *pa)
+{
+    ASSERT_KLOCK();
+    uint64_t *e = lookup(ino, index);
+    if (e) {
+        *pa = *e & PTE_ADDR;
+        return 0;
+    }
+    if (!ino->ops->read)
+        return -ENODEV;
+    uint64_t frame = pmm_alloc_zeroed();
+    if (!frame)
+        return -ENOMEM;
+    uint64_t gen = kernel_lock_generation();
+    iget(ino);                              /* it stays while the read sleeps */
+    int r = read_page(ino, index, frame);
+    if (!r && !ino->pcache && !(ino->pcache = kzalloc(sizeof(struct pcache))))
+        r = -ENOMEM;
+    if (!r) {
+        /* Someone may have filled it while the read slept: theirs wins. */
+        e = slot(ino->pcache, index, true);
+        if (!e) {
+            r = -ENOMEM;
+        } else if (!*e) {
+            *e = frame;
+            frame = 0;
+            ((struct pcache *)ino->pcache)->npages++;
+            cached_frames++;
+        }
+    }
+    if (frame)
+        pmm_free(frame);
+    if (!r)
+        *pa = *e & PTE_ADDR;
+    iput(ino);          /* never the last: the caller holds one (its file or mapping) */
+    if (r)
+        return r;
+    return kernel_lock_generation() != gen ? 1 : 0;
+}
+
+int filemap_fault_page(struct vma *v, uintptr_t va, uint64_t *pa)
+{
+    struct inode *ino = v->file->inode;
+    uint64_t index = v->pgoff + (va - v->start) / PAGE_SIZE;
+    /* A page wholly past the end of the file: SIGBUS, as Linux. */
+    if (index >= ALIGN_UP(ino->size, PAGE_SIZE) / PAGE_SIZE)
+        return -EIO;
+    int r = filemap_get(ino, index, pa);
+    return r == -ENODEV ? -EIO : r;
+}
+
+int filemap_writeback(struct inode *ino, uint64_t first, uint64_t last)
+{
+    ASSERT_KLOCK();
+    if (!ino->pcache || !ino->ops->write)
+        return 0;
+    int err = 0;
+    iget(ino);
+    for (uint64_t i = first; i <= last; i++) {
+        struct pcache *pc = ino->pcache;
+        if (!pc || i >= ALIGN_UP(ino->size, PAGE_SIZE) / PAGE_SIZE)
+            break;
+        uint64_t *e = slot(pc, i, false);
+        if (!e || !(*e & PC_DIRTY))
+            continue;
+        uint64_t pa = *e & PTE_ADDR;
+        /* Still mapped (more than the cache's reference): writable entries
+         * may write it again, and nothing would tell us, so it stays dirty. */
+        if (pmm_refcount(pa) == 1)
+            *e &= ~PC_DIRTY;
+        pmm_ref(pa);                        /* the frame outlives a truncate while we sleep */
+        uint64_t off = i * PAGE_SIZE;
+        size_t n = (size_t)MIN(PAGE_SIZE, ino->size - off);
+        long r = ino->ops->write(ino, off, P2V(pa), n);
+        if (r != (long)n) {
+            if (!err)
+                err = r < 0 ? (int)r : -EIO;
+            if ((e = lookup(ino, i)) && (*e & PTE_ADDR) == pa)
+                *e |= PC_DIRTY;             /* not written: try again next time */
+        }
+        pmm_unref(pa);
+    }
+    iput(ino);
+    return err;
+}
+
+long filemap_read(struct inode *ino, uint64_t off, void *buf, size_t n)
+{
+    if (!ino->pcache)
+        return ino->ops->read(ino, off, buf, n);
+    size_t done = 0;
+    while (done < n) {
+        uint64_t pos = off + done;
+        if (pos >= ino->size)
+            break;
+        size_t k = (size_t)MIN(MIN(n - done, PAGE_SIZE - pos % PAGE_SIZE), ino->size - pos);
+        uint64_t *e = lookup(ino, pos / PAGE_SIZE);
+        long r;
+        if (e) {
+            memcpy((uint8_t *)buf + done, (uint8_t *)P2V(*e & PTE_ADDR) + pos % PAGE_SIZE, k);
+            r = (long)k;
+        } else {
+            r = ino->ops->read(ino, pos, (uint8_t *)buf + done, k);
+        }
+        if (r < 0)
+            return done ? (long)done : r;
+        done += (size_t)r;
+        if ((size_t)r < k)
+            break;
+    }
+    return (long)done;
+}
+
+long filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
+{
+    uint64_t old_size = ino->size;
+    long r = ino->ops->write(ino, off, buf, n);
+    if (r <= 0 || !ino->pcache)
+        return r;
+    /* A write starting past the old end leaves a hole: the cached tail of
+     * the old last page (a mapping may have written there) reads as zeros. */
+    uint64_t *e;
+    if (off > old_size && old_size % PAGE_SIZE && (e = lookup(ino, old_size / PAGE_SIZE)))
+        memset((uint8_t *)P2V(*e & PTE_ADDR) + old_size % PAGE_SIZE, 0,
+               (size_t)MIN(PAGE_SIZE - old_size % PAGE_SIZE, off - old_size));
+    for (size_t done = 0; done < (size_t)r;) {
+        uint64_t pos = off + done;
+        size_t k = MIN((size_t)r - done, PAGE_SIZE - pos % PAGE_SIZE);
+        if ((e = lookup(ino, pos / PAGE_SIZE)))
+            memcpy((uint8_t *)P2V(*e & PTE_ADDR) + pos % PAGE_SIZE, (const uint8_t *)buf + done, k);
+        done += k;
+    }
+    return r;
+}
+
+void filemap_truncate(struct inode *ino, uint64_t size)
+{
+    struct pcache *pc = ino->pcache;
+    if (!pc || !pc->root)
+        return;
+    /* Pages wholly past the new end leave the cache (a mapping that still
+     * holds one keeps its frame, no longer the file's); the new last page's
+     * tail becomes zeros, as a file grown again must read. */
+    walk(pc, pc->root, pc->height - 1, 0, ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE, drop_page, NULL);
+    uint64_t *e;
+    if (size % PAGE_SIZE && (e = lookup(ino, size / PAGE_SIZE)))
+        memset((uint8_t *)P2V(*e & PTE_ADDR) + size % PAGE_SIZE, 0, PAGE_SIZE - size % PAGE_SIZE);
+}
