@@ -151,6 +151,7 @@ USER_TESTS := $(patsubst user/tests/%.c,%,$(sort $(wildcard user/tests/*.c)))
 # Micro-benchmarks (invoke bench): user/bench/NAME.c is /bin/bench-NAME.
 USER_BENCH := $(patsubst user/bench/%.c,%,$(sort $(wildcard user/bench/*.c)))
 USER_BINS  := $(UBUILD)/rootfs/sbin/init $(UBUILD)/rootfs/bin/sh $(UBUILD)/rootfs/bin/pie \
+              $(UBUILD)/rootfs/bin/auxinterp \
               $(USER_TESTS:%=$(UBUILD)/rootfs/bin/%) $(USER_BENCH:%=$(UBUILD)/rootfs/bin/bench-%)
 MUSL_LIB   := /usr/lib/x86_64-linux-musl
 
@@ -165,6 +166,12 @@ $(UBUILD)/rootfs/bin/sh: user/sh.c
 # A true static PIE (ET_DYN without PT_INTERP): musl-gcc's -static-pie alone
 # makes a dynamic one, so link by hand with the self-relocating rcrt1.o.
 $(UBUILD)/rootfs/bin/pie: user/pie.c
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(UWARN) -fPIE -static-pie -nostartfiles -Wl,--no-dynamic-linker -Wl,-Bstatic \
+	    $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $< $(MUSL_LIB)/crtn.o -o $@
+
+# The same kind of file, as a stand-in ELF interpreter (PT_INTERP) for tests.
+$(UBUILD)/rootfs/bin/auxinterp: user/auxinterp.c
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UWARN) -fPIE -static-pie -nostartfiles -Wl,--no-dynamic-linker -Wl,-Bstatic \
 	    $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $< $(MUSL_LIB)/crtn.o -o $@

@@ -49,7 +49,7 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                             _PROC)),
     ("kernel/proc/*.c", (_PROC, _ISOLATION, _PRIV, _HARD)),
     ("kernel/proc/signal.c", (_ARGS, _KILL)),
-    ("kernel/proc/exec.c", ("tests/test_exec.py",)),
+    ("kernel/proc/exec.c", ("tests/test_exec.py", "tests/test_dynamic_elf.py")),
     ("kernel/proc/proc.c", (f"{_CONC}::test_thread_has_its_own_tid_and_shares_the_pid",
                             f"{_CONC}::test_exit_group_from_a_thread_ends_the_whole_process_with_its_status",
                             "tests/test_leaks.py", _KILL)),

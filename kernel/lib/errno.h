@@ -39,6 +39,7 @@
 #define ENOTEMPTY 39
 #define ELOOP   40
 #define EOVERFLOW 75
+#define ELIBBAD 80      /* "accessing a corrupted shared library": a bad ELF interpreter */
 #define EOPNOTSUPP 95
 #define ETIMEDOUT 110
 #define EUCLEAN 117     /* "structure needs cleaning": Linux's EFSCORRUPTED */

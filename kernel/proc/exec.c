@@ -1,13 +1,42 @@
-/* proc/exec.c - replace a process's program with a static ELF64 executable
- * (ET_EXEC, or ET_DYN without an interpreter: static PIE), laying out the
- * initial stack exactly as Linux does (System V x86-64 ABI, 3.4.1), so that
- * musl's start-up code runs unchanged:
+/* proc/exec.c - replace a process's program with an ELF64 executable, as
+ * Linux's execve(2) does, laying out the initial stack exactly as Linux does
+ * (System V x86-64 ABI, 3.4.1), so that musl's and glibc's start-up code
+ * run unchanged:
  *
  *   rsp -> argc, argv[0..argc-1], NULL, envp[...], NULL, auxv pairs, AT_NULL
  *          ... then (higher) the strings and AT_RANDOM's 16 bytes.
  *
- * Every field of the ELF is checked before use: a malformed file is ENOEXEC,
- * never a fault. */
+ * Three kinds of file run:
+ *  - a static ELF (ET_EXEC, or ET_DYN without PT_INTERP: a static PIE, put
+ *    at PIE_BASE as Linux does with ASLR off);
+ *  - a dynamic ELF (with PT_INTERP, e.g. Debian's /lib64/ld-linux-x86-64.so.2):
+ *    the program goes at its own address (ET_EXEC) or PIE_BASE (ET_DYN), the
+ *    interpreter where the first mmap of its size would go (just below
+ *    USER_MMAP_BASE: Vigil has no ASLR, so always the same place), and the
+ *    process starts at the interpreter's entry with AT_BASE, AT_PHDR, AT_ENTRY
+ *    telling it where everything is. The break starts after the program's
+ *    end, not the interpreter's.
+ *  - a "#!" script: the interpreter named on its first line runs instead,
+ *    with argv rewritten as Linux does (interpreter, the optional argument,
+ *    the script's path, then the original argv[1..]); interpreters may be
+ *    scripts themselves, five deep, then ELOOP.
+ *
+ * Errors follow Linux's order, which has a point of no return: what Linux
+ * checks before it (the headers, PT_INTERP, finding the interpreter and
+ * reading its headers) fails execve with Linux's errno: ENOEXEC for a file
+ * that is neither ELF nor "#!", ENOENT/EACCES for an interpreter not found or
+ * not executable, EIO for a header cut short, ELIBBAD for an interpreter that
+ * is not an x86-64 ELF. Past it (mapping the segments: a PT_LOAD past the
+ * user range or past the end of the file, an unusable interpreter type) the
+ * old image is already gone on Linux and the process dies by SIGSEGV; Vigil
+ * builds the new image first and could return, but kills the process the
+ * same way, so a program sees one behaviour on both (tests/test_exec.py runs
+ * the same bad files on the host and compares). Like Linux, an interpreter's
+ * own PT_INTERP is not looked at: it is loaded and run as it is. Every field
+ * is checked before use: a malformed file never faults the kernel.
+ *
+ * Segments are copied from the file into anonymous memory (file-backed
+ * private mappings would save the copy of a large program). */
 #include "proc.h"
 #include "../fs/file.h"
 #include "../fs/vfs.h"
@@ -16,6 +45,7 @@
 #include "../lib/kprintf.h"
 #include "../debug/debug.h"
 #include "../arch/x86_64/cpu.h"
+#include "../lib/random.h"
 
 struct elf64_ehdr {
     uint8_t  ident[16];
@@ -44,6 +74,10 @@ struct elf64_phdr {
 
 #define ARG_MAX_BYTES (128 * 1024)
 #define MAX_ARGS 1024
+#define PATH_MAX_LINUX 4096         /* PT_INTERP's limit (Linux's PATH_MAX) */
+#define SCRIPT_BUF 256              /* the bytes of a file Linux looks at for "#!" */
+#define MAX_INTERP_DEPTH 5          /* interpreters that may be scripts, then ELOOP */
+#define PHDRS_MAX_BYTES 65536       /* Linux refuses larger program header tables */
 
 struct strvec {
     char *buf;                  /* all strings, NUL-separated */
@@ -88,20 +122,162 @@ static long collect(struct strvec *v, char *const arr[], bool from_user)
     }
 }
 
+/* Put s in front of v's strings. */
+static long strvec_push_front(struct strvec *v, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (v->count >= MAX_ARGS || n > ARG_MAX_BYTES - v->len)
+        return -E2BIG;
+    memmove(v->buf + n, v->buf, v->len);
+    memcpy(v->buf, s, n);
+    v->len += n;
+    v->count++;
+    return 0;
+}
+
+static void strvec_drop_front(struct strvec *v)
+{
+    if (!v->count)
+        return;
+    size_t n = strlen(v->buf) + 1;
+    memmove(v->buf, v->buf + n, v->len - n);
+    v->len -= n;
+    v->count--;
+}
+
+/* What exec has in hand: one file read whole, and the paths it follows. */
+struct exec_state {
+    char path[256];             /* the file being looked at (script, interpreter...) */
+    char execfn[256];           /* the path execve was given: AT_EXECFN, the name */
+    char script_interp[SCRIPT_BUF], script_arg[SCRIPT_BUF];
+    char elf_interp[256];       /* PT_INTERP's path */
+    uint8_t *img;               /* the program's file */
+    size_t size;
+    uint8_t *iimg;              /* its interpreter's file */
+    size_t isize;
+    struct elf64_phdr *ph, *iph;    /* copies of the program headers (aligned) */
+    struct strvec args, envs;
+};
+
+/* Read the executable file at path whole: -ENOENT..., -EACCES if it is not a
+ * regular file we may execute. */
+static long read_exec_file(const char *path, uint8_t **img, size_t *size)
+{
+    struct inode *ino;
+    long r = vfs_lookup(current()->fs->cwd, path, LOOKUP_FOLLOW, &ino);
+    if (r)
+        return r;
+    if (!S_ISREG(ino->mode) || vfs_permission(ino, MAY_EXEC)) {
+        iput(ino);
+        return -EACCES;                             /* a directory, or not executable by us */
+    }
+    long n = vfs_read_all(ino, img, 256ul << 20);
+    iput(ino);
+    if (n < 0)
+        return n;
+    *size = (size_t)n;
+    return 0;
+}
+
+static bool space_or_tab(char c) { return c == ' ' || c == '\t'; }
+
+/* The "#!" line, as execve(2) describes it: "#!interpreter [optional-arg]",
+ * within the first SCRIPT_BUF bytes; everything after the interpreter's name
+ * (trimmed) is the one optional argument. A line cut short by the limit is
+ * fine unless the interpreter's name itself is cut. 0 or -ENOEXEC. */
+static long parse_script(const uint8_t *img, size_t size, char *interp, char *arg)
+{
+    char line[SCRIPT_BUF + 1];
+    memset(line, 0, sizeof(line));
+    memcpy(line, img, MIN(size, (size_t)SCRIPT_BUF));
+    size_t last = SCRIPT_BUF - 1;                   /* the last byte used, as Linux */
+    size_t end = 2;
+    while (end < last && line[end] != '\n')
+        end++;
+    if (line[end] != '\n') {
+        /* No end of line in sight: the name must end inside the buffer. */
+        size_t i = 2;
+        while (i < last && space_or_tab(line[i]))
+            i++;
+        if (i >= last)
+            return -ENOEXEC;
+        while (i < last && line[i] && !space_or_tab(line[i]))
+            i++;
+        if (i >= last)
+            return -ENOEXEC;
+        end = last;
+    }
+    line[end] = 0;
+    while (end > 2 && space_or_tab(line[end - 1]))
+        line[--end] = 0;
+    size_t i = 2;
+    while (space_or_tab(line[i]))
+        i++;
+    if (!line[i])
+        return -ENOEXEC;
+    size_t name = i;
+    while (line[i] && !space_or_tab(line[i]))
+        i++;
+    size_t name_end = i;
+    while (line[i] && space_or_tab(line[i]))
+        i++;
+    strlcpy(arg, line + i, SCRIPT_BUF);
+    line[name_end] = 0;
+    strlcpy(interp, line + name, SCRIPT_BUF);
+    return 0;
+}
+
 static uint32_t prot_of(uint32_t pflags)
 {
     return (pflags & PF_R ? VM_READ : 0) | (pflags & PF_W ? VM_WRITE : 0) | (pflags & PF_X ? VM_EXEC : 0);
 }
 
-/* Map the PT_LOAD segments into mm. Returns the load bias or -errno. */
-static long load_segments(struct mm *mm, const uint8_t *img, size_t size,
-                          const struct elf64_ehdr *eh, uintptr_t *brk_start)
+/* The checks Linux makes before its point of no return: the magic, the type,
+ * the machine, and a program header table that can be read (EI_CLASS and
+ * friends are not looked at, by Linux either). On success *ph is an aligned
+ * copy of the table (the caller frees it). */
+static bool header_ok(const uint8_t *img, size_t size, struct elf64_phdr **ph)
 {
-    uintptr_t bias = eh->type == ET_DYN ? PIE_BASE : 0, top = 0;
-    const struct elf64_phdr *ph = (const void *)(img + eh->phoff);
+    const struct elf64_ehdr *eh = (const void *)img;
+    if (size < sizeof(*eh) || memcmp(eh->ident, "\x7f" "ELF", 4) ||
+        (eh->type != ET_EXEC && eh->type != ET_DYN) || eh->machine != EM_X86_64 ||
+        eh->phentsize != sizeof(struct elf64_phdr) || eh->phnum == 0)
+        return false;
+    size_t bytes = (size_t)eh->phnum * sizeof(struct elf64_phdr);
+    if (bytes > PHDRS_MAX_BYTES || eh->phoff > size || bytes > size - eh->phoff)
+        return false;
+    if (!(*ph = kmalloc(bytes)))
+        return false;
+    memcpy(*ph, img + eh->phoff, bytes);
+    return true;
+}
+
+/* The span [lo, hi) of an ELF's PT_LOAD segments, page aligned; false if
+ * there are none or they wrap around. */
+static bool load_span(const struct elf64_ehdr *eh, const struct elf64_phdr *ph,
+                      uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = ~(uintptr_t)0;
+    *hi = 0;
     for (int i = 0; i < eh->phnum; i++) {
-        if (ph[i].type == PT_INTERP)
-            return -ENOEXEC;            /* dynamic executables: no loader here */
+        if (ph[i].type != PT_LOAD)
+            continue;
+        if (ph[i].vaddr + ph[i].memsz < ph[i].vaddr || ph[i].vaddr + ph[i].memsz > USER_TOP)
+            return false;
+        *lo = MIN(*lo, ALIGN_DOWN(ph[i].vaddr, PAGE_SIZE));
+        *hi = MAX(*hi, ALIGN_UP(ph[i].vaddr + ph[i].memsz, PAGE_SIZE));
+    }
+    return *hi > *lo;
+}
+
+/* Map the PT_LOAD segments into mm at bias. 0 and *top (the end of the
+ * highest segment), or -errno. */
+static long load_segments(struct mm *mm, const uint8_t *img, size_t size,
+                          const struct elf64_ehdr *eh, const struct elf64_phdr *ph,
+                          uintptr_t bias, uintptr_t *top_out)
+{
+    uintptr_t top = 0;
+    for (int i = 0; i < eh->phnum; i++) {
         if (ph[i].type != PT_LOAD || ph[i].memsz == 0)
             continue;
         const struct elf64_phdr *p = &ph[i];
@@ -133,25 +309,34 @@ static long load_segments(struct mm *mm, const uint8_t *img, size_t size,
     }
     if (!top)
         return -ENOEXEC;
-    *brk_start = top;
-    return (long)bias;
+    *top_out = top;
+    return 0;
 }
 
-static bool header_ok(const struct elf64_ehdr *eh, size_t size)
+/* Where the program headers are in memory: PT_PHDR if present, else inside
+ * the segment that holds them in the file. */
+static uintptr_t phdr_address(const struct elf64_ehdr *eh, const struct elf64_phdr *ph, uintptr_t bias)
 {
-    return size >= sizeof(*eh) && !memcmp(eh->ident, "\x7f" "ELF", 4) &&
-           eh->ident[4] == 2 /* 64-bit */ && eh->ident[5] == 1 /* little endian */ &&
-           eh->ident[6] == 1 && (eh->type == ET_EXEC || eh->type == ET_DYN) &&
-           eh->machine == EM_X86_64 && eh->phentsize == sizeof(struct elf64_phdr) &&
-           eh->phnum > 0 && eh->phnum <= 64 && eh->phoff <= size &&
-           (uint64_t)eh->phnum * sizeof(struct elf64_phdr) <= size - eh->phoff &&
-           (eh->phoff & 7) == 0;
+    uintptr_t phdr_va = 0;
+    for (int i = 0; i < eh->phnum; i++) {
+        if (ph[i].type == PT_PHDR)
+            return ph[i].vaddr + bias;
+        if (!phdr_va && ph[i].type == PT_LOAD && ph[i].offset <= eh->phoff &&
+            eh->phoff < ph[i].offset + ph[i].filesz)
+            phdr_va = ph[i].vaddr + (eh->phoff - ph[i].offset) + bias;
+    }
+    return phdr_va;
 }
+
+/* What the auxiliary vector tells the program about where things are. */
+struct image_info {
+    uintptr_t phdr, entry, base;
+    uint16_t phnum;
+};
 
 /* Build the initial stack in mm; returns the user rsp or -errno. */
 static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
-                        const char *execfn, const struct elf64_ehdr *eh, uintptr_t bias,
-                        uintptr_t phdr_va)
+                        const char *execfn, const struct image_info *ii)
 {
     if (mm_map(mm, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, VM_READ | VM_WRITE))
         return -ENOMEM;
@@ -173,21 +358,21 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
     sp = ALIGN_DOWN(sp, 16) - 16;
     uintptr_t random_va = sp;
     uint8_t rnd[16];
-    uint64_t t = rdtsc();
-    for (int i = 0; i < 16; i++) {                  /* not cryptographic; see getrandom */
-        t = t * 6364136223846793005ul + 1442695040888963407ul;
-        rnd[i] = (uint8_t)(t >> 56);
-    }
+    random_bytes(rnd, sizeof(rnd));
     mm_write(mm, sp, rnd, 16);
 
     uint32_t a, b, c, d;
     cpuid(1, 0, &a, &b, &c, &d);
+    struct proc *p = current();
+    /* Linux's order (no AT_SYSINFO_EHDR: Vigil has no vDSO). AT_HWCAP2's
+     * bits (ring-3 MWAIT, FSGSBASE) are features Vigil does not enable. */
     uint64_t auxv[] = {
-        AT_PHDR, phdr_va, AT_PHENT, sizeof(struct elf64_phdr), AT_PHNUM, eh->phnum,
-        AT_PAGESZ, PAGE_SIZE, AT_BASE, 0, AT_FLAGS, 0, AT_ENTRY, eh->entry + bias,
-        AT_UID, 0, AT_EUID, 0, AT_GID, 0, AT_EGID, 0, AT_SECURE, 0,
-        AT_HWCAP, d, AT_CLKTCK, 100, AT_RANDOM, random_va, AT_PLATFORM, platform_va,
-        AT_EXECFN, execfn_va, AT_NULL, 0,
+        AT_MINSIGSTKSZ, signal_frame_bytes(), AT_HWCAP, d, AT_PAGESZ, PAGE_SIZE,
+        AT_CLKTCK, 100, AT_PHDR, ii->phdr, AT_PHENT, sizeof(struct elf64_phdr),
+        AT_PHNUM, ii->phnum, AT_BASE, ii->base, AT_FLAGS, 0, AT_ENTRY, ii->entry,
+        AT_UID, p->uid, AT_EUID, p->euid, AT_GID, p->gid, AT_EGID, p->egid, AT_SECURE, 0,
+        AT_RANDOM, random_va, AT_HWCAP2, 0, AT_EXECFN, execfn_va, AT_PLATFORM, platform_va,
+        AT_NULL, 0,
     };
     size_t words = 1 + (size_t)args->count + 1 + (size_t)envs->count + 1 + ARRAY_SIZE(auxv);
     sp -= words * 8;
@@ -213,77 +398,173 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
     return r ? r : (long)sp;
 }
 
+/* Find the file to run, following "#!" lines: on return x->img holds an
+ * ELF's file whose headers passed header_ok (x->ph), x->args is rewritten for
+ * the scripts on the way. 0 or -errno (nothing changed yet). */
+static long find_elf(struct exec_state *x, char *const uargv[], char *const uenvp[], bool from_user)
+{
+    for (int depth = 0;; depth++) {
+        long r = read_exec_file(x->path, &x->img, &x->size);
+        if (r)
+            return r;
+        if (depth == 0) {
+            /* Linux opens the file before it looks at argv and envp. */
+            if ((r = collect(&x->args, uargv, from_user)) < 0 ||
+                (r = collect(&x->envs, uenvp, from_user)) < 0)
+                return r;
+            if (x->args.count == 0 && (r = strvec_push_front(&x->args, "")))
+                return r;                           /* Linux: argv[0] is never missing */
+        }
+        if (depth > MAX_INTERP_DEPTH)
+            return -ELOOP;
+        if (x->size < 2 || x->img[0] != '#' || x->img[1] != '!') {
+            if (!header_ok(x->img, x->size, &x->ph))
+                return -ENOEXEC;
+            return 0;
+        }
+        if ((r = parse_script(x->img, x->size, x->script_interp, x->script_arg)))
+            return r;
+        strvec_drop_front(&x->args);
+        if ((r = strvec_push_front(&x->args, x->path)) ||
+            (x->script_arg[0] && (r = strvec_push_front(&x->args, x->script_arg))) ||
+            (r = strvec_push_front(&x->args, x->script_interp)))
+            return r;
+        if (strlcpy(x->path, x->script_interp, sizeof(x->path)) >= sizeof(x->path))
+            return -ENAMETOOLONG;
+        kfree(x->img);
+        x->img = NULL;
+    }
+}
+
+/* PT_INTERP, if the program has one: its interpreter read into x->iimg and
+ * its headers checked as Linux does before the point of no return. */
+static long find_interpreter(struct exec_state *x)
+{
+    const struct elf64_ehdr *eh = (const void *)x->img;
+    const struct elf64_phdr *pi = NULL;
+    for (int i = 0; i < eh->phnum && !pi; i++)
+        if (x->ph[i].type == PT_INTERP)
+            pi = &x->ph[i];                         /* the first one counts */
+    if (!pi)
+        return 0;
+    if (pi->filesz < 2 || pi->filesz > PATH_MAX_LINUX)
+        return -ENOEXEC;
+    if (pi->offset > x->size || pi->filesz > x->size - pi->offset)
+        return -EIO;                                /* Linux: a short read */
+    const char *s = (const char *)x->img + pi->offset;
+    if (s[pi->filesz - 1])
+        return -ENOEXEC;
+    if (strlen(s) >= sizeof(x->elf_interp))
+        return -ENAMETOOLONG;
+    strlcpy(x->elf_interp, s, sizeof(x->elf_interp));
+    long r = read_exec_file(x->elf_interp, &x->iimg, &x->isize);
+    if (r)
+        return r;
+    const struct elf64_ehdr *ie = (const void *)x->iimg;
+    if (x->isize < sizeof(*ie))
+        return -EIO;
+    if (memcmp(ie->ident, "\x7f" "ELF", 4) || ie->machine != EM_X86_64)
+        return -ELIBBAD;
+    /* The type is checked after the point of no return, as Linux does. */
+    size_t bytes = (size_t)ie->phnum * sizeof(struct elf64_phdr);
+    if (ie->phentsize != sizeof(struct elf64_phdr) || ie->phnum == 0 || bytes > PHDRS_MAX_BYTES ||
+        ie->phoff > x->isize || bytes > x->isize - ie->phoff)
+        return -ELIBBAD;
+    if (!(x->iph = kmalloc(bytes)))
+        return -ENOMEM;
+    memcpy(x->iph, x->iimg + ie->phoff, bytes);
+    return 0;
+}
+
+/* Lay the program (and its interpreter) out in mm, and the stack: the work
+ * Linux does after its point of no return. 0 with *rip, *rsp, *brk; or
+ * -errno. */
+static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uintptr_t *rsp,
+                        uintptr_t *brk)
+{
+    const struct elf64_ehdr *eh = (const void *)x->img;
+    uintptr_t bias = eh->type == ET_DYN ? PIE_BASE : 0, top;
+    long r = load_segments(mm, x->img, x->size, eh, x->ph, bias, &top);
+    if (r)
+        return r;
+    struct image_info ii = { phdr_address(eh, x->ph, bias), eh->entry + bias, 0, eh->phnum };
+    *brk = top;
+    *rip = ii.entry;
+    if (x->iimg) {
+        const struct elf64_ehdr *ie = (const void *)x->iimg;
+        uintptr_t ibias = 0, lo, hi, itop;
+        if (ie->type != ET_EXEC && ie->type != ET_DYN)
+            return -EINVAL;
+        if (!load_span(ie, x->iph, &lo, &hi))
+            return -EINVAL;
+        if (ie->type == ET_DYN) {
+            uintptr_t at = mm_find_free(mm, hi - lo);
+            if (!at)
+                return -ENOMEM;
+            ibias = at - lo;
+        }
+        if ((r = load_segments(mm, x->iimg, x->isize, ie, x->iph, ibias, &itop)))
+            return r;
+        ii.base = ibias;
+        *rip = ie->entry + ibias;
+    }
+    if (*rip >= USER_TOP)
+        return -ENOEXEC;                            /* could never return to it */
+    long sp = build_stack(mm, &x->args, &x->envs, x->execfn, &ii);
+    if (sp < 0)
+        return sp;
+    *rsp = (uintptr_t)sp;
+    return 0;
+}
+
+static void exec_state_free(struct exec_state *x)
+{
+    kfree(x->img);
+    kfree(x->iimg);
+    kfree(x->ph);
+    kfree(x->iph);
+    kfree(x->args.buf);
+    kfree(x->envs.buf);
+    kfree(x);
+}
+
 long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from_user)
 {
     ASSERT_KLOCK();
     struct proc *p = current();
-    char path[256];
+    struct exec_state *x = kzalloc(sizeof(*x));
+    if (!x)
+        return -ENOMEM;
+    long r;
     if (from_user) {
-        long n = strncpy_from_user(path, upath, sizeof(path));
-        if (n < 0)
-            return n;
+        if ((r = strncpy_from_user(x->path, upath, sizeof(x->path))) < 0) {
+            kfree(x);
+            return r;
+        }
     } else {
-        strlcpy(path, upath, sizeof(path));
+        strlcpy(x->path, upath, sizeof(x->path));
     }
-    struct inode *ino;
-    long r = vfs_lookup(p->fs->cwd, path, LOOKUP_FOLLOW, &ino);
-    if (r)
-        return r;
-    if (!S_ISREG(ino->mode) || vfs_permission(ino, MAY_EXEC)) {
-        iput(ino);
-        return -EACCES;                             /* a directory, or not executable by us */
-    }
-    uint8_t *img = NULL;
-    long size = vfs_read_all(ino, &img, 256ul << 20);
-    iput(ino);
-    if (size < 0)
-        return size;
-    const struct elf64_ehdr *eh = (const void *)img;
-    struct strvec args = { kmalloc(ARG_MAX_BYTES), 0, 0 }, envs = { kmalloc(ARG_MAX_BYTES), 0, 0 };
+    strlcpy(x->execfn, x->path, sizeof(x->execfn));
     struct mm *mm = NULL;
-    r = -ENOEXEC;
-    if (!header_ok(eh, (size_t)size))
-        goto out;
+    x->args.buf = kmalloc(ARG_MAX_BYTES);
+    x->envs.buf = kmalloc(ARG_MAX_BYTES);
     r = -ENOMEM;
-    if (!args.buf || !envs.buf)
+    if (!x->args.buf || !x->envs.buf)
         goto out;
-    if ((r = collect(&args, uargv, from_user)) < 0 || (r = collect(&envs, uenvp, from_user)) < 0)
+    if ((r = find_elf(x, uargv, uenvp, from_user)) || (r = find_interpreter(x)))
         goto out;
     r = -ENOMEM;
     if (!(mm = mm_create()))
         goto out;
-    uintptr_t brk_start = 0;
-    long bias = load_segments(mm, img, (size_t)size, eh, &brk_start);
-    if (bias < 0) {
-        r = bias;
-        goto out;
-    }
-    /* AT_PHDR: PT_PHDR if present, else the headers inside the first segment. */
-    uintptr_t phdr_va = 0;
-    const struct elf64_phdr *ph = (const void *)(img + eh->phoff);
-    for (int i = 0; i < eh->phnum; i++) {
-        if (ph[i].type == PT_PHDR)
-            phdr_va = ph[i].vaddr + (uintptr_t)bias;
-        else if (!phdr_va && ph[i].type == PT_LOAD && ph[i].offset <= eh->phoff &&
-                 eh->phoff < ph[i].offset + ph[i].filesz)
-            phdr_va = ph[i].vaddr + (eh->phoff - ph[i].offset) + (uintptr_t)bias;
-    }
-    long sp = build_stack(mm, &args, &envs, path, eh, (uintptr_t)bias, phdr_va);
-    if (sp < 0) {
-        r = sp;
-        goto out;
-    }
-    mm->brk_start = mm->brk = brk_start;
-    if (eh->entry + (uint64_t)bias >= USER_TOP) {
-        r = -ENOEXEC;                               /* could never return to it */
-        goto out;
-    }
 
     /* A descriptor table shared by CLONE_FILES becomes our own first, as
      * on Linux: closing the close-on-exec descriptors must not close them
      * for the processes we shared it with. */
     if ((r = fdtable_unshare(p)))
         goto out;
+
+    uintptr_t rip = 0, rsp = 0, brk = 0;
+    bool doomed = build_image(x, mm, &rip, &rsp, &brk) != 0;
 
     /* Point of no return: the old image goes. */
     proc_kill_other_threads();              /* Linux: exec leaves one thread */
@@ -294,8 +575,16 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
         mm_put(old);
     proc_vfork_release(p);
     mm = NULL;
-    const char *base = strchr(path, '/') ? path + strlen(path) : path;
-    while (base > path && base[-1] != '/')
+    if (doomed) {
+        /* Linux has dropped the old image before it maps the new one, and a
+         * mapping that fails kills the process: so here too. */
+        kprintf("vigil: pid %d (%s) killed by SIGSEGV: exec of %s failed after the point of no return\n",
+                p->pid, p->name, x->execfn);
+        exec_state_free(x);
+        proc_exit_group(SIGSEGV);
+    }
+    const char *base = x->execfn + strlen(x->execfn);
+    while (base > x->execfn && base[-1] != '/')
         base--;
     strlcpy(p->name, base, sizeof(p->name));
     for (int fd = 0; fd < NOFILE && fd < 64; fd++)
@@ -313,11 +602,12 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
     fpu_init_state(&p->fpu);
     if (p == current() && p->state == P_RUNNING)
         fpu_restore(&p->fpu);
+    p->mm->brk_start = p->mm->brk = brk;
 
     struct trapframe *tf = p->tf;
     memset(tf, 0, sizeof(*tf));
-    tf->rip = eh->entry + (uintptr_t)bias;
-    tf->rsp = (uint64_t)sp;
+    tf->rip = rip;
+    tf->rsp = rsp;
     tf->cs = GDT_UCODE | 3;
     tf->ss = GDT_UDATA | 3;
     tf->rflags = 0x202;                             /* IF */
@@ -325,8 +615,6 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
 out:
     if (mm)
         mm_destroy(mm);
-    kfree(img);
-    kfree(args.buf);
-    kfree(envs.buf);
+    exec_state_free(x);
     return r;
 }

@@ -217,6 +217,7 @@ bool  proc_signal_pending(void);
 bool  proc_fatal_signal_pending(void);    /* one whose delivery ends the process */
 /* On the way back to user mode: run a handler, or take the default action. */
 void  signal_deliver(struct trapframe *tf);
+size_t signal_frame_bytes(void);          /* AT_MINSIGSTKSZ */
 /* A fault's signal (SIGSEGV...): to the handler if there is one, else death. */
 void  signal_fault(struct trapframe *tf, int sig);
 __noreturn void fault_kill(struct trapframe *tf, int sig);   /* report and exit */

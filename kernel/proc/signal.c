@@ -119,6 +119,13 @@ bool proc_signal_pending(void)
     return p && p->pid && deliverable(p);
 }
 
+/* The least stack a handler's frame takes (red zone, FPU area, frame and
+ * their alignment): exec hands it to programs as AT_MINSIGSTKSZ. */
+size_t signal_frame_bytes(void)
+{
+    return 128 + sizeof(struct fpu_state) + 64 + sizeof(struct rt_sigframe) + 16 + 8;
+}
+
 static bool build_frame(struct proc *p, struct trapframe *tf, int sig, uint64_t old_mask)
 {
     struct sigaction_k *a = &p->sh->actions[sig - 1];
