@@ -184,10 +184,14 @@ $(UBUILD)/rootfs/bin/bench-%: user/bench/%.c $(wildcard user/bench/*.h)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 
-# The root disk: the same tree as an ext3 image made by mke2fs.
-$(UBUILD)/root.img: $(USER_BINS) harness/image.py
-	@mkdir -p $(UBUILD)/rootfs/mnt $(UBUILD)/rootfs/dev $(UBUILD)/rootfs/tmp $(UBUILD)/rootfs/run
-	$(PYTHON) -c 'import sys; sys.path.insert(0, "."); from harness.image import make_ext3; from pathlib import Path; make_ext3(Path("$(UBUILD)/rootfs"), Path("$@"))'
+# The root disk: Debian's packages (rootfs/packages.txt, downloaded and
+# unpacked once into build/debian), the overlay (rootfs/overlay), Vigil's
+# init as /sbin/init and its programs in /usr/lib/vigil/bin, as an ext3
+# image made by mke2fs (harness/debian.py).
+DEBIAN_INPUTS := rootfs/packages.txt $(shell find rootfs/overlay -type f) harness/debian.py \
+                 harness/image.py
+$(UBUILD)/root.img: $(USER_BINS) $(DEBIAN_INPUTS)
+	$(PYTHON) -m harness.debian image $@ $(UBUILD)/rootfs
 
 # The initrd: the root tree above as a newc cpio archive (a Multiboot module).
 $(UBUILD)/initrd.cpio: $(USER_BINS) harness/initrd.py

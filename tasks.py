@@ -41,22 +41,22 @@ def build(c: Context, break_: str = "") -> None:
 
 
 @task(help={"cmdline": "kernel command line", "accel": "kvm, tcg or auto",
-            "mem": "guest memory", "smp": "CPUs", "disk": "boot from the ext3 root disk"})
+            "mem": "guest memory", "smp": "CPUs",
+            "disk": "boot from the Debian root disk (--no-disk: the initrd of Vigil's programs)"})
 def run(c: Context, cmdline: str = "", accel: str = "", mem: str = "256M", smp: int = 1,
         disk: bool = True) -> None:
     """Boot Vigil to its shell on this terminal (Ctrl-A X leaves QEMU).
 
-    The root file system is a fresh copy of build/root.img (ext3, made by
-    mke2fs from the user programs), or the initrd with --no-disk."""
-    import shutil
-
+    The root file system is a fresh copy of build/root.img (Debian's
+    packages as an ext3 image, harness/debian.py), or the initrd with
+    --no-disk."""
+    from harness.execute import debian_root
     from harness.image import disk_args
 
     art = build_mod.build()
     machine = Machine(accel=_accel(accel, art), mem=mem, smp=smp)
     if disk:
-        image = ROOT / "build" / "run-disk.img"
-        shutil.copy(ROOT / "build" / "root.img", image)
+        image = debian_root(art, ROOT / "build" / "run-disk.img", [])
         machine.extra += disk_args(image)
         cmdline = f"root=/dev/vda {cmdline}".strip()
     print(f"vigil: booting under {machine.accel.upper()}; Ctrl-A X quits", file=sys.stderr)
@@ -64,14 +64,21 @@ def run(c: Context, cmdline: str = "", accel: str = "", mem: str = "256M", smp: 
     sys.exit(subprocess.call(cmd))
 
 
-@task(help={"path": "a static x86-64 Linux binary on the host", "accel": "kvm, tcg or auto",
-            "timeout": "seconds before giving up", "smp": "CPUs"})
-def exec(c: Context, path: str, accel: str = "", timeout: int = 300, smp: int = 1) -> None:  # noqa: A001
+@task(help={"path": "an x86-64 Linux binary on the host", "accel": "kvm, tcg or auto",
+            "timeout": "seconds before giving up", "smp": "CPUs",
+            "initrd": "the old mode: the initrd of Vigil's programs is the (read-only) root",
+            "dest": "where the binary goes in the root (default /usr/local/bin/NAME; "
+                    "/bin/NAME with --initrd)"})
+def exec(c: Context, path: str, accel: str = "", timeout: int = 300, smp: int = 1,  # noqa: A001
+         initrd: bool = False, dest: str = "") -> None:
     """Run PATH on Vigil as the program init runs: `invoke exec PATH -- ARGS...`.
 
-    Streams the console, and exits with the program's exit status (128+N if a
-    signal N killed it; 125 if Vigil itself failed)."""
-    from harness.execute import make_initrd
+    The root is a fresh copy of the Debian image (writable; the program's
+    working directory is /root, its libraries are the image's), or with
+    --initrd the initrd. Streams the console, and exits with the program's
+    exit status (128+N if a signal N killed it; 125 if Vigil itself failed)."""
+    from harness.execute import debian_root, make_initrd
+    from harness.image import disk_args
     from harness.qemu import Session
 
     if _help_asked("exec", path):
@@ -81,11 +88,17 @@ def exec(c: Context, path: str, accel: str = "", timeout: int = 300, smp: int = 
     # The words after "--", exactly as the shell passed them (invoke's own
     # remainder string has lost the quoting).
     rest = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else shlex.split(c.remainder)
-    argv = [f"/bin/{binary.name}", *rest]
+    where = dest or (f"/bin/{binary.name}" if initrd else f"/usr/local/bin/{binary.name}")
+    argv = [where, *rest]
     machine = Machine(accel=_accel(accel, art), smp=smp)
     with tempfile.TemporaryDirectory() as d:
-        image = make_initrd(art, Path(d) / "initrd.cpio", argv, {argv[0]: binary})
-        cmd = qemu_command(art, "", machine, initrd=image)
+        if initrd:
+            image = make_initrd(art, Path(d) / "initrd.cpio", argv, {where: binary})
+            cmd = qemu_command(art, "", machine, initrd=image)
+        else:
+            disk = debian_root(art, Path(d) / "root.img", argv, {where: binary})
+            machine.extra += disk_args(disk)
+            cmd = qemu_command(art, "root=/dev/vda", machine, initrd=art.initrd)
         with Session(cmd, Path(d) / "console.log") as s:
             s.child.logfile_read = _Tee(s.child.logfile_read)
             ex = s.wait_exit(timeout)

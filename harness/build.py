@@ -23,6 +23,11 @@ class Artifacts:
     initrd: Path  # cpio (newc) of rootfs/
     rootfs: Path  # the user programs as installed in the initrd
 
+    @property
+    def root_image(self) -> Path:
+        """The Debian root file system (ext3; harness/debian.py): boot copies."""
+        return self.rootfs.parent / "root.img"
+
 
 def artifacts(break_name: str | None = None) -> Artifacts:
     d, user = build_dir(break_name), build_dir(None)  # user programs are shared

@@ -1,9 +1,14 @@
 """Run one user program on Vigil (as the thing init runs) or on the host, so
 the two can be compared. This is the contract behind `invoke exec`:
 
-  Vigil boots with an initrd holding the usual tree plus /etc/autorun (the
+  Vigil boots with a root holding the program and /etc/autorun (the
   program's argv, NUL-separated); init runs it, waits, prints
   "init: exit status N" or "init: killed by signal N", and powers off.
+
+The root is either the initrd (the usual tree of Vigil's programs, read-only)
+or, with `debian_root`, a fresh copy of the Debian image (harness/debian.py)
+with the files written into it by debugfs: writable, Debian's libraries and
+environment, the program's working directory /root.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import pty
 import re
 import select
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,6 +52,49 @@ def make_initrd(art: Artifacts, out: Path, argv: list[str],
     return out
 
 
+def debian_root(art: Artifacts, out: Path, argv: list[str],
+                files: dict[str, Path | bytes] | None = None) -> Path:
+    """A fresh copy of build/root.img at out, holding files (guest path ->
+    host file or bytes; executable if the host file is) and, when argv is
+    not empty, /etc/autorun. The cached image is never written."""
+    subprocess.run(["cp", "--reflink=auto", "--sparse=always", str(art.root_image), str(out)],
+                   check=True)
+    extra: dict[str, Path | bytes] = dict(files or {})
+    if argv:
+        extra["/etc/autorun"] = b"".join(a.encode() + b"\0" for a in argv)
+    cmds: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (guest, src) in enumerate(sorted(extra.items())):
+            if not guest.startswith("/") or any(c in guest for c in " \n\"'"):
+                raise ValueError(f"{guest!r}: a guest path is absolute, without spaces or quotes")
+            host = Path(tmp) / str(i)
+            host.write_bytes(src if isinstance(src, bytes) else src.read_bytes())
+            mode = 0o755 if isinstance(src, Path) and os.access(src, os.X_OK) else 0o644
+            parent = guest.rsplit("/", 1)[0]
+            parts = [p for p in parent.split("/") if p]
+            cmds += [f"mkdir /{'/'.join(parts[:n])}" for n in range(1, len(parts) + 1)]
+            cmds += [f"rm {guest}", f"write {host} {guest}",
+                     f"sif {guest} mode 0{0o100000 | mode:o}", f"sif {guest} uid 0",
+                     f"sif {guest} gid 0"]
+        _debugfs(out, cmds, write=True)
+        # debugfs goes on past a failed command: read each file back.
+        _debugfs(out, [f"dump {guest} {Path(tmp) / f'{i}.back'}"
+                       for i, guest in enumerate(sorted(extra))])
+        for i, _ in enumerate(sorted(extra)):
+            back = Path(tmp) / f"{i}.back"
+            if not back.exists() or back.read_bytes() != (Path(tmp) / str(i)).read_bytes():
+                raise RuntimeError(f"debugfs could not write {sorted(extra)[i]} into {out}")
+    return out
+
+
+def _debugfs(image: Path, cmds: list[str], write: bool = False) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".debugfs") as f:
+        f.write("\n".join(cmds) + "\n")
+        f.flush()
+        subprocess.run(["debugfs", *(["-w"] if write else []), "-f", f.name, str(image)],
+                       capture_output=True, check=True)
+
+
 def parse_console(console: str) -> tuple[str, int | None, tuple[str, ...]]:
     """Split a console log into the program's output, its status, and the
     kernel's own report lines."""
@@ -65,12 +114,18 @@ def parse_console(console: str) -> tuple[str, int | None, tuple[str, ...]]:
 
 def run_on_vigil(art: Artifacts, argv: list[str], machine: Machine, log_path: Path,
                  files: dict[str, Path | bytes] | None = None, timeout: float = 120,
-                 root_disk: Path | None = None) -> ProgramRun:
+                 root_disk: Path | None = None, debian: bool = False) -> ProgramRun:
     """With root_disk (an ext2/ext3 image), the disk is the root file system
-    and argv travels on the kernel command line (so no spaces in it)."""
-    image = make_initrd(art, log_path.with_suffix(".cpio"), argv, files)
+    and argv travels on the kernel command line (so no spaces in it). With
+    debian, a fresh copy of the Debian image beside log_path is the root,
+    with files and argv written into it."""
+    image = make_initrd(art, log_path.with_suffix(".cpio"), argv, None if debian else files)
     cmdline = ""
-    if root_disk is not None:
+    if debian:
+        disk = debian_root(art, log_path.with_suffix(".img"), argv, files)
+        machine = replace(machine, extra=[*machine.extra, *disk_args(disk)])
+        cmdline = "root=/dev/vda"
+    elif root_disk is not None:
         if any(not a or " " in a for a in argv):
             raise ValueError("arguments for a disk-rooted run cannot be empty or hold spaces")
         machine = replace(machine, extra=[*machine.extra, *disk_args(root_disk)])

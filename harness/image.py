@@ -14,12 +14,14 @@ FEATURES_OFF = ["64bit", "extent", "flex_bg", "huge_file", "metadata_csum", "dir
                 "extra_isize", "inline_data", "mmp", "encrypt", "casefold"]
 
 
-def make_ext3(src: Path, out: Path, size_mb: int = 64, block_size: int = 4096) -> Path:
+def make_ext3(src: Path, out: Path, size_mb: int = 64, block_size: int = 4096,
+              inodes: int | None = None) -> Path:
     out.unlink(missing_ok=True)
     opts = ",".join("^" + f for f in FEATURES_OFF)
+    count = ["-N", str(inodes)] if inodes else []
     subprocess.run(
         ["mke2fs", "-q", "-F", "-t", "ext3", "-b", str(block_size), "-I", "256", "-O", opts,
-         "-L", "vigil", "-E", "root_owner=0:0", "-d", str(src), str(out), f"{size_mb}M"],
+         *count, "-L", "vigil", "-E", "root_owner=0:0", "-d", str(src), str(out), f"{size_mb}M"],
         check=True, capture_output=True, text=True)
     return out
 

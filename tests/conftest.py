@@ -18,7 +18,7 @@ from harness import accel as accel_mod
 from harness.build import Artifacts, build
 from harness.config import KSTACK_BYTES, KSTACK_LIMIT, ROOT
 from harness.execute import ProgramRun, run_on_host, run_on_vigil
-from harness.image import make_ext3
+from harness.image import disk_args, make_ext3
 from harness.qemu import Machine, Run, Session, qemu_command, run
 
 _LOGS = pytest.StashKey[list[Path]]()
@@ -106,12 +106,13 @@ class Vigil:
         return r
 
     def program(self, argv: list[str], files: dict[str, Path | bytes] | None = None,
-                timeout: float = 120, root_disk: Path | None = None,
+                timeout: float = 120, root_disk: Path | None = None, debian: bool = False,
                 **kw: object) -> ProgramRun:
-        """Run argv[0] as init's one program: from the initrd, or from the
-        root_disk image mounted as the root file system."""
+        """Run argv[0] as init's one program: from the initrd, from the
+        root_disk image mounted as the root file system, or (debian) on a
+        fresh copy of the Debian root image with files written into it."""
         r = run_on_vigil(self.art, argv, self.machine(**kw), self._log("program"),
-                         files, timeout, root_disk)
+                         files, timeout, root_disk, debian)
         check_kernel_health(r.console)
         return r
 
@@ -144,9 +145,14 @@ class Vigil:
             s.kill()
             return s.output
 
-    def session(self, cmdline: str = "", **kw: object) -> Session:
-        """An interactive boot (the shell on the console)."""
-        cmd = qemu_command(self.art, cmdline, self.machine(**kw), initrd=self.art.initrd)
+    def session(self, cmdline: str = "", root_disk: Path | None = None, **kw: object) -> Session:
+        """An interactive boot (the shell on the console); with root_disk,
+        that image is the root file system."""
+        m = self.machine(**kw)
+        if root_disk is not None:
+            m.extra += disk_args(root_disk)
+            cmdline = f"root=/dev/vda {cmdline}".strip()
+        cmd = qemu_command(self.art, cmdline, m, initrd=self.art.initrd)
         return Session(cmd, self._log("session"))
 
 

@@ -1,17 +1,38 @@
 /* user/init.c - the first process. With arguments (the kernel passes the
  * words after " -- " on its command line, or /etc/autorun lists them), it
  * runs that one program, reports how it ended, and powers off: that is the
- * contract `invoke exec` relies on. Without, it runs the shell on the
- * console, reaping orphans meanwhile, and powers off when the shell exits. */
+ * contract `invoke exec` relies on. Without, it runs a shell on the
+ * console, reaping orphans meanwhile, and powers off when the shell exits.
+ *
+ * Two roots: Debian's (build/root.img, harness/debian.py; it has
+ * /etc/debian_version) and the initrd of Vigil's own test programs. On
+ * Debian's, programs get Debian's PATH, HOME=/root and /root as their
+ * working directory, and the console shell is bash as a login shell (it
+ * reads /etc/profile and gives a prompt) - or, while execve of a dynamic
+ * ELF fails, busybox's static sh, so there is always a shell. On the
+ * initrd, the environment is the old one and the shell is its /bin/sh. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *default_env[] = { "PATH=/bin:/sbin", "HOME=/", "TERM=vt100", NULL };
+static char *initrd_env[] = { "PATH=/bin:/sbin", "HOME=/", "TERM=vt100", NULL };
+static char *debian_env[] = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME=/root", "TERM=linux", "SHELL=/bin/bash", "USER=root", "LOGNAME=root", NULL };
+static char **env = initrd_env;
+
+/* The console shells, in order of preference (the path, then argv): the
+ * first that execs. */
+static char *const shells[][3] = {
+    { "/bin/bash", "bash", "-l" },
+    { "/bin/busybox", "sh", "-l" },         /* argv[0] "sh": busybox runs its ash */
+    { "/bin/sh", "/bin/sh", NULL },
+};
 
 /* /etc/autorun: the argv to run, NUL-separated (written by the harness, so
  * arguments may contain spaces). */
@@ -32,6 +53,9 @@ static int read_autorun(char *buf, size_t size, char **argv, int max)
     return argc;
 }
 
+/* Fork; the child runs argv, or with argv NULL the first shell that execs
+ * (as the leader of a new session, the console its controlling terminal:
+ * what job control needs; either failing changes nothing else). */
 static int run(char **argv)
 {
     pid_t pid = fork();
@@ -39,9 +63,20 @@ static int run(char **argv)
         perror("init: fork");
         return -1;
     }
-    if (pid == 0) {
-        execve(argv[0], argv, default_env);
+    if (pid == 0 && argv) {
+        execve(argv[0], argv, env);
         fprintf(stderr, "init: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    if (pid == 0) {
+        setsid();
+        ioctl(0, TIOCSCTTY, 0);
+        for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++) {
+            char *sh[] = { shells[i][1], shells[i][2], NULL };
+            execve(shells[i][0], sh, env);
+            if (errno != ENOENT)
+                fprintf(stderr, "init: cannot run %s: %s\n", shells[i][0], strerror(errno));
+        }
         _exit(127);
     }
     int status;
@@ -58,6 +93,11 @@ int main(int argc, char **argv)
 {
     char buf[4096], *args[64];
     char **prog = NULL;
+    if (access("/etc/debian_version", F_OK) == 0) {
+        env = debian_env;
+        if (chdir("/root") < 0)
+            perror("init: chdir /root");
+    }
     if (argc > 1)
         prog = argv + 1;
     else if (read_autorun(buf, sizeof(buf), args, 64))
@@ -74,8 +114,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    char *sh[] = { "/bin/sh", NULL };
-    run(sh);
+    run(NULL);
     printf("init: shell exited; powering off\n");
     fflush(stdout);
     reboot(RB_POWER_OFF);

@@ -1,0 +1,183 @@
+"""The Debian root file system (rootfs/packages.txt, harness/debian.py) and
+what Vigil promises on it: the image is a clean ext3 file system holding
+every listed package's files as Debian ships them; `./vigil run` boots it
+to a shell prompt on the serial console, and leaves the cached image as it
+was; `./vigil exec` gives a program a writable working directory and /tmp
+(and keeps the old initrd mode as --initrd).
+
+The image side is judged by tools that are not ours: e2fsck -fn, debugfs
+(what the image holds), dpkg-deb (what the packages hold), apt-cache (what
+they depend on)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from harness import debian
+from harness.config import ROOT
+from harness.execute import debian_root
+from harness.image import fsck
+
+PROMPT = r"[#$] "
+SEED = 15
+
+
+def _debugfs(image: Path, cmds: list[str]) -> str:
+    script = "\n".join(cmds) + "\n"
+    r = subprocess.run(["debugfs", "-f", "-", str(image)], input=script, capture_output=True,
+                       text=True, check=True)
+    return r.stdout
+
+
+def _listing(image: Path, dirs: set[str]) -> dict[str, tuple[int, int]]:
+    """path -> (mode, size) for every entry of dirs, as debugfs reads them."""
+    out = _debugfs(image, [f"ls -p /{d}" for d in sorted(dirs)])
+    found: dict[str, tuple[int, int]] = {}
+    cur = ""
+    for line in out.splitlines():
+        if line.startswith("debugfs: ls -p "):
+            cur = line.removeprefix("debugfs: ls -p /")
+        elif m := re.match(r"/(\d+)/(\d+)/\d+/\d+/(.*)/(\d*)/$", line):
+            name = m.group(3)
+            if name not in (".", ".."):
+                found[f"{cur}/{name}".lstrip("/")] = (int(m.group(2), 8), int(m.group(4) or 0))
+    return found
+
+
+def test_root_image_is_a_clean_ext3_file_system(art) -> None:
+    ok, said = fsck(art.root_image)
+    assert ok, f"e2fsck -fn finds build/root.img unclean:\n{said[-2000:]}"
+    features = subprocess.run(["dumpe2fs", "-h", str(art.root_image)], capture_output=True,
+                              text=True).stdout
+    assert "has_journal" in features, "the root image is not ext3 (no journal)"
+
+
+def test_package_list_is_closed_under_depends() -> None:
+    """Every Pre-Depends/Depends of a listed package is listed, or listed as
+    left out with a reason: a library a program needs cannot go missing."""
+    plist = debian.read_list()
+    assert len(set(plist.wanted)) == len(plist.wanted), "a package is listed twice"
+    assert debian.unmet(plist, debian.apt_show(list(plist.wanted))) == []
+    assert all(plist.left_out.values()), "a left-out package without its reason"
+
+
+def test_every_listed_package_has_its_files_in_the_image(art, tmp_path: Path) -> None:
+    """Each package's files and symlinks (dpkg-deb's view) are in the image
+    (debugfs's view) where bookworm's merged /usr puts them, with the size
+    Debian ships; a seeded sample of files has the same bytes."""
+    debs = debian.current_debs()
+    assert len(debs) == len(debian.read_list().wanted)
+    want: dict[str, tarfile.TarInfo] = {}
+    blobs: dict[str, Path] = {}
+    for deb in debs:
+        tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], capture_output=True,
+                             check=True).stdout
+        blob = tmp_path / f"{deb.name}.tar"
+        blob.write_bytes(tar)
+        with tarfile.open(blob) as t:
+            for m in t.getmembers():
+                path = debian.image_path(m.name)
+                if path and not m.isdir():
+                    want[path] = m
+                    blobs[path] = blob
+    assert "usr/lib/x86_64-linux-gnu/libc.so.6" in want and "usr/bin/bash" in want
+    have = _listing(art.root_image, {p.rsplit("/", 1)[0] for p in want})
+    missing = sorted(p for p in want if p not in have)
+    assert not missing, f"{len(missing)} packaged files not in the image: {missing[:10]}"
+    for path, m in want.items():
+        mode, size = have[path]
+        if m.issym():
+            assert mode & 0o170000 == 0o120000, f"/{path} is not a symlink in the image"
+        elif m.isfile():
+            assert mode & 0o170000 == 0o100000, f"/{path} is not a regular file in the image"
+            assert size == m.size, f"/{path}: {size} bytes in the image, {m.size} in the package"
+    files = sorted(p for p, m in want.items() if m.isfile() and m.size)
+    sample = random.Random(SEED).sample(files, 12) + ["usr/lib/x86_64-linux-gnu/libc.so.6"]
+    out = tmp_path / "dumped"
+    for path in sample:
+        with tarfile.open(blobs[path]) as t:
+            member = next(x for x in t.getmembers() if debian.image_path(x.name) == path)
+            packaged = t.extractfile(member).read()  # type: ignore[union-attr]
+        out.unlink(missing_ok=True)
+        _debugfs(art.root_image, [f"dump /{path} {out}"])
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == \
+            hashlib.sha256(packaged).hexdigest(), f"/{path} differs from its package's"
+
+
+def test_dynamic_loader_and_shells_resolve_in_the_image() -> None:
+    """Every Debian ELF names /lib64/ld-linux-x86-64.so.2; /bin/sh is dash;
+    bash, busybox and python3 are where a user looks for them."""
+    tree, _ = debian.staging_tree()
+    ld = debian.resolve_in(tree, "/lib64/ld-linux-x86-64.so.2")
+    assert ld == tree / "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" and ld.is_file()
+    assert debian.resolve_in(tree, "/bin/sh") == tree / "usr/bin/dash"
+    for prog in ("/bin/bash", "/bin/busybox", "/usr/bin/python3", "/usr/bin/strace",
+                 "/usr/bin/awk", "/usr/lib/python3.11/os.py"):
+        assert debian.resolve_in(tree, prog).is_file(), prog
+
+
+def _run_line(s, line: str) -> str:
+    """Send a command between two markers printed by the shell itself (the
+    typed echo shows $((...)), never its value) and return its output."""
+    s.sendline(f"echo B$((40+1))B; {line}; echo E$((40+2))E")
+    m = s.expect(r"B41B\n(.*?)E42E\n", timeout=60)
+    s.expect(PROMPT, timeout=60)
+    return m.group(1).decode(errors="replace").replace("\r", "")
+
+
+def test_debian_root_boots_to_a_shell_prompt(vigil, tmp_path: Path) -> None:
+    """`./vigil run`'s boot: the console shell (bash, or busybox's static sh
+    while the kernel cannot run dynamic ELF) prompts, computes, lists / as
+    debugfs does; exit powers off cleanly, the disk copy stays clean, and
+    the cached image is not touched."""
+    before = os.stat(vigil.art.root_image).st_mtime_ns
+    disk = debian_root(vigil.art, tmp_path / "run.img", [])
+    with vigil.session(root_disk=disk) as s:
+        s.expect(PROMPT, timeout=90)
+        assert _run_line(s, "echo $((6*7))").strip() == "42"
+        listed = set(_run_line(s, "busybox ls -1 /").split())
+        s.sendline("exit")
+        assert s.wait_exit(60).kind == "ok"
+        console = s.output
+    image_root = {p for p in _listing(disk, {""})}
+    assert listed == image_root, f"the shell lists {sorted(listed)}, debugfs {sorted(image_root)}"
+    fell_back = "init: cannot run /bin/bash" in console
+    assert ("BusyBox" in console) == fell_back, "the console shell is neither bash nor busybox"
+    ok, said = fsck(disk)
+    assert ok, f"the root disk is unclean after a session:\n{said[-2000:]}"
+    assert os.stat(vigil.art.root_image).st_mtime_ns == before, "the cached image was written"
+
+
+def test_exec_gives_a_writable_cwd_and_tmp_on_the_debian_root(vigil) -> None:
+    run = vigil.program(["/usr/local/bin/scribe"], debian=True,
+                        files={"/usr/local/bin/scribe": vigil.art.rootfs / "bin/scribe"})
+    assert run.status == 0, run.output
+    assert run.output.splitlines() == ["cwd /root", "scribe wrote ./scribe-note",
+                                       "scribe wrote /tmp/scribe-note"]
+
+
+def test_vigil_exec_command_runs_on_the_debian_root_and_on_the_initrd(vigil) -> None:
+    """The command itself: the binary goes to /usr/local/bin on a writable
+    root (exit status passed through); --initrd keeps the read-only initrd
+    as the root, where the working directory cannot be written."""
+    scribe = str(vigil.art.rootfs / "bin/scribe")
+    env = {**os.environ, "VIGIL_ACCEL": vigil.accel}
+
+    def vexec(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "invoke", "exec", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=240, env=env)
+
+    disk = vexec(scribe, "--", ".", "/tmp")
+    assert disk.returncode == 0, disk.stdout[-2000:] + disk.stderr[-2000:]
+    assert "scribe wrote ./scribe-note" in disk.stdout
+    initrd = vexec("--initrd", scribe)
+    assert initrd.returncode == 1, initrd.stdout[-2000:]
+    assert "scribe: writing ./scribe-note: Read-only file system" in initrd.stdout
+    assert "scribe wrote /tmp/scribe-note" in initrd.stdout
