@@ -285,9 +285,10 @@ int vfs_truncate(struct inode *ino, uint64_t size)
 {
     if (!ino->ops->truncate)
         return -EROFS;
+    uint64_t old_size = ino->size;
     int r = ino->ops->truncate(ino, size);
     if (!r)
-        filemap_truncate(ino, size);
+        filemap_truncate(ino, old_size, size);
     return r;
 }
 

@@ -70,9 +70,13 @@ struct pcache {
     uint64_t *root;             /* NULL while empty */
     int height;                 /* levels: the tree covers FAN^height pages */
     uint64_t npages;
+    struct inode *ino;          /* whose */
+    uint64_t synced;            /* the filemap_writeback_all round that did it */
+    struct pcache *prev, *next; /* every inode's cache (sync(2) writes them all) */
 };
 
 static uint64_t cached_frames;          /* [klock] over every inode */
+static struct pcache *caches;           /* [klock] */
 
 uint64_t filemap_pages(void) { return cached_frames; }
 
@@ -167,8 +171,35 @@ void filemap_evict(struct inode *ino)
         walk(pc, pc->root, pc->height - 1, 0, 0, drop_page, NULL);
         free_nodes(pc->root, pc->height - 1);
     }
+    if (pc->prev)
+        pc->prev->next = pc->next;
+    else
+        caches = pc->next;
+    if (pc->next)
+        pc->next->prev = pc->prev;
     kfree(pc);
     ino->pcache = NULL;
+}
+
+int filemap_writeback_all(void)
+{
+    ASSERT_KLOCK();
+    /* A write-back may sleep and caches come and go meanwhile: start over
+     * after each inode, skipping those already done (by generation). */
+    static uint64_t round;
+    uint64_t me = ++round;
+    int err = 0;
+    for (;;) {
+        struct pcache *pc = caches;
+        while (pc && pc->synced == me)
+            pc = pc->next;
+        if (!pc)
+            return err;
+        pc->synced = me;
+        int r = filemap_writeback(pc->ino, 0, UINT64_MAX);
+        if (r && !err)
+            err = r;
+    }
 }
 
 /* Fill frame pa with file page index: the file's bytes, zeros past its end. */
@@ -204,8 +235,19 @@ int filemap_get(struct inode *ino, uint64_t index, uint64_t *pa)
     uint64_t gen = kernel_lock_generation();
     iget(ino);                              /* it stays while the read sleeps */
     int r = read_page(ino, index, frame);
-    if (!r && !ino->pcache && !(ino->pcache = kzalloc(sizeof(struct pcache))))
-        r = -ENOMEM;
+    if (!r && !ino->pcache) {
+        struct pcache *pc = kzalloc(sizeof(*pc));
+        if (!pc) {
+            r = -ENOMEM;
+        } else {
+            pc->ino = ino;
+            pc->next = caches;
+            if (caches)
+                caches->prev = pc;
+            caches = pc;
+            ino->pcache = pc;
+        }
+    }
     if (!r) {
         /* Someone may have filled it while the read slept: theirs wins. */
         e = slot(ino->pcache, index, true);
@@ -301,18 +343,25 @@ long filemap_read(struct inode *ino, uint64_t off, void *buf, size_t n)
     return (long)done;
 }
 
+/* Zeros in the cached page holding byte end, from end to the page's end. */
+static void zero_tail(struct inode *ino, uint64_t end)
+{
+    uint64_t *e;
+    if (end % PAGE_SIZE && (e = lookup(ino, end / PAGE_SIZE)))
+        memset((uint8_t *)P2V(*e & PTE_ADDR) + end % PAGE_SIZE, 0, PAGE_SIZE - end % PAGE_SIZE);
+}
+
 long filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
 {
     uint64_t old_size = ino->size;
     long r = ino->ops->write(ino, off, buf, n);
     if (r <= 0 || !ino->pcache)
         return r;
-    /* A write starting past the old end leaves a hole: the cached tail of
-     * the old last page (a mapping may have written there) reads as zeros. */
+    /* A write past the old end: what a mapping wrote beyond it, in the old
+     * last page, is not the file's and must read as zeros (a hole). */
     uint64_t *e;
-    if (off > old_size && old_size % PAGE_SIZE && (e = lookup(ino, old_size / PAGE_SIZE)))
-        memset((uint8_t *)P2V(*e & PTE_ADDR) + old_size % PAGE_SIZE, 0,
-               (size_t)MIN(PAGE_SIZE - old_size % PAGE_SIZE, off - old_size));
+    if (off + (uint64_t)r > old_size)
+        zero_tail(ino, old_size);
     for (size_t done = 0; done < (size_t)r;) {
         uint64_t pos = off + done;
         size_t k = MIN((size_t)r - done, PAGE_SIZE - pos % PAGE_SIZE);
@@ -323,16 +372,15 @@ long filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
     return r;
 }
 
-void filemap_truncate(struct inode *ino, uint64_t size)
+void filemap_truncate(struct inode *ino, uint64_t old_size, uint64_t size)
 {
     struct pcache *pc = ino->pcache;
     if (!pc || !pc->root)
         return;
     /* Pages wholly past the new end leave the cache (a mapping that still
-     * holds one keeps its frame, no longer the file's); the new last page's
-     * tail becomes zeros, as a file grown again must read. */
+     * holds one keeps its frame, no longer the file's); past the smaller
+     * end, the last page's tail becomes zeros: a file cut short or grown
+     * must read zeros there, whatever a mapping wrote past its end. */
     walk(pc, pc->root, pc->height - 1, 0, ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE, drop_page, NULL);
-    uint64_t *e;
-    if (size % PAGE_SIZE && (e = lookup(ino, size / PAGE_SIZE)))
-        memset((uint8_t *)P2V(*e & PTE_ADDR) + size % PAGE_SIZE, 0, PAGE_SIZE - size % PAGE_SIZE);
+    zero_tail(ino, MIN(old_size, size));
 }

@@ -223,7 +223,9 @@ int      filemap_writeback(struct inode *ino, uint64_t first, uint64_t last);
  * and written or read shows one content (kernel buffers). */
 long     filemap_read(struct inode *ino, uint64_t off, void *buf, size_t n);
 long     filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n);
-void     filemap_truncate(struct inode *ino, uint64_t size);   /* after the fs cut it */
+int      filemap_writeback_all(void);            /* sync(2): every inode's */
+/* After the file system cut or grew the file from old_size to size. */
+void     filemap_truncate(struct inode *ino, uint64_t old_size, uint64_t size);
 void     filemap_evict(struct inode *ino);       /* the inode's last reference went */
 uint64_t filemap_pages(void);                    /* frames the page cache holds */
 /* The fault of a file VMA at va (not present): the frame to map, or 1

@@ -691,3 +691,165 @@ void mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg)
             return;
     }
 }
+
+/* ---- mremap, madvise, mincore, msync ---- */
+
+/* Is every page of [start, end) in some region? */
+static bool all_mapped(struct mm *mm, uintptr_t start, uintptr_t end)
+{
+    for (uintptr_t a = start; a < end;) {
+        struct vma *v = find_vma(mm, a);
+        if (!v)
+            return false;
+        a = v->end;
+    }
+    return true;
+}
+
+struct move_arg {
+    struct mm *mm;
+    intptr_t delta;             /* new address - old address */
+    bool prepare, failed;
+};
+
+/* Pass 1 (prepare) makes the page tables the entries need at their new
+ * addresses, so pass 2 (the move) cannot fail half-way. */
+static void move_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct move_arg *a = arg;
+    pte_t *to = vmm_walk(a->mm->root, va + a->delta, true);
+    if (!to) {
+        a->failed = true;
+        return;
+    }
+    if (a->prepare)
+        return;
+    *to = *pte;                 /* the frame's references move with the entry */
+    *pte = 0;
+}
+
+long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int flags,
+              uintptr_t new_addr)
+{
+    ASSERT_KLOCK();
+    bool fixed = flags & MREMAP_FIXED;
+    if (fixed) {
+        if (new_addr >= USER_TOP || new_len > USER_TOP - new_addr)
+            return -EINVAL;
+        if (new_addr < old + old_len && old < new_addr + new_len)
+            return -EINVAL;             /* the two ranges overlap */
+        mm_unmap(mm, new_addr, new_len);
+        if (old_len > new_len) {
+            mm_unmap(mm, old + new_len, old_len - new_len);
+            old_len = new_len;
+        }
+    } else if (old_len >= new_len) {
+        /* Shrink: the tail goes, as munmap (Linux does not ask that it was mapped). */
+        if (old_len > new_len)
+            mm_unmap(mm, old + new_len, old_len - new_len);
+        return (long)old;
+    }
+    /* The old range must lie in one region. */
+    struct vma *v = find_vma(mm, old);
+    if (!v || old_len > v->end - old)
+        return -EFAULT;
+    if (!old_len)
+        return -EINVAL;                 /* duplicating a shared mapping: not supported */
+    uintptr_t grow = new_len - old_len;
+    /* Grow in place when the region ends there and the room after is free. */
+    if (!fixed && old + old_len == v->end && new_len <= USER_TOP - old &&
+        (!v->next || v->next->start >= old + new_len)) {
+        int r = map_vma(mm, v->end, grow, v->prot, v->flags, v->file,
+                        v->pgoff + (v->end - v->start) / PAGE_SIZE);
+        return r ? r : (long)old;
+    }
+    if (!(flags & MREMAP_MAYMOVE))
+        return -ENOMEM;
+    if (!fixed && !(new_addr = mm_find_free(mm, new_len)))
+        return -ENOMEM;
+    if (split_at(mm, old) || split_at(mm, old + old_len))
+        return -ENOMEM;
+    struct move_arg a = { mm, (intptr_t)(new_addr - old), true, false };
+    vmm_range_walk(mm->root, old, old + old_len, move_leaf, &a);
+    if (a.failed)
+        return -ENOMEM;
+    a.prepare = false;
+    vmm_range_walk(mm->root, old, old + old_len, move_leaf, &a);
+    vmm_prune(mm->root, old, old + old_len);
+    flush_mm(mm, old, old_len / PAGE_SIZE);
+    /* Move the region itself to its place in the list. */
+    struct vma **pp = &mm->vmas;
+    while (*pp != find_vma(mm, old))
+        pp = &(*pp)->next;
+    struct vma *m = *pp;
+    *pp = m->next;
+    m->start = new_addr;
+    m->end = new_addr + old_len;
+    for (pp = &mm->vmas; *pp && (*pp)->start < new_addr; pp = &(*pp)->next)
+        ;
+    m->next = *pp;
+    *pp = m;
+    if (grow) {
+        int r = map_vma(mm, m->end, grow, m->prot, m->flags, m->file,
+                        m->pgoff + old_len / PAGE_SIZE);
+        if (r)
+            return r;
+    }
+    merge(mm);
+    return (long)new_addr;
+}
+
+int mm_dontneed(struct mm *mm, uintptr_t start, size_t len)
+{
+    ASSERT_KLOCK();
+    uintptr_t end = start + len;
+    /* Dropping an entry is all it takes: the next touch faults in zeros
+     * (anonymous), the file's page again (private), or the cached page
+     * with what was written to it (shared). */
+    vmm_range_walk(mm->root, start, end, unmap_leaf, mm);
+    flush_mm(mm, start, len / PAGE_SIZE);
+    return all_mapped(mm, start, end) ? 0 : -ENOMEM;
+}
+
+int mm_mincore(struct mm *mm, uintptr_t start, size_t len, uint8_t *vec)
+{
+    ASSERT_KLOCK();
+    if (!all_mapped(mm, start, start + len))
+        return -ENOMEM;
+    for (size_t i = 0; i < len / PAGE_SIZE; i++) {
+        uintptr_t va = start + i * PAGE_SIZE;
+        pte_t *pte = vmm_walk(mm->root, va, false);
+        struct vma *v = find_vma(mm, va);
+        vec[i] = (pte && (*pte & PTE_P)) ||
+                 (v->file && filemap_cached(v->file->inode, v->pgoff + (va - v->start) / PAGE_SIZE));
+    }
+    return 0;
+}
+
+int mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync)
+{
+    ASSERT_KLOCK();
+    uintptr_t end = start + len;
+    int err = all_mapped(mm, start, end) ? 0 : -ENOMEM;
+    /* Region by region; a write-back may sleep, so the next region is found
+     * again by address, and the file held meanwhile. */
+    for (uintptr_t at = start; at < end;) {
+        struct vma *v = mm->vmas;
+        while (v && v->end <= at)
+            v = v->next;
+        if (!v || v->start >= end)
+            break;
+        uintptr_t s = MAX(v->start, at), e = MIN(v->end, end);
+        at = e;
+        if (!v->file || !(v->flags & VMA_SHARED))
+            continue;
+        struct file *f = file_dup(v->file);
+        int r = vma_writeback(v, s, e);
+        if (!r && sync && f->inode->ops->sync)
+            r = f->inode->ops->sync(f->inode->sb);
+        file_close(f);
+        if (r && !err)
+            err = r;
+    }
+    return err;
+}

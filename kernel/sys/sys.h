@@ -70,6 +70,9 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
 long sys_munmap(uintptr_t addr, size_t len);
 long sys_mprotect(uintptr_t addr, size_t len, int prot);
 long sys_madvise(uintptr_t addr, size_t len, int advice);
+long sys_msync(uintptr_t addr, size_t len, int flags);
+long sys_mincore(uintptr_t addr, size_t len, uint8_t *vec);
+long sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, int flags, uintptr_t new_addr);
 
 /* sys_proc.c */
 long sys_fork(void);

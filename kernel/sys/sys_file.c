@@ -567,7 +567,10 @@ long sys_fsync(int fd)
     if (!f->inode)
         return -EINVAL;                         /* pipes, the console */
     struct super *sb = f->inode->sb;
-    return f->inode->ops->sync ? f->inode->ops->sync(sb) : 0;
+    /* Pages written through MAP_SHARED mappings first, into the file system. */
+    long r = filemap_writeback(f->inode, 0, UINT64_MAX);
+    long s = f->inode->ops->sync ? f->inode->ops->sync(sb) : 0;
+    return r ? r : s;
 }
 
 /* fdatasync(2): an fsync (the commit makes data and metadata durable alike). */
@@ -590,6 +593,7 @@ long sys_fdatasync(int fd)
  * whose commit is what ext2's sync operation does. */
 long sys_sync(void)
 {
+    filemap_writeback_all();                    /* pages written through mappings */
     struct inode *root = vfs_root();
     bool disk_done = false;
     if (root && root->ops->sync) {

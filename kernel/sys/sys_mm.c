@@ -145,6 +145,108 @@ long sys_mprotect(uintptr_t addr, size_t len, int prot)
 
 long sys_madvise(uintptr_t addr, size_t len, int advice)
 {
-    (void)len, (void)advice;
-    return (addr & (PAGE_SIZE - 1)) ? -EINVAL : 0;
+    struct mm *mm = current()->mm;
+    switch (advice) {
+    case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+    case MADV_DONTNEED: case MADV_FREE:
+    case 10: case 11:                   /* DONTFORK, DOFORK */
+    case 12: case 13: case 14: case 15: /* MERGEABLE, UNMERGEABLE, HUGEPAGE, NOHUGEPAGE */
+    case 16: case 17:                   /* DONTDUMP, DODUMP */
+    case 20: case 21: case 22: case 23: /* COLD, PAGEOUT, POPULATE_READ, POPULATE_WRITE */
+    case 24: case 25:                   /* DONTNEED_LOCKED, COLLAPSE */
+        break;
+    default:
+        return -EINVAL;                 /* and REMOVE, WIPEONFORK, KEEPONFORK: not supported */
+    }
+    if (addr & (PAGE_SIZE - 1))
+        return -EINVAL;
+    size_t alen = ALIGN_UP(len, PAGE_SIZE);
+    if ((len && !alen) || addr + alen < addr)
+        return -EINVAL;
+    if (!alen)
+        return 0;
+    if (addr >= USER_TOP || alen > USER_TOP - addr)
+        return -ENOMEM;
+    if (advice == MADV_FREE) {
+        /* Anonymous private memory only, as Linux; then as DONTNEED. */
+        for (struct vma *v = mm->vmas; v && v->start < addr + alen; v = v->next)
+            if (v->end > addr && (v->file || (v->flags & VMA_SHARED)))
+                return -EINVAL;
+    }
+    if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24)
+        return mm_dontneed(mm, addr, alen);
+    /* Hints: nothing to do but say whether the range was mapped. */
+    for (uintptr_t a = addr; a < addr + alen;) {
+        struct vma *v = mm->vmas;
+        while (v && v->end <= a)
+            v = v->next;
+        if (!v || v->start > a)
+            return -ENOMEM;
+        a = v->end;
+    }
+    return 0;
+}
+
+long sys_msync(uintptr_t addr, size_t len, int flags)
+{
+    if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
+        return -EINVAL;
+    if (addr & (PAGE_SIZE - 1))
+        return -EINVAL;
+    if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+        return -EINVAL;
+    size_t alen = ALIGN_UP(len, PAGE_SIZE);
+    if (addr + alen < addr || (len && !alen))
+        return -ENOMEM;
+    if (!alen)
+        return 0;
+    if (addr >= USER_TOP || alen > USER_TOP - addr)
+        return -ENOMEM;
+    /* MS_ASYNC writes back too (into the file system's cache), MS_SYNC
+     * then makes it durable; MS_INVALIDATE has nothing to do: mappings
+     * and the file are always one (filemap.c). */
+    return mm_msync(current()->mm, addr, alen, flags & MS_SYNC);
+}
+
+long sys_mincore(uintptr_t addr, size_t len, uint8_t *uvec)
+{
+    if (addr & (PAGE_SIZE - 1))
+        return -EINVAL;
+    if (addr >= USER_TOP || len > USER_TOP - addr)
+        return -ENOMEM;
+    size_t pages = ALIGN_UP(len, PAGE_SIZE) / PAGE_SIZE;
+    uint8_t *vec = kmalloc(PAGE_SIZE);
+    if (!vec)
+        return -ENOMEM;
+    long r = 0;
+    for (size_t done = 0; done < pages && !r;) {
+        size_t k = MIN(pages - done, PAGE_SIZE);
+        r = mm_mincore(current()->mm, addr + done * PAGE_SIZE, k * PAGE_SIZE, vec);
+        if (!r && copy_to_user(uvec + done, vec, k))
+            r = -EFAULT;
+        done += k;
+    }
+    kfree(vec);
+    return r;
+}
+
+long sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, int flags, uintptr_t new_addr)
+{
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+        return -EINVAL;
+    if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+        return -EINVAL;
+    if (flags & MREMAP_DONTUNMAP)
+        return -EINVAL;                 /* not supported */
+    if (addr & (PAGE_SIZE - 1))
+        return -EINVAL;
+    if (old_len > USER_TOP || new_len > USER_TOP)
+        return -EINVAL;
+    old_len = ALIGN_UP(old_len, PAGE_SIZE);
+    new_len = ALIGN_UP(new_len, PAGE_SIZE);
+    if (!new_len)
+        return -EINVAL;
+    if ((flags & MREMAP_FIXED) && (new_addr & (PAGE_SIZE - 1)))
+        return -EINVAL;
+    return mm_remap(current()->mm, addr, old_len, new_len, flags, new_addr);
 }

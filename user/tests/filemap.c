@@ -9,19 +9,24 @@
  *                 write() reaches the mapping, msync, fork shares
  *   calls DIR     mremap, madvise, mincore, msync and mprotect over files
  *   bad DIR       bad inputs and their errnos
- *   leak DIR N    N rounds of all that; frames and heap before and after
+ *   leak DIR N [MODE]  N rounds of all that (or one mode); frames and heap
+ *                 before and after
  *   put PATH N    write N pages through a MAP_SHARED mapping, munmap
- *   check PATH N  read them back with read() */
+ *   check PATH N  read them back with read()
+ *   disk MNT N    put, put and exit, and a private write, on the disk mounted
+ *                 on MNT, then umount (the host's debugfs reads the image) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -32,7 +37,15 @@
 static char path[512];
 static int quiet;
 
-#define say(...) do { if (!quiet) printf(__VA_ARGS__); } while (0)
+/* A function, not a macro: its arguments (mmap, touch...) run when quiet too. */
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!quiet)
+        vprintf(fmt, ap);
+    va_end(ap);
+}
 
 static const char *en(int e)
 {
@@ -168,7 +181,8 @@ static void private_maps(const char *dir)
     m[9] = 'Z';
     say("after mprotect write: map %s, file %s\n", m[9] == 'Z' ? "changed" : "same",
         pread1(fd, 9) == 'Z' ? "CHANGED" : "same");
-    say("mprotect r: %d, write: %s\n", mprotect(m, PG, PROT_READ), touch(m + 9, 1));
+    int rc = mprotect(m, PG, PROT_READ);
+    say("mprotect r: %d, write: %s\n", rc, touch(m + 9, 1));
     munmap(w, 2 * PG);
     munmap(m, 4 * PG);
 
@@ -192,7 +206,8 @@ static void private_maps(const char *dir)
     say("first page still page 0: %s\n", bytes_ok(r, 0, PG, 1) ? "yes" : "no");
     seg[0] = 'W';
     say("bss-like write stays private: %s\n", pread1(fd, PG) == pat(PG, 1) ? "yes" : "no");
-    say("mprotect gap none: %d, touch: %s\n", mprotect(r + PG, PG, PROT_NONE), touch(r + PG, 0));
+    rc = mprotect(r + PG, PG, PROT_NONE);
+    say("mprotect gap none: %d, touch: %s\n", rc, touch(r + PG, 0));
     unsigned char *anon = mmap(r + 4 * PG, PG, PROT_READ | PROT_WRITE,
                                MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
     say("anonymous over the file: %s\n", anon == r + 4 * PG && zeros(anon, PG) ? "zeros" : "WRONG");
@@ -208,7 +223,7 @@ static void shared_maps(const char *dir)
     size_t size = 2 * PG + 50;
     make(path, size, 3);
     int fd = open(path, O_RDWR);
-    unsigned char *m = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    unsigned char *m = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     say("shared map: %s\n", m == MAP_FAILED ? en(errno) : "ok");
     if (m == MAP_FAILED)
         return;
@@ -239,7 +254,7 @@ static void shared_maps(const char *dir)
     say("page past end: %s\n", touch(m + 2 * PG + PG, 0));
     munmap(m2, PG);
     munmap(p, PG);
-    say("munmap: %d\n", munmap(m, 3 * PG));
+    say("munmap: %d\n", munmap(m, 4 * PG));
     say("after munmap read(): %c%c%c\n", pread1(fd, 10), pread1(fd, 11), pread1(fd, PG + 3));
     /* ftruncate grows: the bytes past the old end read as zeros. */
     ftruncate(fd, size + 20);
@@ -250,8 +265,8 @@ static void shared_maps(const char *dir)
     /* Read-only fd: shared read-only map yes, writable no, mprotect no. */
     fd = open(path, O_RDONLY);
     m = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
-    say("shared read-only: %s, mprotect rw: %s\n", m == MAP_FAILED ? en(errno) : "ok",
-        mprotect(m, PG, PROT_READ | PROT_WRITE) ? en(errno) : "0");
+    say("shared read-only: %s\n", m == MAP_FAILED ? en(errno) : "ok");
+    say("shared read-only, mprotect rw: %s\n", mprotect(m, PG, PROT_READ | PROT_WRITE) ? en(errno) : "0");
     munmap(m, PG);
     close(fd);
 }
@@ -277,23 +292,26 @@ static void calls(const char *dir)
         f2 != MAP_FAILED && f2[0] == 'P' && bytes_ok(f2 + 3 * PG, 3 * PG, PG, 4) ? "yes" : "no");
     say("old place gone: %s\n", touch(g, 0));
     /* madvise: DONTNEED drops a private page: the file's bytes again. */
-    say("madvise dontneed: %d, page 0: %s\n", madvise(f2, PG, MADV_DONTNEED),
-        f2[0] == pat(0, 4) ? "the file's again" : "still private");
+    int rc = madvise(f2, PG, MADV_DONTNEED);
+    say("madvise dontneed: %d, page 0: %s\n", rc, f2[0] == pat(0, 4) ? "the file's again" : "still private");
     for (int a = 0; a <= 3; a++)
         say("madvise %d: %d\n", a, madvise(f2, PG, a));
     unsigned char *an = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     an[0] = 9;
-    say("madvise dontneed anon: %d, reads %d\n", madvise(an, 2 * PG, MADV_DONTNEED), an[0]);
+    rc = madvise(an, 2 * PG, MADV_DONTNEED);
+    say("madvise dontneed anon: %d, reads %d\n", rc, an[0]);
     /* mincore: touched pages of an anonymous map are resident. */
     unsigned char vec[2] = { 7, 7 };
     an[PG] = 1;
-    say("mincore: %d, %d %d\n", mincore(an, 2 * PG, vec), vec[0] & 1, vec[1] & 1);
+    rc = mincore(an, 2 * PG, vec);
+    say("mincore: %d, %d %d\n", rc, vec[0] & 1, vec[1] & 1);
     munmap(an, 2 * PG);
     munmap(fixed, 8 * PG);
     /* Shared: msync writes, madvise dontneed keeps the data. */
     unsigned char *s = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     s[1] = 'M';
-    say("shared dontneed: %d, kept: %s\n", madvise(s, 2 * PG, MADV_DONTNEED), s[1] == 'M' ? "yes" : "no");
+    rc = madvise(s, 2 * PG, MADV_DONTNEED);
+    say("shared dontneed: %d, kept: %s\n", rc, s[1] == 'M' ? "yes" : "no");
     s = mremap(s, 2 * PG, 3 * PG, MREMAP_MAYMOVE);
     s[2 * PG] = 'N';
     say("shared mremap grow: write reaches file: %s\n", pread1(fd, 2 * PG) == 'N' ? "yes" : "no");
@@ -339,6 +357,8 @@ static void bad(const char *dir)
     int zfd = open("/dev/zero", O_RDWR);
     unsigned char *z = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, zfd, 0);
     say("mmap /dev/zero private: %s\n", z != MAP_FAILED && zeros(z, PG) ? "zeros" : en(errno));
+    if (z != MAP_FAILED)
+        munmap(z, PG);
     close(zfd);
     unsigned char *m = mmap(NULL, 2 * PG, PROT_READ, MAP_PRIVATE, ro, 0);
     errno = 0;
@@ -391,6 +411,40 @@ static void check(const char *p, int pages)
     close(fd);
 }
 
+/* disk MNT N: the disk mounted on MNT; a file written only through a shared
+ * mapping (munmap writes it back), one whose mapping goes at exit, one
+ * written through a private mapping (which must not reach it), umount. */
+static void disk(const char *mnt, int pages)
+{
+    printf("mount: %s\n", mount("/dev/vda", mnt, "ext3", 0, NULL) ? strerror(errno) : "0");
+    snprintf(path, sizeof(path), "%s/scratch/mapped", mnt);
+    put(path, pages);
+    snprintf(path, sizeof(path), "%s/scratch/exited", mnt);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+        ftruncate(fd, (off_t)pages * PG);
+        unsigned char *m = mmap(NULL, (size_t)pages * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        close(fd);
+        for (size_t i = 0; i < (size_t)pages * PG; i++)
+            m[i] = pat(i, 9);
+        _exit(0);                           /* no munmap, no msync: exit writes back */
+    }
+    waitpid(pid, NULL, 0);
+    snprintf(path, sizeof(path), "%s/scratch/private", mnt);
+    make(path, (size_t)pages * PG, 9);
+    int fd = open(path, O_RDWR);
+    unsigned char *m = mmap(NULL, (size_t)pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    memset(m, 'P', (size_t)pages * PG);
+    printf("private msync: %d\n", msync(m, (size_t)pages * PG, MS_SYNC));
+    printf("private fsync: %d\n", fsync(fd));
+    unsigned char c = pread1(fd, 0);
+    printf("private write reached read(): %s\n", c == 'P' ? "YES" : "no");
+    munmap(m, (size_t)pages * PG);
+    close(fd);
+    printf("umount: %s\n", umount(mnt) ? strerror(errno) : "0");
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -407,16 +461,27 @@ int main(int argc, char **argv)
         bad(dir);
     else if (!strcmp(mode, "put") && argc > 3)
         put(dir, atoi(argv[3]));
+    else if (!strcmp(mode, "disk") && argc > 3)
+        disk(dir, atoi(argv[3]));
     else if (!strcmp(mode, "check") && argc > 3)
         check(dir, atoi(argv[3]));
     else if (!strcmp(mode, "leak") && argc > 3) {
         int rounds = atoi(argv[3]);
+        const char *only = argc > 4 ? argv[4] : "";
         quiet = 1;
-        private_maps(dir), shared_maps(dir), calls(dir), bad(dir);   /* warm up */
         struct snap a, b;
-        take(&a);
-        for (int i = 0; i < rounds; i++)
-            private_maps(dir), shared_maps(dir), calls(dir), bad(dir);
+        for (int i = -1; i < rounds; i++) {
+            if (i == 0)
+                take(&a);                   /* after a warm-up round */
+            if (!*only || !strcmp(only, "private"))
+                private_maps(dir);
+            if (!*only || !strcmp(only, "shared"))
+                shared_maps(dir);
+            if (!*only || !strcmp(only, "calls"))
+                calls(dir);
+            if (!*only || !strcmp(only, "bad"))
+                bad(dir);
+        }
         take(&b);
         printf("free frames before %ld after %ld\n", a.frames, b.frames);
         printf("heap bytes before %ld after %ld\n", a.bytes, b.bytes);

@@ -1,0 +1,145 @@
+"""File-backed memory (issue 15): mmap of files, MAP_PRIVATE copy-on-write
+over the page cache and MAP_SHARED written back through the file system,
+mremap, madvise, mincore, msync, and Linux's errnos for bad inputs. The
+program is user/tests/filemap.c; the host's Linux running the same steps is
+the reference, line for line; the host's debugfs reads what reached the
+disk."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness.image import debugfs_dump, disk_args, fsck
+
+pytestmark = pytest.mark.invariant("isolation")
+
+_KERNEL_TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free", re.M)
+PAGES = 8
+
+
+def _pattern(n: int, seed: int) -> bytes:
+    """What filemap.c's pat() writes."""
+    return bytes((i * 7 + seed * 13 + 3) & 0xFF for i in range(n))
+
+
+def _host(art_rootfs: Path, argv: list[str]) -> str:
+    r = subprocess.run([str(art_rootfs / "bin" / "filemap"), *argv], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def _vigil(vigil, argv: list[str], **kw: object) -> str:
+    run = vigil.program(["/bin/filemap", *argv], timeout=180, **kw)
+    trouble = [x for x in run.console.splitlines() if _KERNEL_TROUBLE.search(x)]
+    assert not trouble, f"the kernel broke: {trouble[:3]}"
+    assert run.status == 0, run.output[-800:]
+    return run.output.replace("\r\n", "\n")
+
+
+def _diff(host: str, ours: str) -> list[str]:
+    h, v = host.strip().splitlines(), ours.strip().splitlines()
+    if len(h) != len(v):
+        return [f"host has {len(h)} lines, vigil {len(v)}: vigil ends {v[-3:]!r}"]
+    return [f"line {i}: host {a!r} vigil {b!r}"
+            for i, (a, b) in enumerate(zip(h, v, strict=True)) if a != b]
+
+
+def _leaked_private_writes(out: str) -> list[str]:
+    """The lines of filemap's private mode that say a private write got out."""
+    return [x for x in out.splitlines()
+            if "YES (" in x or "REACHED THE FILE" in x or "CHANGED" in x
+            or x == "child's write stayed its own: no" or x == "bss-like write stays private: no"]
+
+
+def test_a_map_private_write_never_reaches_the_file_or_another_mapping(vigil, tmp_path) -> None:
+    """MAP_PRIVATE maps of a file: its bytes, zeros past its end, SIGBUS past
+    its last page; a write (also after mprotect, also in a forked child, also
+    in ld.so's MAP_FIXED-over-a-reservation layout) stays in the writer's
+    copy: read() and other private mappings still see the file."""
+    ours = _vigil(vigil, ["private", "/tmp"])
+    leaked = _leaked_private_writes(ours)
+    assert not leaked, f"a MAP_PRIVATE write reached the file or another mapping: {leaked}"
+    host = _host(vigil.art.rootfs, ["private", str(tmp_path)])
+    assert not _diff(host, ours), "\n".join(_diff(host, ours)[:10])
+
+
+def test_map_shared_writes_and_write_show_one_content(vigil, tmp_path) -> None:
+    """A MAP_SHARED write is seen by read(), by other mappings (shared and
+    private) and across fork; a write() is seen by the mapping; msync
+    succeeds; bytes a mapping wrote past the end are not the file's (the
+    grown file reads zeros there); a read-only fd maps shared only
+    read-only (mprotect says EACCES): as on the host."""
+    host = _host(vigil.art.rootfs, ["shared", str(tmp_path)])
+    ours = _vigil(vigil, ["shared", "/tmp"])
+    assert not _diff(host, ours), "\n".join(_diff(host, ours)[:10])
+
+
+def test_mremap_madvise_mincore_and_msync_over_files_behave_as_on_linux(vigil, tmp_path) -> None:
+    """mremap shrinks in place, grows (in place or moving, the new pages
+    the file's), moves to a fixed place; MADV_DONTNEED makes a private file
+    page the file's again and anonymous memory zeros, and keeps shared
+    data; mincore reports touched pages; a shared mapping grown by mremap
+    still writes the file."""
+    host = _host(vigil.art.rootfs, ["calls", str(tmp_path)])
+    ours = _vigil(vigil, ["calls", "/tmp"])
+    assert not _diff(host, ours), "\n".join(_diff(host, ours)[:10])
+
+
+def test_bad_mmap_mremap_madvise_mincore_msync_inputs_get_linux_errnos(vigil, tmp_path) -> None:
+    """Bad fds (EBADF), unaligned offsets and addresses, missing or unknown
+    flags (EINVAL, EOPNOTSUPP), write access the fd lacks (EACCES), files
+    that cannot be mapped (pipes, directories: ENODEV), huge lengths and
+    unmapped ranges (ENOMEM, EFAULT): the host's errno for each."""
+    host = _host(vigil.art.rootfs, ["bad", str(tmp_path)])
+    ours = _vigil(vigil, ["bad", "/tmp"])
+    assert not _diff(host, ours), "\n".join(_diff(host, ours)[:10])
+
+
+def test_map_shared_writes_survive_umount_and_a_reboot(vigil, tmp_path) -> None:
+    """On the ext3 disk mounted on /mnt: a file written only through a
+    MAP_SHARED mapping (written back at munmap), one whose writer exited
+    with the mapping in place (written back at exit), one written through a
+    MAP_PRIVATE mapping (never written). After umount the host's debugfs
+    reads the first two as written and the third as it was; e2fsck finds
+    nothing wrong; Vigil booted again on the disk reads them back."""
+    _, disk = vigil.scratch_disk(size_mb=32)
+    out = _vigil(vigil, ["disk", "/mnt", str(PAGES)], extra=disk_args(disk))
+    for line in ("mount: 0", "put: munmap 0", "private msync: 0", "private fsync: 0", "umount: 0"):
+        assert line in out, f"{line!r} missing: {out[-600:]}"
+    assert "private write reached read(): no" in out, (
+        f"a MAP_PRIVATE write reached the file: {out[-600:]}")
+    want = _pattern(PAGES * 4096, 9)
+    for name in ("mapped", "exited"):
+        got = debugfs_dump(disk, f"/scratch/{name}", tmp_path / name) or b""
+        same = sum(a == b for a, b in zip(got, want, strict=False))
+        assert got == want, (f"MAP_SHARED writes missing from the disk after umount: "
+                             f"/scratch/{name} holds {len(got)} bytes, {same} as written")
+    got = debugfs_dump(disk, "/scratch/private", tmp_path / "private")
+    assert got == want, "a MAP_PRIVATE write reached the file on the disk"
+    ok, report = fsck(disk)
+    assert ok, report
+    again = _vigil(vigil, ["check", "/scratch/mapped", str(PAGES)], root_disk=disk)
+    assert "check: every byte written through the mapping" in again, again[-400:]
+
+
+def test_file_mappings_give_back_every_frame_and_heap_block(vigil) -> None:
+    """Rounds of private, shared, mremap/madvise/mincore and bad-input
+    mappings of files in /tmp: free frames (with the page cache's), the
+    heap's bytes and its blocks are exactly back."""
+    out = _vigil(vigil, ["leak", "/tmp", "4"])
+
+    def pair(what: str) -> tuple[str, str]:
+        m = re.search(rf"^{what} before (.+) after (.+)$", out, re.M)
+        assert m, f"no {what} report: {out[-300:]!r}"
+        return m.group(1).strip(), m.group(2).strip()
+
+    frames, heap, objects = pair("free frames"), pair("heap bytes"), pair("heap objects")
+    leaked = "file mappings leaked"
+    assert frames[0] == frames[1], f"{leaked} frames: {frames[0]} -> {frames[1]}"
+    assert heap[0] == heap[1], f"{leaked} heap bytes: {heap[0]} -> {heap[1]} ({objects})"
+    assert objects[0] == objects[1], f"{leaked} heap blocks: {objects[0]} -> {objects[1]}"
