@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,11 +29,22 @@ static char **env = initrd_env;
 
 /* The console shells, in order of preference (the path, then argv): the
  * first that execs. */
-static char *const shells[][3] = {
-    { "/bin/bash", "bash", "-l" },
-    { "/bin/busybox", "sh", "-l" },         /* argv[0] "sh": busybox runs its ash */
-    { "/bin/sh", "/bin/sh", NULL },
+static char *shells[][5] = {
+    { "/bin/bash", "bash", "-l", NULL },
+    { "/bin/busybox", "sh", "-l", NULL },   /* argv[0] "sh": busybox runs its ash */
+    { "/bin/sh", "/bin/sh", NULL, NULL },
 };
+
+/* bash's line editing (readline) waits for the terminal with pselect6; on
+ * a kernel without it readline takes the failure for the end of input, and
+ * the login shell would log out at its first prompt. Then bash runs
+ * without line editing (it reads lines as the terminal cooks them). */
+static void bash_without_pselect(void)
+{
+    struct timespec now = { 0, 0 };
+    if (pselect(0, NULL, NULL, NULL, &now, NULL) < 0 && errno == ENOSYS)
+        shells[0][2] = "--noediting", shells[0][3] = "-l";
+}
 
 /* /etc/autorun: the argv to run, NUL-separated (written by the harness, so
  * arguments may contain spaces). */
@@ -72,8 +84,7 @@ static int run(char **argv)
         setsid();
         ioctl(0, TIOCSCTTY, 0);
         for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++) {
-            char *sh[] = { shells[i][1], shells[i][2], NULL };
-            execve(shells[i][0], sh, env);
+            execve(shells[i][0], shells[i] + 1, env);
             if (errno != ENOENT)
                 fprintf(stderr, "init: cannot run %s: %s\n", shells[i][0], strerror(errno));
         }
@@ -114,6 +125,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (env == debian_env)
+        bash_without_pselect();
     run(NULL);
     printf("init: shell exited; powering off\n");
     fflush(stdout);
