@@ -310,8 +310,9 @@ def staging_tree(log: Callable[[str], None] = lambda s: None,
     if missing:
         raise RuntimeError(f"rootfs/packages.txt: apt knows no {missing}")
     gaps = unmet(plist, stanzas)
-    if gaps:
-        raise RuntimeError("rootfs/packages.txt is not closed under Depends: " + "; ".join(gaps))
+    if gaps:  # a new Debian point release may add one: the tests fail, the build goes on
+        log("debian: WARNING: rootfs/packages.txt is not closed under Depends: "
+            + "; ".join(gaps))
     key = cache_key(stanzas)
     tree = cache / f"tree-{key}"
     if (tree / ".complete").exists():
