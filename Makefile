@@ -15,6 +15,7 @@ BREAKS  += commit-order
 BREAKS  += cow
 BREAKS  += cow-kwrite
 BREAKS  += cow-mprotect
+BREAKS  += chroot
 BREAKS  += cred
 BREAKS  += disk-checks
 BREAKS  += evict-order

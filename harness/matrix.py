@@ -104,6 +104,11 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_privilege.py::test_syscalls_given_kernel_addresses_return_efault",),
         "a syscall given a kernel address succeeds instead of failing with EFAULT",
         r"did not fail with EFAULT"),
+    Row("chroot", "privilege separation", "\"..\" stops at a process's root (chroot)",
+        (W("kernel/fs/vfs.c", "walk"),),
+        ("tests/test_chroot.py::test_chroot_confines_paths_to_the_new_root_as_on_linux",),
+        "a chrooted process reaches files outside its root through \"..\"",
+        r"a chrooted process escaped the chroot"),
     Row("nx", "privilege separation", "no-execute user data (NX)",
         (W("kernel/mm/uvm.c", "ensure_page", "mm_protect"),),  # pte_flags, inlined
         (f"{_P}[execstack]", f"{_P}[execheap]"),

@@ -153,12 +153,21 @@ int vfs_permission_real(struct inode *ino, int mask)
     return permission_as(ino, mask, p ? p->uid : 0, p ? p->gid : 0);
 }
 
+/* Where "/" leads for the calling process: its chroot, else the system's
+ * root. */
+static struct inode *process_root(void)
+{
+    struct proc *p = current();
+    return p && p->fs && p->fs->root ? p->fs->root : root_sb->root;
+}
+
 /* Walk path from start. depth counts symlinks followed (ELOOP past 40). */
 static int walk(struct inode *start, const char *path, int flags, int depth, struct inode **out)
 {
     if (!*path)
         return -ENOENT;
-    struct inode *cur = iget(path[0] == '/' ? root_sb->root : start);
+    struct inode *top = process_root();
+    struct inode *cur = iget(path[0] == '/' ? top : start);
     const char *name;
     size_t len;
     for (const char *p = path_next(path, &name, &len); len; p = path_next(p, &name, &len)) {
@@ -181,6 +190,12 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
         }
         if (len == 1 && name[0] == '.')
             continue;
+        /* INVARIANT(privilege separation): ".." at a process's root stays
+         * there: a path that starts inside a chroot stays inside. */
+#ifndef BREAK_CHROOT
+        if (len == 2 && name[0] == '.' && name[1] == '.' && cur == top)
+            continue;
+#endif
         /* ".." from a mounted root leaves through the directory it covers. */
         struct inode *cov;
         if (len == 2 && name[0] == '.' && name[1] == '.' && (cov = covered_by(cur))) {

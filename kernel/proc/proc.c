@@ -185,6 +185,7 @@ static struct fsinfo *fsinfo_dup(struct fsinfo *o)
     *n = *o;
     n->refs = 1;
     n->cwd = o->cwd ? iget(o->cwd) : NULL;
+    n->root = o->root ? iget(o->root) : NULL;
     return n;
 }
 
@@ -193,6 +194,7 @@ void fsinfo_put(struct fsinfo *f)
     if (!f || --f->refs)
         return;
     iput(f->cwd);
+    iput(f->root);
     kfree(f);
 }
 

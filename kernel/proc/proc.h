@@ -48,6 +48,7 @@ struct fdtable {                /* shared by CLONE_FILES; all [klock] */
 struct fsinfo {                 /* shared by CLONE_FS; all [klock] */
     int refs;
     struct inode *cwd;          /* working directory */
+    struct inode *root;         /* chroot: where "/" leads (NULL: the system's root) */
     char cwd_path[256];         /* ... and its name, for getcwd */
     uint32_t umask;
 };

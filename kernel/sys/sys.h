@@ -27,6 +27,7 @@ long sys_fcntl(int fd, int cmd, long arg);
 long sys_getcwd(char *buf, size_t size);
 long sys_chdir(const char *path);
 long sys_fchdir(int fd);
+long sys_chroot(const char *path);
 long sys_getdents64(int fd, void *buf, size_t n);
 long sys_readlinkat(int dirfd, const char *path, char *buf, long size);
 long sys_readlink(const char *path, char *buf, long size);

@@ -900,6 +900,11 @@ static long change_dir(struct inode *ino, const char *path)
         iput(ino);
         return -ENOTDIR;
     }
+    long r = vfs_permission(ino, MAY_EXEC);     /* search permission, as Linux */
+    if (r) {
+        iput(ino);
+        return r;
+    }
     iput(p->fs->cwd);
     p->fs->cwd = ino;
     if (path)
@@ -926,6 +931,32 @@ long sys_fchdir(int fd)
     if (!f->inode)
         return -ENOTDIR;
     return change_dir(iget(f->inode), NULL);
+}
+
+/* chroot(2): "/" leads to path for this process and those that share or
+ * inherit its fsinfo. Root only (CAP_SYS_CHROOT); the working directory
+ * is left where it is, as on Linux. */
+long sys_chroot(const char *upath)
+{
+    PATH_BUF(path);
+    long r = get_path(upath, path, PATH_MAX);
+    if (r)
+        return r;
+    struct inode *ino;
+    if ((r = vfs_lookup(current()->fs->cwd, path, LOOKUP_FOLLOW, &ino)))
+        return r;
+    if (!S_ISDIR(ino->mode))
+        r = -ENOTDIR;
+    else if (!(r = vfs_permission(ino, MAY_EXEC)) && current()->euid != 0)
+        r = -EPERM;
+    if (r) {
+        iput(ino);
+        return r;
+    }
+    struct fsinfo *fs = current()->fs;
+    iput(fs->root);
+    fs->root = ino;
+    return 0;
 }
 
 long sys_getcwd(char *buf, size_t size)
