@@ -1,8 +1,13 @@
 /* fs/console.c - the serial console as a terminal: output straight to the
  * UART, input collected by the receive interrupt into lines (canonical
  * mode: echo, backspace, ^D for end of file), handed to read() a line at a
- * time, as a Linux tty does by default. */
+ * time, as a Linux tty does by default.
+ *
+ * poll: readable when a committed line (or a ^D) waits, always writable
+ * (output goes straight out); the receive interrupt notifies con_wq after
+ * it commits a line. */
 #include "file.h"
+#include "poll.h"
 #include "../lib/kprintf.h"
 #include "../lib/abi.h"
 #include "../lib/string.h"
@@ -15,6 +20,7 @@
 static char inbuf[INBUF];
 static size_t in_r, in_w, in_edit;     /* read, committed-line end, editing end */
 static int eof_pending;
+static struct waitq con_wq;             /* pollers of the console */
 
 static bool console_irq(struct trapframe *tf)
 {
@@ -48,8 +54,10 @@ static bool console_irq(struct trapframe *tf)
             woke = true;
         }
     }
-    if (woke)
+    if (woke) {
         wakeup(&in_w);
+        waitq_notify(&con_wq, POLLIN | POLLRDNORM);
+    }
     return true;
 }
 
@@ -127,8 +135,20 @@ static int con_stat(struct file *f, struct kstat *st)
     return 0;
 }
 
+static uint32_t con_poll(struct file *f, struct poll_table *pt)
+{
+    (void)f;
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    poll_wait_locked(pt, &con_wq);
+    uint32_t mask = POLLOUT | POLLWRNORM;
+    if (in_r != in_w || eof_pending)
+        mask |= POLLIN | POLLRDNORM;
+    spin_unlock_irqrestore(&sched_lock, fl);
+    return mask;
+}
+
 static const struct file_ops console_ops = {
-    .read = con_read, .write = con_write, .ioctl = con_ioctl, .stat = con_stat,
+    .read = con_read, .write = con_write, .ioctl = con_ioctl, .stat = con_stat, .poll = con_poll,
 };
 
 struct file *console_open(void)

@@ -1,5 +1,6 @@
 /* fs/file.c - reference-counted open files (the rule: file.h, "Lifetime"). */
 #include "file.h"
+#include "poll.h"
 #include "../mm/mm.h"
 #include "../lib/spinlock.h"
 #include "../debug/debug.h"
@@ -42,6 +43,8 @@ void file_close(struct file *f)
     spin_unlock_irqrestore(&file_lock, fl);
     if (!last)
         return;
+    if (f->epitems)
+        epoll_file_gone(f);                 /* before the object it points at goes */
     if (f->ops->release)
         f->ops->release(f);
     f->magic = 0;

@@ -15,6 +15,8 @@
 #include "../lib/types.h"
 
 struct file;
+struct poll_table;
+struct epitem;
 
 struct kstat {                  /* Linux x86-64 struct stat */
     uint64_t dev, ino, nlink;
@@ -33,6 +35,29 @@ struct file_ops {
     int  (*stat)(struct file *f, struct kstat *st);
     long (*getdents)(struct file *f, void *ubuf, size_t n);   /* directories */
     void (*release)(struct file *f);
+    /* poll: the file's readiness now, as Linux's poll bits (fs/poll.h:
+     * POLLIN|POLLRDNORM readable without blocking, POLLOUT|POLLWRNORM
+     * writable, POLLHUP the other side is gone, POLLERR, POLLRDHUP, POLLPRI),
+     * and, when pt is not NULL, the caller registered for a wake-up.
+     * The contract (fs/poll.h tells why it loses no wake-up on SMP):
+     *  - call poll_wait(pt, &obj->wq) (or poll_wait_locked under sched_lock)
+     *    for each wait queue (at most POLL_MAX_WAITQS) BEFORE reading the
+     *    state the answer depends on, or in the same sched_lock section;
+     *  - wherever that state changes (data in, data out, an end closed, a
+     *    size change), call waitq_notify(&obj->wq, bits that may have become
+     *    true) AFTER the change (waitq_notify_locked under sched_lock; it is
+     *    safe in an interrupt handler);
+     *  - it is called with the kernel lock held and must not sleep; report
+     *    every bit that holds (poll, select and epoll mask them);
+     *  - the waitq lives in the object (pipe, tty, pty pair...) and must
+     *    have no entries when the object is freed: poll holds a reference to
+     *    each file while registered, and epoll drops its items when their
+     *    file's last reference goes, so freeing the object in release (after
+     *    the last file) is enough.
+     * NULL: always ready (DEFAULT_POLLMASK) for poll and select, and epoll_ctl
+     * says EPERM, as Linux does for regular files, directories and
+     * /dev/null, /dev/zero, /dev/full. */
+    uint32_t (*poll)(struct file *f, struct poll_table *pt);
     bool seekable;
 };
 
@@ -49,6 +74,7 @@ struct file {
     uint64_t off;
     uint64_t size;
     void *priv;
+    struct epitem *epitems;     /* [klock] epoll items watching this file (fs/epoll.c) */
 };
 
 struct file *file_alloc(const struct file_ops *ops, void *priv);

@@ -4,8 +4,15 @@
  * while it is full and there are readers. With no writers left a read
  * returns 0 (end of file); with no readers left a write raises SIGPIPE and
  * fails with EPIPE. Writes of up to PIPE_BUF bytes are atomic: they wait
- * for room for all of it, so they never interleave with another writer's. */
+ * for room for all of it, so they never interleave with another writer's.
+ *
+ * poll (fs/poll.h): the read end is readable iff there are bytes or no
+ * writer is left (POLLHUP then), the write end writable iff a PIPE_BUF
+ * write would not wait (POLLERR once no reader is left). Every change of
+ * rpos, wpos, readers or writers notifies the pipe's waitq after it,
+ * under sched_lock, which is also what the poll op reads under. */
 #include "file.h"
+#include "poll.h"
 #include "../proc/proc.h"
 #include "../lib/string.h"
 #include "../lib/abi.h"
@@ -20,6 +27,7 @@ struct pipe {
     uint8_t *buf;
     uint64_t rpos, wpos;            /* bytes ever read / written: count = wpos - rpos */
     int readers, writers;
+    struct waitq wq;                /* pollers of either end */
 };
 
 /* The ring buffer in at most two pieces (it may wrap). */
@@ -75,6 +83,7 @@ static long pipe_read(struct file *f, void *ubuf, size_t n)
         fl = spin_lock_irqsave(&sched_lock);
     }
     wakeup_locked(&p->wpos);
+    waitq_notify_locked(&p->wq, POLLOUT | POLLWRNORM);
     spin_unlock_irqrestore(&sched_lock, fl);
     return total;
 }
@@ -119,6 +128,7 @@ static long pipe_write(struct file *f, const void *ubuf, size_t n)
             p->wpos += k;
             done += k;
             wakeup_locked(&p->rpos);
+            waitq_notify_locked(&p->wq, POLLIN | POLLRDNORM);
         }
         spin_unlock_irqrestore(&sched_lock, fl);
         total += (long)done;
@@ -149,6 +159,7 @@ static void pipe_release(struct file *f, bool reader)
     bool last = p->readers == 0 && p->writers == 0;
     wakeup_locked(&p->rpos);                    /* readers see EOF, writers EPIPE */
     wakeup_locked(&p->wpos);
+    waitq_notify_locked(&p->wq, reader ? POLLERR | POLLOUT : POLLHUP | POLLIN);
     spin_unlock_irqrestore(&sched_lock, fl);
     if (last) {
         kfree(p->buf);
@@ -156,11 +167,40 @@ static void pipe_release(struct file *f, bool reader)
     }
 }
 
+/* Readiness and registration in one sched_lock section (poll.h's rule). */
+static uint32_t pipe_poll(struct file *f, struct poll_table *pt, bool reader)
+{
+    struct pipe *p = f->priv;
+    uint32_t mask = 0;
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    poll_wait_locked(pt, &p->wq);
+    if (reader) {
+        if (p->wpos != p->rpos)
+            mask |= POLLIN | POLLRDNORM;
+        if (p->writers == 0)
+            mask |= POLLHUP;
+    } else {
+        if (PIPE_CAP - (p->wpos - p->rpos) >= PIPE_BUF)
+            mask |= POLLOUT | POLLWRNORM;
+        if (p->readers == 0)
+            mask |= POLLERR;
+    }
+    spin_unlock_irqrestore(&sched_lock, fl);
+    return mask;
+}
+
+static uint32_t poll_reader(struct file *f, struct poll_table *pt) { return pipe_poll(f, pt, true); }
+static uint32_t poll_writer(struct file *f, struct poll_table *pt) { return pipe_poll(f, pt, false); }
+
 static void release_reader(struct file *f) { pipe_release(f, true); }
 static void release_writer(struct file *f) { pipe_release(f, false); }
 
-static const struct file_ops read_end = { .read = pipe_read, .stat = pipe_stat, .release = release_reader };
-static const struct file_ops write_end = { .write = pipe_write, .stat = pipe_stat, .release = release_writer };
+static const struct file_ops read_end = {
+    .read = pipe_read, .stat = pipe_stat, .release = release_reader, .poll = poll_reader,
+};
+static const struct file_ops write_end = {
+    .write = pipe_write, .stat = pipe_stat, .release = release_writer, .poll = poll_writer,
+};
 
 long sys_pipe2(int *ufds, int flags)
 {

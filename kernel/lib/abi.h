@@ -41,6 +41,42 @@
 #define SEEK_DATA    3
 #define SEEK_HOLE    4
 
+/* ---- poll(2), select(2), epoll(7), eventfd(2), timerfd_create(2), signalfd(2) ---- */
+#define POLLIN      0x0001
+#define POLLPRI     0x0002
+#define POLLOUT     0x0004
+#define POLLERR     0x0008
+#define POLLHUP     0x0010
+#define POLLNVAL    0x0020
+#define POLLRDNORM  0x0040
+#define POLLRDBAND  0x0080
+#define POLLWRNORM  0x0100
+#define POLLWRBAND  0x0200
+#define POLLMSG     0x0400
+#define POLLRDHUP   0x2000
+#define EPOLLEXCLUSIVE  (1u << 28)
+#define EPOLLWAKEUP     (1u << 29)
+#define EPOLLONESHOT    (1u << 30)
+#define EPOLLET         (1u << 31)
+#define EPOLL_CLOEXEC   O_CLOEXEC
+#define EPOLL_CTL_ADD   1
+#define EPOLL_CTL_DEL   2
+#define EPOLL_CTL_MOD   3
+#define EFD_SEMAPHORE   1
+#define EFD_NONBLOCK    O_NONBLOCK
+#define EFD_CLOEXEC     O_CLOEXEC
+#define TFD_NONBLOCK    O_NONBLOCK
+#define TFD_CLOEXEC     O_CLOEXEC
+#define TFD_TIMER_ABSTIME        1
+#define TFD_TIMER_CANCEL_ON_SET  2
+#define SFD_NONBLOCK    O_NONBLOCK
+#define SFD_CLOEXEC     O_CLOEXEC
+#define CLOCK_REALTIME   0
+#define CLOCK_MONOTONIC  1
+#define CLOCK_BOOTTIME   7
+#define CLOCK_REALTIME_ALARM  8
+#define CLOCK_BOOTTIME_ALARM  9
+
 /* ---- setitimer(2) ---- */
 #define ITIMER_REAL    0
 #define ITIMER_VIRTUAL 1

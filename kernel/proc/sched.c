@@ -22,6 +22,7 @@
  * sleeps, or on its way back to user mode when asked to (need_resched),
  * which a wakeup on another CPU requests with an IPI. */
 #include "proc.h"
+#include "../fs/poll.h"
 #include "sched_internal.h"
 #include "../sys/syscall.h"
 #include "../lib/kprintf.h"
@@ -354,12 +355,14 @@ static bool sched_tick(struct trapframe *tf)
         }
 #endif
     }
-    if (cpu == 0)
+    if (cpu == 0) {
         for (int i = 0; i < NPROC; i++) {
             struct proc *q = table[i];
             if (q && q->state == P_SLEEPING && q->wake_tick && q->wake_tick <= now)
                 make_runnable_locked(q);
         }
+        timerfd_tick_locked();                   /* fs/timerfd.c: expiries wake pollers */
+    }
     itimer_tick_locked(proc_is_idle(p) ? NULL : p, tf->cs & 3, now, cpu == 0);
     spin_unlock_noirq(&sched_lock);              /* IF stays off: in a trap */
     return true;

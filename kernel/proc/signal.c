@@ -9,6 +9,7 @@
  * sa_restorer; that trampoline (musl's __restore_rt) calls rt_sigreturn,
  * which puts everything back from the frame. */
 #include "proc.h"
+#include "../fs/poll.h"
 #include "../sys/sys.h"
 #include "../sys/syscall.h"
 #include "../lib/string.h"
@@ -67,6 +68,7 @@ void signal_send_locked(struct proc *p, int sig, int sender)
         return;                                 /* discarded at once, as on Linux */
     p->sig_pending |= BIT(sig);
     p->sig_sender[sig - 1] = sender;
+    signalfd_notify_locked();                   /* fs/signalfd.c: readable now, maybe */
     if (!(p->sig_blocked & BIT(sig)) || sig == SIGKILL) {
         make_runnable_locked(p);                /* interrupt its sleep */
         sched_kick_locked(p);                   /* or its user code on another CPU */
@@ -176,6 +178,7 @@ static bool never_restarted(long nr)
     case SYS_pause: case SYS_nanosleep: case SYS_clock_nanosleep:
     case SYS_rt_sigsuspend: case SYS_rt_sigtimedwait:
     case SYS_poll: case SYS_select: case SYS_pselect6: case SYS_ppoll:
+    case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
         return true;
     default:
         return false;

@@ -64,6 +64,26 @@ long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off);
 /* fs/pipe.c */
 long sys_pipe(int *fds);
 long sys_pipe2(int *fds, int flags);
+/* fs/poll.c, fs/epoll.c, fs/eventfd.c, fs/timerfd.c, fs/signalfd.c: waiting on many things */
+long sys_poll(void *ufds, uint64_t nfds, long timeout_ms);
+long sys_ppoll(void *ufds, uint64_t nfds, const void *uts, const void *umask, size_t size);
+long sys_select(long n, void *uin, void *uout, void *uex, void *utv);
+long sys_pselect6(long n, void *uin, void *uout, void *uex, void *uts, const void *usig);
+long sys_epoll_create(int size);
+long sys_epoll_create1(int flags);
+long sys_epoll_ctl(int epfd, int op, int fd, const void *uevent);
+long sys_epoll_wait(int epfd, void *uevents, int maxevents, int timeout_ms);
+long sys_epoll_pwait(int epfd, void *uevents, int maxevents, int timeout_ms,
+                     const void *umask, size_t size);
+long sys_epoll_pwait2(int epfd, void *uevents, int maxevents, const void *uts,
+                      const void *umask, size_t size);
+long sys_eventfd(unsigned initval);
+long sys_eventfd2(unsigned initval, int flags);
+long sys_timerfd_create(int clockid, int flags);
+long sys_timerfd_settime(int fd, int flags, const void *unew, void *uold);
+long sys_timerfd_gettime(int fd, void *ucur);
+long sys_signalfd(int fd, const void *umask, size_t size);
+long sys_signalfd4(int fd, const void *umask, size_t size, int flags);
 
 /* sys_mm.c */
 long sys_brk(uintptr_t addr);
