@@ -35,8 +35,14 @@
  * own PT_INTERP is not looked at: it is loaded and run as it is. Every field
  * is checked before use: a malformed file never faults the kernel.
  *
- * Segments are copied from the file into anonymous memory (file-backed
- * private mappings would save the copy of a large program). */
+ * Nothing is read whole: the headers are read where they lie, and each
+ * PT_LOAD is a private mapping of the file (mm/filemap.c: its pages come
+ * from the page cache and are copied only when written), so exec of a 7 MB
+ * python3 touches only the pages it runs. The last file page of a segment
+ * with a bss has its tail zeroed to the page's end, as Linux does (that
+ * write makes it a private copy), the
+ * bss beyond is anonymous demand-zero memory; a segment that shares a page
+ * with one mapped before it is copied in instead. */
 #include "proc.h"
 #include "../fs/file.h"
 #include "../fs/vfs.h"
@@ -145,23 +151,46 @@ static void strvec_drop_front(struct strvec *v)
     v->count--;
 }
 
-/* What exec has in hand: one file read whole, and the paths it follows. */
+/* One executable file: its inode (a reference), its ELF header and an
+ * aligned copy of its program headers once they are read. Nothing is read
+ * whole: the headers are read where they are, the segments are mapped. */
+struct exec_file {
+    struct inode *ino;
+    size_t size;
+    struct elf64_ehdr eh;
+    struct elf64_phdr *ph;
+};
+
+/* What exec has in hand, and the paths it follows. */
 struct exec_state {
     char path[256];             /* the file being looked at (script, interpreter...) */
     char execfn[256];           /* the path execve was given: AT_EXECFN, the name */
     char script_interp[SCRIPT_BUF], script_arg[SCRIPT_BUF];
     char elf_interp[256];       /* PT_INTERP's path */
-    uint8_t *img;               /* the program's file */
-    size_t size;
-    uint8_t *iimg;              /* its interpreter's file */
-    size_t isize;
-    struct elf64_phdr *ph, *iph;    /* copies of the program headers (aligned) */
+    uint8_t head[SCRIPT_BUF];   /* the first bytes of the file (for "#!") */
+    struct exec_file prog, interp;
     struct strvec args, envs;
 };
 
-/* Read the executable file at path whole: -ENOENT..., -EACCES if it is not a
+/* Up to n bytes of ino from off: the count (short only at the end of the
+ * file) or -errno. */
+static long read_at(struct inode *ino, uint64_t off, void *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n && off + done < ino->size) {
+        long r = filemap_read(ino, off + done, (uint8_t *)buf + done, n - done);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    return (long)done;
+}
+
+/* Find the executable file at path: -ENOENT..., -EACCES if it is not a
  * regular file we may execute. */
-static long read_exec_file(const char *path, uint8_t **img, size_t *size)
+static long open_exec_file(const char *path, struct exec_file *f)
 {
     struct inode *ino;
     long r = vfs_lookup(current()->fs->cwd, path, LOOKUP_FOLLOW, &ino);
@@ -171,12 +200,30 @@ static long read_exec_file(const char *path, uint8_t **img, size_t *size)
         iput(ino);
         return -EACCES;                             /* a directory, or not executable by us */
     }
-    long n = vfs_read_all(ino, img, 256ul << 20);
-    iput(ino);
-    if (n < 0)
-        return n;
-    *size = (size_t)n;
+    f->ino = ino;
+    f->size = ino->size;
     return 0;
+}
+
+static void exec_file_drop(struct exec_file *f)
+{
+    if (f->ino)
+        iput(f->ino);
+    kfree(f->ph);
+    memset(f, 0, sizeof(*f));
+}
+
+/* Read f's program header table (whole, inside the file, at most Linux's
+ * 64 KiB) into f->ph: 0, or false if it cannot be. */
+static bool read_phdrs(struct exec_file *f)
+{
+    size_t bytes = (size_t)f->eh.phnum * sizeof(struct elf64_phdr);
+    if (f->eh.phentsize != sizeof(struct elf64_phdr) || f->eh.phnum == 0 ||
+        bytes > PHDRS_MAX_BYTES || f->eh.phoff > f->size || bytes > f->size - f->eh.phoff)
+        return false;
+    if (!(f->ph = kmalloc(bytes)))
+        return false;
+    return read_at(f->ino, f->eh.phoff, f->ph, bytes) == (long)bytes;
 }
 
 static bool space_or_tab(char c) { return c == ' ' || c == '\t'; }
@@ -234,22 +281,15 @@ static uint32_t prot_of(uint32_t pflags)
 
 /* The checks Linux makes before its point of no return: the magic, the type,
  * the machine, and a program header table that can be read (EI_CLASS and
- * friends are not looked at, by Linux either). On success *ph is an aligned
- * copy of the table (the caller frees it). */
-static bool header_ok(const uint8_t *img, size_t size, struct elf64_phdr **ph)
+ * friends are not looked at, by Linux either). */
+static bool header_ok(struct exec_file *f)
 {
-    const struct elf64_ehdr *eh = (const void *)img;
-    if (size < sizeof(*eh) || memcmp(eh->ident, "\x7f" "ELF", 4) ||
-        (eh->type != ET_EXEC && eh->type != ET_DYN) || eh->machine != EM_X86_64 ||
-        eh->phentsize != sizeof(struct elf64_phdr) || eh->phnum == 0)
+    const struct elf64_ehdr *eh = &f->eh;
+    if (read_at(f->ino, 0, &f->eh, sizeof(f->eh)) != sizeof(f->eh) ||
+        memcmp(eh->ident, "\x7f" "ELF", 4) || (eh->type != ET_EXEC && eh->type != ET_DYN) ||
+        eh->machine != EM_X86_64)
         return false;
-    size_t bytes = (size_t)eh->phnum * sizeof(struct elf64_phdr);
-    if (bytes > PHDRS_MAX_BYTES || eh->phoff > size || bytes > size - eh->phoff)
-        return false;
-    if (!(*ph = kmalloc(bytes)))
-        return false;
-    memcpy(*ph, img + eh->phoff, bytes);
-    return true;
+    return read_phdrs(f);
 }
 
 /* The span [lo, hi) of an ELF's PT_LOAD segments, page aligned; false if
@@ -270,42 +310,98 @@ static bool load_span(const struct elf64_ehdr *eh, const struct elf64_phdr *ph,
     return *hi > *lo;
 }
 
+/* Anonymous memory over [start, end): segments may share a boundary page
+ * (RELRO), so a page already there is widened to prot instead. */
+static long map_anon(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t prot)
+{
+    long r = mm_map(mm, start, end - start, prot);
+    if (r == -EEXIST) {
+        for (uintptr_t a = start; a < end && r != -ENOMEM; a += PAGE_SIZE)
+            if ((r = mm_map(mm, a, PAGE_SIZE, prot)) == -EEXIST)
+                r = mm_protect(mm, a, PAGE_SIZE, prot | mm_prot_at(mm, a));
+        if (r == -EEXIST)
+            r = 0;
+    }
+    return r;
+}
+
+/* The file's bytes [off, off+n) into mm at va, copied. */
+static long copy_in(struct mm *mm, struct inode *ino, uintptr_t va, uint64_t off, size_t n)
+{
+    uint8_t *buf = kmalloc(PAGE_SIZE);
+    if (!buf)
+        return -ENOMEM;
+    long r = 0;
+    while (n && !r) {
+        size_t chunk = MIN(n, PAGE_SIZE);
+        r = read_at(ino, off, buf, chunk);
+        if (r >= 0)
+            r = r == (long)chunk ? mm_write(mm, va, buf, chunk) : -EIO;
+        va += chunk, off += chunk, n -= chunk;
+    }
+    kfree(buf);
+    return r;
+}
+
+static const uint8_t zero_page[PAGE_SIZE];
+
+/* One PT_LOAD at va: its file bytes as a private mapping of the file (its
+ * pages come from the page cache and are copied only when written), the
+ * rest of the last file page zeroed (it holds the next bytes of the file),
+ * and anonymous demand-zero memory for the bss beyond. A segment sharing a
+ * page with one mapped before is copied instead. */
+static long map_segment(struct mm *mm, struct exec_file *f, const struct elf64_phdr *p,
+                        uintptr_t va, uint32_t prot)
+{
+    uintptr_t start = ALIGN_DOWN(va, PAGE_SIZE), end = ALIGN_UP(va + p->memsz, PAGE_SIZE);
+    uintptr_t fend = p->filesz ? ALIGN_UP(va + p->filesz, PAGE_SIZE) : start;
+    long r = 0;
+    if (p->filesz) {
+        struct file *file = vfs_open(iget(f->ino), O_RDONLY);
+        if (!file) {
+            iput(f->ino);
+            return -ENOMEM;
+        }
+        r = mm_map_file(mm, start, fend - start, prot, 0, file,
+                        ALIGN_DOWN(p->offset, PAGE_SIZE) / PAGE_SIZE);
+        file_close(file);
+        if (r == -EEXIST) {
+            if ((r = map_anon(mm, start, fend, prot)) ||
+                (r = copy_in(mm, f->ino, va, p->offset, p->filesz)))
+                return r;
+        } else if (r) {
+            return r;
+        } else if (p->memsz > p->filesz && ((va + p->filesz) & (PAGE_SIZE - 1))) {
+            /* To the end of the page, as Linux: ld.so's first allocations
+             * take the rest of the page after its bss and expect zeros. */
+            uintptr_t z = va + p->filesz;
+            if ((r = mm_write(mm, z, zero_page, fend - z)))
+                return r;
+        }
+    }
+    return end > fend ? map_anon(mm, fend, end, prot) : 0;
+}
+
 /* Map the PT_LOAD segments into mm at bias. 0 and *top (the end of the
  * highest segment), or -errno. */
-static long load_segments(struct mm *mm, const uint8_t *img, size_t size,
-                          const struct elf64_ehdr *eh, const struct elf64_phdr *ph,
-                          uintptr_t bias, uintptr_t *top_out)
+static long load_segments(struct mm *mm, struct exec_file *f, uintptr_t bias, uintptr_t *top_out)
 {
     uintptr_t top = 0;
-    for (int i = 0; i < eh->phnum; i++) {
-        if (ph[i].type != PT_LOAD || ph[i].memsz == 0)
+    for (int i = 0; i < f->eh.phnum; i++) {
+        const struct elf64_phdr *p = &f->ph[i];
+        if (p->type != PT_LOAD || p->memsz == 0)
             continue;
-        const struct elf64_phdr *p = &ph[i];
-        if (p->filesz > p->memsz || p->offset > size || p->filesz > size - p->offset)
+        if (p->filesz > p->memsz || p->offset > f->size || p->filesz > f->size - p->offset)
             return -ENOEXEC;
         if ((p->vaddr & (PAGE_SIZE - 1)) != (p->offset & (PAGE_SIZE - 1)))
             return -ENOEXEC;
         uintptr_t va = p->vaddr + bias;
         if (va < p->vaddr || va >= USER_TOP || p->memsz > USER_TOP - va || va < 0x10000)
             return -ENOEXEC;
-        uintptr_t start = ALIGN_DOWN(va, PAGE_SIZE), end = ALIGN_UP(va + p->memsz, PAGE_SIZE);
-        uint32_t prot = prot_of(p->flags);
-        /* Segments may share a boundary page (RELRO); widen instead of failing. */
-        long r = mm_map(mm, start, end - start, prot);
-        if (r == -EEXIST) {
-            for (uintptr_t a = start; a < end && r != -ENOMEM; a += PAGE_SIZE)
-                if ((r = mm_map(mm, a, PAGE_SIZE, prot)) == -EEXIST)
-                    r = mm_protect(mm, a, PAGE_SIZE, prot | mm_prot_at(mm, a));
-            if (r == -EEXIST)
-                r = 0;
-        }
+        long r = map_segment(mm, f, p, va, prot_of(p->flags));
         if (r)
             return r;
-        /* File bytes are copied in now; the rest (bss) is demand-zero. */
-        r = mm_write(mm, va, img + p->offset, p->filesz);
-        if (r)
-            return r;
-        top = MAX(top, end);
+        top = MAX(top, ALIGN_UP(va + p->memsz, PAGE_SIZE));
     }
     if (!top)
         return -ENOEXEC;
@@ -398,13 +494,13 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
     return r ? r : (long)sp;
 }
 
-/* Find the file to run, following "#!" lines: on return x->img holds an
- * ELF's file whose headers passed header_ok (x->ph), x->args is rewritten for
- * the scripts on the way. 0 or -errno (nothing changed yet). */
+/* Find the file to run, following "#!" lines: on return x->prog is an ELF
+ * file whose headers passed header_ok, x->args is rewritten for the scripts
+ * on the way. 0 or -errno (nothing changed yet). */
 static long find_elf(struct exec_state *x, char *const uargv[], char *const uenvp[], bool from_user)
 {
     for (int depth = 0;; depth++) {
-        long r = read_exec_file(x->path, &x->img, &x->size);
+        long r = open_exec_file(x->path, &x->prog);
         if (r)
             return r;
         if (depth == 0) {
@@ -417,12 +513,12 @@ static long find_elf(struct exec_state *x, char *const uargv[], char *const uenv
         }
         if (depth > MAX_INTERP_DEPTH)
             return -ELOOP;
-        if (x->size < 2 || x->img[0] != '#' || x->img[1] != '!') {
-            if (!header_ok(x->img, x->size, &x->ph))
-                return -ENOEXEC;
-            return 0;
-        }
-        if ((r = parse_script(x->img, x->size, x->script_interp, x->script_arg)))
+        long n = read_at(x->prog.ino, 0, x->head, sizeof(x->head));
+        if (n < 0)
+            return n;
+        if (n < 2 || x->head[0] != '#' || x->head[1] != '!')
+            return header_ok(&x->prog) ? 0 : -ENOEXEC;
+        if ((r = parse_script(x->head, (size_t)n, x->script_interp, x->script_arg)))
             return r;
         strvec_drop_front(&x->args);
         if ((r = strvec_push_front(&x->args, x->path)) ||
@@ -431,49 +527,42 @@ static long find_elf(struct exec_state *x, char *const uargv[], char *const uenv
             return r;
         if (strlcpy(x->path, x->script_interp, sizeof(x->path)) >= sizeof(x->path))
             return -ENAMETOOLONG;
-        kfree(x->img);
-        x->img = NULL;
+        exec_file_drop(&x->prog);
     }
 }
 
-/* PT_INTERP, if the program has one: its interpreter read into x->iimg and
+/* PT_INTERP, if the program has one: its interpreter found (x->interp) and
  * its headers checked as Linux does before the point of no return. */
 static long find_interpreter(struct exec_state *x)
 {
-    const struct elf64_ehdr *eh = (const void *)x->img;
     const struct elf64_phdr *pi = NULL;
-    for (int i = 0; i < eh->phnum && !pi; i++)
-        if (x->ph[i].type == PT_INTERP)
-            pi = &x->ph[i];                         /* the first one counts */
+    for (int i = 0; i < x->prog.eh.phnum && !pi; i++)
+        if (x->prog.ph[i].type == PT_INTERP)
+            pi = &x->prog.ph[i];                    /* the first one counts */
     if (!pi)
         return 0;
     if (pi->filesz < 2 || pi->filesz > PATH_MAX_LINUX)
         return -ENOEXEC;
-    if (pi->offset > x->size || pi->filesz > x->size - pi->offset)
-        return -EIO;                                /* Linux: a short read */
-    const char *s = (const char *)x->img + pi->offset;
-    if (s[pi->filesz - 1])
-        return -ENOEXEC;
-    if (strlen(s) >= sizeof(x->elf_interp))
-        return -ENAMETOOLONG;
-    strlcpy(x->elf_interp, s, sizeof(x->elf_interp));
-    long r = read_exec_file(x->elf_interp, &x->iimg, &x->isize);
-    if (r)
+    char *s = kmalloc(pi->filesz);
+    if (!s)
+        return -ENOMEM;
+    long r = read_at(x->prog.ino, pi->offset, s, pi->filesz);
+    if (r >= 0)
+        r = r != (long)pi->filesz ? -EIO                     /* Linux: a short read */
+          : s[pi->filesz - 1] ? -ENOEXEC
+          : strlen(s) >= sizeof(x->elf_interp) ? -ENAMETOOLONG : 0;
+    if (!r)
+        strlcpy(x->elf_interp, s, sizeof(x->elf_interp));
+    kfree(s);
+    if (r || (r = open_exec_file(x->elf_interp, &x->interp)))
         return r;
-    const struct elf64_ehdr *ie = (const void *)x->iimg;
-    if (x->isize < sizeof(*ie))
+    struct exec_file *f = &x->interp;
+    if (read_at(f->ino, 0, &f->eh, sizeof(f->eh)) != sizeof(f->eh))
         return -EIO;
-    if (memcmp(ie->ident, "\x7f" "ELF", 4) || ie->machine != EM_X86_64)
+    if (memcmp(f->eh.ident, "\x7f" "ELF", 4) || f->eh.machine != EM_X86_64)
         return -ELIBBAD;
     /* The type is checked after the point of no return, as Linux does. */
-    size_t bytes = (size_t)ie->phnum * sizeof(struct elf64_phdr);
-    if (ie->phentsize != sizeof(struct elf64_phdr) || ie->phnum == 0 || bytes > PHDRS_MAX_BYTES ||
-        ie->phoff > x->isize || bytes > x->isize - ie->phoff)
-        return -ELIBBAD;
-    if (!(x->iph = kmalloc(bytes)))
-        return -ENOMEM;
-    memcpy(x->iph, x->iimg + ie->phoff, bytes);
-    return 0;
+    return read_phdrs(f) ? 0 : -ELIBBAD;
 }
 
 /* Lay the program (and its interpreter) out in mm, and the stack: the work
@@ -482,20 +571,20 @@ static long find_interpreter(struct exec_state *x)
 static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uintptr_t *rsp,
                         uintptr_t *brk)
 {
-    const struct elf64_ehdr *eh = (const void *)x->img;
+    const struct elf64_ehdr *eh = &x->prog.eh;
     uintptr_t bias = eh->type == ET_DYN ? PIE_BASE : 0, top;
-    long r = load_segments(mm, x->img, x->size, eh, x->ph, bias, &top);
+    long r = load_segments(mm, &x->prog, bias, &top);
     if (r)
         return r;
-    struct image_info ii = { phdr_address(eh, x->ph, bias), eh->entry + bias, 0, eh->phnum };
+    struct image_info ii = { phdr_address(eh, x->prog.ph, bias), eh->entry + bias, 0, eh->phnum };
     *brk = top;
     *rip = ii.entry;
-    if (x->iimg) {
-        const struct elf64_ehdr *ie = (const void *)x->iimg;
+    if (x->interp.ino) {
+        const struct elf64_ehdr *ie = &x->interp.eh;
         uintptr_t ibias = 0, lo, hi, itop;
         if (ie->type != ET_EXEC && ie->type != ET_DYN)
             return -EINVAL;
-        if (!load_span(ie, x->iph, &lo, &hi))
+        if (!load_span(ie, x->interp.ph, &lo, &hi))
             return -EINVAL;
         if (ie->type == ET_DYN) {
             uintptr_t at = mm_find_free(mm, hi - lo);
@@ -503,7 +592,7 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
                 return -ENOMEM;
             ibias = at - lo;
         }
-        if ((r = load_segments(mm, x->iimg, x->isize, ie, x->iph, ibias, &itop)))
+        if ((r = load_segments(mm, &x->interp, ibias, &itop)))
             return r;
         ii.base = ibias;
         *rip = ie->entry + ibias;
@@ -519,10 +608,8 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
 
 static void exec_state_free(struct exec_state *x)
 {
-    kfree(x->img);
-    kfree(x->iimg);
-    kfree(x->ph);
-    kfree(x->iph);
+    exec_file_drop(&x->prog);
+    exec_file_drop(&x->interp);
     kfree(x->args.buf);
     kfree(x->envs.buf);
     kfree(x);
