@@ -19,6 +19,7 @@ from pathlib import Path
 import lief
 import pytest
 
+from harness import debian
 from harness.execute import ProgramRun, run_on_host, run_on_vigil
 from harness.qemu import Machine
 from tests.conftest import check_kernel_health
@@ -204,3 +205,79 @@ def test_scripts_nest_as_deep_as_linux_then_eloop(runs) -> None:
     deeper, _ = _both(runs, COMMANDS[-1])
     assert deep.end == "exit 0" and "argv[0]=/bin/args" in deep.body
     assert deeper.end == "errno 40"  # ELOOP
+
+
+# ---- Debian's own dynamic programs (glibc's ld.so), on the Debian root ----
+
+RUNALL = "/usr/lib/vigil/bin/runall"  # harness/debian.py: VIGIL_BIN
+DEBIAN_SCRIPTS = {
+    "/s/hello.sh": "#!/bin/bash -e\necho \"$0\" \"$@\"\n",
+    "/s/outer": "#!/s/hello.sh first\n",
+}
+DEBIAN_COMMANDS = [
+    ["/usr/bin/env", "-i", "LD_SHOW_AUXV=1", "/bin/true"],
+    ["/bin/echo", "hi"],
+    ["/bin/ls", "-1", "/usr"],
+    ["/usr/bin/env", "-i", "/bin/bash", "-c",
+     'echo $((1+2)); cd /; x=$(echo sub | /bin/cat); echo "[$x]"; /bin/true && echo ok'],
+    ["/s/outer", "a"],
+]
+
+
+@pytest.fixture(scope="module")
+def debian_runs(art, accel, tmp_path_factory) -> Runs:
+    tmp = tmp_path_factory.mktemp("debian")
+    files: dict[str, Path | bytes] = {}
+    for guest, text in DEBIAN_SCRIPTS.items():
+        host = tmp / guest.rsplit("/", 1)[1]
+        host.write_text(text)
+        host.chmod(0o755)
+        files[guest] = host
+    # The host side: the image's own tree (hard links: cheap), plus the scripts.
+    tree = tmp / "tree"
+    subprocess.run(["cp", "-al", str(debian.CACHE / "image-tree"), str(tree)], check=True)
+    for guest, host in files.items():
+        dest = tree / guest.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(host, dest)
+    argv = [RUNALL]
+    for cmd in DEBIAN_COMMANDS:
+        argv += [*cmd, "--"]
+    v = run_on_vigil(art, argv[:-1], Machine(accel=accel), tmp / "console.log", files,
+                     timeout=300, debian=True)
+    check_kernel_health(v.console)
+    h = run_on_host(tree, argv[:-1])
+    return Runs(sections(v), sections(h), {}, v.console, tree / "lib64/ld-linux-x86-64.so.2")
+
+
+def _show_auxv(body: str) -> dict[str, str]:
+    """LD_SHOW_AUXV=1's lines: 'AT_NAME:   value'."""
+    return {k.strip(): v.strip() for k, v in
+            (line.split(":", 1) for line in body.splitlines() if line.startswith("AT_"))}
+
+
+def test_debian_true_gets_linux_auxv_from_glibc_ld_so(debian_runs) -> None:
+    v, h = _both(debian_runs, DEBIAN_COMMANDS[0])
+    assert v.end == h.end == "exit 0", (v, h)
+    va, ha = _show_auxv(v.body), _show_auxv(h.body)
+    host_only = {"AT_SYSINFO_EHDR", "AT_??? (0x1b)", "AT_??? (0x1c)"}  # vDSO, rseq
+    assert set(ha) - host_only == set(va), (sorted(va), sorted(ha))
+    for key in SAME + ["AT_EXECFN", "AT_PLATFORM"]:
+        assert va[key] == ha[key], f"{key}: Vigil {va[key]}, Linux {ha[key]}"
+    # Where things are (the host randomises; Vigil does not): from the ELF.
+    tree = debian_runs.auxinterp.parent.parent
+    true = lief.ELF.parse(str(tree / "bin/true"))
+    phdr = next(s for s in true.segments if s.type == lief.ELF.Segment.TYPE.PHDR)
+    assert int(va["AT_ENTRY"], 16) == PIE_BASE + true.header.entrypoint
+    assert int(va["AT_PHDR"], 16) == PIE_BASE + phdr.virtual_address
+    ld = lief.ELF.parse(str(debian_runs.auxinterp.resolve()))
+    span = max(s.virtual_address + s.virtual_size for s in ld.segments
+               if s.type == lief.ELF.Segment.TYPE.LOAD)
+    assert int(va["AT_BASE"], 16) == USER_MMAP_BASE - ((span + 4095) & ~4095)
+
+
+@pytest.mark.parametrize("cmd", DEBIAN_COMMANDS[1:], ids=["echo", "ls", "bash", "script-chain"])
+def test_debian_dynamic_program_prints_what_it_prints_on_linux(debian_runs, cmd) -> None:
+    v, h = _both(debian_runs, cmd)
+    assert h.end == "exit 0", h
+    assert (v.body, v.end) == (h.body, h.end)
