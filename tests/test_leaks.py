@@ -30,3 +30,21 @@ def test_fork_exec_exit_storm_returns_every_frame_and_heap_block(vigil) -> None:
         f"({objects[0]} -> {objects[1]})")
     assert frames[0] == frames[1], f"frames leaked: free frames {frames[0]} -> {frames[1]}"
     assert run.status == 0
+
+
+@pytest.mark.invariant("isolation")
+def test_dynamic_python_runs_return_every_frame_and_heap_block(vigil) -> None:
+    """Debian's python3 (dynamic: ld.so, file mappings of libc and the
+    interpreter, a subprocess) run 4 times after two warm-up runs fill the
+    caches: free frames and the kernel heap are exactly where they were."""
+    prog = "import json, subprocess; subprocess.run(['true']); json.dumps(list(range(9**5)))"
+    run = vigil.program(["/usr/local/bin/dynleak", "4", "/usr/bin/python3", "-c", prog],
+                        files={"/usr/local/bin/dynleak": vigil.art.rootfs / "bin" / "dynleak"},
+                        debian=True, timeout=300)
+    assert "runs 4 failed 0" in run.output, run.output[-2000:]
+    for what in ("heap bytes", "heap objects", "free frames"):
+        m = re.search(rf"^{what} before (.+) after (.+)$", run.output, re.M)
+        assert m, f"dynleak did not report {what}: {run.output[-300:]!r}"
+        assert m.group(1).strip() == m.group(2).strip(), \
+            f"a dynamic python3 run leaked: {what} {m.group(1)} -> {m.group(2)}"
+    assert run.status == 0
