@@ -182,3 +182,14 @@ def test_failed_exec_leaves_the_caller_running(vigil) -> None:
     # The last path is fine: exec replaced execbad with hello.
     assert run.output.rstrip().endswith("hello, world")
     assert run.status == 0
+
+
+def test_close_range_closes_or_marks_close_on_exec_as_on_linux(vigil) -> None:
+    """close_range(2), what Python's subprocess calls before exec: closes a
+    range, or marks it close-on-exec, EINVAL for bad flags or a reversed
+    range; step by step the same descriptors open as on the host's Linux."""
+    run = vigil.program(["/bin/closerange"])
+    host = vigil.host(["/bin/closerange"])
+    assert run.status == host.status == 0, run.output
+    assert "close_range(5, 7, 0)         -> 0  oo---oo" in run.output
+    assert run.output == host.output

@@ -26,6 +26,8 @@
 #define O_DIRECTORY  0200000
 #define O_NOFOLLOW   0400000
 #define O_CLOEXEC    02000000
+#define CLOSE_RANGE_UNSHARE  (1u << 1)    /* close_range(2) */
+#define CLOSE_RANGE_CLOEXEC  (1u << 2)
 
 #define F_DUPFD          0
 #define F_GETFD          1

@@ -11,6 +11,7 @@ long sys_writev(int fd, const void *iov, int cnt);
 long sys_open(const char *path, int flags, int mode);
 long sys_openat(int dirfd, const char *path, int flags, int mode);
 long sys_close(int fd);
+long sys_close_range(unsigned first, unsigned last, unsigned flags);
 long sys_lseek(int fd, int64_t off, int whence);
 long sys_stat(const char *path, void *st);
 long sys_lstat(const char *path, void *st);

@@ -712,6 +712,32 @@ long sys_close(int fd)
     return 0;
 }
 
+/* close_range(2): close every open descriptor in [first, last], or with
+ * CLOSE_RANGE_CLOEXEC mark it close-on-exec; CLOSE_RANGE_UNSHARE gives the
+ * caller a table of its own first (as exec does). What a program calls
+ * before exec to leave nothing open by accident (Python's subprocess). */
+long sys_close_range(unsigned first, unsigned last, unsigned flags)
+{
+    if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) || first > last)
+        return -EINVAL;
+    struct proc *p = current();
+    if ((flags & CLOSE_RANGE_UNSHARE) && fdtable_unshare(p))
+        return -ENOMEM;
+    for (unsigned fd = first; fd <= last && fd < NOFILE; fd++) {
+        struct file *f = p->fdt->fd[fd];            /* looked at again after each close: it may sleep */
+        if (!f)
+            continue;
+        if (flags & CLOSE_RANGE_CLOEXEC) {
+            p->fdt->cloexec |= 1ul << fd;
+        } else {
+            p->fdt->fd[fd] = NULL;
+            p->fdt->cloexec &= ~(1ul << fd);
+            file_close(f);
+        }
+    }
+    return 0;
+}
+
 long sys_lseek(int fd, int64_t off, int whence)
 {
     struct file *f = fd_get(fd);
