@@ -71,6 +71,19 @@ def _first_load(data: bytes) -> int:
     return _loads(data)[0]
 
 
+def _copy_load_over_last(data: bytes, load: int, flags: int | None = None) -> bytes:
+    """data with its last program header (not a PT_LOAD) replaced by a copy
+    of PT_LOAD number load: two segments over the same pages."""
+    last, kind = _phdrs(data)[-1]
+    assert kind != 1
+    src = _loads(data)[load]
+    b = bytearray(data)
+    b[last:last + 56] = data[src:src + 56]
+    if flags is not None:
+        struct.pack_into("<I", b, last + 4, flags)
+    return bytes(b)
+
+
 def _interp_at(data: bytes, path: str) -> bytes:
     """data (a dynamic ELF) with PT_INTERP naming path (no longer than the old)."""
     off = next(o for o, kind in _phdrs(data) if kind == 3)
@@ -105,6 +118,9 @@ MALFORMED = {
     "kernel_entry": lambda d: _patch(d, 24, "<Q", 0xFFFFFFFF80000000),
     "misaligned_segment": lambda d: _patch(d, _loads(d)[1] + 16, "<Q",
                                            struct.unpack_from("<Q", d, _loads(d)[1] + 16)[0] + 8),
+    # Segments over the same pages: Linux maps the later over the earlier.
+    "duplicate_segment": lambda d: _copy_load_over_last(d, 1),
+    "overlapping_segment": lambda d: _copy_load_over_last(d, 2, flags=6),   # rodata, now RW
     "empty": lambda d: b"",
     "text": lambda d: b"just some words\n",
 }
@@ -131,6 +147,18 @@ BAD_INTERP_HEADERS = {
     "interp_past_end": lambda d: _patch(d, _interp_header(d) + 8, "<Q", len(d) + 100),
 }
 
+# "#!" lines Linux refuses or reads in its own way (255 bytes at most).
+BAD_SCRIPTS = {
+    "script_long_name": b"#!/" + b"x" * 300 + b"\n",               # the name cut: ENOEXEC
+    "script_long_arg": b"#!/bin/hello " + b"a" * 300 + b"\n",      # the argument cut: runs
+    "script_no_newline": b"#!/bin/hello",
+    "script_nul": b"#!/bin/hello\0junk\n",
+    "script_blank": b"#!  \t \n",
+    "script_dir": b"#!/bin\n",
+    "script_missing": b"#!/no/such/interpreter\n",
+    "script_loop": b"#!/bad/script_loop\n",
+}
+
 
 def _bad_files(good: bytes, dyn: bytes) -> dict[str, bytes]:
     ld = MUSL_LOADER.read_bytes()
@@ -139,6 +167,7 @@ def _bad_files(good: bytes, dyn: bytes) -> dict[str, bytes]:
         files[f"/i/{name}"] = make(ld, dyn)
         files[f"/bad/interp_{name}"] = _interp_at(dyn, f"/i/{name}")
     files.update({f"/bad/{k}": f(dyn) for k, f in BAD_INTERP_HEADERS.items()})
+    files.update({f"/bad/{k}": v for k, v in BAD_SCRIPTS.items()})
     files["/lib/ld-musl-x86_64.so.1"] = ld
     files["/bad/dynamic_ok"] = dyn
     return files
