@@ -7,7 +7,9 @@
  * file system goes to the driver its device number names (dev_open), so a
  * node made elsewhere works too. The numbers are Linux's (devices.txt):
  * 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom, 5:0 tty,
- * 5:1 console.
+ * 5:1 console, 5:2 ptmx, 4:64 ttyS0 (the serial console), 136:N the
+ * pseudo-terminal slaves, which appear in /dev/pts (a tmpfs the kernel
+ * mounts there and fills as ptmx makes pairs: Vigil's devpts).
  *
  * At boot the kernel also mounts a tmpfs on /tmp, /run and /dev/shm, where
  * the root file system has those directories. */
@@ -84,13 +86,8 @@ struct file *dev_open(struct inode *ino, int flags, int *err)
         }
         return f;
     }
-    if (major == 5 && minor <= 1) {             /* tty, console: the one terminal */
-        if ((f = console_open())) {
-            f->flags = flags;
-            iput(ino);
-        }
-        return f;
-    }
+    if ((major == 5 && minor <= 2) || (major == 4 && minor == 64) || major == 136)
+        return tty_dev_open(ino, major, minor, flags, err);     /* terminals: tty.c */
     *err = -ENXIO;                              /* no such device */
     return NULL;
 }
@@ -121,7 +118,8 @@ void dev_mount_boot(void)
     static const struct { const char *name; uint32_t mode; unsigned major, minor; } nodes[] = {
         { "null", 0666, 1, MEM_NULL }, { "zero", 0666, 1, MEM_ZERO }, { "full", 0666, 1, MEM_FULL },
         { "random", 0666, 1, MEM_RANDOM }, { "urandom", 0666, 1, MEM_URANDOM },
-        { "tty", 0666, 5, 0 }, { "console", 0600, 5, 1 },
+        { "tty", 0666, 5, 0 }, { "console", 0600, 5, 1 }, { "ptmx", 0666, 5, 2 },
+        { "ttyS0", 0660, 4, 64 },
     };
     struct inode *dev = mount_tmpfs_on("/dev", "size=1m,mode=0755");
     if (dev) {
@@ -131,8 +129,16 @@ void dev_mount_boot(void)
             if (r)
                 kprintf("vigil: no /dev/%s (error %d)\n", nodes[i].name, r);
         }
+        struct inode *pts;
+        int r = dev->ops->create(dev, "pts", 3, S_IFDIR | 0755, NULL, &pts);
+        if (!r) {
+            iput(pts);
+            tty_set_pts_dir(mount_tmpfs_on("/dev/pts", "mode=0755"));
+        } else {
+            kprintf("vigil: no /dev/pts (error %d)\n", r);
+        }
         struct inode *shm;
-        int r = dev->ops->create(dev, "shm", 3, S_IFDIR | 01777, NULL, &shm);
+        r = dev->ops->create(dev, "shm", 3, S_IFDIR | 01777, NULL, &shm);
         if (!r) {
             iput(shm);
             mount_tmpfs_on("/dev/shm", NULL);

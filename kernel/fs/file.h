@@ -84,7 +84,22 @@ void         file_close(struct file *f);     /* drop one reference */
  * caught at the first use instead of a wild write later. */
 void         file_check(struct file *f, const char *where);
 
-/* The console (serial line) as a terminal. */
-struct file *console_open(void);
+/* Terminals (tty.c): one line discipline for the serial console (console.c
+ * feeds it the UART's bytes) and the pseudo-terminals. */
+struct tty;
+struct proc;
+struct inode;
+extern struct tty *const console_tty;
+struct file *console_open(void);                 /* the first process's fds 0-2 */
 void         console_init(void);
+void         tty_init(void);
+/* A byte arrived from the device (typed); with sched_lock held. */
+void         tty_input_locked(struct tty *t, int c);
+/* The terminal device ino (major:minor) opened with flags: /dev/tty,
+ * /dev/console, /dev/ttyS0, /dev/ptmx, /dev/pts/N; NULL and *err if not. */
+struct file *tty_dev_open(struct inode *ino, unsigned major, unsigned minor, int flags, int *err);
+void         tty_set_pts_dir(struct inode *dir);  /* devpts' root, where /dev/pts/N appear */
+/* Session leader l exits: its terminal's foreground group gets SIGHUP and
+ * the session loses the terminal; with sched_lock held. */
+void         tty_session_leader_exit_locked(struct proc *l);
 

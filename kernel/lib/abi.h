@@ -12,6 +12,7 @@
  * needs only them. */
 #pragma once
 #include "errno.h"
+#include "types.h"
 
 /* ---- open(2), fcntl(2) ---- */
 #define O_ACCMODE    3
@@ -118,9 +119,98 @@
 /* ---- device numbers (makedev(3): the old 8-bit minor layout) ---- */
 #define MKDEV(ma, mi) (((uint64_t)(ma) << 8) | (uint64_t)(mi))
 
-/* ---- ioctl(2) on a terminal ---- */
+/* ---- terminals: ioctl(2) numbers (tty_ioctl(4), ioctl_tty(2)) ---- */
 #define TCGETS      0x5401
+#define TCSETS      0x5402
+#define TCSETSW     0x5403
+#define TCSETSF     0x5404
+#define TCSBRK      0x5409
+#define TCXONC      0x540A
+#define TCFLSH      0x540B
+#define TIOCSCTTY   0x540E
+#define TIOCGPGRP   0x540F
+#define TIOCSPGRP   0x5410
+#define TIOCOUTQ    0x5411
 #define TIOCGWINSZ  0x5413
+#define TIOCSWINSZ  0x5414
+#define FIONREAD    0x541B          /* TIOCINQ */
+#define TIOCNOTTY   0x5422
+#define TCSBRKP     0x5425
+#define TIOCGSID    0x5429
+#define TCGETS2     0x802C542A
+#define TCSETS2     0x402C542B
+#define TCSETSW2    0x402C542C
+#define TCSETSF2    0x402C542D
+#define TIOCGPTN    0x80045430
+#define TIOCSPTLCK  0x40045431
+#define TIOCGPTLCK  0x80045439
+#define TIOCGPTPEER 0x5441
+#define TCOOFF 0                    /* TCXONC's argument */
+#define TCOON  1
+#define TCIOFF 2
+#define TCION  3
+#define TCIFLUSH  0                 /* TCFLSH's argument */
+#define TCOFLUSH  1
+#define TCIOFLUSH 2
+#define O_NOCTTY  0400              /* open(2): do not make it the controlling terminal */
+
+/* struct termios as the kernel's ioctls see it (asm-generic/termbits.h):
+ * four flag words, the line discipline, NCCS = 19 control characters;
+ * termios2 (TCGETS2) adds the input and output speeds. */
+#define NCCS 19
+struct termios_k {
+    uint32_t c_iflag, c_oflag, c_cflag, c_lflag;
+    uint8_t c_line;
+    uint8_t c_cc[NCCS];
+    uint32_t c_ispeed, c_ospeed;        /* termios2 only: not in TCGETS's 36 bytes */
+};
+#define TERMIOS_SIZE  36
+#define TERMIOS2_SIZE 44
+struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
+/* c_cc indices */
+#define VINTR    0
+#define VQUIT    1
+#define VERASE   2
+#define VKILL    3
+#define VEOF     4
+#define VTIME    5
+#define VMIN     6
+#define VSTART   8
+#define VSTOP    9
+#define VSUSP   10
+#define VEOL    11
+#define VREPRINT 12
+#define VWERASE 14
+#define VLNEXT  15
+#define VEOL2   16
+/* c_iflag */
+#define ISTRIP  0000040
+#define INLCR   0000100
+#define IGNCR   0000200
+#define ICRNL   0000400
+#define IXON    0002000
+#define IXANY   0004000
+/* c_oflag */
+#define OPOST   0000001
+#define ONLCR   0000004
+#define OCRNL   0000010
+/* c_cflag */
+#define B38400  0000017
+#define CS8     0000060
+#define CREAD   0000200
+#define HUPCL   0002000
+/* c_lflag */
+#define ISIG    0000001
+#define ICANON  0000002
+#define ECHO    0000010
+#define ECHOE   0000020
+#define ECHOK   0000040
+#define ECHONL  0000100
+#define NOFLSH  0000200
+#define TOSTOP  0000400
+#define ECHOCTL 0001000
+#define ECHOKE  0004000
+#define IEXTEN  0100000
 
 /* ---- mmap(2), mprotect(2) ---- */
 #define PROT_READ   1
@@ -203,6 +293,8 @@
 #define SIGCONT 18
 #define SIGSTOP 19
 #define SIGTSTP 20
+#define SIGTTIN 21
+#define SIGTTOU 22
 #define SIGURG  23
 #define SIGVTALRM 26
 #define SIGPROF 27
@@ -210,6 +302,7 @@
 
 #define SIG_DFL 0
 #define SIG_IGN 1
+#define SA_NOCLDSTOP 0x00000001
 #define SA_SIGINFO   0x00000004
 #define SA_RESTORER  0x04000000
 #define SA_ONSTACK   0x08000000

@@ -44,3 +44,7 @@
 #define ETIMEDOUT 110
 #define EUCLEAN 117     /* "structure needs cleaning": Linux's EFSCORRUPTED */
 #define EOWNERDEAD 130
+/* Kernel-internal, never seen by a program: a sleep cut short by a signal,
+ * to be restarted unless a handler without SA_RESTART runs (then EINTR).
+ * Linux's ERESTARTSYS, with its number; return_to_user_work resolves it. */
+#define ERESTARTSYS 512

@@ -176,6 +176,16 @@ void console_write(const char *str, size_t n)
     spin_unlock_irqrestore(&console_lock, f);
 }
 
+/* A terminal's output, already processed by its line discipline (tty.c):
+ * the bytes as they are, no "\r" added. */
+void console_write_raw(const char *str, size_t n)
+{
+    uint64_t f = spin_lock_irqsave(&console_lock);
+    for (size_t i = 0; i < n; i++)
+        serial_putc(str[i]);
+    spin_unlock_irqrestore(&console_lock, f);
+}
+
 void console_unlock_for_panic(void)
 {
     __atomic_store_n(&console_lock.locked, 0, __ATOMIC_RELEASE);

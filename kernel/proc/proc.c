@@ -12,6 +12,7 @@
 #include "../debug/debug.h"
 
 static int next_pid = 1;
+static void orphan_check_locked(struct proc *l, const int *groups, int n);
 static struct proc *initproc;
 extern void fork_trampoline(void);
 
@@ -358,6 +359,8 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     }
     if (flags & CLONE_VFORK)
         child->vfork_parent = parent;
+    if (!(flags & CLONE_THREAD))
+        child->ctty = parent->leader->ctty;     /* (no sleep until published) */
     int pid = child->pid;
     publish(child);
     if (flags & CLONE_VFORK) {
@@ -483,15 +486,23 @@ void proc_exit(int wstatus)
     if (last) {
         /* The process is gone. Orphans go to init, which reaps them. */
         bool zombie_children = false;
+        int groups[8], ngroups = 0;             /* groups this exit may orphan */
+        if (l->parent && l->parent->pgid != l->pgid && l->parent->sid == l->sid)
+            groups[ngroups++] = l->pgid;
         for (int i = 0; i < NPROC; i++) {
             struct proc *c = sched_proc_at(i);
             if (c && c->parent == l && c != l) {
                 c->parent = initproc;
                 zombie_children |= c->state == P_ZOMBIE && c->leader == c;
+                if (c->leader == c && c->pgid != l->pgid && c->sid == l->sid && ngroups < 8)
+                    groups[ngroups++] = c->pgid;
             }
         }
         if (zombie_children)
             wakeup_locked(initproc);
+        if (l->sid == l->pid && l->ctty)
+            tty_session_leader_exit_locked(l);
+        orphan_check_locked(l, groups, ngroups);
         l->xstatus = status;
         if (l->parent) {
             signal_send_locked(l->parent, SIGCHLD, l->pid);
@@ -521,6 +532,19 @@ void fill_rusage(void *ru, uint64_t utime, uint64_t stime)
     ticks_to_tv(stime, &r->stime_sec, &r->stime_usec);
 }
 
+static long wait_report(int cpid, int status, uint64_t ut, uint64_t st, int *ustatus, void *urusage)
+{
+    if (ustatus && copy_to_user(ustatus, &status, sizeof(status)))
+        return -EFAULT;
+    if (urusage) {
+        struct rusage_linux ru;
+        fill_rusage(&ru, ut, st);
+        if (copy_to_user(urusage, &ru, sizeof(ru)))
+            return -EFAULT;
+    }
+    return cpid;
+}
+
 long proc_wait4(int pid, int *ustatus, int options, void *urusage)
 {
     struct proc *p = current();
@@ -542,6 +566,20 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
                 (pgid && c->pgid != pgid))
                 continue;
             have = true;
+            int report = 0;                     /* a stop or continue to report */
+            if ((options & WUNTRACED) && c->stopped && c->report_stop) {
+                c->report_stop = false;
+                report = (c->stop_sig << 8) | 0x7f;
+            } else if ((options & WCONTINUED) && c->report_cont) {
+                c->report_cont = false;
+                report = 0xffff;
+            }
+            if (report && c->nthreads) {
+                int cpid = c->pid;
+                uint64_t ut = c->utime, st = c->stime;
+                spin_unlock_irqrestore(&sched_lock, f);
+                return wait_report(cpid, report, ut, st, ustatus, urusage);
+            }
             if (c->state != P_ZOMBIE || c->nthreads)
                 continue;
             int cpid = c->pid, status = c->xstatus;
@@ -551,15 +589,7 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
             sched_remove(c);
             spin_unlock_irqrestore(&sched_lock, f);
             proc_free(c);
-            if (ustatus && copy_to_user(ustatus, &status, sizeof(status)))
-                return -EFAULT;
-            if (urusage) {
-                struct rusage_linux ru;
-                fill_rusage(&ru, ut, st);
-                if (copy_to_user(urusage, &ru, sizeof(ru)))
-                    return -EFAULT;
-            }
-            return cpid;
+            return wait_report(cpid, status, ut, st, ustatus, urusage);
         }
         if (!have) {
             spin_unlock_irqrestore(&sched_lock, f);
@@ -681,6 +711,83 @@ long proc_kill(int pid, int sig)
 
 /* ---- process groups and sessions (kept in the leader) ---- */
 
+static bool process_alive(const struct proc *l)
+{
+    return l && l->leader == l && l->nthreads > 0 && l->state != P_UNUSED && l->state != P_EMBRYO;
+}
+
+void signal_pgrp_locked(int pgrp, int sig)
+{
+    ASSERT_HELD(&sched_lock);
+    for (int i = 0; i < NPROC && pgrp > 0; i++) {
+        struct proc *l = sched_proc_at(i);
+        if (process_alive(l) && l->pgid == pgrp)
+            signal_process_locked(l, sig);
+    }
+}
+
+/* Orphaned (POSIX): no live member has its parent in another group of the
+ * same session, so no shell in the session can continue it. `gone` is a
+ * process to leave out (the one exiting). */
+static bool pgrp_orphaned_except(int pgrp, const struct proc *gone)
+{
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *l = sched_proc_at(i);
+        if (!process_alive(l) || l == gone || l->pgid != pgrp)
+            continue;
+        struct proc *par = l->parent;
+        if (par && par != gone && process_alive(par) && par->pgid != pgrp && par->sid == l->sid)
+            return false;
+    }
+    return true;
+}
+
+bool pgrp_orphaned_locked(int pgrp)
+{
+    ASSERT_HELD(&sched_lock);
+    return pgrp_orphaned_except(pgrp, NULL);
+}
+
+int pgrp_session_locked(int pgrp)
+{
+    ASSERT_HELD(&sched_lock);
+    struct proc *byp = NULL;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *l = sched_proc_at(i);
+        if (!process_alive(l))
+            continue;
+        if (l->pgid == pgrp)
+            return l->sid;
+        if (l->pid == pgrp)
+            byp = l;
+    }
+    return byp ? byp->sid : -1;
+}
+
+static bool pgrp_has_stopped(int pgrp)
+{
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *l = sched_proc_at(i);
+        if (process_alive(l) && l->pgid == pgrp && l->stopped)
+            return true;
+    }
+    return false;
+}
+
+/* POSIX's rule for exit: a process group that this exit orphans, and that
+ * has a stopped member, gets SIGHUP then SIGCONT (else it would stay
+ * stopped for ever). l was the link for its own group (its parent in
+ * another group of the session) or for a child's group (l itself in
+ * another group of the child's session). */
+static void orphan_check_locked(struct proc *l, const int *groups, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (pgrp_orphaned_except(groups[k], l) && pgrp_has_stopped(groups[k])) {
+            signal_pgrp_locked(groups[k], SIGHUP);
+            signal_pgrp_locked(groups[k], SIGCONT);
+        }
+}
+
 static struct proc *process_of(int pid)
 {
     struct proc *p = pid ? proc_find_thread(pid) : current();
@@ -749,6 +856,7 @@ long proc_setsid(void)
     long r = -EPERM;
     if (!leads) {
         self->pgid = self->sid = self->pid;
+        self->ctty = NULL;                      /* a new session has no terminal yet */
         r = self->pid;
     }
     spin_unlock_irqrestore(&sched_lock, f);
@@ -773,7 +881,7 @@ long proc_tgkill(int tgid, int tid, int sig)
 void return_to_user_work(struct trapframe *tf)
 {
     for (;;) {
-        if (proc_signal_pending()) {
+        if (proc_signal_pending() || current()->leader->stopped) {
             if (!kernel_lock_held())
                 kernel_lock();
             signal_deliver(tf);
@@ -788,6 +896,7 @@ void return_to_user_work(struct trapframe *tf)
 #endif
         yield();
     }
+    signal_restart_pending(tf);
     if (kernel_lock_held())
         kernel_unlock();
 }

@@ -135,6 +135,13 @@ struct proc {
     int group_status;           /* [sched_lock] ... with this wait status */
     struct proc *vfork_parent;  /* [sched_lock] CLONE_VFORK: woken at exec or exit */
     bool exit_thread_only;      /* [sched_lock] killed by exec in another thread: leave quietly */
+    /* [sched_lock] job control (signal.c): every thread is stopped by a
+     * stop signal until SIGCONT; the parent's wait4 reports the stop
+     * (WUNTRACED) and the continue (WCONTINUED) once each. */
+    bool stopped;
+    int stop_sig;
+    bool report_stop, report_cont;
+    struct tty *ctty;           /* [sched_lock] controlling terminal (fork keeps it, setsid drops it) */
 
     /* [klock]: credentials, written by the thread itself (setuid...), read
      * by others' permission checks (kill, sched_setscheduler). */
@@ -204,6 +211,13 @@ void  signal_process_locked(struct proc *l, int sig);
 /* The timer tick's share of the interval timers; with sched_lock held. */
 void  itimer_tick_locked(struct proc *running, bool user, uint64_t now, bool cpu0);
 long  proc_getpgid(int pid);
+/* Process groups, with sched_lock held: sig to every member (from the
+ * kernel: a terminal's ISIG, hangup); is the group orphaned (no member has
+ * a parent in another group of the same session; POSIX); the session of
+ * group pgrp, else of process pgrp (-1: neither exists; tcsetpgrp). */
+void  signal_pgrp_locked(int pgrp, int sig);
+bool  pgrp_orphaned_locked(int pgrp);
+int   pgrp_session_locked(int pgrp);
 long  proc_setsid(void);
 long  proc_getsid(int pid);
 
@@ -216,6 +230,10 @@ bool  signal_permitted(const struct proc *t, int sig);
 /* A signal is waiting that may be delivered: sleeps end with -EINTR. */
 bool  proc_signal_pending(void);
 bool  proc_fatal_signal_pending(void);    /* one whose delivery ends the process */
+bool  signal_stops_default(int sig);      /* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU */
+bool  signal_blocked_or_ignored(int sig); /* by the calling thread */
+/* -ERESTARTSYS left in a syscall's result with no handler run: restart it. */
+void  signal_restart_pending(struct trapframe *tf);
 /* On the way back to user mode: run a handler, or take the default action. */
 void  signal_deliver(struct trapframe *tf);
 size_t signal_frame_bytes(void);          /* AT_MINSIGSTKSZ */

@@ -22,6 +22,8 @@
 #define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
 /* Default action "ignore"; everything else here terminates. */
 #define DEFAULT_IGNORE (BIT(SIGCHLD) | BIT(SIGCONT) | BIT(SIGURG) | BIT(SIGWINCH))
+/* Default action "stop" (job control); SIGSTOP cannot be caught. */
+#define STOP_SIGS (BIT(SIGSTOP) | BIT(SIGTSTP) | BIT(SIGTTIN) | BIT(SIGTTOU))
 
 struct sigcontext_k {           /* Linux's struct sigcontext (x86-64) */
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
@@ -53,9 +55,99 @@ struct rt_sigframe {
     struct siginfo_k info;
 };
 
+/* ---- job control: stopping and continuing a whole process ----
+ *
+ * A stop signal taken with its default action stops every thread of the
+ * process (a group stop): the flag lives in the leader, each thread sleeps
+ * in stop_wait_locked on its way back to user mode, and the parent hears of
+ * it (SIGCHLD unless SA_NOCLDSTOP; wait4 with WUNTRACED reports it once).
+ * SIGCONT acts when it is sent, whatever its handler (POSIX): it discards
+ * pending stop signals, ends the stop and tells the parent (WCONTINUED).
+ * Only SIGKILL (or the process's exit) ends a stop otherwise. */
+
+/* The parent hears that l stopped or continued. */
+static void notify_parent_locked(struct proc *l)
+{
+    struct proc *parent = l->parent;
+    if (!parent)
+        return;
+    if (!(parent->sh->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
+        signal_send_locked(parent, SIGCHLD, l->pid);
+    wakeup_locked(parent);                      /* a wait4 with WUNTRACED/WCONTINUED */
+}
+
+static void group_clear_pending_locked(struct proc *l, uint64_t mask)
+{
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *t = sched_proc_at(i);
+        if (t && t->tgid == l->tgid)
+            t->sig_pending &= ~mask;
+    }
+}
+
+static void continue_group_locked(struct proc *l)
+{
+    group_clear_pending_locked(l, STOP_SIGS);
+    if (l->stopped) {
+        l->stopped = false;
+        l->report_stop = false;
+        l->report_cont = true;
+        wakeup_locked(&l->stopped);
+        notify_parent_locked(l);
+    }
+}
+
+static bool stop_ends(struct proc *p)
+{
+    return !p->leader->stopped || (p->sig_pending & BIT(SIGKILL)) || p->leader->group_exiting;
+}
+
+/* The calling thread waits out its process's stop; with sched_lock held. */
+static void stop_wait_locked(struct proc *p)
+{
+    while (!stop_ends(p))
+        sleep_locked(&p->leader->stopped);
+}
+
+static void stop_group_locked(struct proc *p, int sig)
+{
+    struct proc *l = p->leader;
+    if (!l->stopped) {
+        l->stopped = true;
+        l->stop_sig = sig;
+        l->report_stop = true;
+        l->report_cont = false;
+        for (int i = 0; i < NPROC; i++) {       /* the others stop on their way out */
+            struct proc *t = sched_proc_at(i);
+            if (t && t != p && t->tgid == p->tgid)
+                sched_kick_locked(t);
+        }
+        notify_parent_locked(l);
+    }
+    stop_wait_locked(p);
+}
+
+bool signal_stops_default(int sig)
+{
+    return (STOP_SIGS & BIT(sig)) != 0;
+}
+
+/* Is sig blocked or ignored by the calling thread (the terminal's
+ * background checks: such a SIGTTIN means EIO, such a SIGTTOU lets the
+ * write through)? */
+bool signal_blocked_or_ignored(int sig)
+{
+    struct proc *p = current();
+    return (p->sig_blocked & BIT(sig)) || p->sh->actions[sig - 1].handler == SIG_IGN;
+}
+
 void signal_send_locked(struct proc *p, int sig, int sender)
 {
     ASSERT_HELD(&sched_lock);
+    if (sig == SIGCONT)
+        continue_group_locked(p->leader);
+    else if (STOP_SIGS & BIT(sig))
+        group_clear_pending_locked(p->leader, BIT(SIGCONT));
     /* The handlers are [klock] (proc.h): sigaction changes them under
      * sched_lock as well, so senders (under sched_lock) see its changes
      * whole; exec and SA_RESETHAND only reset a handler word to SIG_DFL
@@ -198,6 +290,23 @@ static void restore_saved_mask(struct proc *p)
 
 static void deliver_one(struct trapframe *tf);
 
+/* Back onto the syscall instruction, with its number in rax again. */
+static uint64_t signal_restart(struct trapframe *tf)
+{
+    tf->rip -= 2;
+    return (uint64_t)current()->syscall_nr;
+}
+
+/* -ERESTARTSYS that no handler turned into EINTR (the signal stopped the
+ * process, or was ignored, or SIGCONT took it back): the call restarts. */
+void signal_restart_pending(struct trapframe *tf)
+{
+    struct proc *p = current();
+    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -ERESTARTSYS &&
+        p->syscall_nr != SYS_rt_sigreturn)
+        tf->rax = signal_restart(tf);
+}
+
 void signal_deliver(struct trapframe *tf)
 {
     deliver_one(tf);
@@ -208,6 +317,8 @@ static void deliver_one(struct trapframe *tf)
 {
     struct proc *p = current();
     uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (p->leader->stopped)
+        stop_wait_locked(p);                    /* a sibling stopped the process */
     uint64_t ready = deliverable(p);
     if (!ready) {
         spin_unlock_irqrestore(&sched_lock, f);
@@ -216,6 +327,19 @@ static void deliver_one(struct trapframe *tf)
     int sig = __builtin_ctzl(ready) + 1;
     p->sig_pending &= ~BIT(sig);
     struct sigaction_k a = p->sh->actions[sig - 1];
+    if (sig == SIGSTOP || (a.handler == SIG_DFL && (STOP_SIGS & BIT(sig)))) {
+        /* POSIX: a terminal's stop signals to an orphaned process group
+         * are discarded (nobody would ever continue it). */
+        if (sig == SIGSTOP || !pgrp_orphaned_locked(p->leader->pgid)) {
+            /* A sleep the stop cut short starts again once continued, as
+             * Linux restarts it (no handler ran). */
+            if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR)
+                tf->rax = signal_restart(tf);
+            stop_group_locked(p, sig);
+        }
+        spin_unlock_irqrestore(&sched_lock, f);
+        return;
+    }
     spin_unlock_irqrestore(&sched_lock, f);
 
     if (sig == SIGKILL || a.handler == SIG_DFL) {
@@ -233,6 +357,8 @@ static void deliver_one(struct trapframe *tf)
         tf->rax = (uint64_t)p->syscall_nr;
         tf->rip -= 2;                           /* back onto the syscall instruction */
     }
+    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -ERESTARTSYS)
+        tf->rax = (a.flags & SA_RESTART) ? signal_restart(tf) : (uint64_t)-EINTR;
     /* The mask sigreturn puts back: rt_sigsuspend's saved one, if any. */
     uint64_t old_mask = p->sig_mask_saved ? p->sig_saved_mask : p->sig_blocked;
     p->sig_mask_saved = false;

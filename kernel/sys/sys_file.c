@@ -999,7 +999,9 @@ long sys_ioctl(int fd, unsigned long cmd, unsigned long arg)
     struct file *f = fd_get(fd);
     if (!f)
         return -EBADF;
-    return f->ops->ioctl ? f->ops->ioctl(f, cmd, arg) : -ENOTTY;
+    /* Linux's cmd is an unsigned int: libc passes an int, so 0x80045430
+     * (TIOCGPTN) may arrive sign-extended. */
+    return f->ops->ioctl ? f->ops->ioctl(f, (uint32_t)cmd, arg) : -ENOTTY;
 }
 
 long sys_dup(int fd)

@@ -1,0 +1,81 @@
+"""A real terminal (issue 15): termios and the line discipline, job control
+and pseudo-terminals. The program is user/tests/ptytest.c, which drives a
+pty pair and prints what it saw; the host's Linux (it has /dev/ptmx) runs the
+same binary, and its output is the reference, line for line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+_KERNEL_TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free", re.M)
+
+
+def _host(rootfs: Path, what: str) -> str:
+    r = subprocess.run([str(rootfs / "bin" / "ptytest"), what], capture_output=True,
+                       text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, f"the host run failed: {r.stdout[-600:]} {r.stderr[-300:]}"
+    return r.stdout
+
+
+def _vigil(vigil, what: str) -> str:  # type: ignore[no-untyped-def]
+    run = vigil.program(["/bin/ptytest", what], timeout=180)
+    trouble = [x for x in run.console.splitlines() if _KERNEL_TROUBLE.search(x)]
+    assert not trouble, f"the kernel broke: {trouble[:3]}"
+    assert run.status == 0, f"ptytest {what} failed on Vigil: {run.output[-800:]}"
+    return run.output.replace("\r\n", "\n")
+
+
+def _diff(host: str, ours: str) -> list[str]:
+    h, v = host.strip().splitlines(), ours.strip().splitlines()
+    n = min(len(h), len(v))
+    out = [f"line {i}: host {a!r} vigil {b!r}"
+           for i, (a, b) in enumerate(zip(h[:n], v[:n], strict=True)) if a != b]
+    if len(h) != len(v):
+        out.append(f"host has {len(h)} lines, vigil {len(v)}: "
+                   f"host ends {h[-2:]!r}, vigil {v[-2:]!r}")
+    return out
+
+
+def test_pty_line_discipline_behaves_as_on_linux(vigil) -> None:  # type: ignore[no-untyped-def]
+    """posix_openpt, grantpt, unlockpt, ptsname (the slave is locked until
+    unlockpt: EIO), the default termios, canonical editing (erase, kill,
+    word-erase, VLNEXT, EOF after text and alone, short reads, one line per
+    read), echo with ECHOCTL and ECHONL, raw mode's VMIN/VTIME (including
+    the 0.2 s timeout and the interbyte timer), ICRNL/INLCR/IGNCR/ISTRIP,
+    ONLCR and OPOST off, and bad input (unknown ioctls ENOTTY, bad pointers
+    EFAULT, bad arguments EINVAL): what the host's Linux says."""
+    host = _host(vigil.art.rootfs, "basics")
+    ours = _vigil(vigil, "basics")
+    assert not _diff(host, ours), "\n".join(_diff(host, ours)[:12])
+
+
+def test_job_control_on_a_pty_behaves_as_on_linux(vigil) -> None:  # type: ignore[no-untyped-def]
+    """A session on a pty slave with a foreground job A and a background job
+    B: ^C, ^\\ and ^Z and a window-size change signal A only (not B, not the
+    shell); ^Z with the default action stops A (WUNTRACED) and SIGCONT
+    continues it (WCONTINUED); B reading is stopped by SIGTTIN and its read
+    goes on once it is foreground and continued; with SIGTTIN ignored it
+    gets EIO; TOSTOP stops B's write with SIGTTOU; tcsetpgrp from the
+    background is SIGTTOU (EINTR with a handler), with its errors; when the
+    session leader exits the foreground job gets SIGHUP and the stopped,
+    now orphaned job SIGHUP and SIGCONT."""
+    host = _host(vigil.art.rootfs, "jobs")
+    ours = _vigil(vigil, "jobs")
+    wrong = re.search(r"^[BL]: INT [1-9].*$", ours, re.M)
+    assert not wrong, f"^C reached a process outside the foreground group: {wrong.group(0)!r}"
+    assert "L: B stopped by SIGTTIN" in ours, (
+        "a background reader was not stopped by SIGTTIN: "
+        + repr([x for x in ours.splitlines() if x.startswith(("B:", "L: B"))][:4]))
+    assert not _diff(host, ours), "\n".join(_diff(host, ours)[:12])
+
+
+def test_a_hung_up_pty_reads_eof_and_writes_eio_as_on_linux(vigil) -> None:  # type: ignore[no-untyped-def]
+    """The master closes: the slave's session leader gets SIGHUP, its reads
+    say end of file, its writes EIO, and it has no terminal any more; the
+    slave closes: the master reads what was left, then EIO; /dev/pts/N is
+    gone once the master is."""
+    host = _host(vigil.art.rootfs, "hangup")
+    ours = _vigil(vigil, "hangup")
+    assert not _diff(host, ours), "\n".join(_diff(host, ours)[:12])
