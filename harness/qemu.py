@@ -53,8 +53,12 @@ def qemu_command(
     ]
     if initrd is not None:
         cmd += ["-initrd", str(initrd)]
-    # Interactive: Ctrl-A X quits, Ctrl-A C reaches the monitor.
-    cmd += ["-serial", "mon:stdio"] if interactive else ["-serial", "stdio", "-monitor", "none"]
+    # Interactive: Ctrl-A X quits, Ctrl-A C reaches the monitor. Either way
+    # the keys reach the guest as bytes: Ctrl-C is 0x03 for Vigil's terminal
+    # (mon:stdio passes it; a plain stdio chardev would turn it into SIGINT
+    # for QEMU unless signal=off).
+    cmd += (["-serial", "mon:stdio"] if interactive else
+            ["-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0", "-monitor", "none"])
     return cmd + accel_args(machine.accel) + machine.extra
 
 

@@ -79,3 +79,62 @@ def test_a_hung_up_pty_reads_eof_and_writes_eio_as_on_linux(vigil) -> None:  # t
     host = _host(vigil.art.rootfs, "hangup")
     ours = _vigil(vigil, "hangup")
     assert not _diff(host, ours), "\n".join(_diff(host, ours)[:12])
+
+
+_PROMPT = r"[#$] "
+
+
+def _say(s, line: str, want: str) -> str:  # type: ignore[no-untyped-def]
+    """Type a line, wait for `want` (a regex) and the next prompt."""
+    s.sendline(line)
+    m = s.expect(want, timeout=60)
+    s.expect(_PROMPT, timeout=60)
+    return m.group(0).decode(errors="replace")
+
+
+def test_bash_job_control_on_the_serial_console(vigil, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Debian's bash on the serial console (Ctrl-C reaches the guest as 0x03):
+    Ctrl-C kills a running sleep (status 130) and bash survives; Ctrl-Z
+    stops it, `jobs` says Stopped, `bg` runs it; a `cat` sent to the
+    background is stopped by SIGTTIN, `fg` gives it the terminal back, it
+    reads what is typed, and ^D ends it."""
+    from harness.execute import debian_root
+    disk = debian_root(vigil.art, tmp_path / "run.img", [])
+    with vigil.session(root_disk=disk) as s:
+        s.expect(_PROMPT, timeout=120)
+        # The child says it runs (already in the foreground group) before ^C.
+        s.sendline("sh -c 'echo sl$((1))eep; exec sleep 100'")
+        s.expect("sl1eep", timeout=60)
+        s.child.send(b"\x03")
+        s.expect(_PROMPT, timeout=60)
+        status = _say(s, "echo status=$?", r"status=\d+")
+        assert status == "status=130", f"Ctrl-C did not kill the foreground sleep: {status}"
+        assert _say(s, "echo alive $((40+2))", r"alive \d+") == "alive 42", "bash did not survive"
+
+        s.sendline("sh -c 'echo sl$((2))eep; exec sleep 100'")
+        s.expect("sl2eep", timeout=60)
+        s.child.send(b"\x1a")
+        s.expect("Stopped", timeout=60)
+        s.expect(_PROMPT, timeout=60)
+        assert "Stopped" in _say(s, "jobs", r"\[1\]\+ +\w+"), "Ctrl-Z did not stop the sleep"
+        _say(s, "bg", r"\[1\]\+ [^\n]*&")
+        assert "Running" in _say(s, "jobs", r"\[1\]\+ +\w+"), "bg did not continue the job"
+        _say(s, "kill %1; wait; echo killed $((1+1))", r"killed 2")
+
+        s.sendline("cat")
+        s.sendline("one")
+        s.expect(r"one\r?\n(?:.*\n)?one\r?\n", timeout=60)    # the echo, then cat's copy
+        s.child.send(b"\x1a")
+        s.expect("Stopped", timeout=60)
+        s.expect(_PROMPT, timeout=60)
+        _say(s, "bg", r"\[1\]\+ cat &")
+        said = _say(s, "wait %1; jobs", r"\[1\]\+ +Stopped[^\n]*")
+        assert "Stopped" in said, f"cat reading in the background was not stopped: {said!r}"
+        s.sendline("fg")
+        s.sendline("two")
+        s.expect(r"two\r?\n(?:.*\n)?two\r?\n", timeout=60)
+        s.child.send(b"\x04")
+        s.expect(_PROMPT, timeout=60)
+        assert _say(s, "echo status=$?", r"status=\d+") == "status=0", "cat did not end at ^D"
+        s.sendline("exit")
+        assert s.wait_exit(60).kind == "ok"
