@@ -263,6 +263,13 @@ ROWS: tuple[Row, ...] = (
          "test_a_page_shared_read_only_at_fork_stays_private_after_mprotect",),
         "a page read-only at fork, made writable, takes the child's write into the parent",
         r"the child's write is visible in the parent"),
+    Row("private-file", "process isolation",
+        "a MAP_PRIVATE file page is mapped read-only over the page cache (copy on first write)",
+        (W("kernel/mm/uvm.c", "file_fault"),),
+        ("tests/test_mmap_file.py::"
+         "test_a_map_private_write_never_reaches_the_file_or_another_mapping",),
+        "a write through a MAP_PRIVATE mapping shows in read() of the file and in another mapping",
+        r"a MAP_PRIVATE write reached the file or another mapping"),
     Row("kill-perm", "privilege separation", "kill(2)'s permission check",
         (W("kernel/proc/signal.c", "signal_permitted"),),
         ("tests/test_privilege.py::test_an_unprivileged_process_cannot_signal_another_users_process",),
