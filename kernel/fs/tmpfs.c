@@ -172,6 +172,7 @@ static struct tnode *node_new(struct tsuper *ts, uint32_t mode, int *err)
 static void node_free(struct tnode *n)
 {
     struct tsuper *ts = TS(&n->inode);
+    filemap_evict(&n->inode);                   /* pages a mapping cached (umount frees without iput) */
     free_pages_from(n, 0);
     kfree(n->target);
     uncharge(ts, 1);
