@@ -30,7 +30,7 @@ from .qemu import Machine, qemu_command
 
 # In the order each boot runs them; "boot" is measured by the host.
 BENCHMARKS = ["getpid", "fork", "forkexec", "pipe", "yield", "mmap", "fsync", "create",
-              "seqwrite", "seqread", "python", "bash"]
+              "seqwrite", "seqread", "mapread", "python", "bash"]
 # These run Debian's own programs: their boots get a copy of the Debian root
 # image (build/root.img, ext3) as the bench disk instead of an empty one, on
 # both kernels, and chroot into it (user/bench/spawn.h).
@@ -47,6 +47,7 @@ WHAT = {
     "create": "create + write 100 B + close + unlink",
     "seqwrite": "64 MiB sequential write + fsync, per MiB",
     "seqread": "64 MiB sequential read (warm), per MiB",
+    "mapread": "64 MiB file read through mmap (warm), per MiB",
     "python": "python3 -c pass (Debian's, dynamic: fork + exec + wait)",
     "bash": "bash -c true (Debian's, dynamic: fork + exec + wait)",
     BOOT: "QEMU start to first user line",

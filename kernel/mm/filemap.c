@@ -59,6 +59,7 @@
 #include "../fs/file.h"
 #include "../proc/proc.h"
 #include "../lib/string.h"
+#include "../lib/abi.h"
 #include "../lib/errno.h"
 #include "../debug/debug.h"
 
@@ -383,4 +384,47 @@ void filemap_truncate(struct inode *ino, uint64_t old_size, uint64_t size)
      * must read zeros there, whatever a mapping wrote past its end. */
     walk(pc, pc->root, pc->height - 1, 0, ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE, drop_page, NULL);
     zero_tail(ino, MIN(old_size, size));
+}
+
+/* ---- shared anonymous memory ----
+ * MAP_SHARED | MAP_ANONYMOUS (and MAP_SHARED of /dev/zero) is a file with
+ * no file system: an inode of the mapping's size whose pages are zeros
+ * when first touched and live only in its page cache, shared by every
+ * mapping of it (fork's children); its last mapping frees it. */
+static uint64_t shm_next_ino;           /* [klock] */
+
+static long shm_read(struct inode *ino, uint64_t off, void *buf, size_t n)
+{
+    (void)ino, (void)off;
+    memset(buf, 0, n);
+    return (long)n;
+}
+
+static long shm_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
+{
+    (void)ino, (void)off, (void)buf;
+    return (long)n;                     /* the cached pages are the memory itself */
+}
+
+static void shm_release(struct inode *ino) { kfree(ino); }
+static const struct inode_ops shm_inode_ops = {
+    .read = shm_read, .write = shm_write, .release = shm_release,
+};
+static void shm_file_release(struct file *f) { iput(f->inode); }
+static const struct file_ops shm_file_ops = { .release = shm_file_release };
+
+struct file *filemap_shared_anon(size_t len)
+{
+    struct inode *ino = kzalloc(sizeof(*ino));
+    struct file *f = ino ? file_alloc(&shm_file_ops, NULL) : NULL;
+    if (!f) {
+        kfree(ino);
+        return NULL;
+    }
+    *ino = (struct inode){ .ino = ++shm_next_ino, .mode = S_IFREG | 0600, .size = len,
+                           .refs = 1, .ops = &shm_inode_ops };
+    f->inode = ino;
+    f->flags = O_RDWR;
+    f->size = len;
+    return f;
 }

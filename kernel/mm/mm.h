@@ -228,6 +228,9 @@ int      filemap_writeback_all(void);            /* sync(2): every inode's */
 void     filemap_truncate(struct inode *ino, uint64_t old_size, uint64_t size);
 void     filemap_evict(struct inode *ino);       /* the inode's last reference went */
 uint64_t filemap_pages(void);                    /* frames the page cache holds */
+/* A new file of len zero bytes in memory only, for MAP_SHARED anonymous
+ * memory (one reference: the caller's); NULL if out of memory. */
+struct file *filemap_shared_anon(size_t len);
 /* The fault of a file VMA at va (not present): the frame to map, or 1
  * (retry), -ENOMEM, or -EIO (past the end of the file: SIGBUS). */
 int      filemap_fault_page(struct vma *v, uintptr_t va, uint64_t *pa);

@@ -83,8 +83,6 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
         if (r)
             return r;
     }
-    if (type != MAP_PRIVATE && anon)
-        return -EINVAL;                 /* shared anonymous memory: not yet */
     if (fixed) {
         if (flags & MAP_FIXED_NOREPLACE) {
             if (!range_free(mm, addr, len))
@@ -102,8 +100,15 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
             return -ENOMEM;
     }
     long r;
-    if (anon) {
+    if (anon && type == MAP_PRIVATE) {
         r = mm_map(mm, addr, len, vm_prot(prot));
+    } else if (anon) {
+        /* Shared anonymous memory: a file in memory only (filemap.c). */
+        struct file *shm = filemap_shared_anon(len);
+        if (!shm)
+            return -ENOMEM;
+        r = mm_map_file(mm, addr, len, vm_prot(prot), VMA_SHARED | VMA_MAYWRITE, shm, 0);
+        file_close(shm);                /* the region holds its own reference */
     } else {
         uint32_t vflags = 0;
         if (type != MAP_PRIVATE)

@@ -269,6 +269,31 @@ static void shared_maps(const char *dir)
     say("shared read-only, mprotect rw: %s\n", mprotect(m, PG, PROT_READ | PROT_WRITE) ? en(errno) : "0");
     munmap(m, PG);
     close(fd);
+    /* Shared anonymous memory and shared /dev/zero: zeros, and a child's
+     * writes reach the parent. */
+    int zfd = open("/dev/zero", O_RDWR);
+    for (int i = 0; i < 2; i++) {
+        unsigned char *a = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE,
+                                MAP_SHARED | (i ? 0 : MAP_ANONYMOUS), i ? zfd : -1, 0);
+        const char *what = i ? "shared /dev/zero" : "shared anonymous";
+        if (a == MAP_FAILED) {
+            say("%s: %s\n", what, en(errno));
+            continue;
+        }
+        int z = zeros(a, 3 * PG);
+        a[0] = 1;
+        pid = fork();
+        if (pid == 0) {
+            a[1] = a[0] + 1;
+            a[2 * PG] = 3;
+            _exit(0);
+        }
+        waitpid(pid, &st, 0);
+        say("%s: zeros %s, child's writes seen: %s\n", what, z ? "yes" : "no",
+            a[1] == 2 && a[2 * PG] == 3 ? "yes" : "no");
+        munmap(a, 3 * PG);
+    }
+    close(zfd);
 }
 
 static void calls(const char *dir)
