@@ -222,3 +222,22 @@ def test_close_range_closes_or_marks_close_on_exec_as_on_linux(vigil) -> None:
     assert run.status == host.status == 0, run.output
     assert "close_range(5, 7, 0)         -> 0  oo---oo" in run.output
     assert run.output == host.output
+
+
+def test_execveat_runs_and_refuses_as_on_linux(vigil, tmp_path) -> None:
+    """execveat(2): relative to a directory fd, AT_EMPTY_PATH (fexecve: the
+    program is told /dev/fd/N, a script by a close-on-exec fd is ENOENT as
+    its interpreter could never open it), AT_SYMLINK_NOFOLLOW (ELOOP), and
+    the errors; every case ends as on the host's Linux, argv and AT_EXECFN
+    alike."""
+    script = b"#!/bin/args\n"
+    tree = tmp_path / "tree"
+    shutil.copytree(vigil.art.rootfs, tree, symlinks=True)
+    (tree / "s").mkdir()
+    (tree / "s/script").write_bytes(script)
+    (tree / "s/script").chmod(0o755)
+    run = vigil.program(["/bin/execat"], files={"/s/script": script})
+    host = vigil.host(["/bin/execat"], root=tree)
+    assert host.status == 0 and "AT_EXECFN=/dev/fd/3/args" in host.output, host.output
+    assert run.status == 0, run.output
+    assert run.output == host.output

@@ -21,6 +21,11 @@
  *    the script's path, then the original argv[1..]); interpreters may be
  *    scripts themselves, five deep, then ELOOP.
  *
+ * execveat(2) starts the lookup at a directory fd, or takes the file an fd
+ * is open on (AT_EMPTY_PATH: fexecve); the program is then told its name is
+ * "/dev/fd/N[/path]", and a script reached through a close-on-exec fd is
+ * ENOENT (its interpreter could never open that name), as on Linux.
+ *
  * Errors follow Linux's order, which has a point of no return: what Linux
  * checks before it (the headers, PT_INTERP, finding the interpreter and
  * reading its headers) fails execve with Linux's errno: ENOEXEC for a file
@@ -52,6 +57,7 @@
 #include "../debug/debug.h"
 #include "../arch/x86_64/cpu.h"
 #include "../lib/random.h"
+#include "../sys/syscall.h"
 
 struct elf64_ehdr {
     uint8_t  ident[16];
@@ -168,6 +174,12 @@ struct exec_state {
     char script_interp[SCRIPT_BUF], script_arg[SCRIPT_BUF];
     char elf_interp[256];       /* PT_INTERP's path */
     uint8_t head[SCRIPT_BUF];   /* the first bytes of the file (for "#!") */
+    /* execveat: where the first lookup starts (NULL: the cwd), or the file
+     * itself (AT_EMPTY_PATH); lookup flags; and whether the /dev/fd/N name
+     * the program gets dies with the exec (its fd is close-on-exec). */
+    struct inode *start_dir, *start_file;
+    int lookup_flags;
+    bool path_inaccessible;
     struct exec_file prog, interp;
     struct strvec args, envs;
 };
@@ -188,14 +200,20 @@ static long read_at(struct inode *ino, uint64_t off, void *buf, size_t n)
     return (long)done;
 }
 
-/* Find the executable file at path: -ENOENT..., -EACCES if it is not a
- * regular file we may execute. */
-static long open_exec_file(const char *path, struct exec_file *f)
+/* Find the executable file at path (from dir, NULL: the cwd): -ENOENT...,
+ * -ELOOP for a symlink not to be followed, -EACCES if it is not a regular
+ * file we may execute. */
+static long open_exec_file(struct inode *dir, const char *path, int lookup_flags,
+                           struct exec_file *f)
 {
     struct inode *ino;
-    long r = vfs_lookup(current()->fs->cwd, path, LOOKUP_FOLLOW, &ino);
+    long r = vfs_lookup(dir ? dir : current()->fs->cwd, path, lookup_flags, &ino);
     if (r)
         return r;
+    if (S_ISLNK(ino->mode)) {
+        iput(ino);
+        return -ELOOP;                              /* AT_SYMLINK_NOFOLLOW */
+    }
     if (!S_ISREG(ino->mode) || vfs_permission(ino, MAY_EXEC)) {
         iput(ino);
         return -EACCES;                             /* a directory, or not executable by us */
@@ -500,7 +518,16 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
 static long find_elf(struct exec_state *x, char *const uargv[], char *const uenvp[], bool from_user)
 {
     for (int depth = 0;; depth++) {
-        long r = open_exec_file(x->path, &x->prog);
+        long r;
+        if (depth == 0 && x->start_file) {
+            x->prog.ino = x->start_file;            /* execveat(fd, "", AT_EMPTY_PATH) */
+            x->prog.size = x->start_file->size;
+            x->start_file = NULL;
+            r = !S_ISREG(x->prog.ino->mode) || vfs_permission(x->prog.ino, MAY_EXEC) ? -EACCES : 0;
+        } else {
+            r = depth ? open_exec_file(NULL, x->path, LOOKUP_FOLLOW, &x->prog)
+                      : open_exec_file(x->start_dir, x->path, x->lookup_flags, &x->prog);
+        }
         if (r)
             return r;
         if (depth == 0) {
@@ -520,8 +547,10 @@ static long find_elf(struct exec_state *x, char *const uargv[], char *const uenv
             return header_ok(&x->prog) ? 0 : -ENOEXEC;
         if ((r = parse_script(x->head, (size_t)n, x->script_interp, x->script_arg)))
             return r;
+        if (depth == 0 && x->path_inaccessible)
+            return -ENOENT;                         /* the interpreter could never open it */
         strvec_drop_front(&x->args);
-        if ((r = strvec_push_front(&x->args, x->path)) ||
+        if ((r = strvec_push_front(&x->args, depth ? x->path : x->execfn)) ||
             (x->script_arg[0] && (r = strvec_push_front(&x->args, x->script_arg))) ||
             (r = strvec_push_front(&x->args, x->script_interp)))
             return r;
@@ -554,7 +583,7 @@ static long find_interpreter(struct exec_state *x)
     if (!r)
         strlcpy(x->elf_interp, s, sizeof(x->elf_interp));
     kfree(s);
-    if (r || (r = open_exec_file(x->elf_interp, &x->interp)))
+    if (r || (r = open_exec_file(NULL, x->elf_interp, LOOKUP_FOLLOW, &x->interp)))
         return r;
     struct exec_file *f = &x->interp;
     if (read_at(f->ino, 0, &f->eh, sizeof(f->eh)) != sizeof(f->eh))
@@ -608,6 +637,10 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
 
 static void exec_state_free(struct exec_state *x)
 {
+    if (x->start_dir)
+        iput(x->start_dir);
+    if (x->start_file)
+        iput(x->start_file);
     exec_file_drop(&x->prog);
     exec_file_drop(&x->interp);
     kfree(x->args.buf);
@@ -615,7 +648,52 @@ static void exec_state_free(struct exec_state *x)
     kfree(x);
 }
 
+/* execveat(2)'s part: where the path starts (dirfd), AT_EMPTY_PATH (the
+ * file dirfd is open on), AT_SYMLINK_NOFOLLOW; the name the program is
+ * given (AT_EXECFN, a script's argv) is then "/dev/fd/N[/path]" as on Linux. */
+static long exec_start(struct exec_state *x, int dirfd, int flags)
+{
+    if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        return -EINVAL;
+    x->lookup_flags = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
+    if (x->path[0] == '/' || dirfd == AT_FDCWD) {
+        if (!x->path[0] && !(flags & AT_EMPTY_PATH))
+            return -ENOENT;
+        if (!x->path[0])
+            strlcpy(x->path, ".", sizeof(x->path));     /* the cwd itself: EACCES */
+        strlcpy(x->execfn, x->path, sizeof(x->execfn));
+        return 0;
+    }
+    struct file *f = fd_get(dirfd);
+    if (!f)
+        return -EBADF;
+    struct proc *p = current();
+    x->path_inaccessible = dirfd < 64 && ((p->fdt->cloexec >> dirfd) & 1);
+    if (!x->path[0]) {
+        if (!(flags & AT_EMPTY_PATH))
+            return -ENOENT;
+        if (!f->inode)
+            return -EACCES;                         /* a pipe, a socket... */
+        x->start_file = iget(f->inode);
+        snprintf(x->execfn, sizeof(x->execfn), "/dev/fd/%d", dirfd);
+        return 0;
+    }
+    if (!f->inode || !S_ISDIR(f->inode->mode))
+        return -ENOTDIR;
+    x->start_dir = iget(f->inode);
+    if (snprintf(x->execfn, sizeof(x->execfn), "/dev/fd/%d/%s", dirfd, x->path) >=
+        (int)sizeof(x->execfn))
+        return -ENAMETOOLONG;
+    return 0;
+}
+
 long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from_user)
+{
+    return exec_at(AT_FDCWD, upath, uargv, uenvp, 0, from_user);
+}
+
+long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenvp[], int flags,
+             bool from_user)
 {
     ASSERT_KLOCK();
     struct proc *p = current();
@@ -631,8 +709,9 @@ long exec(const char *upath, char *const uargv[], char *const uenvp[], bool from
     } else {
         strlcpy(x->path, upath, sizeof(x->path));
     }
-    strlcpy(x->execfn, x->path, sizeof(x->execfn));
     struct mm *mm = NULL;
+    if ((r = exec_start(x, dirfd, flags)))
+        goto out;
     x->args.buf = kmalloc(ARG_MAX_BYTES);
     x->envs.buf = kmalloc(ARG_MAX_BYTES);
     r = -ENOMEM;

@@ -308,3 +308,6 @@ struct proc *sched_proc_at(int slot);
 
 /* ---- exec.c ---- */
 long  exec(const char *path, char *const uargv[], char *const uenvp[], bool from_user);
+/* execveat(2): path from dirfd; flags AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW. */
+long  exec_at(int dirfd, const char *path, char *const uargv[], char *const uenvp[], int flags,
+              bool from_user);

@@ -113,6 +113,7 @@ long sys_sched_get_priority_min(int policy);
 long sys_sched_setaffinity(int tid, size_t len, const void *mask);
 long sys_sched_getaffinity(int tid, size_t len, void *mask);
 long sys_execve(const char *path, char *const argv[], char *const envp[]);
+long sys_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
 long sys_exit(int code);
 long sys_wait4(int pid, int *status, int options, void *rusage);
 long sys_kill(int pid, int sig);

@@ -14,6 +14,11 @@ long sys_execve(const char *path, char *const argv[], char *const envp[])
     return exec(path, argv, envp, true);
 }
 
+long sys_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    return exec_at(dirfd, path, argv, envp, flags, true);
+}
+
 long sys_exit(int code) { proc_exit(W_EXITED(code)); }
 long sys_exit_group(int code) { proc_exit_group(W_EXITED(code)); }
 
