@@ -33,6 +33,10 @@ STARTED = "vigil: started /sbin/init as pid 1\n"
 _STATUS = re.compile(r"init: (exit status|killed by signal) (\d+)\n")
 # The environment init gives programs (user/init.c); the host run uses the same.
 ENV = {"PATH": "/bin:/sbin", "HOME": "/", "TERM": "vt100"}
+# ... and on the Debian root (user/init.c's debian_env; the working directory is /root).
+DEBIAN_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+              "HOME": "/root", "TERM": "linux", "SHELL": "/bin/bash", "USER": "root",
+              "LOGNAME": "root"}
 
 
 @dataclass(frozen=True)
@@ -137,20 +141,26 @@ def run_on_vigil(art: Artifacts, argv: list[str], machine: Machine, log_path: Pa
     return ProgramRun(output, status, r.output, log_path, kernel)
 
 
-def run_on_host(root: Path, argv: list[str], timeout: float = 60) -> ProgramRun:
+def run_on_host(root: Path, argv: list[str], timeout: float = 60,
+                debian: bool = False) -> ProgramRun:
     """Run argv[0] from the directory tree root (the initrd's tree) on the
     host, chrooted there so every path the program sees is the one it sees on
-    Vigil, on a pseudo-terminal as on Vigil's console (stdio buffers alike)."""
+    Vigil, on a pseudo-terminal as on Vigil's console (stdio buffers alike).
+    debian: root is a copy of the Debian image's tree (debian.image_tree),
+    and the program gets what init gives it there (DEBIAN_ENV, cwd /root)."""
     master, slave = pty.openpty()
+    cwd = "/root" if debian else "/"
     if os.geteuid() == 0:
         def enter_root() -> None:
             os.chroot(root)
-            os.chdir("/")
+            os.chdir(cwd)
 
         cmd, pre = argv, enter_root
     else:
-        cmd, pre = ["unshare", "--user", "--map-root-user", f"--root={root}", *argv], None
-    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=ENV,
+        cmd, pre = ["unshare", "--user", "--map-root-user", f"--root={root}", f"--wd={cwd}",
+                    *argv], None
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
+                            env=DEBIAN_ENV if debian else ENV,
                             preexec_fn=pre, start_new_session=True)
     os.close(slave)
     out = bytearray()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from harness import debian
 from harness.config import ROOT
-from harness.execute import debian_root
+from harness.execute import debian_root, run_on_host
 from harness.image import fsck
 
 PROMPT = r"[#$] "
@@ -174,6 +174,29 @@ def test_exec_runs_a_dynamic_host_binary_against_the_image_libraries(vigil) -> N
     run = vigil.program(argv, debian=True,
                         files={argv[0]: Path("/usr/bin/python3.11")}, timeout=240)
     assert run.status == 0 and run.output == "42 /root\n", run.output[-2000:]
+
+
+# Issue 15's first seed walk: open("data.txt") -> glibc -> openat, and back.
+WRITE_THEN_READ = """
+import os
+with open("data.txt", "w") as f:
+    f.write("seed walk one\\n" * 3)
+with open("data.txt") as f:
+    text = f.read()
+print(os.getcwd(), os.stat("data.txt").st_size, sorted(os.listdir(".")))
+print(text, end="")
+"""
+
+
+def test_python_writes_then_reads_a_file_as_on_the_host(vigil, tmp_path: Path) -> None:
+    """Debian's python3 from the image, on Vigil and chrooted into the same
+    tree on the host's Linux: the same output, the same working directory."""
+    argv = ["/usr/bin/python3", "-c", WRITE_THEN_READ]
+    guest = vigil.program(argv, debian=True, timeout=240)
+    tree = debian.image_tree(vigil.art.rootfs, tmp_path / "tree")
+    host = run_on_host(tree, argv, debian=True)
+    assert host.status == 0 and "seed walk one" in host.output, host.output
+    assert (guest.status, guest.output) == (host.status, host.output)
 
 
 def test_vigil_exec_command_runs_on_the_debian_root_and_on_the_initrd(vigil) -> None:

@@ -13,12 +13,14 @@
  * initrd, the environment is the old one and the shell is its /bin/sh. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/select.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static char *initrd_env[] = { "PATH=/bin:/sbin", "HOME=/", "TERM=vt100", NULL };
@@ -35,14 +37,19 @@ static char *shells[][5] = {
     { "/bin/sh", "/bin/sh", NULL, NULL },
 };
 
-/* bash's line editing (readline) waits for the terminal with pselect6; on
- * a kernel without it readline takes the failure for the end of input, and
- * the login shell would log out at its first prompt. Then bash runs
- * without line editing (it reads lines as the terminal cooks them). */
-static void bash_without_pselect(void)
+/* bash's line editing (readline) waits for the terminal with pselect6 and
+ * switches it out of canonical mode with tcsetattr. On a kernel without
+ * pselect6 readline takes the failure for the end of input (the login
+ * shell would log out at its first prompt); on a terminal that refuses
+ * tcsetattr every typed line would show twice. Then bash runs without line
+ * editing: it reads lines as the terminal cooks them. */
+static void bash_line_editing(void)
 {
     struct timespec now = { 0, 0 };
-    if (pselect(0, NULL, NULL, NULL, &now, NULL) < 0 && errno == ENOSYS)
+    struct termios t;
+    bool can_wait = pselect(0, NULL, NULL, NULL, &now, NULL) == 0 || errno != ENOSYS;
+    bool can_raw = tcgetattr(0, &t) == 0 && tcsetattr(0, TCSANOW, &t) == 0;
+    if (!can_wait || !can_raw)
         shells[0][2] = "--noediting", shells[0][3] = "-l";
 }
 
@@ -128,7 +135,7 @@ int main(int argc, char **argv)
     }
 
     if (env == debian_env)
-        bash_without_pselect();
+        bash_line_editing();
     run(NULL);
     printf("init: shell exited; powering off\n");
     fflush(stdout);
