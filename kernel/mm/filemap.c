@@ -119,6 +119,14 @@ static uint64_t *lookup(struct inode *ino, uint64_t index)
 
 bool filemap_cached(struct inode *ino, uint64_t index) { return lookup(ino, index) != NULL; }
 
+bool filemap_peek(struct inode *ino, uint64_t index, uint64_t *pa)
+{
+    uint64_t *e = lookup(ino, index);
+    if (e)
+        *pa = *e & PTE_ADDR;
+    return e != NULL;
+}
+
 void filemap_set_dirty(struct inode *ino, uint64_t index)
 {
     uint64_t *e = lookup(ino, index);

@@ -214,6 +214,7 @@ void       mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg);
  * caller's view of its address space may be stale: look again), or -errno. */
 int      filemap_get(struct inode *ino, uint64_t index, uint64_t *pa);
 bool     filemap_cached(struct inode *ino, uint64_t index);
+bool     filemap_peek(struct inode *ino, uint64_t index, uint64_t *pa);   /* cached: its frame */
 void     filemap_set_dirty(struct inode *ino, uint64_t index);
 /* Write the dirty cached pages in [first, last] back through the file
  * system's write op; a page still mapped somewhere stays dirty (it may be
