@@ -39,6 +39,7 @@ BREAKS  += nx
 BREAKS  += pi
 BREAKS  += preempt
 BREAKS  += private-file
+BREAKS  += proc-perm
 BREAKS  += rt-prio
 BREAKS  += smap
 BREAKS  += smep
@@ -198,7 +199,7 @@ $(UBUILD)/root.img: $(USER_BINS) $(DEBIAN_INPUTS)
 
 # The initrd: the root tree above as a newc cpio archive (a Multiboot module).
 $(UBUILD)/initrd.cpio: $(USER_BINS) harness/initrd.py
-	@mkdir -p $(UBUILD)/rootfs/mnt $(UBUILD)/rootfs/dev $(UBUILD)/rootfs/tmp $(UBUILD)/rootfs/run
+	@mkdir -p $(UBUILD)/rootfs/mnt $(UBUILD)/rootfs/dev $(UBUILD)/rootfs/tmp $(UBUILD)/rootfs/run $(UBUILD)/rootfs/proc $(UBUILD)/rootfs/sys
 	$(PYTHON) harness/initrd.py $@ $(UBUILD)/rootfs
 
 clean:

@@ -285,6 +285,12 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_ext2.py::test_unix_permissions_match_linux",),
         "uid 1000 reads, writes or removes what Linux refuses it",
         r"Vigil allowed what Linux denies"),
+    Row("proc-perm", "privilege separation",
+        "/proc's ptrace-read rule: another user's environ, fd/, exe, cwd are private",
+        (W("kernel/fs/pseudofs.c", "pf_open", "pl_readlink"),),  # may_access, inlined
+        ("tests/test_procfs.py::test_another_users_process_is_private",),
+        "a uid-3000 process reads a uid-2000 process's environment",
+        r"another user's environ was readable"),
     Row("rt-prio", "scheduling fairness", "real-time priority order (strict, before fair)",
         (W("kernel/proc/sched.c", "schedule", "preempt_for"),),  # better, inlined
         ("tests/test_scheduling.py::test_realtime_threads_run_in_strict_priority_order",),

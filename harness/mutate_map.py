@@ -72,6 +72,9 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                              f"{_MUT}::test_recovery_refuses_a_tag_whose_home_is_one_past_the_end")),
     ("kernel/fs/tmpfs.c", ("tests/test_tmpfs_dev.py",)),
     ("kernel/fs/dev.c", ("tests/test_tmpfs_dev.py",)),
+    ("kernel/fs/pseudofs.c", ("tests/test_procfs.py",)),
+    ("kernel/fs/procfs.c", ("tests/test_procfs.py",)),
+    ("kernel/fs/sysfs.c", ("tests/test_procfs.py",)),
     ("kernel/lib/random.c", ("tests/test_tmpfs_dev.py",)),
 )
 

@@ -184,6 +184,7 @@ static void start_user_space(void)
     kprintf("vigil: root file system: %s\n", sb->type);
     kernel_lock();                  /* the file-system contract (uncontended: no process yet) */
     dev_mount_boot();
+    procfs_mount_boot();
     kernel_unlock();
     char init[128] = "/sbin/init", argbuf[256], *argv[32];
     cmdline_get("init", init, sizeof(init));

@@ -101,7 +101,7 @@ static struct inode *mount_tmpfs_on(const char *path, const char *opts)
         return NULL;                            /* no such directory on this root */
     int err;
     struct super *sb = S_ISDIR(dir->mode) ? tmpfs_new(opts, &err) : NULL;
-    if (sb && (err = vfs_mount(sb, dir))) {
+    if (sb && (err = vfs_mount(sb, dir, path))) {
         tmpfs_kill(sb);
         sb = NULL;
     }

@@ -48,5 +48,6 @@ void file_close(struct file *f)
     if (f->ops->release)
         f->ops->release(f);
     f->magic = 0;
+    kfree(f->path);
     kfree(f);
 }

@@ -34,6 +34,9 @@ struct file_ops {
     long (*ioctl)(struct file *f, unsigned long cmd, unsigned long arg);
     int  (*stat)(struct file *f, struct kstat *st);
     long (*getdents)(struct file *f, void *ubuf, size_t n);   /* directories */
+    /* The name /proc/PID/fd shows for a file opened by no path (pipe:[N],
+     * anon_inode:[eventfd]...): its length, written into buf (NUL-ended). */
+    int  (*dname)(struct file *f, char *buf, size_t n);
     void (*release)(struct file *f);
     /* poll: the file's readiness now, as Linux's poll bits (fs/poll.h:
      * POLLIN|POLLRDNORM readable without blocking, POLLOUT|POLLWRNORM
@@ -75,6 +78,10 @@ struct file {
     uint64_t size;
     void *priv;
     struct epitem *epitems;     /* [klock] epoll items watching this file (fs/epoll.c) */
+    /* [const] the absolute path it was opened by (vfs_abspath; kmalloc'd,
+     * freed with the file), NULL for files opened by no path. What
+     * /proc/PID/fd/N and maps show. */
+    char *path;
 };
 
 struct file *file_alloc(const struct file_ops *ops, void *priv);

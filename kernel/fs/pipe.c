@@ -15,6 +15,7 @@
 #include "poll.h"
 #include "../proc/proc.h"
 #include "../lib/string.h"
+#include "../lib/kprintf.h"
 #include "../lib/abi.h"
 #include "../sys/syscall.h"
 #include "../sys/sys.h"
@@ -195,11 +196,19 @@ static uint32_t poll_writer(struct file *f, struct poll_table *pt) { return pipe
 static void release_reader(struct file *f) { pipe_release(f, true); }
 static void release_writer(struct file *f) { pipe_release(f, false); }
 
+/* /proc/PID/fd's name for it: pipe:[N] with N its st_ino, as Linux. */
+static int pipe_dname(struct file *f, char *buf, size_t n)
+{
+    return snprintf(buf, n, "pipe:[%lu]", (uint64_t)(uintptr_t)f->priv);
+}
+
 static const struct file_ops read_end = {
     .read = pipe_read, .stat = pipe_stat, .release = release_reader, .poll = poll_reader,
+    .dname = pipe_dname,
 };
 static const struct file_ops write_end = {
     .write = pipe_write, .stat = pipe_stat, .release = release_writer, .poll = poll_writer,
+    .dname = pipe_dname,
 };
 
 long sys_pipe2(int *ufds, int flags)

@@ -15,6 +15,7 @@ static struct super *root_sb;
 static struct mount {
     struct inode *covered;          /* the directory in the parent file system */
     struct super *sb;
+    char *path;                     /* its absolute path (kmalloc'd), for /proc/mounts */
 } mounts[MAX_MOUNTS];
 
 static struct super *mounted_on(struct inode *dir)
@@ -34,7 +35,7 @@ static struct inode *covered_by(struct inode *ino)
     return NULL;
 }
 
-int vfs_mount(struct super *sb, struct inode *dir)
+int vfs_mount(struct super *sb, struct inode *dir, const char *path)
 {
     if (!S_ISDIR(dir->mode))
         return -ENOTDIR;
@@ -42,7 +43,10 @@ int vfs_mount(struct super *sb, struct inode *dir)
         return -EBUSY;
     for (int i = 0; i < MAX_MOUNTS; i++)
         if (!mounts[i].sb) {
-            mounts[i] = (struct mount){ iget(dir), sb };
+            char *name = vfs_abspath("/", path);
+            if (!name)
+                return -ENOMEM;
+            mounts[i] = (struct mount){ iget(dir), sb, name };
             return 0;
         }
     return -ENOMEM;
@@ -56,7 +60,8 @@ int vfs_umount(struct inode *root)
             if (sb->shutdown)
                 sb->shutdown(sb);
             iput(mounts[i].covered);
-            mounts[i].sb = NULL;
+            kfree(mounts[i].path);
+            mounts[i] = (struct mount){ NULL, NULL, NULL };
             return 0;
         }
     return -EINVAL;                             /* not a mount point */
@@ -84,6 +89,20 @@ bool vfs_is_mounted(struct super *sb)
             return true;
     return false;
 }
+bool vfs_mount_at(int i, struct super **sb, const char **path)
+{
+    if (i < 0 || i > MAX_MOUNTS)
+        return false;
+    if (i == 0) {
+        *sb = root_sb;
+        *path = "/";
+    } else {
+        *sb = mounts[i - 1].sb;
+        *path = mounts[i - 1].path;
+    }
+    return true;
+}
+
 static struct spinlock ref_lock = SPINLOCK_INIT("inode refs");
 
 void vfs_mount_root(struct super *sb) { root_sb = sb; }
@@ -305,6 +324,103 @@ int vfs_truncate(struct inode *ino, uint64_t size)
     if (!r)
         filemap_truncate(ino, old_size, size);
     return r;
+}
+
+/* ---- names ---- */
+
+/* Append component c (len bytes) to the absolute path out (n bytes room),
+ * as a lexical walk: "." stays, ".." goes up (never above "/"). */
+static void path_push(char *out, size_t n, const char *c, size_t len)
+{
+    size_t at = strlen(out);
+    if (len == 1 && c[0] == '.')
+        return;
+    if (len == 2 && c[0] == '.' && c[1] == '.') {
+        while (at > 1 && out[at - 1] != '/')
+            at--;
+        if (at > 1)
+            at--;
+        out[at] = 0;
+        return;
+    }
+    if (at + len + 2 > n)
+        return;                                 /* too long: cut (PATH_MAX) */
+    if (out[at - 1] != '/')
+        out[at++] = '/';
+    memcpy(out + at, c, len);
+    out[at + len] = 0;
+}
+
+char *vfs_abspath(const char *base, const char *path)
+{
+    char *out = kmalloc(PATH_MAX);
+    if (!out)
+        return NULL;
+    out[0] = '/', out[1] = 0;
+    const char *c;
+    size_t len;
+    if (path[0] != '/' && base)
+        for (const char *p = path_next(base, &c, &len); len; p = path_next(p, &c, &len))
+            path_push(out, PATH_MAX, c, len);
+    for (const char *p = path_next(path, &c, &len); len; p = path_next(p, &c, &len))
+        path_push(out, PATH_MAX, c, len);
+    char *fit = kmalloc(strlen(out) + 1);      /* kept with open files: no 4 KiB each */
+    if (fit)
+        strlcpy(fit, out, strlen(out) + 1);
+    kfree(out);
+    return fit;
+}
+
+void vfs_realpath(const char *abs, char *out, size_t n)
+{
+    /* rest: what is left to walk; each symlink met is spliced in front of
+     * the rest (an absolute one restarts from "/"), at most SYMLOOP_MAX. */
+    char *rest = kmalloc(PATH_MAX), *link = kmalloc(PATH_MAX), *walked = kmalloc(PATH_MAX);
+    strlcpy(out, abs, n);
+    if (!rest || !link || !walked)
+        goto done;
+    strlcpy(rest, abs, PATH_MAX);
+    walked[0] = '/', walked[1] = 0;
+    int links = 0;
+    const char *c;
+    size_t len;
+    for (const char *p = path_next(rest, &c, &len); len; p = path_next(p, &c, &len)) {
+        size_t at = strlen(walked);
+        path_push(walked, PATH_MAX, c, len);
+        struct inode *ino;
+        if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+            continue;
+        if (vfs_lookup(NULL, walked, 0, &ino)) {
+            /* Gone (or never there): the rest as written. */
+            for (const char *q = path_next(p, &c, &len); len; q = path_next(q, &c, &len))
+                path_push(walked, PATH_MAX, c, len);
+            break;
+        }
+        long k = S_ISLNK(ino->mode) && links < SYMLOOP_MAX ?
+                 ino->ops->readlink(ino, link, PATH_MAX - 1) : -1;
+        iput(ino);
+        if (k <= 0)
+            continue;
+        links++;
+        link[k] = 0;
+        walked[at > 1 ? at : 1] = 0;            /* back to the symlink's directory */
+        if (link[0] == '/')
+            walked[1] = 0;
+        /* The new rest: the target, then what followed the symlink. */
+        size_t tl = (size_t)k;
+        size_t pl = strlen(p);
+        if (tl + 1 + pl + 1 > PATH_MAX)
+            break;
+        memmove(rest + tl + 1, p, pl + 1);
+        memcpy(rest, link, tl);
+        rest[tl] = '/';
+        p = rest;
+    }
+    strlcpy(out, walked, n);
+done:
+    kfree(rest);
+    kfree(link);
+    kfree(walked);
 }
 
 long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max)

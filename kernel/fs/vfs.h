@@ -41,6 +41,10 @@ struct inode_ops {
                    struct inode *ndir, const char *nname, size_t nlen);
     int  (*setattr)(struct inode *ino);          /* write mode/uid/gid/times back */
     int  (*sync)(struct super *sb);              /* everything to stable storage */
+    /* An open file of the file system's own kind (procfs: a per-open buffer
+     * of generated text), or NULL for the VFS's plain open file. Takes the
+     * caller's reference on success; else NULL and *err. */
+    struct file *(*open)(struct inode *ino, int flags, int *err);
 };
 
 struct super {
@@ -67,10 +71,14 @@ struct inode {
 
 void          vfs_mount_root(struct super *sb);
 void          vfs_shutdown(void);              /* before power-off */
-/* Mount sb on directory dir / unmount the file system whose root is root. */
-int           vfs_mount(struct super *sb, struct inode *dir);
+/* Mount sb on directory dir, whose absolute path is path (what /proc/mounts
+ * shows; copied) / unmount the file system whose root is root. */
+int           vfs_mount(struct super *sb, struct inode *dir, const char *path);
 int           vfs_umount(struct inode *root);
 bool          vfs_is_mounted(struct super *sb);
+/* The i-th mount (0 is the root) for /proc/mounts: false past the last;
+ * *sb NULL for a free slot. */
+bool          vfs_mount_at(int i, struct super **sb, const char **path);
 /* "/dev/vda" -> 0, "/dev/vdaN" -> N (1-128), anything else -> -1. */
 int           vda_partition(const char *dev);
 struct inode *vfs_root(void);
@@ -91,6 +99,14 @@ void vfs_stat(struct inode *ino, struct kstat *st);
 #define MAY_EXEC  1
 int  vfs_permission(struct inode *ino, int mask);
 int  vfs_permission_real(struct inode *ino, int mask);
+/* Paths as names (what /proc shows for files, cwd and exe; the VFS keeps
+ * no names of its own). vfs_abspath: path made absolute from base (an
+ * absolute directory path) and normalized lexically ("." and ".." and
+ * doubled slashes go); a kmalloc'd string, NULL if out of memory.
+ * vfs_realpath: abs with every symlink resolved (realpath(3)), into out;
+ * a part that no longer exists is kept as written. */
+char *vfs_abspath(const char *base, const char *path);
+void  vfs_realpath(const char *abs, char *out, size_t n);
 /* An open file on ino (takes the caller's reference). */
 struct file *vfs_open(struct inode *ino, int flags);
 /* Cut or grow a regular file to size (ftruncate, O_TRUNC): the file
@@ -114,3 +130,8 @@ int           tmpfs_mknod(struct inode *dir, const char *name, uint32_t mode, ui
  * caller's reference on success), or NULL and *err (ENXIO: no such device). */
 struct file  *dev_open(struct inode *ino, int flags, int *err);
 void          dev_mount_boot(void);            /* tmpfs on /dev (with nodes), /dev/shm, /tmp, /run */
+/* procfs (procfs.c) and the minimal sysfs (sysfs.c): one instance each,
+ * mounted at boot on /proc and /sys (and by mount(2) with "proc", "sysfs"). */
+struct super *procfs_super(void);
+struct super *sysfs_super(void);
+void          procfs_mount_boot(void);         /* /proc and /sys, where the root has them */

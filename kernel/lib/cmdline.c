@@ -5,6 +5,7 @@
 static const char *line = "";
 
 void cmdline_set(const char *l) { line = l; }
+const char *cmdline_line(void) { return line; }
 
 /* Find the word starting with name and followed by end-of-word or '='.
  * Returns a pointer just after name, or NULL. */

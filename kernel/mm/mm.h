@@ -144,10 +144,27 @@ struct mm {
     uint64_t root;              /* [const] PML4 */
     struct vma *vmas;           /* [klock] */
     uintptr_t brk_start, brk;   /* [klock] */
-    uint64_t resident;          /* [klock] pages mapped */
+    uint64_t resident;          /* [klock] pages mapped (VmRSS): change it with mm_rss_add */
+    uint64_t hiwater_rss;       /* [klock] the most pages ever resident at once (VmHWM) */
+    uint64_t hiwater_vm;        /* [klock] the most pages ever in its regions at once (VmPeak) */
+    /* [const] set by exec (and copied by fork), for /proc/PID: where the
+     * argv and envp strings lie, the program's lowest and highest loaded
+     * address, the stack's top, and the program's absolute path. */
+    uintptr_t arg_start, arg_end, env_start, env_end;
+    uintptr_t start_code, end_code, start_stack;
+    char exe_path[256];
     int users;                  /* [atomic] threads sharing it (CLONE_VM) */
     volatile uint64_t cpus;     /* [atomic] bit n: loaded on CPU n (who needs TLB shootdowns) */
 };
+
+/* One more page resident in mm, and the high-water mark with it: /proc's
+ * VmRSS and VmHWM are honest only if every page mapped into mm counts here. */
+static inline void mm_rss_add(struct mm *mm)
+{
+    if (++mm->resident > mm->hiwater_rss)
+        mm->hiwater_rss = mm->resident;
+}
+uint64_t   mm_total_vm(struct mm *mm);                /* pages in its regions */
 
 /* May the current program read [addr, addr+n)? No if a PROT_NONE region
  * overlaps it (unmapped parts fault as usual). */
@@ -200,6 +217,8 @@ struct vma_info {
     uint64_t offset;            /* bytes into the file (0 for anonymous memory) */
     uint64_t dev, ino;          /* the file's (0, 0 for anonymous memory) */
     struct inode *inode;        /* the file's inode or NULL; valid only during cb */
+    const char *path;           /* the name it was opened by (struct file's path) or NULL;
+                                 * valid until cb sleeps: copy it first */
 };
 typedef bool (*vma_visit_fn)(const struct vma_info *vi, void *arg);
 void       mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg);

@@ -181,6 +181,14 @@ bool mm_user_readable(uintptr_t addr, size_t n)
     return true;
 }
 
+uint64_t mm_total_vm(struct mm *mm)
+{
+    uint64_t n = 0;
+    for (struct vma *v = mm->vmas; v; v = v->next)
+        n += (v->end - v->start) / PAGE_SIZE;
+    return n;
+}
+
 uint32_t mm_prot_at(struct mm *mm, uintptr_t addr)
 {
     struct vma *v = find_vma(mm, addr);
@@ -249,6 +257,9 @@ static int map_vma(struct mm *mm, uintptr_t start, size_t len, uint32_t prot,
                        .file = file ? file_dup(file) : NULL, .pgoff = pgoff, .next = *pp };
     *pp = v;
     merge(mm);
+    uint64_t total = mm_total_vm(mm);
+    if (total > mm->hiwater_vm)
+        mm->hiwater_vm = total;
     return 0;
 }
 
@@ -401,7 +412,7 @@ static pte_t *ensure_page(struct mm *mm, uintptr_t va, uint32_t prot)
         if (!pa)
             return NULL;
         *pte = pa | pte_flags(prot);
-        mm->resident++;
+        mm_rss_add(mm);
     }
     return pte;
 }
@@ -489,7 +500,7 @@ static int file_fault(struct mm *mm, struct vma *v, uintptr_t va, bool write)
     }
     pmm_ref(pa);
     *pte = pa | flags;
-    mm->resident++;
+    mm_rss_add(mm);
     if (write && !(*pte & PTE_W))
         return unshare(mm, va, pte, PTE_W);
     if (!write)
@@ -614,7 +625,7 @@ shared:
     }
     *c = *pte;
     pmm_ref(pa);
-    a->child->resident++;
+    mm_rss_add(a->child);
 }
 
 struct mm *mm_fork(struct mm *parent)
@@ -639,6 +650,12 @@ struct mm *mm_fork(struct mm *parent)
     }
     child->brk_start = parent->brk_start;
     child->brk = parent->brk;
+    child->hiwater_vm = parent->hiwater_vm;
+    child->arg_start = parent->arg_start, child->arg_end = parent->arg_end;
+    child->env_start = parent->env_start, child->env_end = parent->env_end;
+    child->start_code = parent->start_code, child->end_code = parent->end_code;
+    child->start_stack = parent->start_stack;
+    memcpy(child->exe_path, parent->exe_path, sizeof(child->exe_path));
     struct fork_arg a = { child, false };
     vmm_range_walk(parent->root, 0, USER_TOP, share_leaf, &a);
     flush_mm(parent, 0, 0);                 /* the parent's writable entries changed */
@@ -711,6 +728,7 @@ void mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg)
             vi.dev = ino->sb ? ino->sb->dev : 0;
             vi.ino = ino->ino;
             vi.inode = iget(ino);           /* cb may sleep and the region go */
+            vi.path = v->file->path;
         }
         at = v->end;
         bool more = cb(&vi, arg);

@@ -162,6 +162,7 @@ static void strvec_drop_front(struct strvec *v)
  * whole: the headers are read where they are, the segments are mapped. */
 struct exec_file {
     struct inode *ino;
+    char *name;                 /* its absolute path (vfs_abspath), what maps shows */
     size_t size;
     struct elf64_ehdr eh;
     struct elf64_phdr *ph;
@@ -220,6 +221,7 @@ static long open_exec_file(struct inode *dir, const char *path, int lookup_flags
     }
     f->ino = ino;
     f->size = ino->size;
+    f->name = vfs_abspath(current()->fs->cwd_path, path);
     return 0;
 }
 
@@ -227,6 +229,7 @@ static void exec_file_drop(struct exec_file *f)
 {
     if (f->ino)
         iput(f->ino);
+    kfree(f->name);
     kfree(f->ph);
     memset(f, 0, sizeof(*f));
 }
@@ -380,6 +383,8 @@ static long map_segment(struct mm *mm, struct exec_file *f, const struct elf64_p
             iput(f->ino);
             return -ENOMEM;
         }
+        if (f->name)
+            file->path = vfs_abspath("/", f->name);     /* (a copy the file owns) */
         r = mm_map_file(mm, start, fend - start, prot, 0, file,
                         ALIGN_DOWN(p->offset, PAGE_SIZE) / PAGE_SIZE);
         file_close(file);
@@ -466,6 +471,8 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
     sp -= args->len;
     uintptr_t arg_va = sp;
     mm_write(mm, sp, args->buf, args->len);
+    mm->arg_start = arg_va, mm->arg_end = arg_va + args->len;      /* for /proc/PID/cmdline */
+    mm->env_start = env_va, mm->env_end = env_va + envs->len;      /* ... and environ */
     sp -= 7;
     uintptr_t platform_va = sp;
     mm_write(mm, sp, "x86_64", 7);
@@ -606,6 +613,15 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
     if (r)
         return r;
     struct image_info ii = { phdr_address(eh, x->prog.ph, bias), eh->entry + bias, 0, eh->phnum };
+    const struct elf64_phdr *ph = x->prog.ph;
+    for (int i = 0; i < eh->phnum; i++)             /* the program's span, for /proc/PID/stat */
+        if (ph[i].type == PT_LOAD && ph[i].memsz) {
+            uintptr_t va = ph[i].vaddr + bias;
+            if (!mm->start_code || ALIGN_DOWN(va, PAGE_SIZE) < mm->start_code)
+                mm->start_code = ALIGN_DOWN(va, PAGE_SIZE);
+            if (ph[i].flags & PF_X)
+                mm->end_code = MAX(mm->end_code, va + ph[i].filesz);
+        }
     *brk = top;
     *rip = ii.entry;
     if (x->interp.ino) {
@@ -632,6 +648,7 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
     if (sp < 0)
         return sp;
     *rsp = (uintptr_t)sp;
+    mm->start_stack = (uintptr_t)sp;                /* argc */
     return 0;
 }
 
@@ -722,6 +739,15 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     r = -ENOMEM;
     if (!(mm = mm_create()))
         goto out;
+    /* /proc/PID/exe: the real path of the ELF file that runs (a script's
+     * interpreter, a dynamic program itself), resolved now, while a path
+     * through /proc/self/exe still means the old image's file. */
+    char *exe = vfs_abspath(p->fs->cwd_path, x->path);
+    if (exe)
+        vfs_realpath(exe, mm->exe_path, sizeof(mm->exe_path));
+    else
+        strlcpy(mm->exe_path, x->path, sizeof(mm->exe_path));
+    kfree(exe);
 
     /* A descriptor table shared by CLONE_FILES becomes our own first, as
      * on Linux: closing the close-on-exec descriptors must not close them

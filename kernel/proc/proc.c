@@ -948,3 +948,135 @@ void user_fault(struct trapframe *tf)
     }
     signal_fault(tf, sig);
 }
+
+/* ---- the public view, for /proc ---- */
+
+int proc_last_pid(void) { return next_pid - 1; }
+
+static char state_letter(const struct proc *p)
+{
+    switch (p->state) {
+    case P_RUNNABLE: case P_RUNNING: case P_EMBRYO: return 'R';
+    case P_ZOMBIE: return 'Z';
+    case P_DEAD: return 'X';
+    default: return 'S';
+    }
+}
+
+struct proc *proc_get_klocked(int tgid, int tid)
+{
+    ASSERT_KLOCK();
+    struct proc *found = NULL, *stand_in = NULL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *p = sched_proc_at(i);
+        if (!p || p->tgid != tgid || p->state == P_UNUSED || p->state == P_EMBRYO ||
+            p->state == P_DEAD)
+            continue;
+        if (p->pid == tid)
+            found = p;
+        else if (p->mm && p->state != P_ZOMBIE && !stand_in)
+            stand_in = p;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (found && tid == tgid && !found->mm && stand_in)
+        return stand_in;                        /* the leader went first */
+    return found;
+}
+
+int proc_view(int tid, bool whole, struct proc_view *v)
+{
+    ASSERT_KLOCK();
+    memset(v, 0, sizeof(*v));
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = proc_find_thread(tid);
+    if (!t || t->state == P_EMBRYO) {
+        spin_unlock_irqrestore(&sched_lock, f);
+        return -ESRCH;
+    }
+    struct proc *l = t->leader, *p = whole ? l : t;
+    v->pid = p->pid;
+    v->tgid = p->tgid;
+    v->ppid = l->parent ? l->parent->pid : 0;
+    v->pgid = l->pgid;
+    v->sid = l->sid;
+    v->state = state_letter(p);
+    memcpy(v->name, p->name, sizeof(v->name));
+    v->uid = p->uid, v->euid = p->euid, v->suid = p->suid;
+    v->gid = p->gid, v->egid = p->egid, v->sgid = p->sgid;
+    v->ngroups = p->ngroups;
+    memcpy(v->groups, p->groups, sizeof(v->groups));
+    v->nthreads = l->nthreads;
+    v->nice = p->nice;
+    v->prio = p->prio;
+    v->policy = p->policy;
+    v->rt_priority = p->rt_priority;
+    v->cpu = p->cpu;
+    v->affinity = p->affinity;
+    v->start_tick = p->start_tick;
+    v->oom_score_adj = l->oom_score_adj;
+    v->utime = p->utime;
+    v->stime = p->stime;
+    v->nvcsw = p->nvcsw;
+    v->nivcsw = p->nivcsw;
+    v->sig_pending = p->sig_pending;
+    v->sig_blocked = p->sig_blocked;
+    if (whole) {
+        /* A process: its exited threads' time is in the leader already;
+         * add the live ones'. Its state: a live thread's if the leader
+         * exited first. */
+        v->cutime = l->cutime;
+        v->cstime = l->cstime;
+        for (int i = 0; i < NPROC; i++) {
+            struct proc *q = sched_proc_at(i);
+            if (!q || q == l || q->tgid != l->tgid || q->state == P_DEAD || q->state == P_UNUSED)
+                continue;
+            v->utime += q->utime;
+            v->stime += q->stime;
+            v->nvcsw += q->nvcsw;
+            v->nivcsw += q->nivcsw;
+            if (v->state == 'Z' || (v->state == 'S' && state_letter(q) == 'R'))
+                v->state = state_letter(q);
+        }
+        if (l->state == P_ZOMBIE && l->nthreads == 0)
+            v->state = 'Z';
+    }
+    for (int sig = 1; sig <= NSIG; sig++) {
+        uint64_t h = p->sh ? p->sh->actions[sig - 1].handler : 0;
+        if (h == 1)
+            v->sig_ignored |= 1ul << (sig - 1);
+        else if (h > 1)
+            v->sig_caught |= 1ul << (sig - 1);
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    struct proc *live = proc_get_klocked(v->tgid, v->pid);
+    v->umask = live && live->fs ? live->fs->umask : 022;
+    return 0;
+}
+
+static int list_ids(int tgid, int *ids, int n)
+{
+    int count = 0;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *p = sched_proc_at(i);
+        if (!p || p->state == P_UNUSED || p->state == P_EMBRYO || p->state == P_DEAD ||
+            (tgid ? p->tgid != tgid : p->leader != p))
+            continue;
+        /* Insertion in order: a handful of processes. */
+        int at = count < n ? count : n - 1;
+        if (count >= n && p->pid > ids[n - 1])
+            continue;
+        while (at > 0 && ids[at - 1] > p->pid) {
+            ids[at] = ids[at - 1];
+            at--;
+        }
+        ids[at] = p->pid;
+        count += count < n;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return count;
+}
+
+int proc_list_tgids(int *ids, int n) { return list_ids(0, ids, n); }
+int proc_list_tids(int tgid, int *ids, int n) { return list_ids(tgid, ids, n); }

@@ -96,6 +96,7 @@ struct proc {
     uint64_t vruntime;          /* weighted ns of CPU used */
     int nice;
     uint64_t slice_start;       /* tick when it last got the CPU */
+    uint64_t nvcsw, nivcsw;     /* switches away: it slept / it was preempted (/proc) */
 
     /* [sched_lock]: signals. The thread itself may peek at sig_pending
      * without it (proc_signal_pending); a decision is rechecked under it. */
@@ -142,6 +143,7 @@ struct proc {
     int stop_sig;
     bool report_stop, report_cont;
     struct tty *ctty;           /* [sched_lock] controlling terminal (fork keeps it, setsid drops it) */
+    int oom_score_adj;          /* [klock] /proc/PID/oom_score_adj (-1000..1000; kept, not used yet) */
 
     /* [klock]: credentials, written by the thread itself (setuid...), read
      * by others' permission checks (kill, sched_setscheduler). */
@@ -220,6 +222,39 @@ bool  pgrp_orphaned_locked(int pgrp);
 int   pgrp_session_locked(int pgrp);
 long  proc_setsid(void);
 long  proc_getsid(int pid);
+
+/* ---- the public view of a process, for /proc (proc.c) ----
+ * What /proc/PID/{stat,status,...} print, copied out under the locks that
+ * guard each field, so the generators in fs/procfs.c read no struct proc. */
+struct proc_view {
+    int pid, tgid, ppid, pgid, sid;
+    char state;                 /* R running or runnable, S sleeping, Z zombie */
+    char name[16];
+    uint32_t uid, euid, suid, gid, egid, sgid;
+    uint32_t groups[NGROUPS_VIGIL];
+    int ngroups, nthreads, nice, prio, policy, rt_priority, cpu, oom_score_adj;
+    uint64_t utime, stime, cutime, cstime;     /* ticks */
+    uint64_t start_tick, affinity;
+    uint64_t sig_pending, sig_blocked, sig_ignored, sig_caught;
+    uint64_t nvcsw, nivcsw;
+    uint32_t umask;
+};
+/* The view of thread tid: as a process (whole: its group's times, the
+ * process's state) or as one thread (task/TID). 0, or -ESRCH if there is
+ * no such thread (or it has exited). With the kernel lock held. */
+int   proc_view(int tid, bool whole, struct proc_view *v);
+/* With the kernel lock held: live thread tid of process tgid (tid == tgid:
+ * the process), or NULL. The pointer, and its mm, fdt and fs, stay valid
+ * until the caller sleeps or drops the kernel lock; they are NULL if the
+ * thread is exiting. (Threads are freed only under the kernel lock.) For a
+ * process whose leader has exited before its threads, a thread that still
+ * has an address space stands in. */
+struct proc *proc_get_klocked(int tgid, int tid);
+/* Every process id (leaders), ascending, into ids (at most n); the count. */
+int   proc_list_tgids(int *ids, int n);
+/* ... and the thread ids of process tgid. */
+int   proc_list_tids(int tgid, int *ids, int n);
+int   proc_last_pid(void);                      /* the most recent pid handed out */
 
 /* ---- signal.c ---- */
 /* Make sig pending on p (with sched_lock held); sender is a pid or 0. */
@@ -305,6 +340,19 @@ bool  sched_should_yield(void);
 void  sched_add(struct proc *p);
 void  sched_remove(struct proc *p);
 struct proc *sched_proc_at(int slot);
+/* What /proc/stat and /proc/loadavg print. */
+struct sched_stats {
+    uint64_t ctxt;              /* context switches since boot */
+    int ncpu, running, blocked; /* threads runnable now; blocked: uninterruptible (none) */
+    uint64_t user[MAX_CPUS], system[MAX_CPUS], idle[MAX_CPUS];   /* ticks per CPU */
+    /* The load average: runnable threads, exponentially decayed over 1, 5
+     * and 15 minutes, sampled every 5 s (Linux's definition; fixed point,
+     * LOAD_FIXED_1 = 1.0). */
+    uint64_t avenrun[3];
+};
+#define LOAD_FSHIFT 11
+#define LOAD_FIXED_1 (1ul << LOAD_FSHIFT)
+void  sched_get_stats(struct sched_stats *s);
 
 /* ---- exec.c ---- */
 long  exec(const char *path, char *const uargv[], char *const uenvp[], bool from_user);

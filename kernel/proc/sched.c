@@ -26,6 +26,7 @@
 #include "sched_internal.h"
 #include "../sys/syscall.h"
 #include "../lib/kprintf.h"
+#include "../lib/string.h"
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
 
@@ -38,6 +39,10 @@ static struct proc *running[MAX_CPUS];  /* [sched_lock] what each CPU runs */
 static volatile bool need_resched[MAX_CPUS];
 static uint64_t min_vruntime;           /* [sched_lock] */
 static uint64_t rt_seq;                 /* [sched_lock] */
+/* [sched_lock] for /proc/stat and /proc/loadavg (sched_get_stats). */
+static uint64_t nr_switches;
+static uint64_t cpu_ticks[MAX_CPUS][3];  /* user, system, idle */
+static uint64_t avenrun[3];
 
 void swtch(uint64_t *old_rsp, uint64_t new_rsp);
 
@@ -143,6 +148,13 @@ void schedule(void)
     }
     if (next == prev)
         return;
+    nr_switches++;
+    if (!proc_is_idle(prev)) {
+        if (prev->state == P_RUNNABLE)
+            prev->nivcsw++;                 /* preempted */
+        else
+            prev->nvcsw++;                  /* it slept or exited */
+    }
 
     prev->fs_base = rdmsr(MSR_FS_BASE);
     if (!proc_is_idle(prev))
@@ -327,6 +339,41 @@ long sleep_ticks(uint64_t n)
     return r;
 }
 
+static int nr_running_locked(void)
+{
+    int n = 0;
+    for (int i = 0; i < NPROC; i++)
+        n += table[i] && (table[i]->state == P_RUNNABLE || table[i]->state == P_RUNNING);
+    return n;
+}
+
+/* Every 5 s: each average moves toward the number of runnable threads by
+ * 1 - e^(-5 s / its period); the factors e^(-5/60), e^(-5/300), e^(-5/900)
+ * in fixed point (x 2048). */
+static void calc_load_locked(void)
+{
+    static const uint64_t decay[3] = { 1884, 2014, 2037 };
+    uint64_t n = (uint64_t)nr_running_locked() * LOAD_FIXED_1;
+    for (int i = 0; i < 3; i++)
+        avenrun[i] = (avenrun[i] * decay[i] + n * (LOAD_FIXED_1 - decay[i])) >> LOAD_FSHIFT;
+}
+
+void sched_get_stats(struct sched_stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    s->ctxt = nr_switches;
+    s->ncpu = cpu_count();
+    s->running = nr_running_locked();
+    for (int c = 0; c < MAX_CPUS; c++) {
+        s->user[c] = cpu_ticks[c][0];
+        s->system[c] = cpu_ticks[c][1];
+        s->idle[c] = cpu_ticks[c][2];
+    }
+    memcpy(s->avenrun, avenrun, sizeof(avenrun));
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
 /* Timer interrupt, on every CPU: charge the tick to what runs here, ask it
  * to give way when its slice is over; the boot CPU also wakes timed
  * sleepers. */
@@ -336,6 +383,9 @@ static bool sched_tick(struct trapframe *tf)
     int cpu = cpu_index();
     spin_lock_noirq(&sched_lock);
     struct proc *p = current();
+    cpu_ticks[cpu][proc_is_idle(p) ? 2 : (tf->cs & 3) ? 0 : 1]++;
+    if (cpu == 0 && now % (5 * timer_hz()) == 0)
+        calc_load_locked();
     if (!proc_is_idle(p)) {
         if (tf->cs & 3)
             p->utime++;

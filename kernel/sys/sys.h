@@ -137,6 +137,7 @@ long sys_getpgid(int pid);
 long sys_setsid(void);
 long sys_getsid(int pid);
 long sys_getrlimit(int res, void *rlim);
+void rlimit_of(int res, uint64_t r[2]);        /* soft, hard: also /proc/PID/limits */
 long sys_prlimit64(int pid, int res, const void *new_rlim, void *old_rlim);
 
 /* proc/signal.c */
@@ -152,6 +153,13 @@ long sys_alarm(unsigned secs);
 
 /* sys_misc.c */
 long sys_uname(void *buf);
+long sys_sethostname(const char *name, int len);
+/* The names uname(2) gives (also /proc/version, /proc/sys/kernel). */
+struct utsname_k {
+    char sysname[16], nodename[65], release[16], version[32];
+};
+void uts_get(struct utsname_k *u);
+long uts_set_nodename(const char *name, size_t len);   /* root only: -EPERM, -EINVAL */
 long sys_getuid(void);
 long sys_geteuid(void);
 long sys_getgid(void);

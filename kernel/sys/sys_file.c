@@ -142,62 +142,6 @@ static long do_iov(int fd, const void *uiov, int cnt, bool write)
 long sys_readv(int fd, const void *iov, int cnt) { return do_iov(fd, iov, cnt, false); }
 long sys_writev(int fd, const void *iov, int cnt) { return do_iov(fd, iov, cnt, true); }
 
-/* ---- generated files: /proc/meminfo (counters tests read) ---- */
-struct gen_file {
-    char text[512];
-};
-
-static long gen_read(struct file *f, void *ubuf, size_t n)
-{
-    struct gen_file *g = f->priv;
-    if (f->off >= f->size)
-        return 0;
-    size_t k = MIN(n, f->size - f->off);
-    if (copy_to_user(ubuf, g->text + f->off, k))
-        return -EFAULT;
-    f->off += k;
-    return (long)k;
-}
-
-static int gen_stat(struct file *f, struct kstat *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->mode = 0100444;
-    st->nlink = 1;
-    (void)f;
-    return 0;
-}
-
-static void gen_release(struct file *f) { kfree(f->priv); }
-
-static const struct file_ops gen_ops = {
-    .read = gen_read, .stat = gen_stat, .release = gen_release, .seekable = true,
-};
-
-static struct file *open_generated(const char *path)
-{
-    if (strcmp(path, "/proc/meminfo"))
-        return NULL;
-    struct gen_file *g = kmalloc(sizeof(*g));
-    struct file *f = g ? file_alloc(&gen_ops, g) : NULL;
-    if (!f) {
-        kfree(g);
-        return NULL;
-    }
-    /* The Linux names, plus Vigil's own exact counters (in pages, bytes and
-     * heap blocks in use per size class, then large blocks). */
-    uint64_t obj[KHEAP_NCOUNTS];
-    kheap_object_counts(obj);
-    f->size = (uint64_t)snprintf(g->text, sizeof(g->text),
-        "MemTotal:       %lu kB\nMemFree:        %lu kB\n"
-        "VigilFreeFrames: %lu\nVigilHeapPages: %lu\nVigilHeapBytes: %lu\nVigilProcs: %d\n"
-        "VigilHeapObjects: %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
-        pmm_total_frames() * 4, pmm_free_frames() * 4, pmm_free_frames(),
-        kheap_pages_in_use(), kheap_bytes_in_use(), proc_count(),
-        obj[0], obj[1], obj[2], obj[3], obj[4], obj[5], obj[6], obj[7], obj[8]);
-    return f;
-}
-
 /* A path buffer from the heap, freed when its variable goes out of scope.
  * INVARIANT(kernel memory safety): no PATH_MAX (4 KiB) buffer on a 16 KiB
  * kernel stack (one under a deep file-system call overflowed it, issue 14);
@@ -316,8 +260,8 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
     long r = get_path(upath, path, PATH_MAX);
     if (r)
         return r;
-    struct file *f = open_generated(path);
-    if (!f) {
+    struct file *f = NULL;
+    {                                           /* (one level deeper, as it was) */
         struct inode *ino;
         bool created = false;                   /* the creator may open it whatever its mode */
         r = lookup_at(dirfd, path, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
@@ -358,9 +302,9 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
             ;                                   /* r says why not */
         else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode))
             r = vfs_truncate(ino, 0);
-        if (!r && S_ISCHR(ino->mode)) {
+        if (!r && (S_ISCHR(ino->mode) || ino->ops->open)) {
             int err;
-            if (!(f = dev_open(ino, flags, &err))) {
+            if (!(f = S_ISCHR(ino->mode) ? dev_open(ino, flags, &err) : ino->ops->open(ino, flags, &err))) {
                 iput(ino);
                 return err;
             }
@@ -370,6 +314,12 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
         }
     }
     f->flags = flags;
+    /* Its name, for /proc/PID/fd and maps: the path made absolute from
+     * the directory it was looked up in (lexically; see vfs_abspath). */
+    if (!f->path) {
+        struct file *d = path[0] != '/' && dirfd != AT_FDCWD ? fd_get(dirfd) : NULL;
+        f->path = vfs_abspath(d && d->path ? d->path : current()->fs->cwd_path, path);
+    }
     int fd = fd_install(f, 0, flags & O_CLOEXEC);
     if (fd < 0)
         file_close(f);
@@ -805,18 +755,12 @@ long sys_newfstatat(int dirfd, const char *upath, void *ust, int flags)
     if (n == 0)
         return -ENOENT;
     struct kstat st;
-    struct file *g = open_generated(path);
-    if (g) {
-        g->ops->stat(g, &st);
-        file_close(g);
-    } else {
-        struct inode *ino;
-        int r = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
-        if (r)
-            return r;
-        vfs_stat(ino, &st);
-        iput(ino);
-    }
+    struct inode *ino;
+    int r = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
+    if (r)
+        return r;
+    vfs_stat(ino, &st);
+    iput(ino);
     return copy_to_user(ust, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
@@ -1101,9 +1045,23 @@ static long mount_tmpfs(const char *target, const void *udata)
         return r;
     int err = -ENOTDIR;
     struct super *sb = S_ISDIR(dir->mode) ? tmpfs_new(opts, &err) : NULL;
-    r = sb ? vfs_mount(sb, dir) : err;
+    r = sb ? vfs_mount(sb, dir, target) : err;
     if (sb && r)
         tmpfs_kill(sb);
+    iput(dir);
+    return r;
+}
+
+/* mount -t proc / -t sysfs: the one instance of each, once. */
+static long mount_pseudo(const char *target, struct super *sb)
+{
+    if (vfs_is_mounted(sb))
+        return -EBUSY;
+    struct inode *dir;
+    long r = vfs_lookup(current()->fs->cwd, target, LOOKUP_FOLLOW, &dir);
+    if (r)
+        return r;
+    r = vfs_mount(sb, dir, target);
     iput(dir);
     return r;
 }
@@ -1124,8 +1082,15 @@ long sys_mount(const char *usource, const char *utarget, const char *utype, unsi
         r = -EFAULT;
     if (r)
         return r;
+    char *abs = vfs_abspath(current()->fs->cwd_path, target);   /* its name in /proc/mounts */
+    if (!abs)
+        return -ENOMEM;
+    strlcpy(target, abs, PATH_MAX);
+    kfree(abs);
     if (!strcmp(type, "tmpfs"))
         return mount_tmpfs(target, data);
+    if (!strcmp(type, "proc") || !strcmp(type, "sysfs"))
+        return mount_pseudo(target, !strcmp(type, "proc") ? procfs_super() : sysfs_super());
     if (strcmp(type, "ext2") && strcmp(type, "ext3"))
         return -ENODEV;
     int part = vda_partition(source);
@@ -1140,7 +1105,7 @@ long sys_mount(const char *usource, const char *utarget, const char *utype, unsi
     }
     int err;
     struct super *sb = ext2_mount(part, flags & MS_RDONLY, &err);
-    r = sb ? vfs_mount(sb, dir) : err;          /* err: why there is no usable file system */
+    r = sb ? vfs_mount(sb, dir, target) : err;  /* err: why there is no usable file system */
     iput(dir);
     return r;
 }

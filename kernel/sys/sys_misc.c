@@ -53,14 +53,50 @@ struct utsname {
     char f[6][65];
 };
 
+/* The node name: sethostname(2) and /proc/sys/kernel/hostname change it. */
+static char nodename[65] = "vigil";     /* [klock] */
+
+void uts_get(struct utsname_k *u)
+{
+    strlcpy(u->sysname, "Vigil", sizeof(u->sysname));
+    strlcpy(u->nodename, nodename, sizeof(u->nodename));
+    strlcpy(u->release, "0.1", sizeof(u->release));
+    strlcpy(u->version, "#1", sizeof(u->version));
+}
+
+long uts_set_nodename(const char *name, size_t len)
+{
+    if (current()->euid != 0)
+        return -EPERM;                  /* Linux: CAP_SYS_ADMIN */
+    if (len > 64)
+        return -EINVAL;
+    memcpy(nodename, name, len);
+    nodename[len] = 0;
+    return 0;
+}
+
+long sys_sethostname(const char *uname, int len)
+{
+    char buf[65];
+    if (len < 0 || len > 64)
+        return -EINVAL;
+    if (current()->euid != 0)
+        return -EPERM;
+    if (copy_from_user(buf, uname, (size_t)len))
+        return -EFAULT;
+    return uts_set_nodename(buf, (size_t)len);
+}
+
 long sys_uname(void *ubuf)
 {
     struct utsname u;
+    struct utsname_k k;
+    uts_get(&k);
     memset(&u, 0, sizeof(u));
-    strlcpy(u.f[0], "Vigil", 65);
-    strlcpy(u.f[1], "vigil", 65);
-    strlcpy(u.f[2], "0.1", 65);
-    strlcpy(u.f[3], "#1", 65);
+    strlcpy(u.f[0], k.sysname, 65);
+    strlcpy(u.f[1], k.nodename, 65);
+    strlcpy(u.f[2], k.release, 65);
+    strlcpy(u.f[3], k.version, 65);
     strlcpy(u.f[4], "x86_64", 65);
     strlcpy(u.f[5], "(none)", 65);
     return copy_to_user(ubuf, &u, sizeof(u)) ? -EFAULT : 0;

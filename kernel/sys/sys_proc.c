@@ -420,7 +420,7 @@ long sys_getpgid(int pid) { return proc_getpgid(pid); }
 long sys_setsid(void) { return proc_setsid(); }
 long sys_getsid(int pid) { return proc_getsid(pid); }
 
-static void rlimit_of(int res, uint64_t r[2])
+void rlimit_of(int res, uint64_t r[2])
 {
     r[0] = r[1] = RLIM_INFINITY;
     if (res == 3)                       /* RLIMIT_STACK */

@@ -1,0 +1,64 @@
+/* fs/pseudofs.h - the machinery procfs.c and sysfs.c share: file systems
+ * whose files are generated when read, described by tables.
+ *
+ * A directory is a table of entries (struct pent), each a file with a
+ * generator (and perhaps a writer), a symlink with a reader, or a directory
+ * with its own table or a kind whose entries are computed (the processes in
+ * /proc, a process's open files). An inode is made at each lookup and holds
+ * only the entry and the numbers naming it (pid, tid, fd), never a pointer
+ * to a process: every read looks the process up again, so a process that
+ * has exited reads as ESRCH (or ENOENT), never as freed memory.
+ *
+ * A file's text is generated into a buffer of the open file (struct file,
+ * not the inode) when it is opened and again at every later read from
+ * offset 0 (Linux's seq_file makes it at the first read): a reader gets one
+ * consistent snapshot however small its reads, and top-style programs that
+ * lseek to 0 and read again see fresh numbers. */
+#pragma once
+#include "../lib/types.h"
+
+struct super;
+
+/* A growing text buffer (kmalloc'd); oom set if it could not grow. */
+struct sbuf {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+};
+void sb_printf(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_write(struct sbuf *s, const void *data, size_t n);
+void sb_octal(struct sbuf *s, uint64_t v, int width);      /* zero-padded */
+
+/* What an entry is about: the process and thread (0 for global files), the
+ * descriptor (fd/ and fdinfo/), whether it is seen as a thread (task/TID). */
+struct pctx {
+    int tgid, tid, fd;
+    bool thread;
+};
+
+/* Directory kinds: a table of entries, or computed entries. */
+enum pdir { PD_TABLE, PD_PROCS, PD_TASKS, PD_FDS, PD_FDINFOS };
+
+#define PE_PTRACE   1       /* only the process's own user or root (environ...) */
+#define PE_PROCESS  2       /* in /proc/PID only, not in task/TID */
+#define PE_CPU      4       /* there only while CPU number arg runs (/sys/.../cpuN) */
+
+struct pent {
+    const char *name;
+    uint32_t mode;                              /* S_IFREG | 0444 ... */
+    /* Files: the text (0 or -errno); writes (bytes taken or -errno). */
+    int  (*gen)(struct sbuf *s, const struct pctx *c);
+    long (*write)(const struct pctx *c, const char *buf, size_t n);
+    /* Symlinks: the target into buf (length, or -errno). */
+    long (*link)(const struct pctx *c, char *buf, size_t n);
+    /* Directories. */
+    enum pdir kind;
+    const struct pent *sub;                     /* PD_TABLE: entries, up to a NULL name */
+    const struct pent *child;                   /* computed kinds: what each entry is */
+    int flags;
+    int arg;
+};
+
+/* A new pseudo file system whose root directory is root (PD_PROCS: its
+ * table and a directory per process, as /proc). */
+struct super *pseudofs_new(const char *type, uint64_t dev, const struct pent *root);

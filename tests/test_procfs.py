@@ -1,0 +1,93 @@
+"""/proc and /sys tell the truth (issue 15): a process compares what /proc
+says about it with what it knows itself (the pages it touched, the regions
+it mapped, its ids, descriptors, argv and environment, threads, a child
+that dies), and the same static program on the host's Linux says the same
+facts line for line. The program is user/tests/procfs.c.
+
+RSS is the exception: Linux (6.2 on) keeps a process's RSS in per-CPU
+counters that /proc reads approximately, so the host is no reference for
+it; the program's own count of the pages it touched is, and Vigil must
+match it exactly."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+from pathlib import Path
+
+_KERNEL_TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free", re.M)
+# Lines about RSS and its peak: judged on Vigil alone (see above).
+_RSS = re.compile(r"^(rss |hwm |  touched |  VmRSS )")
+
+
+def _host(art_rootfs: Path, argv: list[str]) -> str:
+    r = subprocess.run([str(art_rootfs / "bin" / "procfs"), *argv], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def _vigil(vigil, argv: list[str]) -> str:
+    run = vigil.program(["/bin/procfs", *argv], timeout=180)
+    trouble = [x for x in run.console.splitlines() if _KERNEL_TROUBLE.search(x)]
+    assert not trouble, f"the kernel broke: {trouble[:3]}"
+    assert run.status == 0, run.output[-800:]
+    return run.output.replace("\r\n", "\n")
+
+
+def _diff(host: str, ours: str) -> list[str]:
+    h = [x for x in host.strip().splitlines() if not _RSS.match(x)]
+    v = [x for x in ours.strip().splitlines() if not _RSS.match(x)]
+    if len(h) != len(v):
+        return [f"host has {len(h)} lines, vigil {len(v)}: vigil ends {v[-3:]!r}"]
+    return [f"host {a!r} vigil {b!r}" for a, b in zip(h, v, strict=True) if a != b]
+
+
+def test_proc_self_tells_a_process_what_it_knows_as_linux_does(vigil, tmp_path: Path) -> None:
+    """stat (52 fields; pid, ppid, pgrp, session), status, statm, maps
+    (regions at known addresses and protections, one split by mprotect;
+    [heap] at the break, [stack] around a local), fd/ (exactly the open
+    descriptors; a file's real path, pipe:[inode], /dev/null; opening fd/N
+    reaches the file), fdinfo, cmdline and environ (argv and envp), exe and
+    cwd (real paths), comm (written and cut to 15), task/ with a second
+    thread, a child's stat, its zombie state, and what its directory says
+    once it is reaped (ESRCH or ENOENT, never stale data)."""
+    seed = int(os.environ.get("VIGIL_SEED", random.randrange(1 << 30)))
+    ours = _vigil(vigil, ["self", str(seed), "/tmp"])
+    host = _host(vigil.art.rootfs, ["self", str(seed), str(tmp_path)])
+    rss = [x for x in ours.splitlines() if _RSS.match(x)]
+    assert rss and all(x.endswith(": yes") for x in rss if not x.startswith("  ")), (
+        f"VmRSS/VmHWM are not what the process touched (seed {seed}): {rss}")
+    problems = _diff(host, ours)
+    assert not problems, f"/proc/self differs from Linux (seed {seed}): " + "\n".join(problems[:10])
+
+
+def test_another_users_process_is_private(vigil) -> None:
+    """A uid-3000 process may read a uid-2000 process's status, stat and
+    cmdline, but not its environment, open files, executable or working
+    directory (Linux's ptrace-read rule: EACCES), nor set the hostname."""
+    ours = _vigil(vigil, ["perm"])
+    host = _host(vigil.art.rootfs, ["perm"])
+    assert "another user's environ: EACCES" in ours, (
+        "another user's environ was readable: " + ours.strip()[-300:])
+    problems = _diff(host, ours)
+    assert not problems, "permissions differ from Linux: " + "\n".join(problems[:10])
+
+
+def test_global_proc_and_sys_files_agree_with_the_system(vigil) -> None:
+    """meminfo, uptime (grows), loadavg, stat (a cpu line of ten, one per
+    CPU, btime, processes, ctxt), cpuinfo (a processor per CPU, flags),
+    /sys/devices/system/cpu (online, cpuN), sys/kernel against uname,
+    boot_id and uuid, mounts, filesystems, self, and /proc listing us."""
+    problems = _diff(_host(vigil.art.rootfs, ["global"]), _vigil(vigil, ["global"]))
+    assert not problems, "global /proc files differ from Linux: " + "\n".join(problems[:10])
+
+
+def test_bad_input_to_proc_gets_linux_errors(vigil) -> None:
+    """Writes to read-only files (EIO, EINVAL as Linux), odd names (ENOENT),
+    mkdir and unlink in /proc, out-of-range oom_score_adj, and a file read
+    seven bytes at a time reads the same as at once."""
+    problems = _diff(_host(vigil.art.rootfs, ["bad"]), _vigil(vigil, ["bad"]))
+    assert not problems, "bad input to /proc differs from Linux: " + "\n".join(problems[:10])
