@@ -72,8 +72,11 @@ def test_map_shared_writes_and_write_show_one_content(vigil, tmp_path) -> None:
     """A MAP_SHARED write is seen by read(), by other mappings (shared and
     private) and across fork; a write() is seen by the mapping; msync
     succeeds; bytes a mapping wrote past the end are not the file's (the
-    grown file reads zeros there); a read-only fd maps shared only
-    read-only (mprotect says EACCES): as on the host."""
+    grown file reads zeros there); a file cut short while mapped takes its
+    pages from every mapping, private copies too (SIGBUS), and reads zeros
+    when grown back; a read-only fd maps shared only read-only (mprotect
+    says EACCES); shared anonymous memory and shared /dev/zero are zeros
+    that a forked child writes into: as on the host."""
     host = _host(vigil.art.rootfs, ["shared", str(tmp_path)])
     ours = _vigil(vigil, ["shared", "/tmp"])
     assert not _diff(host, ours), "\n".join(_diff(host, ours)[:10])

@@ -384,10 +384,12 @@ long filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
 void filemap_truncate(struct inode *ino, uint64_t old_size, uint64_t size)
 {
     struct pcache *pc = ino->pcache;
+    if (size < old_size)
+        mm_unmap_file_from(ino, ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE);
     if (!pc || !pc->root)
         return;
-    /* Pages wholly past the new end leave the cache (a mapping that still
-     * holds one keeps its frame, no longer the file's); past the smaller
+    /* Pages wholly past the new end left every mapping (touching one
+     * again is SIGBUS) and now leave the cache; past the smaller
      * end, the last page's tail becomes zeros: a file cut short or grown
      * must read zeros there, whatever a mapping wrote past its end. */
     walk(pc, pc->root, pc->height - 1, 0, ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE, drop_page, NULL);

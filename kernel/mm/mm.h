@@ -155,6 +155,7 @@ struct mm {
     char exe_path[256];
     int users;                  /* [atomic] threads sharing it (CLONE_VM) */
     volatile uint64_t cpus;     /* [atomic] bit n: loaded on CPU n (who needs TLB shootdowns) */
+    struct mm *mm_prev, *mm_next;   /* [klock] every address space (mm_unmap_file_from) */
 };
 
 /* One more page resident in mm, and the high-water mark with it: /proc's
@@ -207,6 +208,11 @@ int        mm_mincore(struct mm *mm, uintptr_t start, size_t len, uint8_t *vec);
 /* msync(2): write the dirty pages of the MAP_SHARED file mappings in the
  * range back through their file systems (sync: and make them durable). */
 int        mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync);
+
+/* A file was cut short: every mapping of ino, in every address space, lets
+ * go of its pages from file page first on (copy-on-write copies too, as
+ * Linux), so touching them faults again: SIGBUS past the new end. */
+void       mm_unmap_file_from(struct inode *ino, uint64_t first);
 
 /* What /proc/PID/maps prints: each VMA of mm in address order. cb gets a
  * copy (no pointer into the list: it may sleep); returning false stops. */

@@ -30,6 +30,7 @@
 #include "../lib/abi.h"
 
 static struct mm *active[MAX_CPUS];     /* what each CPU has in CR3 */
+static struct mm *all_mms;              /* [klock] every address space, for truncate */
 
 static int cpu_me(void) { return cpu_count() > 1 ? this_cpu()->id : 0; }
 
@@ -77,6 +78,10 @@ struct mm *mm_create(void)
         return NULL;
     }
     mm->users = 1;
+    mm->mm_next = all_mms;
+    if (all_mms)
+        all_mms->mm_prev = mm;
+    all_mms = mm;
     return mm;
 }
 
@@ -133,6 +138,12 @@ void mm_destroy(struct mm *mm)
     vmm_destroy_space(mm->root);
     struct vma *list = mm->vmas;
     mm->vmas = NULL;
+    if (mm->mm_prev)
+        mm->mm_prev->mm_next = mm->mm_next;
+    else
+        all_mms = mm->mm_next;
+    if (mm->mm_next)
+        mm->mm_next->mm_prev = mm->mm_prev;
     kfree(mm);
     vmas_retire(list);
 }
@@ -898,4 +909,21 @@ int mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync)
             err = r;
     }
     return err;
+}
+
+void mm_unmap_file_from(struct inode *ino, uint64_t first)
+{
+    ASSERT_KLOCK();
+    for (struct mm *mm = all_mms; mm; mm = mm->mm_next)
+        for (struct vma *v = mm->vmas; v; v = v->next) {
+            if (!v->file || v->file->inode != ino)
+                continue;
+            uint64_t pages = (v->end - v->start) / PAGE_SIZE;
+            uint64_t skip = first > v->pgoff ? first - v->pgoff : 0;
+            if (skip >= pages)
+                continue;
+            uintptr_t start = v->start + skip * PAGE_SIZE;
+            vmm_range_walk(mm->root, start, v->end, unmap_leaf, mm);
+            flush_mm(mm, start, (v->end - start) / PAGE_SIZE);
+        }
 }

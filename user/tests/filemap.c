@@ -222,7 +222,7 @@ static void shared_maps(const char *dir)
     snprintf(path, sizeof(path), "%s/shared", dir);
     size_t size = 2 * PG + 50;
     make(path, size, 3);
-    int fd = open(path, O_RDWR);
+    int fd = open(path, O_RDWR), fd2;
     unsigned char *m = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     say("shared map: %s\n", m == MAP_FAILED ? en(errno) : "ok");
     if (m == MAP_FAILED)
@@ -256,6 +256,24 @@ static void shared_maps(const char *dir)
     munmap(p, PG);
     say("munmap: %d\n", munmap(m, 4 * PG));
     say("after munmap read(): %c%c%c\n", pread1(fd, 10), pread1(fd, 11), pread1(fd, PG + 3));
+    /* Cut short while mapped (shared, private, a private copy): the pages
+     * past the new end are gone from every mapping: SIGBUS. */
+    fd2 = open(path, O_RDWR);
+    unsigned char *sh = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+    unsigned char *pr = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd2, 0);
+    unsigned char keep = sh[2 * PG];
+    pr[2 * PG] = 'C';                   /* a private copy of page 2 */
+    (void)pr[PG];
+    say("before cut: %s %s %s\n", touch(sh + 2 * PG, 0), touch(pr + 2 * PG, 0), touch(pr + PG, 0));
+    ftruncate(fd2, PG + 10);
+    say("after cut: shared page 2 %s, private copy %s, private page 1 %s, shared page 0 %s\n",
+        touch(sh + 2 * PG, 0), touch(pr + 2 * PG, 0), touch(pr + PG, 0), touch(sh, 0));
+    ftruncate(fd2, size);
+    say("grown back: shared page 2 %s, zeros: %s\n", touch(sh + 2 * PG, 0),
+        sh[2 * PG] == 0 && keep != 0 ? "yes" : "no");
+    munmap(sh, 3 * PG);
+    munmap(pr, 3 * PG);
+    close(fd2);
     /* ftruncate grows: the bytes past the old end read as zeros. */
     ftruncate(fd, size + 20);
     unsigned char tail[20];
