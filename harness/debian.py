@@ -46,7 +46,7 @@ PACKAGE_LIST = ROOT / "rootfs" / "packages.txt"
 OVERLAY = ROOT / "rootfs" / "overlay"
 CACHE = ROOT / "build" / "debian"
 # Bumped when the way a tree is made changes (so cached trees are remade).
-TREE_FORMAT = 3
+TREE_FORMAT = 4
 # What a minimal Debian (debootstrap --variant=minbase with dpkg's path
 # excludes, as Debian's container images) leaves out: documentation and
 # translations. Nothing reads them at run time.
@@ -58,7 +58,8 @@ VIGIL_BIN = "usr/lib/vigil/bin"
 # bookworm's /usr merge: these are symlinks into /usr.
 MERGED = ("bin", "sbin", "lib", "lib64")
 # update-alternatives' links in a bookworm system with these packages.
-ALTERNATIVES = {"awk": "mawk", "pager": "less", "which": "which.debianutils"}
+ALTERNATIVES = {"awk": "mawk", "pager": "less", "which": "which.debianutils", "vi": "vim.tiny",
+                "view": "vim.tiny", "ex": "vim.tiny", "editor": "nano"}
 # The image: room for the tree plus writes (sparse file: unused space costs nothing).
 IMAGE_MB = 384
 INODES = 32768
@@ -139,8 +140,10 @@ def unmet(plist: PackageList, stanzas: dict[str, Stanza]) -> list[str]:
             for alts in stanzas[p].depends if not have & set(alts)]
 
 
-def cache_key(stanzas: dict[str, Stanza]) -> str:
-    text = f"format {TREE_FORMAT}\n" + "".join(
+def cache_key(stanzas: dict[str, Stanza], tree: bool = False) -> str:
+    """The packages and versions (the downloads' key); with tree, also the
+    way a tree is made (the unpacked tree's key)."""
+    text = (f"format {TREE_FORMAT}\n" if tree else "") + "".join(
         f"{s.package}={s.version}\n" for s in sorted(stanzas.values(), key=lambda s: s.package))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -257,6 +260,8 @@ def finish_tree(tree: Path, log: Callable[[str], None]) -> None:
         if (tree / src).exists():
             shutil.copyfile(tree / src, tree / dst)
             os.chmod(tree / dst, mode)
+    # debootstrap's: mount(8) and df read the mount table from /etc/mtab.
+    _symlink(tree, "etc/mtab", "../proc/self/mounts")
     # debianutils' add-shell: /etc/shells from the shells.d fragments.
     shells = sorted({line.strip() for f in (tree / "usr/share/debianutils/shells.d").glob("*")
                      for line in f.read_text().splitlines() if line.startswith("/")})
@@ -313,12 +318,12 @@ def staging_tree(log: Callable[[str], None] = lambda s: None,
     if gaps:  # a new Debian point release may add one: the tests fail, the build goes on
         log("debian: WARNING: rootfs/packages.txt is not closed under Depends: "
             + "; ".join(gaps))
-    key = cache_key(stanzas)
+    key = cache_key(stanzas, tree=True)
     tree = cache / f"tree-{key}"
     if (tree / ".complete").exists():
         return tree, stanzas
     t0 = time.monotonic()
-    debs = download(plist, stanzas, key, cache)
+    debs = download(plist, stanzas, cache_key(stanzas), cache)
     t1 = time.monotonic()
     for old in cache.glob("tree-*"):
         shutil.rmtree(old, ignore_errors=True)
