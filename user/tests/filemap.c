@@ -13,11 +13,14 @@
  *                 before and after
  *   put PATH N    write N pages through a MAP_SHARED mapping, munmap
  *   check PATH N  read them back with read()
+ *   race DIR T K  T threads mapping, writing, dropping, moving and unmapping
+ *                 one file K times each, beside pwrite()s: nothing lost
  *   disk MNT N    put, put and exit, and a private write, on the disk mounted
  *                 on MNT, then umount (the host's debugfs reads the image) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -488,6 +491,78 @@ static void disk(const char *mnt, int pages)
     printf("umount: %s\n", umount(mnt) ? strerror(errno) : "0");
 }
 
+/* race DIR T K: T threads each map a file (shared and private), write
+ * their own pages through the shared map, read them back, drop them
+ * (MADV_DONTNEED), move the map (mremap) and unmap, K times, while the main
+ * thread pwrite()s a page of its own; then every thread's last values must
+ * be in the file (read()). */
+#define RACE_PAGES 4
+static int race_fd, race_iters;
+static volatile int race_bad;
+
+static void *racer(void *arg)
+{
+    long t = (long)arg;
+    size_t len = (size_t)(t + 2) * RACE_PAGES * PG;    /* up to and past its own pages */
+    for (int k = 0; k < race_iters; k++) {
+        unsigned char *s = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, race_fd, 0);
+        unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, race_fd, 0);
+        if (s == MAP_FAILED || p == MAP_FAILED) {
+            race_bad = 1;
+            return NULL;
+        }
+        unsigned char *mine = s + (size_t)(t + 1) * RACE_PAGES * PG;
+        for (int i = 0; i < RACE_PAGES; i++)
+            mine[i * PG] = (unsigned char)(t * 16 + k % 16), mine[i * PG + 1] = (unsigned char)k;
+        p[(size_t)(t + 1) * RACE_PAGES * PG] = 0xaa;        /* a private copy, never the file's */
+        for (int i = 0; i < RACE_PAGES; i++)
+            if (mine[i * PG] != (unsigned char)(t * 16 + k % 16))
+                race_bad = 2;
+        madvise(s, len, MADV_DONTNEED);
+        if (mine[0] != (unsigned char)(t * 16 + k % 16))
+            race_bad = 3;                               /* a shared write lost by DONTNEED */
+        unsigned char *m = mremap(s, len, len + PG, MREMAP_MAYMOVE);
+        if (m == MAP_FAILED)
+            race_bad = 4;
+        else
+            s = m, len += PG;
+        munmap(s, len);
+        munmap(p, (size_t)(t + 2) * RACE_PAGES * PG);
+        len = (size_t)(t + 2) * RACE_PAGES * PG;
+    }
+    return NULL;
+}
+
+static void race(const char *dir, int threads, int iters)
+{
+    snprintf(path, sizeof(path), "%s/race", dir);
+    make(path, (size_t)(threads + 2) * RACE_PAGES * PG, 6);
+    race_fd = open(path, O_RDWR);
+    race_iters = iters;
+    pthread_t th[16];
+    threads = threads > 16 ? 16 : threads;
+    for (long t = 0; t < threads; t++)
+        pthread_create(&th[t], NULL, racer, (void *)t);
+    for (int k = 0; k < iters * 4; k++) {
+        unsigned char c = (unsigned char)k;
+        pwrite(race_fd, &c, 1, 5);                      /* page 0: the main thread's */
+    }
+    for (int t = 0; t < threads; t++)
+        pthread_join(th[t], NULL);
+    int lost = 0;
+    for (int t = 0; t < threads; t++)
+        for (int i = 0; i < RACE_PAGES; i++) {
+            off_t at = (off_t)((t + 1) * RACE_PAGES + i) * PG;
+            if (pread1(race_fd, at) != (unsigned char)(t * 16 + (iters - 1) % 16) ||
+                pread1(race_fd, at + 1) != (unsigned char)(iters - 1))
+                lost++;
+        }
+    printf("race: %d threads x %d rounds: errors %d, shared writes lost %d, main's byte %s\n",
+           threads, iters, race_bad, lost,
+           pread1(race_fd, 5) == (unsigned char)(iters * 4 - 1) ? "kept" : "LOST");
+    close(race_fd);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -504,6 +579,8 @@ int main(int argc, char **argv)
         bad(dir);
     else if (!strcmp(mode, "put") && argc > 3)
         put(dir, atoi(argv[3]));
+    else if (!strcmp(mode, "race") && argc > 4)
+        race(dir, atoi(argv[3]), atoi(argv[4]));
     else if (!strcmp(mode, "disk") && argc > 3)
         disk(dir, atoi(argv[3]));
     else if (!strcmp(mode, "check") && argc > 3)
