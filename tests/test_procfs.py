@@ -91,3 +91,41 @@ def test_bad_input_to_proc_gets_linux_errors(vigil) -> None:
     seven bytes at a time reads the same as at once."""
     problems = _diff(_host(vigil.art.rootfs, ["bad"]), _vigil(vigil, ["bad"]))
     assert not problems, "bad input to /proc differs from Linux: " + "\n".join(problems[:10])
+
+
+# Debian's procps and bash on the Debian root, reading Vigil's /proc.
+PROCPS = r"""
+sleep 100 & s=$!
+for i in $(seq 500); do [ "$(ps -o comm= -p $s)" = sleep ] && break; done   # it has exec'd
+kill -STOP $s
+for i in $(seq 500); do ps -o stat= -p $s | grep -q T && break; done         # it has stopped
+echo "ps sees the stopped child: $(ps -o pid=,ppid=,stat=,comm= -p $s | awk -v s=$s -v me=$$ \
+    '$1 == s && $2 == me && $3 ~ /^T/ && $4 == "sleep" {print "yes"}')"
+kill -CONT $s
+echo "ps no longer: $(ps -o stat= -p $s | grep -c T)"
+echo "pgrep finds it: $( [ "$(pgrep -x sleep)" = "$s" ] && echo yes)"
+echo "ps aux has us: $(ps aux | awk -v me=$$ '$2 == me {print "yes"}')"
+echo "top's header: $(top -b -n1 | head -1 | cut -c1-5)"
+echo "free's row: $(free | awk 'NR == 2 {print $1}')"
+echo "uptime: $(uptime | grep -c 'load average')"
+echo "process substitutions: $(cat <(echo a) <(echo b) | paste -sd ' ')"
+echo "/dev/stdin from a pipe: $(echo piped | cat /dev/stdin)"
+echo "cpus: $(nproc) $(python3 -c 'import os; print(os.cpu_count())')"
+kill $s
+wait
+"""
+
+
+def test_debian_procps_and_bash_read_vigils_proc(vigil) -> None:
+    """Debian's own ps (a stopped child's state and parent), pgrep, ps aux,
+    top -b, free, uptime and nproc read /proc and /sys; bash's <(...) and
+    /dev/stdin reach pipes through /dev/fd (/proc/self/fd's magic links)."""
+    run = vigil.program(["/bin/bash", "-c", PROCPS], debian=True, timeout=240)
+    trouble = [x for x in run.console.splitlines() if _KERNEL_TROUBLE.search(x)]
+    assert not trouble, f"the kernel broke: {trouble[:3]}"
+    assert run.status == 0, run.output[-1500:]
+    assert run.output.splitlines() == [
+        "ps sees the stopped child: yes", "ps no longer: 0", "pgrep finds it: yes",
+        "ps aux has us: yes", "top's header: top -", "free's row: Mem:", "uptime: 1",
+        "process substitutions: a b", "/dev/stdin from a pipe: piped", "cpus: 1 1",
+    ], run.output[-1500:]

@@ -137,6 +137,21 @@ void dev_mount_boot(void)
         } else {
             kprintf("vigil: no /dev/pts (error %d)\n", r);
         }
+        /* /dev/fd and the standard streams, through /proc (Linux's udev
+         * makes the same links): bash's <(...) opens /dev/fd/63. */
+        static const char *const links[][2] = {
+            { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+            { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+        };
+        for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+            struct inode *l;
+            int e = dev->ops->create(dev, links[i][0], strlen(links[i][0]), S_IFLNK | 0777,
+                                     links[i][1], &l);
+            if (e)
+                kprintf("vigil: no /dev/%s (error %d)\n", links[i][0], e);
+            else
+                iput(l);
+        }
         struct inode *shm;
         r = dev->ops->create(dev, "shm", 3, S_IFDIR | 01777, NULL, &shm);
         if (!r) {

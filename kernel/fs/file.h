@@ -37,6 +37,9 @@ struct file_ops {
     /* The name /proc/PID/fd shows for a file opened by no path (pipe:[N],
      * anon_inode:[eventfd]...): its length, written into buf (NUL-ended). */
     int  (*dname)(struct file *f, char *buf, size_t n);
+    /* ... and the inode opening /proc/PID/fd/N reaches for it (a pipe's
+     * own): a new reference, or NULL (none; files with f->inode need none). */
+    struct inode *(*inode_of)(struct file *f);
     void (*release)(struct file *f);
     /* poll: the file's readiness now, as Linux's poll bits (fs/poll.h:
      * POLLIN|POLLRDNORM readable without blocking, POLLOUT|POLLWRNORM
@@ -106,6 +109,9 @@ void         tty_input_locked(struct tty *t, int c);
  * /dev/console, /dev/ttyS0, /dev/ptmx, /dev/pts/N; NULL and *err if not. */
 struct file *tty_dev_open(struct inode *ino, unsigned major, unsigned minor, int flags, int *err);
 void         tty_set_pts_dir(struct inode *dir);  /* devpts' root, where /dev/pts/N appear */
+/* /proc/PID/stat's tty_nr (its device number) and tpgid (the foreground
+ * group, -1 if none) of controlling terminal t; with sched_lock held. */
+void         tty_proc_info_locked(struct tty *t, uint64_t *dev, int *fg);
 /* Session leader l exits: its terminal's foreground group gets SIGHUP and
  * the session loses the terminal; with sched_lock held. */
 void         tty_session_leader_exit_locked(struct proc *l);

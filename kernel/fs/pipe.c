@@ -13,6 +13,7 @@
  * under sched_lock, which is also what the poll op reads under. */
 #include "file.h"
 #include "poll.h"
+#include "vfs.h"
 #include "../proc/proc.h"
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
@@ -29,7 +30,13 @@ struct pipe {
     uint64_t rpos, wpos;            /* bytes ever read / written: count = wpos - rpos */
     int readers, writers;
     struct waitq wq;                /* pollers of either end */
+    /* What opening /proc/PID/fd/N (or /dev/stdin...) of an end reaches: a
+     * new end of the same pipe. The pipe lives while it has ends or the
+     * inode has references ([klock]: both change under it). */
+    struct inode inode;
 };
+
+static struct super pipefs = { .type = "pipefs", .dev = 0xc };
 
 /* The ring buffer in at most two pieces (it may wrap). */
 static void ring_copy_out(struct pipe *p, uint8_t *dst, size_t k)
@@ -142,7 +149,7 @@ static long pipe_write(struct file *f, const void *ubuf, size_t n)
 static int pipe_stat(struct file *f, struct kstat *st)
 {
     memset(st, 0, sizeof(*st));
-    st->mode = 0010600;                         /* S_IFIFO, rw------- */
+    st->mode = S_IFIFO | 0600;
     st->nlink = 1;
     st->blksize = PIPE_BUF;
     st->ino = (uint64_t)(uintptr_t)f->priv;
@@ -157,7 +164,7 @@ static void pipe_release(struct file *f, bool reader)
         p->readers--;
     else
         p->writers--;
-    bool last = p->readers == 0 && p->writers == 0;
+    bool last = p->readers == 0 && p->writers == 0 && p->inode.refs == 0;
     wakeup_locked(&p->rpos);                    /* readers see EOF, writers EPIPE */
     wakeup_locked(&p->wpos);
     waitq_notify_locked(&p->wq, reader ? POLLERR | POLLOUT : POLLHUP | POLLIN);
@@ -202,13 +209,59 @@ static int pipe_dname(struct file *f, char *buf, size_t n)
     return snprintf(buf, n, "pipe:[%lu]", (uint64_t)(uintptr_t)f->priv);
 }
 
+static struct inode *pipe_inode_of(struct file *f) { return iget(&((struct pipe *)f->priv)->inode); }
+
 static const struct file_ops read_end = {
     .read = pipe_read, .stat = pipe_stat, .release = release_reader, .poll = poll_reader,
-    .dname = pipe_dname,
+    .dname = pipe_dname, .inode_of = pipe_inode_of,
 };
 static const struct file_ops write_end = {
     .write = pipe_write, .stat = pipe_stat, .release = release_writer, .poll = poll_writer,
-    .dname = pipe_dname,
+    .dname = pipe_dname, .inode_of = pipe_inode_of,
+};
+/* Opening the pipe's inode: a new reading end (O_RDONLY, O_RDWR) or
+ * writing end (O_WRONLY); ENXIO once every end has gone. */
+static struct file *pipe_inode_open(struct inode *ino, int flags, int *err)
+{
+    struct pipe *p = ino->priv;
+    bool writer = (flags & O_ACCMODE) == O_WRONLY;
+    *err = -ENXIO;
+    if (p->readers == 0 && p->writers == 0)
+        return NULL;
+    *err = -ENOMEM;
+    struct file *f = file_alloc(writer ? &write_end : &read_end, p);
+    if (!f)
+        return NULL;
+    f->flags = flags;
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    if (writer)
+        p->writers++;
+    else
+        p->readers++;
+    waitq_notify_locked(&p->wq, POLLIN | POLLOUT);   /* (pollers look again) */
+    spin_unlock_irqrestore(&sched_lock, fl);
+    iput(ino);                                  /* the file holds the pipe, not the inode */
+    return f;
+}
+
+static void pipe_inode_release(struct inode *ino)
+{
+    struct pipe *p = ino->priv;
+    if (p->readers == 0 && p->writers == 0) {
+        kfree(p->buf);
+        kfree(p);
+    }
+}
+
+/* (The VFS asks for a write op before it opens for writing.) */
+static long pipe_inode_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
+{
+    (void)ino, (void)off, (void)buf, (void)n;
+    return -EINVAL;
+}
+
+static const struct inode_ops pipe_inode_ops = {
+    .open = pipe_inode_open, .release = pipe_inode_release, .write = pipe_inode_write,
 };
 
 long sys_pipe2(int *ufds, int flags)
@@ -224,6 +277,9 @@ long sys_pipe2(int *ufds, int flags)
     }
     p->buf = buf;
     p->readers = p->writers = 1;
+    p->inode = (struct inode){ .sb = &pipefs, .ino = (uint64_t)(uintptr_t)p, .mode = S_IFIFO | 0600,
+                               .uid = current()->euid, .gid = current()->egid, .nlink = 1,
+                               .ops = &pipe_inode_ops, .priv = p };
     r->flags = flags & O_NONBLOCK;
     w->flags = (flags & O_NONBLOCK) | 1;        /* O_WRONLY */
     int fds[2] = { fd_install(r, 0, flags & O_CLOEXEC), -1 };

@@ -19,9 +19,14 @@
  * or the program executed (vfs_abspath), with symlinks resolved
  * (vfs_realpath): Vigil's VFS keeps no names of its own.
  *
- * Not here yet: /proc/PID/mem, ns/, the T/t/D states (no job control, no
- * uninterruptible sleep to report), file-backed lines in maps (anonymous
- * regions only until the file-mmap work gives regions a file). */
+ * fd/N and cwd are magic links as on Linux: opening /proc/PID/fd/N opens
+ * that file itself (a pipe's own inode for pipes), whatever its name now;
+ * /dev/fd, /dev/stdin... lead here, so bash's <(...) works.
+ *
+ * Not here yet: /proc/PID/mem, smaps, io, ns/; the t and D states (no
+ * tracing, no uninterruptible sleep to report); fd/N's text is the name the
+ * file was opened by (a later rename is not seen; opening it still reaches
+ * the file). */
 #include "pseudofs.h"
 #include "vfs.h"
 #include "file.h"
@@ -103,6 +108,13 @@ static const char *state_name(char s)
     }
 }
 
+/* Linux's encoding of a device number in stat's tty_nr. */
+static int tty_nr(uint64_t dev)
+{
+    unsigned major = (unsigned)(dev >> 8), minor = (unsigned)(dev & 0xff);
+    return (int)((minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12));
+}
+
 static int gen_stat(struct sbuf *s, const struct pctx *c)
 {
     struct proc_view v;
@@ -114,7 +126,7 @@ static int gen_stat(struct sbuf *s, const struct pctx *c)
     int priority = v.rt_priority ? -1 - v.rt_priority : 20 + v.nice;
     sb_printf(s, "%d (%s) %c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu %lu %lu %d %d %d %d %lu %lu %lu "
                  "%lu %lu %lu %lu %lu %lu ",
-              v.pid, v.name, v.state, v.ppid, v.pgid, v.sid, 0 /* tty_nr */, -1 /* tpgid */,
+              v.pid, v.name, v.state, v.ppid, v.pgid, v.sid, tty_nr(v.tty_nr), v.tpgid,
               0u /* flags */, 0ul, 0ul, 0ul, 0ul /* faults: not counted */,
               to_user_hz(v.utime), to_user_hz(v.stime), to_user_hz(v.cutime), to_user_hz(v.cstime),
               priority, v.nice, v.nthreads, 0, to_user_hz(v.start_tick),
@@ -401,6 +413,25 @@ static long link_fd(const struct pctx *c, char *buf, size_t n)
         return -ENOMEM;
     file_name(f, name, PATH_MAX);               /* copied before anything sleeps */
     return real_link(name, buf, n);
+}
+
+/* Opening fd/N opens the file itself, not whatever its name leads to now
+ * (it may be a pipe, or renamed, or gone). */
+static struct inode *follow_fd(const struct pctx *c)
+{
+    struct proc *p = proc_get_klocked(c->tgid, c->tid);
+    struct file *f = p && p->fdt && c->fd >= 0 && c->fd < NOFILE ? p->fdt->fd[c->fd] : NULL;
+    if (!f)
+        return NULL;
+    if (f->inode)
+        return iget(f->inode);
+    return f->ops->inode_of ? f->ops->inode_of(f) : NULL;
+}
+
+static struct inode *follow_cwd(const struct pctx *c)
+{
+    struct proc *p = proc_get_klocked(c->tgid, c->tid);
+    return p && p->fs && p->fs->cwd ? iget(p->fs->cwd) : NULL;
 }
 
 static long link_exe(const struct pctx *c, char *buf, size_t n)
@@ -868,7 +899,8 @@ static long link_mounts(const struct pctx *c, char *buf, size_t n) { (void)c; re
 #define LINK(nm, l, fl) { .name = nm, .mode = S_IFLNK | 0777, .link = l, .flags = fl }
 #define DIR(nm, s) { .name = nm, .mode = S_IFDIR | 0555, .kind = PD_TABLE, .sub = s }
 
-static const struct pent fd_link = { .name = "fd", .mode = S_IFLNK | 0700, .link = link_fd, .flags = PE_PTRACE };
+static const struct pent fd_link = { .name = "fd", .mode = S_IFLNK | 0700, .link = link_fd,
+                                     .follow = follow_fd, .flags = PE_PTRACE };
 static const struct pent fdinfo_file = { .name = "fdinfo", .mode = S_IFREG | 0400, .gen = gen_fdinfo, .flags = PE_PTRACE };
 extern const struct pent proc_pid_dir, proc_task_dir;
 
@@ -887,7 +919,7 @@ static const struct pent pid_ents[] = {
     { .name = "fd", .mode = S_IFDIR | 0500, .kind = PD_FDS, .child = &fd_link },
     { .name = "fdinfo", .mode = S_IFDIR | 0500, .kind = PD_FDINFOS, .child = &fdinfo_file },
     LINK("exe", link_exe, PE_PTRACE),
-    LINK("cwd", link_cwd, PE_PTRACE),
+    { .name = "cwd", .mode = S_IFLNK | 0777, .link = link_cwd, .follow = follow_cwd, .flags = PE_PTRACE },
     LINK("root", link_root, PE_PTRACE),
     FILE("mounts", gen_mounts),
     FILE("mountinfo", gen_mountinfo),

@@ -352,6 +352,23 @@ static long pl_readlink(struct inode *ino, char *buf, size_t n)
     return e->link(&c, buf, n);
 }
 
+static struct inode *pl_follow(struct inode *ino, int *err)
+{
+    struct pctx c;
+    const struct pent *e = ent_of(ino, &c);
+    if (!e->follow)
+        return NULL;
+    if (!alive(&c)) {
+        *err = -ENOENT;
+        return NULL;
+    }
+    if ((e->flags & PE_PTRACE) && !may_access(&c)) {
+        *err = -EACCES;
+        return NULL;
+    }
+    return e->follow(&c);
+}
+
 /* ---- open files ---- */
 
 #define PF_BUF 2016             /* kheap's largest small block */
@@ -519,7 +536,7 @@ static const struct inode_ops pfile_ops = {
     .release = pnode_release, .open = pf_open, .write = pi_write, .truncate = pi_truncate,
 };
 static const struct inode_ops plink_ops = {
-    .readlink = pl_readlink, .release = pnode_release,
+    .readlink = pl_readlink, .release = pnode_release, .follow = pl_follow,
 };
 
 struct super *pseudofs_new(const char *type, uint64_t dev, const struct pent *root)

@@ -49,8 +49,10 @@ struct pent {
     /* Files: the text (0 or -errno); writes (bytes taken or -errno). */
     int  (*gen)(struct sbuf *s, const struct pctx *c);
     long (*write)(const struct pctx *c, const char *buf, size_t n);
-    /* Symlinks: the target into buf (length, or -errno). */
+    /* Symlinks: the target into buf (length, or -errno); and, for a magic
+     * link, the inode it leads to (a reference; NULL: follow the text). */
     long (*link)(const struct pctx *c, char *buf, size_t n);
+    struct inode *(*follow)(const struct pctx *c);
     /* Directories. */
     enum pdir kind;
     const struct pent *sub;                     /* PD_TABLE: entries, up to a NULL name */

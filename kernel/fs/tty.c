@@ -926,9 +926,25 @@ static uint32_t tty_poll(struct file *f, struct poll_table *pt)
     return mask;
 }
 
+/* /proc/PID/fd's name for a terminal opened by no path (init's console). */
+static int tty_dname(struct file *f, char *buf, size_t n)
+{
+    struct tty *t = file_tty(f);
+    return t->pty ? snprintf(buf, n, "/dev/pts/%d", t->pty->index) : (int)strlcpy(buf, "/dev/console", n);
+}
+
+void tty_proc_info_locked(struct tty *t, uint64_t *dev, int *fg)
+{
+    ASSERT_HELD(&sched_lock);
+    /* The console is the serial line, ttyS0 (4:64), as on a Linux with
+     * console=ttyS0; a pseudo-terminal's slave is pts/N. */
+    *dev = t->pty ? MKDEV(PTS_MAJOR, t->pty->index) : MKDEV(4, 64);
+    *fg = t->pgrp ? t->pgrp : -1;
+}
+
 static const struct file_ops tty_ops = {
     .read = tty_read, .write = tty_write, .ioctl = tty_ioctl, .stat = tty_stat,
-    .release = tty_release, .poll = tty_poll,
+    .release = tty_release, .poll = tty_poll, .dname = tty_dname,
 };
 
 /* A file on terminal t (the caller's inode reference, if any, goes with

@@ -229,7 +229,17 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
         }
         /* A symlink is followed unless it is the last component, asked not
          * to be, and not followed by a slash ("link/" means the target). */
-        if (S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW) || *p == '/')) {
+        int jerr = 0;
+        struct inode *jump = S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW) || *p == '/') &&
+                             next->ops->follow ? next->ops->follow(next, &jerr) : NULL;
+        if (jump || jerr) {
+            iput(next);
+            if (jerr) {
+                iput(cur);
+                return jerr;
+            }
+            next = jump;                        /* a magic link: straight to its inode */
+        } else if (S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW) || *p == '/')) {
             char *target = kmalloc(PATH_MAX);
             long n = target ? next->ops->readlink(next, target, PATH_MAX - 1) : -ENOMEM;
             iput(next);

@@ -45,6 +45,11 @@ struct inode_ops {
      * of generated text), or NULL for the VFS's plain open file. Takes the
      * caller's reference on success; else NULL and *err. */
     struct file *(*open)(struct inode *ino, int flags, int *err);
+    /* A symlink that leads to an inode directly rather than through its
+     * text (Linux's "magic links": /proc/PID/fd/N, exe, cwd): a new
+     * reference, NULL to follow the text as usual, or an ERR_PTR-style
+     * -errno in *err with NULL. */
+    struct inode *(*follow)(struct inode *link, int *err);
 };
 
 struct super {

@@ -98,6 +98,7 @@
 #define S_IFREG  0100000
 #define S_IFLNK  0120000
 #define S_IFCHR  0020000
+#define S_IFIFO  0010000
 #define S_ISVTX  0001000        /* sticky: only the owner may remove an entry */
 #define NGROUPS_VIGIL 32        /* supplementary groups a process may have */
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)

@@ -955,6 +955,8 @@ int proc_last_pid(void) { return next_pid - 1; }
 
 static char state_letter(const struct proc *p)
 {
+    if (p->leader->stopped && p->state != P_ZOMBIE && p->state != P_DEAD)
+        return 'T';                             /* job control: stopped until SIGCONT */
     switch (p->state) {
     case P_RUNNABLE: case P_RUNNING: case P_EMBRYO: return 'R';
     case P_ZOMBIE: return 'Z';
@@ -1002,6 +1004,9 @@ int proc_view(int tid, bool whole, struct proc_view *v)
     v->sid = l->sid;
     v->state = state_letter(p);
     memcpy(v->name, p->name, sizeof(v->name));
+    v->tpgid = -1;
+    if (l->ctty)
+        tty_proc_info_locked(l->ctty, &v->tty_nr, &v->tpgid);
     v->uid = p->uid, v->euid = p->euid, v->suid = p->suid;
     v->gid = p->gid, v->egid = p->egid, v->sgid = p->sgid;
     v->ngroups = p->ngroups;
@@ -1035,7 +1040,7 @@ int proc_view(int tid, bool whole, struct proc_view *v)
             v->stime += q->stime;
             v->nvcsw += q->nvcsw;
             v->nivcsw += q->nivcsw;
-            if (v->state == 'Z' || (v->state == 'S' && state_letter(q) == 'R'))
+            if (v->state == 'Z' || ((v->state == 'S' || v->state == 'T') && state_letter(q) == 'R'))
                 v->state = state_letter(q);
         }
         if (l->state == P_ZOMBIE && l->nthreads == 0)

@@ -228,7 +228,9 @@ long  proc_getsid(int pid);
  * guard each field, so the generators in fs/procfs.c read no struct proc. */
 struct proc_view {
     int pid, tgid, ppid, pgid, sid;
-    char state;                 /* R running or runnable, S sleeping, Z zombie */
+    char state;                 /* R running or runnable, S sleeping, T stopped, Z zombie */
+    uint64_t tty_nr;            /* the controlling terminal's device number (0: none) */
+    int tpgid;                  /* its foreground process group (-1: none) */
     char name[16];
     uint32_t uid, euid, suid, gid, egid, sgid;
     uint32_t groups[NGROUPS_VIGIL];

@@ -307,6 +307,32 @@ static void fds(const char *dir)
     pread(again, got, 5, 5);
     printf("opening fd/N reaches the file: %s\n", yes(!memcmp(got, "hello", 5)));
     close(again);
+    /* ... even renamed away from the name it was opened by. */
+    char moved[PATH_MAX];
+    snprintf(moved, sizeof(moved), "%s/procfs-moved", dir);
+    rename(real, moved);
+    again = open(path, O_RDONLY);
+    memset(got, 0, sizeof(got));
+    pread(again, got, 5, 5);
+    printf("opening fd/N of a renamed file reaches it: %s\n", yes(again >= 0 && !memcmp(got, "hello", 5)));
+    close(again);
+    unlink(moved);
+    /* A pipe reopened through /dev/fd (bash's <(...)) is the same pipe. */
+    int q[2];
+    pipe(q);
+    write(q[1], "through", 7);
+    snprintf(path, sizeof(path), "/dev/fd/%d", q[0]);
+    int r2 = open(path, O_RDONLY);
+    memset(got, 0, sizeof(got));
+    printf("a pipe reopened through /dev/fd: %s\n", yes(r2 >= 0 && read(r2, got, 7) == 7 &&
+                                                       !memcmp(got, "through", 7)));
+    struct stat fs;
+    printf("it is a fifo: %s\n", yes(!stat(path, &fs) && S_ISFIFO(fs.st_mode)));
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", q[1]);
+    int w2 = open(path, O_WRONLY);
+    printf("a pipe's write end reopened: %s\n", yes(w2 >= 0 && write(w2, "x", 1) == 1 &&
+                                                   read(q[0], got, 1) == 1 && got[0] == 'x'));
+    close(r2), close(w2), close(q[0]), close(q[1]);
     close(f), close(p[0]), close(p[1]), close(null), close(hi);
     snprintf(path, sizeof(path), "/proc/self/fd/%d", hi);
     printf("a closed descriptor's link: %s\n", ename(readlink(path, link, sizeof(link)) < 0 ? errno : 0));
@@ -448,6 +474,18 @@ static void children(void)
     if (n > 0 && cp)
         sscanf(cp + 2, "%c %d", &st, &ppid);
     printf("child's stat: ppid is us %s, sleeping %s\n", yes(ppid == getpid()), yes(st == 'S'));
+    /* Stopped by SIGSTOP: T until SIGCONT. */
+    kill(c, SIGSTOP);
+    int ws;
+    waitpid(c, &ws, WUNTRACED);
+    n = slurp(path, fbuf, sizeof(fbuf));
+    cp = strrchr(fbuf, ')');
+    printf("stopped child: state %c\n", n > 0 && cp ? cp[2] : '?');
+    kill(c, SIGCONT);
+    waitpid(c, &ws, WCONTINUED);
+    n = slurp(path, fbuf, sizeof(fbuf));
+    cp = strrchr(fbuf, ')');
+    printf("continued: stopped no more %s\n", yes(n > 0 && cp && cp[2] != 'T'));
     int held = open(path, O_RDONLY), dir = open(dpath, O_RDONLY | O_DIRECTORY);
     write(go[1], "x", 1);
     /* Now a zombie until reaped. */
