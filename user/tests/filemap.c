@@ -591,8 +591,10 @@ int main(int argc, char **argv)
         quiet = 1;
         struct snap a, b;
         for (int i = -1; i < rounds; i++) {
-            if (i == 0)
-                take(&a);                   /* after a warm-up round */
+            if (i == 0) {
+                take(&a);                   /* after a warm-up round; the first */
+                take(&a);                   /* read of /proc sets procfs up */
+            }
             if (!*only || !strcmp(only, "private"))
                 private_maps(dir);
             if (!*only || !strcmp(only, "shared"))
