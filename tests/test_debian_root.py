@@ -137,8 +137,9 @@ def _run_line(s, line: str) -> str:
 def test_debian_root_boots_to_bash_at_a_prompt(vigil, tmp_path: Path) -> None:
     """`./vigil run`'s boot: Debian's bash (dynamic: ld.so, libc, libtinfo
     from the image) prompts and computes; dash as /bin/sh, coreutils' ls
-    (listing / as debugfs does) and python3 run from it; exit powers off
-    cleanly, the disk copy stays clean, and the cached image is untouched."""
+    (listing / as debugfs does, and in colour), ps (naming the shell by its
+    $$), top and python3 run from it; exit powers off cleanly, the disk copy
+    stays clean, and the cached image is untouched."""
     before = os.stat(vigil.art.root_image).st_mtime_ns
     disk = debian_root(vigil.art, tmp_path / "run.img", [])
     with vigil.session(root_disk=disk) as s:
@@ -148,12 +149,19 @@ def test_debian_root_boots_to_bash_at_a_prompt(vigil, tmp_path: Path) -> None:
         assert _run_line(s, "echo $((6*7))").strip() == "42"
         assert _run_line(s, "/bin/sh -c 'echo $((6*7)) $0'").strip() == "42 /bin/sh"
         listed = set(_run_line(s, "ls -1 /").split())
+        pid = _run_line(s, "echo $$").strip()
+        ps = _run_line(s, "ps -o pid=,comm= -p $$").split()
+        top = _run_line(s, "top -b -n 1 | head -1; echo status ${PIPESTATUS[0]}")
+        color = _run_line(s, "ls --color=always -d /usr")
         version = _run_line(s, "python3 -c 'import sys; print(sys.version_info[:2])'")
         s.sendline("exit")
         assert s.wait_exit(60).kind == "ok"
     image_root = set(_listing(disk, {""}))
     assert listed == image_root, f"ls lists {sorted(listed)}, debugfs {sorted(image_root)}"
     assert version.strip() == "(3, 11)", version
+    assert ps == [pid, "bash"], f"ps says {ps} of the shell whose $$ is {pid}"
+    assert top.startswith("top - ") and top.endswith("status 0\n"), top
+    assert "\x1b[" in color and "usr" in color, f"ls --color=always printed {color!r}"
     ok, said = fsck(disk)
     assert ok, f"the root disk is unclean after a session:\n{said[-2000:]}"
     assert os.stat(vigil.art.root_image).st_mtime_ns == before, "the cached image was written"
