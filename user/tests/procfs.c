@@ -237,9 +237,12 @@ static void stat_line(void)
     long now_ticks = ts.tv_sec * sysconf(_SC_CLK_TCK) + ts.tv_nsec / (1000000000 / sysconf(_SC_CLK_TCK));
     printf("stat starttime not in the future: %s\n", yes(v[22] <= now_ticks + 1));
     long pages = v[24], vsize = v[23];
-    /* (Linux's stat rss is an approximate per-CPU sum: only its presence.) */
-    printf("stat rss and vsize agree with status: %s %s\n", yes(pages > 0),
-           yes(vsize / 1024 == status_field("VmSize")));
+    /* (Linux's stat rss is an approximate per-CPU sum: judged on Vigil only.) */
+    long vmrss = status_field("VmRSS");
+    printf("rss in stat is status's VmRSS: %s\n", yes(pages * 4 == vmrss));
+    if (pages * 4 != vmrss)
+        printf("  VmRSS %ld kB, stat rss %ld pages\n", vmrss, pages);
+    printf("stat vsize agrees with status: %s\n", yes(vsize / 1024 == status_field("VmSize")));
     long statm[7];
     slurp("/proc/self/statm", fbuf, sizeof(fbuf));
     sscanf(fbuf, "%ld %ld %ld %ld %ld %ld %ld", &statm[0], &statm[1], &statm[2], &statm[3],
@@ -447,6 +450,36 @@ static void threads(void)
 
 static void on_child(int sig) { (void)sig; }
 
+/* Stopped by SIGSTOP: T until SIGCONT (before the zombie part below, whose
+ * SIGCHLD must be the child's exit, not a stop). */
+static void stopped(void)
+{
+    int go[2];
+    pipe(go);
+    pid_t c = fork();
+    if (c == 0) {
+        char x;
+        read(go[0], &x, 1);
+        _exit(0);
+    }
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", c);
+    kill(c, SIGSTOP);
+    int ws;
+    waitpid(c, &ws, WUNTRACED);
+    long n = slurp(path, fbuf, sizeof(fbuf));
+    char *cp = strrchr(fbuf, ')');
+    printf("stopped child: state %c\n", n > 0 && cp ? cp[2] : '?');
+    kill(c, SIGCONT);
+    waitpid(c, &ws, WCONTINUED);
+    n = slurp(path, fbuf, sizeof(fbuf));
+    cp = strrchr(fbuf, ')');
+    printf("continued: stopped no more %s\n", yes(n > 0 && cp && cp[2] != 'T'));
+    write(go[1], "x", 1);
+    waitpid(c, &ws, 0);
+    close(go[0]), close(go[1]);
+}
+
 static void children(void)
 {
     int go[2];
@@ -474,18 +507,6 @@ static void children(void)
     if (n > 0 && cp)
         sscanf(cp + 2, "%c %d", &st, &ppid);
     printf("child's stat: ppid is us %s, sleeping %s\n", yes(ppid == getpid()), yes(st == 'S'));
-    /* Stopped by SIGSTOP: T until SIGCONT. */
-    kill(c, SIGSTOP);
-    int ws;
-    waitpid(c, &ws, WUNTRACED);
-    n = slurp(path, fbuf, sizeof(fbuf));
-    cp = strrchr(fbuf, ')');
-    printf("stopped child: state %c\n", n > 0 && cp ? cp[2] : '?');
-    kill(c, SIGCONT);
-    waitpid(c, &ws, WCONTINUED);
-    n = slurp(path, fbuf, sizeof(fbuf));
-    cp = strrchr(fbuf, ')');
-    printf("continued: stopped no more %s\n", yes(n > 0 && cp && cp[2] != 'T'));
     int held = open(path, O_RDONLY), dir = open(dpath, O_RDONLY | O_DIRECTORY);
     write(go[1], "x", 1);
     /* Now a zombie until reaped. */
@@ -493,6 +514,10 @@ static void children(void)
     sigemptyset(&none);
     sigsuspend(&none);
     sigprocmask(SIG_SETMASK, &old, NULL);
+    /* (Linux signals the parent a moment before the child is a zombie:
+     * waitid without reaping waits for that.) */
+    siginfo_t si;
+    waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT);
     n = slurp(path, fbuf, sizeof(fbuf));
     cp = strrchr(fbuf, ')');
     printf("exited, not reaped: state %c\n", n > 0 && cp ? cp[2] : '?');
@@ -520,6 +545,7 @@ static void self(int argc, char **argv, unsigned seed, const char *dir)
     cwd(dir);
     comm();
     threads();
+    stopped();
     children();
 }
 
