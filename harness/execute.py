@@ -21,6 +21,7 @@ import select
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -147,18 +148,22 @@ def run_on_host(root: Path, argv: list[str], timeout: float = 60,
     host, chrooted there so every path the program sees is the one it sees on
     Vigil, on a pseudo-terminal as on Vigil's console (stdio buffers alike).
     debian: root is a copy of the Debian image's tree (debian.image_tree),
-    and the program gets what init gives it there (DEBIAN_ENV, cwd /root)."""
+    the program gets what init gives it there (DEBIAN_ENV, cwd /root), and
+    its own /proc (a mount and PID namespace, so it sees itself)."""
     master, slave = pty.openpty()
-    cwd = "/root" if debian else "/"
-    if os.geteuid() == 0:
+    pre: Callable[[], None] | None = None
+    if debian:  # Debian's programs read /proc: a mount namespace with its own
+        user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+        cmd = ["unshare", *user, "--mount", "--pid", "--fork", f"--root={root}", "--mount-proc",
+               "--wd=/root", *argv]
+    elif os.geteuid() == 0:
         def enter_root() -> None:
             os.chroot(root)
-            os.chdir(cwd)
+            os.chdir("/")
 
         cmd, pre = argv, enter_root
     else:
-        cmd, pre = ["unshare", "--user", "--map-root-user", f"--root={root}", f"--wd={cwd}",
-                    *argv], None
+        cmd = ["unshare", "--user", "--map-root-user", f"--root={root}", *argv]
     proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
                             env=DEBIAN_ENV if debian else ENV,
                             preexec_fn=pre, start_new_session=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from harness import debian
 from harness.config import ROOT
-from harness.execute import debian_root, run_on_host
+from harness.execute import ProgramRun, debian_root, run_on_host
 from harness.image import fsck
 
 PROMPT = r"[#$] "
@@ -196,14 +196,39 @@ print(text, end="")
 """
 
 
-def test_python_writes_then_reads_a_file_as_on_the_host(vigil, tmp_path: Path) -> None:
-    """Debian's python3 from the image, on Vigil and chrooted into the same
-    tree on the host's Linux: the same output, the same working directory."""
-    argv = ["/usr/bin/python3", "-c", WRITE_THEN_READ]
+def _python_both(vigil, tmp_path: Path, script: str) -> tuple[ProgramRun, ProgramRun]:
+    """Debian's python3 from the image runs script on Vigil and, chrooted
+    into the same tree (with its own /proc), on the host's Linux."""
+    argv = ["/usr/bin/python3", "-c", script]
     guest = vigil.program(argv, debian=True, timeout=240)
     tree = debian.image_tree(vigil.art.rootfs, tmp_path / "tree")
     host = run_on_host(tree, argv, debian=True)
-    assert host.status == 0 and "seed walk one" in host.output, host.output
+    assert host.status == 0, host.output
+    return guest, host
+
+
+def test_python_writes_then_reads_a_file_as_on_the_host(vigil, tmp_path: Path) -> None:
+    guest, host = _python_both(vigil, tmp_path, WRITE_THEN_READ)
+    assert "seed walk one" in host.output
+    assert (guest.status, guest.output) == (host.status, host.output)
+
+
+# The third: [0] * 10_000_000 -> mmap and demand paging; the peak RSS the
+# kernel reports must cover the 80 MB the list's pointers take, and not be
+# far past it (python3 itself is about 10 MB).
+BIG_LIST = """
+x = [0] * 10_000_000
+with open("/proc/self/status") as f:
+    status = dict(line.split(":", 1) for line in f)
+peak = int(status["VmHWM"].split()[0]) * 1024
+print(len(x), "peak RSS covers the list:", 80_000_000 <= peak < 130_000_000)
+"""
+
+
+def test_python_allocates_a_big_list_and_reports_its_peak_rss_as_on_the_host(
+        vigil, tmp_path: Path) -> None:
+    guest, host = _python_both(vigil, tmp_path, BIG_LIST)
+    assert host.output == "10000000 peak RSS covers the list: True\n", host.output
     assert (guest.status, guest.output) == (host.status, host.output)
 
 
