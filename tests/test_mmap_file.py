@@ -159,3 +159,21 @@ def test_file_mappings_hold_under_threads_on_two_cpus(vigil) -> None:
     out = _vigil(vigil, ["race", "/scratch", "4", "40"], root_disk=disk, smp=2)
     assert "race: 4 threads x 40 rounds: errors 0, shared writes lost 0, main's byte kept" in out, (
         f"a MAP_SHARED write was lost or a mapping misbehaved under threads: {out[-400:]}")
+
+
+def test_map_shared_writes_still_mapped_at_power_off_reach_the_disk(vigil, tmp_path) -> None:
+    """A child writes a file through a MAP_SHARED mapping and waits with the
+    mapping in place; its parent powers the machine off with reboot(2). The
+    shutdown writes the mapped pages back before the file systems close:
+    the host's debugfs reads every byte, and e2fsck finds nothing wrong."""
+    _, disk = vigil.scratch_disk(size_mb=32)
+    run = vigil.program(["/bin/filemap", "poweroff", "/scratch/late", str(PAGES)],
+                        root_disk=disk, timeout=180)
+    assert "powering off" in run.output, run.output[-400:]
+    want = _pattern(PAGES * 4096, 9)
+    got = debugfs_dump(disk, "/scratch/late", tmp_path / "late") or b""
+    same = sum(a == b for a, b in zip(got, want, strict=False))
+    assert got == want, (f"MAP_SHARED writes missing from the disk after power-off: "
+                         f"/scratch/late holds {len(got)} bytes, {same} as written")
+    ok, report = fsck(disk)
+    assert ok, report

@@ -110,6 +110,7 @@ struct inode *vfs_root(void) { return root_sb ? iget(root_sb->root) : NULL; }
 
 void vfs_shutdown(void)
 {
+    filemap_writeback_all();                    /* what mappings wrote, into the file systems */
     for (int i = 0; i < MAX_MOUNTS; i++)
         if (mounts[i].sb && mounts[i].sb->shutdown)
             mounts[i].sb->shutdown(mounts[i].sb);

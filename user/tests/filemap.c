@@ -13,6 +13,7 @@
  *                 before and after
  *   put PATH N    write N pages through a MAP_SHARED mapping, munmap
  *   check PATH N  read them back with read()
+ *   poweroff PATH N  a child's MAP_SHARED writes still mapped at reboot(2)
  *   race DIR T K  T threads mapping, writing, dropping, moving and unmapping
  *                 one file K times each, beside pwrite()s: nothing lost
  *   disk MNT N    put, put and exit, and a private write, on the disk mounted
@@ -491,6 +492,31 @@ static void disk(const char *mnt, int pages)
     printf("umount: %s\n", umount(mnt) ? strerror(errno) : "0");
 }
 
+/* poweroff PATH N: a child writes N pages through a MAP_SHARED mapping of
+ * PATH and waits; the parent powers the machine off (reboot(2)) while the
+ * mapping is still there: the shutdown writes it back first. */
+static void poweroff(const char *p, int pages)
+{
+    int ready[2];
+    pipe(ready);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+        ftruncate(fd, (off_t)pages * PG);
+        unsigned char *m = mmap(NULL, (size_t)pages * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        for (size_t i = 0; i < (size_t)pages * PG; i++)
+            m[i] = pat(i, 9);
+        write(ready[1], "x", 1);
+        for (;;)
+            pause();
+    }
+    char c;
+    read(ready[0], &c, 1);
+    printf("poweroff: the child's mapping is written; powering off\n");
+    syscall(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc, NULL);
+    printf("poweroff: reboot returned: %s\n", strerror(errno));
+}
+
 /* race DIR T K: T threads each map a file (shared and private), write
  * their own pages through the shared map, read them back, drop them
  * (MADV_DONTNEED), move the map (mremap) and unmap, K times, while the main
@@ -579,6 +605,8 @@ int main(int argc, char **argv)
         bad(dir);
     else if (!strcmp(mode, "put") && argc > 3)
         put(dir, atoi(argv[3]));
+    else if (!strcmp(mode, "poweroff") && argc > 3)
+        poweroff(dir, atoi(argv[3]));
     else if (!strcmp(mode, "race") && argc > 4)
         race(dir, atoi(argv[3]), atoi(argv[4]));
     else if (!strcmp(mode, "disk") && argc > 3)
