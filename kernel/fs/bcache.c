@@ -137,6 +137,7 @@ void bcache_init(size_t block_size)
 }
 
 size_t bcache_block_size(void) { return bsize; }
+uint64_t bcache_frames(void) { return (uint64_t)npages; }
 
 /* One more buffer, if the cache may grow: memory is plentiful. */
 static struct buf *grow(void)

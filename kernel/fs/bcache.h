@@ -48,6 +48,7 @@ int         bcache_write_dirty(bool meta);
  * many (at most max); *more says some did not fit. */
 int         bcache_take_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more);
 int         bcache_count_dirty_meta(void);
+uint64_t    bcache_frames(void);            /* frames holding buffers (/proc/meminfo's Buffers) */
 /* How many times a buffer has been marked dirty since boot: a commit that
  * began at generation g made every change up to g durable. */
 uint64_t    bcache_dirty_gen(void);

@@ -30,6 +30,7 @@
 #include "pseudofs.h"
 #include "vfs.h"
 #include "file.h"
+#include "bcache.h"
 #include "../proc/proc.h"
 #include "../mm/mm.h"
 #include "../sys/sys.h"
@@ -602,21 +603,25 @@ static int gen_meminfo(struct sbuf *s, const struct pctx *c)
     kheap_object_counts(obj);
     uint64_t total = pmm_total_frames(), free = pmm_free_frames();
     uint64_t heap = kheap_pages_in_use(), bytes = kheap_bytes_in_use();
+    uint64_t buffers = bcache_frames(), cached = filemap_pages();
     int procs = proc_count();
+    /* What is neither free nor a cache's nor the heap's: user memory, page
+     * tables, kernel stacks (Vigil keeps no finer count: AnonPages is that). */
+    uint64_t used = total - free, rest = used > heap + buffers + cached ? used - heap - buffers - cached : 0;
     sb_printf(s, "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
                  "Buffers:        %8lu kB\nCached:         %8lu kB\nSwapCached:     %8lu kB\n"
                  "Active:         %8lu kB\nInactive:       %8lu kB\n",
-              kb(total), kb(free), kb(free), 0ul, 0ul, 0ul, kb(total - free - heap), 0ul);
+              kb(total), kb(free), kb(free), kb(buffers), kb(cached), 0ul, kb(rest + cached), 0ul);
     sb_printf(s, "SwapTotal:      %8lu kB\nSwapFree:       %8lu kB\nDirty:          %8lu kB\n"
                  "Writeback:      %8lu kB\nAnonPages:      %8lu kB\nMapped:         %8lu kB\n"
                  "Shmem:          %8lu kB\nSlab:           %8lu kB\nSReclaimable:   %8lu kB\n"
                  "SUnreclaim:     %8lu kB\nKernelStack:    %8lu kB\nPageTables:     %8lu kB\n",
-              0ul, 0ul, 0ul, 0ul, kb(total - free - heap), 0ul, 0ul, kb(heap), 0ul, kb(heap),
+              0ul, 0ul, 0ul, 0ul, kb(rest), 0ul, 0ul, kb(heap), 0ul, kb(heap),
               (uint64_t)procs * KSTACK_PAGES * 4, 0ul);
     sb_printf(s, "CommitLimit:    %8lu kB\nCommitted_AS:   %8lu kB\nVmallocTotal:   %8lu kB\n"
                  "VmallocUsed:    %8lu kB\nVmallocChunk:   %8lu kB\nHugePages_Total:       0\n"
                  "HugePages_Free:        0\nHugepagesize:       2048 kB\n",
-              kb(total), kb(total - free), 0ul, 0ul, 0ul);
+              kb(total), kb(used), 0ul, 0ul, 0ul);
     /* Vigil's own exact counters (user/tests/meminfo.h and the leak tests
      * read them): free frames, the heap's pages, bytes and blocks per size
      * class, then large blocks. */
@@ -956,7 +961,7 @@ static const struct pent root_ents[] = {
     LINK("self", link_self, 0),
     LINK("thread-self", link_thread_self, 0),
     LINK("mounts", link_mounts, 0),
-    FILE("meminfo", gen_meminfo),
+    { .name = "meminfo", .mode = S_IFREG | 0444, .gen = gen_meminfo, .flags = PE_AT_OPEN },
     FILE("cpuinfo", gen_cpuinfo),
     FILE("uptime", gen_uptime),
     FILE("loadavg", gen_loadavg),

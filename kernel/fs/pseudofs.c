@@ -373,7 +373,12 @@ static struct inode *pl_follow(struct inode *ino, int *err)
 
 #define PF_BUF 2016             /* kheap's largest small block */
 
+/* INVARIANT(kernel memory safety): a generator may sleep (maps resolves
+ * paths) and copy_to_user may fault a file page in: the file's mutex keeps
+ * two threads reading one open file from freeing the text under each
+ * other (Linux's seq_file lock). */
 struct pfile {
+    struct mutex lock;
     struct sbuf s;
     bool have;                  /* s holds a generated text */
     bool fresh;                 /* ... made at open and not read yet */
@@ -396,7 +401,7 @@ static int pf_generate(struct pfile *pf, const struct pent *e, const struct pctx
     return 0;
 }
 
-static long pf_read(struct file *f, void *ubuf, size_t n)
+static long pf_read_locked(struct file *f, void *ubuf, size_t n)
 {
     struct pfile *pf = f->priv;
     struct pctx c;
@@ -416,6 +421,15 @@ static long pf_read(struct file *f, void *ubuf, size_t n)
         return -EFAULT;
     f->off += k;
     return (long)k;
+}
+
+static long pf_read(struct file *f, void *ubuf, size_t n)
+{
+    struct pfile *pf = f->priv;
+    mutex_lock(&pf->lock);
+    long r = pf_read_locked(f, ubuf, n);
+    mutex_unlock(&pf->lock);
+    return r;
 }
 
 static long pf_write(struct file *f, const void *ubuf, size_t n)
@@ -484,10 +498,9 @@ static struct file *pf_open(struct inode *ino, int flags, int *err)
         return NULL;
     }
     pf->s = (struct sbuf){ buf, 0, PF_BUF, false };
-    /* The text is made now, at open (what a reader sees is the state when
-     * it opened the file, as /proc/meminfo always was here), and again at
-     * each later read from offset 0. */
-    pf->fresh = !pf_generate(pf, e, &c);
+    pf->lock = (struct mutex)MUTEX_INIT("procfs file");
+    if (e->flags & PE_AT_OPEN)
+        pf->fresh = !pf_generate(pf, e, &c);   /* see pseudofs.h */
     f->inode = ino;                             /* the caller's reference */
     f->flags = flags;
     return f;

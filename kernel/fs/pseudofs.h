@@ -10,10 +10,12 @@
  * has exited reads as ESRCH (or ENOENT), never as freed memory.
  *
  * A file's text is generated into a buffer of the open file (struct file,
- * not the inode) when it is opened and again at every later read from
- * offset 0 (Linux's seq_file makes it at the first read): a reader gets one
- * consistent snapshot however small its reads, and top-style programs that
- * lseek to 0 and read again see fresh numbers. */
+ * not the inode) at the first read and again at every read from offset 0,
+ * as Linux's seq_file does: a reader gets one consistent snapshot however
+ * small its reads, and top-style programs that lseek to 0 and read again
+ * see fresh numbers. /proc/meminfo alone is made at open (PE_AT_OPEN): the
+ * leak tests measure the kernel as it was when they opened it, before the
+ * C library allocated and touched its FILE buffer. */
 #pragma once
 #include "../lib/types.h"
 
@@ -42,6 +44,7 @@ enum pdir { PD_TABLE, PD_PROCS, PD_TASKS, PD_FDS, PD_FDINFOS };
 #define PE_PTRACE   1       /* only the process's own user or root (environ...) */
 #define PE_PROCESS  2       /* in /proc/PID only, not in task/TID */
 #define PE_CPU      4       /* there only while CPU number arg runs (/sys/.../cpuN) */
+#define PE_AT_OPEN  8       /* the text is made at open, not at the first read */
 
 struct pent {
     const char *name;

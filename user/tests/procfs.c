@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -707,6 +708,32 @@ static void global(void)
 
 /* ---- bad input ---- */
 
+/* Two threads reading one open /proc file at once (maps names files, which
+ * may sleep): each read whole and equal to a read alone. */
+static int shared_fd;
+static char alone[65536];
+static long alone_n;
+static int shared_bad;
+static volatile int shared_go, shared_done;
+
+static void *reader(void *arg)
+{
+    (void)arg;
+    static __thread char mine[65536];
+    while (!shared_go)
+        sched_yield();
+    for (int i = 0; i < 100; i++) {
+        long n = pread(shared_fd, mine, sizeof(mine), 0);
+        if (n != alone_n || memcmp(mine, alone, (size_t)n))
+            __atomic_add_fetch(&shared_bad, 1, __ATOMIC_RELAXED);
+    }
+    /* No thread leaves (and unmaps its stack) while the other still reads. */
+    __atomic_add_fetch(&shared_done, 1, __ATOMIC_RELAXED);
+    while (shared_done < 2)
+        sched_yield();
+    return NULL;
+}
+
 static void bad(void)
 {
     const char *ro[] = { "/proc/meminfo", "/proc/self/stat", "/proc/self/status", "/proc/uptime" };
@@ -742,6 +769,16 @@ static void bad(void)
         n += r;
     close(fd);
     printf("maps read 7 bytes at a time: %s\n", yes(n == whole && !memcmp(pieces, fbuf, (size_t)n)));
+    shared_fd = open("/proc/self/maps", O_RDONLY);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)                         /* (their stacks are mapped first) */
+        pthread_create(&t[i], NULL, reader, NULL);
+    alone_n = pread(shared_fd, alone, sizeof(alone), 0);
+    shared_go = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    printf("one maps file read by two threads at once: %s\n", yes(alone_n > 0 && shared_bad == 0));
+    close(shared_fd);
 }
 
 int main(int argc, char **argv)
