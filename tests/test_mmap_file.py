@@ -107,8 +107,10 @@ def test_map_shared_writes_survive_umount_and_a_reboot(vigil, tmp_path) -> None:
     """On the ext3 disk mounted on /mnt: a file written only through a
     MAP_SHARED mapping (written back at munmap), one whose writer exited
     with the mapping in place (written back at exit), one written through a
-    MAP_PRIVATE mapping (never written). After umount the host's debugfs
-    reads the first two as written and the third as it was; e2fsck finds
+    MAP_PRIVATE mapping (never written), and one written, msync'd and
+    written again twice (each write after an msync reaches the disk too).
+    After umount the host's debugfs reads each as last written and the
+    private one as it was; e2fsck finds
     nothing wrong; Vigil booted again on the disk reads them back."""
     _, disk = vigil.scratch_disk(size_mb=32)
     out = _vigil(vigil, ["disk", "/mnt", str(PAGES)], extra=disk_args(disk))
@@ -122,6 +124,12 @@ def test_map_shared_writes_survive_umount_and_a_reboot(vigil, tmp_path) -> None:
         same = sum(a == b for a, b in zip(got, want, strict=False))
         assert got == want, (f"MAP_SHARED writes missing from the disk after umount: "
                              f"/scratch/{name} holds {len(got)} bytes, {same} as written")
+    half = PAGES * 4096 // 2
+    again = b"c" + b"b" * (half - 1) + b"a" * half
+    got = debugfs_dump(disk, "/scratch/rewritten", tmp_path / "rewritten") or b""
+    assert "rewritten: msync 0 0, munmap 0" in out, out[-600:]
+    assert got == again, ("a write after an msync did not reach the disk: /scratch/rewritten "
+                          f"starts {got[:4]!r}, {got.count(b'a')} bytes still of the first write")
     got = debugfs_dump(disk, "/scratch/private", tmp_path / "private")
     assert got == want, "a MAP_PRIVATE write reached the file on the disk"
     ok, report = fsck(disk)

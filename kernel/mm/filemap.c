@@ -34,12 +34,12 @@
  *
  * Dirty pages. A MAP_SHARED page is mapped read-only first; the first
  * write faults and marks it dirty (filemap_set_dirty) before it becomes
- * writable. Write-back (msync, munmap, exit, fsync) writes each dirty page
- * through the file system; there is no reverse map from frame to page
- * tables, so a page that is still mapped somewhere (its frame's reference
- * count says so) stays dirty after being written, since it may be written
- * again through its writable entry. munmap and exit write back after
- * tearing the entries down, so the last unmap leaves the page clean.
+ * writable, so a writable entry always means a dirty page. Write-back
+ * (msync, munmap, exit, fsync, sync, power-off) first makes every writable
+ * entry of the pages read-only again (mm_clean_file finds them through the
+ * regions of every address space), then writes each dirty page through the
+ * file system and marks it clean: a later write faults and dirties it
+ * again. So each write-back writes what changed since the last one.
  *
  * MAP_PRIVATE. The cache's own reference makes every mapped cache frame
  * "mapped more than once", and uvm.c's rule for such frames (never
@@ -297,6 +297,10 @@ int filemap_writeback(struct inode *ino, uint64_t first, uint64_t last)
         return 0;
     int err = 0;
     iget(ino);
+    /* Every writable entry of these pages becomes read-only first: a write
+     * after this point faults and marks its page dirty again, so clearing
+     * the flag below loses nothing. */
+    mm_clean_file(ino, first, last);
     for (uint64_t i = first; i <= last; i++) {
         struct pcache *pc = ino->pcache;
         if (!pc || i >= ALIGN_UP(ino->size, PAGE_SIZE) / PAGE_SIZE)
@@ -305,10 +309,7 @@ int filemap_writeback(struct inode *ino, uint64_t first, uint64_t last)
         if (!e || !(*e & PC_DIRTY))
             continue;
         uint64_t pa = *e & PTE_ADDR;
-        /* Still mapped (more than the cache's reference): writable entries
-         * may write it again, and nothing would tell us, so it stays dirty. */
-        if (pmm_refcount(pa) == 1)
-            *e &= ~PC_DIRTY;
+        *e &= ~PC_DIRTY;
         pmm_ref(pa);                        /* the frame outlives a truncate while we sleep */
         uint64_t off = i * PAGE_SIZE;
         size_t n = (size_t)MIN(PAGE_SIZE, ino->size - off);

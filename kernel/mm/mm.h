@@ -213,6 +213,10 @@ int        mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync);
  * go of its pages from file page first on (copy-on-write copies too, as
  * Linux), so touching them faults again: SIGBUS past the new end. */
 void       mm_unmap_file_from(struct inode *ino, uint64_t first);
+/* Before a write-back of ino's pages [first, last]: every writable entry
+ * of them, in every address space, becomes read-only (the next write
+ * faults and marks its page dirty again). */
+void       mm_clean_file(struct inode *ino, uint64_t first, uint64_t last);
 
 /* What /proc/PID/maps prints: each VMA of mm in address order. cb gets a
  * copy (no pointer into the list: it may sleep); returning false stops. */

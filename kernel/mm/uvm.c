@@ -927,3 +927,28 @@ void mm_unmap_file_from(struct inode *ino, uint64_t first)
             flush_mm(mm, start, (v->end - start) / PAGE_SIZE);
         }
 }
+
+static void clean_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    (void)va, (void)arg;
+    if (*pte & PTE_SHMAP)
+        *pte &= ~(PTE_W | PTE_D);
+}
+
+void mm_clean_file(struct inode *ino, uint64_t first, uint64_t last)
+{
+    ASSERT_KLOCK();
+    for (struct mm *mm = all_mms; mm; mm = mm->mm_next)
+        for (struct vma *v = mm->vmas; v; v = v->next) {
+            if (!v->file || v->file->inode != ino || !(v->flags & VMA_SHARED))
+                continue;
+            uint64_t pages = (v->end - v->start) / PAGE_SIZE;
+            if (last < v->pgoff || first >= v->pgoff + pages)
+                continue;
+            uint64_t from = first > v->pgoff ? first - v->pgoff : 0;
+            uint64_t to = last - v->pgoff >= pages ? pages : last - v->pgoff + 1;   /* exclusive */
+            uintptr_t start = v->start + from * PAGE_SIZE, end = v->start + to * PAGE_SIZE;
+            vmm_range_walk(mm->root, start, end, clean_leaf, NULL);
+            flush_mm(mm, start, (end - start) / PAGE_SIZE);
+        }
+}

@@ -466,6 +466,20 @@ static void disk(const char *mnt, int pages)
     printf("mount: %s\n", mount("/dev/vda", mnt, "ext3", 0, NULL) ? strerror(errno) : "0");
     snprintf(path, sizeof(path), "%s/scratch/mapped", mnt);
     put(path, pages);
+    /* Written, msync'd, written again (the same pages and others), msync'd
+     * again, then written once more and unmapped: the disk must hold the
+     * last bytes of each page, not the first. */
+    snprintf(path, sizeof(path), "%s/scratch/rewritten", mnt);
+    int rfd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    ftruncate(rfd, (off_t)pages * PG);
+    unsigned char *rm = mmap(NULL, (size_t)pages * PG, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+    memset(rm, 'a', (size_t)pages * PG);
+    int r1 = msync(rm, (size_t)pages * PG, MS_SYNC);
+    memset(rm, 'b', (size_t)pages * PG / 2);
+    int r2 = msync(rm, (size_t)pages * PG, MS_SYNC);
+    rm[0] = 'c';
+    printf("rewritten: msync %d %d, munmap %d\n", r1, r2, munmap(rm, (size_t)pages * PG));
+    close(rfd);
     snprintf(path, sizeof(path), "%s/scratch/exited", mnt);
     pid_t pid = fork();
     if (pid == 0) {
