@@ -109,6 +109,18 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_chroot.py::test_chroot_confines_paths_to_the_new_root_as_on_linux",),
         "a chrooted process reaches files outside its root through \"..\"",
         r"a chrooted process escaped the chroot"),
+    Row("tty-isig", "process isolation",
+        "a terminal's ^C/^\\/^Z signal its foreground process group only",
+        (W("kernel/fs/tty.c", "tty_input_locked"),),  # isig_locked, inlined
+        ("tests/test_tty.py::test_job_control_on_a_pty_behaves_as_on_linux",),
+        "^C typed for the foreground job reaches the shell's process group",
+        r"\^C reached a process outside the foreground group"),
+    Row("tty-background", "process isolation",
+        "a background job reading its terminal is stopped by SIGTTIN",
+        (W("kernel/fs/tty.c", "job_check_locked", "tty_read"),),
+        ("tests/test_tty.py::test_job_control_on_a_pty_behaves_as_on_linux",),
+        "a background job's read takes the line typed at the terminal instead of stopping",
+        r"a background reader was not stopped by SIGTTIN"),
     Row("nx", "privilege separation", "no-execute user data (NX)",
         (W("kernel/mm/uvm.c", "ensure_page", "mm_protect"),),  # pte_flags, inlined
         (f"{_P}[execstack]", f"{_P}[execheap]"),

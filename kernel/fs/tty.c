@@ -1119,9 +1119,8 @@ static void ptm_release(struct file *f)
     pty_free_if_unused(p);
 }
 
-/* The master: readable when the slave wrote (or echoed), hung up (and
- * readable: read says EIO) once every slave file closed, writable while
- * the slave's input has room. */
+/* The master: readable when the slave wrote (or echoed), hung up once
+ * every slave file closed, writable while the slave's input has room. */
 static uint32_t ptm_poll(struct file *f, struct poll_table *pt)
 {
     struct pty *p = file_pty(f);
@@ -1132,7 +1131,7 @@ static uint32_t ptm_poll(struct file *f, struct poll_table *pt)
     if (p->out_w != p->out_r)
         mask |= POLLIN | POLLRDNORM;
     if (p->slave_closed)
-        mask |= POLLHUP | POLLIN | POLLRDNORM;
+        mask |= POLLHUP;                        /* (read says EIO once it is empty) */
     if (in_count(t) < TTY_BUF - 1 || !readable_locked(t))
         mask |= POLLOUT | POLLWRNORM;
     spin_unlock_irqrestore(&sched_lock, fl);

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -129,6 +130,20 @@ static long read_n(int fd, char *buf, size_t n)
         got += (size_t)r;
     }
     return (long)got;
+}
+
+/* poll(2) on one fd: the revents, by name ("-" for none). */
+static const char *pollstr(int fd, short events, int timeout_ms)
+{
+    static char buf[64];
+    struct pollfd p = { fd, events, 0 };
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0)
+        return ename(errno);
+    snprintf(buf, sizeof(buf), "%d%s%s%s%s", r, p.revents & POLLIN ? " IN" : "",
+             p.revents & POLLOUT ? " OUT" : "", p.revents & POLLHUP ? " HUP" : "",
+             p.revents & POLLERR ? " ERR" : "");
+    return buf;
 }
 
 static int open_pair(int *sfd, char *name, size_t size)
@@ -292,6 +307,25 @@ static void basics(void)
     const char *r = res(ioctl(s, TIOCOUTQ, &outq));
     printf("TIOCOUTQ: %s %d\n", r, outq);
 
+    phase = "basics/poll";
+    tcgetattr(s, &t);
+    t.c_lflag |= ICANON | ECHO;
+    t.c_iflag = ICRNL | IXON;
+    t.c_oflag = OPOST | ONLCR;
+    tcsetattr(s, TCSAFLUSH, &t);
+    tcflush(m, TCIFLUSH);
+    printf("poll slave, nothing typed: %s\n", pollstr(s, POLLIN | POLLOUT, 0));
+    wr(m, "abc");
+    printf("poll slave, half a line typed: %s\n", pollstr(s, POLLIN, 100));
+    wr(m, "\n");
+    printf("poll slave, a line typed: %s\n", pollstr(s, POLLIN, -1));
+    read(s, buf, sizeof(buf));
+    read_n(m, buf, 5);                          /* the echo */
+    printf("poll master, nothing written: %s\n", pollstr(m, POLLIN | POLLOUT, 0));
+    wr(s, "x");
+    printf("poll master, the slave wrote: %s\n", pollstr(m, POLLIN, -1));
+    read_n(m, buf, 1);
+
     phase = "basics/bad input";
     printf("unknown ioctl: %s\n", res(ioctl(s, 0x54ff, 0)));
     printf("TCGETS to a bad pointer: %s\n", res(ioctl(s, TCGETS, (void *)8)));
@@ -306,7 +340,7 @@ static void basics(void)
     printf("TIOCSPGRP, not our terminal: %s\n", res(tcsetpgrp(s, getpgrp())));
     printf("TIOCNOTTY, not our terminal: %s\n", res(ioctl(s, TIOCNOTTY, 0)));
     printf("TCGETS on a regular file: %s\n", res(tcgetattr(open("/", O_RDONLY), &t)));
-    printf("read into a bad pointer: %s\n", res((wr(m, "q"), read(s, (void *)8, 4))));
+    printf("read into a bad pointer: %s\n", res((wr(m, "q\n"), read(s, (void *)8, 4))));
     printf("master write from a bad pointer: %s\n", res(write(m, (void *)8, 4)));
     close(s);
     close(m);
@@ -353,12 +387,21 @@ static void report(const char *fmt, ...)
     (void)!write(rp[1], line, (size_t)n);
 }
 
+/* L's byte from lp; 'c' (a child changed state: SIGCHLD) only when asked. */
+static ssize_t lp_byte(char *c, bool want_chld)
+{
+    ssize_t r;
+    do {
+        while ((r = read(lp[0], c, 1)) < 0 && errno == EINTR)
+            ;
+    } while (r == 1 && *c == 'c' && !want_chld);
+    return r;
+}
+
 static void wait_byte(char want)
 {
     char c;
-    ssize_t r;
-    while ((r = read(lp[0], &c, 1)) < 0 && errno == EINTR)
-        ;
+    ssize_t r = lp_byte(&c, false);
     if (r != 1 || c != want)
         report("L: waited for '%c', got %s '%c'\n", want, r == 1 ? "byte" : "nothing", r == 1 ? c : ' ');
 }
@@ -438,14 +481,32 @@ static const char *status_str(int st)
     return buf;
 }
 
+static pid_t job_a, job_b;
+
+/* Wait for the child's stop or continue (wait4 with options), woken by
+ * SIGCHLD's byte; any other byte first means it will not come (a job that
+ * was not stopped went on): say so and end the session at once, rather
+ * than wait for ever. */
 static void wait_for(const char *who, pid_t pid, int options)
 {
     int st;
     pid_t r;
-    while ((r = waitpid(pid, &st, options)) < 0 && errno == EINTR)
-        ;
-    report("L: %s %s\n", who, r == pid ? status_str(st) : ename(errno));
+    char c = 'c';
+    while ((r = waitpid(pid, &st, options | WNOHANG)) == 0 || (r < 0 && errno == EINTR)) {
+        if (lp_byte(&c, true) != 1 || c != 'c')
+            break;
+    }
+    if (r == pid) {
+        report("L: %s %s\n", who, status_str(st));
+        return;
+    }
+    report("L: %s did not stop or continue (%s '%c' came first)\n", who, r ? ename(errno) : "byte", c);
+    kill(job_a, SIGKILL);
+    kill(job_b, SIGKILL);
+    _exit(1);
 }
+
+static void on_chld(int sig) { (void)!write(lp[1], "c", 1); }
 
 static void cmd(int fd, char c)
 {
@@ -457,10 +518,14 @@ static void leader(int m, const char *name)
 {
     phase = "jobs/leader";
     alarm(50);
-    on(SIGINT, count_quiet);
-    on(SIGQUIT, count_quiet);
-    on(SIGWINCH, count_quiet);
+    /* Counted like A's and B's, with a byte to lp: a signal that strays to
+     * L's group keeps the steps going and shows in the counts. */
+    on(SIGINT, count);
+    on(SIGQUIT, count);
+    on(SIGWINCH, count);
+    on(SIGTSTP, count);
     on(SIGHUP, count_quiet);
+    on(SIGCHLD, on_chld);
     sigset_t ttou;
     sigemptyset(&ttou);
     sigaddset(&ttou, SIGTTOU);
@@ -481,12 +546,14 @@ static void leader(int m, const char *name)
         member("A", ca[0], sfd, m);
     }
     setpgid(a, a);
+    job_a = a;
     pid_t b = fork();
     if (b == 0) {
         close(cb[1]);
         member("B", cb[0], sfd, m);
     }
     setpgid(b, b);
+    job_b = b;
     wait_byte('r');
     wait_byte('r');
     report("L: tcsetpgrp(A): %s\n", res(tcsetpgrp(sfd, a)));
@@ -508,7 +575,8 @@ static void leader(int m, const char *name)
     wait_byte('s');
     cmd(ca[1], 'S');
     cmd(cb[1], 'S');
-    report("L: INT %d QUIT %d WINCH %d\n", cnt[SIGINT], cnt[SIGQUIT], cnt[SIGWINCH]);
+    report("L: INT %d QUIT %d TSTP %d WINCH %d\n", cnt[SIGINT], cnt[SIGQUIT], cnt[SIGTSTP],
+           cnt[SIGWINCH]);
 
     phase = "jobs/ctrl-z";
     cmd(ca[1], 'D');
@@ -518,10 +586,10 @@ static void leader(int m, const char *name)
     wait_for("A", a, WCONTINUED);
 
     phase = "jobs/background read";
+    wr(m, "typed for B\n");                    /* waiting for whoever reads first */
     (void)!write(cb[1], "R", 1);                /* B reads from the background: stopped */
     wait_for("B", b, WUNTRACED);
     report("L: tcsetpgrp(B) with SIGTTOU blocked: %s\n", res(tcsetpgrp(sfd, b)));
-    wr(m, "typed for B\n");
     kill(-b, SIGCONT);
     wait_byte('k');
     wait_for("B", b, WCONTINUED);
@@ -641,7 +709,9 @@ static void hangup(void)
     m = open_pair(&s, name, sizeof(name));
     wr(s, "left\n");
     close(s);
+    printf("poll master, the slave closed: %s\n", pollstr(m, POLLIN, -1));
     show("master reads what was left", buf, read_until(m, buf, sizeof(buf), '\n'));
+    printf("poll master, all read: %s\n", pollstr(m, POLLIN, -1));
     show("then", buf, read(m, buf, sizeof(buf)));
     close(m);
     printf("/dev/pts/N after the master closed: %s\n", res(open(name, O_RDWR | O_NOCTTY)));
