@@ -70,6 +70,7 @@ struct ext2_fs {
     struct ext2_super s;
     uint32_t bsize, ngroups;
     uint32_t journal_ino;       /* s_journal_inum (superblock offset 0xE0) */
+    uint16_t reserved_gdt;      /* s_reserved_gdt_blocks (offset 0xCE): room to grow the descriptors */
     struct ext2_group *groups;
     uint32_t *block_hint, *inode_hint;  /* [group]: where take_bit looks first */
 };
@@ -1244,6 +1245,44 @@ static int ext2_sync_super(struct super *sb)
     return r ? r : ext2_sync(sb);
 }
 
+/* Does group g hold a copy of the superblock? With sparse_super only
+ * groups 0, 1 and powers of 3, 5 and 7 do. */
+static bool group_has_super(uint32_t g)
+{
+    if (g <= 1 || !(fs.s.feature_ro_compat & 1))
+        return true;
+    for (uint32_t b = 3; b <= 7; b += 2) {
+        uint32_t n = b;
+        while (n < g)
+            n *= b;
+        if (n == g)
+            return true;
+    }
+    return false;
+}
+
+/* statfs(2): Linux's ext2/ext4 answer. f_blocks leaves out the overhead
+ * (superblock copies, descriptors and their reserve, bitmaps, inode tables,
+ * the journal) as Linux's default "bsddf" accounting does; f_bavail keeps
+ * the reserved blocks for root. */
+static void ext2_statfs(struct super *sb, struct kstatfs *st)
+{
+    (void)sb;
+    uint64_t gdt = ((uint64_t)fs.ngroups * sizeof(struct ext2_group) + fs.bsize - 1) / fs.bsize;
+    uint64_t itable = ((uint64_t)fs.s.inodes_per_group * fs.s.inode_size + fs.bsize - 1) / fs.bsize;
+    uint64_t overhead = fs.s.first_data_block;
+    for (uint32_t g = 0; g < fs.ngroups; g++)
+        overhead += 2 + itable + (group_has_super(g) ? 1 + gdt + fs.reserved_gdt : 0);
+    if (journal_inode)
+        overhead += journal_inode->blocks * 512 / fs.bsize;
+    st->bsize = st->frsize = fs.bsize;
+    st->blocks = fs.s.blocks_count > overhead ? fs.s.blocks_count - overhead : 0;
+    st->bfree = fs.s.free_blocks;
+    st->bavail = fs.s.free_blocks > fs.s.r_blocks_count ? fs.s.free_blocks - fs.s.r_blocks_count : 0;
+    st->files = fs.s.inodes_count;
+    st->ffree = fs.s.free_inodes;
+}
+
 /* Power-off: commit, and mark the file system clean (no recovery needed). */
 static int ext2_shutdown(struct super *sb)
 {
@@ -1478,6 +1517,7 @@ static int load_super_and_groups(void)
     if (!r) {
         memcpy(&fs.s, raw, sizeof(fs.s));
         memcpy(&fs.journal_ino, raw + 0xE0, 4);
+        memcpy(&fs.reserved_gdt, raw + 0xCE, 2);
     }
     kfree(raw);
     if (r)
@@ -1585,6 +1625,7 @@ struct super *ext2_mount(int part, bool ro, int *err)
     writable = !ro && !(s->feature_ro_compat & ~RO_COMPAT_SUPPORTED);
     fs.sb.read_only = !writable;
     fs.sb.shutdown = ext2_shutdown;
+    fs.sb.statfs = ext2_statfs;
     if (writable && journaled) {
         /* While mounted, tell e2fsck (and Linux) that the journal may need
          * replaying; cleared at a clean power-off. */

@@ -45,6 +45,8 @@ void file_close(struct file *f)
         return;
     if (f->epitems)
         epoll_file_gone(f);                 /* before the object it points at goes */
+    if (f->flocked)
+        flock_release(f);
     if (f->ops->release)
         f->ops->release(f);
     f->magic = 0;

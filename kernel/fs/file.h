@@ -85,6 +85,7 @@ struct file {
      * freed with the file), NULL for files opened by no path. What
      * /proc/PID/fd/N and maps show. */
     char *path;
+    bool flocked;               /* [klock] holds a flock lock (lock.c): the last close drops it */
 };
 
 struct file *file_alloc(const struct file_ops *ops, void *priv);
@@ -93,6 +94,13 @@ void         file_close(struct file *f);     /* drop one reference */
 /* Panics if f was freed (a reference was dropped too early): a use-after-free
  * caught at the first use instead of a wild write later. */
 void         file_check(struct file *f, const char *where);
+
+/* Advisory locks (lock.c): flock's go with the open file's last close,
+ * POSIX ones with any close of the file by the process, or its exit. */
+void         flock_release(struct file *f);
+void         posix_locks_close(struct file *f);
+void         posix_locks_exit(int tgid);
+long         posix_lock_fcntl(struct file *f, int cmd, void *uflock);
 
 /* Terminals (tty.c): one line discipline for the serial console (console.c
  * feeds it the UART's bytes) and the pseudo-terminals. */

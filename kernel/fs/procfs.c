@@ -463,7 +463,7 @@ static int gen_fdinfo(struct sbuf *s, const struct pctx *c)
     struct file *f = p && p->fdt ? p->fdt->fd[c->fd] : NULL;
     if (!f)
         return -ENOENT;
-    int flags = f->flags | ((p->fdt->cloexec >> c->fd) & 1 ? O_CLOEXEC : 0);
+    int flags = f->flags | (fd_cloexec(p->fdt, c->fd) ? O_CLOEXEC : 0);
     sb_printf(s, "pos:\t%lu\nflags:\t0", f->off);
     sb_octal(s, (uint64_t)(uint32_t)flags, 7);
     sb_printf(s, "\nmnt_id:\t%d\nino:\t%lu\n", 0, f->inode ? f->inode->ino : 0ul);
@@ -520,7 +520,6 @@ static int gen_mountinfo(struct sbuf *s, const struct pctx *c)
 
 static int gen_limits(struct sbuf *s, const struct pctx *c)
 {
-    (void)c;
     static const char *const names[16][2] = {
         { "Max cpu time", "seconds" }, { "Max file size", "bytes" }, { "Max data size", "bytes" },
         { "Max stack size", "bytes" }, { "Max core file size", "bytes" },
@@ -534,7 +533,7 @@ static int gen_limits(struct sbuf *s, const struct pctx *c)
     sb_printf(s, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
     for (int i = 0; i < 16; i++) {
         uint64_t r[2];
-        rlimit_of(i, r);
+        rlimit_of(c->tgid, i, r);
         char v[2][24];
         for (int k = 0; k < 2; k++) {
             if (r[k] == RLIM_INFINITY)

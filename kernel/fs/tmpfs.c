@@ -628,6 +628,18 @@ static uint32_t parse_mode(const char *opts, uint32_t dflt)
     return v & 07777;
 }
 
+/* statfs(2): the size limit in pages (every unit is a page's worth or
+ * less), and as many possible files as units left. */
+static void tmpfs_statfs(struct super *sb, struct kstatfs *st)
+{
+    struct tsuper *ts = (struct tsuper *)sb;
+    st->bsize = st->frsize = PAGE_SIZE;
+    st->blocks = ts->limit;
+    st->bfree = st->bavail = ts->limit - ts->used;
+    st->files = ts->limit;
+    st->ffree = ts->limit - ts->used;
+}
+
 struct super *tmpfs_new(const char *opts, int *err)
 {
     uint64_t units;
@@ -639,7 +651,8 @@ struct super *tmpfs_new(const char *opts, int *err)
         return NULL;
     }
     ts->sb = (struct super){ .type = "tmpfs", .dev = next_dev++,
-                             .maxbytes = MIN(units, MAX_FILE_PAGES) * PAGE_SIZE };
+                             .maxbytes = MIN(units, MAX_FILE_PAGES) * PAGE_SIZE,
+                             .statfs = tmpfs_statfs };
     ts->limit = units;
     ts->next_ino = 1;
     struct tnode *root = node_new(ts, S_IFDIR | parse_mode(opts, 01777), err);

@@ -52,6 +52,14 @@ struct inode_ops {
     struct inode *(*follow)(struct inode *link, int *err);
 };
 
+/* statfs(2)'s answer (Linux's struct statfs on x86-64, field for field). */
+struct kstatfs {
+    int64_t type, bsize;
+    uint64_t blocks, bfree, bavail, files, ffree;
+    int32_t fsid[2];
+    int64_t namelen, frsize, flags, spare[4];
+};
+
 struct super {
     struct inode *root;
     uint64_t dev;
@@ -59,6 +67,9 @@ struct super {
     bool read_only;
     uint64_t maxbytes;                          /* the largest file size (Linux's s_maxbytes) */
     int (*shutdown)(struct super *sb);          /* power-off: make it clean */
+    /* Sizes and counts for statfs (NULL: a file system without blocks; the
+     * caller fills type, name length and flags). */
+    void (*statfs)(struct super *sb, struct kstatfs *st);
 };
 
 struct inode {
@@ -68,6 +79,7 @@ struct inode {
     uint64_t size, blocks;                       /* blocks: 512-byte units */
     int64_t atime, mtime, ctime;
     uint64_t rdev;
+    uint32_t seals;             /* [klock] F_SEAL_* of a memfd (with SEALS_MEMFD); 0 for others */
     int refs;
     const struct inode_ops *ops;
     void *priv;
@@ -131,6 +143,8 @@ struct super *tmpfs_new(const char *opts, int *err);
 bool          tmpfs_busy(struct super *sb);    /* a node in use (no umount) */
 void          tmpfs_kill(struct super *sb);    /* after umount: free it all */
 int           tmpfs_mknod(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev);
+#define SEALS_MEMFD 0x80000000u   /* inode.seals: a memfd, whose seals apply */
+
 /* Character devices (dev.c): an open file on device inode ino (takes the
  * caller's reference on success), or NULL and *err (ENXIO: no such device). */
 struct file  *dev_open(struct inode *ino, int flags, int *err);

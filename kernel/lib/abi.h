@@ -36,6 +36,42 @@
 #define F_GETFL          3
 #define F_SETFL          4
 #define F_DUPFD_CLOEXEC  1030
+#define F_GETLK          5      /* POSIX record locks (struct flock) */
+#define F_SETLK          6
+#define F_SETLKW         7
+#define F_ADD_SEALS      1033   /* memfd seals */
+#define F_GET_SEALS      1034
+#define F_SEAL_SEAL      0x0001
+#define F_SEAL_SHRINK    0x0002
+#define F_SEAL_GROW      0x0004
+#define F_SEAL_WRITE     0x0008
+#define F_SEAL_FUTURE_WRITE 0x0010
+#define F_RDLCK          0
+#define F_WRLCK          1
+#define F_UNLCK          2
+
+/* ---- flock(2) ---- */
+#define LOCK_SH  1
+#define LOCK_EX  2
+#define LOCK_NB  4
+#define LOCK_UN  8
+
+/* ---- fallocate(2) ---- */
+#define FALLOC_FL_KEEP_SIZE      0x01
+#define FALLOC_FL_PUNCH_HOLE     0x02
+#define FALLOC_FL_NO_HIDE_STALE  0x04
+#define FALLOC_FL_COLLAPSE_RANGE 0x08
+#define FALLOC_FL_ZERO_RANGE     0x10
+#define FALLOC_FL_INSERT_RANGE   0x20
+#define FALLOC_FL_UNSHARE_RANGE  0x40
+#define FALLOC_FL_WRITE_ZEROES   0x80
+
+/* ---- memfd_create(2) ---- */
+#define MFD_CLOEXEC        0x0001
+#define MFD_ALLOW_SEALING  0x0002
+#define MFD_HUGETLB        0x0004
+#define MFD_NOEXEC_SEAL    0x0008
+#define MFD_EXEC           0x0010
 
 /* ---- lseek(2) ---- */
 #define SEEK_SET     0
@@ -89,8 +125,54 @@
 #define AT_FDCWD             -100
 #define AT_SYMLINK_NOFOLLOW  0x100
 #define AT_REMOVEDIR         0x200
+#define AT_EACCESS           0x200
+#define AT_NO_AUTOMOUNT      0x800
 #define AT_EMPTY_PATH        0x1000
+#define AT_STATX_SYNC_TYPE   0x6000
+#define AT_STATX_FORCE_SYNC  0x2000
+#define AT_STATX_DONT_SYNC   0x4000
 #define RENAME_NOREPLACE     1
+#define RENAME_EXCHANGE      2
+#define RENAME_WHITEOUT      4
+
+/* ---- statx(2): the mask ---- */
+#define STATX_TYPE         0x0001
+#define STATX_MODE         0x0002
+#define STATX_NLINK        0x0004
+#define STATX_UID          0x0008
+#define STATX_GID          0x0010
+#define STATX_ATIME        0x0020
+#define STATX_MTIME        0x0040
+#define STATX_CTIME        0x0080
+#define STATX_INO          0x0100
+#define STATX_SIZE         0x0200
+#define STATX_BLOCKS       0x0400
+#define STATX_BASIC_STATS  0x07ff
+#define STATX_BTIME        0x0800
+#define STATX_MNT_ID       0x1000
+#define STATX__RESERVED    0x80000000u
+
+/* ---- utimensat(2) ---- */
+#define UTIME_NOW   ((1l << 30) - 1l)
+#define UTIME_OMIT  ((1l << 30) - 2l)
+
+/* ---- statfs(2): f_type, f_flags ---- */
+#define EXT2_SUPER_MAGIC    0xEF53
+#define TMPFS_MAGIC         0x01021994
+#define RAMFS_MAGIC         0x858458f6
+#define PROC_SUPER_MAGIC    0x9fa0
+#define SYSFS_MAGIC         0x62656572
+#define DEVPTS_SUPER_MAGIC  0x1cd1
+#define PIPEFS_MAGIC        0x50495045
+#define ST_RDONLY           0x0001
+#define ST_VALID            0x0020
+
+/* ---- extended attributes ---- */
+#define XATTR_NAME_MAX   255
+#define XATTR_SIZE_MAX   65536
+#define XATTR_LIST_MAX   65536
+#define XATTR_CREATE     1
+#define XATTR_REPLACE    2
 
 /* ---- file modes (inode.i_mode, stat.st_mode) ---- */
 #define S_IFMT   0170000
@@ -98,7 +180,9 @@
 #define S_IFREG  0100000
 #define S_IFLNK  0120000
 #define S_IFCHR  0020000
+#define S_IFBLK  0060000
 #define S_IFIFO  0010000
+#define S_IFSOCK 0140000
 #define S_ISVTX  0001000        /* sticky: only the owner may remove an entry */
 #define NGROUPS_VIGIL 32        /* supplementary groups a process may have */
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
@@ -270,6 +354,21 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define WNOHANG     1
 #define WUNTRACED   2
 #define WCONTINUED  8
+#define WSTOPPED    2           /* waitid(2)'s name for WUNTRACED */
+#define WEXITED     4
+#define WNOWAIT     0x01000000
+#define __WNOTHREAD 0x20000000
+#define __WCLONE    0x80000000
+#define P_ALL       0           /* waitid(2)'s idtype */
+#define P_PID       1
+#define P_PGID      2
+#define P_PIDFD     3
+#define CLD_EXITED    1         /* si_code of a SIGCHLD */
+#define CLD_KILLED    2
+#define CLD_DUMPED    3
+#define CLD_TRAPPED   4
+#define CLD_STOPPED   5
+#define CLD_CONTINUED 6
 #define __WALL      0x40000000
 #define W_EXITED(code)   (((code) & 0xff) << 8)
 #define W_SIGNALED(sig)  ((sig) & 0x7f)
@@ -297,6 +396,8 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SIGTTIN 21
 #define SIGTTOU 22
 #define SIGURG  23
+#define SIGXCPU 24
+#define SIGXFSZ 25
 #define SIGVTALRM 26
 #define SIGPROF 27
 #define SIGWINCH 28
@@ -311,6 +412,12 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SA_NODEFER   0x40000000
 #define SA_RESETHAND 0x80000000
 #define SI_USER 0
+#define SI_QUEUE  (-1)          /* sigqueue(3) */
+#define SI_TKILL  (-6)
+#define SS_ONSTACK    1         /* sigaltstack(2) */
+#define SS_DISABLE    2
+#define SS_AUTODISARM (1u << 31)
+#define MINSIGSTKSZ   2048
 #define SIG_BLOCK   0           /* rt_sigprocmask's how */
 #define SIG_UNBLOCK 1
 #define SIG_SETMASK 2
@@ -342,10 +449,48 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 
 /* ---- resources, arch_prctl(2), reboot(2) ---- */
 #define RLIM_INFINITY (~0ul)
+#define RLIMIT_CPU     0
+#define RLIMIT_FSIZE   1
+#define RLIMIT_DATA    2
+#define RLIMIT_STACK   3
+#define RLIMIT_CORE    4
+#define RLIMIT_RSS     5
+#define RLIMIT_NPROC   6
+#define RLIMIT_NOFILE  7
+#define RLIMIT_MEMLOCK 8
+#define RLIMIT_AS      9
+#define RLIM_NLIMITS   16
+#define SI_LOAD_SHIFT  16       /* sysinfo(2)'s load averages: fixed point */
 #define RUSAGE_SELF      0
 #define RUSAGE_CHILDREN  (-1)
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
+
+/* ---- prctl(2) ---- */
+#define PR_SET_PDEATHSIG        1
+#define PR_GET_PDEATHSIG        2
+#define PR_GET_DUMPABLE         3
+#define PR_SET_DUMPABLE         4
+#define PR_GET_KEEPCAPS         7
+#define PR_SET_KEEPCAPS         8
+#define PR_SET_NAME            15
+#define PR_GET_NAME            16
+#define PR_GET_SECCOMP         21
+#define PR_CAPBSET_READ        23
+#define PR_GET_TIMERSLACK      30
+#define PR_SET_TIMERSLACK      29
+#define PR_SET_CHILD_SUBREAPER 36
+#define PR_GET_CHILD_SUBREAPER 37
+#define PR_SET_NO_NEW_PRIVS    38
+#define PR_GET_NO_NEW_PRIVS    39
+#define CAP_LAST_CAP           40   /* CAP_CHECKPOINT_RESTORE */
+
+/* ---- clone3(2): struct clone_args sizes ---- */
+#define CLONE_ARGS_SIZE_VER0   64
+#define CLONE_ARGS_SIZE_VER2   88
+#define CLONE_NEWTIME          0x00000080
+#define CLONE_CLEAR_SIGHAND    0x100000000ull
+#define CLONE_INTO_CGROUP      0x200000000ull
 #define LINUX_REBOOT_MAGIC1        0xfee1dead
 #define LINUX_REBOOT_MAGIC2        672274793
 #define LINUX_REBOOT_CMD_RESTART   0x01234567

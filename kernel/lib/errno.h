@@ -34,13 +34,17 @@
 #define EPIPE   32
 #define ERANGE  34
 #define EDEADLK 35
+#define ENOLCK  37
 #define ENAMETOOLONG 36
 #define ENOSYS  38
 #define ENOTEMPTY 39
 #define ELOOP   40
+#define EWOULDBLOCK EAGAIN
+#define ENODATA 61
 #define EOVERFLOW 75
 #define ELIBBAD 80      /* "accessing a corrupted shared library": a bad ELF interpreter */
 #define EOPNOTSUPP 95
+#define ENOTSUP EOPNOTSUPP
 #define ETIMEDOUT 110
 #define EUCLEAN 117     /* "structure needs cleaning": Linux's EFSCORRUPTED */
 #define EOWNERDEAD 130

@@ -457,7 +457,8 @@ struct image_info {
 static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
                         const char *execfn, const struct image_info *ii)
 {
-    if (mm_map(mm, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, VM_READ | VM_WRITE))
+    size_t stack = exec_stack_size();               /* RLIMIT_STACK */
+    if (mm_map(mm, USER_STACK_TOP - stack, stack, VM_READ | VM_WRITE))
         return -ENOMEM;
     uintptr_t sp = USER_STACK_TOP;
     size_t fnlen = strlen(execfn) + 1;
@@ -685,7 +686,7 @@ static long exec_start(struct exec_state *x, int dirfd, int flags)
     if (!f)
         return -EBADF;
     struct proc *p = current();
-    x->path_inaccessible = dirfd < 64 && ((p->fdt->cloexec >> dirfd) & 1);
+    x->path_inaccessible = dirfd < NOFILE && fd_cloexec(p->fdt, dirfd);
     if (!x->path[0]) {
         if (!(flags & AT_EMPTY_PATH))
             return -ENOENT;
@@ -779,12 +780,14 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     while (base > x->execfn && base[-1] != '/')
         base--;
     strlcpy(p->name, base, sizeof(p->name));
-    for (int fd = 0; fd < NOFILE && fd < 64; fd++)
-        if ((p->fdt->cloexec >> fd) & 1 && p->fdt->fd[fd]) {
+    for (int fd = 0; fd < NOFILE; fd++)
+        if (fd_cloexec(p->fdt, fd) && p->fdt->fd[fd]) {
             file_close(p->fdt->fd[fd]);
             p->fdt->fd[fd] = NULL;
         }
-    p->fdt->cloexec = 0;
+    memset(p->fdt->cloexec, 0, sizeof(p->fdt->cloexec));
+    p->sas_sp = p->sas_size = 0;                    /* nor does the alternate signal stack */
+    p->sas_flags = SS_DISABLE;
     /* Handlers do not survive exec (the code is gone); ignored stays ignored. */
     for (int sig = 0; sig < NSIG; sig++)
         if (p->sh->actions[sig].handler > 1)

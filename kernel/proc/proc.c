@@ -150,7 +150,8 @@ static struct fdtable *fdtable_dup(struct fdtable *t)
     for (int fd = 0; fd < NOFILE; fd++)
         if (t && t->fd[fd])
             n->fd[fd] = file_dup(t->fd[fd]);
-    n->cloexec = t ? t->cloexec : 0;
+    if (t)
+        memcpy(n->cloexec, t->cloexec, sizeof(n->cloexec));
     return n;
 }
 
@@ -239,6 +240,7 @@ int proc_spawn_init(const char *path, char *const argv[])
     p->fs->cwd = vfs_root();
     strlcpy(p->fs->cwd_path, "/", sizeof(p->fs->cwd_path));
     p->fs->umask = 022;
+    rlimit_init(p);
     initproc = p;
     /* exec runs in the context of the thread it replaces: borrow it. */
     struct proc *self = current();
@@ -291,6 +293,8 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         return -EINVAL;
     if ((flags & CLONE_SETTLS) && tls >= USER_TOP)
         return -EPERM;
+    if (!nproc_allows())
+        return -EAGAIN;                     /* RLIMIT_NPROC */
     struct proc *child = proc_alloc();
     if (!child)
         return -EAGAIN;
@@ -322,6 +326,15 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     child->gid = parent->gid, child->egid = parent->egid, child->sgid = parent->sgid;
     memcpy(child->groups, parent->groups, sizeof(child->groups));
     child->ngroups = parent->ngroups;
+    memcpy(child->rlim, parent->leader->rlim, sizeof(child->rlim));
+    child->dumpable = parent->leader->dumpable;
+    child->no_new_privs = parent->no_new_privs;
+    /* A thread on its own stack starts without the alternate one (Linux:
+     * CLONE_VM without CLONE_VFORK); fork keeps it. */
+    bool own_stack = (flags & CLONE_VM) && !(flags & CLONE_VFORK);
+    child->sas_sp = own_stack ? 0 : parent->sas_sp;
+    child->sas_size = own_stack ? 0 : parent->sas_size;
+    child->sas_flags = own_stack ? SS_DISABLE : parent->sas_flags;
     memcpy(child->name, parent->name, sizeof(child->name));
     child->fs_base = (flags & CLONE_SETTLS) ? tls : rdmsr(MSR_FS_BASE);
     fpu_save(&child->fpu);                  /* the parent's live registers */
@@ -461,6 +474,8 @@ void proc_exit(int wstatus)
     }
     fd_put_held();                          /* exiting from inside a syscall */
     proc_vfork_release(p);
+    if (p->fdt->refs == 1)
+        posix_locks_exit(p->tgid);          /* its last descriptors go: its record locks too */
     int status = l->group_exiting ? l->group_status : wstatus;
     if (l == initproc && l->nthreads == 1)
         power_off_with(status);
@@ -484,7 +499,22 @@ void proc_exit(int wstatus)
         p->state = P_ZOMBIE;                /* reported once the last thread is gone */
     futex_owner_exit_locked(p);             /* no PI waiter keeps a pointer to it */
     if (last) {
-        /* The process is gone. Orphans go to init, which reaps them. */
+        /* The process is gone. Orphans go to the nearest ancestor that
+         * asked for them (PR_SET_CHILD_SUBREAPER), else to init, which
+         * reaps them; a child that asked (PR_SET_PDEATHSIG) gets its signal. */
+        struct proc *reaper = initproc;
+        struct proc *a = l->parent;
+        for (int depth = 0; a && a != initproc && depth < NPROC; a = a->parent, depth++)
+            if (a->subreaper && a->state != P_ZOMBIE && !a->group_exiting) {
+                reaper = a;
+                break;
+            }
+        for (int i = 0; i < NPROC; i++) {
+            struct proc *c = sched_proc_at(i);
+            if (c && c->pdeath_sig && c->state != P_ZOMBIE && c->state != P_DEAD &&
+                c->leader != l && c->leader->parent == l)
+                signal_send_locked(c, c->pdeath_sig, 0);
+        }
         bool zombie_children = false;
         int groups[8], ngroups = 0;             /* groups this exit may orphan */
         if (l->parent && l->parent->pgid != l->pgid && l->parent->sid == l->sid)
@@ -492,14 +522,16 @@ void proc_exit(int wstatus)
         for (int i = 0; i < NPROC; i++) {
             struct proc *c = sched_proc_at(i);
             if (c && c->parent == l && c != l) {
-                c->parent = initproc;
+                c->parent = reaper;
                 zombie_children |= c->state == P_ZOMBIE && c->leader == c;
                 if (c->leader == c && c->pgid != l->pgid && c->sid == l->sid && ngroups < 8)
                     groups[ngroups++] = c->pgid;
             }
         }
+        if (zombie_children && reaper != initproc)
+            signal_send_locked(reaper, SIGCHLD, 0);
         if (zombie_children)
-            wakeup_locked(initproc);
+            wakeup_locked(reaper);
         if (l->sid == l->pid && l->ctty)
             tty_session_leader_exit_locked(l);
         orphan_check_locked(l, groups, ngroups);
@@ -601,6 +633,148 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
         }
         sleep_locked(p->leader);
     }
+}
+
+/* waitid(2): wait4's twin with a siginfo for the answer. idtype names the
+ * children (P_ALL, P_PID id, P_PGID id or the caller's group for 0);
+ * WEXITED asks for exited ones, WSTOPPED for stops and WCONTINUED for
+ * continues (job control's, reported once as wait4 does), WNOWAIT leaves
+ * what it found to be reported again. Returns 0 (and, with WNOHANG and
+ * nothing ready, a siginfo of zeros, as Linux writes). */
+struct waitid_info {            /* the head of Linux's siginfo_t for SIGCHLD */
+    int32_t signo, errnum, code, pad;
+    int32_t pid;
+    uint32_t uid;
+    int32_t status;
+};
+
+/* The wait itself: 1 with *info filled (and the CPU times in ticks),
+ * 0 (WNOHANG, nothing ready), or -errno. */
+static long waitid_find(int idtype, int id, int options, struct waitid_info *info, uint64_t t[2])
+{
+    struct proc *p = current();
+    if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE |
+                    __WALL))
+        return -EINVAL;
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        return -EINVAL;
+    int pid = 0, pgid = 0;
+    switch (idtype) {
+    case P_ALL:
+        break;
+    case P_PID:
+        if (id <= 0)
+            return -EINVAL;
+        pid = id;
+        break;
+    case P_PGID:
+        if (id < 0)
+            return -EINVAL;
+        pgid = id ? id : p->leader->pgid;
+        break;
+    case P_PIDFD:
+        return id < 0 ? -EINVAL : fd_get(id) ? -EINVAL : -EBADF;   /* no pidfds */
+    default:
+        return -EINVAL;
+    }
+    proc_reap_dead();
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    for (;;) {
+        bool have = false;
+        struct proc *found = NULL;
+        for (int i = 0; i < NPROC && !found; i++) {
+            struct proc *c = sched_proc_at(i);
+            if (!c || c->leader != c || c->parent != p->leader || (pid && c->pid != pid) ||
+                (pgid && c->pgid != pgid))
+                continue;
+            have = true;
+            if ((options & WEXITED) && c->state == P_ZOMBIE && !c->nthreads) {
+                found = c;
+                break;
+            }
+            /* A stop or a continue, reported once (or left, with WNOWAIT). */
+            int code = 0;
+            if ((options & WSTOPPED) && c->nthreads && c->stopped && c->report_stop) {
+                code = CLD_STOPPED;
+                info->status = c->stop_sig;
+                c->report_stop = (options & WNOWAIT) != 0;
+            } else if ((options & WCONTINUED) && c->nthreads && c->report_cont) {
+                code = CLD_CONTINUED;
+                info->status = SIGCONT;
+                c->report_cont = (options & WNOWAIT) != 0;
+            }
+            if (code) {
+                info->code = code;
+                info->pid = c->pid;
+                info->uid = c->uid;
+                t[0] = c->utime;
+                t[1] = c->stime;
+                spin_unlock_irqrestore(&sched_lock, f);
+                return 1;
+            }
+        }
+        if (found) {
+            int status = found->xstatus;
+            info->pid = found->pid;
+            info->uid = found->uid;
+            if (status & 0x7f) {
+                info->code = (status & 0x80) ? CLD_DUMPED : CLD_KILLED;
+                info->status = status & 0x7f;
+            } else {
+                info->code = CLD_EXITED;
+                info->status = (status >> 8) & 0xff;
+            }
+            t[0] = found->utime + found->cutime;
+            t[1] = found->stime + found->cstime;
+            if (!(options & WNOWAIT)) {
+                p->cutime += t[0];
+                p->cstime += t[1];
+                sched_remove(found);
+                spin_unlock_irqrestore(&sched_lock, f);
+                proc_free(found);
+            } else {
+                spin_unlock_irqrestore(&sched_lock, f);
+            }
+            return 1;
+        }
+        if (!have) {
+            spin_unlock_irqrestore(&sched_lock, f);
+            return -ECHILD;
+        }
+        if (options & WNOHANG) {
+            spin_unlock_irqrestore(&sched_lock, f);
+            return 0;
+        }
+        if (proc_signal_pending()) {
+            spin_unlock_irqrestore(&sched_lock, f);
+            return -EINTR;
+        }
+        sleep_locked(p->leader);
+    }
+}
+
+/* Linux's order: the rusage of a child found, then the siginfo, which is
+ * written whatever happened (zeros but for a child found; so a bad siginfo
+ * pointer is EFAULT even where the wait failed). */
+long proc_waitid(int idtype, int id, void *uinfo, int options, void *urusage)
+{
+    struct waitid_info info;
+    memset(&info, 0, sizeof(info));
+    uint64_t t[2] = { 0, 0 };
+    long r = waitid_find(idtype, id, options, &info, t);
+    if (r > 0) {
+        r = 0;
+        info.signo = SIGCHLD;
+        if (urusage) {
+            struct rusage_linux ru;
+            fill_rusage(&ru, t[0], t[1]);
+            if (copy_to_user(urusage, &ru, sizeof(ru)))
+                return -EFAULT;
+        }
+    }
+    if (uinfo && copy_to_user(uinfo, &info, sizeof(info)))
+        return -EFAULT;
+    return r;
 }
 
 /* A process-directed signal goes to a thread that does not block it (the
@@ -858,6 +1032,26 @@ long proc_setsid(void)
         self->pgid = self->sid = self->pid;
         self->ctty = NULL;                      /* a new session has no terminal yet */
         r = self->pid;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+long proc_sigqueue(int pid, int sig, int code, uint64_t value)
+{
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (pid <= 0)
+        return -ESRCH;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *l = proc_find_thread(pid);
+    l = l ? l->leader : NULL;
+    long r = !l ? -ESRCH : !signal_permitted(l, sig) ? -EPERM : 0;
+    struct proc *t = !r && sig && l->nthreads ? signal_target(l, sig) : NULL;
+    if (t) {
+        signal_send_locked(t, sig, current()->tgid);
+        t->sig_code[sig - 1] = code;
+        t->sig_value[sig - 1] = value;
     }
     spin_unlock_irqrestore(&sched_lock, f);
     return r;

@@ -18,7 +18,9 @@
 
 #define NPROC   256
 #define NSIG    64
-#define NOFILE  64
+/* The descriptor table's size: the most RLIMIT_NOFILE may allow (Linux's
+ * default soft limit; its nr_open, the hard ceiling, is larger). */
+#define NOFILE  1024
 
 /* P_DEAD: a thread (not a group leader) that has exited; its memory is
  * reclaimed by proc_reap once it is certainly off its stack. */
@@ -42,8 +44,21 @@ struct file;
 struct fdtable {                /* shared by CLONE_FILES; all [klock] */
     int refs;
     struct file *fd[NOFILE];
-    uint64_t cloexec;           /* bit n: close fd n on exec (fds < 64) */
+    uint64_t cloexec[NOFILE / 64];  /* bit n: close fd n on exec */
 };
+
+static inline bool fd_cloexec(const struct fdtable *t, int fd)
+{
+    return t->cloexec[fd / 64] >> (fd % 64) & 1;
+}
+
+static inline void fd_set_cloexec(struct fdtable *t, int fd, bool on)
+{
+    if (on)
+        t->cloexec[fd / 64] |= 1ul << (fd % 64);
+    else
+        t->cloexec[fd / 64] &= ~(1ul << (fd % 64));
+}
 
 struct fsinfo {                 /* shared by CLONE_FS; all [klock] */
     int refs;
@@ -102,6 +117,8 @@ struct proc {
      * without it (proc_signal_pending); a decision is rechecked under it. */
     uint64_t sig_pending;       /* bit n-1: signal n pending */
     int sig_sender[NSIG];       /* who sent each pending signal (siginfo si_pid) */
+    int sig_code[NSIG];         /* ... its si_code (SI_USER, or SI_QUEUE: rt_sigqueueinfo) */
+    uint64_t sig_value[NSIG];   /* ... and si_value (sigqueue's), reset once delivered */
     /* [self]: written by the thread (sigprocmask, handler entry and
      * sigreturn) without sched_lock; senders read it under sched_lock, so a
      * sender may see the mask of just before a change (as a signal sent
@@ -150,6 +167,22 @@ struct proc {
     uint32_t uid, euid, suid, gid, egid, sgid;
     uint32_t groups[NGROUPS_VIGIL];             /* supplementary groups (setgroups) */
     int ngroups;
+
+    /* [klock], kept in the leader: the process's resource limits
+     * (getrlimit, setrlimit, prlimit64; sys_limits.c). fork copies them,
+     * exec keeps them. */
+    struct rlimit_k { uint64_t cur, max; } rlim[RLIM_NLIMITS];
+    /* prctl(2) state (sys_limits.c). pdeath_sig and no_new_privs are the
+     * thread's [self] (the parent's exit reads pdeath_sig: a change racing
+     * with it lands before or after, as on Linux); dumpable [klock] and
+     * subreaper [sched_lock] (read by exits' reparenting) are the leader's. */
+    int pdeath_sig;             /* the signal this thread gets when its parent dies */
+    bool no_new_privs;
+    bool dumpable;
+    bool subreaper;             /* orphaned descendants are reparented here, not to init */
+    /* [self]: the alternate signal stack (sigaltstack; signal.c). */
+    uint64_t sas_sp, sas_size;
+    uint32_t sas_flags;         /* SS_AUTODISARM; SS_DISABLE when there is none */
 
     /* [self]: the thread's own (switched with it, or only it looks). The
      * shared objects they point to are [klock] (struct mm: see mm.h). */
@@ -200,10 +233,13 @@ static inline bool proc_in_group(const struct proc *p, uint32_t gid)
  * if memory ran out. */
 void *proc_scratch_page(void);
 long  proc_tgkill(int tgid, int tid, int sig);
+/* rt_sigqueueinfo: kill(pid, sig) whose siginfo carries code and value. */
+long  proc_sigqueue(int pid, int sig, int code, uint64_t value);
 void  fdtable_put(struct fdtable *t);
 int   fdtable_unshare(struct proc *p);           /* a table of its own (exec); -ENOMEM */
 void  fsinfo_put(struct fsinfo *f);
 long  proc_wait4(int pid, int *ustatus, int options, void *urusage);
+long  proc_waitid(int idtype, int id, void *uinfo, int options, void *urusage);
 /* kill(2)'s pid: > 0 that process; 0 the caller's process group; -1 every
  * process but init and the caller; < -1 the group -pid; INT_MIN: ESRCH. */
 long  proc_kill(int pid, int sig);
@@ -355,6 +391,17 @@ struct sched_stats {
 #define LOAD_FSHIFT 11
 #define LOAD_FIXED_1 (1ul << LOAD_FSHIFT)
 void  sched_get_stats(struct sched_stats *s);
+
+/* ---- sys/sys_limits.c: resource limits (the caller's process's) ---- */
+void  rlimit_init(struct proc *p);               /* init's: Linux's defaults */
+int   fd_limit(void);                            /* descriptors below this may be used */
+size_t exec_stack_size(void);                    /* RLIMIT_STACK, for exec's stack region */
+/* May mm grow by `more` bytes, after [start, start+len) is replaced (MAP_FIXED)? */
+bool  rlimit_as_allows(struct mm *mm, uintptr_t start, size_t len, size_t more);
+/* RLIMIT_FSIZE for n bytes written at pos: 0 (n cut down to the limit), or
+ * -EFBIG with SIGXFSZ sent when pos is at or past it. */
+long  fsize_check(uint64_t pos, size_t *n);
+bool  nproc_allows(void);                        /* RLIMIT_NPROC: may this user start a thread? */
 
 /* ---- exec.c ---- */
 long  exec(const char *path, char *const uargv[], char *const uenvp[], bool from_user);

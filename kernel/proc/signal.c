@@ -220,15 +220,91 @@ size_t signal_frame_bytes(void)
     return 128 + sizeof(struct fpu_state) + 64 + sizeof(struct rt_sigframe) + 16 + 8;
 }
 
+/* ---- the alternate signal stack (sigaltstack) ----
+ * A handler installed with SA_ONSTACK runs on the stack the thread gave
+ * with sigaltstack, if it is not on it already: how a program catches the
+ * SIGSEGV of its own stack overflow. The frame records the alternate stack
+ * as it was (uc_stack), and sigreturn puts that back (which is how an
+ * SS_AUTODISARM stack, given up while its handler runs, comes back). */
+
+/* Is sp strictly inside the alternate stack (the stack grows down)? */
+static bool in_altstack(const struct proc *p, uint64_t sp)
+{
+    return sp > p->sas_sp && sp - p->sas_sp <= p->sas_size;
+}
+
+/* Linux's on_sig_stack: with SS_AUTODISARM the thread is never "on" it. */
+static bool on_altstack(const struct proc *p, uint64_t sp)
+{
+    return !(p->sas_flags & SS_AUTODISARM) && in_altstack(p, sp);
+}
+
+/* SS_DISABLE (none), SS_ONSTACK (running on it) or 0 (there, not on it). */
+static uint32_t altstack_state(const struct proc *p, uint64_t sp)
+{
+    if (!p->sas_size)
+        return SS_DISABLE;
+    return on_altstack(p, sp) ? SS_ONSTACK : 0;
+}
+
+struct stack_k {                /* Linux's stack_t */
+    uint64_t sp;
+    int32_t flags, pad;
+    uint64_t size;
+};
+
+/* Change the thread's alternate stack to ss as seen from user sp: -EPERM
+ * while running on it, -EINVAL for a bad mode, -ENOMEM if too small. */
+static long altstack_set(struct proc *p, const struct stack_k *ss, uint64_t sp)
+{
+    if (on_altstack(p, sp))
+        return -EPERM;
+    uint32_t flags = (uint32_t)ss->flags, mode = flags & ~SS_AUTODISARM;
+    if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+        return -EINVAL;
+    uint64_t base = ss->sp, size = ss->size;
+    if (mode == SS_DISABLE)
+        base = size = 0;
+    else if (size < MINSIGSTKSZ)
+        return -ENOMEM;
+    p->sas_sp = base;
+    p->sas_size = size;
+    p->sas_flags = flags;
+    return 0;
+}
+
+long sys_sigaltstack(const void *uss, void *uoss)
+{
+    struct proc *p = current();
+    uint64_t sp = p->tf->rsp;
+    struct stack_k ss, old = { p->sas_sp, (int32_t)(altstack_state(p, sp) | (p->sas_flags & SS_AUTODISARM)),
+                               0, p->sas_size };
+    if (uss && copy_from_user(&ss, uss, sizeof(ss)))
+        return -EFAULT;
+    if (uss) {
+        long r = altstack_set(p, &ss, sp);
+        if (r)
+            return r;
+    }
+    return uoss && copy_to_user(uoss, &old, sizeof(old)) ? -EFAULT : 0;
+}
+
 static bool build_frame(struct proc *p, struct trapframe *tf, int sig, uint64_t old_mask)
 {
     struct sigaction_k *a = &p->sh->actions[sig - 1];
     if (!(a->flags & SA_RESTORER))
         return false;                           /* nowhere to return to */
     uint64_t sp = tf->rsp - 128;                /* skip the red zone */
+    bool nested = on_altstack(p, tf->rsp), entering = false;
+    if ((a->flags & SA_ONSTACK) && altstack_state(p, sp) == 0) {
+        sp = p->sas_sp + p->sas_size;
+        entering = true;
+    }
     sp = ALIGN_DOWN(sp - sizeof(struct fpu_state), 64);
     uint64_t fp = sp;
     sp = ALIGN_DOWN(sp - sizeof(struct rt_sigframe), 16) - 8;   /* as if called */
+    if ((nested || entering) && !in_altstack(p, sp))
+        return false;                           /* it would overflow the alternate stack */
 
     fpu_save(&p->fpu);
     struct rt_sigframe f;
@@ -243,13 +319,21 @@ static bool build_frame(struct proc *p, struct trapframe *tf, int sig, uint64_t 
     m->trapno = tf->vector, m->err = tf->error, m->oldmask = old_mask;
     m->fpstate = fp;
     f.uc.sigmask = old_mask;
+    f.uc.ss_sp = p->sas_sp;
+    f.uc.ss_flags = (int32_t)p->sas_flags;
+    f.uc.ss_size = p->sas_size;
     f.info.signo = sig;
-    f.info.code = SI_USER;
+    f.info.code = p->sig_code[sig - 1];
     f.info.pid = p->sig_sender[sig - 1];
+    f.info.addr = p->sig_value[sig - 1];        /* si_value for SI_QUEUE */
     if (copy_to_user((void *)fp, &p->fpu, sizeof(p->fpu)) ||
         copy_to_user((void *)sp, &f, sizeof(f)))
         return false;
 
+    if (p->sas_flags & SS_AUTODISARM) {        /* given up while the handler runs */
+        p->sas_sp = p->sas_size = 0;
+        p->sas_flags = SS_DISABLE;
+    }
     tf->rip = a->handler;
     tf->rsp = sp;
     tf->rdi = (uint64_t)sig;
@@ -362,7 +446,10 @@ static void deliver_one(struct trapframe *tf)
     /* The mask sigreturn puts back: rt_sigsuspend's saved one, if any. */
     uint64_t old_mask = p->sig_mask_saved ? p->sig_saved_mask : p->sig_blocked;
     p->sig_mask_saved = false;
-    if (!build_frame(p, tf, sig, old_mask)) {
+    bool built = build_frame(p, tf, sig, old_mask);
+    p->sig_code[sig - 1] = 0;                   /* the next one is a plain SI_USER again */
+    p->sig_value[sig - 1] = 0;
+    if (!built) {
         kprintf("vigil: pid %d (%s) killed by signal %d: cannot deliver it (bad stack or no restorer)\n",
                 p->pid, p->name, sig);
         proc_exit_group(W_SIGNALED(SIGSEGV));
@@ -457,6 +544,7 @@ long sys_rt_sigreturn(void)
     struct proc *p = current();
     struct trapframe *tf = p->tf;
     struct rt_sigframe f;
+    uint64_t entry_sp = tf->rsp;
     uint64_t frame = tf->rsp - 8;               /* the handler's ret popped pretcode */
     if (copy_from_user(&f, (void *)frame, sizeof(f)))
         bad_frame(frame);
@@ -483,6 +571,11 @@ long sys_rt_sigreturn(void)
         fpu_restore(&p->fpu);
     }
     p->sig_blocked = f.uc.sigmask & ~UNBLOCKABLE;
+    /* The alternate stack as the frame says, seen from the handler's stack
+     * (so, as on Linux, not while the handler still runs on an alternate
+     * stack it set itself; errors are ignored). */
+    struct stack_k ss = { f.uc.ss_sp, f.uc.ss_flags, 0, f.uc.ss_size };
+    altstack_set(p, &ss, entry_sp);
     return (long)tf->rax;
 }
 
@@ -514,4 +607,76 @@ long sys_pause(void)
         sleep_locked(current());
     spin_unlock_irqrestore(&sched_lock, f);
     return -EINTR;
+}
+
+/* rt_sigtimedwait(2): take a pending signal of `set` (blocked or not)
+ * without running its handler; wait for one (the set unblocked meanwhile,
+ * so its arrival wakes us) up to the timeout: EAGAIN when it passes, EINTR
+ * if another signal comes first. Returns the signal number. */
+long sys_rt_sigtimedwait(const void *uset, void *uinfo, const void *uts, size_t size)
+{
+    struct proc *p = current();
+    uint64_t set;
+    int64_t ts[2];
+    if (size != 8)
+        return -EINVAL;
+    if (copy_from_user(&set, uset, 8))
+        return -EFAULT;
+    if (uts && copy_from_user(ts, uts, sizeof(ts)))
+        return -EFAULT;
+    if (uts && (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000))
+        return -EINVAL;
+    uint64_t want = set & ~UNBLOCKABLE;
+    bool poll = uts && !ts[0] && !ts[1];
+    uint64_t deadline = uts ? tick_deadline_sat(ns_to_ticks_sat(ts_to_ns_sat(ts[0], ts[1]))) : 0;
+    struct siginfo_k info;
+    memset(&info, 0, sizeof(info));
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    uint64_t saved = p->sig_blocked;
+    p->sig_blocked &= ~want;
+    long r;
+    for (;;) {
+        uint64_t got = p->sig_pending & want;
+        if (got) {
+            int sig = __builtin_ctzl(got) + 1;
+            p->sig_pending &= ~BIT(sig);
+            info.signo = sig;
+            info.code = p->sig_code[sig - 1];
+            info.pid = p->sig_sender[sig - 1];
+            info.addr = p->sig_value[sig - 1];
+            p->sig_code[sig - 1] = 0;
+            p->sig_value[sig - 1] = 0;
+            r = sig;
+            break;
+        }
+        if (poll || (deadline && timer_ticks() >= deadline)) {
+            r = -EAGAIN;
+            break;
+        }
+        if (deliverable(p)) {
+            r = -EINTR;                         /* another signal: its handler runs */
+            break;
+        }
+        p->wake_tick = deadline;
+        sleep_locked(p);
+    }
+    p->wake_tick = 0;
+    p->sig_blocked = saved;
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (r > 0 && uinfo && copy_to_user(uinfo, &info, sizeof(info)))
+        return -EFAULT;
+    return r;
+}
+
+/* rt_sigqueueinfo(2): a signal with the sender's siginfo code and value.
+ * Only the kernel sends codes >= 0 (and tgkill SI_TKILL): a process may
+ * claim them only towards itself (EPERM otherwise, as Linux). */
+long sys_rt_sigqueueinfo(int pid, int sig, const void *uinfo)
+{
+    struct siginfo_k info;
+    if (copy_from_user(&info, uinfo, sizeof(info)))
+        return -EFAULT;
+    if ((info.code >= 0 || info.code == SI_TKILL) && pid != current()->tgid)
+        return -EPERM;
+    return proc_sigqueue(pid, sig, info.code, info.addr);
 }

@@ -62,6 +62,46 @@ long sys_mount(const char *source, const char *target, const char *type, unsigne
 long sys_umount2(const char *target, int flags);
 long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off);
 
+/* sys_fsinfo.c */
+long sys_statfs(const char *path, void *buf);
+long sys_fstatfs(int fd, void *buf);
+long sys_statx(int dirfd, const char *path, int flags, unsigned mask, void *buf);
+long sys_utimensat(int dirfd, const char *path, const void *times, int flags);
+long sys_futimesat(int dirfd, const char *path, const void *tv);
+long sys_utimes(const char *path, const void *tv);
+long sys_utime(const char *path, const void *buf);
+long sys_getxattr(const char *path, const char *name, void *value, size_t size);
+long sys_lgetxattr(const char *path, const char *name, void *value, size_t size);
+long sys_fgetxattr(int fd, const char *name, void *value, size_t size);
+long sys_listxattr(const char *path, char *list, size_t size);
+long sys_llistxattr(const char *path, char *list, size_t size);
+long sys_flistxattr(int fd, char *list, size_t size);
+long sys_setxattr(const char *path, const char *name, const void *value, size_t size, int flags);
+long sys_lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags);
+long sys_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
+long sys_removexattr(const char *path, const char *name);
+long sys_lremovexattr(const char *path, const char *name);
+long sys_fremovexattr(int fd, const char *name);
+long sys_syncfs(int fd);
+long sys_name_to_handle_at(int dirfd, const char *path, void *handle, int *mnt_id, int flags);
+long sys_fallocate(int fd, int mode, int64_t off, int64_t len);
+long sys_sendfile(int out_fd, int in_fd, int64_t *off, size_t count);
+long sys_memfd_create(const char *name, unsigned flags);
+long sys_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len,
+                         unsigned flags);
+
+/* fs/lock.c */
+long sys_flock(int fd, int op);
+
+/* sys_limits.c */
+long sys_getrlimit(int res, void *rlim);
+long sys_setrlimit(int res, const void *rlim);
+long sys_prlimit64(int pid, int res, const void *new_rlim, void *old_rlim);
+long sys_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+long sys_sysinfo(void *buf);
+long sys_getcpu(unsigned *cpu, unsigned *node, void *cache);
+long sys_clone3(const void *args, size_t size);
+
 /* fs/pipe.c */
 long sys_pipe(int *fds);
 long sys_pipe2(int *fds, int flags);
@@ -116,6 +156,7 @@ long sys_execve(const char *path, char *const argv[], char *const envp[]);
 long sys_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
 long sys_exit(int code);
 long sys_wait4(int pid, int *status, int options, void *rusage);
+long sys_waitid(int idtype, int id, void *info, int options, void *rusage);
 long sys_kill(int pid, int sig);
 long sys_getpid(void);
 long sys_getppid(void);
@@ -136,9 +177,8 @@ long sys_getpgrp(void);
 long sys_getpgid(int pid);
 long sys_setsid(void);
 long sys_getsid(int pid);
-long sys_getrlimit(int res, void *rlim);
-void rlimit_of(int res, uint64_t r[2]);        /* soft, hard: also /proc/PID/limits */
-long sys_prlimit64(int pid, int res, const void *new_rlim, void *old_rlim);
+/* soft, hard of process tgid's resource res (also /proc/PID/limits); klock held */
+void rlimit_of(int tgid, int res, uint64_t r[2]);
 
 /* proc/signal.c */
 long sys_rt_sigaction(int sig, const void *act, void *oact, size_t size);
@@ -147,6 +187,9 @@ long sys_rt_sigpending(void *set, size_t size);
 long sys_rt_sigreturn(void);
 long sys_pause(void);
 long sys_rt_sigsuspend(const void *umask, size_t size);
+long sys_sigaltstack(const void *ss, void *oss);
+long sys_rt_sigtimedwait(const void *set, void *info, const void *timeout, size_t size);
+long sys_rt_sigqueueinfo(int pid, int sig, const void *info);
 long sys_setitimer(int which, const void *unew, void *uold);
 long sys_getitimer(int which, void *ucur);
 long sys_alarm(unsigned secs);

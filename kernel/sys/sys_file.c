@@ -49,13 +49,11 @@ void fd_put_held(void)
 int fd_install(struct file *f, int min_fd, bool cloexec)
 {
     struct proc *p = current();
-    for (int fd = min_fd < 0 ? 0 : min_fd; fd < NOFILE; fd++)
+    int limit = fd_limit();
+    for (int fd = min_fd < 0 ? 0 : min_fd; fd < limit; fd++)
         if (!p->fdt->fd[fd]) {
             p->fdt->fd[fd] = f;
-            if (cloexec)
-                p->fdt->cloexec |= 1ul << fd;
-            else
-                p->fdt->cloexec &= ~(1ul << fd);
+            fd_set_cloexec(p->fdt, fd, cloexec);
             return fd;
         }
     return -EMFILE;
@@ -78,6 +76,14 @@ long sys_write(int fd, const void *buf, size_t n)
         return -EBADF;
     if (!user_range_ok((uintptr_t)buf, n))
         return -EFAULT;
+    if (f->inode && S_ISREG(f->inode->mode)) {     /* RLIMIT_FSIZE, memfd seals */
+        uint64_t pos = (f->flags & O_APPEND) ? f->inode->size : f->off;
+        long r = fsize_check(pos, &n);
+        if (!r)
+            r = seal_check(f->inode, pos, n, false);
+        if (r)
+            return r;
+    }
     return n ? f->ops->write(f, buf, n) : 0;
 }
 
@@ -101,6 +107,14 @@ static long at_offset(int fd, void *buf, size_t n, int64_t off, bool write)
      * theirs back). (pwrite with O_APPEND appends, as on Linux.) */
     struct file at = *f;
     at.off = (uint64_t)off;
+    if (write && f->inode && S_ISREG(f->inode->mode)) {
+        uint64_t pos = (f->flags & O_APPEND) ? f->inode->size : at.off;
+        long r = fsize_check(pos, &n);
+        if (!r)
+            r = seal_check(f->inode, pos, n, false);
+        if (r)
+            return r;
+    }
     if (write)
         return n ? f->ops->write(&at, buf, n) : 0;
     return f->ops->read(&at, buf, n);
@@ -147,10 +161,9 @@ long sys_writev(int fd, const void *iov, int cnt) { return do_iov(fd, iov, cnt, 
  * kernel stack (one under a deep file-system call overflowed it, issue 14);
  * the build's -Wframe-larger-than keeps it so. NULL if memory ran out:
  * get_path says ENOMEM. */
-static void path_buf_free(char **p) { kfree(*p); }
-#define PATH_BUF(name) char *name __attribute__((cleanup(path_buf_free))) = kmalloc(PATH_MAX)
+void path_buf_free(char **p) { kfree(*p); }
 
-static long get_path(const char *upath, char *path, size_t size)
+long get_path(const char *upath, char *path, size_t size)
 {
     if (!path)
         return -ENOMEM;
@@ -178,7 +191,7 @@ static int base_dir(int dirfd, const char *path, struct inode **out)
     return 0;
 }
 
-static int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
+int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
 {
     struct inode *base;
     int r = base_dir(dirfd, path, &base);
@@ -478,6 +491,12 @@ static long do_truncate(struct inode *ino, int64_t len)
         return -EISDIR;
     if (!S_ISREG(ino->mode))
         return -EINVAL;
+    size_t one = 1;
+    long r = len > 0 ? fsize_check((uint64_t)len - 1, &one) : 0;     /* RLIMIT_FSIZE */
+    if (!r)
+        r = seal_check(ino, (uint64_t)len, 0, true);
+    if (r)
+        return r;
     return vfs_truncate(ino, (uint64_t)len);
 }
 
@@ -658,6 +677,7 @@ long sys_close(int fd)
     if (!f)
         return -EBADF;
     current()->fdt->fd[fd] = NULL;
+    posix_locks_close(f);
     file_close(f);
     return 0;
 }
@@ -678,10 +698,11 @@ long sys_close_range(unsigned first, unsigned last, unsigned flags)
         if (!f)
             continue;
         if (flags & CLOSE_RANGE_CLOEXEC) {
-            p->fdt->cloexec |= 1ul << fd;
+            fd_set_cloexec(p->fdt, (int)fd, true);
         } else {
             p->fdt->fd[fd] = NULL;
-            p->fdt->cloexec &= ~(1ul << fd);
+            fd_set_cloexec(p->fdt, (int)fd, false);
+            posix_locks_close(f);
             file_close(f);
         }
     }
@@ -966,18 +987,17 @@ long sys_dup3(int fd, int to, int flags)
         return -EBADF;
     if (flags & ~O_CLOEXEC)
         return -EINVAL;
-    if (to < 0 || to >= NOFILE)
+    if (to < 0 || to >= fd_limit())
         return -EBADF;
     if (fd == to)
         return -EINVAL;
     struct proc *p = current();
-    if (p->fdt->fd[to])
+    if (p->fdt->fd[to]) {
+        posix_locks_close(p->fdt->fd[to]);
         file_close(p->fdt->fd[to]);
+    }
     p->fdt->fd[to] = file_dup(f);
-    if (flags & O_CLOEXEC)
-        p->fdt->cloexec |= 1ul << to;
-    else
-        p->fdt->cloexec &= ~(1ul << to);
+    fd_set_cloexec(p->fdt, to, flags & O_CLOEXEC);
     return to;
 }
 
@@ -997,7 +1017,7 @@ long sys_fcntl(int fd, int cmd, long arg)
     switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
-        if (arg < 0 || arg >= NOFILE)
+        if (arg < 0 || arg >= fd_limit())
             return -EINVAL;
         int nfd = fd_install(file_dup(f), (int)arg, cmd == F_DUPFD_CLOEXEC);
         if (nfd < 0)
@@ -1005,18 +1025,22 @@ long sys_fcntl(int fd, int cmd, long arg)
         return nfd;
     }
     case F_GETFD:
-        return (p->fdt->cloexec >> fd) & 1;
+        return fd_cloexec(p->fdt, fd);
     case F_SETFD:
-        if (arg & 1)
-            p->fdt->cloexec |= 1ul << fd;
-        else
-            p->fdt->cloexec &= ~(1ul << fd);
+        fd_set_cloexec(p->fdt, fd, arg & 1);
         return 0;
     case F_GETFL:
         return f->flags;
     case F_SETFL:
         f->flags = (f->flags & O_ACCMODE) | (int)(arg & ~O_ACCMODE);
         return 0;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+        return posix_lock_fcntl(f, cmd, (void *)arg);
+    case F_ADD_SEALS:
+    case F_GET_SEALS:
+        return memfd_seals(f, cmd, (unsigned)arg);
     default:
         return -EINVAL;
     }

@@ -56,12 +56,18 @@ struct utsname {
 /* The node name: sethostname(2) and /proc/sys/kernel/hostname change it. */
 static char nodename[65] = "vigil";     /* [klock] */
 
+/* uname(2) and /proc/sys/kernel/ostype, osrelease, version: the system
+ * says it is Linux, as the programs it runs ask (`uname -s`, Python's
+ * platform.system(), configure scripts compare the name with "Linux";
+ * glibc wants a release at least as new as its --enable-kernel). The
+ * release is that of the Linux whose ABI Vigil follows (Debian 12's 6.1),
+ * marked as Vigil's; the version names Vigil. */
 void uts_get(struct utsname_k *u)
 {
-    strlcpy(u->sysname, "Vigil", sizeof(u->sysname));
+    strlcpy(u->sysname, "Linux", sizeof(u->sysname));
     strlcpy(u->nodename, nodename, sizeof(u->nodename));
-    strlcpy(u->release, "0.1", sizeof(u->release));
-    strlcpy(u->version, "#1", sizeof(u->version));
+    strlcpy(u->release, "6.1.0-vigil", sizeof(u->release));
+    strlcpy(u->version, "#1 SMP Vigil 0.1", sizeof(u->version));
 }
 
 long uts_set_nodename(const char *name, size_t len)

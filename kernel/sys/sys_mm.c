@@ -16,7 +16,11 @@ static uint32_t vm_prot(int prot)
 
 long sys_brk(uintptr_t addr)
 {
-    return mm_brk(current()->mm, addr);
+    struct mm *mm = current()->mm;
+    uintptr_t old = ALIGN_UP(mm->brk, PAGE_SIZE), want = ALIGN_UP(addr, PAGE_SIZE);
+    if (addr > mm->brk && want > old && !rlimit_as_allows(mm, 0, 0, want - old))
+        return (long)mm->brk;               /* RLIMIT_AS: the break stays */
+    return mm_brk(mm, addr);
 }
 
 /* Is [addr, addr+len) free of regions? */
@@ -83,6 +87,9 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
         if (r)
             return r;
     }
+    bool replaces = fixed && !(flags & MAP_FIXED_NOREPLACE);
+    if (!rlimit_as_allows(mm, replaces ? addr : 0, replaces ? len : 0, len))
+        return -ENOMEM;                 /* RLIMIT_AS, counting what MAP_FIXED replaces */
     if (fixed) {
         if (flags & MAP_FIXED_NOREPLACE) {
             if (!range_free(mm, addr, len))

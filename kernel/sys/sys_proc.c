@@ -43,6 +43,11 @@ long sys_wait4(int pid, int *status, int options, void *rusage)
     return proc_wait4(pid, status, options, rusage);
 }
 
+long sys_waitid(int idtype, int id, void *info, int options, void *rusage)
+{
+    return proc_waitid(idtype, id, info, options, rusage);
+}
+
 long sys_kill(int pid, int sig) { return proc_kill(pid, sig); }
 long sys_getpid(void) { return current()->tgid; }
 long sys_gettid(void) { return current()->pid; }
@@ -419,34 +424,3 @@ long sys_getpgrp(void) { return proc_getpgid(0); }
 long sys_getpgid(int pid) { return proc_getpgid(pid); }
 long sys_setsid(void) { return proc_setsid(); }
 long sys_getsid(int pid) { return proc_getsid(pid); }
-
-void rlimit_of(int res, uint64_t r[2])
-{
-    r[0] = r[1] = RLIM_INFINITY;
-    if (res == 3)                       /* RLIMIT_STACK */
-        r[0] = r[1] = USER_STACK_SIZE;
-    if (res == 7)                       /* RLIMIT_NOFILE */
-        r[0] = r[1] = NOFILE;
-    if (res == 4)                       /* RLIMIT_CORE: no core dumps */
-        r[0] = r[1] = 0;
-}
-
-long sys_getrlimit(int res, void *urlim)
-{
-    if (res < 0 || res > 15)
-        return -EINVAL;
-    uint64_t r[2];
-    rlimit_of(res, r);
-    return copy_to_user(urlim, r, sizeof(r)) ? -EFAULT : 0;
-}
-
-long sys_prlimit64(int pid, int res, const void *new_rlim, void *old_rlim)
-{
-    if (pid && pid != current()->tgid)
-        return -ESRCH;
-    if (res < 0 || res > 15)
-        return -EINVAL;
-    if (new_rlim)
-        return -EPERM;                  /* fixed limits */
-    return old_rlim ? sys_getrlimit(res, old_rlim) : 0;
-}

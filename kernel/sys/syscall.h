@@ -25,6 +25,24 @@ struct file *fd_get(int fd);
 void         fd_put_held(void);
 int          fd_install(struct file *f, int min_fd, bool cloexec);   /* -EMFILE */
 
+/* Paths from user space (sys_file.c), for the sys_*.c files: a PATH_MAX
+ * buffer from the heap, freed when its variable goes out of scope (NULL if
+ * memory ran out: get_path then says ENOMEM); the path copied in (-EFAULT,
+ * -ENAMETOOLONG, -ENOENT for an empty one); and what it names, relative to
+ * dirfd's directory or the working directory (LOOKUP_FOLLOW: through a
+ * final symlink). */
+void         path_buf_free(char **p);
+#define PATH_BUF(name) char *name __attribute__((cleanup(path_buf_free))) = kmalloc(PATH_MAX)
+long         get_path(const char *upath, char *path, size_t size);
+struct inode;
+int          lookup_at(int dirfd, const char *path, int flags, struct inode **out);
+
+/* memfd seals (sys_fsinfo.c): fcntl's F_ADD_SEALS/F_GET_SEALS, and may n
+ * bytes be written at pos (or the file truncated to pos)? 0 or -EPERM;
+ * always 0 for files that are no memfd. */
+long         memfd_seals(struct file *f, int cmd, unsigned seals);
+long         seal_check(struct inode *ino, uint64_t pos, uint64_t n, bool truncate);
+
 /* Time from user numbers, saturating (INVARIANT(kernel memory safety): a
  * timeout too large to represent means "forever", never a wrapped small
  * one): seconds+nanoseconds to ns, ns to timer ticks (rounded up), and the

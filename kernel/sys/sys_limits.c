@@ -1,0 +1,345 @@
+/* sys/sys_limits.c - what a process may use and how it describes itself:
+ * resource limits (getrlimit, setrlimit, prlimit64), prctl, sysinfo,
+ * getcpu, and clone3 (clone with its arguments in a structure).
+ *
+ * Why limits are enforced, not just reported. Programs read their limits to
+ * size themselves (bash's file descriptors, Python's subprocess closing
+ * fds up to RLIMIT_NOFILE), and shells set them (`ulimit -n 16; prog`)
+ * expecting the kernel to hold the program to them. Vigil enforces:
+ *   NOFILE  open, dup, pipe... say EMFILE past it (fd_limit: fd_install,
+ *           dup2/dup3 EBADF, F_DUPFD EINVAL), and past NOFILE (1024), the
+ *           size of Vigil's descriptor table, whatever the limit;
+ *   STACK   the stack region exec maps is that big (exec_stack_size);
+ *   AS      mmap and brk fail with ENOMEM past it (rlimit_as_allows);
+ *   FSIZE   a write or truncate past it gets SIGXFSZ and EFBIG (fsize_check);
+ *   NPROC   fork says EAGAIN when the real user has that many threads.
+ * CORE, CPU and the rest are kept and reported (no core dumps are written;
+ * CPU time limits are not yet signalled).
+ *
+ * The rules for changing them are Linux's: soft <= hard (EINVAL), and only
+ * root raises a hard limit (EPERM: the limits are a privilege boundary, one
+ * user's processes cannot lift what root set for them). The limits live in
+ * the thread-group leader (per process, as on Linux), fork copies them,
+ * exec keeps them. */
+#include "sys.h"
+#include "syscall.h"
+#include "../proc/proc.h"
+#include "../fs/file.h"
+#include "../fs/vfs.h"
+#include "../lib/abi.h"
+#include "../lib/string.h"
+#include "../arch/x86_64/cpu.h"
+#include "../debug/debug.h"
+
+/* RLIMIT_NOFILE's ceiling, Linux's default fs.nr_open. A limit above
+ * Vigil's table (NOFILE) may be set; descriptors stop at the table. */
+#define NR_OPEN   (1ul << 20)
+#define STACK_MIN (128ul << 10)          /* room for the arguments and a first frame */
+#define STACK_MAX (1ul << 30)            /* RLIM_INFINITY: a gigabyte of address space */
+
+void rlimit_init(struct proc *p)
+{
+    for (int i = 0; i < RLIM_NLIMITS; i++)
+        p->rlim[i] = (struct rlimit_k){ RLIM_INFINITY, RLIM_INFINITY };
+    /* Linux's defaults for init (include/asm-generic/resource.h), and
+     * Vigil's own ceilings where its tables are smaller. */
+    p->rlim[RLIMIT_STACK].cur = USER_STACK_SIZE;
+    p->rlim[RLIMIT_CORE].cur = 0;
+    p->rlim[RLIMIT_NOFILE] = (struct rlimit_k){ NOFILE, NOFILE };
+    p->rlim[RLIMIT_NPROC] = (struct rlimit_k){ NPROC, NPROC };
+    p->rlim[RLIMIT_MEMLOCK] = (struct rlimit_k){ 8ul << 20, 8ul << 20 };
+    p->rlim[10] = (struct rlimit_k){ RLIM_INFINITY, RLIM_INFINITY };      /* LOCKS */
+    p->rlim[11] = (struct rlimit_k){ NPROC * 4, NPROC * 4 };            /* SIGPENDING */
+    p->rlim[12] = (struct rlimit_k){ 819200, 819200 };                  /* MSGQUEUE */
+    p->rlim[13] = (struct rlimit_k){ 0, 0 };                            /* NICE */
+    p->rlim[14] = (struct rlimit_k){ 0, 0 };                            /* RTPRIO */
+    p->dumpable = true;
+    p->sas_flags = SS_DISABLE;
+}
+
+static struct rlimit_k *limits(void) { return current()->leader->rlim; }
+
+int fd_limit(void)
+{
+    uint64_t n = limits()[RLIMIT_NOFILE].cur;
+#ifdef BREAK_RLIMIT_NOFILE
+    n = NOFILE;                                 /* the break switch: the limit is only reported */
+#endif
+    /* INVARIANT(privilege separation): a process holds no descriptor at or
+     * past its RLIMIT_NOFILE, which only root may lift. */
+    return n < NOFILE ? (int)n : NOFILE;
+}
+
+size_t exec_stack_size(void)
+{
+    uint64_t n = ALIGN_DOWN(limits()[RLIMIT_STACK].cur, PAGE_SIZE);
+    return n < STACK_MIN ? STACK_MIN : n > STACK_MAX ? STACK_MAX : n;
+}
+
+bool rlimit_as_allows(struct mm *mm, uintptr_t replace_start, size_t replace_len, size_t more)
+{
+    uint64_t lim = limits()[RLIMIT_AS].cur;
+    if (lim == RLIM_INFINITY)
+        return true;
+    uint64_t total = 0, gone = 0, rend = replace_start + replace_len;
+    for (struct vma *v = mm->vmas; v; v = v->next) {
+        total += v->end - v->start;
+        if (replace_len && v->start < rend && replace_start < v->end)
+            gone += MIN(v->end, rend) - MAX(v->start, replace_start);
+    }
+    return total - gone + more <= lim;
+}
+
+long fsize_check(uint64_t pos, size_t *n)
+{
+    uint64_t lim = limits()[RLIMIT_FSIZE].cur;
+    if (lim == RLIM_INFINITY || !*n || pos + *n <= lim)
+        return 0;
+    if (pos >= lim) {
+        uint64_t fl = spin_lock_irqsave(&sched_lock);
+        signal_send_locked(current(), SIGXFSZ, 0);
+        spin_unlock_irqrestore(&sched_lock, fl);
+        return -EFBIG;
+    }
+    *n = lim - pos;                             /* a short write up to the limit */
+    return 0;
+}
+
+bool nproc_allows(void)
+{
+    struct proc *me = current();
+    uint64_t lim = limits()[RLIMIT_NPROC].cur;
+    if (me->uid == 0 || me->euid == 0 || lim == RLIM_INFINITY)
+        return true;
+    uint64_t n = 0;
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *q = sched_proc_at(i);
+        n += q && q->uid == me->uid && q->state != P_ZOMBIE && q->state != P_DEAD;
+    }
+    spin_unlock_irqrestore(&sched_lock, fl);
+    return n < lim;
+}
+
+/* /proc/PID/limits: process tgid's limit res (Linux's defaults if it is
+ * gone); with the kernel lock held. */
+void rlimit_of(int tgid, int res, uint64_t r[2])
+{
+    struct proc *p = proc_get_klocked(tgid, tgid);
+    struct rlimit_k l = { RLIM_INFINITY, RLIM_INFINITY };
+    if (p && res >= 0 && res < RLIM_NLIMITS)
+        l = p->leader->rlim[res];
+    r[0] = l.cur;
+    r[1] = l.max;
+}
+
+/* ---- getrlimit, setrlimit, prlimit64 ---- */
+
+static struct proc *rlimit_target(int pid)
+{
+    struct proc *me = current();
+    if (pid == 0 || pid == me->tgid || pid == me->pid)
+        return me->leader;
+    if (pid < 0)
+        return NULL;
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    struct proc *t = proc_find_thread(pid);
+    t = t ? t->leader : NULL;
+    spin_unlock_irqrestore(&sched_lock, fl);
+    return t;
+}
+
+long sys_prlimit64(int pid, int res, const void *unew, void *uold)
+{
+    struct rlimit_k nv;
+    /* Linux's order: the new value is read, the process found and the
+     * caller's right to it checked before the resource is. */
+    if (unew && copy_from_user(&nv, unew, sizeof(nv)))
+        return -EFAULT;
+    struct proc *me = current(), *t = rlimit_target(pid);
+    if (!t)
+        return -ESRCH;
+    /* Another process's limits: only with its owner's ids (all of them, as
+     * Linux's prlimit asks), or as root. */
+    if (t != me->leader && me->euid != 0 &&
+        (me->uid != t->uid || me->uid != t->euid || me->uid != t->suid ||
+         me->gid != t->gid || me->gid != t->egid || me->gid != t->sgid))
+        return -EPERM;
+    if (res < 0 || res >= RLIM_NLIMITS)
+        return -EINVAL;
+    struct rlimit_k *r = &t->rlim[res];
+    struct rlimit_k old = *r;
+    if (unew) {
+        if (nv.cur > nv.max)
+            return -EINVAL;
+        if (res == RLIMIT_NOFILE && nv.max > NR_OPEN)
+            return -EPERM;                      /* Linux's nr_open */
+        bool raise = nv.max > r->max;
+#ifdef BREAK_RLIMIT_PERM
+        raise = false;                          /* the break switch: anyone lifts any limit */
+#endif
+        /* INVARIANT(privilege separation): only root raises a hard limit;
+         * others may lower theirs, and move a soft limit up to the hard one. */
+        if (raise && me->euid != 0)
+            return -EPERM;
+        *r = nv;
+    }
+    if (uold && copy_to_user(uold, &old, sizeof(old)))
+        return -EFAULT;                         /* (the new limit stays set, as on Linux) */
+    return 0;
+}
+
+long sys_getrlimit(int res, void *urlim) { return sys_prlimit64(0, res, NULL, urlim); }
+long sys_setrlimit(int res, const void *urlim) { return sys_prlimit64(0, res, urlim, NULL); }
+
+/* ---- prctl ---- */
+
+long sys_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
+{
+    struct proc *p = current();
+    switch (option) {
+    case PR_SET_PDEATHSIG:
+        if (a2 > NSIG)
+            return -EINVAL;
+        p->pdeath_sig = (int)a2;
+        return 0;
+    case PR_GET_PDEATHSIG:
+        return copy_to_user((void *)a2, &p->pdeath_sig, sizeof(int)) ? -EFAULT : 0;
+    case PR_GET_DUMPABLE:
+        return p->leader->dumpable;
+    case PR_SET_DUMPABLE:
+        if (a2 > 1)
+            return -EINVAL;
+        p->leader->dumpable = a2;
+        return 0;
+    case PR_GET_KEEPCAPS:
+        return 0;
+    case PR_SET_KEEPCAPS:
+        return a2 > 1 ? -EINVAL : 0;
+    case PR_SET_NAME: {
+        char name[16];
+        long n = strncpy_from_user(name, (const char *)a2, sizeof(name));
+        if (n < 0 && n != -ENAMETOOLONG)
+            return -EFAULT;                     /* (a longer name is cut to 15 bytes) */
+        name[sizeof(name) - 1] = 0;
+        memcpy(p->name, name, sizeof(name));
+        return 0;
+    }
+    case PR_GET_NAME:
+        return copy_to_user((void *)a2, p->name, sizeof(p->name)) ? -EFAULT : 0;
+    case PR_GET_SECCOMP:
+        return 0;                               /* no filters: mode 0 */
+    case PR_CAPBSET_READ:
+        return a2 > CAP_LAST_CAP ? -EINVAL : 1; /* the full bounding set */
+    case PR_GET_TIMERSLACK:
+        return 50000;                           /* Linux's default, in ns */
+    case PR_SET_TIMERSLACK:
+        return 0;
+    case PR_SET_CHILD_SUBREAPER: {
+        uint64_t fl = spin_lock_irqsave(&sched_lock);
+        p->leader->subreaper = a2 != 0;
+        spin_unlock_irqrestore(&sched_lock, fl);
+        return 0;
+    }
+    case PR_GET_CHILD_SUBREAPER: {
+        int v = p->leader->subreaper;
+        return copy_to_user((void *)a2, &v, sizeof(v)) ? -EFAULT : 0;
+    }
+    case PR_SET_NO_NEW_PRIVS:
+        if (a2 != 1 || a3 || a4 || a5)
+            return -EINVAL;
+        p->no_new_privs = true;                 /* for good: it cannot be unset */
+        return 0;
+    case PR_GET_NO_NEW_PRIVS:
+        if (a2 || a3 || a4 || a5)
+            return -EINVAL;
+        return p->no_new_privs;
+    default:
+        return -EINVAL;
+    }
+}
+
+/* ---- sysinfo, getcpu ---- */
+
+struct sysinfo_linux {
+    int64_t uptime;
+    uint64_t loads[3];
+    uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+    uint16_t procs, pad;
+    uint32_t pad2;
+    uint64_t totalhigh, freehigh;
+    uint32_t mem_unit;
+    uint8_t pad3[4];
+};
+
+long sys_sysinfo(void *ubuf)
+{
+    struct sysinfo_linux s;
+    memset(&s, 0, sizeof(s));
+    uint64_t ns = time_monotonic_ns();
+    s.uptime = (int64_t)(ns / 1000000000 + (ns % 1000000000 != 0));     /* rounded up, as Linux */
+    struct sched_stats *st = kmalloc(sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    sched_get_stats(st);
+    for (int i = 0; i < 3; i++)
+        s.loads[i] = st->avenrun[i] << (SI_LOAD_SHIFT - LOAD_FSHIFT);
+    kfree(st);
+    s.totalram = pmm_total_frames() * PAGE_SIZE;
+    s.freeram = pmm_free_frames() * PAGE_SIZE;
+    s.procs = (uint16_t)proc_count();
+    s.mem_unit = 1;
+    return copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+long sys_getcpu(unsigned *ucpu, unsigned *unode, void *cache)
+{
+    (void)cache;
+    unsigned cpu = (unsigned)this_cpu()->id, node = 0;
+    if (ucpu && copy_to_user(ucpu, &cpu, sizeof(cpu)))
+        return -EFAULT;
+    if (unode && copy_to_user(unode, &node, sizeof(node)))
+        return -EFAULT;
+    return 0;
+}
+
+/* ---- clone3 ---- */
+
+struct clone_args_k {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+};
+
+long sys_clone3(const void *uargs, size_t size)
+{
+    struct clone_args_k a;
+    memset(&a, 0, sizeof(a));
+    if (size < CLONE_ARGS_SIZE_VER0)
+        return -EINVAL;
+    if (size > PAGE_SIZE)
+        return -E2BIG;
+    if (copy_from_user(&a, uargs, MIN(size, sizeof(a))))
+        return -EFAULT;
+    /* A newer caller's longer structure: what we do not know must be zero. */
+    for (size_t off = sizeof(a); off < size; off++) {
+        uint8_t c;
+        if (copy_from_user(&c, (const uint8_t *)uargs + off, 1))
+            return -EFAULT;
+        if (c)
+            return -E2BIG;
+    }
+    if ((a.flags & 0xff) || (a.exit_signal & ~0xfful) || a.exit_signal > NSIG)
+        return -EINVAL;                         /* the signal has its own field */
+    if (a.set_tid || a.set_tid_size || (a.flags & (CLONE_INTO_CGROUP | CLONE_NEWTIME | CLONE_PIDFD)))
+        return -EINVAL;                         /* not supported */
+    if ((a.stack == 0) != (a.stack_size == 0))
+        return -EINVAL;
+    if (a.flags & CLONE_CLEAR_SIGHAND)
+        return -EINVAL;                         /* not supported */
+    if ((a.flags & CLONE_DETACHED) || a.flags >> 32)
+        return -EINVAL;
+    if ((a.flags & (CLONE_THREAD | CLONE_PARENT)) && a.exit_signal)
+        return -EINVAL;
+    uintptr_t sp = a.stack ? a.stack + a.stack_size : 0;
+    return proc_clone(a.flags | a.exit_signal, sp, (int *)a.parent_tid, (int *)a.child_tid, a.tls);
+}

@@ -1,0 +1,702 @@
+/* sysproc: the process syscalls Debian's programs need beside fork, exec
+ * and wait4 (issue 15), with good and bad input, printing only what must
+ * be the same on Linux and on Vigil: prctl (names, no_new_privs, dumpable,
+ * pdeath signal, child subreaper), resource limits and their enforcement
+ * (NOFILE, STACK, AS, FSIZE, NPROC; only root raises a hard limit),
+ * sysinfo, getcpu, waitid, sigaltstack, rt_sigtimedwait, rt_sigqueueinfo,
+ * clone3. tests/test_syscalls_procs.py runs it on both and compares.
+ *
+ * "sysproc recurse KB" is the helper the stack test execs: it uses KB
+ * kilobytes of stack and exits 0, or dies of SIGSEGV trying; "sysproc
+ * limits" runs only the RLIMIT_NOFILE and hard-limit checks. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BAD ((void *)1)
+
+static const char *en(int e)
+{
+    static const struct { int e; const char *n; } t[] = {
+        { 0, "0" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" }, { EINTR, "EINTR" },
+        { EBADF, "EBADF" }, { ECHILD, "ECHILD" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+        { EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EINVAL, "EINVAL" }, { EMFILE, "EMFILE" },
+        { EFBIG, "EFBIG" }, { ENOSYS, "ENOSYS" }, { E2BIG, "E2BIG" },
+    };
+    static char buf[16];
+    for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (t[i].e == e)
+            return t[i].n;
+    snprintf(buf, sizeof(buf), "errno %d", e);
+    return buf;
+}
+
+static const char *res(long r)
+{
+    static char buf[4][32];
+    static int k;
+    char *b = buf[k++ % 4];
+    if (r == -1)
+        return en(errno);
+    snprintf(b, 32, "%ld", r);
+    return b;
+}
+
+#define TRY(label, call) do { errno = 0; long r_ = (long)(call); printf("%s: %s\n", label, res(r_)); } while (0)
+
+static const char *how(int status)
+{
+    static char b[48];
+    if (WIFEXITED(status))
+        snprintf(b, sizeof(b), "exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(b, sizeof(b), "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(b, sizeof(b), "status 0x%x", status);
+    return b;
+}
+
+static const char *self;            /* argv[0], for the exec of "recurse" */
+
+/* Run fn in a child; report how it ended. */
+static void in_child(const char *label, void (*fn)(void))
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn();
+        fflush(stdout);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("%s: %s\n", label, how(st));
+}
+
+/* ---- prctl ---- */
+static volatile sig_atomic_t got_sig;
+static void on_sig(int s) { got_sig = s; }
+
+static void nnp(void)
+{
+    TRY("PR_SET_NO_NEW_PRIVS", prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+    TRY("PR_GET_NO_NEW_PRIVS", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    TRY("PR_SET_NO_NEW_PRIVS 0", prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    TRY("PR_SET_NO_NEW_PRIVS extra arg", prctl(PR_SET_NO_NEW_PRIVS, 1, 1, 0, 0));
+    TRY("PR_GET_NO_NEW_PRIVS extra arg", prctl(PR_GET_NO_NEW_PRIVS, 1, 0, 0, 0));
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    int st;
+    waitpid(pid, &st, 0);
+    printf("no_new_privs inherited by fork: %d\n", WEXITSTATUS(st));
+}
+
+/* The grandchild asks for SIGUSR1 when its parent dies; the parent dies;
+ * we, a child subreaper, inherit the grandchild and reap it. */
+static void t_pdeath(void)
+{
+    TRY("PR_SET_CHILD_SUBREAPER", prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+    int v = -1;
+    TRY("PR_GET_CHILD_SUBREAPER", prctl(PR_GET_CHILD_SUBREAPER, &v, 0, 0, 0));
+    printf("subreaper: %d\n", v);
+    int ready[2], report[2];
+    pipe(ready);
+    pipe(report);
+    pid_t me = getpid();
+    fflush(stdout);
+    pid_t mid = fork();
+    if (mid == 0) {
+        pid_t gc = fork();
+        if (gc == 0) {
+            sigset_t all, none;
+            sigemptyset(&all);
+            sigaddset(&all, SIGUSR1);
+            sigprocmask(SIG_BLOCK, &all, &none);
+            signal(SIGUSR1, on_sig);
+            prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
+            write(ready[1], "r", 1);
+            while (!got_sig)
+                sigsuspend(&none);
+            char line[64];
+            int n = snprintf(line, sizeof(line), "signal %d, new parent is the subreaper %d\n",
+                             (int)got_sig, getppid() == me);
+            write(report[1], line, (size_t)n);
+            _exit(5);
+        }
+        char ch;
+        read(ready[0], &ch, 1);
+        _exit(0);
+    }
+    int st;
+    waitpid(mid, &st, 0);
+    char line[64] = "";
+    ssize_t n = read(report[0], line, sizeof(line) - 1);
+    if (n > 0)
+        line[n] = 0;
+    printf("orphan got %s", line);
+    pid_t r = wait(&st);
+    printf("subreaper reaped the orphan: %d, %s\n", r > 0 && r != mid, how(st));
+    close(ready[0]), close(ready[1]), close(report[0]), close(report[1]);
+}
+
+static void t_prctl(void)
+{
+    char name[32] = "";
+    TRY("PR_SET_NAME", prctl(PR_SET_NAME, "a-name-longer-than-sixteen", 0, 0, 0));
+    TRY("PR_GET_NAME", prctl(PR_GET_NAME, name, 0, 0, 0));
+    printf("name: %s\n", name);
+    TRY("PR_GET_NAME bad pointer", prctl(PR_GET_NAME, BAD, 0, 0, 0));
+    TRY("PR_SET_NAME bad pointer", prctl(PR_SET_NAME, BAD, 0, 0, 0));
+    TRY("PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    TRY("PR_SET_DUMPABLE 2", prctl(PR_SET_DUMPABLE, 2, 0, 0, 0));
+    TRY("PR_SET_DUMPABLE 0", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+    TRY("PR_GET_DUMPABLE after", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    TRY("PR_GET_SECCOMP", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
+    TRY("PR_CAPBSET_READ 0", prctl(PR_CAPBSET_READ, 0, 0, 0, 0));
+    TRY("PR_CAPBSET_READ 1000", prctl(PR_CAPBSET_READ, 1000, 0, 0, 0));
+    TRY("PR_GET_KEEPCAPS", prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0));
+    TRY("PR_SET_PDEATHSIG 99", prctl(PR_SET_PDEATHSIG, 99, 0, 0, 0));
+    int sig = -1;
+    TRY("PR_SET_PDEATHSIG SIGUSR2", prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0));
+    TRY("PR_GET_PDEATHSIG", prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0));
+    printf("pdeathsig: %d\n", sig);
+    TRY("PR_GET_PDEATHSIG bad pointer", prctl(PR_GET_PDEATHSIG, BAD, 0, 0, 0));
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    TRY("prctl unknown option", prctl(9999, 0, 0, 0, 0));
+    in_child("no_new_privs child", nnp);
+    in_child("pdeath child", t_pdeath);
+}
+
+/* ---- resource limits ---- */
+static void nofile(void)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = 16;
+    TRY("setrlimit NOFILE 16", setrlimit(RLIMIT_NOFILE, &rl));
+    int last = -1, fd;
+    while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+        last = fd;
+    printf("opened up to fd %d, then %s\n", last, en(errno));
+    int p[2];
+    TRY("pipe at the limit", pipe(p));
+    TRY("dup at the limit", dup(0));
+    TRY("dup2 to fd 16", dup2(0, 16));
+    TRY("F_DUPFD from 16", fcntl(0, F_DUPFD, 16));
+    close(15);
+    TRY("dup2 to fd 15", dup2(0, 15));
+    rl.rlim_cur = rl.rlim_max;
+    TRY("raise the soft limit back", setrlimit(RLIMIT_NOFILE, &rl));
+    TRY("open again", open("/dev/null", O_RDONLY) > 15);
+}
+
+static void unprivileged(void)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t hard = rl.rlim_max;
+    if (setuid(4243))
+        printf("setuid failed\n");
+    rl.rlim_max = hard - 1;
+    rl.rlim_cur = 100;
+    TRY("uid 4243 lowers its hard limit", setrlimit(RLIMIT_NOFILE, &rl));
+    rl.rlim_max = hard;
+    TRY("uid 4243 raises its hard limit again", setrlimit(RLIMIT_NOFILE, &rl));
+    rl.rlim_max = hard - 1;
+    rl.rlim_cur = hard - 1;
+    TRY("uid 4243 raises its soft limit to the hard one", setrlimit(RLIMIT_NOFILE, &rl));
+    TRY("uid 4243 changes root's limits", prlimit(1, RLIMIT_NOFILE, &rl, NULL));
+}
+
+static void stack_child(long kb, rlim_t limit)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit rl = { limit, RLIM_INFINITY };
+        setrlimit(RLIMIT_STACK, &rl);
+        char arg[32];
+        snprintf(arg, sizeof(arg), "%ld", kb);
+        execl(self, "sysproc", "recurse", arg, (char *)NULL);
+        _exit(99);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("stack limit %lu KiB, using %ld KiB: %s\n", (unsigned long)(limit >> 10), kb, how(st));
+}
+
+static void address_space(void)
+{
+    struct rlimit rl = { 64ul << 20, 64ul << 20 };
+    TRY("setrlimit AS 64M", setrlimit(RLIMIT_AS, &rl));
+    void *a = mmap(NULL, 128ul << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("mmap 128M: %s\n", a == MAP_FAILED ? en(errno) : "mapped");
+    void *b = mmap(NULL, 1ul << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("mmap 1M: %s\n", b == MAP_FAILED ? en(errno) : "mapped");
+    void *cur = sbrk(0);
+    errno = 0;
+    void *c = sbrk(128l << 20);
+    printf("sbrk 128M: %s, break unmoved %d\n", c == (void *)-1 ? en(errno) : "moved", sbrk(0) == cur);
+}
+
+static void file_size(void)
+{
+    struct rlimit rl = { 1000, RLIM_INFINITY };
+    setrlimit(RLIMIT_FSIZE, &rl);
+    signal(SIGXFSZ, SIG_IGN);
+    char path[] = "/tmp/sysproc-fsizeXXXXXX";
+    int fd = mkstemp(path);
+    unlink(path);
+    static char buf[2000];
+    TRY("write 2000 bytes under a 1000-byte limit", write(fd, buf, sizeof(buf)));
+    TRY("write at the limit", write(fd, buf, 10));
+    TRY("pwrite below the limit", pwrite(fd, buf, 10, 100));
+    TRY("ftruncate past the limit", ftruncate(fd, 5000));
+    TRY("ftruncate to the limit", ftruncate(fd, 1000));
+    signal(SIGXFSZ, SIG_DFL);
+    fflush(stdout);
+    write(fd, buf, 10);
+    printf("survived SIGXFSZ\n");
+}
+
+static void nproc(void)
+{
+    struct rlimit rl = { 2, 2 };
+    setrlimit(RLIMIT_NPROC, &rl);
+    if (setuid(4244))
+        printf("setuid failed\n");
+    int p[2];
+    pipe(p);
+    pid_t a = fork();
+    if (a == 0) {
+        char ch;
+        read(p[0], &ch, 1);
+        _exit(0);
+    }
+    printf("uid 4244 forks under NPROC 2: %s\n", a > 0 ? "ok" : en(errno));
+    errno = 0;
+    pid_t b = fork();
+    if (b == 0)
+        _exit(0);
+    printf("and again: %s\n", b > 0 ? "ok" : en(errno));
+    write(p[1], "x", 1);
+    while (wait(NULL) > 0)
+        ;
+}
+
+static void t_limits(void)
+{
+    struct rlimit a, b;
+    TRY("getrlimit NOFILE", getrlimit(RLIMIT_NOFILE, &a));
+    TRY("prlimit self NOFILE", prlimit(0, RLIMIT_NOFILE, NULL, &b));
+    printf("the same: %d\n", a.rlim_cur == b.rlim_cur && a.rlim_max == b.rlim_max);
+    TRY("prlimit by pid", prlimit(getpid(), RLIMIT_NOFILE, NULL, &b));
+    TRY("prlimit no such pid", prlimit(999999, RLIMIT_NOFILE, NULL, &b));
+    TRY("getrlimit 99", syscall(SYS_getrlimit, 99, &a));
+    TRY("getrlimit bad pointer", syscall(SYS_getrlimit, RLIMIT_NOFILE, BAD));
+    TRY("setrlimit 99 bad pointer", syscall(SYS_setrlimit, 99, BAD));
+    TRY("prlimit64 99", syscall(SYS_prlimit64, 0, 99, NULL, &a));
+    TRY("prlimit64 bad new", syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, BAD, NULL));
+    a.rlim_cur = a.rlim_max + 1;
+    TRY("soft above hard", setrlimit(RLIMIT_NOFILE, &a));
+    TRY("getrlimit CORE", getrlimit(RLIMIT_CORE, &a));
+    in_child("nofile child", nofile);
+    in_child("unprivileged child", unprivileged);
+    stack_child(4096, 1ul << 20);
+    stack_child(4096, 16ul << 20);
+    in_child("address space child", address_space);
+    in_child("file size child", file_size);
+    in_child("nproc child", nproc);
+    /* Inherited over fork and exec: the child sees the limit set here. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit rl = { 33, 4096 };
+        setrlimit(RLIMIT_NOFILE, &rl);
+        execl(self, "sysproc", "showlimit", (char *)NULL);
+        _exit(99);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    /* And prlimit on another process, as root. */
+    int p[2];
+    pipe(p);
+    pid = fork();
+    if (pid == 0) {
+        char ch;
+        read(p[0], &ch, 1);
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        printf("child sees the limit its parent set: %lu\n", (unsigned long)rl.rlim_cur);
+        fflush(stdout);
+        _exit(0);
+    }
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = 77;
+    TRY("prlimit on a child", prlimit(pid, RLIMIT_NOFILE, &rl, NULL));
+    fflush(stdout);
+    write(p[1], "x", 1);
+    waitpid(pid, &st, 0);
+    close(p[0]);
+    close(p[1]);
+}
+
+/* ---- sysinfo, getcpu ---- */
+static void t_info(void)
+{
+    struct sysinfo si;
+    TRY("sysinfo", sysinfo(&si));
+    printf("sysinfo sane: uptime %d ram %d procs %d unit %u\n", si.uptime > 0,
+           si.totalram >= si.freeram && si.freeram > 0, si.procs >= 1, si.mem_unit);
+    TRY("sysinfo bad pointer", syscall(SYS_sysinfo, BAD));
+    unsigned cpu = 999, node = 999;
+    TRY("getcpu", syscall(SYS_getcpu, &cpu, &node, NULL));
+    printf("cpu in range %d node %u\n", cpu < (unsigned)sysconf(_SC_NPROCESSORS_ONLN), node);
+    TRY("getcpu NULLs", syscall(SYS_getcpu, NULL, NULL, NULL));
+    TRY("getcpu bad pointer", syscall(SYS_getcpu, BAD, NULL, NULL));
+    struct utsname u;
+    uname(&u);
+    int major = 0, minor = 0;
+    sscanf(u.release, "%d.%d", &major, &minor);
+    printf("uname: %s %s, release at least 3.2 %d\n", u.sysname, u.machine,
+           major > 3 || (major == 3 && minor >= 2));
+}
+
+/* ---- waitid ---- */
+static void show_si(const char *label, long r, const siginfo_t *si, pid_t pid)
+{
+    printf("%s: %s signo %d code %d status %d pid %d\n", label, res(r), si->si_signo, si->si_code,
+           si->si_status, si->si_pid == pid);
+}
+
+static void t_waitid(void)
+{
+    siginfo_t si;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(7);
+    memset(&si, 0x55, sizeof(si));
+    errno = 0;
+    long r = waitid(P_PID, pid, &si, WEXITED | WNOWAIT);
+    show_si("waitid WNOWAIT", r, &si, pid);
+    errno = 0;
+    r = waitid(P_ALL, 0, &si, WEXITED);
+    show_si("waitid P_ALL", r, &si, pid);
+    TRY("waitid again", waitid(P_PID, pid, &si, WEXITED));
+    pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    memset(&si, 0x55, sizeof(si));
+    errno = 0;
+    r = waitid(P_PID, pid, &si, WEXITED | WNOHANG);
+    printf("waitid WNOHANG, still running: %s signo %d pid %d\n", res(r), si.si_signo, si.si_pid);
+    kill(pid, SIGTERM);
+    errno = 0;
+    r = waitid(P_PGID, 0, &si, WEXITED);
+    show_si("waitid P_PGID 0 after SIGTERM", r, &si, pid);
+    pid = fork();
+    if (pid == 0)
+        _exit(3);
+    struct rusage ru;
+    TRY("waitid with rusage", syscall(SYS_waitid, P_PID, pid, &si, WEXITED, &ru));
+    TRY("waitid no options", waitid(P_ALL, 0, &si, 0));
+    TRY("waitid unknown option", waitid(P_ALL, 0, &si, WEXITED | 0x4000));
+    TRY("waitid bad idtype", waitid((idtype_t)9, 0, &si, WEXITED));
+    TRY("waitid P_PID 0", waitid(P_PID, 0, &si, WEXITED));
+    TRY("waitid P_PGID -1", syscall(SYS_waitid, P_PGID, -1, &si, WEXITED, NULL));
+    TRY("waitid no children", waitid(P_ALL, 0, &si, WEXITED));
+    TRY("waitid no children, bad siginfo", syscall(SYS_waitid, P_ALL, 0, BAD, WEXITED, NULL));
+    TRY("waitid NULL siginfo", syscall(SYS_waitid, P_ALL, 0, NULL, WEXITED, NULL));
+}
+
+/* ---- sigaltstack ---- */
+static char *alt;
+static volatile int on_alt, nested_ss_flags, nested_change;
+
+static void alt_handler(int s)
+{
+    char here;
+    on_alt = &here >= alt && &here < alt + 65536;
+    stack_t o;
+    sigaltstack(NULL, &o);
+    nested_ss_flags = o.ss_flags;
+    stack_t n = { .ss_sp = alt, .ss_size = 65536, .ss_flags = 0 };
+    nested_change = sigaltstack(&n, NULL) ? errno : 0;
+}
+
+static void overflow_handler(int s)
+{
+    char here;
+    static const char yes[] = "caught the overflow on the alternate stack\n";
+    static const char no[] = "caught the overflow elsewhere\n";
+    int ok = &here >= alt && &here < alt + 65536;
+    write(1, ok ? yes : no, ok ? sizeof(yes) - 1 : sizeof(no) - 1);
+    _exit(0);
+}
+
+static int deep(int n)
+{
+    volatile char pad[1024];
+    pad[0] = (char)n;
+    return n ? deep(n - 1) + pad[0] : 0;
+}
+
+static void overflow(void)
+{
+    stack_t ss = { .ss_sp = alt, .ss_size = 65536, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = { .sa_handler = overflow_handler, .sa_flags = SA_ONSTACK };
+    sigaction(SIGSEGV, &sa, NULL);
+    printf("%d\n", deep(1 << 30));
+}
+
+static void t_sigaltstack(void)
+{
+    alt = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    stack_t o, ss;
+    TRY("sigaltstack query", sigaltstack(NULL, &o));
+    printf("none yet: flags %d size %lu\n", o.ss_flags, (unsigned long)o.ss_size);
+    ss = (stack_t){ .ss_sp = alt, .ss_size = 1024, .ss_flags = 0 };
+    TRY("sigaltstack too small", syscall(SYS_sigaltstack, &ss, NULL));
+    ss.ss_size = 65536;
+    ss.ss_flags = 99;
+    TRY("sigaltstack bad flags", syscall(SYS_sigaltstack, &ss, NULL));
+    ss.ss_flags = SS_ONSTACK;
+    TRY("sigaltstack SS_ONSTACK", syscall(SYS_sigaltstack, &ss, NULL));
+    syscall(SYS_sigaltstack, NULL, &o);
+    printf("SS_ONSTACK set it: flags %d size %lu\n", o.ss_flags, (unsigned long)o.ss_size);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    TRY("sigaltstack bad pointer", syscall(SYS_sigaltstack, BAD, NULL));
+    ss.ss_flags = 0;
+    TRY("sigaltstack set", sigaltstack(&ss, NULL));
+    TRY("sigaltstack bad old pointer", syscall(SYS_sigaltstack, NULL, BAD));
+    sigaltstack(NULL, &o);
+    printf("set: flags %d size %lu sp %d\n", o.ss_flags, (unsigned long)o.ss_size, o.ss_sp == alt);
+    struct sigaction sa = { .sa_handler = alt_handler, .sa_flags = SA_ONSTACK };
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    printf("SA_ONSTACK handler: on it %d, sees SS_ONSTACK %d, change while on it %s\n", on_alt,
+           nested_ss_flags == SS_ONSTACK, en(nested_change));
+    sa.sa_flags = 0;
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    printf("plain handler: on it %d, flags %d\n", on_alt, nested_ss_flags);
+    ss.ss_flags = SS_AUTODISARM;
+    TRY("sigaltstack SS_AUTODISARM", sigaltstack(&ss, NULL));
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    printf("autodisarm handler: on it %d, sees flags %d, change %s\n", on_alt, nested_ss_flags,
+           en(nested_change));
+    sigaltstack(NULL, &o);
+    printf("after it: flags 0x%x size %lu\n", (unsigned)o.ss_flags, (unsigned long)o.ss_size);
+    ss.ss_flags = SS_DISABLE;
+    TRY("sigaltstack SS_DISABLE", sigaltstack(&ss, NULL));
+    sigaltstack(NULL, &o);
+    printf("disabled: flags %d size %lu\n", o.ss_flags, (unsigned long)o.ss_size);
+    in_child("stack overflow child", overflow);
+}
+
+/* ---- rt_sigtimedwait, rt_sigqueueinfo ---- */
+static void t_sigwait(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    siginfo_t si;
+    struct timespec zero = { 0, 0 }, short_ = { 0, 20000000 };
+    kill(getpid(), SIGUSR1);
+    memset(&si, 0, sizeof(si));
+    TRY("sigtimedwait pending", sigtimedwait(&set, &si, &zero));
+    printf("info: signo %d code %d from me %d\n", si.si_signo, si.si_code, si.si_pid == getpid());
+    TRY("sigtimedwait none, zero timeout", sigtimedwait(&set, &si, &zero));
+    TRY("sigtimedwait none, 20 ms", sigtimedwait(&set, &si, &short_));
+    TRY("sigtimedwait size 4", syscall(SYS_rt_sigtimedwait, &set, &si, &zero, 4));
+    TRY("sigtimedwait bad set", syscall(SYS_rt_sigtimedwait, BAD, &si, &zero, 8));
+    struct timespec bad = { 0, 1000000000 };
+    TRY("sigtimedwait bad timeout", sigtimedwait(&set, &si, &bad));
+    pid_t pid = fork();
+    if (pid == 0) {
+        kill(getppid(), SIGUSR1);
+        _exit(0);
+    }
+    memset(&si, 0, sizeof(si));
+    TRY("sigwaitinfo for the child's signal", sigwaitinfo(&set, &si));
+    printf("from the child %d\n", si.si_pid == pid);
+    waitpid(pid, NULL, 0);
+    siginfo_t q;
+    memset(&q, 0, sizeof(q));
+    q.si_code = SI_QUEUE;
+    q.si_pid = getpid();
+    q.si_uid = getuid();
+    q.si_value.sival_int = 42;
+    TRY("rt_sigqueueinfo SI_QUEUE to self", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &q));
+    memset(&si, 0, sizeof(si));
+    TRY("sigtimedwait queued", sigtimedwait(&set, &si, &zero));
+    printf("queued info: code %d value %d\n", si.si_code, si.si_value.sival_int);
+    q.si_code = SI_USER;
+    TRY("rt_sigqueueinfo SI_USER to self", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &q));
+    sigtimedwait(&set, &si, &zero);
+    pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    TRY("rt_sigqueueinfo SI_USER to another", syscall(SYS_rt_sigqueueinfo, pid, SIGUSR1, &q));
+    q.si_code = SI_QUEUE;
+    TRY("rt_sigqueueinfo SI_QUEUE to another", syscall(SYS_rt_sigqueueinfo, pid, SIGTERM, &q));
+    waitpid(pid, NULL, 0);
+    TRY("rt_sigqueueinfo bad signal", syscall(SYS_rt_sigqueueinfo, getpid(), 99, &q));
+    TRY("rt_sigqueueinfo bad pointer", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, BAD));
+    TRY("rt_sigqueueinfo no such pid", syscall(SYS_rt_sigqueueinfo, 999999, SIGUSR1, &q));
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* ---- clone3 ---- */
+struct clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+};
+
+static long clone3(struct clone_args *a, size_t size) { return syscall(SYS_clone3, a, size); }
+
+/* clone3 as glibc's pthread_create uses it: a thread on a stack of its
+ * own. The child calls fn on that stack and exits (no C frame of ours is
+ * there to return to); the parent goes on. */
+static long clone3_run(struct clone_args *a, void (*fn)(void))
+{
+    long r;
+    __asm__ volatile("syscall\n\t"
+                     "test %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"
+                     "call *%%rdx\n\t"
+                     "mov $60, %%eax\n\t"           /* exit(0): this thread only */
+                     "xor %%edi, %%edi\n\t"
+                     "syscall\n\t"
+                     "1:"
+                     : "=a"(r)
+                     : "0"((long)SYS_clone3), "D"(a), "S"(sizeof(*a)), "d"(fn)
+                     : "rcx", "r11", "memory");
+    return r;
+}
+
+static volatile int thread_ran;
+static char *thread_stack;
+
+static void thread_fn(void)
+{
+    char here;
+    thread_ran = &here >= thread_stack && &here < thread_stack + 65536 ? 1 : 2;
+}
+
+static void t_clone3(void)
+{
+    struct clone_args a;
+    memset(&a, 0, sizeof(a));
+    a.exit_signal = SIGCHLD;
+    TRY("clone3 size 10", clone3(&a, 10));
+    TRY("clone3 size 8192", clone3(&a, 8192));
+    TRY("clone3 bad pointer", clone3(BAD, sizeof(a)));
+    a.flags = 0x11;
+    TRY("clone3 signal in flags", clone3(&a, sizeof(a)));
+    a.flags = 0;
+    a.exit_signal = 99;
+    TRY("clone3 exit_signal 99", clone3(&a, sizeof(a)));
+    a.exit_signal = SIGCHLD;
+    a.stack = 0x1000;
+    TRY("clone3 stack without size", clone3(&a, sizeof(a)));
+    a.stack = 0;
+    a.flags = CLONE_THREAD;
+    TRY("clone3 thread without VM", clone3(&a, sizeof(a)));
+    a.flags = 0;
+    static unsigned char big[128];
+    memset(big, 0, sizeof(big));
+    memcpy(big, &a, sizeof(a));
+    big[100] = 1;
+    TRY("clone3 nonzero tail", clone3((struct clone_args *)big, sizeof(big)));
+    big[100] = 0;
+    fflush(stdout);
+    long pid = clone3((struct clone_args *)big, sizeof(big));
+    if (pid == 0)
+        _exit(3);
+    int st;
+    waitpid((pid_t)pid, &st, 0);
+    printf("clone3 with a zero tail: %s\n", how(st));
+    int ptid = 0;
+    a.flags = CLONE_PARENT_SETTID;
+    a.parent_tid = (uint64_t)(uintptr_t)&ptid;
+    fflush(stdout);
+    pid = clone3(&a, 64);
+    if (pid == 0)
+        _exit(4);
+    waitpid((pid_t)pid, &st, 0);
+    printf("clone3 size 64, CLONE_PARENT_SETTID: %s, tid written %d\n", how(st), ptid == pid);
+    /* A thread, the way glibc makes one: shared everything, its own stack,
+     * its tid cleared and futex-woken at exit (pthread_join). */
+    thread_stack = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    static volatile int ctid;
+    memset(&a, 0, sizeof(a));
+    a.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+              CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+    a.parent_tid = a.child_tid = (uint64_t)(uintptr_t)&ctid;
+    a.stack = (uint64_t)(uintptr_t)thread_stack;
+    a.stack_size = 65536;
+    long tid = clone3_run(&a, thread_fn);
+    while (tid > 0 && ctid == tid)
+        syscall(SYS_futex, &ctid, 0 /* FUTEX_WAIT */, (int)tid, NULL, NULL, 0);
+    printf("clone3 thread: created %d, ran on its own stack %d, joined %d\n", tid > 0,
+           thread_ran == 1, ctid == 0);
+    a.exit_signal = SIGCHLD;
+    TRY("clone3 thread with an exit signal", clone3(&a, sizeof(a)));
+}
+
+int main(int argc, char **argv)
+{
+    self = argv[0];
+    if (argc == 3 && !strcmp(argv[1], "recurse")) {
+        printf("%d\n", deep((int)atol(argv[2])) == -1);
+        return 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "showlimit")) {
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        printf("after exec: NOFILE %lu %lu\n", (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max);
+        return 0;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 2 && !strcmp(argv[1], "limits")) {      /* the matrix rows' short run */
+        in_child("nofile child", nofile);
+        in_child("unprivileged child", unprivileged);
+        return 0;
+    }
+    t_prctl();
+    t_limits();
+    t_info();
+    t_waitid();
+    t_sigaltstack();
+    t_sigwait();
+    t_clone3();
+    printf("sysproc: done\n");
+    return 0;
+}
