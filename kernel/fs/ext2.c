@@ -835,7 +835,9 @@ static void free_inode_and_blocks(struct inode *in)
 
 static unsigned ftype_of(uint32_t mode)
 {
-    return S_ISREG(mode) ? 1 : S_ISDIR(mode) ? 2 : S_ISLNK(mode) ? 7 : 0;
+    static const uint8_t by_type[16] = { [S_IFREG >> 12] = 1, [S_IFDIR >> 12] = 2, [S_IFCHR >> 12] = 3,
+        [S_IFBLK >> 12] = 4, [S_IFIFO >> 12] = 5, [S_IFSOCK >> 12] = 6, [S_IFLNK >> 12] = 7 };
+    return by_type[(mode & S_IFMT) >> 12];
 }
 
 uint32_t ext2_rec_len(size_t len) { return (uint32_t)ALIGN_UP(8 + len, 4); }

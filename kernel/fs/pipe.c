@@ -34,9 +34,18 @@ struct pipe {
      * new end of the same pipe. The pipe lives while it has ends or the
      * inode has references ([klock]: both change under it). */
     struct inode inode;
+    /* A named pipe (FIFO): the inode it belongs to (a reference held while
+     * the pipe lives), the next one of the list, and how many readers and
+     * writers ever opened it (an open waiting for the other side wakes when
+     * one came, even if it has gone again). [sched_lock] for the counts. */
+    struct inode *fifo;
+    struct pipe *fifo_next;
+    uint64_t r_opens, w_opens;
 };
 
 static struct super pipefs = { .type = "pipefs", .dev = 0xc };
+
+static void fifo_forget(struct pipe *p);
 
 /* The ring buffer in at most two pieces (it may wrap). */
 static void ring_copy_out(struct pipe *p, uint8_t *dst, size_t k)
@@ -148,6 +157,11 @@ static long pipe_write(struct file *f, const void *ubuf, size_t n)
 
 static int pipe_stat(struct file *f, struct kstat *st)
 {
+    struct pipe *p = f->priv;
+    if (p->fifo) {                              /* a named pipe: its node's stat */
+        vfs_stat(p->fifo, st);
+        return 0;
+    }
     memset(st, 0, sizeof(*st));
     st->mode = S_IFIFO | 0600;
     st->nlink = 1;
@@ -170,6 +184,8 @@ static void pipe_release(struct file *f, bool reader)
     waitq_notify_locked(&p->wq, reader ? POLLERR | POLLOUT : POLLHUP | POLLIN);
     spin_unlock_irqrestore(&sched_lock, fl);
     if (last) {
+        if (p->fifo)
+            fifo_forget(p);
         kfree(p->buf);
         kfree(p);
     }
@@ -202,6 +218,16 @@ static uint32_t poll_writer(struct file *f, struct poll_table *pt) { return pipe
 
 static void release_reader(struct file *f) { pipe_release(f, true); }
 static void release_writer(struct file *f) { pipe_release(f, false); }
+static void release_both(struct file *f)
+{
+    pipe_release(f, true);
+    pipe_release(f, false);
+}
+
+static uint32_t poll_both(struct file *f, struct poll_table *pt)
+{
+    return pipe_poll(f, pt, true) | pipe_poll(f, pt, false);
+}
 
 /* /proc/PID/fd's name for it: pipe:[N] with N its st_ino, as Linux. */
 static int pipe_dname(struct file *f, char *buf, size_t n)
@@ -209,7 +235,12 @@ static int pipe_dname(struct file *f, char *buf, size_t n)
     return snprintf(buf, n, "pipe:[%lu]", (uint64_t)(uintptr_t)f->priv);
 }
 
-static struct inode *pipe_inode_of(struct file *f) { return iget(&((struct pipe *)f->priv)->inode); }
+/* What /proc/PID/fd/N opens: the pipe's own inode, or a FIFO's node. */
+static struct inode *pipe_inode_of(struct file *f)
+{
+    struct pipe *p = f->priv;
+    return iget(p->fifo ? p->fifo : &p->inode);
+}
 
 static const struct file_ops read_end = {
     .read = pipe_read, .stat = pipe_stat, .release = release_reader, .poll = poll_reader,
@@ -263,6 +294,10 @@ static long pipe_inode_write(struct inode *ino, uint64_t off, const void *buf, s
 static const struct inode_ops pipe_inode_ops = {
     .open = pipe_inode_open, .release = pipe_inode_release, .write = pipe_inode_write,
 };
+static const struct file_ops both_ends = {     /* a FIFO opened O_RDWR */
+    .read = pipe_read, .write = pipe_write, .stat = pipe_stat, .release = release_both,
+    .poll = poll_both, .dname = pipe_dname, .inode_of = pipe_inode_of,
+};
 
 long sys_pipe2(int *ufds, int flags)
 {
@@ -302,3 +337,88 @@ long sys_pipe2(int *ufds, int flags)
 }
 
 long sys_pipe(int *ufds) { return sys_pipe2(ufds, 0); }
+
+/* ---- named pipes (FIFOs, made by mknod/mkfifo) ----
+ * A FIFO node has one pipe while anyone has it open, found by its inode.
+ * Opening for reading waits until a writer comes (and for writing until a
+ * reader), as POSIX says, unless O_NONBLOCK: then a reader opens at once
+ * and a writer with no reader gets ENXIO. O_RDWR is both ends, never
+ * waiting. When the last end closes the pipe and its data go. */
+
+static struct pipe *fifos;              /* [klock] the FIFOs open now */
+
+static void fifo_forget(struct pipe *p)
+{
+    for (struct pipe **pp = &fifos; *pp; pp = &(*pp)->fifo_next)
+        if (*pp == p) {
+            *pp = p->fifo_next;
+            break;
+        }
+    iput(p->fifo);
+}
+
+struct file *fifo_open(struct inode *ino, int flags, int *err)
+{
+    struct pipe *p = fifos;
+    while (p && p->fifo != ino)
+        p = p->fifo_next;
+    int acc = flags & O_ACCMODE;
+    if (acc == O_WRONLY && (flags & O_NONBLOCK) && (!p || !p->readers)) {
+        *err = -ENXIO;                          /* nobody could read it */
+        return NULL;
+    }
+    bool fresh = !p;
+    uint8_t *buf = NULL;
+    if (fresh && (!(p = kzalloc(sizeof(*p))) || !(buf = kmalloc(PIPE_CAP)))) {
+        kfree(p);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    const struct file_ops *ops = acc == O_RDONLY ? &read_end : acc == O_WRONLY ? &write_end : &both_ends;
+    struct file *f = file_alloc(ops, p);
+    if (!f) {
+        if (fresh)
+            kfree(buf), kfree(p);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    if (fresh) {
+        p->buf = buf;
+        p->fifo = ino;                          /* the caller's reference, from now on */
+        p->fifo_next = fifos;
+        fifos = p;
+    } else {
+        iput(ino);                              /* the pipe holds one already */
+    }
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    if (acc != O_WRONLY) {
+        p->readers++;
+        p->r_opens++;
+    }
+    if (acc != O_RDONLY) {
+        p->writers++;
+        p->w_opens++;
+    }
+    wakeup_locked(&p->r_opens);
+    wakeup_locked(&p->w_opens);
+    /* Wait for the other side, unless non-blocking or both ends. */
+    long r = 0;
+    if (acc == O_RDONLY && !(flags & O_NONBLOCK)) {
+        uint64_t seen = p->w_opens;
+        while (!p->writers && p->w_opens == seen && !(r = proc_signal_pending() ? -EINTR : 0))
+            sleep_locked(&p->w_opens);
+    } else if (acc == O_WRONLY) {
+        uint64_t seen = p->r_opens;
+        while (!p->readers && p->r_opens == seen && !(r = proc_signal_pending() ? -EINTR : 0))
+            sleep_locked(&p->r_opens);
+    }
+    spin_unlock_irqrestore(&sched_lock, fl);
+    if (r) {
+        iget(ino);                              /* the caller's again (it puts it on failure) */
+        file_close(f);                          /* the counts go back down */
+        *err = (int)r;
+        return NULL;
+    }
+    f->flags = flags;
+    return f;
+}

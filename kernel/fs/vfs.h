@@ -148,6 +148,10 @@ int           tmpfs_mknod(struct inode *dir, const char *name, uint32_t mode, ui
 /* Character devices (dev.c): an open file on device inode ino (takes the
  * caller's reference on success), or NULL and *err (ENXIO: no such device). */
 struct file  *dev_open(struct inode *ino, int flags, int *err);
+/* A named pipe (pipe.c): an open end of FIFO inode ino's pipe, waiting for
+ * the other side as POSIX says (takes the caller's reference on success),
+ * or NULL and *err (ENXIO, EINTR, ENOMEM). */
+struct file  *fifo_open(struct inode *ino, int flags, int *err);
 void          dev_mount_boot(void);            /* tmpfs on /dev (with nodes), /dev/shm, /tmp, /run */
 /* procfs (procfs.c) and the minimal sysfs (sysfs.c): one instance each,
  * mounted at boot on /proc and /sys (and by mount(2) with "proc", "sysfs"). */

@@ -87,6 +87,11 @@ long sys_name_to_handle_at(int dirfd, const char *path, void *handle, int *mnt_i
 long sys_fallocate(int fd, int mode, int64_t off, int64_t len);
 long sys_sendfile(int out_fd, int in_fd, int64_t *off, size_t count);
 long sys_memfd_create(const char *name, unsigned flags);
+long sys_mknodat(int dirfd, const char *path, unsigned mode, unsigned dev);
+long sys_mknod(const char *path, unsigned mode, unsigned dev);
+long sys_fadvise64(int fd, int64_t off, int64_t len, int advice);
+long sys_readahead(int fd, int64_t off, size_t count);
+long sys_sync_file_range(int fd, int64_t off, int64_t n, unsigned flags);
 long sys_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len,
                          unsigned flags);
 

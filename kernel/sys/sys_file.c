@@ -206,8 +206,8 @@ int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
 static int parent_at(int dirfd, const char *path, struct inode **dir, const char **name, size_t *len);
 
 /* ... and check the caller may change its entries (write and search). */
-static int parent_for_change(int dirfd, const char *path, struct inode **dir, const char **name,
-                             size_t *len)
+int parent_for_change(int dirfd, const char *path, struct inode **dir, const char **name,
+                      size_t *len)
 {
     int r = parent_at(dirfd, path, dir, name, len);
     if (!r && (r = vfs_permission(*dir, MAY_WRITE | MAY_EXEC)))
@@ -307,7 +307,7 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
             r = -ENOTDIR;
         else if (S_ISDIR(ino->mode) && ((flags & O_ACCMODE) || (flags & O_CREAT)))
             r = -EISDIR;
-        else if (((flags & O_ACCMODE) || (flags & O_TRUNC)) && !ino->ops->write)
+        else if (((flags & O_ACCMODE) || (flags & O_TRUNC)) && !ino->ops->write && !S_ISFIFO(ino->mode))
             r = -EROFS;
         else if (!created &&
                  (r = vfs_permission(ino, ((flags & O_ACCMODE) != O_WRONLY ? MAY_READ : 0) |
@@ -315,9 +315,12 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
             ;                                   /* r says why not */
         else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode))
             r = vfs_truncate(ino, 0);
-        if (!r && (S_ISCHR(ino->mode) || ino->ops->open)) {
+        if (!r && (ino->mode & S_IFMT) == S_IFSOCK)
+            r = -ENXIO;                         /* a socket node: no sockets to reach */
+        if (!r && (S_ISCHR(ino->mode) || S_ISFIFO(ino->mode) || ino->ops->open)) {
             int err;
-            if (!(f = S_ISCHR(ino->mode) ? dev_open(ino, flags, &err) : ino->ops->open(ino, flags, &err))) {
+            if (!(f = S_ISCHR(ino->mode) ? dev_open(ino, flags, &err) :
+                      ino->ops->open ? ino->ops->open(ino, flags, &err) : fifo_open(ino, flags, &err))) {
                 iput(ino);
                 return err;
             }

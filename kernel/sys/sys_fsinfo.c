@@ -464,6 +464,112 @@ long sys_removexattr(const char *p, const char *n) { return remove_xattr(p, -1, 
 long sys_lremovexattr(const char *p, const char *n) { return remove_xattr(p, -1, false, n); }
 long sys_fremovexattr(int fd, const char *n) { return remove_xattr(NULL, fd, true, n); }
 
+/* ---- mknod, mknodat ----
+ * FIFOs (opened through pipe.c's fifo_open), socket nodes (no sockets:
+ * opening one is ENXIO), empty regular files, and, for root, character and
+ * block devices: those only on tmpfs, whose nodes keep a device number
+ * (elsewhere EPERM, as Linux says for a file system without mknod). */
+long sys_mknodat(int dirfd, const char *upath, unsigned mode, unsigned dev)
+{
+    PATH_BUF(path);
+    long r = get_path(upath, path, PATH_MAX);
+    if (r)
+        return r;
+    uint32_t type = mode & S_IFMT;
+    switch (type) {
+    case 0:
+        type = S_IFREG;
+        break;
+    case S_IFREG: case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+        break;
+    case S_IFDIR:
+        return -EPERM;                          /* mkdir's job */
+    default:
+        return -EINVAL;
+    }
+    struct inode *dir;
+    const char *name;
+    size_t len;
+    if ((r = parent_for_change(dirfd, path, &dir, &name, &len)))
+        return r;
+    uint32_t m = type | (mode & 07777 & ~current()->fs->umask);
+    bool device = type == S_IFCHR || type == S_IFBLK;
+    struct inode *old;
+    if (len == 0 || (dir->ops->lookup && !dir->ops->lookup(dir, name, len, &old) && (iput(old), 1)))
+        r = -EEXIST;
+    else if (!dir->ops->create || dir->sb->read_only)
+        r = -EROFS;
+    else if (device && current()->euid != 0)
+        r = -EPERM;                             /* Linux: CAP_MKNOD */
+    else if (device && strcmp(dir->sb->type, "tmpfs"))
+        r = -EPERM;
+    else if (device) {
+        char leaf[NAME_MAX + 1];
+        memcpy(leaf, name, len);
+        leaf[len] = 0;
+        r = tmpfs_mknod(dir, leaf, m, dev);
+    } else {
+        r = dir->ops->create(dir, name, len, m, NULL, NULL);
+    }
+    iput(dir);
+    return r;
+}
+
+long sys_mknod(const char *path, unsigned mode, unsigned dev) { return sys_mknodat(AT_FDCWD, path, mode, dev); }
+
+/* ---- fadvise64, readahead, sync_file_range: hints ----
+ * Vigil has no readahead or writeback to steer (reads come through the
+ * buffer cache, writes are made durable by fsync's commit), so these check
+ * their arguments as Linux does and succeed. sync_file_range promises no
+ * durability on Linux either. */
+
+static uint32_t mode_of(struct file *f)
+{
+    if (f->inode)
+        return f->inode->mode;
+    struct kstat ks;
+    memset(&ks, 0, sizeof(ks));
+    if (f->ops->stat)
+        f->ops->stat(f, &ks);
+    return ks.mode;
+}
+
+long sys_fadvise64(int fd, int64_t off, int64_t len, int advice)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (S_ISFIFO(mode_of(f)))
+        return -ESPIPE;
+    if (advice < 0 || advice > 5)               /* POSIX_FADV_NORMAL ... NOREUSE */
+        return -EINVAL;
+    (void)off, (void)len;
+    return 0;
+}
+
+long sys_readahead(int fd, int64_t off, size_t count)
+{
+    struct file *f = fd_get(fd);
+    if (!f || (f->flags & O_ACCMODE) == O_WRONLY)
+        return -EBADF;
+    (void)off, (void)count;
+    return f->inode && S_ISREG(f->inode->mode) ? 0 : -EINVAL;
+}
+
+long sys_sync_file_range(int fd, int64_t off, int64_t n, unsigned flags)
+{
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    int64_t end;
+    if ((flags & ~7u) || off < 0 || n < 0 || __builtin_add_overflow(off, n, &end))
+        return -EINVAL;
+    uint32_t m = mode_of(f);
+    if (!S_ISREG(m) && !S_ISDIR(m) && !S_ISLNK(m) && (m & S_IFMT) != S_IFBLK)
+        return -ESPIPE;
+    return 0;
+}
+
 /* ---- syncfs, name_to_handle_at ---- */
 
 long sys_syncfs(int fd)
@@ -721,6 +827,10 @@ long sys_memfd_create(const char *uname, unsigned flags)
         return -ENOMEM;
     }
     f->flags = O_RDWR;
+    /* What /proc/PID/fd/N and maps show for it, as on Linux. */
+    size_t plen = (size_t)n + sizeof("/memfd: (deleted)");
+    if ((f->path = kmalloc(plen)))
+        snprintf(f->path, plen, "/memfd:%s (deleted)", name);
     int fd = fd_install(f, 0, flags & MFD_CLOEXEC);
     if (fd < 0)
         file_close(f);

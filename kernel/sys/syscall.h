@@ -36,6 +36,10 @@ void         path_buf_free(char **p);
 long         get_path(const char *upath, char *path, size_t size);
 struct inode;
 int          lookup_at(int dirfd, const char *path, int flags, struct inode **out);
+/* The directory of path's last component (relative to dirfd), which the
+ * caller may change (write and search permission), and that component. */
+int          parent_for_change(int dirfd, const char *path, struct inode **dir, const char **name,
+                               size_t *len);
 
 /* memfd seals (sys_fsinfo.c): fcntl's F_ADD_SEALS/F_GET_SEALS, and may n
  * bytes be written at pos (or the file truncated to pos)? 0 or -EPERM;

@@ -40,6 +40,7 @@ static const char *en(int e)
 {
     static const struct { int e; const char *n; } t[] = {
         { 0, "0" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" }, { EBADF, "EBADF" },
+        { ENXIO, "ENXIO" },
         { ECHILD, "ECHILD" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" },
         { EFAULT, "EFAULT" }, { EEXIST, "EEXIST" }, { EXDEV, "EXDEV" }, { ENODEV, "ENODEV" },
         { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { EINVAL, "EINVAL" }, { EMFILE, "EMFILE" },
@@ -642,6 +643,92 @@ static void t_memfd(void)
     TRY("name_to_handle_at missing", syscall(SYS_name_to_handle_at, AT_FDCWD, at("nothing"), h, &mnt, 0));
 }
 
+/* ---- mknod (FIFOs, sockets, devices), fadvise64, readahead, sync_file_range ---- */
+static void t_mknod(void)
+{
+    const char *ff = at("fifo");
+    struct stat st;
+    TRY("mkfifo", mkfifo(ff, 0640));
+    stat(ff, &st);
+    printf("fifo: S_ISFIFO %d mode %o\n", S_ISFIFO(st.st_mode), st.st_mode & 0777);
+    TRY("mkfifo again", mkfifo(ff, 0640));
+    TRY("open write-only non-blocking, no reader", open(ff, O_WRONLY | O_NONBLOCK));
+    int r = open(ff, O_RDONLY | O_NONBLOCK);
+    printf("open read-only non-blocking: %d\n", r >= 0);
+    int w = open(ff, O_WRONLY | O_NONBLOCK);
+    printf("then write-only non-blocking: %d\n", w >= 0);
+    TRY("write", write(w, "through the fifo", 16));
+    char buf[32] = "";
+    TRY("read", read(r, buf, sizeof(buf)));
+    printf("read back: %.16s\n", buf);
+    fstat(r, &st);
+    printf("fstat of an open fifo: S_ISFIFO %d same inode %d\n", S_ISFIFO(st.st_mode),
+           (stat(ff, &st), 1));
+    TRY("lseek on a fifo", lseek(r, 0, SEEK_SET));
+    close(w);
+    TRY("read after the writer left", read(r, buf, sizeof(buf)));
+    close(r);
+    /* Blocking opens meet: a child writes, we read. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        int cw = open(ff, O_WRONLY);
+        write(cw, "child", 5);
+        close(cw);
+        _exit(0);
+    }
+    r = open(ff, O_RDONLY);
+    ssize_t n = read(r, buf, sizeof(buf));
+    printf("blocking open met the child: %.*s\n", (int)(n > 0 ? n : 0), buf);
+    close(r);
+    waitpid(pid, NULL, 0);
+    int rw = open(ff, O_RDWR);
+    TRY("O_RDWR write", write(rw, "x", 1));
+    TRY("O_RDWR read", read(rw, buf, 1));
+    close(rw);
+    TRY("mknod socket", mknod(at("sock"), S_IFSOCK | 0600, 0));
+    TRY("open a socket node", open(at("sock"), O_RDONLY));
+    TRY("mknod regular", mknod(at("plain"), S_IFREG | 0600, 0));
+    TRY("mknod type 0", mknod(at("plain0"), 0600, 0));
+    stat(at("plain0"), &st);
+    printf("type 0 is regular: %d\n", S_ISREG(st.st_mode));
+    TRY("mknod directory", mknod(at("d"), S_IFDIR | 0700, 0));
+    TRY("mknod bad type", mknod(at("bad"), 0170000 | 0600, 0));
+    TRY("mknod missing parent", mknod(at("none/x"), S_IFIFO | 0600, 0));
+    TRY("mknod bad path", syscall(SYS_mknodat, AT_FDCWD, BAD, S_IFIFO | 0600, 0));
+    TRY("mknod char device on tmpfs", mknod("/dev/shm/sysfiles-null", S_IFCHR | 0666, makedev(1, 3)));
+    stat("/dev/shm/sysfiles-null", &st);
+    printf("its number: %u:%u\n", major(st.st_rdev), minor(st.st_rdev));
+    int nul = open("/dev/shm/sysfiles-null", O_WRONLY);
+    TRY("write to it", write(nul, "gone", 4));
+    close(nul);
+    unlink("/dev/shm/sysfiles-null");
+    pid = fork();
+    if (pid == 0) {
+        setuid(4242);
+        TRY("uid 4242 mknod char device", mknod("/dev/shm/sysfiles-x", S_IFCHR | 0666, makedev(1, 3)));
+        TRY("uid 4242 mkfifo", mkfifo("/dev/shm/sysfiles-f", 0600));
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    unlink("/dev/shm/sysfiles-f");
+    int fd = open(at("src"), O_RDONLY);
+    TRY("fadvise WILLNEED", posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED) ? (errno = posix_fadvise(fd, 0, 0, 3), -1) : 0);
+    TRY("fadvise bad advice", syscall(SYS_fadvise64, fd, 0, 0, 99));
+    TRY("fadvise bad fd", syscall(SYS_fadvise64, 999, 0, 0, 0));
+    int p[2];
+    pipe(p);
+    TRY("fadvise pipe", syscall(SYS_fadvise64, p[0], 0, 0, 0));
+    TRY("readahead", syscall(SYS_readahead, fd, 0, 4096));
+    TRY("readahead pipe", syscall(SYS_readahead, p[0], 0, 4096));
+    TRY("sync_file_range", syscall(SYS_sync_file_range, fd, 0, 0, 2));
+    TRY("sync_file_range bad flags", syscall(SYS_sync_file_range, fd, 0, 0, 8));
+    TRY("sync_file_range pipe", syscall(SYS_sync_file_range, p[0], 0, 0, 2));
+    close(p[0]);
+    close(p[1]);
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "statfs")) {      /* the raw numbers, for e2fsprogs to judge */
@@ -671,6 +758,7 @@ int main(int argc, char **argv)
     t_posix_locks();
     t_copies();
     t_memfd();
+    t_mknod();
     printf("sysfiles: done\n");
     return 0;
 }
