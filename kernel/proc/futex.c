@@ -6,11 +6,12 @@
  * wait (FUTEX_WAIT: "sleep if the word still holds val") and wakes them
  * (FUTEX_WAKE). A waiter is a thread with futex_waiting set and a key naming
  * the word: (address space, address), with a bit telling a shared futex
- * from a private one. All of Vigil's memory is anonymous and private, and
- * Linux keys a shared futex in anonymous memory by (mm, address) too; a
- * key by physical frame would outlive an munmap (the frame reused by
- * another process: spurious wakeups across processes) and join a forked
- * child's waits to its parent's. Waiters sleep on futex_waiting itself;
+ * from a private one; a shared futex in a MAP_SHARED mapping is keyed by
+ * the object mapped and the offset in it instead (make_key), so processes
+ * meet there. Linux keys a shared futex in private anonymous memory by
+ * (mm, address) too; a key by physical frame would outlive an munmap (the
+ * frame reused by another process: spurious wakeups across processes) and
+ * join a forked child's waits to its parent's. Waiters sleep on futex_waiting itself;
  * FIFO order comes from futex_seq.
  *
  * PI futexes (FUTEX_LOCK_PI/UNLOCK_PI) hold the owner's thread id in the
@@ -19,6 +20,7 @@
 #include "proc.h"
 #include "../sys/sys.h"
 #include "../sys/syscall.h"
+#include "../fs/file.h"
 #include "../lib/abi.h"
 #include "../lib/kprintf.h"
 #include "../debug/debug.h"
@@ -37,6 +39,19 @@ static int make_key(uint32_t *uaddr, bool private, uint64_t key[2])
     uint32_t v;
     if (copy_from_user(&v, uaddr, 4))           /* also faults the page in */
         return -EFAULT;
+    /* A shared futex in a MAP_SHARED mapping (a POSIX semaphore or a
+     * process-shared mutex in shm, Python's multiprocessing locks) is keyed
+     * by what is mapped: the file's inode, or the shared memory object, and
+     * the offset in it, so every process that maps it meets the same
+     * waiters wherever each maps it, as Linux keys it (tag 2). */
+    if (!private)
+        for (struct vma *v = p->mm->vmas; v && v->start <= (uintptr_t)uaddr; v = v->next)
+            if ((uintptr_t)uaddr < v->end && (v->flags & VMA_SHARED) && v->file) {
+                const void *obj = v->file->inode ? (const void *)v->file->inode : (const void *)v->file;
+                key[0] = (uint64_t)(uintptr_t)obj | 2;
+                key[1] = v->pgoff * PAGE_SIZE + ((uintptr_t)uaddr - v->start);
+                return 0;
+            }
     /* INVARIANT(kernel memory safety): a key names the address space and
      * the address, never a frame that munmap may hand to someone else. */
     key[0] = (uint64_t)p->mm | (private ? 0 : 1);
@@ -178,10 +193,9 @@ long futex_wake_addr(uint32_t *uaddr, int n)
     uint64_t f = spin_lock_irqsave(&sched_lock);
     /* pthread_join may wait on it as a shared or a private futex. */
     int woken = wake_locked(key, n, ~0u);
-    if (woken < n) {
-        uint64_t skey[2] = { key[0] | 1, key[1] };
+    uint64_t skey[2];
+    if (woken < n && !make_key(uaddr, false, skey))
         woken += wake_locked(skey, n - woken, ~0u);
-    }
     spin_unlock_irqrestore(&sched_lock, f);
     return woken;
 }

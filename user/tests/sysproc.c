@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -671,6 +672,82 @@ static void t_clone3(void)
     TRY("clone3 thread with an exit signal", clone3(&a, sizeof(a)));
 }
 
+/* ---- futexes in shared memory, across processes ----
+ * Two semaphores in MAP_SHARED memory ping-pong between a parent and its
+ * child (so both wait in the kernel); the second pair lives in a file in
+ * /dev/shm that the child maps again at an address of its own. A lost
+ * wakeup shows as a timed-out wait. */
+static int pingpong(sem_t *a, sem_t *b, int rounds)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < rounds; i++) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 60;
+            if (sem_timedwait(a, &ts))
+                _exit(1);
+            sem_post(b);
+        }
+        _exit(0);
+    }
+    int lost = 0;
+    for (int i = 0; i < rounds && !lost; i++) {
+        sem_post(a);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 60;
+        lost = sem_timedwait(b, &ts) != 0;
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return lost || !WIFEXITED(st) || WEXITSTATUS(st);
+}
+
+static void t_shared_futex(void)
+{
+    sem_t *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    sem_init(&s[0], 1, 0);
+    sem_init(&s[1], 1, 0);
+    printf("semaphores in shared anonymous memory, 300 rounds: %s\n",
+           pingpong(&s[0], &s[1], 300) ? "a wakeup was lost" : "ok");
+    int fd = open("/dev/shm/sysproc-sem", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ftruncate(fd, 4096);
+    unlink("/dev/shm/sysproc-sem");
+    sem_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    sem_init(&m[0], 1, 0);
+    sem_init(&m[1], 1, 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* The same file page at another address: the keys must still meet. */
+        sem_t *c = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        munmap(m, 4096);
+        for (int i = 0; i < 300; i++) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 60;
+            if (sem_timedwait(&c[0], &ts))
+                _exit(1);
+            sem_post(&c[1]);
+        }
+        _exit(0);
+    }
+    int lost = 0;
+    for (int i = 0; i < 300 && !lost; i++) {
+        sem_post(&m[0]);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 60;
+        lost = sem_timedwait(&m[1], &ts) != 0;
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("semaphores in a shared file mapped at two addresses, 300 rounds: %s\n",
+           lost || !WIFEXITED(st) || WEXITSTATUS(st) ? "a wakeup was lost" : "ok");
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     self = argv[0];
@@ -697,6 +774,7 @@ int main(int argc, char **argv)
     t_sigaltstack();
     t_sigwait();
     t_clone3();
+    t_shared_futex();
     printf("sysproc: done\n");
     return 0;
 }
