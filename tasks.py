@@ -58,10 +58,23 @@ def run(c: Context, cmdline: str = "", accel: str = "", mem: str = "256M", smp: 
     if disk:
         image = debian_root(art, ROOT / "build" / "run-disk.img", [])
         machine.extra += disk_args(image)
-        cmdline = f"root=/dev/vda {cmdline}".strip()
+        cmdline = f"root=/dev/vda {_terminal_words()} {cmdline}".strip()
     print(f"vigil: booting under {machine.accel.upper()}; Ctrl-A X quits", file=sys.stderr)
     cmd = qemu_command(art, cmdline, machine, initrd=art.initrd, interactive=True)
     sys.exit(subprocess.call(cmd))
+
+
+def _terminal_words() -> str:
+    """This terminal's type and size for the guest's login shell (its
+    /etc/profile.d/vigil.sh reads them from /proc/cmdline): a serial line
+    carries neither."""
+    import re
+
+    term = os.environ.get("TERM", "")
+    if not sys.stdin.isatty() or not re.fullmatch(r"[A-Za-z0-9._+-]+", term):
+        return ""
+    size = os.get_terminal_size(sys.stdin.fileno())
+    return f"vigil.term={term} vigil.winsize={size.lines}x{size.columns}"
 
 
 @task(help={"path": "an x86-64 Linux binary on the host", "accel": "kvm, tcg or auto",

@@ -138,12 +138,15 @@ def test_debian_root_boots_to_bash_at_a_prompt(vigil, tmp_path: Path) -> None:
     """`./vigil run`'s boot: Debian's bash (dynamic: ld.so, libc, libtinfo
     from the image) prompts and computes; dash as /bin/sh, coreutils' ls
     (listing / as debugfs does, and in colour), ps (naming the shell by its
-    $$), top and python3 run from it; exit powers off cleanly, the disk copy
-    stays clean, and the cached image is untouched."""
+    $$), top and python3 run from it; the login shell takes the terminal's
+    type and size from the command line; exit powers off cleanly, the disk
+    copy stays clean, and the cached image is untouched."""
     before = os.stat(vigil.art.root_image).st_mtime_ns
     disk = debian_root(vigil.art, tmp_path / "run.img", [])
-    with vigil.session(root_disk=disk) as s:
+    # What `./vigil run` adds for the host terminal (tasks._terminal_words).
+    with vigil.session("vigil.term=xterm vigil.winsize=30x100", root_disk=disk) as s:
         s.expect(PROMPT, timeout=90)
+        terminal = _run_line(s, "echo $TERM; stty size").split()
         shell = _run_line(s, 'echo "${BASH_VERSINFO[0]:-not bash}"').strip()
         assert shell == "5", f"the console shell is not bash 5: {shell!r}"
         assert _run_line(s, "echo $((6*7))").strip() == "42"
@@ -159,6 +162,7 @@ def test_debian_root_boots_to_bash_at_a_prompt(vigil, tmp_path: Path) -> None:
     image_root = set(_listing(disk, {""}))
     assert listed == image_root, f"ls lists {sorted(listed)}, debugfs {sorted(image_root)}"
     assert version.strip() == "(3, 11)", version
+    assert terminal == ["xterm", "30", "100"], f"TERM and stty size: {terminal}"
     assert ps == [pid, "bash"], f"ps says {ps} of the shell whose $$ is {pid}"
     assert top.startswith("top - ") and top.endswith("status 0\n"), top
     assert "\x1b[" in color and "usr" in color, f"ls --color=always printed {color!r}"
