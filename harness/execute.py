@@ -148,14 +148,16 @@ def run_on_host(root: Path, argv: list[str], timeout: float = 60,
     host, chrooted there so every path the program sees is the one it sees on
     Vigil, on a pseudo-terminal as on Vigil's console (stdio buffers alike).
     debian: root is a copy of the Debian image's tree (debian.image_tree),
-    the program gets what init gives it there (DEBIAN_ENV, cwd /root), and
-    its own /proc (a mount and PID namespace, so it sees itself)."""
+    the program gets what init gives it there (DEBIAN_ENV, cwd /root), its
+    own /proc (a mount and PID namespace, so it sees itself) and the host's
+    /dev."""
     master, slave = pty.openpty()
     pre: Callable[[], None] | None = None
-    if debian:  # Debian's programs read /proc: a mount namespace with its own
+    if debian:  # Debian's programs use /proc and /dev: a mount namespace with them
         user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-        cmd = ["unshare", *user, "--mount", "--pid", "--fork", f"--root={root}", "--mount-proc",
-               "--wd=/root", *argv]
+        inner = 'mount --rbind /dev "$0/dev" && exec unshare --root="$0" --wd=/root "$@"'
+        cmd = ["unshare", *user, "--mount", "--pid", "--fork", f"--mount-proc={root}/proc",
+               "sh", "-c", inner, str(root), *argv]
     elif os.geteuid() == 0:
         def enter_root() -> None:
             os.chroot(root)
