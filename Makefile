@@ -37,6 +37,7 @@ BREAKS  += kstack-guard
 BREAKS  += lockdep
 BREAKS  += nx
 BREAKS  += pi
+BREAKS  += poll-wake
 BREAKS  += preempt
 BREAKS  += private-file
 BREAKS  += proc-perm

@@ -29,7 +29,7 @@ from .image import disk_args, make_ext3
 from .qemu import Machine, qemu_command
 
 # In the order each boot runs them; "boot" is measured by the host.
-BENCHMARKS = ["getpid", "fork", "forkexec", "pipe", "yield", "mmap", "fsync", "create",
+BENCHMARKS = ["getpid", "fork", "forkexec", "pipe", "epoll", "yield", "mmap", "fsync", "create",
               "seqwrite", "seqread", "mapread", "python", "bash"]
 # These run Debian's own programs: their boots get a copy of the Debian root
 # image (build/root.img, ext3) as the bench disk instead of an empty one, on
@@ -41,6 +41,7 @@ WHAT = {
     "fork": "fork + exit + wait",
     "forkexec": "fork + execve + wait",
     "pipe": "pipe ping-pong round trip (2 switches)",
+    "epoll": "the pipe ping-pong waiting in epoll_wait / poll first",
     "yield": "sched_yield between 2 processes",
     "mmap": "anon mmap 64 MiB, per page touched",
     "fsync": "4 KiB write + fsync",

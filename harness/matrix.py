@@ -200,6 +200,13 @@ ROWS: tuple[Row, ...] = (
         (f"{_C}::test_futex_ping_pong_never_loses_a_wakeup",),
         "a wakeup is lost (futexpp's watchdog reports a stuck round)",
         r"a wakeup was lost"),
+    Row("poll-wake", "mutual exclusion",
+        "a wait queue's notify reaches every registered waiter (poll, select, epoll)",
+        (W("kernel/fs/poll.c", "waitq_notify_locked"),),
+        ("tests/test_poll.py::test_a_waiter_on_another_cpu_never_misses_its_wake_up",),
+        "a thread in epoll_wait stays asleep while its fd is readable (the bounded wait runs "
+        "out and the program reports the missed wake-up)",
+        r"a ready fd whose waiter never woke: missed wake-up"),
     Row("pi", "scheduling fairness", "priority inheritance on PI futexes",
         (W("kernel/proc/futex.c", "pi_update"),),
         (f"{_C}::test_priority_inheritance_prevents_pathfinder_inversion[smp2]",),

@@ -490,12 +490,22 @@ static long do_epoll_wait(int epfd, void *uevents, int maxevents, uint64_t end_n
     if (!file_is_epoll(f))
         return -EINVAL;
     struct eventpoll *ep = f->priv;
-    int max = maxevents < ep->nitems ? maxevents : ep->nitems;
-    struct epoll_event_k *buf = max ? kmalloc((size_t)max * sizeof(*buf)) : NULL;
-    if (max && !buf)
-        return -ENOMEM;
+    /* Events are gathered in a kernel buffer and copied out at the end (no
+     * fault, hence no sleep, while items are off the ready list): on the
+     * stack for a few, else from the heap, never more than the items. */
+    struct epoll_event_k small[8], *buf = small;
+    int cap = (int)ARRAY_SIZE(small), max;
     long r;
     for (;;) {
+        max = maxevents < ep->nitems ? maxevents : ep->nitems;
+        if (max > cap) {
+            if (buf != small)
+                kfree(buf);
+            buf = kmalloc((size_t)max * sizeof(*buf));
+            if (!buf)
+                return -ENOMEM;
+            cap = max;
+        }
         r = max ? ep_collect(ep, buf, max) : 0;
         if (r || end_ns == 0)
             break;
@@ -514,18 +524,11 @@ static long do_epoll_wait(int epfd, void *uevents, int maxevents, uint64_t end_n
             r = max ? ep_collect(ep, buf, max) : 0;
             break;
         }
-        /* nitems may have changed while we slept (another thread's ctl). */
-        if (ep->nitems > max && max < maxevents) {
-            kfree(buf);
-            max = maxevents < ep->nitems ? maxevents : ep->nitems;
-            buf = kmalloc((size_t)max * sizeof(*buf));
-            if (!buf)
-                return -ENOMEM;
-        }
     }
     if (r > 0 && copy_to_user(uevents, buf, (size_t)r * sizeof(*buf)))
         r = -EFAULT;
-    kfree(buf);
+    if (buf != small)
+        kfree(buf);
     return r;
 }
 

@@ -149,19 +149,25 @@ struct poll_entry {
     struct file *file;                  /* a reference, while queued */
 };
 
-#define PAGE_ENTRIES ((4096 - 16) / sizeof(struct poll_entry))
+/* Entries come in chunks: the first few on the poller's stack (most calls
+ * watch a handful of files, and then poll allocates nothing, as Linux's
+ * inline entries), then pages from the heap. */
+#define INLINE_ENTRIES 6
+#define PAGE_ENTRIES   ((4096 - 32) / sizeof(struct poll_entry))
 
-struct poll_page {
-    struct poll_page *next;
-    size_t used;
-    struct poll_entry e[PAGE_ENTRIES];
+struct poll_chunk {
+    struct poll_chunk *next;            /* older chunks */
+    size_t used, cap;
+    struct poll_entry *e;
 };
 
 struct poll_wqueues {
     struct poll_table pt;               /* first: qproc finds us from it */
     struct proc *thread;                /* [const] the poller */
     bool triggered;                     /* [sched_lock] an entry fired since the last sleep */
-    struct poll_page *pages;            /* [self] newest first */
+    struct poll_chunk *chunks;          /* [self] newest first; the last is first_chunk */
+    struct poll_chunk first_chunk;
+    struct poll_entry inline_e[INLINE_ENTRIES];
 };
 
 static void pollwake(struct wait_entry *e, uint32_t events)
@@ -177,34 +183,33 @@ static void pollwake(struct wait_entry *e, uint32_t events)
 static void pw_queue(struct poll_table *pt, struct waitq *wq)
 {
     struct poll_wqueues *pw = (struct poll_wqueues *)pt;
-    struct poll_page *pg = pw->pages;
+    struct poll_chunk *c = pw->chunks;
     /* pw_reserve made room for POLL_MAX_WAITQS before the file was asked. */
-    if (!pg || pg->used == PAGE_ENTRIES) {
+    if (c->used == c->cap) {
         kprintf("vigil: poll: a file registered on more than %d wait queues\n", POLL_MAX_WAITQS);
         return;
     }
-    struct poll_entry *pe = &pg->e[pg->used++];
+    struct poll_entry *pe = &c->e[c->used++];
     pe->we.func = pollwake;
     pe->we.owner = pw;
+    pe->we.wq = NULL;
     pe->file = NULL;                    /* the caller takes the reference */
     waitq_add_locked(wq, &pe->we);
 }
 
 static int pw_reserve(struct poll_wqueues *pw)
 {
-    if (pw->pages && pw->pages->used + POLL_MAX_WAITQS <= PAGE_ENTRIES)
+    if (pw->chunks->used + POLL_MAX_WAITQS <= pw->chunks->cap)
         return 0;
-    struct poll_page *pg = kzalloc(sizeof(*pg));
-    if (!pg)
+    struct poll_chunk *c = kmalloc(sizeof(*c) + PAGE_ENTRIES * sizeof(struct poll_entry));
+    if (!c)
         return -ENOMEM;
-    pg->next = pw->pages;
-    pw->pages = pg;
+    c->next = pw->chunks;
+    c->used = 0;
+    c->cap = PAGE_ENTRIES;
+    c->e = (struct poll_entry *)(c + 1);
+    pw->chunks = c;
     return 0;
-}
-
-static size_t pw_count(struct poll_wqueues *pw)
-{
-    return pw->pages ? pw->pages->used : 0;
 }
 
 /* Ask f, registering pw: the new entries each take a reference to f (no
@@ -217,34 +222,37 @@ static uint32_t pw_poll(struct poll_wqueues *pw, struct file *f, bool reg, int *
         *err = -ENOMEM;
         return 0;
     }
-    size_t before = pw_count(pw);
+    struct poll_chunk *c = pw->chunks;
+    size_t before = c->used;
     uint32_t mask = file_poll(f, &pw->pt);
-    for (size_t i = before; i < pw_count(pw); i++)
-        pw->pages->e[i].file = file_dup(f);
+    for (size_t i = before; i < c->used; i++)
+        c->e[i].file = file_dup(f);
     return mask;
 }
 
 static void pw_init(struct poll_wqueues *pw)
 {
-    memset(pw, 0, sizeof(*pw));
     pw->pt.qproc = pw_queue;
     pw->thread = current();
+    pw->triggered = false;
+    pw->first_chunk = (struct poll_chunk){ NULL, 0, INLINE_ENTRIES, pw->inline_e };
+    pw->chunks = &pw->first_chunk;
 }
 
 static void pw_free(struct poll_wqueues *pw)
 {
     uint64_t fl = spin_lock_irqsave(&sched_lock);
-    for (struct poll_page *pg = pw->pages; pg; pg = pg->next)
-        for (size_t i = 0; i < pg->used; i++)
-            waitq_del_locked(&pg->e[i].we);
+    for (struct poll_chunk *c = pw->chunks; c; c = c->next)
+        for (size_t i = 0; i < c->used; i++)
+            waitq_del_locked(&c->e[i].we);
     spin_unlock_irqrestore(&sched_lock, fl);
-    while (pw->pages) {
-        struct poll_page *pg = pw->pages;
-        pw->pages = pg->next;
-        for (size_t i = 0; i < pg->used; i++)
-            if (pg->e[i].file)
-                file_close(pg->e[i].file);
-        kfree(pg);
+    for (struct poll_chunk *c = pw->chunks, *next; c; c = next) {
+        next = c->next;
+        for (size_t i = 0; i < c->used; i++)
+            if (c->e[i].file)
+                file_close(c->e[i].file);
+        if (c != &pw->first_chunk)
+            kfree(c);
     }
 }
 
@@ -373,10 +381,9 @@ static long sys_poll_common(struct pollfd_k *ufds, uint64_t nfds, uint64_t end_n
     return r;
 }
 
-long sys_poll(void *ufds, uint64_t nfds, long timeout_ms)
+long sys_poll(void *ufds, unsigned nfds, int timeout_ms)
 {
-    int ms = (int)timeout_ms;
-    uint64_t end = ms < 0 ? UINT64_MAX : poll_deadline((uint64_t)ms * 1000000ul);
+    uint64_t end = timeout_ms < 0 ? UINT64_MAX : poll_deadline((uint64_t)timeout_ms * 1000000ul);
     return sys_poll_common(ufds, nfds, end);
 }
 
@@ -403,7 +410,7 @@ static void write_left(void *ut, uint64_t end_ns, bool timeval)
     (void)copy_to_user(ut, &t, sizeof(t));
 }
 
-long sys_ppoll(void *ufds, uint64_t nfds, const void *uts, const void *umask, size_t size)
+long sys_ppoll(void *ufds, unsigned nfds, const void *uts, const void *umask, size_t size)
 {
     uint64_t end = UINT64_MAX;
     if (uts) {
@@ -432,7 +439,7 @@ long sys_ppoll(void *ufds, uint64_t nfds, const void *uts, const void *umask, si
 #define SEL_EX  POLLPRI
 
 /* The three sets as one bit word each (NOFILE <= 64). */
-static long do_select(long n, void *uin, void *uout, void *uex, uint64_t end_ns)
+static long do_select(int n, void *uin, void *uout, void *uex, uint64_t end_ns)
 {
     if (n < 0)
         return -EINVAL;
@@ -500,7 +507,7 @@ static long do_select(long n, void *uin, void *uout, void *uex, uint64_t end_ns)
     return count;
 }
 
-long sys_select(long n, void *uin, void *uout, void *uex, void *utv)
+long sys_select(int n, void *uin, void *uout, void *uex, void *utv)
 {
     uint64_t end = UINT64_MAX;
     if (utv) {
@@ -518,7 +525,7 @@ long sys_select(long n, void *uin, void *uout, void *uex, void *utv)
     return r;
 }
 
-long sys_pselect6(long n, void *uin, void *uout, void *uex, void *uts, const void *usig)
+long sys_pselect6(int n, void *uin, void *uout, void *uex, void *uts, const void *usig)
 {
     uint64_t end = UINT64_MAX;
     if (uts) {

@@ -111,10 +111,10 @@ long sys_clone3(const void *args, size_t size);
 long sys_pipe(int *fds);
 long sys_pipe2(int *fds, int flags);
 /* fs/poll.c, fs/epoll.c, fs/eventfd.c, fs/timerfd.c, fs/signalfd.c: waiting on many things */
-long sys_poll(void *ufds, uint64_t nfds, long timeout_ms);
-long sys_ppoll(void *ufds, uint64_t nfds, const void *uts, const void *umask, size_t size);
-long sys_select(long n, void *uin, void *uout, void *uex, void *utv);
-long sys_pselect6(long n, void *uin, void *uout, void *uex, void *uts, const void *usig);
+long sys_poll(void *ufds, unsigned nfds, int timeout_ms);
+long sys_ppoll(void *ufds, unsigned nfds, const void *uts, const void *umask, size_t size);
+long sys_select(int n, void *uin, void *uout, void *uex, void *utv);
+long sys_pselect6(int n, void *uin, void *uout, void *uex, void *uts, const void *usig);
 long sys_epoll_create(int size);
 long sys_epoll_create1(int flags);
 long sys_epoll_ctl(int epfd, int op, int fd, const void *uevent);

@@ -203,6 +203,7 @@ static void poll_errors(void)
     ts.tv_sec = 0;
     show("ppoll sigsetsize 4", raw(syscall(SYS_ppoll, &one, 1, &ts, &m, 4)));
     show("ppoll sigsetsize 4 without a mask", raw(syscall(SYS_ppoll, &one, 1, &ts, NULL, 4)));
+    show("poll nfds with high bits (an unsigned int)", raw(syscall(SYS_poll, &one, (1ul << 32) | 1, 0)));
     show("ppoll bad timespec pointer", raw(syscall(SYS_ppoll, &one, 1, (void *)8, NULL, 8)));
     show("ppoll bad mask pointer", raw(syscall(SYS_ppoll, &one, 1, &ts, (void *)8, 8)));
     /* The raw ppoll writes back the time left: 0 once it ran out. */
