@@ -8,6 +8,7 @@ back to the kernel."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -49,6 +50,18 @@ def test_readiness_timeouts_signals_and_bad_input_as_on_linux(vigil) -> None:
     ours = _vigil(vigil, ["basic"])
     diff = _diff(host.output.replace("\r\n", "\n"), ours)
     assert not diff, "\n".join(diff[:12])
+
+
+def test_device_nodes_poll_and_epoll_as_on_linux(vigil) -> None:
+    """/dev/null, zero, full and urandom have no poll operation on Linux:
+    poll says ready, epoll_ctl says EPERM; /dev/random has one and epoll
+    takes it. The host's own /dev is the reference."""
+    r = subprocess.run([str(vigil.art.rootfs / "bin" / "poll"), "dev"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    ours = _vigil(vigil, ["dev"])
+    diff = _diff(r.stdout, ours)
+    assert not diff, "\n".join(diff)
 
 
 @pytest.mark.invariant("mutual exclusion")

@@ -73,6 +73,21 @@ static const struct file_ops mem_ops = {
     .seekable = true,                           /* lseek succeeds and changes nothing */
 };
 
+/* /dev/random alone has a poll operation on Linux (readable once the
+ * generator is seeded, which Vigil's is from boot), so epoll takes it;
+ * null, zero, full and urandom have none: poll says ready, epoll_ctl says
+ * EPERM (fs/poll.h). */
+static uint32_t random_poll(struct file *f, struct poll_table *pt)
+{
+    (void)f, (void)pt;                          /* never changes: nothing to wait on */
+    return POLLIN | POLLRDNORM;                 /* Linux: readable once seeded, no POLLOUT */
+}
+
+static const struct file_ops random_ops = {
+    .read = mem_read, .write = mem_write, .stat = mem_stat, .release = mem_release,
+    .seekable = true, .poll = random_poll,
+};
+
 struct file *dev_open(struct inode *ino, int flags, int *err)
 {
     unsigned major = (unsigned)(ino->rdev >> 8), minor = (unsigned)(ino->rdev & 0xff);
@@ -80,7 +95,7 @@ struct file *dev_open(struct inode *ino, int flags, int *err)
     *err = -ENOMEM;
     if (major == 1 && (minor == MEM_NULL || minor == MEM_ZERO || minor == MEM_FULL ||
                        minor == MEM_RANDOM || minor == MEM_URANDOM)) {
-        if ((f = file_alloc(&mem_ops, NULL))) {
+        if ((f = file_alloc(minor == MEM_RANDOM ? &random_ops : &mem_ops, NULL))) {
             f->inode = ino;                     /* the caller's reference */
             f->flags = flags;
         }

@@ -5,6 +5,8 @@
  *                   per step with its result (a value, revents in hex, or
  *                   an errno name), bad inputs included. Deterministic:
  *                   the host's Linux and Vigil must print the same lines.
+ *   poll dev        poll and epoll_ctl on /dev/null, zero, full, random and
+ *                   urandom (run directly on the host, against its /dev).
  *   poll race N     two threads ping-pong N rounds through eventfds and
  *                   pipes, each waiting in epoll_wait, poll or select with
  *                   a bounded timeout (5 s); a wait that runs out while its
@@ -690,6 +692,25 @@ static void epolls(void)
     close(efd), close(ep);
 }
 
+/* ---- device nodes: which ones epoll takes (run on the host's real /dev) ---- */
+
+static int devs(void)
+{
+    static const char *const names[] = {
+        "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
+    };
+    int ep = epoll_create1(0);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        int fd = open(names[i], O_RDWR);
+        struct epoll_event ev = { EPOLLIN | EPOLLOUT, { 0 } };
+        int r = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        printf("%s: poll revents 0x%x, epoll_ctl %s\n", names[i], ready(fd), ename(r ? errno : 0));
+        close(fd);
+    }
+    close(ep);
+    return 0;
+}
+
 /* ---- two threads: lost wake-ups ---- */
 
 static int ping, pong, pp[2], qq[2];
@@ -856,6 +877,8 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "basic";
     if (!strcmp(mode, "race"))
         return race(argc > 2 ? atoi(argv[2]) : 200);
+    if (!strcmp(mode, "dev"))
+        return devs();
     if (!strcmp(mode, "leak"))
         return leak(argc > 2 ? atoi(argv[2]) : 50);
     pipes();

@@ -61,6 +61,22 @@ static int forbidden(long nr)
     return 0;
 }
 
+/* The waits for many things (poll, select, epoll_wait and kin) would just
+ * wait, like pause, until the child's alarm: their timeout becomes "do not
+ * wait" (0, or a zero timespec), every other argument stays random. */
+static const long zero_time[2];
+
+static void no_wait(long nr, long *a)
+{
+    switch (nr) {
+    case SYS_poll: a[2] = 0; break;
+    case SYS_epoll_wait: case SYS_epoll_pwait: a[3] = 0; break;
+    case SYS_ppoll: a[2] = (long)zero_time; break;
+    case SYS_select: case SYS_pselect6: a[4] = (long)zero_time; break;
+    case 441: a[3] = (long)zero_time; break;            /* epoll_pwait2 */
+    }
+}
+
 int main(int argc, char **argv)
 {
     state = argc > 1 ? strtoull(argv[1], NULL, 0) | 1 : 88172645463325252ull;
@@ -80,7 +96,9 @@ int main(int argc, char **argv)
                 long nr = rnd() % 8 ? (long)(rnd() % 340) : 424 + (long)(rnd() % 27);
                 if (forbidden(nr))
                     continue;
-                syscall(nr, arg(), arg(), arg(), arg(), arg(), arg());
+                long a[6] = { arg(), arg(), arg(), arg(), arg(), arg() };
+                no_wait(nr, a);
+                syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
             }
             _exit(0);
         }
