@@ -108,6 +108,9 @@ echo "ps aux has us: $(ps aux | awk -v me=$$ '$2 == me {print "yes"}')"
 echo "top's header: $(top -b -n1 | head -1 | cut -c1-5)"
 echo "free's row: $(free | awk 'NR == 2 {print $1}')"
 echo "uptime: $(uptime | grep -c 'load average')"
+echo "vmstat's columns: $(vmstat | tail -1 | wc -w)"
+echo "df sees /proc: $(df -a /proc | tail -1 | awk '{print $1}')"
+echo "mount sees /proc: $(mount | grep -c '^proc on /proc type proc')"
 echo "process substitutions: $(cat <(echo a) <(echo b) | paste -sd ' ')"
 echo "/dev/stdin from a pipe: $(echo piped | cat /dev/stdin)"
 echo "cpus: $(nproc) $(python3 -c 'import os; print(os.cpu_count())')"
@@ -118,7 +121,8 @@ wait
 
 def test_debian_procps_and_bash_read_vigils_proc(vigil) -> None:
     """Debian's own ps (a stopped child's state and parent), pgrep, ps aux,
-    top -b, free, uptime and nproc read /proc and /sys; bash's <(...) and
+    top -b, free, uptime, vmstat, df, mount and nproc read /proc and /sys;
+    bash's <(...) and
     /dev/stdin reach pipes through /dev/fd (/proc/self/fd's magic links)."""
     run = vigil.program(["/bin/bash", "-c", PROCPS], debian=True, timeout=240)
     trouble = [x for x in run.console.splitlines() if _KERNEL_TROUBLE.search(x)]
@@ -127,5 +131,6 @@ def test_debian_procps_and_bash_read_vigils_proc(vigil) -> None:
     assert run.output.splitlines() == [
         "ps sees the stopped child: yes", "ps no longer: 0", "pgrep finds it: yes",
         "ps aux has us: yes", "top's header: top -", "free's row: Mem:", "uptime: 1",
+        "vmstat's columns: 17", "df sees /proc: proc", "mount sees /proc: 1",
         "process substitutions: a b", "/dev/stdin from a pipe: piped", "cpus: 1 1",
     ], run.output[-1500:]

@@ -44,7 +44,6 @@
 #include "../arch/x86_64/cpu.h"
 
 #define USER_HZ 100                 /* what clock ticks mean to user space (sysconf(_SC_CLK_TCK)) */
-#define PROC_SUPER_MAGIC 0x9fa0
 
 static uint64_t to_user_hz(uint64_t ticks) { return ticks * USER_HZ / timer_hz(); }
 static uint64_t kb(uint64_t pages) { return pages * (PAGE_SIZE / 1024); }
@@ -631,6 +630,20 @@ static int gen_meminfo(struct sbuf *s, const struct pctx *c)
     return 0;
 }
 
+/* The counters of /proc/vmstat Vigil keeps (vmstat reads the file; it has
+ * no swap, so no swapping ever happened). */
+static int gen_vmstat(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    uint64_t total = pmm_total_frames(), free = pmm_free_frames(), heap = kheap_pages_in_use();
+    uint64_t buffers = bcache_frames(), cached = filemap_pages(), used = total - free;
+    uint64_t rest = used > heap + buffers + cached ? used - heap - buffers - cached : 0;
+    sb_printf(s, "nr_free_pages %lu\nnr_anon_pages %lu\nnr_file_pages %lu\nnr_slab_unreclaimable %lu\n"
+                 "nr_kernel_stack %lu\npswpin 0\npswpout 0\n",
+              free, rest, cached + buffers, heap, (uint64_t)proc_count() * KSTACK_PAGES * 4);
+    return 0;
+}
+
 /* CPUID feature bits and their names in /proc/cpuinfo: leaf 1 EDX, leaf 1
  * ECX, leaf 7 EBX, leaf 0x80000001 EDX and ECX (Intel SDM vol. 2A, CPUID). */
 static const char *const feat_1d[32] = {
@@ -962,6 +975,7 @@ static const struct pent root_ents[] = {
     LINK("mounts", link_mounts, 0),
     { .name = "meminfo", .mode = S_IFREG | 0444, .gen = gen_meminfo, .flags = PE_AT_OPEN },
     FILE("cpuinfo", gen_cpuinfo),
+    FILE("vmstat", gen_vmstat),
     FILE("uptime", gen_uptime),
     FILE("loadavg", gen_loadavg),
     FILE("stat", gen_stat_global),
