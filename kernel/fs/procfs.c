@@ -791,6 +791,23 @@ static int gen_version(struct sbuf *s, const struct pctx *c)
 
 static int gen_cmdline_k(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%s\n", cmdline_line()); return 0; }
 
+/* No swap space (swapon --show reads this). */
+static int gen_swaps(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    sb_printf(s, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+    return 0;
+}
+
+/* The device numbers the kernel's drivers answer to. */
+static int gen_devices(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    sb_printf(s, "Character devices:\n  1 mem\n  4 ttyS\n  5 /dev/tty\n  5 /dev/console\n"
+                 "  5 /dev/ptmx\n136 pts\n\nBlock devices:\n254 virtblk\n");
+    return 0;
+}
+
 static int gen_filesystems(struct sbuf *s, const struct pctx *c)
 {
     (void)c;
@@ -982,6 +999,8 @@ static const struct pent root_ents[] = {
     FILE("version", gen_version),
     FILE("cmdline", gen_cmdline_k),
     FILE("filesystems", gen_filesystems),
+    FILE("swaps", gen_swaps),
+    FILE("devices", gen_devices),
     DIR("sys", sys_ents),
     { .name = NULL },
 };
