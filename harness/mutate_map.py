@@ -64,6 +64,7 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
                                "tests/test_durability.py")),
     ("kernel/sys/sys_mm.c", (_ISOLATION,)),
     ("kernel/sys/sys_limits.c", ("tests/test_syscalls_procs.py",)),
+    ("kernel/proc/ptimer.c", ("tests/test_syscalls_procs.py",)),
     ("kernel/sys/sys_fsinfo.c", ("tests/test_syscalls_files.py",)),
     ("kernel/sys/sys_proc.c", (f"{_CONC}::test_futex_errors_match_linux",
                                f"{_CONC}::test_priority_inheritance_prevents_pathfinder_inversion",

@@ -116,6 +116,24 @@
 #define CLOCK_REALTIME_ALARM  8
 #define CLOCK_BOOTTIME_ALARM  9
 
+/* ---- timer_create(2) ---- */
+#define TIMER_ABSTIME    1
+#define SIGEV_SIGNAL     0
+#define SIGEV_NONE       1
+#define SIGEV_THREAD     2
+#define SIGEV_THREAD_ID  4
+
+/* ---- ioprio_set(2) ---- */
+#define IOPRIO_CLASS_SHIFT 13
+#define IOPRIO_CLASS_NONE  0
+#define IOPRIO_CLASS_RT    1
+#define IOPRIO_CLASS_BE    2
+#define IOPRIO_CLASS_IDLE  3
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_WHO_PGRP    2
+#define IOPRIO_WHO_USER    3
+#define IOPRIO_DEFAULT     ((IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | 4)
+
 /* ---- setitimer(2) ---- */
 #define ITIMER_REAL    0
 #define ITIMER_VIRTUAL 1
@@ -414,6 +432,7 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SA_RESETHAND 0x80000000
 #define SI_USER 0
 #define SI_QUEUE  (-1)          /* sigqueue(3) */
+#define SI_TIMER  (-2)          /* a POSIX timer */
 #define SI_TKILL  (-6)
 #define SS_ONSTACK    1         /* sigaltstack(2) */
 #define SS_DISABLE    2

@@ -788,6 +788,8 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     memset(p->fdt->cloexec, 0, sizeof(p->fdt->cloexec));
     p->sas_sp = p->sas_size = 0;                    /* nor does the alternate signal stack */
     p->sas_flags = SS_DISABLE;
+    if (p->leader->ptimers)
+        ptimer_release(p->leader);                  /* nor do POSIX timers */
     /* Handlers do not survive exec (the code is gone); ignored stays ignored. */
     for (int sig = 0; sig < NSIG; sig++)
         if (p->sh->actions[sig].handler > 1)

@@ -100,6 +100,8 @@ static void proc_free(struct proc *p)
     }
     spin_unlock_irqrestore(&sched_lock, f);
     sighand_put(p->sh);
+    if (p->ptimers)
+        ptimer_release(p);
     if (p->scratch)
         pmm_free(V2P(p->scratch));
     kstack_note(&p->kstack);                /* how deep it went, for the report */
@@ -329,6 +331,7 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     memcpy(child->rlim, parent->leader->rlim, sizeof(child->rlim));
     child->dumpable = parent->leader->dumpable;
     child->no_new_privs = parent->no_new_privs;
+    child->ioprio = parent->ioprio;
     /* A thread on its own stack starts without the alternate one (Linux:
      * CLONE_VM without CLONE_VFORK); fork keeps it. */
     bool own_stack = (flags & CLONE_VM) && !(flags & CLONE_VFORK);
@@ -823,17 +826,44 @@ void itimer_tick_locked(struct proc *running, bool user, uint64_t now, bool cpu0
                 signal_process_locked(l, sigs[w]);
             }
         }
+        /* RLIMIT_CPU: SIGXCPU at the soft limit and each CPU second after,
+         * SIGKILL at the hard one (the rlim words are [klock]; an aligned
+         * read racing with setrlimit sees the old or the new limit). */
+        uint64_t soft = l->rlim[RLIMIT_CPU].cur;
+        if (soft != RLIM_INFINITY) {
+            uint64_t t = 0;
+            for (int i = 0; i < NPROC; i++) {
+                struct proc *q = sched_proc_at(i);
+                if (q && q->tgid == l->tgid)
+                    t += q->utime + q->stime;
+            }
+            uint64_t secs = t / timer_hz();
+            if (secs >= l->rlim[RLIMIT_CPU].max)
+                signal_process_locked(l, SIGKILL);
+            else if (secs >= soft && secs >= l->xcpu_next) {
+                l->xcpu_next = secs + 1;
+                signal_process_locked(l, SIGXCPU);
+            }
+        }
     }
     if (!cpu0)
         return;
     for (int i = 0; i < NPROC; i++) {
         struct proc *l = sched_proc_at(i);
+        if (l && l->leader == l && l->ptimers && l->state != P_ZOMBIE)
+            ptimer_tick_locked(l, now);
         if (!l || l->leader != l || !l->itimer_real_at || l->itimer_real_at > now)
             continue;
         uint64_t iv = l->itimer_interval[ITIMER_REAL];
         l->itimer_real_at = iv ? now + iv : 0;
         signal_process_locked(l, SIGALRM);
     }
+}
+
+struct proc *signal_target_locked(struct proc *l, int sig)
+{
+    ASSERT_HELD(&sched_lock);
+    return l->nthreads ? signal_target(l, sig) : NULL;
 }
 
 static long kill_one_locked(struct proc *l, int sig)

@@ -119,6 +119,7 @@ struct proc {
     int sig_sender[NSIG];       /* who sent each pending signal (siginfo si_pid) */
     int sig_code[NSIG];         /* ... its si_code (SI_USER, or SI_QUEUE: rt_sigqueueinfo) */
     uint64_t sig_value[NSIG];   /* ... and si_value (sigqueue's), reset once delivered */
+    int sig_overrun;            /* si_overrun of the SI_TIMER signal being delivered */
     /* [self]: written by the thread (sigprocmask, handler entry and
      * sigreturn) without sched_lock; senders read it under sched_lock, so a
      * sender may see the mask of just before a change (as a signal sent
@@ -180,6 +181,12 @@ struct proc {
     bool no_new_privs;
     bool dumpable;
     bool subreaper;             /* orphaned descendants are reparented here, not to init */
+    /* [sched_lock], kept in the leader: POSIX timers (ptimer.c; NULL until
+     * the first timer_create), and when RLIMIT_CPU's next SIGXCPU is due
+     * (in seconds of CPU time). */
+    struct ptimer *ptimers;
+    uint64_t xcpu_next;
+    int ioprio;                 /* [sched_lock] ioprio_set's value (0: none set) */
     /* [self]: the alternate signal stack (sigaltstack; signal.c). */
     uint64_t sas_sp, sas_size;
     uint32_t sas_flags;         /* SS_AUTODISARM; SS_DISABLE when there is none */
@@ -402,6 +409,18 @@ bool  rlimit_as_allows(struct mm *mm, uintptr_t start, size_t len, size_t more);
  * -EFBIG with SIGXFSZ sent when pos is at or past it. */
 long  fsize_check(uint64_t pos, size_t *n);
 bool  nproc_allows(void);                        /* RLIMIT_NPROC: may this user start a thread? */
+
+/* ---- ptimer.c: POSIX timers ---- */
+#define NTIMERS 32                               /* per process */
+struct ptimer;
+void  ptimer_tick_locked(struct proc *leader, uint64_t now);   /* the boot CPU's tick */
+void  ptimer_release(struct proc *leader);      /* exec, and the leader's last reference */
+/* Timer id's signal is being taken: its overruns so far become what
+ * timer_getoverrun and si_overrun say; with sched_lock held. */
+int   ptimer_delivered_locked(struct proc *leader, int id);
+/* The thread of process l that should take sig (one not blocking it,
+ * rather); with sched_lock held. */
+struct proc *signal_target_locked(struct proc *l, int sig);
 
 /* ---- exec.c ---- */
 long  exec(const char *path, char *const uargv[], char *const uenvp[], bool from_user);

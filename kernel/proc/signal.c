@@ -325,7 +325,9 @@ static bool build_frame(struct proc *p, struct trapframe *tf, int sig, uint64_t 
     f.info.signo = sig;
     f.info.code = p->sig_code[sig - 1];
     f.info.pid = p->sig_sender[sig - 1];
-    f.info.addr = p->sig_value[sig - 1];        /* si_value for SI_QUEUE */
+    f.info.addr = p->sig_value[sig - 1];        /* si_value for SI_QUEUE, SI_TIMER */
+    if (f.info.code == SI_TIMER)
+        f.info.uid = p->sig_overrun;            /* si_overrun sits where si_uid does */
     if (copy_to_user((void *)fp, &p->fpu, sizeof(p->fpu)) ||
         copy_to_user((void *)sp, &f, sizeof(f)))
         return false;
@@ -410,6 +412,8 @@ static void deliver_one(struct trapframe *tf)
     }
     int sig = __builtin_ctzl(ready) + 1;
     p->sig_pending &= ~BIT(sig);
+    if (p->sig_code[sig - 1] == SI_TIMER)
+        p->sig_overrun = ptimer_delivered_locked(p->leader, p->sig_sender[sig - 1]);
     struct sigaction_k a = p->sh->actions[sig - 1];
     if (sig == SIGSTOP || (a.handler == SIG_DFL && (STOP_SIGS & BIT(sig)))) {
         /* POSIX: a terminal's stop signals to an orphaned process group
@@ -644,6 +648,8 @@ long sys_rt_sigtimedwait(const void *uset, void *uinfo, const void *uts, size_t 
             info.code = p->sig_code[sig - 1];
             info.pid = p->sig_sender[sig - 1];
             info.addr = p->sig_value[sig - 1];
+            if (info.code == SI_TIMER)
+                info.uid = ptimer_delivered_locked(p->leader, info.pid);
             p->sig_code[sig - 1] = 0;
             p->sig_value[sig - 1] = 0;
             r = sig;

@@ -106,6 +106,15 @@ long sys_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4,
 long sys_sysinfo(void *buf);
 long sys_getcpu(unsigned *cpu, unsigned *node, void *cache);
 long sys_clone3(const void *args, size_t size);
+long sys_ioprio_set(int which, int who, int ioprio);
+long sys_ioprio_get(int which, int who);
+
+/* proc/ptimer.c */
+long sys_timer_create(int clock, const void *sev, int *id);
+long sys_timer_settime(int id, int flags, const void *new_value, void *old_value);
+long sys_timer_gettime(int id, void *cur);
+long sys_timer_getoverrun(int id);
+long sys_timer_delete(int id);
 
 /* fs/pipe.c */
 long sys_pipe(int *fds);

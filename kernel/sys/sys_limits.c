@@ -343,3 +343,97 @@ long sys_clone3(const void *uargs, size_t size)
     uintptr_t sp = a.stack ? a.stack + a.stack_size : 0;
     return proc_clone(a.flags | a.exit_signal, sp, (int *)a.parent_tid, (int *)a.child_tid, a.tls);
 }
+
+/* ---- ioprio_set, ioprio_get ----
+ * Vigil's disk has one queue served in order, so an I/O priority changes
+ * nothing; it is kept per thread and checked as Linux checks it (ionice
+ * sets it; the real-time class is root's). */
+
+static long ioprio_check(int ioprio)
+{
+    int class = (ioprio >> IOPRIO_CLASS_SHIFT) & 7, level = ioprio & 7;
+    switch (class) {
+    case IOPRIO_CLASS_RT:
+        if (current()->euid != 0)
+            return -EPERM;                      /* Linux: CAP_SYS_NICE or CAP_SYS_ADMIN */
+        /* fall through */
+    case IOPRIO_CLASS_BE:
+    case IOPRIO_CLASS_IDLE:
+        return 0;
+    case IOPRIO_CLASS_NONE:
+        return level ? -EINVAL : 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+/* The threads ioprio's (which, who) names, one at a time: the i-th, or
+ * NULL; with sched_lock held. */
+static struct proc *ioprio_target_locked(int which, int who, int *i)
+{
+    struct proc *me = current();
+    if (which == IOPRIO_WHO_PROCESS) {
+        if ((*i)++)
+            return NULL;
+        return who == 0 ? me : proc_find_thread(who);
+    }
+    for (; *i < NPROC; (*i)++) {
+        struct proc *q = sched_proc_at(*i);
+        if (!q || q->state == P_ZOMBIE || q->state == P_DEAD || q->state == P_UNUSED)
+            continue;
+        if (which == IOPRIO_WHO_PGRP ? q->leader->pgid == (who ? who : me->leader->pgid)
+                                     : q->uid == (uint32_t)(who ? who : (int)me->uid)) {
+            (*i)++;
+            return q;
+        }
+    }
+    return NULL;
+}
+
+long sys_ioprio_set(int which, int who, int ioprio)
+{
+    long r = ioprio_check(ioprio);
+    if (r)
+        return r;
+    if (which < IOPRIO_WHO_PROCESS || which > IOPRIO_WHO_USER)
+        return -EINVAL;
+    struct proc *me = current();
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    r = -ESRCH;
+    int i = 0;
+    for (struct proc *t; (t = ioprio_target_locked(which, who, &i));) {
+        if (me->euid != 0 && t->uid != me->euid && t->uid != me->uid) {
+            r = -EPERM;
+            continue;
+        }
+        t->ioprio = ioprio;
+        r = 0;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+long sys_ioprio_get(int which, int who)
+{
+    if (which < IOPRIO_WHO_PROCESS || which > IOPRIO_WHO_USER)
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    long best = -ESRCH;
+    int i = 0;
+    for (struct proc *t; (t = ioprio_target_locked(which, who, &i));) {
+        long v = t->ioprio;
+        if (which == IOPRIO_WHO_PROCESS) {
+            best = v;
+            break;
+        }
+        /* Over several: the most urgent, an unset one counting as
+         * best-effort level 4 (Linux's ioprio_best). */
+        if (!v)
+            v = IOPRIO_DEFAULT;
+        int vc = (int)(v >> IOPRIO_CLASS_SHIFT), bc = best < 0 ? 8 : (int)(best >> IOPRIO_CLASS_SHIFT);
+        if (best < 0 || vc < bc || (vc == bc && (v & 7) < (best & 7)))
+            best = v;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return best;
+}

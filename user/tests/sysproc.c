@@ -748,6 +748,124 @@ static void t_shared_futex(void)
     close(fd);
 }
 
+
+/* ---- POSIX timers, ioprio ---- */
+static void t_timers(void)
+{
+    timer_t id;
+    struct sigevent ev;
+    memset(&ev, 0, sizeof(ev));
+    TRY("timer_create MONOTONIC default event", syscall(SYS_timer_create, CLOCK_MONOTONIC, NULL, &id));
+    TRY("timer_delete it", syscall(SYS_timer_delete, id));
+    TRY("timer_delete again", syscall(SYS_timer_delete, id));
+    TRY("timer_create bad clock", syscall(SYS_timer_create, 99, NULL, &id));
+    TRY("timer_create bad event pointer", syscall(SYS_timer_create, CLOCK_MONOTONIC, BAD, &id));
+    ev.sigev_notify = 99;
+    TRY("timer_create bad notify", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id));
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = 0;
+    TRY("timer_create signal 0", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id));
+    ev.sigev_notify = 4;                        /* SIGEV_THREAD_ID */
+    ev.sigev_signo = SIGUSR1;
+    ev.sigev_notify_thread_id = 999999;
+    TRY("timer_create no such thread", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id));
+    ev.sigev_notify = SIGEV_SIGNAL;
+    TRY("timer_create bad id pointer", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, BAD));
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    ev.sigev_value.sival_int = 77;
+    int tid = -1;
+    TRY("timer_create SIGUSR1 value 77", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &tid));
+    struct itimerspec its = { { 0, 0 }, { 0, 10000000 } }, cur;
+    TRY("timer_settime 10 ms", syscall(SYS_timer_settime, tid, 0, &its, NULL));
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    TRY("waited for it", sigwaitinfo(&set, &si));
+    printf("timer signal: code %d value %d timerid %d\n", si.si_code, si.si_value.sival_int,
+           si.si_timerid == tid);
+    TRY("timer_gettime after it fired", syscall(SYS_timer_gettime, tid, &cur));
+    printf("disarmed: %d\n", !cur.it_value.tv_sec && !cur.it_value.tv_nsec);
+    its.it_interval.tv_nsec = 10000000;
+    syscall(SYS_timer_settime, tid, 0, &its, NULL);
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        n += sigwaitinfo(&set, &si) == SIGUSR1;
+    printf("periodic signals: %d\n", n);
+    struct timespec hundred = { 0, 100000000 };
+    nanosleep(&hundred, NULL);
+    sigwaitinfo(&set, &si);
+    printf("overruns after 100 ms of a 10 ms timer: %d\n", (int)syscall(SYS_timer_getoverrun, tid) >= 1);
+    its = (struct itimerspec){ { 0, 0 }, { 0, 0 } };
+    syscall(SYS_timer_settime, tid, 0, &its, NULL);
+    sigtimedwait(&set, &si, &(struct timespec){ 0, 0 });       /* a last one, if any */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    its.it_value.tv_sec = now.tv_sec + (now.tv_nsec + 20000000) / 1000000000;
+    its.it_value.tv_nsec = (now.tv_nsec + 20000000) % 1000000000;
+    int rt = -1;
+    syscall(SYS_timer_create, CLOCK_REALTIME, &ev, &rt);
+    TRY("timer_settime TIMER_ABSTIME", syscall(SYS_timer_settime, rt, TIMER_ABSTIME, &its, NULL));
+    TRY("absolute timer fired", sigwaitinfo(&set, &si));
+    its = (struct itimerspec){ { 0, 0 }, { 0, 1000000000 } };
+    TRY("timer_settime nsec 1e9", syscall(SYS_timer_settime, tid, 0, &its, NULL));
+    TRY("timer_settime NULL", syscall(SYS_timer_settime, tid, 0, NULL, NULL));
+    TRY("timer_settime bad id", syscall(SYS_timer_settime, 4000, 0, &cur, NULL));
+    TRY("timer_settime bad pointer", syscall(SYS_timer_settime, tid, 0, BAD, NULL));
+    TRY("timer_gettime bad id", syscall(SYS_timer_gettime, 4000, &cur));
+    TRY("timer_gettime bad pointer", syscall(SYS_timer_gettime, tid, BAD));
+    TRY("timer_getoverrun bad id", syscall(SYS_timer_getoverrun, 4000));
+    ev.sigev_notify = SIGEV_NONE;
+    int none = -1;
+    syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &none);
+    its = (struct itimerspec){ { 0, 0 }, { 1, 0 } };
+    syscall(SYS_timer_settime, none, 0, &its, NULL);
+    syscall(SYS_timer_gettime, none, &cur);
+    long left = cur.it_value.tv_sec * 1000 + cur.it_value.tv_nsec / 1000000;
+    printf("SIGEV_NONE timer counts down: %d\n", left > 500 && left <= 1000);
+    syscall(SYS_timer_delete, none);
+    syscall(SYS_timer_delete, rt);
+    syscall(SYS_timer_delete, tid);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    /* ioprio: kept and checked (the process's own; groups and users depend
+     * on who else runs on the host). */
+    TRY("ioprio_get", syscall(SYS_ioprio_get, 1, 0));
+    TRY("ioprio_set idle", syscall(SYS_ioprio_set, 1, 0, 3 << 13));
+    TRY("ioprio_get after", syscall(SYS_ioprio_get, 1, 0));
+    TRY("ioprio_set best-effort 7", syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 7));
+    TRY("ioprio_get after", syscall(SYS_ioprio_get, 1, getpid()));
+    TRY("ioprio_set none with a level", syscall(SYS_ioprio_set, 1, 0, 3));
+    TRY("ioprio_set class 5", syscall(SYS_ioprio_set, 1, 0, 5 << 13));
+    TRY("ioprio_set bad which", syscall(SYS_ioprio_set, 9, 0, 0));
+    TRY("ioprio_get bad which", syscall(SYS_ioprio_get, 9, 0));
+    TRY("ioprio_get no such process", syscall(SYS_ioprio_get, 1, 999999));
+    TRY("ioprio_set back to none", syscall(SYS_ioprio_set, 1, 0, 0));
+    pid_t pid = fork();
+    if (pid == 0) {
+        setuid(4242);
+        TRY("uid 4242 ioprio_set real-time", syscall(SYS_ioprio_set, 1, 0, (1 << 13) | 1));
+        TRY("uid 4242 ioprio_set init's", syscall(SYS_ioprio_set, 1, 1, (2 << 13) | 1));
+        TRY("uid 4242 ioprio_set its own", syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 1));
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+}
+
+/* RLIMIT_CPU: SIGXCPU (default: death) at the soft limit of CPU seconds.
+ * The loop ends by itself after 5 s of CPU, so a limit not kept shows as
+ * an exit, not a hang. */
+static void cpu_hog(void)
+{
+    struct rlimit rl = { 1, 4 };
+    setrlimit(RLIMIT_CPU, &rl);
+    struct timespec ts;
+    do
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    while (ts.tv_sec < 5);
+}
+
 int main(int argc, char **argv)
 {
     self = argv[0];
@@ -775,6 +893,8 @@ int main(int argc, char **argv)
     t_sigwait();
     t_clone3();
     t_shared_futex();
+    t_timers();
+    in_child("cpu limit child", cpu_hog);
     printf("sysproc: done\n");
     return 0;
 }
