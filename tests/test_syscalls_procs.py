@@ -58,3 +58,16 @@ def test_a_process_is_held_to_its_limits_and_only_root_raises_them(vigil) -> Non
         f"a uid-4243 process raised its own hard limit: {raised.group(0) if raised else ours!r}")
     diff = line_diff(host, ours)
     assert not diff, "Vigil's answers differ from Linux's:\n" + "\n".join(diff[:12])
+
+
+def test_root_sets_the_real_time_clock_and_the_monotonic_one_stays(vigil) -> None:
+    """clock_settime(CLOCK_REALTIME) as root moves what clock_gettime and
+    gettimeofday say; CLOCK_MONOTONIC does not jump (Vigil only: on the
+    host it would set the host's clock)."""
+    run = vigil.program(["/bin/sysproc", "settime"])
+    m = re.search(r"settime: (-?\d+), realtime now (\d+), gettimeofday (\d+), "
+                  r"monotonic moved (\d+) s", run.output)
+    assert m, run.output[-300:]
+    r, now, tod, moved = (int(x) for x in m.groups())
+    assert r == 0 and 1900000000 <= now < 1900000060 and 1900000000 <= tod < 1900000060, m.group(0)
+    assert moved < 60, f"CLOCK_MONOTONIC jumped with the real-time clock: {m.group(0)}"

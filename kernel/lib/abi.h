@@ -116,6 +116,12 @@
 #define CLOCK_REALTIME_ALARM  8
 #define CLOCK_BOOTTIME_ALARM  9
 
+/* ---- mlock(2), mlockall(2) ---- */
+#define MLOCK_ONFAULT 1
+#define MCL_CURRENT   1
+#define MCL_FUTURE    2
+#define MCL_ONFAULT   4
+
 /* ---- timer_create(2) ---- */
 #define TIMER_ABSTIME    1
 #define SIGEV_SIGNAL     0
@@ -483,6 +489,7 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SI_LOAD_SHIFT  16       /* sysinfo(2)'s load averages: fixed point */
 #define RUSAGE_SELF      0
 #define RUSAGE_CHILDREN  (-1)
+#define RUSAGE_THREAD    1
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 

@@ -332,6 +332,7 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     child->dumpable = parent->leader->dumpable;
     child->no_new_privs = parent->no_new_privs;
     child->ioprio = parent->ioprio;
+    child->personality = parent->leader->personality;
     /* A thread on its own stack starts without the alternate one (Linux:
      * CLONE_VM without CLONE_VFORK); fork keeps it. */
     bool own_stack = (flags & CLONE_VM) && !(flags & CLONE_VFORK);

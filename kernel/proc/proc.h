@@ -187,6 +187,7 @@ struct proc {
     struct ptimer *ptimers;
     uint64_t xcpu_next;
     int ioprio;                 /* [sched_lock] ioprio_set's value (0: none set) */
+    unsigned personality;       /* [klock] the leader's: personality(2), kept over fork and exec */
     /* [self]: the alternate signal stack (sigaltstack; signal.c). */
     uint64_t sas_sp, sas_size;
     uint32_t sas_flags;         /* SS_AUTODISARM; SS_DISABLE when there is none */

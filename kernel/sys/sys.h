@@ -108,6 +108,15 @@ long sys_getcpu(unsigned *cpu, unsigned *node, void *cache);
 long sys_clone3(const void *args, size_t size);
 long sys_ioprio_set(int which, int who, int ioprio);
 long sys_ioprio_get(int which, int who);
+long sys_mlock(uintptr_t addr, size_t len);
+long sys_munlock(uintptr_t addr, size_t len);
+long sys_mlock2(uintptr_t addr, size_t len, int flags);
+long sys_mlockall(int flags);
+long sys_munlockall(void);
+long sys_personality(unsigned persona);
+long sys_sched_rr_get_interval(int tid, void *ts);
+long sys_clock_settime(int clk, const void *ts);
+long sys_settimeofday(const void *tv, const void *tz);
 
 /* proc/ptimer.c */
 long sys_timer_create(int clock, const void *sev, int *id);

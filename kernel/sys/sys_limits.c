@@ -437,3 +437,79 @@ long sys_ioprio_get(int which, int who)
     spin_unlock_irqrestore(&sched_lock, f);
     return best;
 }
+
+/* ---- mlock, mlock2, munlock, mlockall, munlockall ----
+ * Vigil never pages memory out, so every page is as good as locked: these
+ * check what Linux checks (the range is mapped: ENOMEM; RLIMIT_MEMLOCK
+ * without root: EPERM at 0, ENOMEM past it) and succeed. Pages are not
+ * faulted in ahead of use (they come on first touch, without I/O). */
+
+static bool range_mapped(struct mm *mm, uintptr_t start, uintptr_t end)
+{
+    for (struct vma *v = mm->vmas; v && start < end; v = v->next) {
+        if (v->end <= start)
+            continue;
+        if (v->start > start)
+            return false;                       /* a hole */
+        start = v->end;
+    }
+    return start >= end;
+}
+
+static long lock_range(uintptr_t addr, size_t len, bool lock)
+{
+    uintptr_t start = ALIGN_DOWN(addr, PAGE_SIZE), end;
+    if (__builtin_add_overflow(addr, len, &end) || end > USER_TOP)
+        return -ENOMEM;
+    end = ALIGN_UP(end, PAGE_SIZE);
+    struct proc *me = current();
+    uint64_t lim = limits()[RLIMIT_MEMLOCK].cur;
+    if (lock && me->euid != 0 && lim == 0)
+        return -EPERM;                          /* Linux: can_do_mlock */
+    if (lock && me->euid != 0 && lim != RLIM_INFINITY && end - start > lim)
+        return -ENOMEM;
+    return range_mapped(me->mm, start, end) ? 0 : -ENOMEM;
+}
+
+long sys_mlock(uintptr_t addr, size_t len) { return lock_range(addr, len, true); }
+long sys_munlock(uintptr_t addr, size_t len) { return lock_range(addr, len, false); }
+
+long sys_mlock2(uintptr_t addr, size_t len, int flags)
+{
+    if (flags & ~MLOCK_ONFAULT)
+        return -EINVAL;
+    return lock_range(addr, len, true);
+}
+
+long sys_mlockall(int flags)
+{
+    if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+        return -EINVAL;
+    struct proc *me = current();
+    uint64_t lim = limits()[RLIMIT_MEMLOCK].cur;
+    if (me->euid != 0 && lim == 0)
+        return -EPERM;
+    if ((flags & MCL_CURRENT) && me->euid != 0 && lim != RLIM_INFINITY) {
+        uint64_t total = 0;
+        for (struct vma *v = me->mm->vmas; v; v = v->next)
+            total += v->end - v->start;
+        if (total > lim)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+long sys_munlockall(void) { return 0; }
+
+/* ---- personality ----
+ * Kept per process and reported (0xffffffff asks without changing);
+ * Vigil runs only the Linux personality, and ADDR_NO_RANDOMIZE changes
+ * nothing where addresses are not randomised. */
+long sys_personality(unsigned persona)
+{
+    struct proc *l = current()->leader;
+    unsigned old = l->personality;
+    if (persona != 0xffffffffu)
+        l->personality = persona;
+    return old;
+}

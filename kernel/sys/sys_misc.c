@@ -20,10 +20,52 @@ uint64_t time_monotonic_ns(void)
     return d / hz * 1000000000ul + (d % hz) * 1000000000ul / hz;
 }
 
+/* clock_settime/settimeofday move the real-time clock by this much
+ * (CLOCK_MONOTONIC never moves). [atomic]: read without locks. */
+static int64_t realtime_shift_ns;
+
 uint64_t time_realtime_ns(void)
 {
     uint64_t mono = time_monotonic_ns();
-    return boot_unix * 1000000000ul + mono;
+    return boot_unix * 1000000000ul + mono + (uint64_t)__atomic_load_n(&realtime_shift_ns, __ATOMIC_RELAXED);
+}
+
+/* Set CLOCK_REALTIME (root's: Linux's CAP_SYS_TIME); the value was checked. */
+static long set_realtime(int64_t sec, int64_t nsec)
+{
+    if (current()->euid != 0)
+        return -EPERM;
+    uint64_t want = (uint64_t)sec * 1000000000ul + (uint64_t)nsec;
+    int64_t shift = (int64_t)(want - (boot_unix * 1000000000ul + time_monotonic_ns()));
+    __atomic_store_n(&realtime_shift_ns, shift, __ATOMIC_RELAXED);
+    return 0;
+}
+
+long sys_clock_settime(int clk, const void *uts)
+{
+    int64_t ts[2];
+    if (clk != 0)
+        return -EINVAL;                         /* only CLOCK_REALTIME is settable */
+    if (copy_from_user(ts, uts, sizeof(ts)))
+        return -EFAULT;
+    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+        return -EINVAL;
+    return set_realtime(ts[0], ts[1]);
+}
+
+long sys_settimeofday(const void *utv, const void *utz)
+{
+    int64_t tv[2];
+    int32_t tz[2];
+    if (utv && copy_from_user(tv, utv, sizeof(tv)))
+        return -EFAULT;
+    if (utz && copy_from_user(tz, utz, sizeof(tz)))
+        return -EFAULT;
+    if (utv && (tv[0] < 0 || tv[1] < 0 || tv[1] >= 1000000))
+        return -EINVAL;
+    if (!utv)
+        return current()->euid ? -EPERM : 0;    /* a time zone: nothing kept */
+    return set_realtime(tv[0], tv[1] * 1000);
 }
 
 uint64_t ts_to_ns_sat(int64_t sec, int64_t nsec)

@@ -2,6 +2,7 @@
 #include "sys.h"
 #include "syscall.h"
 #include "../proc/proc.h"
+#include "../proc/sched_internal.h"
 #include "../lib/abi.h"
 #include "../lib/string.h"
 #include "../debug/debug.h"
@@ -202,12 +203,25 @@ long sys_getrusage(int who, void *uru)
 {
     struct proc *p = current();
     uint8_t ru[144];
-    if (who == RUSAGE_SELF)
+    if (who == RUSAGE_SELF) {                   /* every thread of the process */
+        uint64_t ut = 0, st = 0;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        for (int i = 0; i < NPROC; i++) {
+            struct proc *q = sched_proc_at(i);
+            if (q && q->tgid == p->tgid) {
+                ut += q->utime;
+                st += q->stime;
+            }
+        }
+        spin_unlock_irqrestore(&sched_lock, f);
+        fill_rusage(ru, ut, st);
+    } else if (who == RUSAGE_THREAD) {
         fill_rusage(ru, p->utime, p->stime);
-    else if (who == RUSAGE_CHILDREN)
-        fill_rusage(ru, p->cutime, p->cstime);
-    else
+    } else if (who == RUSAGE_CHILDREN) {
+        fill_rusage(ru, p->leader->cutime, p->leader->cstime);
+    } else {
         return -EINVAL;
+    }
     return copy_to_user(uru, ru, sizeof(ru)) ? -EFAULT : 0;
 }
 
@@ -265,33 +279,64 @@ static bool may_sched(struct proc *t)
     return me->euid == 0 || me->euid == t->uid || me->euid == t->euid;
 }
 
+/* The threads getpriority/setpriority's (which, who) names: PRIO_PROCESS
+ * the thread who (0: the caller), PRIO_PGRP the processes of group who
+ * (0: the caller's), PRIO_USER those whose real uid is who (0: the
+ * caller's). The i-th from *i on, or NULL; with sched_lock held. */
+static struct proc *prio_next_locked(int which, int who, int *i)
+{
+    struct proc *me = current();
+    if (which == 0)
+        return (*i)++ || who < 0 ? NULL : sched_target(who);
+    for (; *i < NPROC; (*i)++) {
+        struct proc *q = sched_proc_at(*i);
+        if (!q || q->state == P_ZOMBIE || q->state == P_DEAD || q->state == P_UNUSED ||
+            q->state == P_EMBRYO)
+            continue;
+        if (which == 1 ? q->leader->pgid == (who ? who : me->leader->pgid)
+                       : q->uid == (who ? (uint32_t)who : me->uid)) {
+            (*i)++;
+            return q;
+        }
+    }
+    return NULL;
+}
+
 long sys_getpriority(int which, int who)
 {
-    if (which != 0)
-        return which == 1 || which == 2 ? -ESRCH : -EINVAL;     /* no process groups, users */
+    if (which < 0 || which > 2)
+        return -EINVAL;
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    struct proc *t = who < 0 ? NULL : sched_target(who);
-    long r = t ? 20 - t->nice : -ESRCH;          /* the raw syscall returns 20 - nice */
+    long r = -ESRCH;
+    int i = 0;
+    for (struct proc *t; (t = prio_next_locked(which, who, &i));)
+        if (20 - t->nice > r)
+            r = 20 - t->nice;                    /* the raw syscall returns 20 - nice: the best */
     spin_unlock_irqrestore(&sched_lock, f);
     return r;
 }
 
+/* As Linux: ESRCH if nobody is named; else 0, unless a target refused
+ * (EPERM: not the caller's; EACCES: a raise without root). */
 long sys_setpriority(int which, int who, int prio)
 {
-    if (which != 0)
-        return which == 1 || which == 2 ? -ESRCH : -EINVAL;
+    if (which < 0 || which > 2)
+        return -EINVAL;
     int nice = prio < -20 ? -20 : prio > 19 ? 19 : prio;
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    struct proc *t = who < 0 ? NULL : sched_target(who);
-    long r = 0;
-    if (!t)
-        r = -ESRCH;
-    else if (!may_sched(t))
-        r = -EPERM;
-    else if (nice < t->nice && current()->euid != 0)
-        r = -EACCES;                             /* only root may raise priority */
-    else
-        t->nice = nice;
+    long r = -ESRCH;
+    int i = 0;
+    for (struct proc *t; (t = prio_next_locked(which, who, &i));) {
+        if (!may_sched(t))
+            r = -EPERM;
+        else if (nice < t->nice && current()->euid != 0)
+            r = -EACCES;                         /* only root may raise priority */
+        else {
+            t->nice = nice;
+            if (r == -ESRCH)
+                r = 0;
+        }
+    }
     spin_unlock_irqrestore(&sched_lock, f);
     return r;
 }
@@ -417,6 +462,23 @@ long sys_sched_getaffinity(int tid, size_t len, void *umask)
     if (!t)
         return -ESRCH;
     return copy_to_user(umask, &mask, sizeof(mask)) ? -EFAULT : (long)sizeof(mask);
+}
+
+/* sched_rr_get_interval(2): a SCHED_RR thread's turn (RR_TICKS), none (0)
+ * for SCHED_FIFO, the fair scheduler's slice for the others. */
+long sys_sched_rr_get_interval(int tid, void *uts)
+{
+    if (tid < 0)
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = sched_target(tid);
+    int policy = t ? t->policy : -1;
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (!t)
+        return -ESRCH;
+    uint64_t ns = policy == SCHED_FIFO ? 0 : (policy == SCHED_RR ? RR_TICKS : SLICE_TICKS) * TICK_NS;
+    struct timespec ts = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000) };
+    return copy_to_user(uts, &ts, sizeof(ts)) ? -EFAULT : 0;
 }
 
 long sys_setpgid(int pid, int pgid) { return proc_setpgid(pid, pgid); }

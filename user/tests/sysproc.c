@@ -20,6 +20,8 @@
 #include <sched.h>
 #include <semaphore.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/time.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -866,11 +868,105 @@ static void cpu_hog(void)
     while (ts.tv_sec < 5);
 }
 
+
+/* ---- mlock family, personality, sched_rr_get_interval, getrusage,
+ * getpriority/setpriority on groups and users, setting the clock ---- */
+static void prio_group(void)
+{
+    setpgid(0, 0);
+    TRY("setpriority own group to 5", setpriority(PRIO_PGRP, 0, 5));
+    TRY("getpriority own group", syscall(SYS_getpriority, PRIO_PGRP, 0));
+    if (setuid(4245))
+        printf("setuid failed\n");
+    TRY("setpriority own user to 7", setpriority(PRIO_USER, 0, 7));
+    TRY("getpriority user 4245", syscall(SYS_getpriority, PRIO_USER, 4245));
+    TRY("setpriority own user back to 0", setpriority(PRIO_USER, 0, 0));
+}
+
+static void unprivileged_time(void)
+{
+    struct rlimit rl = { 0, 0 };
+    setrlimit(RLIMIT_MEMLOCK, &rl);
+    if (setuid(4246))
+        printf("setuid failed\n");
+    static char buf[8192] __attribute__((aligned(4096)));
+    TRY("uid 4246 mlock with RLIMIT_MEMLOCK 0", mlock(buf, 4096));
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    TRY("uid 4246 clock_settime", clock_settime(CLOCK_REALTIME, &now));
+    struct timeval tv = { now.tv_sec, 0 };
+    TRY("uid 4246 settimeofday", settimeofday(&tv, NULL));
+}
+
+static void small_memlock(void)
+{
+    struct rlimit rl = { 4096, 4096 };
+    setrlimit(RLIMIT_MEMLOCK, &rl);
+    if (setuid(4247))
+        printf("setuid failed\n");
+    static char buf[16384] __attribute__((aligned(4096)));
+    TRY("uid 4247 mlock 4096 under a 4096 limit", mlock(buf, 4096));
+    munlock(buf, 4096);
+    TRY("uid 4247 mlock 8192 under a 4096 limit", mlock(buf + 4096, 8192));
+}
+
+static void t_misc(void)
+{
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    TRY("mlock", mlock(m, 8192));
+    TRY("munlock", munlock(m, 8192));
+    TRY("mlock unaligned", mlock(m + 100, 100));
+    munmap(m + 4096, 4096);
+    TRY("mlock over a hole", mlock(m, 8192));
+    TRY("mlock2 bad flags", syscall(SYS_mlock2, m, 4096, 2));
+    TRY("mlock2 MLOCK_ONFAULT", syscall(SYS_mlock2, m, 4096, 1));
+    TRY("mlockall 0", mlockall(0));
+    TRY("mlockall MCL_ONFAULT alone", mlockall(MCL_ONFAULT));
+    TRY("mlockall bad flag", mlockall(8));
+    TRY("munlockall", munlockall());
+    in_child("small memlock child", small_memlock);
+    TRY("personality query", personality(0xffffffff));
+    TRY("personality ADDR_NO_RANDOMIZE", personality(0x0040000));
+    TRY("personality query again", personality(0xffffffff));
+    personality(0);
+    struct timespec ts;
+    TRY("sched_rr_get_interval self", sched_rr_get_interval(0, &ts));
+    TRY("sched_rr_get_interval -1", sched_rr_get_interval(-1, &ts));
+    TRY("sched_rr_get_interval no such", sched_rr_get_interval(999999, &ts));
+    TRY("sched_rr_get_interval bad pointer", syscall(SYS_sched_rr_get_interval, 0, BAD));
+    struct rusage ru;
+    TRY("getrusage RUSAGE_THREAD", getrusage(RUSAGE_THREAD, &ru));
+    TRY("getrusage 7", getrusage(7, &ru));
+    TRY("getpriority bad which", syscall(SYS_getpriority, 5, 0));
+    TRY("getpriority no such group", syscall(SYS_getpriority, PRIO_PGRP, 999999));
+    TRY("setpriority no such user", setpriority(PRIO_USER, 999999, 0));
+    in_child("priority child", prio_group);
+    TRY("clock_settime MONOTONIC", clock_settime(CLOCK_MONOTONIC, &ts));
+    TRY("clock_settime bad pointer", syscall(SYS_clock_settime, CLOCK_REALTIME, BAD));
+    ts = (struct timespec){ 1, 1000000000 };
+    TRY("clock_settime nsec 1e9", clock_settime(CLOCK_REALTIME, &ts));
+    struct timeval bad = { 1, -1 };
+    TRY("settimeofday usec -1", settimeofday(&bad, NULL));
+    in_child("unprivileged time child", unprivileged_time);
+}
+
 int main(int argc, char **argv)
 {
     self = argv[0];
     if (argc == 3 && !strcmp(argv[1], "recurse")) {
         printf("%d\n", deep((int)atol(argv[2])) == -1);
+        return 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "settime")) {      /* (Vigil only: it sets the clock) */
+        struct timespec m0, m1, set = { 1900000000, 0 }, now;
+        clock_gettime(CLOCK_MONOTONIC, &m0);
+        long r = clock_settime(CLOCK_REALTIME, &set);
+        clock_gettime(CLOCK_REALTIME, &now);
+        clock_gettime(CLOCK_MONOTONIC, &m1);
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        printf("settime: %ld, realtime now %ld, gettimeofday %ld, monotonic moved %ld s\n", r,
+               (long)now.tv_sec, (long)tv.tv_sec, (long)(m1.tv_sec - m0.tv_sec));
         return 0;
     }
     if (argc == 2 && !strcmp(argv[1], "showlimit")) {
@@ -895,6 +991,7 @@ int main(int argc, char **argv)
     t_shared_futex();
     t_timers();
     in_child("cpu limit child", cpu_hog);
+    t_misc();
     printf("sysproc: done\n");
     return 0;
 }
