@@ -121,10 +121,11 @@ wait
 
 def test_debian_procps_and_bash_read_vigils_proc(vigil) -> None:
     """Debian's own ps (a stopped child's state and parent), pgrep, ps aux,
-    top -b, free, uptime, vmstat, df, mount and nproc read /proc and /sys;
+    top -b, free, uptime, vmstat, df, mount, nproc and python's cpu_count (2
+    CPUs, from /sys/devices/system/cpu/online) read /proc and /sys;
     bash's <(...) and
     /dev/stdin reach pipes through /dev/fd (/proc/self/fd's magic links)."""
-    run = vigil.program(["/bin/bash", "-c", PROCPS], debian=True, timeout=240)
+    run = vigil.program(["/bin/bash", "-c", PROCPS], debian=True, timeout=240, smp=2)
     trouble = [x for x in run.console.splitlines() if _KERNEL_TROUBLE.search(x)]
     assert not trouble, f"the kernel broke: {trouble[:3]}"
     assert run.status == 0, run.output[-1500:]
@@ -132,5 +133,5 @@ def test_debian_procps_and_bash_read_vigils_proc(vigil) -> None:
         "ps sees the stopped child: yes", "ps no longer: 0", "pgrep finds it: yes",
         "ps aux has us: yes", "top's header: top -", "free's row: Mem:", "uptime: 1",
         "vmstat's columns: 17", "df sees /proc: proc", "mount sees /proc: 1",
-        "process substitutions: a b", "/dev/stdin from a pipe: piped", "cpus: 1 1",
+        "process substitutions: a b", "/dev/stdin from a pipe: piped", "cpus: 2 2",
     ], run.output[-1500:]

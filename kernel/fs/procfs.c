@@ -412,6 +412,13 @@ static long link_fd(const struct pctx *c, char *buf, size_t n)
     if (!name)
         return -ENOMEM;
     file_name(f, name, PATH_MAX);               /* copied before anything sleeps */
+    if (f->inode && f->inode->nlink == 0 && !S_ISDIR(f->inode->mode)) {
+        size_t len = strlen(name);                  /* unlinked while open: as Linux */
+        strlcpy(name + len, " (deleted)", PATH_MAX - len);
+        long r = copy_link(name, buf, n);
+        kfree(name);
+        return r;
+    }
     return real_link(name, buf, n);
 }
 

@@ -321,6 +321,9 @@ static void fds(const char *dir)
     printf("opening fd/N of a renamed file reaches it: %s\n", yes(again >= 0 && !memcmp(got, "hello", 5)));
     close(again);
     unlink(moved);
+    n = readlink(path, link, sizeof(link) - 1);
+    link[n > 0 ? n : 0] = 0;
+    printf("fd link of an unlinked file: %s\n", strstr(link, " (deleted)") ? "(deleted)" : link);
     /* A pipe reopened through /dev/fd (bash's <(...)) is the same pipe. */
     int q[2];
     pipe(q);
