@@ -472,6 +472,9 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SCHED_BATCH 3
 #define SCHED_IDLE  5
 #define SCHED_RESET_ON_FORK 0x40000000
+#define SCHED_ATTR_SIZE_VER0 48   /* sched_setattr(2)'s struct sched_attr */
+#define SCHED_FLAG_KEEP_POLICY 0x08
+#define SCHED_FLAG_ALL         0x7f
 
 /* ---- resources, arch_prctl(2), reboot(2) ---- */
 #define RLIM_INFINITY (~0ul)

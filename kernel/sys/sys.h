@@ -115,6 +115,8 @@ long sys_mlockall(int flags);
 long sys_munlockall(void);
 long sys_personality(unsigned persona);
 long sys_sched_rr_get_interval(int tid, void *ts);
+long sys_sched_setattr(int tid, void *attr, unsigned flags);
+long sys_sched_getattr(int tid, void *attr, unsigned size, unsigned flags);
 long sys_clock_settime(int clk, const void *ts);
 long sys_settimeofday(const void *tv, const void *tz);
 

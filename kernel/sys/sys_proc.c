@@ -345,13 +345,13 @@ struct sched_param_k {
     int sched_priority;
 };
 
-static long set_sched(int tid, int policy, const struct sched_param_k *uparam, bool keep_policy)
+#define KEEP_NICE INT32_MIN
+
+/* Set thread tid's policy and real-time priority (and, for a fair policy,
+ * its nice value unless KEEP_NICE): sched_setscheduler, sched_setparam
+ * (keep_policy) and sched_setattr. */
+static long apply_sched(int tid, int policy, int prio, bool keep_policy, int nice)
 {
-    struct sched_param_k sp;
-    if (tid < 0 || !uparam)
-        return -EINVAL;
-    if (copy_from_user(&sp, uparam, sizeof(sp)))
-        return -EFAULT;
     uint64_t f = spin_lock_irqsave(&sched_lock);
     struct proc *t = sched_target(tid);
     long r = 0;
@@ -367,16 +367,19 @@ static long set_sched(int tid, int policy, const struct sched_param_k *uparam, b
         r = -EINVAL;
         goto out;
     }
-    if ((rt && (sp.sched_priority < 1 || sp.sched_priority > 99)) || (!rt && sp.sched_priority != 0)) {
+    if ((rt && (prio < 1 || prio > 99)) || (!rt && prio != 0)) {
         r = -EINVAL;
         goto out;
     }
-    if (!may_sched(t) || (rt && current()->euid != 0)) {
-        r = -EPERM;                              /* real time needs root (CAP_SYS_NICE) */
+    if (!may_sched(t) || (rt && current()->euid != 0) ||
+        (!rt && nice != KEEP_NICE && nice < t->nice && current()->euid != 0)) {
+        r = -EPERM;                              /* real time, or a raise, needs root (CAP_SYS_NICE) */
         goto out;
     }
     t->policy = policy;
-    t->rt_priority = rt ? sp.sched_priority : 0;
+    t->rt_priority = rt ? prio : 0;
+    if (!rt && nice != KEEP_NICE)
+        t->nice = nice;
     /* Its effective priority: the new one, or what PI waiters lend it. */
     pi_update(t);
 out:
@@ -384,6 +387,79 @@ out:
     if (r == 0 && tid == 0)
         yield();                                 /* a lower priority may mean giving way now */
     return r;
+}
+
+static long set_sched(int tid, int policy, const struct sched_param_k *uparam, bool keep_policy)
+{
+    struct sched_param_k sp;
+    if (tid < 0 || !uparam)
+        return -EINVAL;
+    if (copy_from_user(&sp, uparam, sizeof(sp)))
+        return -EFAULT;
+    return apply_sched(tid, policy, sp.sched_priority, keep_policy, KEEP_NICE);
+}
+
+/* ---- sched_setattr, sched_getattr: the same with struct sched_attr ----
+ * (SCHED_DEADLINE is not supported: EINVAL.) */
+struct sched_attr_k {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+    uint32_t util_min, util_max;
+};
+
+long sys_sched_setattr(int tid, void *uattr, unsigned flags)
+{
+    if (!uattr || tid < 0 || flags)
+        return -EINVAL;
+    struct sched_attr_k a;
+    memset(&a, 0, sizeof(a));
+    uint32_t size;
+    if (copy_from_user(&size, uattr, sizeof(size)))
+        return -EFAULT;
+    if (!size)
+        size = SCHED_ATTR_SIZE_VER0;
+    if (size < SCHED_ATTR_SIZE_VER0 || size > PAGE_SIZE) {
+        uint32_t k = sizeof(a);                 /* the size we know, for the caller */
+        return copy_to_user(uattr, &k, sizeof(k)) ? -EFAULT : -E2BIG;
+    }
+    if (copy_from_user(&a, uattr, MIN(size, (uint32_t)sizeof(a))))
+        return -EFAULT;
+    for (uint32_t off = sizeof(a); off < size; off++) {        /* a longer one's tail: zeros */
+        uint8_t c;
+        if (copy_from_user(&c, (const uint8_t *)uattr + off, 1))
+            return -EFAULT;
+        if (c)
+            return -E2BIG;
+    }
+    if ((int32_t)a.policy < 0 || (a.flags & ~(uint64_t)SCHED_FLAG_ALL))
+        return -EINVAL;
+    int nice = a.nice < -20 ? -20 : a.nice > 19 ? 19 : a.nice;
+    bool keep = a.flags & SCHED_FLAG_KEEP_POLICY;
+    return apply_sched(tid, (int)a.policy, (int)a.priority, keep, nice);
+}
+
+long sys_sched_getattr(int tid, void *uattr, unsigned usize, unsigned flags)
+{
+    if (!uattr || tid < 0 || usize > PAGE_SIZE || usize < SCHED_ATTR_SIZE_VER0 || flags)
+        return -EINVAL;
+    struct sched_attr_k a;
+    memset(&a, 0, sizeof(a));
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = sched_target(tid);
+    if (t) {
+        a.policy = (uint32_t)t->policy;
+        a.priority = (uint32_t)t->rt_priority;
+        a.nice = t->policy == SCHED_FIFO || t->policy == SCHED_RR ? 0 : t->nice;
+        a.util_max = 1024;                      /* no clamping */
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (!t)
+        return -ESRCH;
+    a.size = MIN(usize, (uint32_t)sizeof(a));
+    return copy_to_user(uattr, &a, a.size) ? -EFAULT : 0;
 }
 
 long sys_sched_setscheduler(int tid, int policy, const void *param)

@@ -950,6 +950,62 @@ static void t_misc(void)
     in_child("unprivileged time child", unprivileged_time);
 }
 
+
+/* ---- sched_setattr, sched_getattr ---- */
+struct sched_attr_u {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+    uint32_t util_min, util_max;
+};
+
+static void sched_attr_child(void)
+{
+    struct sched_attr_u a;
+    memset(&a, 0, sizeof(a));
+    TRY("sched_getattr self", syscall(SYS_sched_getattr, 0, &a, 48, 0));
+    printf("attr: size %u policy %u nice %d priority %u\n", a.size, a.policy, a.nice, a.priority);
+    memset(&a, 0, sizeof(a));
+    a.size = 48;
+    a.policy = SCHED_OTHER;
+    a.nice = 6;
+    TRY("sched_setattr nice 6", syscall(SYS_sched_setattr, 0, &a, 0));
+    TRY("getpriority after it", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+    a.size = 0;
+    a.policy = SCHED_BATCH;
+    TRY("sched_setattr size 0 (the first size), SCHED_BATCH", syscall(SYS_sched_setattr, 0, &a, 0));
+    TRY("sched_getscheduler after it", syscall(SYS_sched_getscheduler, 0));
+    a.size = 10;
+    TRY("sched_setattr size 10", syscall(SYS_sched_setattr, 0, &a, 0));
+    printf("size written back is at least 48: %d\n", a.size >= 48);
+    a.size = 48;
+    a.policy = 99;
+    TRY("sched_setattr policy 99", syscall(SYS_sched_setattr, 0, &a, 0));
+    a.policy = SCHED_OTHER;
+    a.priority = 5;
+    TRY("sched_setattr priority for SCHED_OTHER", syscall(SYS_sched_setattr, 0, &a, 0));
+    a.priority = 0;
+    TRY("sched_setattr flags 1", syscall(SYS_sched_setattr, 0, &a, 1));
+    TRY("sched_setattr NULL", syscall(SYS_sched_setattr, 0, NULL, 0));
+    TRY("sched_setattr bad pointer", syscall(SYS_sched_setattr, 0, BAD, 0));
+    TRY("sched_setattr no such", syscall(SYS_sched_setattr, 999999, &a, 0));
+    TRY("sched_getattr size 10", syscall(SYS_sched_getattr, 0, &a, 10, 0));
+    TRY("sched_getattr flags", syscall(SYS_sched_getattr, 0, &a, 48, 1));
+    TRY("sched_getattr pid -1", syscall(SYS_sched_getattr, -1, &a, 48, 0));
+    TRY("sched_getattr no such", syscall(SYS_sched_getattr, 999999, &a, 48, 0));
+    TRY("sched_getattr bad pointer", syscall(SYS_sched_getattr, 0, BAD, 48, 0));
+    if (setuid(4248))
+        printf("setuid failed\n");
+    a.policy = SCHED_OTHER;
+    a.nice = 0;
+    TRY("uid 4248 sched_setattr lowers nice", syscall(SYS_sched_setattr, 0, &a, 0));
+    a.policy = SCHED_FIFO;
+    a.priority = 10;
+    TRY("uid 4248 sched_setattr SCHED_FIFO", syscall(SYS_sched_setattr, 0, &a, 0));
+}
+
 int main(int argc, char **argv)
 {
     self = argv[0];
@@ -992,6 +1048,7 @@ int main(int argc, char **argv)
     t_timers();
     in_child("cpu limit child", cpu_hog);
     t_misc();
+    in_child("sched_attr child", sched_attr_child);
     printf("sysproc: done\n");
     return 0;
 }
