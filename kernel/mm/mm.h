@@ -246,8 +246,9 @@ bool     filemap_cached(struct inode *ino, uint64_t index);
 bool     filemap_peek(struct inode *ino, uint64_t index, uint64_t *pa);   /* cached: its frame */
 void     filemap_set_dirty(struct inode *ino, uint64_t index);
 /* Write the dirty cached pages in [first, last] back through the file
- * system's write op; a page still mapped somewhere stays dirty (it may be
- * written through a mapping again). 0 or the first error. */
+ * system's write op, after making their writable entries read-only (the
+ * next write through a mapping dirties the page again). 0 or the first
+ * error. May sleep. */
 int      filemap_writeback(struct inode *ino, uint64_t first, uint64_t last);
 /* read()/write() of a regular file go through these, so a page both mapped
  * and written or read shows one content (kernel buffers). */
