@@ -474,7 +474,7 @@ static void fault_around(struct mm *mm, struct vma *v, uintptr_t va, uint64_t fl
             continue;
         pmm_ref(pa);
         *pte = pa | flags;
-        mm->resident++;
+        mm_rss_add(mm);
     }
 }
 
