@@ -30,6 +30,7 @@ BREAKS  += futex
 BREAKS  += iopb
 BREAKS  += journal
 BREAKS  += journal-reuse
+BREAKS  += journal-reclaim
 BREAKS  += kernel-wx
 BREAKS  += kill-perm
 BREAKS  += klock

@@ -170,6 +170,14 @@ ROWS: tuple[Row, ...] = (
         "a new file's bytes land in blocks an uncommitted unlink freed: after a crash the "
         "fsync'd file that still owns them holds bytes it never had",
         r"never its state at a checkpoint \(garbage\)"),
+    Row("journal-reclaim", "durability and crash consistency",
+        "an allocation that finds only blocks freed by the running transaction fails, and the "
+        "commit that frees them runs after the operation ends, never in its middle",
+        (W("kernel/fs/ext2.c", "alloc_block", "ext2_write"),),
+        (f"{_X}[reuse]",),
+        "a write on a full disk commits half of itself (the bitmap with its new blocks, not the "
+        "inode that owns them): after a crash e2fsck finds blocks marked used that no file owns",
+        r"Block bitmap differences"),
     Row("evict-order", "durability and crash consistency",
         "the buffer cache never evicts uncommitted metadata home",
         (W("kernel/fs/bcache.c", "bread", "bget_zero"),),  # get_busy, inlined

@@ -810,7 +810,11 @@ int journal_commit_pressure(void)
 
 int journal_reclaim(void)
 {
-    int r = journal_commit_pressure();
+    if (!j.active)
+        return -EBUSY;
+    /* Called between operations: the commit waits out the changes in
+     * progress, so the transaction holds only whole ones. */
+    int r = journal_commit();
     if (r)
         return r;
     mutex_lock(&commit_mutex);

@@ -46,6 +46,8 @@ int  journal_replayed(void);
 bool journal_read_copy(uint64_t blk, void *dst);
 /* Write every committed copy home and empty the log (unmount). */
 int  journal_checkpoint(void);
-/* Allocation found nothing: commit (as journal_commit_pressure) and
- * checkpoint, so blocks freed or held by the log become reusable. */
+/* Allocation found nothing: with no change of the caller's in progress
+ * (never inside journal_begin..end: that would commit half a change),
+ * commit and checkpoint, so blocks freed or held by the log become
+ * reusable. */
 int  journal_reclaim(void);
