@@ -42,6 +42,7 @@ BREAKS  += poll-wake
 BREAKS  += preempt
 BREAKS  += private-file
 BREAKS  += proc-perm
+BREAKS  += ptrace-perm
 BREAKS  += rlimit-nofile
 BREAKS  += rlimit-perm
 BREAKS  += rt-prio

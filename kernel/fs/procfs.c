@@ -103,6 +103,7 @@ static const char *state_name(char s)
     case 'R': return "R (running)";
     case 'Z': return "Z (zombie)";
     case 'T': return "T (stopped)";
+    case 't': return "t (tracing stop)";
     case 'D': return "D (disk sleep)";
     default:  return "S (sleeping)";
     }
@@ -179,9 +180,9 @@ static int gen_status(struct sbuf *s, const struct pctx *c)
     struct mm *mm = mm_of(c);
     sb_printf(s, "Name:\t%s\nUmask:\t", v.name);
     sb_octal(s, v.umask, 4);
-    sb_printf(s, "\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
+    sb_printf(s, "\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n"
                  "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t",
-              state_name(v.state), v.tgid, v.pid, v.ppid, v.uid, v.euid, v.suid, v.euid,
+              state_name(v.state), v.tgid, v.pid, v.ppid, v.tracer_pid, v.uid, v.euid, v.suid, v.euid,
               v.gid, v.egid, v.sgid, v.egid, NOFILE);
     for (int i = 0; i < v.ngroups; i++)
         sb_printf(s, "%u ", v.groups[i]);

@@ -195,6 +195,8 @@ int        mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec);
 /* Copy into mm (which need not be active), whatever the pages' protection:
  * for exec building an image. */
 int        mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n);
+/* Copy out of mm (need not be active), as its owner would read: 0 or -EFAULT. */
+int        mm_read(struct mm *mm, uintptr_t va, void *dst, size_t n);
 void       uvm_init(void);
 /* mremap(2) on mm: the new address or -errno (flags MREMAP_*). */
 long       mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len,

@@ -601,6 +601,27 @@ int mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n)
     return 0;
 }
 
+/* Copy out of mm (which need not be active), faulting pages in as a read by
+ * the owner would (ptrace's PEEKDATA, process_vm_readv): 0 or -EFAULT. */
+int mm_read(struct mm *mm, uintptr_t va, void *dst, size_t n)
+{
+    uint8_t *d = dst;
+    while (n) {
+        uintptr_t pva = ALIGN_DOWN(va, PAGE_SIZE);
+        pte_t *pte = vmm_walk(mm->root, pva, false);
+        if (!pte || !(*pte & PTE_P)) {
+            int r = mm_fault(mm, pva, false, false);
+            if (r)
+                return r == -ENOMEM ? r : -EFAULT;
+            continue;                       /* look again: the fill may have slept */
+        }
+        size_t off = va & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - off);
+        memcpy(d, (uint8_t *)P2V(*pte & PTE_ADDR) + off, chunk);
+        va += chunk, d += chunk, n -= chunk;
+    }
+    return 0;
+}
+
 struct fork_arg {
     struct mm *child;
     bool failed;

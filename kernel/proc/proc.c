@@ -376,6 +376,11 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     }
     if (flags & CLONE_VFORK)
         child->vfork_parent = parent;
+    {
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        ptrace_clone_locked(parent, child, flags);  /* TRACEFORK/VFORK/CLONE */
+        spin_unlock_irqrestore(&sched_lock, f);
+    }
     if (!(flags & CLONE_THREAD))
         child->ctty = parent->leader->ctty;     /* (no sleep until published) */
     int pid = child->pid;
@@ -477,6 +482,7 @@ void proc_exit(int wstatus)
             futex_wake_addr((uint32_t *)p->clear_child_tid, 1);
     }
     fd_put_held();                          /* exiting from inside a syscall */
+    ptrace_exit_event(l->group_exiting ? l->group_status : wstatus);   /* PTRACE_O_TRACEEXIT */
     proc_vfork_release(p);
     if (p->fdt->refs == 1)
         posix_locks_exit(p->tgid);          /* its last descriptors go: its record locks too */
@@ -502,6 +508,7 @@ void proc_exit(int wstatus)
     else
         p->state = P_ZOMBIE;                /* reported once the last thread is gone */
     futex_owner_exit_locked(p);             /* no PI waiter keeps a pointer to it */
+    ptrace_exit_locked(p, status, last);    /* its tracer hears; its tracees go free */
     if (last) {
         /* The process is gone. Orphans go to the nearest ancestor that
          * asked for them (PR_SET_CHILD_SUBREAPER), else to init, which
@@ -596,6 +603,11 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
     uint64_t f = spin_lock_irqsave(&sched_lock);
     for (;;) {
         bool have = false;
+        int tpid, tstatus;                      /* a tracee's stop or exit first */
+        if (ptrace_wait_locked(p, pid, &tpid, &tstatus, &have)) {
+            spin_unlock_irqrestore(&sched_lock, f);
+            return wait_report(tpid, tstatus, 0, 0, ustatus, urusage);
+        }
         for (int i = 0; i < NPROC; i++) {
             struct proc *c = sched_proc_at(i);
             if (!c || c->leader != c || c->parent != p->leader || (pid > 0 && c->pid != pid) ||
@@ -1106,7 +1118,7 @@ long proc_tgkill(int tgid, int tid, int sig)
 void return_to_user_work(struct trapframe *tf)
 {
     for (;;) {
-        if (proc_signal_pending() || current()->leader->stopped) {
+        if (proc_signal_pending() || current()->leader->stopped || current()->pt_trap) {
             if (!kernel_lock_held())
                 kernel_lock();
             signal_deliver(tf);
@@ -1180,6 +1192,8 @@ int proc_last_pid(void) { return next_pid - 1; }
 
 static char state_letter(const struct proc *p)
 {
+    if (p->pt_stopped && p->state != P_ZOMBIE && p->state != P_DEAD)
+        return 't';                             /* stopped for its tracer */
     if (p->leader->stopped && p->state != P_ZOMBIE && p->state != P_DEAD)
         return 'T';                             /* job control: stopped until SIGCONT */
     switch (p->state) {
@@ -1225,6 +1239,7 @@ int proc_view(int tid, bool whole, struct proc_view *v)
     v->pid = p->pid;
     v->tgid = p->tgid;
     v->ppid = l->parent ? l->parent->pid : 0;
+    v->tracer_pid = t->tracer ? t->tracer->pid : 0;
     v->pgid = l->pgid;
     v->sid = l->sid;
     v->state = state_letter(p);

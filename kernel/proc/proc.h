@@ -160,6 +160,20 @@ struct proc {
     bool stopped;
     int stop_sig;
     bool report_stop, report_cont;
+    /* [sched_lock] ptrace (ptrace.c), per thread: the tracer (a process
+     * leader; NULL: not traced; the syscall path's one test), its options,
+     * and the stop the thread sits in for it (pt_status: the wait status
+     * its tracer's wait4 reports once). */
+    struct proc *tracer;
+    uint32_t pt_opts;
+    bool pt_seized, pt_stopped, pt_report, pt_syscall, pt_trap;
+    uint8_t pt_where;           /* PTRACE_SYSCALL_INFO_*: the stop's kind */
+    int pt_status, pt_resume_sig, pt_event;
+    uint64_t pt_msg;            /* PTRACE_GETEVENTMSG */
+    int pt_si_signo, pt_si_code, pt_si_pid;      /* GETSIGINFO */
+    /* ... in the tracer's leader: tracees that exited and are not its
+     * children (threads, auto-attached grandchildren), reported by wait4. */
+    int pt_note_pid[16], pt_note_status[16], pt_nnotes;
     struct tty *ctty;           /* [sched_lock] controlling terminal (fork keeps it, setsid drops it) */
     int oom_score_adj;          /* [klock] /proc/PID/oom_score_adj (-1000..1000; kept, not used yet) */
 
@@ -272,6 +286,7 @@ long  proc_getsid(int pid);
  * guard each field, so the generators in fs/procfs.c read no struct proc. */
 struct proc_view {
     int pid, tgid, ppid, pgid, sid;
+    int tracer_pid;             /* /proc/PID/status TracerPid (0: not traced) */
     char state;                 /* R running or runnable, S sleeping, T stopped, Z zombie */
     uint64_t tty_nr;            /* the controlling terminal's device number (0: none) */
     int tpgid;                  /* its foreground process group (-1: none) */
@@ -422,6 +437,31 @@ int   ptimer_delivered_locked(struct proc *leader, int id);
 /* The thread of process l that should take sig (one not blocking it,
  * rather); with sched_lock held. */
 struct proc *signal_target_locked(struct proc *l, int sig);
+
+/* ---- ptrace.c ---- */
+long  sys_ptrace(long req, long pid, uint64_t addr, uint64_t data);
+long  sys_process_vm_readv(int pid, const void *liov, unsigned long liovcnt, const void *riov,
+                           unsigned long riovcnt, unsigned long flags);
+long  sys_process_vm_writev(int pid, const void *liov, unsigned long liovcnt, const void *riov,
+                            unsigned long riovcnt, unsigned long flags);
+/* The syscall path of a traced thread: the entry stop (returns the number
+ * to run; -1: skip) and the exit stop (event stops first). */
+long  ptrace_syscall_enter(struct trapframe *tf);
+void  ptrace_syscall_exit(struct trapframe *tf);
+/* With sched_lock held: a signal-delivery stop for sig (returns the signal
+ * to deliver: 0 none); an INTERRUPT's or a new child's trap stop. */
+int   ptrace_signal_stop_locked(struct proc *p, int sig);
+void  ptrace_trap_stop_locked(struct proc *p);
+/* With sched_lock held: clone's child inherits the tracing; a thread's exit
+ * (tracees report to their tracer; a tracer's tracees are let go). */
+void  ptrace_clone_locked(struct proc *parent, struct proc *child, uint64_t flags);
+void  ptrace_exit_locked(struct proc *p, int status, bool last);
+/* wait4's share, with sched_lock held: a stop or exit of one of w's tracees
+ * matching pid (-1: any); 1 with *rpid, *rstatus set, 0 none, and *have
+ * set when w traces something it may wait for. */
+int   ptrace_wait_locked(struct proc *w, int pid, int *rpid, int *rstatus, bool *have);
+int   ptrace_tracer_pid(struct proc *p);        /* /proc/PID/status TracerPid */
+void  ptrace_exit_event(int status);             /* PTRACE_O_TRACEEXIT, before exit lets go */
 
 /* ---- exec.c ---- */
 long  exec(const char *path, char *const uargv[], char *const uenvp[], bool from_user);

@@ -155,7 +155,7 @@ void signal_send_locked(struct proc *p, int sig, int sender)
      * SIGCHLD) then sees the old or the new handler, as a signal sent just
      * before or after would. */
     struct sigaction_k *a = &p->sh->actions[sig - 1];
-    if (sig != SIGKILL && sig != SIGSTOP &&
+    if (sig != SIGKILL && sig != SIGSTOP && !p->tracer &&
         (a->handler == SIG_IGN || (a->handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))))
         return;                                 /* discarded at once, as on Linux */
     p->sig_pending |= BIT(sig);
@@ -403,6 +403,8 @@ static void deliver_one(struct trapframe *tf)
 {
     struct proc *p = current();
     uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (p->pt_trap)
+        ptrace_trap_stop_locked(p);             /* PTRACE_INTERRUPT, a new tracee */
     if (p->leader->stopped)
         stop_wait_locked(p);                    /* a sibling stopped the process */
     uint64_t ready = deliverable(p);
@@ -412,6 +414,15 @@ static void deliver_one(struct trapframe *tf)
     }
     int sig = __builtin_ctzl(ready) + 1;
     p->sig_pending &= ~BIT(sig);
+    if (p->tracer && sig != SIGKILL) {
+        /* The signal-delivery stop: the tracer says which signal, if any,
+         * is delivered instead. */
+        sig = ptrace_signal_stop_locked(p, sig);
+        if (!sig || (p->sig_pending & BIT(SIGKILL))) {
+            spin_unlock_irqrestore(&sched_lock, f);
+            return;
+        }
+    }
     if (p->sig_code[sig - 1] == SI_TIMER)
         p->sig_overrun = ptimer_delivered_locked(p->leader, p->sig_sender[sig - 1]);
     struct sigaction_k a = p->sh->actions[sig - 1];

@@ -51,7 +51,18 @@ void syscall_dispatch(struct trapframe *tf)
     p->tf = tf;
     p->syscall_nr = (long)nr;
     long r;
-    if (e && e->fn) {
+    /* The one test a syscall pays for ptrace: a traced thread may stop at
+     * entry, and its tracer may change the number (-1: skip) and arguments. */
+    bool traced = __atomic_load_n(&p->tracer, __ATOMIC_RELAXED) != NULL;
+    if (__builtin_expect(traced, 0)) {
+        if (!kernel_lock_held())
+            kernel_lock();
+        nr = (uint64_t)ptrace_syscall_enter(tf);
+        e = nr < NSYSCALLS ? &table[nr] : NULL;
+    }
+    if (traced && (long)nr == -1) {
+        r = (long)tf->rax;                      /* skipped: the result the tracer left */
+    } else if (e && e->fn) {
         r = e->fn((long)tf->rdi, (long)tf->rsi, (long)tf->rdx, (long)tf->r10,
                   (long)tf->r8, (long)tf->r9);
     } else {
@@ -68,5 +79,7 @@ void syscall_dispatch(struct trapframe *tf)
     /* execve and rt_sigreturn replaced the frame: its registers stand. */
     if (!(nr == SYS_execve && r == 0) && nr != SYS_rt_sigreturn)
         tf->rax = (uint64_t)r;
+    if (__builtin_expect(__atomic_load_n(&p->tracer, __ATOMIC_RELAXED) != NULL, 0))
+        ptrace_syscall_exit(tf);
     return_to_user_work(tf);
 }

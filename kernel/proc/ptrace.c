@@ -1,0 +1,636 @@
+/* proc/ptrace.c - one process watching and steering another (ptrace(2)).
+ *
+ * strace and gdb are built on this call, so it follows Linux's contract as
+ * man 2 ptrace states it: a tracer attaches to a thread (TRACEME from the
+ * child, ATTACH or SEIZE from outside, with Linux's access rule), and the
+ * thread then stops for it at the points Linux stops: on syscall entry and
+ * exit when resumed with PTRACE_SYSCALL, before each signal's delivery, at
+ * events the options ask for (fork, vfork, clone, exec, exit), and at a
+ * SEIZEd tracee's INTERRUPT. A stop is a wait status the tracer's wait4
+ * reports once, and the thread sleeps until the tracer resumes it (CONT,
+ * SYSCALL, DETACH, optionally with a signal) or it is killed.
+ *
+ * The stop state is per thread and [sched_lock] (proc.h). The syscall path
+ * pays one test of current()->tracer when nobody traces it; the rest lives
+ * here. While a tracee sleeps in a stop its registers are the trapframe at
+ * the top of its kernel stack, which the tracer reads and writes; the
+ * syscall number it will run is its syscall_nr (orig_rax), so a tracer may
+ * change the number (-1 skips the call), the arguments and the result.
+ *
+ * Not here yet: SINGLESTEP, debug registers, SETFPREGS/SETREGSET, group
+ * stops of a SEIZEd tracee beyond the stop signal's own report. */
+#include "proc.h"
+#include "../sys/syscall.h"
+#include "../lib/errno.h"
+#include "../lib/string.h"
+#include "../lib/kprintf.h"
+#include "../debug/debug.h"
+
+#define BIT(sig) (1ul << ((sig) - 1))
+#define STOP_SIGS_PT (BIT(SIGSTOP) | BIT(SIGTSTP) | BIT(SIGTTIN) | BIT(SIGTTOU))
+
+/* struct user_regs_struct (sys/user.h), in its order. */
+struct user_regs {
+    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax;
+    uint64_t rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+};
+#define USER_DEBUGREG_OFF 848   /* offsetof(struct user, u_debugreg) */
+
+static void regs_get(struct proc *t, struct user_regs *r)
+{
+    struct trapframe *tf = t->tf;
+    *r = (struct user_regs){
+        .r15 = tf->r15, .r14 = tf->r14, .r13 = tf->r13, .r12 = tf->r12, .rbp = tf->rbp,
+        .rbx = tf->rbx, .r11 = tf->r11, .r10 = tf->r10, .r9 = tf->r9, .r8 = tf->r8,
+        .rax = tf->rax, .rcx = tf->rcx, .rdx = tf->rdx, .rsi = tf->rsi, .rdi = tf->rdi,
+        .orig_rax = tf->vector == SYSCALL_VECTOR ? (uint64_t)t->syscall_nr : (uint64_t)-1,
+        .rip = tf->rip, .cs = tf->cs, .eflags = tf->rflags, .rsp = tf->rsp, .ss = tf->ss,
+        .fs_base = t->fs_base,
+    };
+}
+
+/* The tracer's registers go back as Linux lets them: segments and the
+ * privileged flags stay. */
+static long regs_set(struct proc *t, const struct user_regs *r)
+{
+    if (r->rip >= USER_TOP || r->fs_base >= USER_TOP)
+        return -EIO;
+    struct trapframe *tf = t->tf;
+    tf->r15 = r->r15, tf->r14 = r->r14, tf->r13 = r->r13, tf->r12 = r->r12, tf->rbp = r->rbp;
+    tf->rbx = r->rbx, tf->r11 = r->r11, tf->r10 = r->r10, tf->r9 = r->r9, tf->r8 = r->r8;
+    tf->rax = r->rax, tf->rcx = r->rcx, tf->rdx = r->rdx, tf->rsi = r->rsi, tf->rdi = r->rdi;
+    tf->rip = r->rip, tf->rsp = r->rsp;
+    /* user-changeable flags: CF PF AF ZF SF TF DF OF */
+    const uint64_t uflags = 0xdd5;
+    tf->rflags = (tf->rflags & ~uflags) | (r->eflags & uflags);
+    if (tf->vector == SYSCALL_VECTOR)
+        t->syscall_nr = (long)r->orig_rax;
+    t->fs_base = r->fs_base;
+    return 0;
+}
+
+/* ---- stops ---- */
+
+/* p stops for its tracer with wait status (sig << 8) | 0x7f and sleeps
+ * until resumed, detached or killed; the signal it was resumed with. */
+static int stop_locked(struct proc *p, int sig)
+{
+    struct proc *t = p->tracer;
+    p->pt_stopped = true;
+    p->pt_report = true;
+    p->pt_status = (sig << 8) | 0x7f;
+    p->pt_resume_sig = 0;
+    signal_send_locked(t, SIGCHLD, p->tgid);
+    wakeup_locked(t);                           /* its wait4 sleeps on its leader */
+    while (p->pt_stopped && p->tracer && !(p->sig_pending & BIT(SIGKILL)) &&
+           !p->leader->group_exiting)
+        sleep_locked(&p->pt_stopped);
+    p->pt_stopped = false;
+    p->pt_report = false;
+    int r = p->tracer ? p->pt_resume_sig : 0;
+    p->pt_resume_sig = 0;
+    return r;
+}
+
+static void siginfo_trap(struct proc *p, int code)
+{
+    p->pt_si_signo = SIGTRAP;
+    p->pt_si_code = code;
+    p->pt_si_pid = 0;
+}
+
+static int syscall_trap(struct proc *p)
+{
+    return SIGTRAP | ((p->pt_opts & PTRACE_O_TRACESYSGOOD) ? 0x80 : 0);
+}
+
+long ptrace_syscall_enter(struct trapframe *tf)
+{
+    struct proc *p = current();
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (p->tracer && p->pt_syscall) {
+        tf->rax = (uint64_t)-ENOSYS;
+        p->pt_where = PTRACE_SYSCALL_INFO_ENTRY;
+        siginfo_trap(p, syscall_trap(p));
+        stop_locked(p, syscall_trap(p));
+        p->pt_where = PTRACE_SYSCALL_INFO_NONE;
+    }
+    bool killed = (p->sig_pending & BIT(SIGKILL)) || p->leader->group_exiting;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return killed ? -1 : p->syscall_nr;         /* killed in the stop: the call never runs */
+}
+
+static void event_stop_locked(struct proc *p, int event, uint64_t msg)
+{
+    p->pt_msg = msg;
+    siginfo_trap(p, SIGTRAP | event << 8);
+    stop_locked(p, SIGTRAP | event << 8);
+}
+
+void ptrace_syscall_exit(struct trapframe *tf)
+{
+    struct proc *p = current();
+    long nr = p->syscall_nr;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (p->tracer && p->pt_event) {             /* fork, vfork, clone: the child's pid */
+        int ev = p->pt_event;
+        p->pt_event = 0;
+        event_stop_locked(p, ev, p->pt_msg);
+    }
+    if (p->tracer && (nr == SYS_execve || nr == SYS_execveat) && tf->rax == 0) {
+        if (p->pt_opts & PTRACE_O_TRACEEXEC)
+            event_stop_locked(p, PTRACE_EVENT_EXEC, (uint64_t)p->pid);
+        else if (!p->pt_seized)
+            signal_send_locked(p, SIGTRAP, 0);  /* exec's SIGTRAP (not for SEIZE) */
+    }
+    if (p->tracer && p->pt_syscall) {
+        p->pt_where = PTRACE_SYSCALL_INFO_EXIT;
+        siginfo_trap(p, syscall_trap(p));
+        stop_locked(p, syscall_trap(p));
+        p->pt_where = PTRACE_SYSCALL_INFO_NONE;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+int ptrace_signal_stop_locked(struct proc *p, int sig)
+{
+    p->pt_si_signo = sig;
+    p->pt_si_code = p->sig_code[sig - 1];
+    p->pt_si_pid = p->sig_sender[sig - 1];
+    int r = stop_locked(p, sig);
+    if (r && (STOP_SIGS_PT & BIT(r)) && p->tracer) {
+        /* The tracer let a stop signal through: the group stop it starts
+         * is reported as such (an event stop under SEIZE). */
+        p->pt_si_signo = 0;
+        stop_locked(p, p->pt_seized ? (r | PTRACE_EVENT_STOP << 8) : r);
+        return 0;
+    }
+    return r;
+}
+
+void ptrace_trap_stop_locked(struct proc *p)
+{
+    p->pt_trap = false;
+    if (!p->tracer)
+        return;
+    p->pt_si_signo = 0;
+    stop_locked(p, SIGTRAP | PTRACE_EVENT_STOP << 8);
+}
+
+/* ---- lifetimes ---- */
+
+void ptrace_clone_locked(struct proc *parent, struct proc *child, uint64_t flags)
+{
+    ASSERT_HELD(&sched_lock);
+    struct proc *t = parent->tracer;
+    if (!t)
+        return;
+    int ev = (flags & CLONE_VFORK) ? PTRACE_EVENT_VFORK
+           : ((flags & 0xff) == SIGCHLD && !(flags & CLONE_THREAD)) ? PTRACE_EVENT_FORK
+           : PTRACE_EVENT_CLONE;
+    if (!(parent->pt_opts & (1u << ev)))
+        return;
+    child->tracer = t;
+    child->pt_opts = parent->pt_opts;
+    child->pt_seized = parent->pt_seized;
+    if (child->pt_seized)
+        child->pt_trap = true;                  /* starts in a PTRACE_EVENT_STOP */
+    else
+        child->sig_pending |= BIT(SIGSTOP);     /* ... or a SIGSTOP's delivery stop */
+    parent->pt_event = ev;
+    parent->pt_msg = (uint64_t)child->pid;
+}
+
+/* Whether the exit of p is reported to its tracer by a note (it is not the
+ * tracer's child process, which wait4 finds as a zombie anyway). */
+static void note_exit_locked(struct proc *t, int pid, int status)
+{
+    if (t->pt_nnotes < 16) {
+        t->pt_note_pid[t->pt_nnotes] = pid;
+        t->pt_note_status[t->pt_nnotes] = status;
+        t->pt_nnotes++;
+    }
+    wakeup_locked(t);
+}
+
+void ptrace_exit_locked(struct proc *p, int status, bool last)
+{
+    ASSERT_HELD(&sched_lock);
+    struct proc *t = p->tracer;
+    if (t) {
+        if (p != p->leader || p->parent != t) {
+            note_exit_locked(t, p->pid, status);
+            signal_send_locked(t, SIGCHLD, p->tgid);
+        }
+        p->tracer = NULL;
+        p->pt_stopped = false;
+    }
+    if (!last)
+        return;
+    /* INVARIANT(ptrace lifetime): a tracer that goes lets its tracees go
+     * (or kills them: EXITKILL); none is left stopped for nobody. */
+    struct proc *l = p->leader;
+    l->pt_nnotes = 0;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *c = sched_proc_at(i);
+        if (!c || c->tracer != l)
+            continue;
+        c->tracer = NULL;
+        c->pt_syscall = false;
+        if (c->pt_stopped) {
+            c->pt_stopped = false;
+            wakeup_locked(&c->pt_stopped);
+        }
+        if (c->pt_opts & PTRACE_O_EXITKILL)
+            signal_send_locked(c, SIGKILL, 0);
+    }
+}
+
+void ptrace_exit_event(int status)
+{
+    struct proc *p = current();
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (p->tracer && (p->pt_opts & PTRACE_O_TRACEEXIT))
+        event_stop_locked(p, PTRACE_EVENT_EXIT, (uint64_t)(uint32_t)status);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+int ptrace_wait_locked(struct proc *w, int pid, int *rpid, int *rstatus, bool *have)
+{
+    ASSERT_HELD(&sched_lock);
+    w = w->leader;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *c = sched_proc_at(i);
+        if (!c || c->tracer != w || (pid > 0 && c->pid != pid))
+            continue;
+        *have = true;
+        if (c->pt_stopped && c->pt_report) {
+            c->pt_report = false;
+            *rpid = c->pid;
+            *rstatus = c->pt_status;
+            return 1;
+        }
+    }
+    for (int k = 0; k < w->pt_nnotes; k++) {
+        if (pid > 0 && w->pt_note_pid[k] != pid)
+            continue;
+        *rpid = w->pt_note_pid[k];
+        *rstatus = w->pt_note_status[k];
+        w->pt_nnotes--;
+        for (int j = k; j < w->pt_nnotes; j++) {
+            w->pt_note_pid[j] = w->pt_note_pid[j + 1];
+            w->pt_note_status[j] = w->pt_note_status[j + 1];
+        }
+        *have = true;
+        return 1;
+    }
+    return 0;
+}
+
+int ptrace_tracer_pid(struct proc *p)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    int r = p->tracer ? p->tracer->pid : 0;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
+/* ---- the requests ---- */
+
+/* May the caller attach to t? Linux's PTRACE_MODE_ATTACH_REALCREDS rule
+ * (man 2 ptrace, "Ptrace access mode checking"). */
+static bool may_attach(struct proc *me, struct proc *t)
+{
+#ifdef BREAK_PTRACE_PERM
+    return true;                                /* the break switch: anyone may trace anyone */
+#endif
+    /* INVARIANT(privilege separation): a process traces only what it owns:
+     * root, or the target's real, effective and saved uids and gids are
+     * all the caller's real ones, and the target is dumpable. */
+    if (me->euid == 0)
+        return true;
+    if (t->uid != me->uid || t->euid != me->uid || t->suid != me->uid ||
+        t->gid != me->gid || t->egid != me->gid || t->sgid != me->gid)
+        return false;
+    return t->leader->dumpable;
+}
+
+static long attach(long req, int pid, uint64_t opts)
+{
+    struct proc *me = current();
+    if (req == PTRACE_SEIZE && (opts & ~(uint64_t)PTRACE_O_MASK))
+        return -EIO;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = pid > 0 ? proc_find_thread(pid) : NULL;
+    long r = 0;
+    if (!t || t->state == P_ZOMBIE || t->state == P_DEAD || !t->mm)
+        r = -ESRCH;
+    else if (t->tgid == me->tgid || t->tracer || !may_attach(me, t))
+        r = -EPERM;
+    else if (t->leader->group_exiting)
+        r = -ESRCH;
+    if (r) {
+        spin_unlock_irqrestore(&sched_lock, f);
+        return r;
+    }
+    t->tracer = me->leader;
+    t->pt_seized = req == PTRACE_SEIZE;
+    t->pt_opts = req == PTRACE_SEIZE ? (uint32_t)opts : 0;
+    t->pt_syscall = false;
+    if (req == PTRACE_ATTACH)
+        signal_send_locked(t, SIGSTOP, me->tgid);
+    spin_unlock_irqrestore(&sched_lock, f);
+    return 0;
+}
+
+/* The tracee pid of the caller, stopped (unless any), or NULL; sched_lock held. */
+static struct proc *tracee_locked(int pid, bool any)
+{
+    struct proc *t = pid > 0 ? proc_find_thread(pid) : NULL;
+    if (!t || t->tracer != current()->leader || (!any && !t->pt_stopped))
+        return NULL;
+    return t;
+}
+
+static long peek_user(struct proc *t, uint64_t off, uint64_t *v)
+{
+    if (off & 7)
+        return -EIO;
+    if (off < sizeof(struct user_regs)) {
+        struct user_regs r;
+        regs_get(t, &r);
+        *v = ((uint64_t *)&r)[off / 8];
+        return 0;
+    }
+    if (off >= USER_DEBUGREG_OFF && off < USER_DEBUGREG_OFF + 8 * 8) {
+        *v = 0;                                 /* no debug registers yet */
+        return 0;
+    }
+    return -EIO;
+}
+
+static long poke_user(struct proc *t, uint64_t off, uint64_t v)
+{
+    if ((off & 7) || off >= sizeof(struct user_regs))
+        return -EIO;
+    struct user_regs r;
+    regs_get(t, &r);
+    ((uint64_t *)&r)[off / 8] = v;
+    return regs_set(t, &r);
+}
+
+struct syscall_info {           /* struct ptrace_syscall_info */
+    uint8_t op, pad[3];
+    uint32_t arch;
+    uint64_t ip, sp;
+    union {
+        struct { uint64_t nr, args[6]; } entry;
+        struct { int64_t rval; uint8_t is_error; } exit;
+    };
+};
+
+static long syscall_info(struct proc *t, uint64_t size, void *u)
+{
+    struct syscall_info si;
+    memset(&si, 0, sizeof(si));
+    struct trapframe *tf = t->tf;
+    si.op = t->pt_where;
+    si.arch = AUDIT_ARCH_X86_64;
+    si.ip = tf->rip;
+    si.sp = tf->rsp;
+    size_t n = 24;
+    if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
+        si.entry.nr = (uint64_t)t->syscall_nr;
+        uint64_t a[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
+        memcpy(si.entry.args, a, sizeof(a));
+        n = 24 + 56;
+    } else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+        si.exit.rval = (int64_t)tf->rax;
+        si.exit.is_error = (int64_t)tf->rax < 0 && (int64_t)tf->rax >= -4095;
+        n = 24 + 9;
+    }
+    if (copy_to_user(u, &si, MIN(size, n)))
+        return -EFAULT;
+    return (long)n;
+}
+
+struct iovec_k { uint64_t base, len; };
+
+long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
+{
+    struct proc *me = current();
+    if (req == PTRACE_TRACEME) {
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        long r = 0;
+        struct proc *par = me->leader->parent;
+        if (me->tracer || !par)
+            r = -EPERM;
+        else
+            me->tracer = par, me->pt_seized = false, me->pt_opts = 0;
+        spin_unlock_irqrestore(&sched_lock, f);
+        return r;
+    }
+    if (req == PTRACE_ATTACH || req == PTRACE_SEIZE) {
+        if (req == PTRACE_SEIZE && addr)
+            return -EIO;
+        return attach(req, (int)pid, data);
+    }
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    bool any = req == PTRACE_KILL || req == PTRACE_INTERRUPT;
+    struct proc *t = tracee_locked((int)pid, any);
+    if (!t) {
+        spin_unlock_irqrestore(&sched_lock, f);
+        return -ESRCH;
+    }
+    long r = 0;
+    switch (req) {
+    case PTRACE_CONT: case PTRACE_SYSCALL: case PTRACE_DETACH:
+        if (data > NSIG) {
+            r = -EIO;
+            break;
+        }
+        t->pt_syscall = req == PTRACE_SYSCALL;
+        t->pt_resume_sig = (int)data;
+        if (req == PTRACE_DETACH)
+            t->tracer = NULL, t->pt_syscall = false;
+        t->pt_stopped = false;
+        wakeup_locked(&t->pt_stopped);
+        break;
+    case PTRACE_KILL:
+        signal_send_locked(t, SIGKILL, me->tgid);
+        break;
+    case PTRACE_INTERRUPT:
+        if (!t->pt_seized) {
+            r = -EIO;
+            break;
+        }
+        if (!t->pt_stopped) {
+            t->pt_trap = true;
+            make_runnable_locked(t);
+            sched_kick_locked(t);
+        }
+        break;
+    case PTRACE_LISTEN:
+        if (!t->pt_seized)
+            r = -EIO;
+        break;                                  /* it stays in its stop */
+    case PTRACE_SETOPTIONS:
+        if (data & ~(uint64_t)PTRACE_O_MASK)
+            r = -EINVAL;
+        else
+            t->pt_opts = (uint32_t)data;
+        break;
+    default:
+        r = 1;                                  /* below, without sched_lock */
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (r != 1)
+        return r;
+
+    /* The tracee sleeps in its stop (only its tracer resumes it, and only
+     * SIGKILL ends it early: its registers and memory stay while we hold
+     * the kernel lock). */
+    switch (req) {
+    case PTRACE_PEEKTEXT: case PTRACE_PEEKDATA: {
+        uint64_t v;
+        if (!user_range_ok(addr, 8) || mm_read(t->mm, addr, &v, 8))
+            return -EIO;
+        return copy_to_user((void *)data, &v, 8) ? -EFAULT : 0;
+    }
+    case PTRACE_POKETEXT: case PTRACE_POKEDATA:
+        /* A read-only page (text) is written through a private copy. */
+        if (!user_range_ok(addr, 8) || !mm_prot_at(t->mm, addr) || !mm_prot_at(t->mm, addr + 7))
+            return -EIO;
+        return mm_write(t->mm, addr, &data, 8) ? -EIO : 0;
+    case PTRACE_PEEKUSER: {
+        uint64_t v;
+        long e = peek_user(t, addr, &v);
+        if (e)
+            return e;
+        return copy_to_user((void *)data, &v, 8) ? -EFAULT : 0;
+    }
+    case PTRACE_POKEUSER:
+        return poke_user(t, addr, data);
+    case PTRACE_GETREGS: {
+        struct user_regs r;
+        regs_get(t, &r);
+        return copy_to_user((void *)data, &r, sizeof(r)) ? -EFAULT : 0;
+    }
+    case PTRACE_SETREGS: {
+        struct user_regs r;
+        if (copy_from_user(&r, (void *)data, sizeof(r)))
+            return -EFAULT;
+        return regs_set(t, &r);
+    }
+    case PTRACE_GETFPREGS:
+        return copy_to_user((void *)data, &t->fpu, sizeof(t->fpu)) ? -EFAULT : 0;
+    case PTRACE_GETREGSET: {
+        struct iovec_k iov;
+        if (copy_from_user(&iov, (void *)data, sizeof(iov)))
+            return -EFAULT;
+        struct user_regs r;
+        const void *src;
+        size_t n;
+        if (addr == NT_PRSTATUS) {
+            regs_get(t, &r);
+            src = &r, n = sizeof(r);
+        } else if (addr == NT_PRFPREG) {
+            src = &t->fpu, n = sizeof(t->fpu);
+        } else {
+            return -EINVAL;
+        }
+        n = MIN(n, iov.len);
+        if (copy_to_user((void *)iov.base, src, n))
+            return -EFAULT;
+        iov.len = n;
+        return copy_to_user((void *)data, &iov, sizeof(iov)) ? -EFAULT : 0;
+    }
+    case PTRACE_GETEVENTMSG:
+        return copy_to_user((void *)data, &t->pt_msg, 8) ? -EFAULT : 0;
+    case PTRACE_GETSIGINFO: {
+        if (!t->pt_si_signo)
+            return -EINVAL;                     /* a group stop has none */
+        int32_t si[32];
+        memset(si, 0, sizeof(si));
+        si[0] = t->pt_si_signo;
+        si[2] = t->pt_si_code;
+        si[4] = t->pt_si_pid;
+        return copy_to_user((void *)data, si, sizeof(si)) ? -EFAULT : 0;
+    }
+    case PTRACE_GET_SYSCALL_INFO:
+        return syscall_info(t, addr, (void *)data);
+    default:
+        return -EIO;
+    }
+}
+
+/* process_vm_readv/writev: the same access rule as attaching. */
+static long vm_rw(int pid, const void *uliov, unsigned long lcnt, const void *uriov,
+                  unsigned long rcnt, unsigned long flags, bool write)
+{
+    if (flags)
+        return -EINVAL;
+    if (lcnt > 1024 || rcnt > 1024)
+        return -EINVAL;
+    struct proc *me = current();
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = pid > 0 ? proc_find_thread(pid) : NULL;
+    bool ok = t && t->mm && t->state != P_ZOMBIE && t->state != P_DEAD;
+    bool perm = ok && (t->tgid == me->tgid || may_attach(me, t));
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (!ok)
+        return -ESRCH;
+    if (!perm)
+        return -EPERM;
+    struct mm *mm = t->mm;
+    uint8_t *buf = proc_scratch_page();
+    if (!buf)
+        return -ENOMEM;
+    long done = 0;
+    unsigned long li = 0, ri = 0;
+    uint64_t loff = 0, roff = 0;
+    struct iovec_k l = { 0, 0 }, r = { 0, 0 };
+    for (;;) {
+        while (li < lcnt && loff == l.len) {
+            if (copy_from_user(&l, (const struct iovec_k *)uliov + li++, sizeof(l)))
+                return -EFAULT;
+            loff = 0;
+        }
+        while (ri < rcnt && roff == r.len) {
+            if (copy_from_user(&r, (const struct iovec_k *)uriov + ri++, sizeof(r)))
+                return -EFAULT;
+            roff = 0;
+        }
+        if (loff == l.len || roff == r.len)
+            break;
+        size_t n = MIN(MIN(l.len - loff, r.len - roff), (uint64_t)PAGE_SIZE);
+        uint64_t ra = r.base + roff;
+        if (!user_range_ok(ra, n))
+            return done ? done : -EFAULT;
+        if (write) {
+            if (copy_from_user(buf, (void *)(l.base + loff), n))
+                return done ? done : -EFAULT;
+            if (!(mm_prot_at(mm, ra) & VM_WRITE) || mm_write(mm, ra, buf, n))
+                return done ? done : -EFAULT;
+        } else {
+            if (mm_read(mm, ra, buf, n))
+                return done ? done : -EFAULT;
+            if (copy_to_user((void *)(l.base + loff), buf, n))
+                return done ? done : -EFAULT;
+        }
+        done += (long)n, loff += n, roff += n;
+    }
+    return done;
+}
+
+long sys_process_vm_readv(int pid, const void *liov, unsigned long liovcnt, const void *riov,
+                          unsigned long riovcnt, unsigned long flags)
+{
+    return vm_rw(pid, liov, liovcnt, riov, riovcnt, flags, false);
+}
+
+long sys_process_vm_writev(int pid, const void *liov, unsigned long liovcnt, const void *riov,
+                           unsigned long riovcnt, unsigned long flags)
+{
+    return vm_rw(pid, liov, liovcnt, riov, riovcnt, flags, true);
+}
