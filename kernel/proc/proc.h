@@ -166,7 +166,7 @@ struct proc {
      * its tracer's wait4 reports once). */
     struct proc *tracer;
     uint32_t pt_opts;
-    bool pt_seized, pt_stopped, pt_report, pt_syscall, pt_trap;
+    bool pt_seized, pt_stopped, pt_report, pt_syscall, pt_trap, pt_listening;
     uint8_t pt_where;           /* PTRACE_SYSCALL_INFO_*: the stop's kind */
     int pt_status, pt_resume_sig, pt_event;
     uint64_t pt_msg;            /* PTRACE_GETEVENTMSG */
@@ -452,6 +452,9 @@ void  ptrace_syscall_exit(struct trapframe *tf);
  * to deliver: 0 none); an INTERRUPT's or a new child's trap stop. */
 int   ptrace_signal_stop_locked(struct proc *p, int sig);
 void  ptrace_trap_stop_locked(struct proc *p);
+/* With sched_lock held: p's process is in a group stop: report it to the
+ * tracer and wait; true if the tracer let p run on, false to wait again. */
+bool  ptrace_group_stop_locked(struct proc *p);
 /* With sched_lock held: clone's child inherits the tracing; a thread's exit
  * (tracees report to their tracer; a tracer's tracees are let go). */
 void  ptrace_clone_locked(struct proc *parent, struct proc *child, uint64_t flags);

@@ -71,9 +71,16 @@ static long regs_set(struct proc *t, const struct user_regs *r)
 
 /* ---- stops ---- */
 
+static int stop_locked_in(struct proc *p, int sig, bool exiting);
+
 /* p stops for its tracer with wait status (sig << 8) | 0x7f and sleeps
  * until resumed, detached or killed; the signal it was resumed with. */
 static int stop_locked(struct proc *p, int sig)
+{
+    return stop_locked_in(p, sig, false);
+}
+
+static int stop_locked_in(struct proc *p, int sig, bool exiting)
 {
     struct proc *t = p->tracer;
     p->pt_stopped = true;
@@ -82,8 +89,9 @@ static int stop_locked(struct proc *p, int sig)
     p->pt_resume_sig = 0;
     signal_send_locked(t, SIGCHLD, p->tgid);
     wakeup_locked(t);                           /* its wait4 sleeps on its leader */
+    /* (The exit event stop is made by a process already exiting.) */
     while (p->pt_stopped && p->tracer && !(p->sig_pending & BIT(SIGKILL)) &&
-           !p->leader->group_exiting)
+           (exiting || !p->leader->group_exiting))
         sleep_locked(&p->pt_stopped);
     p->pt_stopped = false;
     p->pt_report = false;
@@ -168,6 +176,46 @@ int ptrace_signal_stop_locked(struct proc *p, int sig)
     return r;
 }
 
+static void group_stop_report_locked(struct proc *p)
+{
+    int sig = p->leader->stop_sig;
+    p->pt_si_signo = 0;                         /* GETSIGINFO: EINVAL in a group stop */
+    p->pt_listening = false;
+    p->pt_stopped = true;
+    p->pt_report = true;
+    p->pt_status = ((p->pt_seized ? (sig | PTRACE_EVENT_STOP << 8) : sig) << 8) | 0x7f;
+    p->pt_resume_sig = 0;
+    signal_send_locked(p->tracer, SIGCHLD, p->tgid);
+    wakeup_locked(p->tracer);
+}
+
+bool ptrace_group_stop_locked(struct proc *p)
+{
+    struct proc *t = p->tracer;
+    p->pt_trap = false;
+    if (!p->pt_stopped)                         /* (attach may have reported it already) */
+        group_stop_report_locked(p);
+    while (p->pt_stopped && p->tracer && !(p->sig_pending & BIT(SIGKILL)) &&
+           !p->leader->group_exiting) {
+        if (p->pt_listening && !p->leader->stopped) {
+            /* SIGCONT ended the stop while the tracer listened: it hears
+             * of it by a PTRACE_EVENT_STOP, and resumes the thread. */
+            p->pt_listening = false;
+            p->pt_report = true;
+            p->pt_status = ((SIGTRAP | PTRACE_EVENT_STOP << 8) << 8) | 0x7f;
+            signal_send_locked(t, SIGCHLD, p->tgid);
+            wakeup_locked(t);
+        }
+        sleep_locked(&p->pt_stopped);
+    }
+    bool resumed = !p->pt_stopped && p->tracer;
+    p->pt_stopped = false;
+    p->pt_report = false;
+    p->pt_listening = false;
+    p->pt_resume_sig = 0;
+    return resumed || !p->tracer;
+}
+
 void ptrace_trap_stop_locked(struct proc *p)
 {
     p->pt_trap = false;
@@ -250,8 +298,11 @@ void ptrace_exit_event(int status)
 {
     struct proc *p = current();
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    if (p->tracer && (p->pt_opts & PTRACE_O_TRACEEXIT))
-        event_stop_locked(p, PTRACE_EVENT_EXIT, (uint64_t)(uint32_t)status);
+    if (p->tracer && (p->pt_opts & PTRACE_O_TRACEEXIT)) {
+        p->pt_msg = (uint64_t)(uint32_t)status;
+        siginfo_trap(p, SIGTRAP | PTRACE_EVENT_EXIT << 8);
+        stop_locked_in(p, SIGTRAP | PTRACE_EVENT_EXIT << 8, true);
+    }
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
@@ -299,7 +350,7 @@ int ptrace_tracer_pid(struct proc *p)
 
 /* May the caller attach to t? Linux's PTRACE_MODE_ATTACH_REALCREDS rule
  * (man 2 ptrace, "Ptrace access mode checking"). */
-static bool may_attach(struct proc *me, struct proc *t)
+__attribute__((noinline)) static bool may_attach(struct proc *me, struct proc *t)
 {
 #ifdef BREAK_PTRACE_PERM
     return true;                                /* the break switch: anyone may trace anyone */
@@ -339,6 +390,10 @@ static long attach(long req, int pid, uint64_t opts)
     t->pt_syscall = false;
     if (req == PTRACE_ATTACH)
         signal_send_locked(t, SIGSTOP, me->tgid);
+    if (t->leader->stopped && req == PTRACE_SEIZE) {
+        group_stop_report_locked(t);            /* it sits in its group stop for us now */
+        make_runnable_locked(t);
+    }
     spin_unlock_irqrestore(&sched_lock, f);
     return 0;
 }
@@ -464,16 +519,23 @@ long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
             r = -EIO;
             break;
         }
-        if (!t->pt_stopped) {
+        if (!t->pt_stopped && !t->leader->stopped) {
             t->pt_trap = true;
             make_runnable_locked(t);
             sched_kick_locked(t);
         }
         break;
     case PTRACE_LISTEN:
-        if (!t->pt_seized)
+        /* Only a group stop may be listened in: the thread stays stopped
+         * until SIGCONT, then reports a PTRACE_EVENT_STOP. */
+        if (!t->pt_seized || t->pt_si_signo) {
             r = -EIO;
-        break;                                  /* it stays in its stop */
+            break;
+        }
+        t->pt_listening = true;
+        t->pt_report = false;
+        wakeup_locked(&t->pt_stopped);
+        break;
     case PTRACE_SETOPTIONS:
         if (data & ~(uint64_t)PTRACE_O_MASK)
             r = -EINVAL;

@@ -93,6 +93,11 @@ static void continue_group_locked(struct proc *l)
         l->report_stop = false;
         l->report_cont = true;
         wakeup_locked(&l->stopped);
+        for (int i = 0; i < NPROC; i++) {       /* tracees listening in the stop */
+            struct proc *t = sched_proc_at(i);
+            if (t && t->tgid == l->tgid && t->pt_stopped)
+                wakeup_locked(&t->pt_stopped);
+        }
         notify_parent_locked(l);
     }
 }
@@ -105,8 +110,20 @@ static bool stop_ends(struct proc *p)
 /* The calling thread waits out its process's stop; with sched_lock held. */
 static void stop_wait_locked(struct proc *p)
 {
-    while (!stop_ends(p))
+    for (;;) {
+        /* A traced thread reports the group stop to its tracer, which may
+         * let it run on (CONT, SYSCALL) or leave it stopped (LISTEN); one
+         * its tracer attached to in the stop reports it even if SIGCONT
+         * came first (Linux's attach waits for that report). */
+        if (p->tracer && (p->pt_stopped || !stop_ends(p))) {
+            if (ptrace_group_stop_locked(p))
+                return;
+            continue;
+        }
+        if (stop_ends(p))
+            return;
         sleep_locked(&p->leader->stopped);
+    }
 }
 
 static void stop_group_locked(struct proc *p, int sig)
@@ -407,6 +424,7 @@ static void deliver_one(struct trapframe *tf)
         ptrace_trap_stop_locked(p);             /* PTRACE_INTERRUPT, a new tracee */
     if (p->leader->stopped)
         stop_wait_locked(p);                    /* a sibling stopped the process */
+again:;
     uint64_t ready = deliverable(p);
     if (!ready) {
         spin_unlock_irqrestore(&sched_lock, f);
@@ -435,6 +453,8 @@ static void deliver_one(struct trapframe *tf)
             if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR)
                 tf->rax = signal_restart(tf);
             stop_group_locked(p, sig);
+            if (p->tracer)
+                goto again;                     /* SIGCONT's delivery stop comes next, as on Linux */
         }
         spin_unlock_irqrestore(&sched_lock, f);
         return;
