@@ -236,7 +236,7 @@ def bench(c: Context, accel: str = "", vs_linux: bool = False, repeat: int = 3,
 
 
 @task(help={"workload": "a shipped workload (seq1, seq2, applog, fdatasync, sync, dirfsync, "
-                        "replace), the path of a static binary, or all",
+                        "replace, reuse, refill, evict), the path of a static binary, or all",
             "all_": "every shipped workload's full state set, with a table of the figures",
             "states": "check this many states, sampled with the seed (0: all)",
             "seed": "seed for sampling large flush epochs and the states checked",

@@ -70,12 +70,13 @@ BUILTIN: dict[str, tuple[str, list[str]]] = {
     "dirfsync": ("promises", ["dirfsync", "{dir}"]),
     "replace": ("promises", ["replace", "{dir}"]),
     "reuse": ("promises", ["reuse", "{dir}"]),
+    "refill": ("promises", ["refill", "{dir}"]),
     "evict": ("promises", ["evict", "{dir}"]),
 }
 # Workloads that need a nearly full disk: the image gets a file /filler
 # leaving about this many blocks free (so a block an uncommitted unlink
 # freed is the only one left to take).
-FILL: dict[str, int] = {"reuse": 12}
+FILL: dict[str, int] = {"reuse": 12, "refill": 24}
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ ROWS: tuple[Row, ...] = (
         "an allocation that finds only blocks freed by the running transaction fails, and the "
         "commit that frees them runs after the operation ends, never in its middle",
         (W("kernel/fs/ext2.c", "alloc_block", "ext2_write"),),
-        (f"{_X}[reuse]",),
+        (f"{_X}[refill]", f"{_X}[reuse]"),
         "a write on a full disk commits half of itself (the bitmap with its new blocks, not the "
         "inode that owns them): after a crash e2fsck finds blocks marked used that no file owns",
         r"Block bitmap differences"),

@@ -89,6 +89,7 @@ def test_journal_survives_every_allowed_crash_state(vigil, workload: str) -> Non
     """Each shipped workload: ACE's seq-1 and seq-2, an application log, and
     one per persistence promise (fdatasync, sync(2), fsync of a directory,
     rename over a file, blocks an uncommitted unlink freed on a full disk,
+    the same with a write that runs out of blocks half-way (refill),
     a buffer cache that must evict while a transaction is open). A state
     that holds any write issued after an fsync returned is judged by that
     fsync's promise, so a FLUSH skipped shows as "fsync'd bytes missing"."""

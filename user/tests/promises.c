@@ -1,4 +1,4 @@
-/* promises fdatasync|sync|dirfsync|replace|reuse|evict DIR: crash-explorer workloads,
+/* promises fdatasync|sync|dirfsync|replace|reuse|refill|evict DIR: crash-explorer workloads,
  * one per persistence promise an application leans on (see
  * harness/crashexplore.py, docs/invariants.md "crash consistency"):
  *
@@ -22,6 +22,12 @@
  *              disk, so they must not take the new file's bytes (ordered
  *              mode writes data home before the commit): the fsync'd file
  *              survives a crash before that commit with its own bytes;
+ *   refill     the same cycle, with the free space first padded down to
+ *              exactly 2 blocks (statvfs), so every round's write takes
+ *              some blocks and then finds only the ones its unlink freed:
+ *              the commit that makes them reusable must come after the
+ *              write ends, not in its middle (a crash would find blocks
+ *              marked used that no file owns), on any image layout;
  *   evict      with most of memory taken (an anonymous mapping, touched),
  *              so the buffer cache cannot grow: each round creates files
  *              (dirty metadata of a transaction not yet committed), then
@@ -33,11 +39,13 @@
  * returned" (checkpoint.h), PATH relative to DIR. Deterministic, small
  * (a few hundred crash states each), and unchanged on the host Linux. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include "checkpoint.h"
 
@@ -225,6 +233,50 @@ static void workload_evict(void)
     munmap(m, hog);
 }
 
+/* refill: the allocate-free-reallocate cycle with a commit boundary in
+ * reach, whatever the image's layout. A pad file is grown a block at a
+ * time until exactly REFILL_SPARE blocks are free, so each round's write
+ * takes those first, finds only the blocks the round's unlink freed (not
+ * reusable before that unlink commits), and must end, commit and go on:
+ * a commit in the middle of the write (the bitmap with the blocks it took,
+ * not the inode that owns them) is in the crash states of every round.
+ * On the host (free space far beyond what a pad should take) no pad: the
+ * model only names the fsync'd files, whose sizes do not depend on it. */
+#define REFILL_SPARE 2
+
+static long free_blocks_1k(void)
+{
+    struct statvfs v;
+    if (statvfs(".", &v) < 0)
+        die("statvfs", ".");
+    return (long)(v.f_bfree * (v.f_frsize / 512) / 2);
+}
+
+static void workload_refill(void)
+{
+    sync();
+    int pad = open("pad", O_CREAT | O_WRONLY | O_APPEND, 0644);
+    if (pad < 0)
+        die("open", "pad");
+    static const unsigned char zeros[1024];     /* not pattern(): the host writes no pad */
+    bool small = free_blocks_1k() < 1000;       /* the explorer's filled image */
+    for (int i = 0; small && i < 64 && free_blocks_1k() > REFILL_SPARE + 8; i++) {
+        if (write(pad, zeros, 1024) != 1024)
+            die("write", "pad");
+    }
+    close(pad);
+    sync();
+    char old[16] = "", name[16];
+    for (int r = 0; r < 6; r++) {
+        if (old[0] && unlink(old) < 0)
+            die("unlink", old);
+        snprintf(name, sizeof(name), "g%d", r);
+        put(name, 8 * 1024, 0);
+        persist("fsync", name);
+        memcpy(old, name, sizeof(old));
+    }
+}
+
 static void workload_reuse(void)
 {
     char old[16] = "", name[16];
@@ -246,14 +298,15 @@ int main(int argc, char **argv)
     } w[] = {
         { "fdatasync", workload_fdatasync }, { "sync", workload_sync },
         { "dirfsync", workload_dirfsync }, { "replace", workload_replace },
-        { "reuse", workload_reuse }, { "evict", workload_evict },
+        { "reuse", workload_reuse }, { "refill", workload_refill },
+        { "evict", workload_evict },
     };
     int which = -1;
     for (int i = 0; argc == 3 && i < (int)(sizeof(w) / sizeof(w[0])); i++)
         if (!strcmp(argv[1], w[i].name))
             which = i;
     if (which < 0) {
-        fprintf(stderr, "usage: promises fdatasync|sync|dirfsync|replace|reuse|evict DIR\n");
+        fprintf(stderr, "usage: promises fdatasync|sync|dirfsync|replace|reuse|refill|evict DIR\n");
         return 2;
     }
     checkpoint_init();
