@@ -77,6 +77,49 @@ def _terminal_words() -> str:
     return f"vigil.term={term} vigil.winsize={size.lines}x{size.columns}"
 
 
+@task(help={"accel": "kvm, tcg or auto", "timeout": "seconds before giving up", "smp": "CPUs"})
+def strace(c: Context, accel: str = "", timeout: int = 300, smp: int = 1) -> None:
+    """Debian's strace inside Vigil: `invoke strace [--smp N] -- STRACE-ARGS... PROG ARGS...`.
+
+    Everything after "--" goes to /usr/bin/strace on a fresh copy of the
+    Debian root; PROG, if it is a file on the host, is staged into the guest
+    (/usr/local/bin/NAME) as `exec` does, else it is a path or name in the
+    image. Streams the console (the trace included) and exits with the
+    program's exit status (strace passes it through)."""
+    from harness.stracecmd import guest_argv
+
+    if "--" not in sys.argv:
+        print("usage: ./vigil strace [--smp N] -- STRACE-ARGS... PROG ARGS...", file=sys.stderr)
+        sys.exit(2)
+    argv, files = guest_argv(sys.argv[sys.argv.index("--") + 1:])
+    _run_on_debian_root(argv, files, accel, timeout, smp)
+
+
+def _run_on_debian_root(argv: list[str], files: dict[str, Path], accel: str, timeout: int,
+                        smp: int) -> None:
+    """Boot Vigil on a fresh copy of the Debian root running argv (files
+    staged in), stream the console, exit with the program's status."""
+    from harness.execute import debian_root
+    from harness.image import disk_args
+    from harness.qemu import Session
+
+    art = build_mod.build()
+    machine = Machine(accel=_accel(accel, art), smp=smp)
+    with tempfile.TemporaryDirectory() as d:
+        disk = debian_root(art, Path(d) / "root.img", argv, dict(files))
+        machine.extra += disk_args(disk)
+        cmd = qemu_command(art, "root=/dev/vda", machine, initrd=art.initrd)
+        with Session(cmd, Path(d) / "console.log") as s:
+            s.child.logfile_read = _Tee(s.child.logfile_read)
+            ex = s.wait_exit(timeout)
+            _, status, kernel_lines = parse_console(s.output)
+    _report_missing_syscalls(kernel_lines)
+    if ex.kind != "ok" or status is None:
+        print(f"\nvigil: run ended badly ({ex.kind})", file=sys.stderr)
+        sys.exit(125)
+    sys.exit(status if status >= 0 else 128 - status)
+
+
 @task(help={"path": "an x86-64 Linux binary on the host", "accel": "kvm, tcg or auto",
             "timeout": "seconds before giving up", "smp": "CPUs",
             "initrd": "the old mode: the initrd of Vigil's programs is the (read-only) root",

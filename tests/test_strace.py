@@ -90,3 +90,21 @@ def test_the_seeds_strace_commands_print_what_linux_prints(vigil, tmp_path: Path
     assert "openat" in gs and "write" in gs, g[2]
     assert gs == hs, f"strace -c counts other calls: only vigil {gs - hs}, only linux {hs - gs}"
     assert Counter(n for n, _ in _calls(g[1]))["write"] >= 1
+
+
+def test_vigil_strace_command_traces_a_host_program_and_passes_its_status(vigil) -> None:
+    """`./vigil strace -- -qq PROG`: PROG (a host file) is staged into the
+    guest, the trace streams out, and the exit status is the program's."""
+    import os
+    import subprocess
+    import sys
+
+    from harness.config import ROOT
+
+    hello = str(vigil.art.rootfs / "bin/hello")
+    env = {**os.environ, "VIGIL_ACCEL": vigil.accel}
+    r = subprocess.run([sys.executable, "-m", "invoke", "strace", "--", "-qq", hello],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert 'execve("/usr/local/bin/hello", ["/usr/local/bin/hello"]' in r.stdout, r.stdout[-2000:]
+    assert "exit_group(0)" in r.stdout and "hello, world" in r.stdout, r.stdout[-2000:]
