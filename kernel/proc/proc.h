@@ -439,11 +439,6 @@ int   ptimer_delivered_locked(struct proc *leader, int id);
 struct proc *signal_target_locked(struct proc *l, int sig);
 
 /* ---- ptrace.c ---- */
-long  sys_ptrace(long req, long pid, uint64_t addr, uint64_t data);
-long  sys_process_vm_readv(int pid, const void *liov, unsigned long liovcnt, const void *riov,
-                           unsigned long riovcnt, unsigned long flags);
-long  sys_process_vm_writev(int pid, const void *liov, unsigned long liovcnt, const void *riov,
-                            unsigned long riovcnt, unsigned long flags);
 /* The syscall path of a traced thread: the entry stop (returns the number
  * to run; -1: skip) and the exit stop (event stops first). */
 long  ptrace_syscall_enter(struct trapframe *tf);

@@ -21,6 +21,7 @@
  * stops of a SEIZEd tracee beyond the stop signal's own report. */
 #include "proc.h"
 #include "../sys/syscall.h"
+#include "../sys/sys.h"
 #include "../lib/errno.h"
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
@@ -275,8 +276,9 @@ void ptrace_exit_locked(struct proc *p, int status, bool last)
     }
     if (!last)
         return;
-    /* INVARIANT(ptrace lifetime): a tracer that goes lets its tracees go
-     * (or kills them: EXITKILL); none is left stopped for nobody. */
+    /* INVARIANT(kernel memory safety): a tracer that goes lets its tracees
+     * go (or kills them: EXITKILL); none keeps a pointer to it, none is
+     * left stopped for nobody. */
     struct proc *l = p->leader;
     l->pt_nnotes = 0;
     for (int i = 0; i < NPROC; i++) {

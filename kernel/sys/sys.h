@@ -183,6 +183,11 @@ long sys_exit(int code);
 long sys_wait4(int pid, int *status, int options, void *rusage);
 long sys_waitid(int idtype, int id, void *info, int options, void *rusage);
 long sys_kill(int pid, int sig);
+long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data);
+long sys_process_vm_readv(int pid, const void *liov, unsigned long liovcnt, const void *riov,
+                          unsigned long riovcnt, unsigned long flags);
+long sys_process_vm_writev(int pid, const void *liov, unsigned long liovcnt, const void *riov,
+                           unsigned long riovcnt, unsigned long flags);
 long sys_getpid(void);
 long sys_getppid(void);
 long sys_gettid(void);
