@@ -3,7 +3,8 @@
 The program user/tests/ptrace.c runs on Vigil and on the host Linux and must
 print the same lines: exec's SIGTRAP, syscall stops with TRACESYSGOOD, a
 skipped call (orig_rax -1), rewritten arguments, POKEDATA on read-only text
-(through a private copy), TracerPid, process_vm_readv, and Linux's errors.
+(through a private copy), TracerPid, process_vm_readv, Linux's errors, a
+tracee killed in a stop and a tracer killed with an EXITKILL tracee.
 The permission promise (a process traces only what it owns) is checked by
 name: a uid-1000 process must not read a root process's memory."""
 

@@ -187,5 +187,51 @@ int main(int argc, char **argv)
     printf("syscall stops seen: %s, sysgood %d, skipped %d, rewrote %d, exit %d\n",
            nsys > 6 ? "many" : "few", sysgood, skipped, rewrote, exited);
     printf("parent secret still %s\n", secret);
+
+    /* A tracee killed while stopped: its tracer's wait says SIGKILL. */
+    pid_t k = fork();
+    if (k == 0) {
+        ptrace(PTRACE_TRACEME, 0, 0, 0);
+        raise(SIGSTOP);
+        for (;;)
+            getppid();
+    }
+    waitpid(k, &st, 0);
+    ptrace(PTRACE_SYSCALL, k, 0, 0);
+    waitpid(k, &st, 0);                          /* a syscall stop */
+    kill(k, SIGKILL);
+    waitpid(k, &st, 0);
+    printf("tracee killed in a stop: signaled=%d sig=%d\n", WIFSIGNALED(st), WTERMSIG(st));
+
+    /* A tracer killed while its tracee is stopped: EXITKILL takes the
+     * tracee with it (without it the tracee would run on detached). */
+    int p2[2];
+    if (pipe(p2))
+        return 2;
+    pid_t tracer = fork();
+    if (tracer == 0) {
+        pid_t victim = fork();
+        if (victim == 0) {
+            for (;;)
+                pause();
+        }
+        ptrace(PTRACE_SEIZE, victim, 0, PTRACE_O_EXITKILL);
+        ptrace(PTRACE_INTERRUPT, victim, 0, 0);
+        waitpid(victim, &st, __WALL);
+        (void)!write(p2[1], &victim, sizeof(victim));
+        for (;;)
+            pause();
+    }
+    pid_t victim;
+    (void)!read(p2[0], &victim, sizeof(victim));
+    kill(tracer, SIGKILL);
+    waitpid(tracer, NULL, 0);
+    int gone = 0;
+    for (int i = 0; i < 20000 && !gone; i++) {   /* reaped by init, which adopted it */
+        gone = kill(victim, 0) < 0 && errno == ESRCH;
+        if (!gone)
+            usleep(1000);
+    }
+    printf("tracer killed: EXITKILL tracee gone %d\n", gone);
     return 0;
 }
