@@ -83,8 +83,6 @@ static int run(char **argv)
         return -1;
     }
     if (pid == 0 && argv) {
-        setsid();                       /* a session, the console its terminal, as for the shell */
-        ioctl(0, TIOCSCTTY, 0);
         execve(argv[0], argv, env);
         fprintf(stderr, "init: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);

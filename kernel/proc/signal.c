@@ -445,9 +445,10 @@ again:;
         p->sig_overrun = ptimer_delivered_locked(p->leader, p->sig_sender[sig - 1]);
     struct sigaction_k a = p->sh->actions[sig - 1];
     if (sig == SIGSTOP || (a.handler == SIG_DFL && (STOP_SIGS & BIT(sig)))) {
-        /* POSIX: a terminal's stop signals to an orphaned process group
-         * are discarded (nobody would ever continue it). */
-        if (sig == SIGSTOP || !pgrp_orphaned_locked(p->leader->pgid)) {
+        /* Discarded: a terminal's stop signals to an orphaned process group
+         * (POSIX: nobody would ever continue it), and any stop of init (as
+         * on Linux: nobody could continue the machine). */
+        if (p->tgid != 1 && (sig == SIGSTOP || !pgrp_orphaned_locked(p->leader->pgid))) {
             /* A sleep the stop cut short starts again once continued, as
              * Linux restarts it (no handler ran). */
             if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR)
