@@ -12,7 +12,6 @@ margin (the seed walk in test_debian_root checks only a fixed range)."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -41,20 +40,6 @@ def sections(run: ProgramRun) -> dict[str, tuple[str, int]]:
     return {m.group(1): (m.group(2), int(m.group(3))) for m in _SECTION.finditer(run.output)}
 
 
-def _host_run(tree: Path, argv: list[str]) -> ProgramRun:
-    """argv chrooted in tree, with the host's /proc and /dev mounted in it
-    (python reads /proc/self/status, bash opens /dev/null, as on Vigil)."""
-    if os.geteuid() != 0:
-        pytest.fail("the host side of the comparison chroots: run the suite as root (CI does)")
-    subprocess.run(["mount", "-t", "proc", "proc", str(tree / "proc")], check=True)
-    subprocess.run(["mount", "--bind", "/dev", str(tree / "dev")], check=True)
-    try:
-        return run_on_host(tree, argv, timeout=180)
-    finally:
-        for m in ("proc", "dev"):
-            subprocess.run(["umount", "-l", str(tree / m)], check=False)
-
-
 @pytest.fixture(scope="module")
 def both(art, accel, tmp_path_factory) -> Both:
     tmp = tmp_path_factory.mktemp("debian-programs")
@@ -71,7 +56,7 @@ def both(art, accel, tmp_path_factory) -> Both:
     for p in HERE.iterdir():
         if p.is_file():
             shutil.copy2(p, tree / "root/acc" / p.name)
-    h = _host_run(tree, argv)
+    h = run_on_host(tree, argv, timeout=180, debian=True)  # its own /proc, the host's /dev
     return Both(sections(v), sections(h), v.console)
 
 
