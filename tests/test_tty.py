@@ -151,3 +151,40 @@ def test_bash_job_control_on_the_serial_console(vigil, tmp_path: Path) -> None: 
         assert _say(s, "echo status=$?", r"status=\d+") == "status=0", "cat did not end at ^D"
         s.sendline("exit")
         assert s.wait_exit(60).kind == "ok"
+
+
+def test_bash_line_editing_and_history_on_the_serial_console(vigil, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """readline on Vigil's line discipline (raw mode, no echo from the
+    kernel): Up recalls the last command, Left moves back into a line,
+    Backspace and typing edit it mid-line, Ctrl-A/Ctrl-E jump to its ends,
+    Ctrl-R finds an older command; each runs what was edited, not what was
+    typed first."""
+    from harness.execute import debian_root
+    disk = debian_root(vigil.art, tmp_path / "run.img", [])
+    up, left, back = b"\x1b[A", b"\x1b[D", b"\x7f"
+    with vigil.session(root_disk=disk) as s:
+        s.expect(_PROMPT, timeout=120)
+        assert _say(s, "echo first $((20+1))", r"first \d+") == "first 21"
+        assert _say(s, "echo second $((20+2))", r"second \d+") == "second 22"
+        # Up twice: "echo first ..." again, and it runs again.
+        s.child.send(up + up + b"\r")
+        s.expect(r"first 21\r?\n", timeout=60)
+        s.expect(_PROMPT, timeout=60)
+        # "echo hxllo$((1))": back over "llo$((1))" (9), erase the x, type e.
+        s.child.send(b"echo hxllo$((1))" + left * 9 + back + b"e\r")
+        m = s.expect(r"h\w+o1\r?\n", timeout=60)
+        edited = m.group(0).decode(errors="replace").strip()
+        assert edited == "hello1", f"mid-line editing ran {edited!r}, not 'hello1'"
+        s.expect(_PROMPT, timeout=60)
+        # Ctrl-A to the start, prefix a word; Ctrl-E to the end, append.
+        s.child.send(b"ho $((3*3))" + b"\x01" + b"ec" + b"\x05" + b" end\r")
+        m = s.expect(r"9 end\r?\n", timeout=60)
+        s.expect(_PROMPT, timeout=60)
+        # Ctrl-R: search history for "second" and run it.
+        s.child.send(b"\x12second")
+        s.expect("second", timeout=60)
+        s.child.send(b"\r")
+        s.expect(r"second 22\r?\n", timeout=60)
+        s.expect(_PROMPT, timeout=60)
+        s.sendline("exit")
+        assert s.wait_exit(60).kind == "ok"
