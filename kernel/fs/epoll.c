@@ -30,7 +30,6 @@
  * it looks at items, and never sleeps while one is off the ready list. */
 #include "poll.h"
 #include "../proc/proc.h"
-#include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../lib/kprintf.h"
 #include "../debug/debug.h"
@@ -227,17 +226,7 @@ static void ep_release(struct file *f)
     kfree(ep);
 }
 
-static int ep_stat(struct file *f, struct kstat *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->mode = 0600;                    /* an anonymous inode: no type bits, as Linux */
-    st->nlink = 1;
-    st->blksize = 4096;
-    st->ino = (uint64_t)(uintptr_t)f->priv;
-    return 0;
-}
-
-static const struct file_ops epoll_ops = { .poll = ep_poll, .release = ep_release, .stat = ep_stat };
+static const struct file_ops epoll_ops = { .poll = ep_poll, .release = ep_release, .stat = file_anon_stat };
 
 long sys_epoll_create1(int flags)
 {

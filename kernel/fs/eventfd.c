@@ -8,7 +8,6 @@
  * (fs/poll.h), and blocking reads and writes sleep on that same waitq. */
 #include "poll.h"
 #include "../proc/proc.h"
-#include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../sys/syscall.h"
 #include "../sys/sys.h"
@@ -86,20 +85,10 @@ static uint32_t efd_poll(struct file *f, struct poll_table *pt)
     return mask;
 }
 
-static int anon_stat(struct file *f, struct kstat *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->mode = 0600;                    /* an anonymous inode, as Linux's */
-    st->nlink = 1;
-    st->blksize = 4096;
-    st->ino = (uint64_t)(uintptr_t)f->priv;
-    return 0;
-}
-
 static void efd_release(struct file *f) { kfree(f->priv); }
 
 static const struct file_ops eventfd_ops = {
-    .read = efd_read, .write = efd_write, .poll = efd_poll, .stat = anon_stat, .release = efd_release,
+    .read = efd_read, .write = efd_write, .poll = efd_poll, .stat = file_anon_stat, .release = efd_release,
 };
 
 long sys_eventfd2(unsigned initval, int flags)

@@ -94,6 +94,10 @@ void         file_close(struct file *f);     /* drop one reference */
 /* Panics if f was freed (a reference was dropped too early): a use-after-free
  * caught at the first use instead of a wild write later. */
 void         file_check(struct file *f, const char *where);
+/* stat of a file with no inode of its own (epoll, eventfd, signalfd,
+ * timerfd): mode 0600 and no type bits, as Linux's anonymous inode; the
+ * inode number names the object. For file_ops.stat. */
+int          file_anon_stat(struct file *f, struct kstat *st);
 
 /* Advisory locks (lock.c): flock's go with the open file's last close,
  * POSIX ones with any close of the file by the process, or its exit. */

@@ -91,20 +91,10 @@ static uint32_t sfd_poll(struct file *f, struct poll_table *pt)
     return mask;
 }
 
-static int sfd_stat(struct file *f, struct kstat *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->mode = 0600;
-    st->nlink = 1;
-    st->blksize = 4096;
-    st->ino = (uint64_t)(uintptr_t)f->priv;
-    return 0;
-}
-
 static void sfd_release(struct file *f) { kfree(f->priv); }
 
 static const struct file_ops signalfd_ops = {
-    .read = sfd_read, .poll = sfd_poll, .stat = sfd_stat, .release = sfd_release,
+    .read = sfd_read, .poll = sfd_poll, .stat = file_anon_stat, .release = sfd_release,
 };
 
 long sys_signalfd4(int fd, const void *umask, size_t size, int flags)

@@ -9,7 +9,6 @@
  * the waiters at the expiry, to the tick (10 ms). */
 #include "poll.h"
 #include "../proc/proc.h"
-#include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../debug/debug.h"
 #include "../sys/syscall.h"
@@ -114,16 +113,6 @@ static uint32_t tfd_poll(struct file *f, struct poll_table *pt)
     return mask;
 }
 
-static int tfd_stat(struct file *f, struct kstat *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->mode = 0600;
-    st->nlink = 1;
-    st->blksize = 4096;
-    st->ino = (uint64_t)(uintptr_t)f->priv;
-    return 0;
-}
-
 static void tfd_release(struct file *f)
 {
     struct timerfd *t = f->priv;
@@ -134,7 +123,7 @@ static void tfd_release(struct file *f)
 }
 
 static const struct file_ops timerfd_ops = {
-    .read = tfd_read, .poll = tfd_poll, .stat = tfd_stat, .release = tfd_release,
+    .read = tfd_read, .poll = tfd_poll, .stat = file_anon_stat, .release = tfd_release,
 };
 
 long sys_timerfd_create(int clockid, int flags)
