@@ -96,19 +96,25 @@ def strace(c: Context, accel: str = "", timeout: int = 300, smp: int = 1) -> Non
 
 
 def _run_on_debian_root(argv: list[str], files: dict[str, Path], accel: str, timeout: int,
-                        smp: int) -> None:
-    """Boot Vigil on a fresh copy of the Debian root running argv (files
-    staged in), stream the console, exit with the program's status."""
-    from harness.execute import debian_root
+                        smp: int, initrd: bool = False) -> None:
+    """Boot Vigil on a fresh copy of the Debian root (or, with initrd, on
+    the initrd) running argv with files staged in, stream the console, and
+    exit with the program's status (128+N for signal N, 125 if Vigil
+    itself failed)."""
+    from harness.execute import debian_root, make_initrd
     from harness.image import disk_args
     from harness.qemu import Session
 
     art = build_mod.build()
     machine = Machine(accel=_accel(accel, art), smp=smp)
     with tempfile.TemporaryDirectory() as d:
-        disk = debian_root(art, Path(d) / "root.img", argv, dict(files))
-        machine.extra += disk_args(disk)
-        cmd = qemu_command(art, "root=/dev/vda", machine, initrd=art.initrd)
+        if initrd:
+            image = make_initrd(art, Path(d) / "initrd.cpio", argv, dict(files))
+            cmd = qemu_command(art, "", machine, initrd=image)
+        else:
+            disk = debian_root(art, Path(d) / "root.img", argv, dict(files))
+            machine.extra += disk_args(disk)
+            cmd = qemu_command(art, "root=/dev/vda", machine, initrd=art.initrd)
         with Session(cmd, Path(d) / "console.log") as s:
             s.child.logfile_read = _Tee(s.child.logfile_read)
             ex = s.wait_exit(timeout)
@@ -133,37 +139,14 @@ def exec(c: Context, path: str, accel: str = "", timeout: int = 300, smp: int = 
     working directory is /root, its libraries are the image's), or with
     --initrd the initrd. Streams the console, and exits with the program's
     exit status (128+N if a signal N killed it; 125 if Vigil itself failed)."""
-    from harness.execute import debian_root, make_initrd
-    from harness.image import disk_args
-    from harness.qemu import Session
-
     if _help_asked("exec", path):
         return
-    art = build_mod.build()
     binary = Path(path).resolve()
     # The words after "--", exactly as the shell passed them (invoke's own
     # remainder string has lost the quoting).
     rest = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else shlex.split(c.remainder)
     where = dest or (f"/bin/{binary.name}" if initrd else f"/usr/local/bin/{binary.name}")
-    argv = [where, *rest]
-    machine = Machine(accel=_accel(accel, art), smp=smp)
-    with tempfile.TemporaryDirectory() as d:
-        if initrd:
-            image = make_initrd(art, Path(d) / "initrd.cpio", argv, {where: binary})
-            cmd = qemu_command(art, "", machine, initrd=image)
-        else:
-            disk = debian_root(art, Path(d) / "root.img", argv, {where: binary})
-            machine.extra += disk_args(disk)
-            cmd = qemu_command(art, "root=/dev/vda", machine, initrd=art.initrd)
-        with Session(cmd, Path(d) / "console.log") as s:
-            s.child.logfile_read = _Tee(s.child.logfile_read)
-            ex = s.wait_exit(timeout)
-            _, status, kernel_lines = parse_console(s.output)
-    _report_missing_syscalls(kernel_lines)
-    if ex.kind != "ok" or status is None:
-        print(f"\nvigil: run ended badly ({ex.kind})", file=sys.stderr)
-        sys.exit(125)
-    sys.exit(status if status >= 0 else 128 - status)
+    _run_on_debian_root([where, *rest], {where: binary}, accel, timeout, smp, initrd)
 
 
 def _report_missing_syscalls(kernel_lines: tuple[str, ...]) -> None:
