@@ -197,16 +197,33 @@ def enumerate_states(b: Builder, seed: int = 0, exhaustive: int = 8,
 
 def sample(states: list[CrashState], n: int, seed: int) -> list[CrashState]:
     """n of the states (all if n <= 0 or there are fewer), chosen with the
-    seed, in log order: up to half of them states that straddle a
-    checkpoint, the rest half from each family where possible."""
+    seed, in log order. Up to half of them cover the checkpoints, one state
+    per checkpoint passed, latest first: which writes a run records varies
+    with timing, and a sample that never passes the later checkpoints would
+    check no promise made there. Of the rest, up to half straddle a
+    checkpoint, the others half from each family where possible."""
     if n <= 0 or len(states) <= n:
         return states
     rng = random.Random(seed)
+    levels = sorted({s.checkpoint for s in states if s.checkpoint >= 0}, reverse=True)
+    cover = [rng.choice([s for s in states if s.checkpoint == k]) for k in levels[:n // 2]]
+    if cover:
+        rest = [s for s in states if s not in cover]
+        order = {s: i for i, s in enumerate(states)}
+        return sorted(cover + _sample_rest(rest, n - len(cover), rng), key=order.__getitem__)
+    return _sample_rest(states, n, rng)
+
+
+def _sample_rest(states: list[CrashState], n: int, rng: random.Random) -> list[CrashState]:
+    """sample()'s families: up to half straddling states, the rest half
+    prefixes and half subsets where possible, in log order."""
+    if len(states) <= n:
+        return states
     straddling = [s for s in states if s.straddles]
     if straddling:
         picked = rng.sample(straddling, min((n + 1) // 2, len(straddling)))
         if n > len(picked):
-            picked += sample([s for s in states if not s.straddles], n - len(picked), seed)
+            picked += _sample_rest([s for s in states if not s.straddles], n - len(picked), rng)
         order = {s: i for i, s in enumerate(states)}
         return sorted(picked, key=order.__getitem__)
     prefixes = [s for s in states if s.kind == "prefix"]

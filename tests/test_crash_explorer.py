@@ -82,6 +82,10 @@ def test_states_are_every_prefix_and_every_subset_of_a_small_epoch() -> None:
     picked = sample(states, 10, seed=1)
     assert len(picked) == 10 and picked == sample(states, 10, seed=1)
     assert {s.kind for s in picked} == {"prefix", "subset"}
+    # However few states a checkpoint has, the sample passes every one.
+    passed = {s.checkpoint for s in states if s.checkpoint >= 0}
+    assert len(passed) == 2
+    assert all({s.checkpoint for s in sample(states, 4, seed)} >= passed for seed in range(20))
 
 
 @pytest.mark.parametrize("workload", list(ce.BUILTIN))
