@@ -49,6 +49,7 @@ BREAKS  += rt-prio
 BREAKS  += smap
 BREAKS  += smep
 BREAKS  += spinlock
+BREAKS  += sysret-regs
 BREAKS  += tlb
 BREAKS  += tmpfs-truncate
 BREAKS  += tty-background

@@ -225,6 +225,13 @@ ROWS: tuple[Row, ...] = (
         (f"{_C}::test_other_cpus_stop_using_a_changed_mapping[smp2]",),
         "another CPU goes on using an unmapped or write-protected page",
         r"STALE ACCESS"),
+    Row("sysret-regs", "process isolation",
+        "a frame the kernel replaced (rt_sigreturn, a handler's, SETREGS) returns by iretq",
+        (W("kernel/arch/x86_64/syscall.asm", "syscall_return"),),
+        (f"{_I}::test_a_signal_handler_gives_back_every_register[smp1]",),
+        "code a signal interrupted anywhere loses rcx and r11 when its handler returns "
+        "(sysret loads them with rip and rflags)",
+        r"a register changed across an asynchronous signal handler: .*r(cx|11) changed"),
     Row("kernel-wx", "privilege separation", "W^X: the kernel's text is mapped read-only",
         (W("kernel/mm/vmm.c", "vmm_init"),),
         (f"{_F}::test_write_to_kernel_text_faults",),

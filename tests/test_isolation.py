@@ -11,6 +11,22 @@ from test_privilege import kernel_addresses
 pytestmark = pytest.mark.invariant("isolation")
 
 
+@pytest.mark.parametrize("smp", [1, 2], ids=lambda n: f"smp{n}")
+def test_a_signal_handler_gives_back_every_register(vigil, smp: int) -> None:
+    """A process's registers are its own as much as its memory: signals
+    (a timer's, a child's from another CPU) interrupt user/tests/sigregs.c
+    anywhere in a loop that holds patterns in 12 general and 2 SSE
+    registers; after each handler (which makes a syscall and uses SSE) all
+    must be back. The host's Linux prints the same two lines."""
+    host = vigil.host(["/bin/sigregs"])
+    assert host.output == "signals: enough\nregisters: intact\n", host.output
+    run = vigil.program(["/bin/sigregs"], smp=smp, timeout=180)
+    assert "registers: intact" in run.output, \
+        f"a register changed across an asynchronous signal handler: {run.output.strip()!r}"
+    assert "signals: enough" in run.output, f"too few signals to judge: {run.output!r}"
+    assert run.output == host.output and run.status == host.status == 0
+
+
 def test_forked_child_writes_are_invisible_to_parent(vigil) -> None:
     """The child writes a global, the heap, its stack and an mmap page; the
     parent, after wait, still reads its own values in all four."""

@@ -18,6 +18,9 @@ extern trap_return
 %define F_CS     24
 %define F_RFLAGS 32
 %define F_RSP    40
+; saved registers (struct trapframe's order, frame.inc)
+%define F_R11    4*8
+%define F_RCX    12*8
 
 global syscall_entry
 syscall_entry:
@@ -43,6 +46,14 @@ syscall_entry:
 ; unsafe when the return address is not canonical (Intel CPUs raise #GP in
 ; ring 0 on user's stack) or the frame was changed to another segment:
 ; those go out through iretq.
+;
+; INVARIANT(process isolation): a program gets back every register it had.
+; sysret loads rip from rcx and rflags from r11, so it returns the frame's
+; rcx and r11 only when they equal its rip and rflags - true of the frame the
+; syscall instruction made, false of one the kernel replaced: rt_sigreturn
+; going back into code a signal interrupted anywhere, a signal handler's
+; frame, ptrace's SETREGS. Those go out through iretq, every register as the
+; frame says (an interrupted malloc lost its rcx and r11 otherwise).
 global syscall_return
 syscall_return:
     cli
@@ -51,6 +62,14 @@ syscall_return:
     jnz .slow
     cmp qword [rsp + 15*8 + F_CS], GDT_UCODE_RPL3
     jne .slow
+%ifndef BREAK_SYSRET_REGS
+    mov rcx, [rsp + F_RCX]
+    cmp rcx, [rsp + 15*8 + F_RIP]
+    jne .slow
+    mov rcx, [rsp + F_R11]
+    cmp rcx, [rsp + 15*8 + F_RFLAGS]
+    jne .slow
+%endif
     POP_GPRS
     mov rcx, [rsp + F_RIP]
     mov r11, [rsp + F_RFLAGS]
