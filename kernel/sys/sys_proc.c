@@ -70,10 +70,18 @@ struct timespec {
     int64_t sec, nsec;
 };
 
+/* Sleep at least ns on CLOCK_MONOTONIC, as POSIX promises. Sleeps are
+ * counted in timer ticks, and ticks are not the clock: the tick running
+ * when the sleep began is partly gone, and a tick the host delivered late
+ * shifts the rest. So sleep again for whatever the clock says is left. */
 static long sleep_ns(uint64_t ns, void *urem)
 {
-    uint64_t start = time_monotonic_ns();
-    long r = sleep_ticks(ns_to_ticks_sat(ns));
+    uint64_t start = time_monotonic_ns(), end, now;
+    if (__builtin_add_overflow(start, ns, &end))
+        end = UINT64_MAX;
+    long r = 0;
+    while (!r && (now = time_monotonic_ns()) < end)
+        r = sleep_ticks(ns_to_ticks_sat(end - now));
     if (r && urem) {
         uint64_t done = time_monotonic_ns() - start;
         uint64_t left = done < ns ? ns - done : 0;

@@ -369,6 +369,20 @@ static void eventfds(void)
 
 /* ---- timerfd ---- */
 
+static long long mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* Expirations of a timer (first after `value`, then every `interval`)
+ * `elapsed` nanoseconds after it was armed. */
+static long long expirations(long long elapsed, long long value, long long interval)
+{
+    return elapsed < value ? 0 : 1 + (elapsed - value) / interval;
+}
+
 static void timerfds(void)
 {
     long r;
@@ -381,14 +395,26 @@ static void timerfds(void)
     show("timerfd read disarmed", read(t, &v, 8));
     show_ready("timerfd disarmed", t);
     struct itimerspec its = { { 0, 20000000 }, { 0, 50000000 } };
+    long long armed_lo = mono_ns();
     timerfd_settime(t, 0, &its, NULL);
+    long long armed_hi = mono_ns();
     timerfd_gettime(t, &cur);
     printf("timerfd armed: interval %ld.%09ld, value <= 50 ms: %d\n", (long)cur.it_interval.tv_sec,
            cur.it_interval.tv_nsec, cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec <= 50000000);
     struct timespec nap = { 0, 200000000 };
+    long long slept = mono_ns();
     nanosleep(&nap, NULL);
+    long long read_lo = mono_ns();
+    printf("nanosleep slept at least 200 ms by CLOCK_MONOTONIC: %d\n", read_lo - slept >= 200000000);
     r = read(t, &v, 8);
-    printf("timerfd 50 ms + 20 ms after 200 ms: read %ld, count >= 8: %d\n", r, v >= 8);
+    long long read_hi = mono_ns();
+    /* The count is the expirations between arming and reading: whatever the
+     * machine's load, it lies between what the closest and the farthest
+     * ends of those two calls allow. */
+    long long least = expirations(read_lo - armed_hi, 50000000, 20000000);
+    long long most = expirations(read_hi - armed_lo, 50000000, 20000000);
+    printf("timerfd 50 ms + 20 ms after 200 ms: read %ld, count >= 8: %d, as the clock says: %d\n",
+           r, v >= 8, (long long)v >= least && (long long)v <= most);
     show("timerfd read again at once", read(t, &v, 8));
     struct itimerspec old;
     its.it_value.tv_nsec = 0, its.it_interval.tv_nsec = 0;
