@@ -306,6 +306,31 @@ def test_bash_script_and_coreutils_over_a_tree_as_on_the_host(vigil, tmp_path: P
     assert (guest.status, guest.output) == (host.status, host.output)
 
 
+# Jobs end (SIGCHLD) while bash is busy forking and allocating for $(...):
+# the signal lands anywhere in bash's own code, malloc included.
+JOBS_SCRIPT = r"""
+n=0
+for round in $(seq 30); do
+  (exit $((round % 7))) &
+  for i in $(seq 30); do x=$(echo $i); n=$((n + ${#x})); done
+  wait $!; n=$((n + $?))
+done
+echo "jobs and substitutions: $n"
+"""
+
+
+def test_bash_survives_jobs_ending_while_it_works_on_2_cpus(vigil, tmp_path: Path) -> None:
+    """On 2 CPUs a job ending on the other CPU interrupts bash anywhere;
+    its SIGCHLD handler must return to exactly where bash was (this script
+    aborted about one run in two in malloc while rt_sigreturn lost rcx and
+    r11: "malloc_consolidate(): invalid chunk size")."""
+    guest = vigil.program(["/bin/bash", "-c", JOBS_SCRIPT], debian=True, timeout=240, smp=2)
+    tree = debian.image_tree(vigil.art.rootfs, tmp_path / "tree")
+    host = run_on_host(tree, ["/bin/bash", "-c", JOBS_SCRIPT], debian=True)
+    assert host.output == "jobs and substitutions: 1617\n", host.output
+    assert (guest.status, guest.output) == (host.status, host.output), guest.console[-1500:]
+
+
 def test_vigil_exec_command_runs_on_the_debian_root_and_on_the_initrd(vigil) -> None:
     """The command itself: the binary goes to /usr/local/bin on a writable
     root (exit status passed through); --initrd keeps the read-only initrd
