@@ -42,6 +42,7 @@
 #define EWOULDBLOCK EAGAIN
 #define ENODATA 61
 #define EOVERFLOW 75
+#define ENOTSOCK 88
 #define ELIBBAD 80      /* "accessing a corrupted shared library": a bad ELF interpreter */
 #define EOPNOTSUPP 95
 #define ENOTSUP EOPNOTSUPP

@@ -548,7 +548,7 @@ void proc_exit(int wstatus)
         orphan_check_locked(l, groups, ngroups);
         l->xstatus = status;
         if (l->parent) {
-            signal_send_locked(l->parent, SIGCHLD, l->pid);
+            signal_child_exit_locked(l->parent, l->pid, status);
             wakeup_locked(l->parent);
         }
     }

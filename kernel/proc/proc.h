@@ -320,6 +320,8 @@ int   proc_last_pid(void);                      /* the most recent pid handed ou
 /* ---- signal.c ---- */
 /* Make sig pending on p (with sched_lock held); sender is a pid or 0. */
 void  signal_send_locked(struct proc *p, int sig, int sender);
+void  signal_child_locked(struct proc *p, int code, int pid, int status);  /* SIGCHLD, CLD_x */
+void  signal_child_exit_locked(struct proc *p, int pid, int xstatus);
 /* May the calling thread send sig (0: only the check) to t? kill(2)'s rule;
  * kill, tgkill and tkill say EPERM when not. */
 bool  signal_permitted(const struct proc *t, int sig);

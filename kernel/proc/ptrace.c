@@ -72,24 +72,41 @@ static long regs_set(struct proc *t, const struct user_regs *r)
 
 /* ---- stops ---- */
 
-static int stop_locked_in(struct proc *p, int sig, bool exiting);
+static int stop_locked_in(struct proc *p, int sig, bool exiting, int code);
+static int stop_code(int sig);
 
 /* p stops for its tracer with wait status (sig << 8) | 0x7f and sleeps
  * until resumed, detached or killed; the signal it was resumed with. */
 static int stop_locked(struct proc *p, int sig)
 {
-    return stop_locked_in(p, sig, false);
+    return stop_locked_in(p, sig, false, stop_code(sig));
 }
 
-static int stop_locked_in(struct proc *p, int sig, bool exiting)
+/* The tracer hears of a stop of thread p: SIGCHLD with si_pid the thread's
+ * id and si_code CLD_STOPPED for a group stop or a PTRACE_EVENT_STOP,
+ * CLD_TRAPPED for the others (unless its SIGCHLD action says SA_NOCLDSTOP
+ * or ignores it, as on Linux); its wait4 wakes either way. */
+static void notify_tracer_locked(struct proc *p, int code, int sig)
 {
     struct proc *t = p->tracer;
+    struct sigaction_k *a = &t->sh->actions[SIGCHLD - 1];
+    if (a->handler != SIG_IGN && !(a->flags & SA_NOCLDSTOP))
+        signal_child_locked(t, code, p->pid, sig & 0x7f);
+    wakeup_locked(t);                           /* its wait4 sleeps on its leader */
+}
+
+static int stop_code(int sig)
+{
+    return (sig >> 8) == PTRACE_EVENT_STOP ? CLD_STOPPED : CLD_TRAPPED;
+}
+
+static int stop_locked_in(struct proc *p, int sig, bool exiting, int code)
+{
     p->pt_stopped = true;
     p->pt_report = true;
     p->pt_status = (sig << 8) | 0x7f;
     p->pt_resume_sig = 0;
-    signal_send_locked(t, SIGCHLD, p->tgid);
-    wakeup_locked(t);                           /* its wait4 sleeps on its leader */
+    notify_tracer_locked(p, code, sig);
     /* (The exit event stop is made by a process already exiting.) */
     while (p->pt_stopped && p->tracer && !(p->sig_pending & BIT(SIGKILL)) &&
            (exiting || !p->leader->group_exiting))
@@ -171,7 +188,7 @@ int ptrace_signal_stop_locked(struct proc *p, int sig)
         /* The tracer let a stop signal through: the group stop it starts
          * is reported as such (an event stop under SEIZE). */
         p->pt_si_signo = 0;
-        stop_locked(p, p->pt_seized ? (r | PTRACE_EVENT_STOP << 8) : r);
+        stop_locked_in(p, p->pt_seized ? (r | PTRACE_EVENT_STOP << 8) : r, false, CLD_STOPPED);
         return 0;
     }
     return r;
@@ -186,13 +203,11 @@ static void group_stop_report_locked(struct proc *p)
     p->pt_report = true;
     p->pt_status = ((p->pt_seized ? (sig | PTRACE_EVENT_STOP << 8) : sig) << 8) | 0x7f;
     p->pt_resume_sig = 0;
-    signal_send_locked(p->tracer, SIGCHLD, p->tgid);
-    wakeup_locked(p->tracer);
+    notify_tracer_locked(p, CLD_STOPPED, sig);
 }
 
 bool ptrace_group_stop_locked(struct proc *p)
 {
-    struct proc *t = p->tracer;
     p->pt_trap = false;
     if (!p->pt_stopped)                         /* (attach may have reported it already) */
         group_stop_report_locked(p);
@@ -204,8 +219,7 @@ bool ptrace_group_stop_locked(struct proc *p)
             p->pt_listening = false;
             p->pt_report = true;
             p->pt_status = ((SIGTRAP | PTRACE_EVENT_STOP << 8) << 8) | 0x7f;
-            signal_send_locked(t, SIGCHLD, p->tgid);
-            wakeup_locked(t);
+            notify_tracer_locked(p, CLD_STOPPED, SIGTRAP);
         }
         sleep_locked(&p->pt_stopped);
     }
@@ -269,7 +283,7 @@ void ptrace_exit_locked(struct proc *p, int status, bool last)
     if (t) {
         if (p != p->leader || p->parent != t) {
             note_exit_locked(t, p->pid, status);
-            signal_send_locked(t, SIGCHLD, p->tgid);
+            signal_child_exit_locked(t, p->pid, status);
         }
         p->tracer = NULL;
         p->pt_stopped = false;
@@ -303,7 +317,7 @@ void ptrace_exit_event(int status)
     if (p->tracer && (p->pt_opts & PTRACE_O_TRACEEXIT)) {
         p->pt_msg = (uint64_t)(uint32_t)status;
         siginfo_trap(p, SIGTRAP | PTRACE_EVENT_EXIT << 8);
-        stop_locked_in(p, SIGTRAP | PTRACE_EVENT_EXIT << 8, true);
+        stop_locked_in(p, SIGTRAP | PTRACE_EVENT_EXIT << 8, true, CLD_TRAPPED);
     }
     spin_unlock_irqrestore(&sched_lock, f);
 }

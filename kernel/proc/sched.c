@@ -179,6 +179,16 @@ void fork_finish(void)
 {
     ASSERT_HELD(&sched_lock);
     spin_unlock_noirq(&sched_lock);
+    /* A traced child stops for its tracer before its first instruction
+     * (the new tracee's PTRACE_EVENT_STOP or SIGSTOP), as on Linux, so the
+     * tracer sees its first system call too. */
+    struct proc *p = current();
+    if (__atomic_load_n(&p->tracer, __ATOMIC_RELAXED) && p->tf &&
+        p->tf->vector == SYSCALL_VECTOR) {
+        sti();
+        return_to_user_work(p->tf);
+        cli();
+    }
 }
 
 /* The kernel lock is not held across a switch: drop it first, and take it

@@ -65,14 +65,14 @@ struct rt_sigframe {
  * pending stop signals, ends the stop and tells the parent (WCONTINUED).
  * Only SIGKILL (or the process's exit) ends a stop otherwise. */
 
-/* The parent hears that l stopped or continued. */
-static void notify_parent_locked(struct proc *l)
+/* The parent hears that l stopped (CLD_STOPPED) or continued (CLD_CONTINUED). */
+static void notify_parent_locked(struct proc *l, int code, int sig)
 {
     struct proc *parent = l->parent;
     if (!parent)
         return;
     if (!(parent->sh->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP))
-        signal_send_locked(parent, SIGCHLD, l->pid);
+        signal_child_locked(parent, code, l->pid, sig);
     wakeup_locked(parent);                      /* a wait4 with WUNTRACED/WCONTINUED */
 }
 
@@ -98,7 +98,7 @@ static void continue_group_locked(struct proc *l)
             if (t && t->tgid == l->tgid && t->pt_stopped)
                 wakeup_locked(&t->pt_stopped);
         }
-        notify_parent_locked(l);
+        notify_parent_locked(l, CLD_CONTINUED, SIGCONT);
     }
 }
 
@@ -139,7 +139,7 @@ static void stop_group_locked(struct proc *p, int sig)
             if (t && t != p && t->tgid == p->tgid)
                 sched_kick_locked(t);
         }
-        notify_parent_locked(l);
+        notify_parent_locked(l, CLD_STOPPED, sig);
     }
     stop_wait_locked(p);
 }
@@ -182,6 +182,27 @@ void signal_send_locked(struct proc *p, int sig, int sender)
         make_runnable_locked(p);                /* interrupt its sleep */
         sched_kick_locked(p);                   /* or its user code on another CPU */
     }
+}
+
+/* SIGCHLD to p about child (or tracee) pid, with the siginfo Linux gives
+ * it: si_code CLD_EXITED/KILLED/DUMPED/TRAPPED/STOPPED/CONTINUED, si_pid,
+ * si_status (exit code or signal). A SIGCHLD already pending keeps its own
+ * (a standard signal is not queued twice). */
+void signal_child_locked(struct proc *p, int code, int pid, int status)
+{
+    bool was = p->sig_pending & BIT(SIGCHLD);
+    signal_send_locked(p, SIGCHLD, pid);
+    if (!was && (p->sig_pending & BIT(SIGCHLD))) {
+        p->sig_code[SIGCHLD - 1] = code;
+        p->sig_value[SIGCHLD - 1] = (uint32_t)status;   /* si_status: where si_value sits */
+    }
+}
+
+/* The same for a child that ended with wait status xstatus. */
+void signal_child_exit_locked(struct proc *p, int pid, int xstatus)
+{
+    int code = !(xstatus & 0x7f) ? CLD_EXITED : (xstatus & 0x80) ? CLD_DUMPED : CLD_KILLED;
+    signal_child_locked(p, code, pid, code == CLD_EXITED ? (xstatus >> 8) & 0xff : xstatus & 0x7f);
 }
 
 /* Job control's exception: SIGCONT may go to anyone in the session. */
@@ -416,6 +437,14 @@ void signal_deliver(struct trapframe *tf)
     restore_saved_mask(current());      /* no-op after a handler's frame took it */
 }
 
+/* A signal taken without a handler frame: the next one of its number is
+ * a plain SI_USER again (si_code, si_value). */
+static void forget_info_locked(struct proc *p, int sig)
+{
+    p->sig_code[sig - 1] = 0;
+    p->sig_value[sig - 1] = 0;
+}
+
 static void deliver_one(struct trapframe *tf)
 {
     struct proc *p = current();
@@ -435,7 +464,10 @@ again:;
     if (p->tracer && sig != SIGKILL) {
         /* The signal-delivery stop: the tracer says which signal, if any,
          * is delivered instead. */
+        int was = sig;
         sig = ptrace_signal_stop_locked(p, sig);
+        if (sig != was)
+            forget_info_locked(p, was);
         if (!sig || (p->sig_pending & BIT(SIGKILL))) {
             spin_unlock_irqrestore(&sched_lock, f);
             return;
@@ -465,10 +497,13 @@ again:;
     if (sig == SIGKILL || a.handler == SIG_DFL) {
         if (!(DEFAULT_IGNORE & BIT(sig)) || sig == SIGKILL)
             proc_exit_group(W_SIGNALED(sig));   /* the whole process dies */
+        forget_info_locked(p, sig);
         return;
     }
-    if (a.handler == SIG_IGN)
+    if (a.handler == SIG_IGN) {
+        forget_info_locked(p, sig);
         return;
+    }
 
     /* An interrupted syscall either restarts (SA_RESTART) or says EINTR;
      * the waits for a signal or for time never restart (signal(7)). */

@@ -83,6 +83,8 @@ long sys_removexattr(const char *path, const char *name);
 long sys_lremovexattr(const char *path, const char *name);
 long sys_fremovexattr(int fd, const char *name);
 long sys_syncfs(int fd);
+long sys_getsockname(int fd, void *addr, int *addrlen);
+long sys_getpeername(int fd, void *addr, int *addrlen);
 long sys_name_to_handle_at(int dirfd, const char *path, void *handle, int *mnt_id, int flags);
 long sys_fallocate(int fd, int mode, int64_t off, int64_t len);
 long sys_sendfile(int out_fd, int in_fd, int64_t *off, size_t count);

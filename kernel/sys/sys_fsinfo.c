@@ -582,6 +582,21 @@ long sys_syncfs(int fd)
     return 0;
 }
 
+/* Vigil has no sockets (a socket node made by mknod cannot be opened), so
+ * no descriptor is one: programs ask this to learn whether stdin is a
+ * socket (bash does) and take ENOTSOCK for no, as on Linux. */
+long sys_getsockname(int fd, void *addr, int *addrlen)
+{
+    (void)addr, (void)addrlen;
+    return fd_get(fd) ? -ENOTSOCK : -EBADF;
+}
+
+long sys_getpeername(int fd, void *addr, int *addrlen)
+{
+    (void)addr, (void)addrlen;
+    return fd_get(fd) ? -ENOTSOCK : -EBADF;
+}
+
 long sys_name_to_handle_at(int dirfd, const char *upath, void *handle, int *mnt_id, int flags)
 {
     (void)handle, (void)mnt_id;
