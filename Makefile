@@ -15,6 +15,7 @@ BREAKS  += commit-order
 BREAKS  += cow
 BREAKS  += cow-kwrite
 BREAKS  += cow-mprotect
+BREAKS  += debugreg-user
 BREAKS  += chroot
 BREAKS  += cred
 BREAKS  += disk-checks

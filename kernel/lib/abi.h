@@ -408,16 +408,20 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define PTRACE_POKEUSER     6
 #define PTRACE_CONT         7
 #define PTRACE_KILL         8
+#define PTRACE_SINGLESTEP   9
 #define PTRACE_GETREGS      12
 #define PTRACE_SETREGS      13
 #define PTRACE_GETFPREGS    14
+#define PTRACE_SETFPREGS    15
 #define PTRACE_ATTACH       16
 #define PTRACE_DETACH       17
 #define PTRACE_SYSCALL      24
 #define PTRACE_SETOPTIONS   0x4200
 #define PTRACE_GETEVENTMSG  0x4201
 #define PTRACE_GETSIGINFO   0x4202
+#define PTRACE_SETSIGINFO   0x4203
 #define PTRACE_GETREGSET    0x4204
+#define PTRACE_SETREGSET    0x4205
 #define PTRACE_SEIZE        0x4206
 #define PTRACE_INTERRUPT    0x4207
 #define PTRACE_LISTEN       0x4208
@@ -442,6 +446,7 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define PTRACE_SYSCALL_INFO_EXIT  2
 #define NT_PRSTATUS 1
 #define NT_PRFPREG  2
+#define NT_X86_XSTATE 0x202    /* XSAVE's area: none without XSAVE (ENODEV) */
 #define AUDIT_ARCH_X86_64 0xc000003e
 
 /* ---- signals ---- */
@@ -486,6 +491,10 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SI_QUEUE  (-1)          /* sigqueue(3) */
 #define SI_TIMER  (-2)          /* a POSIX timer */
 #define SI_TKILL  (-6)
+#define SI_KERNEL 0x80          /* int3's SIGTRAP */
+#define TRAP_BRKPT  1           /* SIGTRAP's si_code: a breakpoint (a step over syscall) */
+#define TRAP_TRACE  2           /* ... a single step (TF) */
+#define TRAP_HWBKPT 4           /* ... a hardware breakpoint or watchpoint */
 #define SS_ONSTACK    1         /* sigaltstack(2) */
 #define SS_DISABLE    2
 #define SS_AUTODISARM (1u << 31)

@@ -799,6 +799,7 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     fpu_init_state(&p->fpu);
     if (p == current() && p->state == P_RUNNING)
         fpu_restore(&p->fpu);
+    ptrace_exec_reset(p);                         /* nor do debug registers */
     p->mm->brk_start = p->mm->brk = brk;
 
     struct trapframe *tf = p->tf;

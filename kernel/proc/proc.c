@@ -222,6 +222,7 @@ static void sighand_put(struct sighand *s)
 void proc_init(void)
 {
     sched_init();
+    ptrace_init();                  /* #DB: steps and hardware breakpoints */
 }
 
 int proc_spawn_init(const char *path, char *const argv[])

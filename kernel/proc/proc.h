@@ -171,6 +171,17 @@ struct proc {
     int pt_status, pt_resume_sig, pt_event;
     uint64_t pt_msg;            /* PTRACE_GETEVENTMSG */
     int pt_si_signo, pt_si_code, pt_si_pid;      /* GETSIGINFO */
+    uint64_t pt_si_addr;        /* ... si_addr of a fault's signal (SIGTRAP's), else 0 */
+    /* The debugger's share: pt_step, resumed by SINGLESTEP (TF set;
+     * pt_tf_forced: by ptrace, not by the program, so GETREGS hides it and
+     * CONT clears it). The hardware breakpoints a tracer armed through
+     * POKEUSER: addresses, DR7 as written and as loaded (only the enable,
+     * type and length fields), changed only while the thread sits in a stop
+     * and loaded by schedule when it switches to the thread. pt_dr6 [self]:
+     * what the last #DB saw (B0-B3, BS), written by the thread's own #DB
+     * or by its tracer while it is stopped. */
+    bool pt_step, pt_tf_forced;
+    uint64_t pt_dr[4], pt_dr7, pt_dr7_hw, pt_dr6;
     /* ... in the tracer's leader: tracees that exited and are not its
      * children (threads, auto-attached grandchildren), reported by wait4. */
     int pt_note_pid[16], pt_note_status[16], pt_nnotes;
@@ -337,6 +348,8 @@ void  signal_deliver(struct trapframe *tf);
 size_t signal_frame_bytes(void);          /* AT_MINSIGSTKSZ */
 /* A fault's signal (SIGSEGV...): to the handler if there is one, else death. */
 void  signal_fault(struct trapframe *tf, int sig);
+/* ... with its si_code and si_addr (SIGTRAP's TRAP_TRACE, TRAP_HWBKPT...). */
+void  signal_fault_info(struct trapframe *tf, int sig, int code, uint64_t addr);
 __noreturn void fault_kill(struct trapframe *tf, int sig);   /* report and exit */
 int   proc_count(void);
 void  fill_rusage(void *linux_rusage, uint64_t utime_ticks, uint64_t stime_ticks);
@@ -462,6 +475,8 @@ void  ptrace_exit_locked(struct proc *p, int status, bool last);
 int   ptrace_wait_locked(struct proc *w, int pid, int *rpid, int *rstatus, bool *have);
 int   ptrace_tracer_pid(struct proc *p);        /* /proc/PID/status TracerPid */
 void  ptrace_exit_event(int status);             /* PTRACE_O_TRACEEXIT, before exit lets go */
+void  ptrace_init(void);                         /* #DB: single steps and hardware breakpoints */
+void  ptrace_exec_reset(struct proc *p);         /* exec drops the debug registers, as Linux */
 
 /* ---- exec.c ---- */
 long  exec(const char *path, char *const uargv[], char *const uenvp[], bool from_user);

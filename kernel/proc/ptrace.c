@@ -17,8 +17,21 @@
  * syscall number it will run is its syscall_nr (orig_rax), so a tracer may
  * change the number (-1 skips the call), the arguments and the result.
  *
- * Not here yet: SINGLESTEP, debug registers, SETFPREGS/SETREGSET, group
- * stops of a SEIZEd tracee beyond the stop signal's own report. */
+ * A debugger needs more (gdb: tests/test_gdb.py): SINGLESTEP sets the trap
+ * flag, and the #DB after one instruction is a SIGTRAP (TRAP_TRACE) whose
+ * delivery stop the tracer sees; a step over `syscall` reports at the
+ * call's exit (TRAP_BRKPT), as Linux does. int3 is a SIGTRAP (SI_KERNEL).
+ * The hardware debug registers are written through POKEUSER at
+ * u_debugreg (Intel SDM vol. 3, ch. 17): DR0-3 must be user addresses
+ * aligned to their length, DR7's types and lengths those the CPU has
+ * (EINVAL otherwise, as Linux); schedule loads them when it switches to
+ * the thread, and a hit is a SIGTRAP (TRAP_HWBKPT) with DR6 readable.
+ * The FPU state is fxsave's 512 bytes (NT_PRFPREG); without XSAVE there is
+ * no NT_X86_XSTATE (ENODEV, as Linux), and gdb falls back to GETFPREGS.
+ *
+ * Not here yet: group stops of a SEIZEd tracee beyond the stop signal's
+ * own report; a step into a signal handler stops only at the handler's
+ * next trap. */
 #include "proc.h"
 #include "../sys/syscall.h"
 #include "../sys/sys.h"
@@ -36,6 +49,8 @@ struct user_regs {
     uint64_t rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
 };
 #define USER_DEBUGREG_OFF 848   /* offsetof(struct user, u_debugreg) */
+/* Linux's TASK_SIZE_MAX: the highest user page is never a breakpoint's. */
+#define DR_USER_TOP (USER_TOP - PAGE_SIZE)
 
 static void regs_get(struct proc *t, struct user_regs *r)
 {
@@ -45,7 +60,9 @@ static void regs_get(struct proc *t, struct user_regs *r)
         .rbx = tf->rbx, .r11 = tf->r11, .r10 = tf->r10, .r9 = tf->r9, .r8 = tf->r8,
         .rax = tf->rax, .rcx = tf->rcx, .rdx = tf->rdx, .rsi = tf->rsi, .rdi = tf->rdi,
         .orig_rax = tf->vector == SYSCALL_VECTOR ? (uint64_t)t->syscall_nr : (uint64_t)-1,
-        .rip = tf->rip, .cs = tf->cs, .eflags = tf->rflags, .rsp = tf->rsp, .ss = tf->ss,
+        .rip = tf->rip, .cs = tf->cs, .rsp = tf->rsp, .ss = tf->ss,
+        /* the trap flag SINGLESTEP set is the tracer's, not the program's */
+        .eflags = tf->rflags & ~(t->pt_tf_forced ? RFLAGS_TRAP : 0),
         .fs_base = t->fs_base,
     };
 }
@@ -63,7 +80,14 @@ static long regs_set(struct proc *t, const struct user_regs *r)
     tf->rip = r->rip, tf->rsp = r->rsp;
     /* user-changeable flags: CF PF AF ZF SF TF DF OF */
     const uint64_t uflags = 0xdd5;
-    tf->rflags = (tf->rflags & ~uflags) | (r->eflags & uflags);
+    uint64_t fl = r->eflags;
+    if (t->pt_tf_forced) {          /* a TF it writes is its own; else ours stays */
+        if (fl & RFLAGS_TRAP)
+            t->pt_tf_forced = false;
+        else
+            fl |= RFLAGS_TRAP;
+    }
+    tf->rflags = (tf->rflags & ~uflags) | (fl & uflags);
     if (tf->vector == SYSCALL_VECTOR)
         t->syscall_nr = (long)r->orig_rax;
     t->fs_base = r->fs_base;
@@ -125,6 +149,35 @@ static void siginfo_trap(struct proc *p, int code)
     p->pt_si_pid = 0;
 }
 
+/* A SIGTRAP for p from the debugging machinery (a step, a hit), forced as
+ * a fault's is: its tracer sees it first. */
+static void trap_pending_locked(struct proc *p, int code, uint64_t addr)
+{
+    ASSERT_HELD(&sched_lock);
+    struct sigaction_k *a = &p->sh->actions[SIGTRAP - 1];
+    if ((p->sig_blocked & BIT(SIGTRAP)) || a->handler == SIG_IGN)
+        a->handler = SIG_DFL;
+    p->sig_blocked &= ~BIT(SIGTRAP);
+    p->sig_pending |= BIT(SIGTRAP);
+    p->sig_sender[SIGTRAP - 1] = 0;
+    p->sig_code[SIGTRAP - 1] = code;
+    p->sig_value[SIGTRAP - 1] = addr;
+}
+
+/* Resumed by SINGLESTEP (step) or anything else: the trap flag is set for
+ * the tracer, or taken back if it was the tracer's. */
+static void step_set_locked(struct proc *t, bool step)
+{
+    t->pt_step = step;
+    if (step && !(t->tf->rflags & RFLAGS_TRAP)) {
+        t->tf->rflags |= RFLAGS_TRAP;
+        t->pt_tf_forced = true;
+    } else if (!step && t->pt_tf_forced) {
+        t->tf->rflags &= ~RFLAGS_TRAP;
+        t->pt_tf_forced = false;
+    }
+}
+
 static int syscall_trap(struct proc *p)
 {
     return SIGTRAP | ((p->pt_opts & PTRACE_O_TRACESYSGOOD) ? 0x80 : 0);
@@ -169,6 +222,8 @@ void ptrace_syscall_exit(struct trapframe *tf)
         else if (!p->pt_seized)
             signal_send_locked(p, SIGTRAP, 0);  /* exec's SIGTRAP (not for SEIZE) */
     }
+    if (p->tracer && p->pt_step)
+        trap_pending_locked(p, TRAP_BRKPT, tf->rip);    /* stepped over the syscall */
     if (p->tracer && p->pt_syscall) {
         p->pt_where = PTRACE_SYSCALL_INFO_EXIT;
         siginfo_trap(p, syscall_trap(p));
@@ -183,6 +238,8 @@ int ptrace_signal_stop_locked(struct proc *p, int sig)
     p->pt_si_signo = sig;
     p->pt_si_code = p->sig_code[sig - 1];
     p->pt_si_pid = p->sig_sender[sig - 1];
+    /* a fault's (si_code > 0: SI_KERNEL, TRAP_*) si_addr instead of a sender */
+    p->pt_si_addr = p->pt_si_code > 0 ? p->sig_value[sig - 1] : 0;
     int r = stop_locked(p, sig);
     if (r && (STOP_SIGS_PT & BIT(r)) && p->tracer) {
         /* The tracer let a stop signal through: the group stop it starts
@@ -240,11 +297,61 @@ void ptrace_trap_stop_locked(struct proc *p)
     stop_locked(p, SIGTRAP | PTRACE_EVENT_STOP << 8);
 }
 
+/* ---- the debug exception (#DB) ---- */
+
+/* A #DB: a single step (DR6.BS) or a hardware breakpoint hit (DR6.Bn of an
+ * armed one). From user mode it is the thread's SIGTRAP (TRAP_TRACE,
+ * TRAP_HWBKPT; TRAP_BRKPT for an int1), with DR6 kept for PEEKUSER as
+ * Linux keeps it: BS and the hits of the armed breakpoints. From kernel
+ * mode it is a watchpoint on user memory the kernel touched for the thread
+ * (copy_to_user): noted in DR6, no signal (as Linux), and the kernel goes
+ * on; a trap flag there is not the kernel's, and goes. */
+static bool debug_trap(struct trapframe *tf)
+{
+    uint64_t dr6 = debugreg_take_dr6();
+    struct proc *p = current();
+    uint64_t armed = 0;
+    for (int i = 0; i < 4; i++)
+        if ((p->pt_dr7_hw >> (2 * i)) & 3)
+            armed |= 1ul << i;
+    uint64_t hits = dr6 & DR6_HITS & armed;
+    if (!(tf->cs & 3)) {
+        p->pt_dr6 |= hits;
+        tf->rflags &= ~RFLAGS_TRAP;
+        return true;
+    }
+    p->pt_dr6 = (dr6 & DR6_BS) | hits;
+    for (int i = 0; i < 4; i++)                 /* an instruction breakpoint is a fault: */
+        if ((hits >> i & 1) && !((p->pt_dr7_hw >> (16 + 4 * i)) & 3))
+            tf->rflags |= RFLAGS_RESUME;        /* RF lets the instruction run once */
+    int code = (dr6 & DR6_BS) ? TRAP_TRACE : hits ? TRAP_HWBKPT : TRAP_BRKPT;
+    signal_fault_info(tf, SIGTRAP, code, tf->rip);
+    return true;
+}
+
+void ptrace_init(void)
+{
+    trap_register(T_DEBUG, debug_trap);
+}
+
+void ptrace_exec_reset(struct proc *p)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    bool armed = p->pt_dr7_hw;
+    memset(p->pt_dr, 0, sizeof(p->pt_dr));
+    p->pt_dr7 = p->pt_dr7_hw = p->pt_dr6 = 0;
+    if (armed && p == current())
+        debugreg_load(p->pt_dr, 0);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
 /* ---- lifetimes ---- */
 
 void ptrace_clone_locked(struct proc *parent, struct proc *child, uint64_t flags)
 {
     ASSERT_HELD(&sched_lock);
+    if (parent->pt_tf_forced)                   /* a step over fork is the parent's */
+        child->tf->rflags &= ~RFLAGS_TRAP;
     struct proc *t = parent->tracer;
     if (!t)
         return;
@@ -301,6 +408,7 @@ void ptrace_exit_locked(struct proc *p, int status, bool last)
             continue;
         c->tracer = NULL;
         c->pt_syscall = false;
+        step_set_locked(c, false);
         if (c->pt_stopped) {
             c->pt_stopped = false;
             wakeup_locked(&c->pt_stopped);
@@ -434,14 +542,75 @@ static long peek_user(struct proc *t, uint64_t off, uint64_t *v)
         return 0;
     }
     if (off >= USER_DEBUGREG_OFF && off < USER_DEBUGREG_OFF + 8 * 8) {
-        *v = 0;                                 /* no debug registers yet */
+        int n = (int)(off - USER_DEBUGREG_OFF) / 8;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        *v = n < 4 ? t->pt_dr[n] : n == 6 ? t->pt_dr6 ^ DR6_FIXED : n == 7 ? t->pt_dr7 : 0;
+        spin_unlock_irqrestore(&sched_lock, f);
         return 0;
     }
     return -EIO;
 }
 
+/* A breakpoint's length from DR7's LEN field (Intel SDM vol. 3, 17.2.4:
+ * 00 one byte, 01 two, 11 four, 10 eight). */
+static uint64_t dr_len(uint64_t dr7, int n)
+{
+    static const uint64_t len[4] = { 1, 2, 8, 4 };
+    return len[(dr7 >> (18 + 4 * n)) & 3];
+}
+
+/* May breakpoint n watch addr with DR7's fields? Linux's rules: a user
+ * address, aligned to its length; an instruction breakpoint is one byte;
+ * no I/O breakpoints. */
+__attribute__((noinline)) static bool dr_ok(uint64_t dr7, int n, uint64_t addr)
+{
+    uint64_t len = dr_len(dr7, n), rw = (dr7 >> (16 + 4 * n)) & 3;
+    if (rw == 2 || (rw == 0 && len != 1) || (addr & (len - 1)))
+        return false;
+#ifdef BREAK_DEBUGREG_USER
+    return true;                                /* the break switch: any address */
+#endif
+    /* INVARIANT(privilege separation): a debug register a process arms
+     * watches only user memory: no kernel address ever traps for it. */
+    return addr < DR_USER_TOP && addr + len - 1 < DR_USER_TOP;
+}
+
+static long poke_debugreg(struct proc *t, int n, uint64_t v)
+{
+    long r = 0;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (n < 4) {
+        /* checked with the length DR7 gives it (one byte if none) */
+        if (dr_ok(t->pt_dr7 & (0xful << (16 + 4 * n)), n, v))
+            t->pt_dr[n] = v;
+        else
+            r = -EINVAL;
+    } else if (n == 6) {
+        t->pt_dr6 = v ^ DR6_FIXED;
+    } else if (n == 7) {
+        uint64_t hw = 0;
+        for (int i = 0; i < 4 && !r; i++) {
+            if (!((v >> (2 * i)) & 3))
+                continue;                       /* not enabled: not checked */
+            if (!dr_ok(v, i, t->pt_dr[i]))
+                r = -EINVAL;
+            hw |= (1ul << (2 * i)) | (0xful << (16 + 4 * i) & v);
+        }
+        if (!r) {
+            t->pt_dr7 = v;
+            t->pt_dr7_hw = hw ? hw | 0x100 : 0; /* LE: exact data breakpoints */
+        }
+    } else {
+        r = -EIO;                               /* DR4, DR5 do not exist */
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
+
 static long poke_user(struct proc *t, uint64_t off, uint64_t v)
 {
+    if (!(off & 7) && off >= USER_DEBUGREG_OFF && off < USER_DEBUGREG_OFF + 8 * 8)
+        return poke_debugreg(t, (int)(off - USER_DEBUGREG_OFF) / 8, v);
     if ((off & 7) || off >= sizeof(struct user_regs))
         return -EIO;
     struct user_regs r;
@@ -487,6 +656,64 @@ static long syscall_info(struct proc *t, uint64_t size, void *u)
 
 struct iovec_k { uint64_t base, len; };
 
+/* The tracer's x87/SSE registers, the first n bytes of an fxsave area
+ * (the rest stays): an MXCSR with bits the CPU lacks is refused, as Linux
+ * refuses it (fxrstor would fault). */
+static long fpregs_set(struct proc *t, const struct fpu_state *fp, size_t n)
+{
+    struct fpu_state st = t->fpu;
+    memcpy(st.bytes, fp->bytes, MIN(n, sizeof(st.bytes)));
+    uint32_t mxcsr;
+    memcpy(&mxcsr, st.bytes + 24, 4);
+    if (mxcsr & ~fpu_mxcsr_mask())
+        return -EINVAL;
+    memcpy(st.bytes + 28, t->fpu.bytes + 28, 4);        /* MXCSR_MASK is the CPU's */
+    t->fpu = st;
+    return 0;
+}
+
+/* GETREGSET/SETREGSET (man 2 ptrace, elf.h's NT_*): the general registers
+ * and the fxsave area. A length that is not a whole number of 8-byte
+ * words is EINVAL, a longer one is cut to the set's size (and reported). */
+static long regset(struct proc *t, bool set, uint64_t type, void *uiov)
+{
+    struct iovec_k iov;
+    if (copy_from_user(&iov, uiov, sizeof(iov)))
+        return -EFAULT;
+    struct user_regs r;
+    struct fpu_state fp;
+    void *buf;
+    size_t size;
+    if (type == NT_PRSTATUS) {
+        regs_get(t, &r);
+        buf = &r, size = sizeof(r);
+    } else if (type == NT_PRFPREG) {
+        fp = t->fpu;
+        buf = &fp, size = sizeof(fp);
+    } else if (type == NT_X86_XSTATE) {
+        return iov.len % 8 ? -EINVAL : -ENODEV;    /* no XSAVE: only fxsave's area */
+    } else {
+        return -EINVAL;
+    }
+    if (iov.len % 8)
+        return -EINVAL;
+    size_t n = MIN(size, iov.len);
+    if (set && type == NT_PRFPREG && n != size)
+        return -EINVAL;                         /* the FP area goes whole, as on Linux */
+    if (!set) {
+        if (copy_to_user((void *)iov.base, buf, n))
+            return -EFAULT;
+    } else {
+        if (copy_from_user(buf, (void *)iov.base, n))
+            return -EFAULT;
+        long e = type == NT_PRSTATUS ? regs_set(t, &r) : fpregs_set(t, &fp, n);
+        if (e)
+            return e;
+    }
+    iov.len = n;
+    return copy_to_user((uint8_t *)uiov + 8, &iov.len, 8) ? -EFAULT : 0;
+}
+
 long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
 {
     struct proc *me = current();
@@ -515,11 +742,12 @@ long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
     }
     long r = 0;
     switch (req) {
-    case PTRACE_CONT: case PTRACE_SYSCALL: case PTRACE_DETACH:
+    case PTRACE_CONT: case PTRACE_SYSCALL: case PTRACE_DETACH: case PTRACE_SINGLESTEP:
         if (data > NSIG) {
             r = -EIO;
             break;
         }
+        step_set_locked(t, req == PTRACE_SINGLESTEP);
         t->pt_syscall = req == PTRACE_SYSCALL;
         t->pt_resume_sig = (int)data;
         if (req == PTRACE_DETACH)
@@ -602,27 +830,14 @@ long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
     }
     case PTRACE_GETFPREGS:
         return copy_to_user((void *)data, &t->fpu, sizeof(t->fpu)) ? -EFAULT : 0;
-    case PTRACE_GETREGSET: {
-        struct iovec_k iov;
-        if (copy_from_user(&iov, (void *)data, sizeof(iov)))
+    case PTRACE_SETFPREGS: {
+        struct fpu_state fp;
+        if (copy_from_user(&fp, (void *)data, sizeof(fp)))
             return -EFAULT;
-        struct user_regs r;
-        const void *src;
-        size_t n;
-        if (addr == NT_PRSTATUS) {
-            regs_get(t, &r);
-            src = &r, n = sizeof(r);
-        } else if (addr == NT_PRFPREG) {
-            src = &t->fpu, n = sizeof(t->fpu);
-        } else {
-            return -EINVAL;
-        }
-        n = MIN(n, iov.len);
-        if (copy_to_user((void *)iov.base, src, n))
-            return -EFAULT;
-        iov.len = n;
-        return copy_to_user((void *)data, &iov, sizeof(iov)) ? -EFAULT : 0;
+        return fpregs_set(t, &fp, sizeof(fp));
     }
+    case PTRACE_GETREGSET: case PTRACE_SETREGSET:
+        return regset(t, req == PTRACE_SETREGSET, addr, (void *)data);
     case PTRACE_GETEVENTMSG:
         return copy_to_user((void *)data, &t->pt_msg, 8) ? -EFAULT : 0;
     case PTRACE_GETSIGINFO: {
@@ -633,7 +848,32 @@ long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
         si[0] = t->pt_si_signo;
         si[2] = t->pt_si_code;
         si[4] = t->pt_si_pid;
+        if (t->pt_si_addr)                      /* a fault's si_addr, where si_pid is */
+            memcpy(&si[4], &t->pt_si_addr, 8);
         return copy_to_user((void *)data, si, sizeof(si)) ? -EFAULT : 0;
+    }
+    case PTRACE_SETSIGINFO: {
+        /* What the tracee will see of the signal it is resumed with (the
+         * fields Vigil keeps: signo, code, and pid or a fault's address). */
+        int32_t si[32];
+        if (copy_from_user(si, (void *)data, sizeof(si)))
+            return -EFAULT;
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        long r2 = -EINVAL;
+        if (t->pt_si_signo && si[0] > 0 && si[0] <= NSIG) {
+            t->pt_si_signo = si[0];
+            t->pt_si_code = si[2];
+            t->pt_si_pid = si[2] > 0 ? 0 : si[4];
+            t->pt_si_addr = 0;
+            if (si[2] > 0)
+                memcpy(&t->pt_si_addr, &si[4], 8);
+            t->sig_code[si[0] - 1] = t->pt_si_code;
+            t->sig_sender[si[0] - 1] = t->pt_si_pid;
+            t->sig_value[si[0] - 1] = t->pt_si_addr;
+            r2 = 0;
+        }
+        spin_unlock_irqrestore(&sched_lock, f);
+        return r2;
     }
     case PTRACE_GET_SYSCALL_INFO:
         return syscall_info(t, addr, (void *)data);

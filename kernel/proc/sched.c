@@ -167,6 +167,8 @@ void schedule(void)
     } else {
         mm_activate(NULL);          /* no stale user space under an idle CPU */
     }
+    if (prev->pt_dr7_hw || next->pt_dr7_hw)
+        debugreg_load(next->pt_dr, next->pt_dr7_hw);   /* a tracer's breakpoints (ptrace.c) */
     this_cpu()->current = next;
     running[cpu] = next;
     swtch(&prev->ctx, next->ctx);

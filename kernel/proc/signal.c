@@ -533,14 +533,37 @@ again:;
 
 void signal_fault(struct trapframe *tf, int sig)
 {
+    /* int3's SIGTRAP says SI_KERNEL, as Linux's does. */
+    signal_fault_info(tf, sig, tf->vector == T_BREAKPOINT ? SI_KERNEL : SI_USER, 0);
+}
+
+void signal_fault_info(struct trapframe *tf, int sig, int code, uint64_t addr)
+{
     struct proc *p = current();
     struct sigaction_k *a = &p->sh->actions[sig - 1];
+    if (p->tracer) {
+        /* A tracee's fault goes to its tracer first (the signal-delivery
+         * stop: a debugger's breakpoint, step or watchpoint). As Linux
+         * forces it, a blocked or ignored one is unblocked and defaulted. */
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        if ((p->sig_blocked & BIT(sig)) || a->handler == SIG_IGN)
+            a->handler = SIG_DFL;
+        p->sig_blocked &= ~BIT(sig);
+        p->sig_pending |= BIT(sig);
+        p->sig_sender[sig - 1] = 0;
+        p->sig_code[sig - 1] = code;
+        p->sig_value[sig - 1] = addr;
+        spin_unlock_irqrestore(&sched_lock, f);
+        return;
+    }
     /* A handler that can run takes the fault; otherwise (none, ignored or
      * blocked: a fault cannot be postponed) the process dies, as on Linux. */
     if (a->handler > SIG_IGN && !(p->sig_blocked & BIT(sig))) {
         uint64_t f = spin_lock_irqsave(&sched_lock);
         p->sig_pending |= BIT(sig);
         p->sig_sender[sig - 1] = 0;
+        p->sig_code[sig - 1] = code;
+        p->sig_value[sig - 1] = addr;
         spin_unlock_irqrestore(&sched_lock, f);
         return;
     }

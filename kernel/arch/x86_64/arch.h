@@ -79,6 +79,17 @@ struct fpu_state {
 void fpu_save(struct fpu_state *st);
 void fpu_restore(const struct fpu_state *st);
 void fpu_init_state(struct fpu_state *st);   /* for syscalls and interrupts from ring 3 */
+uint32_t fpu_mxcsr_mask(void);                /* the MXCSR bits this CPU accepts (fxrstor) */
+
+/* Hardware debug registers (Intel SDM vol. 3, 17.2): DR0-3 the addresses,
+ * DR7 their enables, types and lengths (0 disarms all), DR6 what hit. */
+void     debugreg_load(const uint64_t addr[4], uint64_t dr7);
+uint64_t debugreg_take_dr6(void);            /* DR6, then cleared (its bits are sticky) */
+#define DR6_BS      0x4000ul                  /* single step (TF) */
+#define DR6_HITS    0xful                     /* B0-B3: breakpoint n's condition met */
+#define DR6_FIXED   0xffff0ff0ul              /* DR6's bits that read as 1 when clear */
+#define RFLAGS_TRAP 0x100ul                   /* TF: a #DB after each instruction */
+#define RFLAGS_RESUME 0x10000ul               /* RF: no instruction breakpoint for one instruction */
 
 /* ---- user memory access (usercopy.asm + trap.c's fixups) ---- */
 /* Both return 0 / the length on success and -EFAULT for a bad pointer. */

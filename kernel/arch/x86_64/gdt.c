@@ -5,6 +5,7 @@
 #include "cpu.h"
 #include "../../debug/debug.h"
 #include "../../lib/kprintf.h"
+#include "../../lib/string.h"
 
 struct tss {
     uint32_t reserved0;
@@ -160,6 +161,43 @@ void cpu_set_kernel_stack(uint64_t top)
 
 void fpu_save(struct fpu_state *st) { __asm__ volatile("fxsave64 %0" : "=m"(*st)); }
 void fpu_restore(const struct fpu_state *st) { __asm__ volatile("fxrstor64 %0" ::"m"(*st)); }
+
+uint32_t fpu_mxcsr_mask(void)
+{
+    /* fxsave stores the mask at byte 28; 0 there means the default, which
+     * lacks DAZ (Intel SDM vol. 1, 11.6.6). */
+    static struct fpu_state probe;
+    static uint32_t mask;
+    if (!mask) {
+        fpu_save(&probe);
+        uint32_t m;
+        memcpy(&m, probe.bytes + 28, 4);
+        mask = m ? m : 0xffbf;
+    }
+    return mask;
+}
+
+void debugreg_load(const uint64_t addr[4], uint64_t dr7)
+{
+    if (!dr7) {
+        __asm__ volatile("mov %0, %%dr7" ::"r"(0ul));
+        return;
+    }
+    __asm__ volatile("mov %0, %%dr7" ::"r"(0ul));     /* nothing armed while they change */
+    __asm__ volatile("mov %0, %%dr0" ::"r"(addr[0]));
+    __asm__ volatile("mov %0, %%dr1" ::"r"(addr[1]));
+    __asm__ volatile("mov %0, %%dr2" ::"r"(addr[2]));
+    __asm__ volatile("mov %0, %%dr3" ::"r"(addr[3]));
+    __asm__ volatile("mov %0, %%dr7" ::"r"(dr7));
+}
+
+uint64_t debugreg_take_dr6(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(v));
+    __asm__ volatile("mov %0, %%dr6" ::"r"(DR6_FIXED));
+    return v;
+}
 
 void fpu_init_state(struct fpu_state *st)
 {

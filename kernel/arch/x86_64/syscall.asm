@@ -62,6 +62,11 @@ syscall_return:
     jnz .slow
     cmp qword [rsp + 15*8 + F_CS], GDT_UCODE_RPL3
     jne .slow
+    ; A trap flag (a tracer's single step) goes back by iretq: sysret would
+    ; trap at once, before the next instruction ran; iretq lets it run. RF
+    ; sysret cannot restore at all.
+    test qword [rsp + 15*8 + F_RFLAGS], 0x10100
+    jnz .slow
 %ifndef BREAK_SYSRET_REGS
     mov rcx, [rsp + F_RCX]
     cmp rcx, [rsp + 15*8 + F_RIP]

@@ -63,6 +63,8 @@ void idt_init(void)
      * arrive anywhere. */
     set_gate(T_DOUBLE, trap_stubs[T_DOUBLE], IST_DOUBLE_FAULT, 0);
     set_gate(T_NMI, trap_stubs[T_NMI], IST_NMI, 0);
+    /* int3 is the debugger's breakpoint: ring 3 may raise it (a #GP otherwise). */
+    set_gate(T_BREAKPOINT, trap_stubs[T_BREAKPOINT], 0, 3);
     idt_load();
 }
 
