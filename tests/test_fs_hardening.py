@@ -84,3 +84,22 @@ def test_mutated_disks_get_an_answer_never_a_panic(vigil, tmp_path) -> None:
     assert not res.failures, "mutated disks stopped the kernel:\n" + "\n".join(res.failures)
     assert res.refused and res.mounted, "the sample exercises both refusal and use"
     assert 0 < res.deepest_stack <= KSTACK_LIMIT
+
+
+def test_writers_on_two_cpus_with_memory_short_keep_every_file(vigil) -> None:
+    """Three processes create, write, unlink and read back files on 2 CPUs
+    while a fourth holds most of the memory, so the buffer cache cannot
+    grow and evicts, writing dirty data back in batches while others
+    commit and wait for the disk. Every file must read back as written,
+    and e2fsck must find the disk clean. (Two evictions used to share one
+    batch array: the first's buffers stayed busy for ever, and the next
+    process to need a buffer found every one held and panicked, "bcache:
+    every buffer is in use and the journal cannot commit".)"""
+    _, disk = vigil.scratch_disk("churn", size_mb=64)
+    run = vigil.program(["/bin/fschurn", "/scratch", "84", "3", "180"], root_disk=disk,
+                        timeout=240, smp=2, mem="128M")
+    assert "files intact: yes" in run.output, \
+        f"files lost or corrupted under memory pressure: {run.output[-800:]!r} {run.console[-1500:]}"
+    assert run.status == 0
+    ok, report = fsck(disk)
+    assert ok, report

@@ -1,7 +1,8 @@
 /* fs/bcache.c - the buffer cache. Buffers are found through a hash table
  * of block numbers; they are created as needed, up to a share of memory
- * (CACHE_SHARE of RAM, at most CACHE_MAX_BYTES, and never while less than
- * a quarter of RAM is free), and after that the least recently used one
+ * (CACHE_SHARE of RAM, at most CACHE_MAX_BYTES, and past MIN_BUFS never
+ * while less than a quarter of RAM is free; the first MIN_BUFS are made at
+ * mount, so they exist however short memory gets), and after that the least recently used one
  * that is not held and not uncommitted metadata is reused (dirty file data
  * is written back first, in one batch with the other oldest dirty data).
  * Dirty buffers sit on one list per kind (data, metadata), so writing them
@@ -22,7 +23,7 @@
 #define NHASH            16384          /* power of two */
 #define CACHE_SHARE      4              /* at most 1/CACHE_SHARE of RAM */
 #define CACHE_MAX_BYTES  (96ul << 20)
-#define MIN_BUFS         256
+#define MIN_BUFS         512            /* made at mount: see bcache_guaranteed() */
 #define WRITE_CHUNK      256            /* buffers written back per batch */
 
 static struct buf *bufs;                /* [nmax], the first nbufs in use */
@@ -36,8 +37,14 @@ static uint64_t *pages;                 /* frames carved into buffers */
 static int npages;
 static uint8_t *carve;
 static size_t carve_left;
-static struct buf *batch_bufs[WRITE_CHUNK];
-static struct block_io batch_ios[WRITE_CHUNK];
+/* A write-back batch: the buffers it locked and their writes. Each caller
+ * has its own (kmalloc'd: 8 KiB is too big for a kernel stack): a batch
+ * lives across the sleep of its I/O, while other threads evict, commit and
+ * collect batches of their own. */
+struct batch {
+    struct buf *bufs[WRITE_CHUNK];
+    struct block_io ios[WRITE_CHUNK];
+};
 
 static inline uint64_t sectors_of(uint64_t blockno) { return blockno * (bsize / 512); }
 static inline unsigned hash_of(uint64_t blockno) { return (unsigned)(blockno * 0x9E3779B97F4A7C15ull >> 40) & (NHASH - 1); }
@@ -99,6 +106,8 @@ static void hash_insert(struct buf *b)
     hash[h] = b;
 }
 
+static struct buf *grow(void);
+
 static void free_pages(void)
 {
     for (int i = 0; i < npages; i++)
@@ -134,7 +143,12 @@ void bcache_init(size_t block_size)
         bufs[i] = (struct buf){ .data = data };
         lru_append(&bufs[i]);
     }
+    while (nbufs < MIN_BUFS)
+        if (!grow())
+            panic("bcache: no memory for the %d buffers the journal counts on", MIN_BUFS);
 }
+
+int bcache_guaranteed(void) { return MIN_BUFS; }
 
 size_t bcache_block_size(void) { return bsize; }
 uint64_t bcache_frames(void) { return (uint64_t)npages; }
@@ -142,7 +156,7 @@ uint64_t bcache_frames(void) { return (uint64_t)npages; }
 /* One more buffer, if the cache may grow: memory is plentiful. */
 static struct buf *grow(void)
 {
-    if (nbufs >= nmax || pmm_free_frames() < pmm_total_frames() / 4)
+    if (nbufs >= nmax || (nbufs >= MIN_BUFS && pmm_free_frames() < pmm_total_frames() / 4))
         return NULL;
     if (carve_left < bsize) {
         uint64_t pa = pmm_alloc();
@@ -186,10 +200,10 @@ static void sleep_on(struct buf *b, uint64_t *flags)
     b->waiters--;
 }
 
-/* Lock up to max dirty buffers of one kind, oldest first, into batch_bufs;
+/* Lock up to max dirty buffers of one kind, oldest first, into bt;
  * with sched_lock held. With wait, a list holding only locked buffers is
  * waited for (then 0 means the list is empty). */
-static int collect(int kind, int max, bool wait, uint64_t *flags)
+static int collect(struct batch *bt, int kind, int max, bool wait, uint64_t *flags)
 {
     ASSERT_HELD(&sched_lock);
     for (;;) {
@@ -202,7 +216,7 @@ static int collect(int kind, int max, bool wait, uint64_t *flags)
             }
             b->locked = true;
             b->refs++;
-            batch_bufs[n++] = b;
+            bt->bufs[n++] = b;
         }
         if (n || !first_busy || !wait)
             return n;
@@ -210,11 +224,11 @@ static int collect(int kind, int max, bool wait, uint64_t *flags)
     }
 }
 
-static void unlock_collected(int n, bool written, int kind)
+static void unlock_collected(struct batch *bt, int n, bool written, int kind)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
     for (int i = 0; i < n; i++) {
-        struct buf *b = batch_bufs[i];
+        struct buf *b = bt->bufs[i];
         if (written && b->dirty && b->meta == kind) {
             dirty_remove(b);
             b->dirty = false;
@@ -228,12 +242,12 @@ static void unlock_collected(int n, bool written, int kind)
 }
 
 /* Write up to WRITE_CHUNK locked, collected buffers home in one batch. */
-static int write_collected(int n, int kind)
+static int write_collected(struct batch *bt, int n, int kind)
 {
     for (int i = 0; i < n; i++)
-        batch_ios[i] = (struct block_io){ sectors_of(batch_bufs[i]->blockno), batch_bufs[i]->data, bsize / 512 };
-    int r = block_write_batch(batch_ios, n);
-    unlock_collected(n, r == 0, kind);
+        bt->ios[i] = (struct block_io){ sectors_of(bt->bufs[i]->blockno), bt->bufs[i]->data, bsize / 512 };
+    int r = block_write_batch(bt->ios, n);
+    unlock_collected(bt, n, r == 0, kind);
     return r;
 }
 
@@ -283,12 +297,13 @@ static __attribute__((noinline)) struct buf *get_busy(uint64_t blockno, uint64_t
             victim = c;
         }
         if (!victim) {
-            /* Everything is held or awaits a commit: commit now. */
+            /* Everything is held or awaits a commit: commit now, or, while
+             * other changes are in progress or committing, give them a tick
+             * to end and release what they hold. */
             spin_unlock_irqrestore(&sched_lock, *flags);
-            int r = journal_commit_pressure();
+            if (journal_commit_pressure())
+                sleep_ticks(1);
             *flags = spin_lock_irqsave(&sched_lock);
-            if (r)
-                panic("bcache: every buffer is in use and the journal cannot commit (%d)", r);
             continue;
         }
         if (victim->dirty) {
@@ -298,9 +313,19 @@ static __attribute__((noinline)) struct buf *get_busy(uint64_t blockno, uint64_t
 #ifdef BREAK_EVICT_ORDER
             kind = victim->meta;                /* break switch: uncommitted metadata goes home */
 #endif
-            int n = collect(kind, WRITE_CHUNK, false, flags);
             spin_unlock_irqrestore(&sched_lock, *flags);
-            int r = n ? write_collected(n, kind) : 0;
+            struct batch *bt = kmalloc(sizeof(*bt));
+            *flags = spin_lock_irqsave(&sched_lock);
+            if (!bt) {
+                spin_unlock_irqrestore(&sched_lock, *flags);
+                sleep_ticks(1);                 /* no heap for a batch just now */
+                *flags = spin_lock_irqsave(&sched_lock);
+                continue;
+            }
+            int n = collect(bt, kind, WRITE_CHUNK, false, flags);
+            spin_unlock_irqrestore(&sched_lock, *flags);
+            int r = n ? write_collected(bt, n, kind) : 0;
+            kfree(bt);
             *flags = spin_lock_irqsave(&sched_lock);
             if (r)
                 kprintf("bcache: write-back failed (%d)\n", r);
@@ -414,15 +439,19 @@ int bcache_write_dirty(bool meta)
     int kind = meta, err = 0;
     if (!bufs)
         return 0;                               /* never set up: nothing mounted */
+    struct batch *bt = kmalloc(sizeof(*bt));
+    if (!bt)
+        return -ENOMEM;
     for (;;) {
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        int n = collect(kind, WRITE_CHUNK, true, &f);
+        int n = collect(bt, kind, WRITE_CHUNK, true, &f);
         spin_unlock_irqrestore(&sched_lock, f);
         if (!n)
             break;
-        if ((err = write_collected(n, kind)))
+        if ((err = write_collected(bt, n, kind)))
             break;
     }
+    kfree(bt);
     return err;
 }
 
@@ -432,19 +461,23 @@ int bcache_take_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *
 {
     int n = 0;
     *more = false;
+    struct batch *bt = kmalloc(sizeof(*bt));
+    if (!bt)
+        return -ENOMEM;
     while (n < max) {
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        int k = collect(1, MIN(max - n, WRITE_CHUNK), true, &f);
+        int k = collect(bt, 1, MIN(max - n, WRITE_CHUNK), true, &f);
         spin_unlock_irqrestore(&sched_lock, f);
         if (!k)
             break;
         for (int i = 0; i < k; i++) {
-            blocknos[n + i] = batch_bufs[i]->blockno;
-            memcpy(copies[n + i], batch_bufs[i]->data, bsize);
+            blocknos[n + i] = bt->bufs[i]->blockno;
+            memcpy(copies[n + i], bt->bufs[i]->data, bsize);
         }
-        unlock_collected(k, true, 1);
+        unlock_collected(bt, k, true, 1);
         n += k;
     }
+    kfree(bt);
     *more = ndirty[1] > 0;
     return n;
 }

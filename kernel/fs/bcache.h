@@ -45,9 +45,14 @@ int         bcache_sync(void);
 int         bcache_write_dirty(bool meta);
 /* For the journal's commit: copy the dirty metadata blocks out (number,
  * data) and mark them clean (the journal now owns getting them home): how
- * many (at most max); *more says some did not fit. */
+ * many (at most max; -ENOMEM if no heap for the batch); *more says some
+ * did not fit. */
 int         bcache_take_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *more);
 int         bcache_count_dirty_meta(void);
+/* Buffers that exist whatever memory is left (made at mount): the journal
+ * keeps a transaction's metadata well under them, so uncommitted
+ * metadata, which cannot be evicted, never fills the cache. */
+int         bcache_guaranteed(void);
 uint64_t    bcache_frames(void);            /* frames holding buffers (/proc/meminfo's Buffers) */
 /* How many times a buffer has been marked dirty since boot: a commit that
  * began at generation g made every change up to g durable. */

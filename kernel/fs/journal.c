@@ -640,6 +640,10 @@ static int commit_locked(void)
         /* 2. the copies: into the mirror, then the log. The buffers are
          * clean from here on; the map finds the copies. */
         int n = bcache_take_dirty_meta(lg.homes, &lg.mirror[d + 1], cap, &more);
+        if (n < 0) {
+            err = n;
+            break;
+        }
         if (n == 0) {
             err = durable_flush();
             break;
@@ -719,30 +723,58 @@ static int commit_locked(void)
     return err;
 }
 
+/* The most metadata blocks a transaction gathers before the next change
+ * waits for it to commit: within one descriptor and the log (tx_max), and
+ * well within the buffers the cache always has, since uncommitted
+ * metadata cannot be evicted: changes in progress must still find room. */
+static int tx_limit(void) { return MIN(tx_max(), bcache_guaranteed()) / 2; }
+
+/* INVARIANT(durability and crash consistency): a transaction holds whole
+ * changes only. A change begins (journal_begin) only while the running
+ * transaction has room; when it is full, new changes wait - as JBD2's
+ * start_this_handle waits on a locked transaction - until the changes in
+ * progress have ended, and the first of them commits it. A change nested
+ * in one of the same thread's (an iput ending the last use of an inode
+ * inside an unlink) is part of that one and never waits. */
 void journal_begin(void)
 {
+    struct proc *me = current();
+    if (me->journal_depth++ > 0) {
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        j.outstanding++;
+        spin_unlock_irqrestore(&sched_lock, f);
+        return;
+    }
     for (;;) {
         /* Wait out a commit in progress. */
         mutex_lock(&commit_mutex);
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        /* Keep transactions well inside one descriptor (and the log):
-         * before the first change of a new batch, commit what has piled
-         * up, so no change is split across two transactions. */
-        if (j.active && j.outstanding == 0 && bcache_count_dirty_meta() > tx_max() / 2) {
+        bool full = j.active && bcache_count_dirty_meta() > tx_limit();
+        if (!full) {
+            j.outstanding++;
+            spin_unlock_irqrestore(&sched_lock, f);
+            mutex_unlock(&commit_mutex);
+            return;
+        }
+        if (j.outstanding == 0) {
             spin_unlock_irqrestore(&sched_lock, f);
             mutex_unlock(&commit_mutex);
             journal_commit();
             continue;
         }
-        j.outstanding++;
+        /* Full with changes in progress: let them end, start none. */
         spin_unlock_irqrestore(&sched_lock, f);
         mutex_unlock(&commit_mutex);
-        return;
+        f = spin_lock_irqsave(&sched_lock);
+        while (j.outstanding)
+            wait_locked(&j, &f);
+        spin_unlock_irqrestore(&sched_lock, f);
     }
 }
 
 void journal_end(void)
 {
+    current()->journal_depth--;
     uint64_t f = spin_lock_irqsave(&sched_lock);
     j.outstanding--;
     if (!j.outstanding)
@@ -800,7 +832,9 @@ int journal_commit_pressure(void)
         return -EBUSY;
     /* The one change in progress is ours: commit what came before it. It
      * may include part of this change; without room there is no better
-     * choice (and the transaction limit makes this rare). */
+     * choice. journal_begin keeps a transaction under half the buffers the
+     * cache always has, so only one change pinning the other half gets
+     * here. */
     mutex_lock(&commit_mutex);
     uint64_t began = bcache_dirty_gen();
     int r = commit_done(commit_locked(), began);

@@ -225,6 +225,7 @@ struct proc {
     struct fdtable *fdt;
     struct fsinfo *fs;
     long syscall_nr;            /* the syscall in progress (for SA_RESTART) */
+    int journal_depth;          /* journal_begin nesting (fs/journal.c) */
     uint64_t fs_base;           /* TLS base (arch_prctl) */
     struct fpu_state fpu;       /* SSE/x87 registers while switched out */
     uintptr_t clear_child_tid;
