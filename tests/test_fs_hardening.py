@@ -98,8 +98,8 @@ def test_writers_on_two_cpus_with_memory_short_keep_every_file(vigil) -> None:
     _, disk = vigil.scratch_disk("churn", size_mb=64)
     run = vigil.program(["/bin/fschurn", "/scratch", "84", "3", "180"], root_disk=disk,
                         timeout=240, smp=2, mem="128M")
-    assert "files intact: yes" in run.output, \
-        f"files lost or corrupted under memory pressure: {run.output[-800:]!r} {run.console[-1500:]}"
+    assert "files intact: yes" in run.output, ("files lost or corrupted under memory pressure: "
+                                               f"{run.output[-800:]!r} {run.console[-1500:]}")
     assert run.status == 0
     ok, report = fsck(disk)
     assert ok, report
