@@ -95,6 +95,70 @@ def strace(c: Context, accel: str = "", timeout: int = 300, smp: int = 1) -> Non
     _run_on_debian_root(argv, files, accel, timeout, smp)
 
 
+@task(help={"plot": "draw the timeline into this PNG", "smp": "CPUs (--pathfinder: 2)",
+            "pathfinder": "run user/tests/pathfinder.c with and without priority inheritance "
+                          "(the kernel built with BREAK=pi) and draw both",
+            "initrd": "the initrd of Vigil's programs is the root (default: the Debian root)",
+            "accel": "kvm, tcg or auto", "timeout": "seconds before giving up"})
+def trace(c: Context, plot: str = "", smp: int = 0, pathfinder: bool = False,
+          initrd: bool = False, accel: str = "", timeout: int = 300) -> None:
+    """Scheduling timeline: `invoke trace [--plot out.png] [--smp N] -- PROG ARGS...`.
+
+    Runs PROG (a host file, staged as `exec` does, or a path in the image)
+    under /bin/schedtrace, which clears the kernel's trace ring
+    (/proc/vigil/schedtrace), and fetches it when PROG exits: which thread
+    ran on which CPU when, wakeups, blocks and why, PI loans. Prints a
+    summary; --plot draws one row per thread. --pathfinder: the Mars
+    Pathfinder program with and without inheritance, one above the other
+    (default build/trace/pathfinder.png). Exits with PROG's status."""
+    from harness import trace as trace_mod
+    from harness import tracecmd, traceplot
+
+    art = build_mod.build()
+    machine = Machine(accel=_accel(accel, art), smp=smp or (2 if pathfinder else 1))
+    if pathfinder:
+        panels = []
+        for title, kernel in [("with priority inheritance", art),
+                              ("without it (kernel built with BREAK=pi)", build_mod.build("pi"))]:
+            print(f"vigil: pathfinder {title}", file=sys.stderr)
+            r = tracecmd.run_traced(kernel, machine, ["/bin/pathfinder", "inherit", "200"], {},
+                                    True, timeout, show=False)
+            print("".join(x for x in r.output.splitlines(keepends=True)
+                          if x.startswith("pathfinder: high")), end="")
+            if r.trace is None:
+                sys.exit(f"vigil: no trace ({r.error})")
+            print(tracecmd.summary(r.trace))
+            panels.append(traceplot.pathfinder_panel(f"pathfinder {title}", r.trace,
+                                                     tracecmd.resolver(kernel)))
+        out = traceplot.plot(panels, Path(plot or ROOT / "build" / "trace" / "pathfinder.png"))
+        print(f"vigil: timeline in {out}", file=sys.stderr)
+        return
+    if "--" not in sys.argv or sys.argv.index("--") + 1 >= len(sys.argv):
+        print("usage: ./vigil trace [--plot out.png] [--smp N] [--initrd] -- PROG ARGS...\n"
+              "       ./vigil trace --pathfinder [--plot out.png]", file=sys.stderr)
+        sys.exit(2)
+    argv = sys.argv[sys.argv.index("--") + 1:]
+    files: dict[str, Path] = {}
+    host = Path(argv[0])
+    if "/" in argv[0] and host.is_file():
+        argv[0] = f"/bin/{host.name}" if initrd else f"/usr/local/bin/{host.name}"
+        files[argv[0]] = host.resolve()
+    r = tracecmd.run_traced(art, machine, argv, files, initrd, timeout)
+    if r.trace is None:
+        print(f"\nvigil: no trace ({r.error})", file=sys.stderr)
+        sys.exit(125)
+    print(tracecmd.summary(r.trace))
+    for p in trace_mod.problems(r.trace)[:10]:
+        print(f"trace: inconsistent: {p}")
+    if plot:
+        out = traceplot.plot([traceplot.Panel(" ".join(argv), r.trace, tracecmd.resolver(art))],
+                             Path(plot))
+        print(f"vigil: timeline in {out}", file=sys.stderr)
+    if r.status is None:
+        sys.exit(125)
+    sys.exit(r.status if r.status >= 0 else 128 - r.status)
+
+
 def _run_on_debian_root(argv: list[str], files: dict[str, Path], accel: str, timeout: int,
                         smp: int, initrd: bool = False) -> None:
     """Boot Vigil on a fresh copy of the Debian root (or, with initrd, on

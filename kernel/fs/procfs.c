@@ -816,6 +816,27 @@ static int gen_devices(struct sbuf *s, const struct pctx *c)
     return 0;
 }
 
+/* vigil/schedtrace: the scheduler's event ring, binary (proc/schedtrace.c
+ * says what is in it); a write of "clear", "1" or "0" clears it or turns
+ * it on or off. */
+static int gen_schedtrace(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    size_t cap = schedtrace_max_bytes();
+    void *snap = kmalloc(cap);
+    if (!snap)
+        return -ENOMEM;
+    sb_write(s, snap, schedtrace_snapshot(snap, cap));
+    kfree(snap);
+    return 0;
+}
+
+static long write_schedtrace(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    return schedtrace_control(buf, n);
+}
+
 static int gen_filesystems(struct sbuf *s, const struct pctx *c)
 {
     (void)c;
@@ -990,6 +1011,10 @@ static const struct pent fs_ents[] = {
     FILE("file-max", gen_file_max), FILE("nr_open", gen_nr_open), { .name = NULL },
 };
 static const struct pent vm_ents[] = { FILE("overcommit_memory", gen_overcommit), { .name = NULL } };
+static const struct pent vigil_ents[] = {
+    { .name = "schedtrace", .mode = S_IFREG | 0600, .gen = gen_schedtrace, .write = write_schedtrace },
+    { .name = NULL },
+};
 static const struct pent sys_ents[] = {
     DIR("kernel", kernel_ents), DIR("fs", fs_ents), DIR("vm", vm_ents), { .name = NULL },
 };
@@ -1010,6 +1035,7 @@ static const struct pent root_ents[] = {
     FILE("swaps", gen_swaps),
     FILE("devices", gen_devices),
     DIR("sys", sys_ents),
+    DIR("vigil", vigil_ents),
     { .name = NULL },
 };
 

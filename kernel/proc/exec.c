@@ -780,6 +780,7 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     while (base > x->execfn && base[-1] != '/')
         base--;
     strlcpy(p->name, base, sizeof(p->name));
+    schedtrace_name(p);
     for (int fd = 0; fd < NOFILE; fd++)
         if (fd_cloexec(p->fdt, fd) && p->fdt->fd[fd]) {
             file_close(p->fdt->fd[fd]);

@@ -431,6 +431,43 @@ struct sched_stats {
 #define LOAD_FIXED_1 (1ul << LOAD_FSHIFT)
 void  sched_get_stats(struct sched_stats *s);
 
+/* ---- schedtrace.c: the scheduler's event ring (/proc/vigil/schedtrace) ----
+ * The file is a header and then the records, oldest first, little-endian;
+ * harness/trace.py reads them. */
+enum { ST_SWITCH = 1,   /* cpu: tid (prev, 0 idle) -> a (next); arg0 prev's state; b, c prios */
+       ST_WAKEUP,       /* tid made runnable by a (0: an idle CPU); b prio; c, d where */
+       ST_BLOCK,        /* tid goes to sleep: arg0 why; a the PI lock's owner; b prio; c, d where */
+       ST_PRIO,         /* tid's effective priority a -> b (c: its own; b > c: a PI loan) */
+       ST_NEW,          /* tid published: a tgid, b by whom, c prio, d own prio; arg0 state */
+       ST_NAME,         /* tid's name: 16 bytes from a (at NEW, THREAD and exec) */
+       ST_THREAD };     /* as NEW, written by a clear for each live thread; cpu where it is */
+enum { ST_WHY_OTHER, ST_WHY_SLEEP, ST_WHY_FUTEX, ST_WHY_PI_LOCK };
+struct st_rec {
+    uint64_t tsc;
+    uint8_t type, cpu;
+    uint16_t arg0;
+    int32_t tid, a, b, c, d;
+};
+struct st_header {
+    char magic[8];              /* "VIGILST1" */
+    uint32_t rec_size, ncpu;
+    uint64_t tsc_hz, written;   /* records written since the clear (more than count: lost) */
+    uint32_t capacity, enabled;
+    uint64_t tsc_now, count;    /* when read; records that follow */
+};
+/* Hooks, with sched_lock held (schedtrace_name takes it). */
+void  schedtrace_switch(struct proc *prev, struct proc *next, int cpu);
+void  schedtrace_wakeup(struct proc *p);
+void  schedtrace_block(struct proc *p, void *chan);
+void  schedtrace_prio(struct proc *p, int prio);
+void  schedtrace_new(struct proc *p);
+void  schedtrace_name(struct proc *p);
+/* "1", "0", "clear" (a snapshot of the live threads follows): n, or -EINVAL. */
+long  schedtrace_control(const char *cmd, size_t n);
+/* The header and up to cap's worth of the newest records into dst: bytes. */
+size_t schedtrace_snapshot(void *dst, size_t cap);
+size_t schedtrace_max_bytes(void);
+
 /* ---- sys/sys_limits.c: resource limits (the caller's process's) ---- */
 void  rlimit_init(struct proc *p);               /* init's: Linux's defaults */
 int   fd_limit(void);                            /* descriptors below this may be used */

@@ -63,6 +63,7 @@ void sched_add(struct proc *p)
     for (int i = 0; i < NPROC; i++)
         if (!table[i]) {
             table[i] = p;
+            schedtrace_new(p);
             return;
         }
     panic("sched_add: table full");
@@ -148,6 +149,7 @@ void schedule(void)
     }
     if (next == prev)
         return;
+    schedtrace_switch(prev, next, cpu);
     nr_switches++;
     if (!proc_is_idle(prev)) {
         if (prev->state == P_RUNNABLE)
@@ -263,6 +265,7 @@ void make_runnable_locked(struct proc *p)
     p->wake_tick = 0;
     p->vruntime = sched_wake_vruntime(p->vruntime, min_vruntime);
     p->rt_seq = ++rt_seq;
+    schedtrace_wakeup(p);
     preempt_for(p);
 }
 
@@ -271,6 +274,7 @@ void sched_set_prio_locked(struct proc *p, int prio)
     ASSERT_HELD(&sched_lock);
     if (p->prio == prio)
         return;
+    schedtrace_prio(p, prio);
     bool lower = prio < p->prio;
     p->prio = prio;
     if (p->state == P_RUNNABLE && !lower)
@@ -283,6 +287,7 @@ void sleep_locked(void *chan)
 {
     ASSERT_HELD(&sched_lock);
     struct proc *p = current();
+    schedtrace_block(p, chan);
     p->chan = chan;
     p->state = P_SLEEPING;
     /* Let the kernel lock go while asleep; state is already P_SLEEPING
