@@ -428,3 +428,24 @@ def mutate(c: Context, files: str = "", budget: int = 40, seed: int = 0, jobs: i
         return
     globs = [g.strip() for g in files.replace(",", " ").split() if g.strip()]
     sys.exit(mutate_mod.main(globs, budget, seed, jobs, list_only=list, recheck=recheck))
+
+
+@task(help={"minutes": "how long the workload runs", "seconds": "or this many seconds",
+            "smp": "CPUs", "mem": "guest memory", "seed": "the workload's seed",
+            "accel": "kvm, tcg or auto", "keep": "keep the disk and console log here"})
+def soak(c: Context, minutes: float = 0, seconds: int = 0, smp: int = 2, mem: str = "256M",
+         seed: int = 1, accel: str = "", keep: str = "") -> None:
+    """A mixed workload (file churn with fsync and rename, bash pipelines,
+    threads, pipes, memory) on Vigil for a while, judged from outside:
+    no kernel trouble, e2fsck clean, every promised file as promised."""
+    from harness.soak import soak as run_soak
+
+    art = build_mod.build()
+    secs = seconds or int(minutes * 60) or 300
+    machine = Machine(accel=_accel(accel, art), smp=smp, mem=mem)
+    print(f"soak: {secs} s on {smp} CPUs, {mem}, seed {seed}", flush=True)
+    v = run_soak(art, secs, machine, seed, Path(keep) if keep else None,
+                 on_output=lambda b: (sys.stdout.buffer.write(b.replace(b"\r", b"")),
+                                      sys.stdout.flush()))
+    print("\n" + "\n".join(v.lines()))
+    sys.exit(0 if v.ok else 1)
