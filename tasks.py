@@ -325,6 +325,43 @@ def bench(c: Context, accel: str = "", vs_linux: bool = False, repeat: int = 3,
         log(f"bench: chart of the ratios in {png}")
 
 
+@task(help={"filter_": "only tests whose name matches this glob (repeatable)",
+            "jobs": "QEMU machines at once per kernel", "json": "print JSON",
+            "vs_linux": "also run the same binaries on Debian's Linux in the same QEMU",
+            "src": "LTP source tree (default: shared/ltp beside the checkout)",
+            "smp": "CPUs per machine", "mem": "memory per machine",
+            "save": "write the JSON report here too",
+            "list_": "only the tests named in this file (e.g. tests/ltp-pass.txt)"},
+      iterable=["filter_"])
+def ltp(c: Context, filter_: list[str] | None = None, jobs: int = 1, json: bool = False,
+        vs_linux: bool = False, src: str = "", smp: int = 1, mem: str = "512M",
+        save: str = "build/ltp/results.json", list_: str = "") -> None:
+    """The Linux Test Project's runtest/syscalls inside Vigil (and Linux with
+    --vs-linux): every test TPASS/TFAIL/TBROK/TCONF/HANG/PANIC with the lines
+    that failed; see docs/ltp.md."""
+    from harness import ltp as ltp_mod
+    from harness.linux import LinuxUnavailable
+
+    art = build_mod.build()
+    patterns = list(filter_ or [])
+    if list_:
+        patterns += ltp_mod.read_list(Path(list_))
+    try:
+        source = ltp_mod.find_source(src or None)
+        report = ltp_mod.run(art, source, patterns, jobs, vs_linux, smp=smp,
+                             mem=mem, quiet=json)
+    except (ltp_mod.LtpUnavailable, LinuxUnavailable) as e:
+        sys.exit(f"ltp: ERROR: {e}")
+    out = ROOT / save
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.to_json())
+    if json:
+        print(report.to_json())
+    else:
+        ltp_mod.print_report(report)
+        print(f"ltp: results in {out}", file=sys.stderr)
+
+
 @task(help={"workload": "a shipped workload (seq1, seq2, applog, fdatasync, sync, dirfsync, "
                         "replace, reuse, refill, evict), the path of a static binary, or all",
             "all_": "every shipped workload's full state set, with a table of the figures",
