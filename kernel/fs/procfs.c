@@ -892,6 +892,8 @@ static int gen_kversion(struct sbuf *s, const struct pctx *c)
 }
 
 static int gen_pid_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "4194304\n"); return 0; }
+/* Linux's taint flags: none (LTP reads them before and after a test). */
+static int gen_tainted(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0\n"); return 0; }
 static int gen_threads_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", NPROC); return 0; }
 static int gen_file_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "9223372036854775807\n"); return 0; }
 static int gen_nr_open(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", NOFILE); return 0; }
@@ -1005,6 +1007,7 @@ static const struct pent random_ents[] = {
 static const struct pent kernel_ents[] = {
     RWFILE("hostname", gen_hostname, write_hostname), FILE("osrelease", gen_osrelease),
     FILE("ostype", gen_ostype), FILE("version", gen_kversion), FILE("pid_max", gen_pid_max),
+    FILE("tainted", gen_tainted),
     FILE("threads-max", gen_threads_max), DIR("random", random_ents), { .name = NULL },
 };
 static const struct pent fs_ents[] = {

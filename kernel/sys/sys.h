@@ -9,6 +9,7 @@ long sys_pread64(int fd, void *buf, size_t n, int64_t off);
 long sys_readv(int fd, const void *iov, int cnt);
 long sys_writev(int fd, const void *iov, int cnt);
 long sys_open(const char *path, int flags, int mode);
+long sys_creat(const char *path, int mode);
 long sys_openat(int dirfd, const char *path, int flags, int mode);
 long sys_close(int fd);
 long sys_close_range(unsigned first, unsigned last, unsigned flags);

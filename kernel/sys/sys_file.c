@@ -634,8 +634,11 @@ static long do_chown(struct inode *ino, int uid, int gid)
         ino->uid = (uint32_t)uid;
     if (gid != -1)
         ino->gid = (uint32_t)gid;
+    /* chown drops set-user-ID, and set-group-ID where it means that (with
+     * group execute: without, it marks mandatory locking and stays), as
+     * Linux does. */
     if (S_ISREG(ino->mode))
-        ino->mode &= ~06000u;                   /* chown drops set-id bits, as Linux does */
+        ino->mode &= (ino->mode & 010) ? ~06000u : ~04000u;
     return ino->ops->setattr(ino);
 }
 
@@ -673,6 +676,11 @@ long sys_fchown(int fd, int u, int g)
 }
 
 long sys_open(const char *path, int flags, int mode) { return sys_openat(AT_FDCWD, path, flags, mode); }
+/* creat(2) is open(path, O_CREAT | O_WRONLY | O_TRUNC, mode). */
+long sys_creat(const char *path, int mode)
+{
+    return sys_openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+}
 
 long sys_close(int fd)
 {
@@ -985,15 +993,17 @@ long sys_dup(int fd)
 
 long sys_dup3(int fd, int to, int flags)
 {
-    struct file *f = fd_get(fd);
-    if (!f)
-        return -EBADF;
+    /* Linux's order: the flags, then the same descriptor twice (EINVAL
+     * even when it is not open), then the target's range, then the source. */
     if (flags & ~O_CLOEXEC)
+        return -EINVAL;
+    if (fd == to)
         return -EINVAL;
     if (to < 0 || to >= fd_limit())
         return -EBADF;
-    if (fd == to)
-        return -EINVAL;
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
     struct proc *p = current();
     if (p->fdt->fd[to]) {
         posix_locks_close(p->fdt->fd[to]);

@@ -183,21 +183,33 @@ static long set_ids(uint32_t *r, uint32_t *e, uint32_t *sv, long nr, long ne, lo
     return 0;
 }
 
+/* An ID argument is a 32-bit uid_t/gid_t in a 64-bit register: glibc and
+ * musl pass (uid_t)-1, "leave it be", zero-extended as 0xffffffff, and
+ * Linux reads only the low 32 bits. */
+static long id_arg(long v)
+{
+    uint32_t u = (uint32_t)v;
+    return u == 0xffffffffu ? -1 : (long)u;
+}
+
 long sys_setresuid(long r, long e, long s)
 {
     struct proc *p = current();
+    r = id_arg(r), e = id_arg(e), s = id_arg(s);
     return set_ids(&p->uid, &p->euid, &p->suid, r, e, s, p->euid == 0);
 }
 
 long sys_setresgid(long r, long e, long s)
 {
     struct proc *p = current();
+    r = id_arg(r), e = id_arg(e), s = id_arg(s);
     return set_ids(&p->gid, &p->egid, &p->sgid, r, e, s, p->euid == 0);
 }
 
 long sys_setuid(long uid)
 {
     struct proc *p = current();
+    uid = (uint32_t)uid;                        /* (uid_t)-1 names no one: EINVAL */
     if (p->euid == 0)                           /* root: all three */
         return set_ids(&p->uid, &p->euid, &p->suid, uid, uid, uid, true);
     return set_ids(&p->uid, &p->euid, &p->suid, -1, uid, -1, false);
@@ -206,6 +218,7 @@ long sys_setuid(long uid)
 long sys_setgid(long gid)
 {
     struct proc *p = current();
+    gid = (uint32_t)gid;                        /* (gid_t)-1 names no group: EINVAL */
     if (p->euid == 0)
         return set_ids(&p->gid, &p->egid, &p->sgid, gid, gid, gid, true);
     return set_ids(&p->gid, &p->egid, &p->sgid, -1, gid, -1, false);
@@ -216,6 +229,7 @@ long sys_setgid(long gid)
 long sys_setreuid(long r, long e)
 {
     struct proc *p = current();
+    r = id_arg(r), e = id_arg(e);
     if (p->euid != 0 && r != -1 && r != p->uid && r != p->euid)
         return -EPERM;
     long s = (r != -1 || (e != -1 && e != p->uid)) ? (e != -1 ? e : p->euid) : -1;
@@ -225,6 +239,7 @@ long sys_setreuid(long r, long e)
 long sys_setregid(long r, long e)
 {
     struct proc *p = current();
+    r = id_arg(r), e = id_arg(e);
     if (p->euid != 0 && r != -1 && r != p->gid && r != p->egid)
         return -EPERM;
     long s = (r != -1 || (e != -1 && e != p->gid)) ? (e != -1 ? e : p->egid) : -1;
