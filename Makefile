@@ -28,6 +28,7 @@ BREAKS  += file-perm
 BREAKS  += flush-wait
 BREAKS  += fsync-flush
 BREAKS  += futex
+BREAKS  += init-signal
 BREAKS  += iopb
 BREAKS  += journal
 BREAKS  += journal-reuse

@@ -103,6 +103,17 @@ def test_an_unprivileged_process_cannot_signal_another_users_process(vigil) -> N
         "\n".join(diff[:6])
 
 
+def test_init_ignores_signals_it_has_no_handler_for(vigil) -> None:
+    """A process init adopted signals its parent, pid 1, with SIGUSR1...
+    SIGKILL and SIGSTOP (user/tests/initsig.c): each kill succeeds and is
+    discarded, as on Linux, and the machine runs on (issue 17's kill10
+    hang). Vigil only: on a host it would signal the host's init."""
+    run = vigil.program(["/bin/initsig"])
+    assert run.status == 0 and "init survived" in run.output, \
+        f"a signal from a process init adopted ended init: {run.console[-400:]!r}"
+    assert "adopted: kill(init, SIGKILL): ok" in run.output, run.output[-600:]
+
+
 def test_set_id_calls_follow_linux_rules(vigil) -> None:
     """setuid, seteuid, setreuid, setresuid and their gid twins, and
     setgroups: without root a process moves only among its own ids (and

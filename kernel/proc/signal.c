@@ -172,6 +172,15 @@ void signal_send_locked(struct proc *p, int sig, int sender)
      * SIGCHLD) then sees the old or the new handler, as a signal sent just
      * before or after would. */
     struct sigaction_k *a = &p->sh->actions[sig - 1];
+#ifndef BREAK_INIT_SIGNAL
+    /* INVARIANT(privilege separation): init gets only the signals it has
+     * a handler for; one with the default action, SIGKILL and SIGSTOP too,
+     * is discarded, as Linux does for its init (SIGNAL_UNKILLABLE). Else
+     * any process init adopted could end the machine by signalling its
+     * parent (issue 17: LTP's kill10, once its timeout killed the parent). */
+    if (p->tgid == 1 && !p->tracer && (sig == SIGKILL || sig == SIGSTOP || a->handler == SIG_DFL))
+        return;
+#endif
     if (sig != SIGKILL && sig != SIGSTOP && !p->tracer &&
         (a->handler == SIG_IGN || (a->handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))))
         return;                                 /* discarded at once, as on Linux */
