@@ -192,6 +192,12 @@ $(UBUILD)/rootfs/bin/%: user/tests/%.c $(wildcard user/tests/*.h)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 
+# gdbme is Debian's gdb's patient (tests/test_gdb.py): unoptimised, so every
+# line is a place to stop and every variable is there to print; its source
+# is named as /usr/src/vigil/user/tests/gdbme.c, where the test puts it.
+$(UBUILD)/rootfs/bin/gdbme: UCFLAGS := -static -O0 -g -Wall -Wextra -Werror \
+    -fdebug-prefix-map=$(CURDIR)=/usr/src/vigil
+
 $(UBUILD)/rootfs/bin/bench-%: user/bench/%.c $(wildcard user/bench/*.h)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<

@@ -12,12 +12,16 @@ never arms a kernel address (privilege separation)."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from harness.execute import ProgramRun
+from harness.debian import CACHE
+from harness.execute import ProgramRun, run_on_host
 from tests.conftest import Vigil
 
 pytestmark = pytest.mark.invariant("privilege")
@@ -53,3 +57,42 @@ def test_breakpoints_steps_regsets_and_watchpoints_behave_as_on_linux(ptdebug: B
     g, h = guest.output.splitlines(), host.output.splitlines()
     diff = [f"vigil: {a!r}\nlinux: {b!r}" for a, b in zip(g, h, strict=False) if a != b]
     assert g == h, "the debugger's view differs from Linux's:\n" + "\n".join(diff[:8])
+
+
+# Debian's gdb on gdbme (user/tests/gdbme.c, -O0 -g): a breakpoint, a
+# backtrace, variables, next and step, the registers gdb reads first (cs
+# says 64-bit; mxcsr comes from GETFPREGS, no XSAVE), a hardware watchpoint
+# (the debug registers) that fires twice, and the exit.
+GDB_COMMANDS = ["break add_up", "run", "bt", "print n", "next", "next", "step", "bt",
+                "print x", "print $cs", "print $mxcsr", "watch total", "continue",
+                "continue", "continue"]
+GDB_ARGV = ["/usr/bin/gdb", "-batch", "-nx",
+            *(a for c in GDB_COMMANDS for a in ("-ex", c)), "/usr/lib/vigil/bin/gdbme"]
+SOURCE = Path(__file__).parent.parent / "user" / "tests" / "gdbme.c"
+SOURCE_IN_IMAGE = "/usr/src/vigil/user/tests/gdbme.c"   # the Makefile's -fdebug-prefix-map
+_PID = re.compile(r"\(process \d+\)")
+
+
+def _normalised(out: str) -> list[str]:
+    """gdb's lines less the pid, and less the staged source's age (the
+    guest's copy is written at boot time, newer than the program)."""
+    return [_PID.sub("(process N)", x) for x in out.splitlines()
+            if not x.startswith("warning: Source file is more recent than executable")]
+
+
+def test_debian_gdb_breaks_steps_prints_and_watches_as_on_linux(art, accel, tmp_path) -> None:
+    vigil = Vigil(art, accel, tmp_path, [])
+    v = vigil.program(GDB_ARGV, {SOURCE_IN_IMAGE: SOURCE}, timeout=300, debian=True)
+    tree = tmp_path / "tree"
+    subprocess.run(["cp", "-a", "--reflink=auto", str(CACHE / "image-tree"), str(tree)],
+                   check=True)
+    (tree / SOURCE_IN_IMAGE[1:]).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(SOURCE, tree / SOURCE_IN_IMAGE[1:])
+    h = run_on_host(tree, GDB_ARGV, timeout=180, debian=True)
+    assert h.status == 0 and "exited normally" in h.output, h.output
+    assert v.status == 0, v.console[-3000:]
+    g, hl = _normalised(v.output), _normalised(h.output)
+    diff = [f"vigil: {a!r}\nlinux: {b!r}" for a, b in zip(g, hl, strict=False) if a != b]
+    assert g == hl, "gdb on Vigil differs from gdb on Linux:\n" + "\n".join(diff[:8]) + \
+        f"\n(vigil {len(g)} lines, linux {len(hl)})"
+    assert "Hardware watchpoint 2: total" in v.output and "New value = 31" in v.output

@@ -324,6 +324,44 @@ static bool map_collect(const struct vma_info *vi, void *arg)
     return true;
 }
 
+/* /proc/PID/mem: the process's memory at the file offset, as a debugger
+ * reads and writes it (gdb does, before PEEKTEXT). Only one who may trace
+ * the process opens it (PE_PTRACE); a write to a read-only page (a
+ * breakpoint in text) goes through a private copy, as ptrace's POKETEXT.
+ * An address nothing maps is EIO, past the first page done a short count. */
+static long rw_mem(const struct pctx *c, uint64_t off, void *ubuf, size_t n, bool write)
+{
+    struct mm *mm = mm_of(c);
+    if (!mm)
+        return 0;                               /* a zombie has no memory: EOF */
+    uint8_t *buf = proc_scratch_page();
+    if (!buf)
+        return -ENOMEM;
+    mm_get(mm);                                 /* a copy may sleep; the process may exit */
+    long done = 0;
+    while ((size_t)done < n) {
+        uint64_t va = off + (uint64_t)done;
+        size_t k = MIN(n - (size_t)done, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+        long r = 0;
+        if (!user_range_ok(va, k) || !mm_prot_at(mm, va))
+            r = -EIO;
+        else if (write)
+            r = copy_from_user(buf, (uint8_t *)ubuf + done, k) ? -EFAULT
+                : mm_write(mm, va, buf, k) ? -EIO : 0;
+        else
+            r = mm_read(mm, va, buf, k) ? -EIO
+                : copy_to_user((uint8_t *)ubuf + done, buf, k) ? -EFAULT : 0;
+        if (r) {
+            if (!done)
+                done = r;
+            break;
+        }
+        done += (long)k;
+    }
+    mm_put(mm);
+    return done;
+}
+
 static int gen_maps(struct sbuf *s, const struct pctx *c)
 {
     struct mm *mm = mm_of(c);
@@ -981,6 +1019,7 @@ static const struct pent pid_ents[] = {
 #endif
     RWFILE("comm", gen_comm, write_comm),
     FILE("maps", gen_maps),
+    { .name = "mem", .mode = S_IFREG | 0600, .rw = rw_mem, .flags = PE_PTRACE },
     { .name = "fd", .mode = S_IFDIR | 0500, .kind = PD_FDS, .child = &fd_link },
     { .name = "fdinfo", .mode = S_IFDIR | 0500, .kind = PD_FDINFOS, .child = &fdinfo_file },
     LINK("exe", link_exe, PE_PTRACE),

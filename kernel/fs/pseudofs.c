@@ -423,9 +423,25 @@ static long pf_read_locked(struct file *f, void *ubuf, size_t n)
     return (long)k;
 }
 
+/* A file that is not text: its bytes at the offset, both ways. */
+static long pf_rw(struct file *f, void *ubuf, size_t n, bool write)
+{
+    struct pctx c;
+    const struct pent *e = ent_of(f->inode, &c);
+    if (!alive(&c))
+        return -ESRCH;
+    long r = e->rw(&c, f->off, ubuf, n, write);
+    if (r > 0)
+        f->off += (uint64_t)r;
+    return r;
+}
+
 static long pf_read(struct file *f, void *ubuf, size_t n)
 {
     struct pfile *pf = f->priv;
+    struct pctx c0;
+    if (ent_of(f->inode, &c0)->rw)
+        return pf_rw(f, ubuf, n, false);
     mutex_lock(&pf->lock);
     long r = pf_read_locked(f, ubuf, n);
     mutex_unlock(&pf->lock);
@@ -438,6 +454,8 @@ static long pf_write(struct file *f, const void *ubuf, size_t n)
     const struct pent *e = ent_of(f->inode, &c);
     if ((f->flags & O_ACCMODE) == O_RDONLY)
         return -EBADF;
+    if (e->rw)
+        return pf_rw(f, (void *)ubuf, n, true);
     if (!e->write)
         return c.tgid ? -EINVAL : -EIO;         /* Linux's answers for a file without a writer */
     if (!alive(&c))

@@ -52,6 +52,9 @@ struct pent {
     /* Files: the text (0 or -errno); writes (bytes taken or -errno). */
     int  (*gen)(struct sbuf *s, const struct pctx *c);
     long (*write)(const struct pctx *c, const char *buf, size_t n);
+    /* ... or, for a file that is not text (/proc/PID/mem), the bytes at
+     * off read into or written from the user's buffer: done or -errno. */
+    long (*rw)(const struct pctx *c, uint64_t off, void *ubuf, size_t n, bool write);
     /* Symlinks: the target into buf (length, or -errno); and, for a magic
      * link, the inode it leads to (a reference; NULL: follow the text). */
     long (*link)(const struct pctx *c, char *buf, size_t n);

@@ -34,12 +34,16 @@ extern struct bootinfo bootinfo;
 void multiboot_parse(uint32_t magic, uint64_t info_pa);
 
 /* ---- segments ---- */
+/* The user selectors are Linux's (__USER_CS 0x33, __USER_DS 0x2b): programs
+ * and debuggers read them (gdb takes a CS other than 0x33 for a 32-bit
+ * process). sysret's layout puts the 32-bit code just below the data. */
 #define GDT_KCODE   0x08
 #define GDT_KDATA   0x10
-#define GDT_UCODE32 0x18    /* placeholder: sysret's layout wants it here */
-#define GDT_UDATA   0x20
-#define GDT_UCODE   0x28
-#define GDT_TSS     0x30
+#define GDT_UCODE32 0x20    /* placeholder: sysret's layout wants it here */
+#define GDT_UDATA   0x28
+#define GDT_UCODE   0x30
+#define GDT_TSS     0x38    /* two entries */
+#define GDT_ENTRIES 9
 
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI          2

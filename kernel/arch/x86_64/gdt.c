@@ -25,7 +25,7 @@ struct tss {
 /* One GDT and TSS per CPU: the TSS descriptor is marked busy by ltr, and
  * each CPU needs its own rsp0 and IST stacks anyway. */
 static struct tss tss[MAX_CPUS] __aligned(16);
-static uint64_t gdt_of[MAX_CPUS][8] __aligned(16);
+static uint64_t gdt_of[MAX_CPUS][GDT_ENTRIES] __aligned(16);
 static struct cpu cpus[MAX_CPUS];
 static int cpus_online;
 
@@ -67,7 +67,7 @@ void gdt_init(int id)
                         (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
     gdt[(GDT_TSS >> 3) + 1] = base >> 32;
 
-    struct gdt_ptr p = { 8 * sizeof(uint64_t) - 1, (uint64_t)gdt };
+    struct gdt_ptr p = { GDT_ENTRIES * sizeof(uint64_t) - 1, (uint64_t)gdt };
     __asm__ volatile(
         "lgdt %0\n"
         "pushq %1\n"

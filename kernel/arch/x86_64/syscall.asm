@@ -10,8 +10,8 @@ extern trap_return
 
 %define CPU_KERNEL_RSP 8
 %define CPU_USER_RSP   16
-%define GDT_UDATA_RPL3 (0x20 | 3)
-%define GDT_UCODE_RPL3 (0x28 | 3)
+%define GDT_UDATA_RPL3 (0x28 | 3)   ; arch.h's GDT_UDATA
+%define GDT_UCODE_RPL3 (0x30 | 3)   ; arch.h's GDT_UCODE
 %define SYSCALL_VECTOR 256
 ; trapframe offsets once the 15 registers are popped
 %define F_RIP    16
