@@ -151,8 +151,9 @@ def trace(c: Context, plot: str = "", smp: int = 0, pathfinder: bool = False,
     for p in trace_mod.problems(r.trace)[:10]:
         print(f"trace: inconsistent: {p}")
     if plot:
-        out = traceplot.plot([traceplot.Panel(" ".join(argv), r.trace, tracecmd.resolver(art))],
-                             Path(plot))
+        title = " ".join(argv)
+        title = title if len(title) <= 90 else title[:87] + "..."
+        out = traceplot.plot([traceplot.Panel(title, r.trace, tracecmd.resolver(art))], Path(plot))
         print(f"vigil: timeline in {out}", file=sys.stderr)
     if r.status is None:
         sys.exit(125)

@@ -462,7 +462,8 @@ void  schedtrace_block(struct proc *p, void *chan);
 void  schedtrace_prio(struct proc *p, int prio);
 void  schedtrace_new(struct proc *p);
 void  schedtrace_name(struct proc *p);
-/* "1", "0", "clear" (a snapshot of the live threads follows): n, or -EINVAL. */
+/* "1", "0", "clear" (a snapshot of the live threads follows), a newline
+ * allowed: len, or -EINVAL. */
 long  schedtrace_control(const char *cmd, size_t n);
 /* The header and up to cap's worth of the newest records into dst: bytes. */
 size_t schedtrace_snapshot(void *dst, size_t cap);

@@ -16,7 +16,8 @@
  * sched_add), so the ring needs no lock of its own and its order *is* the
  * order the scheduler made its decisions in, across CPUs: no merging of
  * per-CPU streams by timestamps that might disagree. A record costs a TSC
- * read and four stores; it is always on (the bench's yield figure is in
+ * read and a few stores (some 80 instructions with a block's or a wakeup's
+ * callers); it is always on (the bench's figures with and without it are in
  * docs/architecture.md). When the ring is full the oldest records go; the
  * header says how many were written since the last clear, so a reader
  * knows whether it holds the whole story.
@@ -47,7 +48,7 @@ static struct st_rec ring[ST_RECORDS];
 static uint64_t written;
 static bool enabled = true;
 
-static struct st_rec *next_rec(int type, int tid)
+static inline __attribute__((always_inline)) struct st_rec *next_rec(int type, int tid)
 {
     struct st_rec *r = &ring[written++ % ST_RECORDS];
     r->tsc = rdtsc();
@@ -59,6 +60,11 @@ static struct st_rec *next_rec(int type, int tid)
     return r;
 }
 
+/* The hooks below run with sched_lock held: the functions they sit in
+ * (schedule, make_runnable_locked, sleep_locked, sched_set_prio_locked,
+ * sched_add) assert it on their first line, so the hooks, on the hottest
+ * paths, do not assert it again. */
+
 static int tid_of(struct proc *p) { return !p || proc_is_idle(p) ? 0 : p->pid; }
 
 /* From a hook's frame fp (the hook is called from sleep_locked or
@@ -66,8 +72,9 @@ static int tid_of(struct proc *p) { return !p || proc_is_idle(p) ? 0 : p->pid; }
  * was): the return addresses into the hooked function's caller and that
  * one's caller, as offsets in the kernel's top 2 GiB (0: unknown). The
  * frame pointers are followed only while they stay on thread p's kernel
- * stack. */
-static void callers(struct proc *p, uintptr_t fp, int32_t *site1, int32_t *site2)
+ * stack. Inlined into the hook, so the hook's frame stays put meanwhile. */
+static inline __attribute__((always_inline))
+void callers(struct proc *p, uintptr_t fp, int32_t *site1, int32_t *site2)
 {
     bool stack = p && !proc_is_idle(p);  /* boot code (no thread yet) and idle: none */
     uintptr_t lo = stack ? p->kstack.bottom : 0, hi = stack ? p->kstack.top : 0;
@@ -92,7 +99,6 @@ static void name_rec(struct proc *p)
 
 void schedtrace_switch(struct proc *prev, struct proc *next, int cpu)
 {
-    ASSERT_HELD(&sched_lock);
     if (!enabled)
         return;
     struct st_rec *r = next_rec(ST_SWITCH, tid_of(prev));
@@ -105,7 +111,6 @@ void schedtrace_switch(struct proc *prev, struct proc *next, int cpu)
 
 void schedtrace_wakeup(struct proc *p)
 {
-    ASSERT_HELD(&sched_lock);
     if (!enabled)
         return;
     struct proc *waker = current();
@@ -117,7 +122,6 @@ void schedtrace_wakeup(struct proc *p)
 
 void schedtrace_block(struct proc *p, void *chan)
 {
-    ASSERT_HELD(&sched_lock);
     if (!enabled)
         return;
     struct st_rec *r = next_rec(ST_BLOCK, tid_of(p));
@@ -137,7 +141,6 @@ void schedtrace_block(struct proc *p, void *chan)
 
 void schedtrace_prio(struct proc *p, int prio)
 {
-    ASSERT_HELD(&sched_lock);
     if (!enabled)
         return;
     struct st_rec *r = next_rec(ST_PRIO, tid_of(p));
@@ -174,8 +177,9 @@ void schedtrace_name(struct proc *p)
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
-long schedtrace_control(const char *cmd, size_t n)
+long schedtrace_control(const char *cmd, size_t len)
 {
+    size_t n = len;                     /* without a trailing newline: echo's */
     while (n && (cmd[n - 1] == '\n' || cmd[n - 1] == ' '))
         n--;
     bool on = n == 1 && cmd[0] == '1', off = n == 1 && cmd[0] == '0';
@@ -196,7 +200,7 @@ long schedtrace_control(const char *cmd, size_t n)
         enabled = on;
     }
     spin_unlock_irqrestore(&sched_lock, f);
-    return (long)n;
+    return (long)len;
 }
 
 size_t schedtrace_snapshot(void *dst, size_t cap)
