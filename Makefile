@@ -31,6 +31,7 @@ BREAKS  += futex
 BREAKS  += init-signal
 BREAKS  += iopb
 BREAKS  += journal
+BREAKS  += journal-abort
 BREAKS  += journal-reuse
 BREAKS  += journal-reclaim
 BREAKS  += kernel-wx

@@ -111,6 +111,8 @@ struct virtq_used {
 #define VIRTIO_BLK_T_OUT        1
 #define VIRTIO_BLK_T_FLUSH      4
 #define VIRTIO_BLK_S_OK         0
+#define VIRTIO_BLK_S_IOERR      1       /* the device failed the request */
+#define VIRTIO_BLK_S_UNSUPP     2       /* a request type it does not know */
 
 struct virtio_blk_req_header {
     uint32_t type;
@@ -259,6 +261,11 @@ static bool blk_irq(struct trapframe *tf)
             kprintf("blk: device completed descriptor %u, which is not a request in flight\n", head);
             continue;
         }
+        /* VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_UNSUPP, or a status the device
+         * never wrote (STATUS_UNWRITTEN): the caller's -EIO, whatever the
+         * request was (a read, a write of a batch, a FLUSH). Every path
+         * up (transfer, batch, block_flush) returns the first failure of
+         * its requests, after all of them have completed. */
         r->result = disk.status[head] == VIRTIO_BLK_S_OK ? 0 : -EIO;
         disk.stats.errors += r->result != 0;
         disk.stats.completions++;

@@ -9,7 +9,16 @@
  * back or counting them never scans the cache. Locking is a "busy" flag
  * per buffer and the scheduler's sleep/wakeup, so a process waiting for a
  * block another is reading sleeps; a release wakes only when someone waits.
- * The lists and the hash are changed with sched_lock held. */
+ * The lists and the hash are changed with sched_lock held.
+ *
+ * A disk that fails: a read error is the reader's -EIO (a readahead that
+ * fails takes the block asked for down with it only if that block fails
+ * alone too). A write-back that fails when a buffer is evicted aborts the
+ * journal (journal.c: the file system goes read-only); after an abort a
+ * dirty buffer is dropped, never written (its change was never committed
+ * and never will be), so eviction cannot spin on a disk that refuses
+ * writes. Without a journal the failure is kept for the next sync to
+ * report, as Linux keeps a write-back error for fsync. */
 #include "bcache.h"
 #include "../drivers/block.h"
 #include "../proc/proc.h"
@@ -175,6 +184,7 @@ static struct buf *grow(void)
 }
 
 static uint64_t dirty_gen;              /* dirtyings since boot */
+static int writeback_err;               /* [sched_lock] a failed eviction's -errno, for bcache_sync */
 
 uint64_t bcache_dirty_gen(void) { return dirty_gen; }
 
@@ -284,6 +294,7 @@ static __attribute__((noinline)) struct buf *get_busy(uint64_t blockno, uint64_t
             return b;
         }
         struct buf *victim = grow();
+        bool aborted = journal_aborted() != 0;  /* nothing more goes to the disk */
         for (struct buf *c = lru.lnext; !victim && c != &lru; c = c->lnext) {
             if (c->refs || c->locked)
                 continue;
@@ -291,10 +302,14 @@ static __attribute__((noinline)) struct buf *get_busy(uint64_t blockno, uint64_t
              * transaction that has not committed never goes home (the
              * journal writes it after the commit). */
 #ifndef BREAK_EVICT_ORDER
-            if (c->dirty && c->meta)
+            if (c->dirty && c->meta && !aborted)
                 continue;
 #endif
             victim = c;
+        }
+        if (victim && victim->dirty && aborted) {
+            dirty_remove(victim);               /* dropped: its change never commits */
+            victim->dirty = false;
         }
         if (!victim) {
             /* Everything is held or awaits a commit: commit now, or, while
@@ -325,10 +340,27 @@ static __attribute__((noinline)) struct buf *get_busy(uint64_t blockno, uint64_t
             int n = collect(bt, kind, WRITE_CHUNK, false, flags);
             spin_unlock_irqrestore(&sched_lock, *flags);
             int r = n ? write_collected(bt, n, kind) : 0;
+            if (r)
+                journal_abort(r);               /* a journaled file system: read-only now */
+            if (r && !journal_aborted())
+                kprintf("bcache: write-back failed (%d); the data is dropped\n", r);
+            *flags = spin_lock_irqsave(&sched_lock);
+            if (r && !journal_aborted()) {
+                /* No journal to abort (or the break switch kept it going):
+                 * drop the batch rather than try it for ever, and let the
+                 * next sync say what was lost. */
+                writeback_err = r;
+                for (int i = 0; i < n; i++) {
+                    struct buf *b = bt->bufs[i];
+                    if (b->dirty && !b->locked && b->meta == kind) {
+                        dirty_remove(b);
+                        b->dirty = false;
+                    }
+                }
+            }
+            spin_unlock_irqrestore(&sched_lock, *flags);
             kfree(bt);
             *flags = spin_lock_irqsave(&sched_lock);
-            if (r)
-                kprintf("bcache: write-back failed (%d)\n", r);
             continue;
         }
         return claim(victim, blockno);
@@ -399,6 +431,10 @@ struct buf *bread(uint64_t blockno, int *err)
         }
         brelse(ra[i]);
     }
+    /* A failed batch with readahead: the error may be a neighbour's. The
+     * block asked for, alone. */
+    if (r && n && !copied)
+        r = block_read(sectors_of(blockno), b->data, bsize / 512);
     if (r) {
         *err = r;
         brelse(b);
@@ -484,7 +520,12 @@ int bcache_take_dirty_meta(uint64_t *blocknos, uint8_t **copies, int max, bool *
 
 int bcache_sync(void)
 {
-    int err = bcache_write_dirty(false);
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    int err = writeback_err;                    /* an eviction's failure, reported once */
+    writeback_err = 0;
+    spin_unlock_irqrestore(&sched_lock, f);
+    int w = bcache_write_dirty(false);
+    err = err ? err : w;
     int r = bcache_write_dirty(true);
     if (r && !err)
         err = r;

@@ -33,6 +33,8 @@
 #define INCOMPAT_RECOVER    0x0004
 #define COMPAT_HAS_JOURNAL  0x0004
 #define INCOMPAT_FLEX_BG    0x0200
+#define STATE_ERROR_FS      0x0002      /* s_state: errors were detected */
+#define SUPER_STATE_OFFSET  0x3A
 #define INCOMPAT_SUPPORTED  (INCOMPAT_FILETYPE | INCOMPAT_FLEX_BG)
 /* sparse_super, large_file: layouts Vigil writes correctly. */
 #define RO_COMPAT_SUPPORTED 0x0003
@@ -1259,13 +1261,43 @@ static int ext2_setattr_op(struct inode *in)
 }
 
 /* The superblock and group descriptors reach their buffers with every
- * change to them (write_super_and_groups), so a sync is a commit. */
+ * change to them (write_super_and_groups), so a sync is a commit. After
+ * the journal aborted nothing is durable any more: EIO (Linux reports the
+ * error to the files whose write-back failed; Vigil to every fsync, which
+ * can only be stricter). */
 static int ext2_sync(struct super *sb)
 {
     (void)sb;
+    if (journal_aborted())
+        return -EIO;
     if (!writable)
         return 0;
     return journal_commit();
+}
+
+/* The journal aborted (a disk error in a commit or checkpoint): what ext4
+ * does with errors=remount-ro. Read-only from now on (writes EROFS), and
+ * the superblock's state says the file system has errors, written straight
+ * to its sectors, not through the cache: the superblock's buffer may hold
+ * changes of a transaction that will never commit. (Recovery at the next
+ * mount may replay an older copy over it; the journal's own s_errno says
+ * it again, and ext2_mount takes it over.) */
+static void ext2_journal_aborted(int err)
+{
+    (void)err;
+    writable = false;
+    fs.sb.read_only = true;
+    fs.s.state |= STATE_ERROR_FS;
+    uint8_t *raw = kmalloc(1024);
+    if (raw && !block_read(2, raw, 2)) {
+        uint16_t state;
+        memcpy(&state, raw + SUPER_STATE_OFFSET, 2);
+        state |= STATE_ERROR_FS;
+        memcpy(raw + SUPER_STATE_OFFSET, &state, 2);
+        if (!block_write(2, raw, 2))
+            block_flush();
+    }
+    kfree(raw);
 }
 
 /* The superblock's flags changed (mount, unmount): journal it, and sync. */
@@ -1319,6 +1351,12 @@ static void ext2_statfs(struct super *sb, struct kstatfs *st)
 static int ext2_shutdown(struct super *sb)
 {
     mounted = false;
+    if (journal_aborted()) {
+        /* Nothing more is written: the log stays for the next mount, and
+         * the superblock goes on saying it needs recovery. */
+        journal_close();
+        return -EIO;
+    }
     if (!writable)
         return 0;
     fs.s.feature_incompat &= ~INCOMPAT_RECOVER;
@@ -1675,6 +1713,17 @@ struct super *ext2_mount(int part, bool ro, int *err)
     } else if (!ro && !journaled) {
         kprintf("ext2: no journal: a crash can leave the file system needing e2fsck\n");
     }
+    if (journaled && !ro) {
+        journal_on_abort(ext2_journal_aborted);
+        if (journal_error_at_open()) {
+            /* An earlier mount's journal aborted: the file system has
+             * errors (ext4 moves s_errno into its superblock the same way). */
+            s->state |= STATE_ERROR_FS;
+            journal_clear_error();
+        }
+    }
+    if (s->state & STATE_ERROR_FS)
+        kprintf("ext2: mounting a file system with errors recorded; e2fsck is recommended\n");
     struct inode *root;
     if ((*err = read_inode(EXT2_ROOT_INO, &root)) || !S_ISDIR(root->mode)) {
         kprintf("ext2: no root directory; not mounting\n");

@@ -13,7 +13,16 @@
  *      FLUSH, superblock "empty", FLUSH).
  * A crash before the commit block is on the disk loses the transaction
  * whole; after it, recovery (here at mount, or e2fsck) replays it whole.
- * Everything is big-endian on disk, as in the JBD2 format. */
+ * Everything is big-endian on disk, as in the JBD2 format.
+ *
+ * A disk that fails (an I/O error on a write or a FLUSH of a commit or a
+ * checkpoint) aborts the journal, as JBD2 does and as ext4 mounted with
+ * errors=remount-ro reacts: no commit after the failed one (the one that
+ * failed is never reported durable), no more writes at all but the error
+ * itself (s_errno in the journal superblock; the file system's own state,
+ * by its owner's hook), and the file system read-only from then on. What
+ * earlier commits made durable stays in the log untouched, so the next
+ * mount replays it; the log is never declared empty after an abort. */
 #include "journal.h"
 #include "journal_internal.h"
 #include "bcache.h"
@@ -47,6 +56,10 @@ static struct {
     int outstanding;            /* [sched_lock] changes in progress (journal_begin..end);
                                  * read without it as a hint, rechecked under it */
     int replayed;               /* [const] */
+    int aborted;                /* [commit_mutex] 0, or the -errno that aborted the journal;
+                                 * read without it (a flag that only ever goes up) */
+    int errno_at_open;          /* [const] s_errno an earlier mount left in the superblock */
+    void (*on_abort)(int err);  /* [const] the file system's hook: go read-only */
 } j;
 
 static inline uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
@@ -55,6 +68,9 @@ static inline void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8, p[1] = (uint8_
 static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 bool journal_active(void) { return j.active; }
+int journal_aborted(void) { return __atomic_load_n(&j.aborted, __ATOMIC_ACQUIRE); }
+void journal_on_abort(void (*fn)(int err)) { j.on_abort = fn; }
+int journal_error_at_open(void) { return j.errno_at_open; }
 #ifdef BREAK_FDATASYNC_FLUSH
 bool journal_break_fdatasync;
 #endif
@@ -426,7 +442,19 @@ static int recover(uint32_t start, uint32_t seq)
 void journal_close(void)
 {
     j.active = false;
+    j.aborted = 0;
+    j.errno_at_open = 0;
     log_free();
+}
+
+void journal_clear_error(void)
+{
+    /* The file system has taken the error over (its superblock's state):
+     * the next write of the journal superblock drops it, as ext4 clears
+     * s_errno once it has moved it into its own superblock. */
+    if (lg.sb)
+        put32(lg.sb + 32, 0);
+    j.errno_at_open = 0;
 }
 
 int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uint64_t fs_blocks)
@@ -456,6 +484,8 @@ int journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, uin
     j.first = get32(b + 20);
     j.sequence = get32(b + 24);
     uint32_t start = get32(b + 28);
+    j.errno_at_open = (int32_t)get32(b + 32);   /* s_errno: an earlier mount aborted */
+    j.aborted = 0;
     uint32_t incompat = type == JT_SUPER_V2 ? get32(b + 40) : 0;
     memcpy(j.uuid, b + 48, 16);
     kfree(b);
@@ -558,12 +588,69 @@ bool journal_freed_pending(void) { return freed.n || freed.full; }
 /* After a commit: everything freed so far is free on the disk too. */
 static void freed_committed(void) { freed_set_clear(&freed); }
 
+/* ---- abort ----
+ * INVARIANT(durability and crash consistency): after a write or FLUSH of a
+ * commit or a checkpoint fails, nothing is ever reported durable again and
+ * nothing more is committed. The transaction that failed may be partly on
+ * the disk; the log before it is intact, and only recovery at the next
+ * mount (or e2fsck) decides, by its commit blocks, what happened. A commit
+ * after a failed one would start where the failed one did, over blocks the
+ * disk may or may not hold, and the metadata the failed one took from the
+ * cache would be lost from every later one. */
+static void abort_locked(int err)
+{
+    ASSERT_HELD(&commit_mutex);
+    if (j.aborted)
+        return;
+    __atomic_store_n(&j.aborted, err < 0 ? err : -EIO, __ATOMIC_RELEASE);
+    kprintf("journal: aborted by an I/O error (%d): no more commits, the file system is read-only\n", err);
+    /* Say so in the journal superblock (s_errno), leaving where the log
+     * starts as the disk last heard it: recovery still replays every
+     * committed transaction. Best effort: the disk may refuse this too. */
+    if (lg.sb) {
+        put32(lg.sb + 32, (uint32_t)j.aborted);
+        struct block_io io = log_io(0, lg.sb);
+        if (!block_write_batch(&io, 1))
+            block_flush();
+    }
+    if (j.on_abort)
+        j.on_abort(j.aborted);
+}
+
+void journal_abort(int err)
+{
+    if (!j.active || journal_aborted())
+        return;
+    mutex_lock(&commit_mutex);
+    abort_locked(err);
+    mutex_unlock(&commit_mutex);
+}
+
+/* What a commit or checkpoint that failed with r leaves: an aborted
+ * journal (the break switch journal-abort ignores the failure: later
+ * commits go on, and the caller hears of success). (noinline: the matrix
+ * names it.) */
+static __attribute__((noinline)) int failed_locked(int r)
+{
+    if (!r)
+        return 0;
+#ifdef BREAK_JOURNAL_ABORT
+    kprintf("journal: commit or checkpoint failed (%d); going on\n", r);
+    return 0;                                   /* break switch: the failure is forgotten */
+#else
+    abort_locked(r);
+    return r;
+#endif
+}
+
 /* Checkpoint: every committed copy is home on stable storage, then the log
  * is empty. (Each commit already wrote its copies home, unflushed.) With
  * commit_mutex held. */
 static int checkpoint_locked(void)
 {
     ASSERT_HELD(&commit_mutex);
+    if (j.aborted)
+        return j.aborted;                       /* the log stays as it is: the next mount replays it */
     if (lg.head == j.first)
         return 0;
     int n = 0, err = 0;
@@ -596,7 +683,7 @@ static int checkpoint_locked(void)
         lg.map_n = 0;
         lg.head = j.first;
     }
-    return err;
+    return failed_locked(err);
 }
 
 /* Commit the dirty metadata as one or more transactions; commit_mutex
@@ -607,6 +694,10 @@ static int commit_locked(void)
     int err = 0;
     bool more = true;
     while (!err && more) {
+        /* Aborted, before this commit or by the last transaction's home
+         * writes: the rest of the changes never become durable. */
+        if ((err = j.aborted))
+            break;
         /* 1. ordered mode: file data goes home first. */
         if ((err = bcache_write_dirty(false)))
             break;
@@ -715,8 +806,13 @@ static int commit_locked(void)
             for (int i = 0; i < n; i++)
                 lg.ios[nio++] = (struct block_io){ lg.homes[i] * (j.bsize / 512), lg.mirror[d + 1 + i],
                                                    j.bsize / 512 };
-            if (block_write_batch(lg.ios, nio))
+            int home = block_write_batch(lg.ios, nio);
+            if (home) {
+                /* The commit is durable; the disk failed after it. As a
+                 * checkpoint's failure: abort (the log keeps the copies). */
                 lg.rewrite = true;              /* the checkpoint writes them again */
+                failed_locked(home);
+            }
         }
 #endif
     }
@@ -749,7 +845,7 @@ void journal_begin(void)
         /* Wait out a commit in progress. */
         mutex_lock(&commit_mutex);
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        bool full = j.active && bcache_count_dirty_meta() > tx_limit();
+        bool full = j.active && !j.aborted && bcache_count_dirty_meta() > tx_limit();
         if (!full) {
             j.outstanding++;
             spin_unlock_irqrestore(&sched_lock, f);
@@ -788,11 +884,11 @@ static uint64_t durable_gen;    /* [commit_mutex] */
 
 static int commit_done(int r, uint64_t began)
 {
+    ASSERT_HELD(&commit_mutex);
+    r = failed_locked(r);
     if (!r) {
         freed_committed();
         durable_gen = MAX(durable_gen, began);
-    } else {
-        kprintf("journal: commit failed (%d)\n", r);
     }
     return r;
 }
@@ -818,7 +914,11 @@ int journal_commit(void)
         spin_unlock_irqrestore(&sched_lock, f);
     }
     int r = 0;
-    if (durable_gen < mine) {
+    if (j.aborted) {
+#ifndef BREAK_JOURNAL_ABORT
+        r = j.aborted;                          /* never "durable" after an abort */
+#endif
+    } else if (durable_gen < mine) {
         uint64_t began = bcache_dirty_gen();
         r = commit_done(commit_locked(), began);
     }
@@ -830,6 +930,8 @@ int journal_commit_pressure(void)
 {
     if (!j.active || j.outstanding > 1 || commit_mutex.locked)
         return -EBUSY;
+    if (journal_aborted())
+        return journal_aborted();
     /* The one change in progress is ours: commit what came before it. It
      * may include part of this change; without room there is no better
      * choice. journal_begin keeps a transaction under half the buffers the
@@ -861,6 +963,8 @@ int journal_checkpoint(void)
 {
     if (!j.active)
         return 0;
+    if (journal_aborted())
+        return journal_aborted();
     mutex_lock(&commit_mutex);
     int r = checkpoint_locked();
     mutex_unlock(&commit_mutex);

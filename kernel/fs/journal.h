@@ -18,6 +18,21 @@ int  journal_open(journal_bmap_t bmap, uint64_t nblocks, uint32_t block_size, ui
  * checkpoint, or when nothing it holds matters any more. */
 void journal_close(void);
 bool journal_active(void);
+/* The journal aborted (a write or FLUSH of a commit or checkpoint failed,
+ * or journal_abort): the -errno, else 0. From then on nothing is committed,
+ * journal_commit and journal_checkpoint fail with it, and the log stays on
+ * the disk as it is for the next mount to replay. */
+int  journal_aborted(void);
+/* Abort now (a write-back of the file system's failed outside a commit). */
+void journal_abort(int err);
+/* The file system's hook, called once at the abort (with the commit lock
+ * held; it may do block I/O, not journal operations): go read-only. */
+void journal_on_abort(void (*fn)(int err));
+/* s_errno as journal_open found it: an earlier mount aborted (-errno), or
+ * 0. journal_clear_error forgets it (the next superblock write drops it)
+ * once the file system has recorded the error itself. */
+int  journal_error_at_open(void);
+void journal_clear_error(void);
 #ifdef BREAK_FDATASYNC_FLUSH
 extern bool journal_break_fdatasync;   /* the break switch: set around fdatasync's commit */
 #endif
