@@ -210,8 +210,10 @@ int parent_for_change(int dirfd, const char *path, struct inode **dir, const cha
                       size_t *len)
 {
     int r = parent_at(dirfd, path, dir, name, len);
-    if (!r && (r = vfs_permission(*dir, MAY_WRITE | MAY_EXEC)))
+    if (!r && (r = vfs_permission(*dir, MAY_WRITE | MAY_EXEC))) {
         iput(*dir);
+        *dir = NULL;            /* callers iput what they got, failed or not */
+    }
     return r;
 }
 

@@ -119,6 +119,17 @@ int main(int argc, char **argv)
         say("mkdir open/mydir", mkdir("open/mydir", 0755));
         say("rename own dir to another parent", rename("open/mydir", "open2/mydir"));
         say("rename world over rootonly", rename("open/world2", "rootonly"));
+        /* Each refusal gives back the one reference it took on the parent
+         * (a second iput freed the directory: LTP's symlink03 then panicked
+         * in chmod). */
+        for (int i = 0; i < 3; i++) {
+            say("symlink into readonly", symlink("mine", "readonly/sym"));
+            say("link into readonly again", link("mine", "readonly/mine3"));
+            say("rename into readonly again", rename("mine", "readonly/mine"));
+        }
+        struct stat rst;
+        say("stat readonly after the refusals", stat("readonly", &rst));
+        say("chmod readonly after the refusals", chmod("readonly", 0777));
 
         say("create in sticky tmp", try_open("tmp/new", O_CREAT | O_WRONLY));
         say("unlink root's file in sticky tmp", unlink("tmp/rootfile"));
