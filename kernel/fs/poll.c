@@ -438,55 +438,77 @@ long sys_ppoll(void *ufds, unsigned nfds, const void *uts, const void *umask, si
 #define SEL_OUT (POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR)
 #define SEL_EX  POLLPRI
 
-/* The three sets as one bit word each (NOFILE <= 64). */
+/* The three sets, and the three answers, as NOFILE bits each: n may be up
+ * to the table's size (NOFILE), and the user's sets are copied in as
+ * (n + 63) / 64 words, so they live in one allocation of six bitmaps, never
+ * in fixed words on the stack. */
+#define SEL_WORDS (NOFILE / 64)
+
+static bool bit_at(const uint64_t *set, int fd)
+{
+    return (set[fd / 64] >> (fd % 64)) & 1;
+}
+
 static long do_select(int n, void *uin, void *uout, void *uex, uint64_t end_ns)
 {
     if (n < 0)
         return -EINVAL;
     if (n > NOFILE)
         n = NOFILE;                     /* Linux: clamped to the table's size */
-    size_t bytes = (size_t)(n + 63) / 64 * 8;
-    uint64_t in = 0, out = 0, ex = 0;
-    if ((uin && copy_from_user(&in, uin, bytes)) || (uout && copy_from_user(&out, uout, bytes)) ||
-        (uex && copy_from_user(&ex, uex, bytes)))
-        return -EFAULT;
-    uint64_t valid = n == 64 ? ~0ul : (1ul << n) - 1;
-    in &= valid, out &= valid, ex &= valid;
-    uint64_t all = in | out | ex;
+    size_t words = (size_t)(n + 63) / 64, bytes = words * 8;
+    uint64_t *w = kmalloc(6 * SEL_WORDS * sizeof(uint64_t));
+    if (!w)
+        return -ENOMEM;
+    memset(w, 0, 6 * SEL_WORDS * sizeof(uint64_t));
+    uint64_t *in = w, *out = w + SEL_WORDS, *ex = w + 2 * SEL_WORDS;
+    uint64_t *rin = w + 3 * SEL_WORDS, *rout = w + 4 * SEL_WORDS, *rex = w + 5 * SEL_WORDS;
+    long count = 0;
+    if ((uin && copy_from_user(in, uin, bytes)) || (uout && copy_from_user(out, uout, bytes)) ||
+        (uex && copy_from_user(ex, uex, bytes))) {
+        count = -EFAULT;
+        goto done;
+    }
+    if (n % 64) {                       /* bits past n are not looked at */
+        uint64_t valid = (1ul << (n % 64)) - 1;
+        in[words - 1] &= valid, out[words - 1] &= valid, ex[words - 1] &= valid;
+    }
     struct fdtable *fdt = current()->fdt;
     for (int fd = 0; fd < n; fd++)
-        if ((all & (1ul << fd)) && !fdt->fd[fd])
-            return -EBADF;
+        if ((bit_at(in, fd) || bit_at(out, fd) || bit_at(ex, fd)) && !fdt->fd[fd]) {
+            count = -EBADF;
+            goto done;
+        }
 
     struct poll_wqueues pw;
     pw_init(&pw);
     bool reg = end_ns != 0, timed_out = false;
-    uint64_t rin, rout, rex;
-    long count;
     for (;;) {
         int err = 0;
         count = 0;
-        rin = rout = rex = 0;
+        memset(rin, 0, 3 * SEL_WORDS * sizeof(uint64_t));
         for (int fd = 0; fd < n; fd++) {
-            uint64_t bit = 1ul << fd;
-            if (!(all & bit))
+            bool i = bit_at(in, fd), o = bit_at(out, fd), e = bit_at(ex, fd);
+            if (!i && !o && !e)
                 continue;
+            uint64_t bit = 1ul << (fd % 64);
             struct file *f = fdt->fd[fd];
             if (!f) {                   /* closed while we slept */
                 pw_free(&pw);
-                return -EBADF;
+                count = -EBADF;
+                goto done;
             }
             uint32_t mask = pw_poll(&pw, f, reg, &err);
             if (err) {
                 pw_free(&pw);
-                return err;
+                count = err;
+                goto done;
             }
-            if ((in & bit) && (mask & SEL_IN))
-                rin |= bit, count++;
-            if ((out & bit) && (mask & SEL_OUT))
-                rout |= bit, count++;
-            if ((ex & bit) && (mask & SEL_EX))
-                rex |= bit, count++;
+            if (i && (mask & SEL_IN))
+                rin[fd / 64] |= bit, count++;
+            if (o && (mask & SEL_OUT))
+                rout[fd / 64] |= bit, count++;
+            if (e && (mask & SEL_EX))
+                rex[fd / 64] |= bit, count++;
             if (count)
                 reg = false;
         }
@@ -496,14 +518,17 @@ static long do_select(int n, void *uin, void *uout, void *uex, uint64_t end_ns)
         long r = pw_wait(&pw, end_ns);
         if (r == -EINTR) {
             pw_free(&pw);
-            return -EINTR;
+            count = -EINTR;
+            goto done;
         }
         timed_out = r == -ETIMEDOUT;
     }
     pw_free(&pw);
-    if ((uin && copy_to_user(uin, &rin, bytes)) || (uout && copy_to_user(uout, &rout, bytes)) ||
-        (uex && copy_to_user(uex, &rex, bytes)))
-        return -EFAULT;
+    if ((uin && copy_to_user(uin, rin, bytes)) || (uout && copy_to_user(uout, rout, bytes)) ||
+        (uex && copy_to_user(uex, rex, bytes)))
+        count = -EFAULT;
+done:
+    kfree(w);
     return count;
 }
 

@@ -243,6 +243,21 @@ static void selects(void)
     tv.tv_sec = 0, tv.tv_usec = 0;
     show("select a closed fd", select(51, &rd, NULL, NULL, &tv));
     show("select nfds -1", select(-1, NULL, NULL, NULL, &tv));
+    /* Descriptors past 64: the sets are copied in as nfds bits (LTP's
+     * pselect02 passes 128; a set held in one word on the kernel stack
+     * overflowed). A ready pipe end at 700, then a closed fd at 900. */
+    {
+        static uint64_t big[1024 / 64];
+        int hi = dup2(p[1], 700);
+        memset(big, 0, sizeof(big));
+        big[700 / 64] = 1ull << (700 % 64);
+        tv.tv_sec = 0, tv.tv_usec = 0;
+        int r = syscall(SYS_select, 1024, NULL, big, NULL, &tv);
+        printf("select fd 700 of 1024: %d, set %d\n", r, (int)((big[700 / 64] >> (700 % 64)) & 1));
+        big[900 / 64] |= 1ull << (900 % 64);
+        show("select a closed fd 900 of 1024", raw(syscall(SYS_select, 1024, NULL, big, NULL, &tv)));
+        close(hi);
+    }
     tv.tv_usec = -1;
     show("select usec -1", raw(syscall(SYS_select, 1, NULL, NULL, NULL, &tv)));
     tv.tv_sec = -1, tv.tv_usec = 0;
