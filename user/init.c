@@ -102,7 +102,7 @@ static int run(char **argv)
         pid_t w = wait(&status);     /* reaps orphans too */
         if (w == pid)
             return status;
-        if (w < 0)
+        if (w < 0 && errno != EINTR)   /* EINTR: e.g. a tracer attached and left (LTP's ptrace11) */
             return -1;
     }
 }
