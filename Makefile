@@ -46,6 +46,7 @@ BREAKS  += preempt
 BREAKS  += private-file
 BREAKS  += proc-perm
 BREAKS  += ptrace-perm
+BREAKS  += ptrace-setid
 BREAKS  += rlimit-nofile
 BREAKS  += rlimit-perm
 BREAKS  += rt-prio

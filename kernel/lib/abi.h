@@ -207,6 +207,9 @@
 #define S_IFBLK  0060000
 #define S_IFIFO  0010000
 #define S_IFSOCK 0140000
+#define S_ISUID  0004000        /* set-user-ID: exec runs the program as its owner */
+#define S_ISGID  0002000        /* set-group-ID (with S_IXGRP: exec runs it as its group) */
+#define S_IXGRP  0000010
 #define S_ISVTX  0001000        /* sticky: only the owner may remove an entry */
 #define NGROUPS_VIGIL 32        /* supplementary groups a process may have */
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)

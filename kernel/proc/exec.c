@@ -183,6 +183,8 @@ struct exec_state {
     bool path_inaccessible;
     struct exec_file prog, interp;
     struct strvec args, envs;
+    uint32_t euid, egid;        /* the new program's effective ids (exec_creds) */
+    bool secure;                /* ... and whether its file is set-ID for it (AT_SECURE) */
 };
 
 /* Up to n bytes of ino from off: the count (short only at the end of the
@@ -451,6 +453,8 @@ static uintptr_t phdr_address(const struct elf64_ehdr *eh, const struct elf64_ph
 struct image_info {
     uintptr_t phdr, entry, base;
     uint16_t phnum;
+    uint32_t euid, egid;        /* the credentials the program will run with */
+    bool secure;                /* AT_SECURE */
 };
 
 /* Build the initial stack in mm; returns the user rsp or -errno. */
@@ -492,7 +496,8 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
         AT_MINSIGSTKSZ, signal_frame_bytes(), AT_HWCAP, d, AT_PAGESZ, PAGE_SIZE,
         AT_CLKTCK, 100, AT_PHDR, ii->phdr, AT_PHENT, sizeof(struct elf64_phdr),
         AT_PHNUM, ii->phnum, AT_BASE, ii->base, AT_FLAGS, 0, AT_ENTRY, ii->entry,
-        AT_UID, p->uid, AT_EUID, p->euid, AT_GID, p->gid, AT_EGID, p->egid, AT_SECURE, 0,
+        AT_UID, p->uid, AT_EUID, ii->euid, AT_GID, p->gid, AT_EGID, ii->egid,
+        AT_SECURE, ii->secure,
         AT_RANDOM, random_va, AT_HWCAP2, 0, AT_EXECFN, execfn_va, AT_PLATFORM, platform_va,
         AT_NULL, 0,
     };
@@ -613,7 +618,8 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
     long r = load_segments(mm, &x->prog, bias, &top);
     if (r)
         return r;
-    struct image_info ii = { phdr_address(eh, x->prog.ph, bias), eh->entry + bias, 0, eh->phnum };
+    struct image_info ii = { phdr_address(eh, x->prog.ph, bias), eh->entry + bias, 0, eh->phnum,
+                             x->euid, x->egid, x->secure };
     const struct elf64_phdr *ph = x->prog.ph;
     for (int i = 0; i < eh->phnum; i++)             /* the program's span, for /proc/PID/stat */
         if (ph[i].type == PT_LOAD && ph[i].memsz) {
@@ -651,6 +657,35 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
     *rsp = (uintptr_t)sp;
     mm->start_stack = (uintptr_t)sp;                /* argc */
     return 0;
+}
+
+/* The effective ids the program runs with (Linux's bprm_fill_uid and
+ * cap_bprm_creds_from_file): a set-user-ID file runs as its owner, a
+ * set-group-ID and group-executable one as its group; not under
+ * no_new_privs. A script's bits count for nothing: x->prog is the ELF that
+ * runs. The saved ids become the effective ones at every exec. */
+static void exec_creds(struct exec_state *x)
+{
+    struct proc *p = current();
+    const struct inode *ino = x->prog.ino;
+    x->euid = p->euid, x->egid = p->egid;
+    if (p->no_new_privs)
+        return;
+    if (ino->mode & S_ISUID)
+        x->euid = ino->uid;
+    if ((ino->mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+        x->egid = ino->gid;
+    bool setid = x->euid != p->uid || x->egid != p->gid;
+    x->secure = setid;                          /* AT_SECURE, even if dropped below */
+    /* INVARIANT(privilege separation): a traced program gains no privilege
+     * through its file's set-ID bits unless its tracer could have had it
+     * anyway (root): else it would run privileged code under the control of
+     * an unprivileged process. As Linux: the ids fall back to the real ones
+     * unless the caller is root itself. */
+#ifndef BREAK_PTRACE_SETID                       /* the break switch: no drop */
+    if (setid && !ptrace_tracer_privileged(p) && p->euid != 0)
+        x->euid = p->uid, x->egid = p->gid;
+#endif
 }
 
 static void exec_state_free(struct exec_state *x)
@@ -737,6 +772,7 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
         goto out;
     if ((r = find_elf(x, uargv, uenvp, from_user)) || (r = find_interpreter(x)))
         goto out;
+    exec_creds(x);
     r = -ENOMEM;
     if (!(mm = mm_create()))
         goto out;
@@ -776,6 +812,12 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
         exec_state_free(x);
         proc_exit_group(SIGSEGV);
     }
+    /* The new credentials (exec_creds); a program that runs with ids
+     * other than its real ones is not dumpable (no core, no ptrace attach
+     * by its unprivileged user, /proc's private files root's), as on Linux. */
+    p->euid = p->suid = x->euid;
+    p->egid = p->sgid = x->egid;
+    p->leader->dumpable = p->euid == p->uid && p->egid == p->gid;
     const char *base = x->execfn + strlen(x->execfn);
     while (base > x->execfn && base[-1] != '/')
         base--;

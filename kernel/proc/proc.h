@@ -125,6 +125,7 @@ struct proc {
      * sender may see the mask of just before a change (as a signal sent
      * just before it would). */
     uint64_t sig_blocked;       /* bit n-1: signal n blocked (sigprocmask) */
+    uint64_t sig_real_blocked;  /* [sched_lock] the mask rt_sigtimedwait lifted while it waits */
     /* [self]: rt_sigsuspend's mask to put back once its signal is handled
      * (into the handler's frame, so sigreturn restores it) or not. */
     uint64_t sig_saved_mask;
@@ -168,6 +169,7 @@ struct proc {
     uint32_t pt_opts;
     bool pt_seized, pt_stopped, pt_report, pt_syscall, pt_trap, pt_listening;
     uint8_t pt_where;           /* PTRACE_SYSCALL_INFO_*: the stop's kind */
+    bool pt_link_root;          /* the link was made by root (Linux's ptracer_cred): exec's set-ID rule */
     int pt_status, pt_resume_sig, pt_event;
     uint64_t pt_msg;            /* PTRACE_GETEVENTMSG */
     int pt_si_signo, pt_si_code, pt_si_pid;      /* GETSIGINFO */
@@ -513,6 +515,7 @@ void  ptrace_exit_locked(struct proc *p, int status, bool last);
  * set when w traces something it may wait for. */
 int   ptrace_wait_locked(struct proc *w, int pid, int *rpid, int *rstatus, bool *have);
 int   ptrace_tracer_pid(struct proc *p);        /* /proc/PID/status TracerPid */
+bool  ptrace_tracer_privileged(struct proc *p); /* exec: untraced, or a root tracer */
 void  ptrace_exit_event(int status);             /* PTRACE_O_TRACEEXIT, before exit lets go */
 void  ptrace_init(void);                         /* #DB: single steps and hardware breakpoints */
 void  ptrace_exec_reset(struct proc *p);         /* exec drops the debug registers, as Linux */

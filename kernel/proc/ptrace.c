@@ -114,8 +114,11 @@ static void notify_tracer_locked(struct proc *p, int code, int sig)
 {
     struct proc *t = p->tracer;
     struct sigaction_k *a = &t->sh->actions[SIGCHLD - 1];
+    /* si_status: the stop's signal; for CLD_STOPPED the group stop's (0
+     * when there is none: an INTERRUPT's stop), as Linux. */
+    int status = code == CLD_STOPPED ? (p->leader->stopped ? p->leader->stop_sig : 0) : sig & 0x7f;
     if (a->handler != SIG_IGN && !(a->flags & SA_NOCLDSTOP))
-        signal_child_locked(t, code, p->pid, sig & 0x7f);
+        signal_child_locked(t, code, p->pid, status);
     wakeup_locked(t);                           /* its wait4 sleeps on its leader */
 }
 
@@ -361,6 +364,7 @@ void ptrace_clone_locked(struct proc *parent, struct proc *child, uint64_t flags
     if (!(parent->pt_opts & (1u << ev)))
         return;
     child->tracer = t;
+    child->pt_link_root = parent->pt_link_root;
     child->pt_opts = parent->pt_opts;
     child->pt_seized = parent->pt_seized;
     if (child->pt_seized)
@@ -462,6 +466,18 @@ int ptrace_wait_locked(struct proc *w, int pid, int *rpid, int *rstatus, bool *h
     return 0;
 }
 
+/* Whether p is untraced or traced through a link root made: exec's set-ID
+ * rule. As Linux's ptracer_cred: ATTACH and SEIZE link with the tracer's
+ * credentials, TRACEME with the tracee's own, a traced fork's child with
+ * its parent's link. */
+bool ptrace_tracer_privileged(struct proc *p)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    bool ok = !p->tracer || p->pt_link_root;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return ok;
+}
+
 int ptrace_tracer_pid(struct proc *p)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
@@ -509,6 +525,7 @@ static long attach(long req, int pid, uint64_t opts)
         return r;
     }
     t->tracer = me->leader;
+    t->pt_link_root = me->euid == 0;
     t->pt_seized = req == PTRACE_SEIZE;
     t->pt_opts = req == PTRACE_SEIZE ? (uint32_t)opts : 0;
     t->pt_syscall = false;
@@ -724,7 +741,8 @@ long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
         if (me->tracer || !par)
             r = -EPERM;
         else
-            me->tracer = par, me->pt_seized = false, me->pt_opts = 0;
+            me->tracer = par, me->pt_seized = false, me->pt_opts = 0,
+            me->pt_link_root = me->euid == 0;
         spin_unlock_irqrestore(&sched_lock, f);
         return r;
     }

@@ -181,7 +181,10 @@ void signal_send_locked(struct proc *p, int sig, int sender)
     if (p->tgid == 1 && !p->tracer && (sig == SIGKILL || sig == SIGSTOP || a->handler == SIG_DFL))
         return;
 #endif
-    if (sig != SIGKILL && sig != SIGSTOP && !p->tracer &&
+    /* A blocked signal is kept (its handler may change before it is
+     * unblocked, sigtimedwait may take it), as on Linux. */
+    bool blocked = (p->sig_blocked | p->sig_real_blocked) & BIT(sig);
+    if (sig != SIGKILL && sig != SIGSTOP && !p->tracer && !blocked &&
         (a->handler == SIG_IGN || (a->handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))))
         return;                                 /* discarded at once, as on Linux */
     p->sig_pending |= BIT(sig);
@@ -736,6 +739,7 @@ long sys_rt_sigtimedwait(const void *uset, void *uinfo, const void *uts, size_t 
     memset(&info, 0, sizeof(info));
     uint64_t f = spin_lock_irqsave(&sched_lock);
     uint64_t saved = p->sig_blocked;
+    p->sig_real_blocked = saved;                /* still blocked for signal_send_locked */
     p->sig_blocked &= ~want;
     long r;
     for (;;) {
@@ -767,6 +771,7 @@ long sys_rt_sigtimedwait(const void *uset, void *uinfo, const void *uts, size_t 
     }
     p->wake_tick = 0;
     p->sig_blocked = saved;
+    p->sig_real_blocked = 0;
     spin_unlock_irqrestore(&sched_lock, f);
     if (r > 0 && uinfo && copy_to_user(uinfo, &info, sizeof(info)))
         return -EFAULT;
