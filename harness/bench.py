@@ -30,11 +30,11 @@ from .qemu import Machine, qemu_command
 
 # In the order each boot runs them; "boot" is measured by the host.
 BENCHMARKS = ["getpid", "fork", "forkexec", "pipe", "epoll", "yield", "mmap", "fsync", "create",
-              "seqwrite", "seqread", "mapread", "python", "bash"]
+              "seqwrite", "seqread", "mapread", "python", "bash", "strace"]
 # These run Debian's own programs: their boots get a copy of the Debian root
 # image (build/root.img, ext3) as the bench disk instead of an empty one, on
 # both kernels, and chroot into it (user/bench/spawn.h).
-DEBIAN = {"python", "bash"}
+DEBIAN = {"python", "bash", "strace"}
 BOOT = "boot"
 WHAT = {
     "getpid": "syscall round trip",
@@ -51,6 +51,7 @@ WHAT = {
     "mapread": "64 MiB file read through mmap (warm), per MiB",
     "python": "python3 -c pass (Debian's, dynamic: fork + exec + wait)",
     "bash": "bash -c true (Debian's, dynamic: fork + exec + wait)",
+    "strace": "getpid under Debian's strace -f (every call stopped twice, printed)",
     BOOT: "QEMU start to first user line",
 }
 START = "bench-run: start"

@@ -664,7 +664,7 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
  * set-group-ID and group-executable one as its group; not under
  * no_new_privs. A script's bits count for nothing: x->prog is the ELF that
  * runs. The saved ids become the effective ones at every exec. */
-static void exec_creds(struct exec_state *x)
+__attribute__((noinline)) static void exec_creds(struct exec_state *x)
 {
     struct proc *p = current();
     const struct inode *ino = x->prog.ino;

@@ -514,10 +514,11 @@ static long attach(long req, int pid, uint64_t opts)
     uint64_t f = spin_lock_irqsave(&sched_lock);
     struct proc *t = pid > 0 ? proc_find_thread(pid) : NULL;
     long r = 0;
-    if (!t || t->state == P_ZOMBIE || t->state == P_DEAD || !t->mm)
+    if (!t || t->state == P_DEAD)
         r = -ESRCH;
-    else if (t->tgid == me->tgid || t->tracer || !may_attach(me, t))
-        r = -EPERM;
+    else if (t->tgid == me->tgid || t->state == P_ZOMBIE || !t->mm || t->tracer ||
+             !may_attach(me, t))
+        r = -EPERM;                             /* a zombie too, as Linux */
     else if (t->leader->group_exiting)
         r = -ESRCH;
     if (r) {
@@ -785,6 +786,14 @@ long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
             t->pt_trap = true;
             make_runnable_locked(t);
             sched_kick_locked(t);
+        } else if (t->pt_stopped && t->pt_listening) {
+            /* A listening tracee traps again: its event stop is reported
+             * anew (Linux re-traps it), so the tracer's wait returns. */
+            int sig = t->leader->stopped ? t->leader->stop_sig : SIGTRAP;
+            t->pt_listening = false;
+            t->pt_report = true;
+            t->pt_status = ((sig | PTRACE_EVENT_STOP << 8) << 8) | 0x7f;
+            notify_tracer_locked(t, CLD_STOPPED, sig);
         }
         break;
     case PTRACE_LISTEN:

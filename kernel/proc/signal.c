@@ -260,7 +260,8 @@ bool proc_fatal_signal_pending(void)
 bool proc_signal_pending(void)
 {
     struct proc *p = current();
-    return p && p->pid && deliverable(p);
+    /* (A PTRACE_INTERRUPT cuts a sleep short too, as a signal would.) */
+    return p && p->pid && (deliverable(p) || __atomic_load_n(&p->pt_trap, __ATOMIC_RELAXED));
 }
 
 /* The least stack a handler's frame takes (red zone, FPU area, frame and
@@ -461,13 +462,18 @@ static void deliver_one(struct trapframe *tf)
 {
     struct proc *p = current();
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    if (p->pt_trap)
+    bool trapped = p->pt_trap;
+    if (trapped)
         ptrace_trap_stop_locked(p);             /* PTRACE_INTERRUPT, a new tracee */
     if (p->leader->stopped)
         stop_wait_locked(p);                    /* a sibling stopped the process */
 again:;
     uint64_t ready = deliverable(p);
     if (!ready) {
+        /* A sleep the INTERRUPT cut short, with no signal to take: it
+         * starts again, as Linux restarts it. */
+        if (trapped && tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR)
+            tf->rax = signal_restart(tf);
         spin_unlock_irqrestore(&sched_lock, f);
         return;
     }
