@@ -245,6 +245,9 @@ def main() -> int:
             checks += 1
             checked += max(n, 0)
             next_check += 20
+            if checks % 15 == 0:                    # a sign of life every 5 minutes
+                print(f"soak: {time.monotonic() - start:.0f} s, {n} promised files read back, "
+                      f"{len(pids)} workers running, problems {bad}", flush=True)
         time.sleep(0.5)
     final = check_promises()
     bad += final < 0
