@@ -57,19 +57,26 @@ def _rule(kind: str, **fields: object) -> str:
     return f"[{kind}]\n{body}\n"
 
 
-def config(fault: Fault) -> str:
-    """The blkdebug configuration file for one fault."""
-    inject: dict[str, object] = {"iotype": fault.iotype, "errno": fault.errno}
-    if fault.sector is not None:
-        inject["sector"] = fault.sector
-    if fault.once:
-        inject["once"] = "on"
-    if fault.after == 0:
-        return _rule("inject-error", event="none", **inject)
-    event = EVENT[fault.count or fault.iotype]
-    chain = "".join(_rule("set-state", state=k, event=event, new_state=k + 1)
-                    for k in range(1, fault.after + 1))
-    return chain + _rule("inject-error", event=event, state=fault.after + 1, **inject)
+def config(*faults: Fault) -> str:
+    """The blkdebug configuration file for some faults (one state chain:
+    at most one of them counts requests)."""
+    if sum(1 for f in faults if f.after) > 1:
+        raise ValueError("blkdebug has one state: one counted fault at a time")
+    text = ""
+    for fault in faults:
+        inject: dict[str, object] = {"iotype": fault.iotype, "errno": fault.errno}
+        if fault.sector is not None:
+            inject["sector"] = fault.sector
+        if fault.once:
+            inject["once"] = "on"
+        if fault.after == 0:
+            text += _rule("inject-error", event="none", **inject)
+            continue
+        event = EVENT[fault.count or fault.iotype]
+        text += "".join(_rule("set-state", state=k, event=event, new_state=k + 1)
+                        for k in range(1, fault.after + 1))
+        text += _rule("inject-error", event=event, state=fault.after + 1, **inject)
+    return text
 
 
 def blockdev_args(image: Path, conf: Path) -> list[str]:
@@ -87,6 +94,16 @@ def random_fault(rng: random.Random) -> Fault:
     workload makes about 150), for good or just once."""
     kind = rng.choice(["read", "write", "write", "flush"])
     return Fault(kind, after=rng.randint(3, 110), count="flush", once=rng.random() < 0.4)
+
+
+def indirect_block_of(image: Path, path: str) -> int:
+    """The (single) indirect block of path's block map, as debugfs reads it."""
+    out = subprocess.run(["debugfs", "-R", f"stat {path}", str(image)],
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"\(IND\):(\d+)", out)
+    if not m:
+        raise RuntimeError(f"debugfs stat {path}: no indirect block in {out!r}")
+    return int(m.group(1))
 
 
 def block_of(image: Path, path: str, lblk: int) -> int:

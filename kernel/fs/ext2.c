@@ -111,6 +111,22 @@ static int corrupt(const char *what, uint64_t value, uint64_t ino)
 
 static bool block_ok(uint64_t b) { return b >= fs.s.first_data_block && b < fs.s.blocks_count; }
 
+/* A metadata block (inode table, bitmap, indirect block, directory,
+ * descriptors) from the cache or the disk. INVARIANT(durability and crash
+ * consistency): one the disk cannot read fails its operation with EIO, and
+ * a writable file system goes read-only (the journal aborts), as ext4 does
+ * with errors=remount-ro: an operation cut off half-way has changed some
+ * blocks and not others, and such a transaction must never commit. */
+static struct buf *mread(uint64_t blk, int *err)
+{
+    struct buf *b = bread(blk, err);
+    if (!b && *err == -EIO && writable && !journal_aborted()) {
+        kprintf("ext2: cannot read metadata block %lu: aborting the journal\n", blk);
+        journal_abort(-EIO);
+    }
+    return b;
+}
+
 /* Where inode ino lives: its table block and the offset in it. */
 static int inode_location(uint32_t ino, uint64_t *blk, uint32_t *off)
 {
@@ -136,7 +152,7 @@ static int read_inode(uint32_t ino, struct inode **out)
     int r = inode_location(ino, &blk, &off);
     if (r)
         return r;
-    struct buf *b = bread(blk, &r);
+    struct buf *b = mread(blk, &r);
     if (!b)
         return r;
     struct ext2_dinode d;
@@ -168,7 +184,7 @@ static int write_inode(struct inode *in)
     int r = inode_location((uint32_t)in->ino, &blk, &off);
     if (r)
         return r;
-    struct buf *b = bread(blk, &r);
+    struct buf *b = mread(blk, &r);
     if (!b)
         return r;
     struct ext2_dinode *d = (struct ext2_dinode *)(b->data + off);
@@ -214,7 +230,7 @@ static long indirect(uint64_t blk, uint64_t idx, uint64_t ino)
     if (!block_ok(blk))
         return corrupt("indirect block number", blk, ino);
     int r;
-    struct buf *b = bread(blk, &r);
+    struct buf *b = mread(blk, &r);
     if (!b)
         return r;
     long v = ((uint32_t *)b->data)[idx];
@@ -278,7 +294,7 @@ static long ext2_read(struct inode *in, uint64_t off, void *dst, size_t n)
             memset((uint8_t *)dst + done, 0, k);        /* a hole reads as zeros */
         } else {
             int r;
-            struct buf *bp = bread((uint64_t)b, &r);
+            struct buf *bp = S_ISDIR(in->mode) ? mread((uint64_t)b, &r) : bread((uint64_t)b, &r);
             if (!bp) {
                 err = r;
                 break;
@@ -427,7 +443,7 @@ static int write_super_and_groups(void)
 {
     int r;
     uint64_t sb_blk = 1024 / fs.bsize, sb_off = 1024 % fs.bsize;
-    struct buf *b = bread(sb_blk, &r);
+    struct buf *b = mread(sb_blk, &r);
     if (!b)
         return r;
     memcpy(b->data + sb_off, &fs.s, sizeof(fs.s));
@@ -435,7 +451,7 @@ static int write_super_and_groups(void)
     brelse(b);
     size_t gd_bytes = (size_t)fs.ngroups * sizeof(struct ext2_group);
     for (size_t done = 0, i = 0; done < gd_bytes; done += fs.bsize, i++) {
-        b = bread(fs.s.first_data_block + 1 + i, &r);
+        b = mread(fs.s.first_data_block + 1 + i, &r);
         if (!b)
             return r;
         memcpy(b->data, (uint8_t *)fs.groups + done, MIN(fs.bsize, gd_bytes - done));
@@ -454,7 +470,7 @@ static int write_super_and_groups(void)
 static long take_bit(uint32_t bitmap_blk, uint32_t limit, long first, uint32_t *hint)
 {
     int r;
-    struct buf *b = bread(bitmap_blk, &r);
+    struct buf *b = mread(bitmap_blk, &r);
     if (!b)
         return r;
     uint64_t *w = (uint64_t *)b->data;
@@ -487,7 +503,7 @@ static long take_bit(uint32_t bitmap_blk, uint32_t limit, long first, uint32_t *
 static int clear_bit(uint32_t bitmap_blk, uint32_t i, const char *what, uint64_t n)
 {
     int r;
-    struct buf *b = bread(bitmap_blk, &r);
+    struct buf *b = mread(bitmap_blk, &r);
     if (!b)
         return r;
     if (!(b->data[i / 8] & (1 << (i % 8)))) {
@@ -585,7 +601,7 @@ static bool block_in_use(uint64_t blk)
     uint32_t g = (uint32_t)((blk - fs.s.first_data_block) / fs.s.blocks_per_group);
     uint32_t i = (uint32_t)((blk - fs.s.first_data_block) % fs.s.blocks_per_group);
     int r;
-    struct buf *b = bread(fs.groups[g].block_bitmap, &r);
+    struct buf *b = mread(fs.groups[g].block_bitmap, &r);
     if (!b)
         return false;
     bool used = b->data[i / 8] & (1 << (i % 8));
@@ -665,7 +681,7 @@ static int block_slot(struct inode *in, uint64_t lblk, bool create, uint32_t **s
             return corrupt("indirect block number", *ptr, in->ino);
         }
         int r;
-        struct buf *next = bread(*ptr, &r);
+        struct buf *next = mread(*ptr, &r);
         if (holder)
             brelse(holder);
         if (!next)
@@ -785,7 +801,7 @@ static void trunc_tree(uint32_t *slot, struct buf *holder, int level, uint64_t f
         for (int k = 1; k < level; k++)
             span *= per;
         int r;
-        struct buf *b = bread(blk, &r);
+        struct buf *b = mread(blk, &r);
         if (!b)
             return;                             /* unreadable: leave the tree as it is */
         uint32_t *p = (uint32_t *)b->data;
@@ -823,7 +839,7 @@ static int ext2_truncate_op(struct inode *in, uint64_t size)
         if (size % fs.bsize) {
             long blk = bmap(in, size / fs.bsize);
             int r;
-            struct buf *b = blk > 0 ? bread((uint64_t)blk, &r) : NULL;
+            struct buf *b = blk > 0 ? mread((uint64_t)blk, &r) : NULL;
             if (b) {
                 memset(b->data + size % fs.bsize, 0, fs.bsize - size % fs.bsize);
                 bdirty(b);
@@ -849,7 +865,7 @@ static void free_inode_and_blocks(struct inode *in)
     uint32_t off;
     int r;
     if (!inode_location((uint32_t)in->ino, &blk, &off)) {
-        struct buf *b = bread(blk, &r);
+        struct buf *b = mread(blk, &r);
         if (b) {
             struct ext2_dinode *dd = (struct ext2_dinode *)(b->data + off);
             dd->dtime = (uint32_t)now();
@@ -940,7 +956,7 @@ static int dir_add(struct inode *dir, const char *name, size_t len, uint32_t ino
         if (blk <= 0)
             return blk < 0 ? (int)blk : corrupt("directory hole", base, dir->ino);
         int r;
-        struct buf *b = bread((uint64_t)blk, &r);
+        struct buf *b = mread((uint64_t)blk, &r);
         if (!b)
             return r;
         uint16_t bad;
@@ -962,7 +978,7 @@ static int dir_add(struct inode *dir, const char *name, size_t len, uint32_t ino
     if (blk < 0)
         return (int)blk;
     int r;
-    struct buf *b = bread((uint64_t)blk, &r);
+    struct buf *b = mread((uint64_t)blk, &r);
     if (!b)
         return r;
     ext2_dirblock_init(b->data, fs.bsize, name, len, ino, (uint8_t)ftype_of(mode));
@@ -1007,7 +1023,7 @@ static int dir_remove(struct inode *dir, const char *name, size_t len)
         if (blk <= 0)
             return blk < 0 ? (int)blk : corrupt("directory hole", base, dir->ino);
         int r;
-        struct buf *b = bread((uint64_t)blk, &r);
+        struct buf *b = mread((uint64_t)blk, &r);
         if (!b)
             return r;
         uint16_t bad;
@@ -1054,7 +1070,7 @@ static int ext2_create_op(struct inode *dir, const char *name, size_t len, uint3
     uint64_t blk;
     uint32_t off;
     int r = inode_location((uint32_t)ino, &blk, &off);
-    struct buf *b = r ? NULL : bread(blk, &r);
+    struct buf *b = r ? NULL : mread(blk, &r);
     if (!b)
         return r;
     memset(b->data + off, 0, fs.s.inode_size);
@@ -1078,7 +1094,7 @@ static int ext2_create_op(struct inode *dir, const char *name, size_t len, uint3
     memset(E(in)->block, 0, sizeof(E(in)->block));
     if (S_ISDIR(mode)) {
         long db = bmap_alloc(in, 0);
-        struct buf *d = db < 0 ? NULL : bread((uint64_t)db, &r);
+        struct buf *d = db < 0 ? NULL : mread((uint64_t)db, &r);
         if (!d) {
             in->nlink = 0;
             iput(in);

@@ -2,11 +2,11 @@
  * errors; tests/test_diskfaults.py). Everything it learns goes to stdout,
  * one line per fact, so the harness can hold the kernel to it:
  *
- *   diskfault read FILE OTHER NEW
- *                               read FILE in 4 KiB pieces: "read FILE: ok N" or
- *                               "read FILE: errno NAME after N"; then read OTHER
- *                               and write, fsync and read back the file NEW
- *                               ("after: ok", or what failed): one bad block
+ *   diskfault read NEW OTHER FILE...
+ *                               read each FILE in 4 KiB pieces: "read FILE: ok
+ *                               N" or "read FILE: errno NAME after N"; then read
+ *                               OTHER and write, fsync and read back the file
+ *                               NEW ("after: ok", or what failed): one bad block
  *                               costs one read, not the machine.
  *   diskfault commits DIR N SIZE
  *                               N files of SIZE bytes, each written, fsync'd
@@ -125,15 +125,17 @@ static long slurp(const char *path, unsigned *sum, long *got)
     return total;
 }
 
-static int do_read(const char *file, const char *other, const char *newfile)
+static int do_read(char **files, const char *other, const char *newfile)
 {
     unsigned h;
-    long got;
-    long r = slurp(file, &h, &got);
-    if (r >= 0)
-        printf("read %s: ok %ld\n", file, r);
-    else
-        printf("read %s: errno %s after %ld\n", file, ename((int)-r), got);
+    long got, r;
+    for (; *files; files++) {
+        r = slurp(*files, &h, &got);
+        if (r >= 0)
+            printf("read %s: ok %ld\n", *files, r);
+        else
+            printf("read %s: errno %s after %ld\n", *files, ename((int)-r), got);
+    }
     r = slurp(other, &h, &got);
     int bad = r < 0;
     if (bad)
@@ -279,8 +281,8 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     int r = 2;
-    if (argc == 5 && !strcmp(argv[1], "read"))
-        r = do_read(argv[2], argv[3], argv[4]);
+    if (argc >= 5 && !strcmp(argv[1], "read"))
+        r = do_read(argv + 4, argv[3], argv[2]);
     else if (argc == 5 && !strcmp(argv[1], "commits"))
         r = do_commits(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0));
     else if (argc == 5 && !strcmp(argv[1], "churn"))
