@@ -112,11 +112,12 @@ static int corrupt(const char *what, uint64_t value, uint64_t ino)
 static bool block_ok(uint64_t b) { return b >= fs.s.first_data_block && b < fs.s.blocks_count; }
 
 /* A metadata block (inode table, bitmap, indirect block, directory,
- * descriptors) from the cache or the disk. INVARIANT(durability and crash
- * consistency): one the disk cannot read fails its operation with EIO, and
- * a writable file system goes read-only (the journal aborts), as ext4 does
- * with errors=remount-ro: an operation cut off half-way has changed some
- * blocks and not others, and such a transaction must never commit. */
+ * descriptors) from the cache or the disk.
+ * INVARIANT(durability and crash consistency): one the disk cannot read
+ * fails its operation with EIO, and a writable file system goes read-only
+ * (the journal aborts), as ext4 does with errors=remount-ro: an operation
+ * cut off half-way has changed some blocks and not others, and such a
+ * transaction must never commit. */
 static struct buf *mread(uint64_t blk, int *err)
 {
     struct buf *b = bread(blk, err);
