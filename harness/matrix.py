@@ -75,6 +75,7 @@ class Row:
 _P = "tests/test_privilege.py::test_privileged_instruction_kills_only_that_process"
 _C = "tests/test_concurrency.py"
 _F = "tests/test_faults.py"
+_MP = "tests/test_memory_pressure.py"
 _I = "tests/test_isolation.py"
 _X = "tests/test_crash_explorer.py::test_journal_survives_every_allowed_crash_state"
 
@@ -374,6 +375,18 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_scheduling.py::test_realtime_threads_run_in_strict_priority_order",),
         "a lower-priority thread runs while a higher-priority one is runnable",
         r"a lower priority ran while a higher one was runnable"),
+    Row("reclaim-dirty", "memory under pressure",
+        "reclaim takes only clean file pages (a dirty page stays until written back)",
+        (W("kernel/mm/filemap.c", "shrink_page"), W("kernel/mm/uvm.c", "age_leaf")),
+        (_MP + "::test_a_file_larger_than_memory_reads_back_right_twice_and_dirty_pages_survive",),
+        "a page written through a MAP_SHARED mapping reads back as the file's old data",
+        r"a written page read back as old data"),
+    Row("oom-adj", "memory under pressure",
+        "the OOM killer weighs each process by oom_score_adj (-1000: never chosen)",
+        (W("kernel/mm/reclaim.c", "oom_kill"),),
+        (_MP + "::test_oom_score_adj_minus_1000_exempts_the_hog_and_the_smaller_worker_dies",),
+        "the exempt hog is killed instead of the worker",
+        r"the OOM killer killed the wrong process"),
     Row("tmpfs-truncate", "kernel memory safety",
         "a tmpfs file cut short zeros the rest of its last page",
         (W("kernel/fs/tmpfs.c", "tmpfs_truncate"),),

@@ -276,6 +276,14 @@ static long bmap(struct inode *in, uint64_t lblk)
 
 static long journal_bmap(uint64_t lblk) { return bmap(journal_inode, lblk); }
 
+static long ext2_bmap_sector(struct inode *in, uint64_t off)
+{
+    long b = bmap(in, off / fs.bsize);
+    if (b <= 0)
+        return b < 0 ? b : -EINVAL;
+    return b * (long)(fs.bsize / 512) + (long)(off % fs.bsize / 512);
+}
+
 static long ext2_read(struct inode *in, uint64_t off, void *dst, size_t n)
 {
     if (off >= in->size)
@@ -1486,6 +1494,7 @@ static const struct inode_ops ext2_ops = {
     .readlink = ext2_readlink, .release = ext2_release,
     .write = ext2_write, .truncate = ext2_truncate, .create = ext2_create, .link = ext2_link,
     .unlink = ext2_unlink, .rename = ext2_rename, .setattr = ext2_setattr, .sync = ext2_sync,
+    .bmap = ext2_bmap_sector,
 };
 
 /* INVARIANT(kernel memory safety): no umount while an inode of the file

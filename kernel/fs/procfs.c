@@ -67,7 +67,7 @@ static size_t mm_peek(struct mm *mm, uintptr_t va, char *dst, size_t n)
 }
 
 struct mm_counts {
-    uint64_t total, rss, hwm, peak, data, stack, exe;   /* pages */
+    uint64_t total, rss, hwm, peak, data, stack, exe, swap;     /* pages */
 };
 
 static void mm_count(struct mm *mm, struct mm_counts *m)
@@ -77,6 +77,7 @@ static void mm_count(struct mm *mm, struct mm_counts *m)
         return;
     m->total = mm_total_vm(mm);
     m->rss = mm->resident;
+    m->swap = mm->swapped;
     m->hwm = MAX(mm->hiwater_rss, mm->resident);
     m->peak = MAX(mm->hiwater_vm, m->total);
     m->exe = (ALIGN_UP(mm->end_code, PAGE_SIZE) - mm->start_code) / PAGE_SIZE;
@@ -196,7 +197,7 @@ static int gen_status(struct sbuf *s, const struct pctx *c)
                      "VmLib:\t%8lu kB\nVmPTE:\t%8lu kB\nVmSwap:\t%8lu kB\nHugetlbPages:\t%8lu kB\n"
                      "CoreDumping:\t0\nTHP_enabled:\t0\n",
                   kb(m.peak), kb(m.total), 0ul, 0ul, kb(m.hwm), kb(m.rss), kb(m.rss), 0ul, 0ul,
-                  kb(m.data), kb(m.stack), kb(m.exe), 0ul, 0ul, 0ul, 0ul);
+                  kb(m.data), kb(m.stack), kb(m.exe), 0ul, 0ul, kb(m.swap), 0ul);
     }
     uint64_t caps = v.euid == 0 ? 0x1fffffffffful : 0;     /* root has every capability */
     int queued = 0;
@@ -625,10 +626,11 @@ static long write_oom_adj(const struct pctx *c, const char *buf, size_t n)
 
 static int gen_oom_score(struct sbuf *s, const struct pctx *c)
 {
-    struct mm_counts m;
-    mm_count(mm_of(c), &m);
-    /* Linux's idea: the share of memory it holds, in thousandths. */
-    sb_printf(s, "%lu\n", m.rss * 1000 / MAX(pmm_total_frames(), 1ul));
+    /* The OOM killer's own figure (mm/reclaim.c: resident pages and
+     * oom_score_adj thousandths of RAM), as a share of RAM in thousandths,
+     * as Linux shows it: 0 for a process it never chooses. */
+    long b = oom_badness(proc_get_klocked(c->tgid, c->tgid));
+    sb_printf(s, "%lu\n", (uint64_t)b * 1000 / MAX(pmm_total_frames(), 1ul));
     return 0;
 }
 
@@ -656,11 +658,13 @@ static int gen_meminfo(struct sbuf *s, const struct pctx *c)
                  "Buffers:        %8lu kB\nCached:         %8lu kB\nSwapCached:     %8lu kB\n"
                  "Active:         %8lu kB\nInactive:       %8lu kB\n",
               kb(total), kb(free), kb(free), kb(buffers), kb(cached), 0ul, kb(rest + cached), 0ul);
+    uint64_t swap_total, swap_free, swap_in, swap_out;
+    swap_counts(&swap_total, &swap_free, &swap_in, &swap_out);
     sb_printf(s, "SwapTotal:      %8lu kB\nSwapFree:       %8lu kB\nDirty:          %8lu kB\n"
                  "Writeback:      %8lu kB\nAnonPages:      %8lu kB\nMapped:         %8lu kB\n"
                  "Shmem:          %8lu kB\nSlab:           %8lu kB\nSReclaimable:   %8lu kB\n"
                  "SUnreclaim:     %8lu kB\nKernelStack:    %8lu kB\nPageTables:     %8lu kB\n",
-              0ul, 0ul, 0ul, 0ul, kb(rest), 0ul, 0ul, kb(heap), 0ul, kb(heap),
+              kb(swap_total), kb(swap_free), 0ul, 0ul, kb(rest), 0ul, 0ul, kb(heap), 0ul, kb(heap),
               (uint64_t)procs * KSTACK_PAGES * 4, 0ul);
     sb_printf(s, "CommitLimit:    %8lu kB\nCommitted_AS:   %8lu kB\nVmallocTotal:   %8lu kB\n"
                  "VmallocUsed:    %8lu kB\nVmallocChunk:   %8lu kB\nHugePages_Total:       0\n"
@@ -673,20 +677,24 @@ static int gen_meminfo(struct sbuf *s, const struct pctx *c)
                  "VigilHeapObjects: %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
               free, heap, bytes, procs, obj[0], obj[1], obj[2], obj[3], obj[4], obj[5], obj[6],
               obj[7], obj[8]);
+    sb_printf(s, "VigilReclaimed: %lu\n", mm_reclaimed_total());   /* frames reclaim freed */
     return 0;
 }
 
-/* The counters of /proc/vmstat Vigil keeps (vmstat reads the file; it has
- * no swap, so no swapping ever happened). */
+/* The counters of /proc/vmstat Vigil keeps (vmstat reads the file): pages
+ * swapped in and out since boot (mm/swap.c). */
 static int gen_vmstat(struct sbuf *s, const struct pctx *c)
 {
     (void)c;
     uint64_t total = pmm_total_frames(), free = pmm_free_frames(), heap = kheap_pages_in_use();
     uint64_t buffers = bcache_frames(), cached = filemap_pages(), used = total - free;
     uint64_t rest = used > heap + buffers + cached ? used - heap - buffers - cached : 0;
+    uint64_t swap_total, swap_free, swap_in, swap_out;
+    swap_counts(&swap_total, &swap_free, &swap_in, &swap_out);
     sb_printf(s, "nr_free_pages %lu\nnr_anon_pages %lu\nnr_file_pages %lu\nnr_slab_unreclaimable %lu\n"
-                 "nr_kernel_stack %lu\npswpin 0\npswpout 0\n",
-              free, rest, cached + buffers, heap, (uint64_t)proc_count() * KSTACK_PAGES * 4);
+                 "nr_kernel_stack %lu\npswpin %lu\npswpout %lu\n",
+              free, rest, cached + buffers, heap, (uint64_t)proc_count() * KSTACK_PAGES * 4,
+              swap_in, swap_out);
     return 0;
 }
 
@@ -842,6 +850,9 @@ static int gen_swaps(struct sbuf *s, const struct pctx *c)
 {
     (void)c;
     sb_printf(s, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+    char line[320];
+    swap_describe(line, sizeof(line));
+    sb_printf(s, "%s", line);
     return 0;
 }
 

@@ -41,6 +41,10 @@ struct inode_ops {
                    struct inode *ndir, const char *nname, size_t nlen);
     int  (*setattr)(struct inode *ino);          /* write mode/uid/gid/times back */
     int  (*sync)(struct super *sb);              /* everything to stable storage */
+    /* The disk sector holding byte off of a regular file (a swap file's
+     * pages are read and written there directly, mm/swap.c): or -EINVAL
+     * for a hole. NULL: the file system cannot hold a swap file. */
+    long (*bmap)(struct inode *ino, uint64_t off);
     /* An open file of the file system's own kind (procfs: a per-open buffer
      * of generated text), or NULL for the VFS's plain open file. Takes the
      * caller's reference on success; else NULL and *err. */

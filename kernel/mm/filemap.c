@@ -66,6 +66,7 @@
 #define FAN_SHIFT 9
 #define FAN       (1u << FAN_SHIFT)     /* slots per node: one node is one 4 KiB block */
 #define PC_DIRTY  1ul                   /* in a leaf slot, beside the frame address */
+#define PC_REF    2ul                   /* ... found again since the clock hand last passed */
 
 struct pcache {
     uint64_t *root;             /* NULL while empty */
@@ -73,6 +74,7 @@ struct pcache {
     uint64_t npages;
     struct inode *ino;          /* whose */
     uint64_t synced;            /* the filemap_writeback_all round that did it */
+    uint64_t hand;              /* the reclaim clock's hand: the next page it looks at */
     struct pcache *prev, *next; /* every inode's cache (sync(2) writes them all) */
 };
 
@@ -190,6 +192,93 @@ void filemap_evict(struct inode *ino)
     ino->pcache = NULL;
 }
 
+/* ---- reclaim (the policy: mm/reclaim.c's essay) ----
+ * A clock over each inode's cached pages, the inodes taken in turn: the
+ * hand frees a page nobody maps (the cache's is the frame's only
+ * reference), that is clean (its bytes are the file's: reading it again
+ * gives them back) and whose reference bit is clear; a set bit is cleared
+ * and the page passed over once (its second chance). MAP_SHARED anonymous
+ * memory is no file's copy: its pages are never reclaimed (there is no
+ * swap to put them in). */
+static bool reclaimable(const struct inode *ino);
+
+struct shrink {
+    uint64_t want, freed;
+    uint64_t limit;             /* look only below this index */
+    bool stop;                  /* freed enough: the hand stays at stop_at */
+    uint64_t stop_at;
+};
+
+static void shrink_page(struct pcache *pc, uint64_t *e, uint64_t index, void *arg)
+{
+    struct shrink *s = arg;
+    if (s->stop || index >= s->limit)
+        return;
+    uint64_t pa = *e & PTE_ADDR;
+    if (pmm_refcount(pa) != 1)
+        return;                             /* mapped (or held by a write-back): not ours to free */
+#ifndef BREAK_RECLAIM_DIRTY
+    /* INVARIANT(memory under pressure): reclaim never drops a
+     * dirty page: what a mapping wrote and the file has not is only here. */
+    if (*e & PC_DIRTY)
+        return;
+#endif
+    if (*e & PC_REF) {
+        *e &= ~PC_REF;
+        return;
+    }
+    drop_page(pc, e, index, NULL);
+    if (++s->freed >= s->want) {
+        s->stop = true;
+        s->stop_at = index + 1;
+    }
+}
+
+/* One turn of the clock over pc: from its hand to the end, then from the
+ * start up to the hand. */
+static void shrink_cache(struct pcache *pc, struct shrink *s)
+{
+    if (!pc->root)
+        return;
+    s->stop = false;
+    s->limit = UINT64_MAX;
+    walk(pc, pc->root, pc->height - 1, 0, pc->hand, shrink_page, s);
+    if (!s->stop && pc->hand) {
+        s->limit = pc->hand;
+        walk(pc, pc->root, pc->height - 1, 0, 0, shrink_page, s);
+    }
+    if (s->stop)
+        pc->hand = s->stop_at;
+}
+
+uint64_t filemap_shrink(uint64_t want)
+{
+    ASSERT_KLOCK();
+    int n = 0;
+    for (struct pcache *pc = caches; pc; pc = pc->next)
+        n++;
+    struct shrink s = { .want = want };
+    /* Two turns each at most: the first may only clear reference bits. The
+     * inode looked at goes to the end of the list, so the next call starts
+     * with another (round robin: one big file does not shield the rest). */
+    for (int i = 0; i < 2 * n && s.freed < want && caches; i++) {
+        struct pcache *pc = caches;
+        if (pc->next) {
+            caches = pc->next;
+            caches->prev = NULL;
+            struct pcache *t = caches;
+            while (t->next)
+                t = t->next;
+            t->next = pc;
+            pc->prev = t;
+            pc->next = NULL;
+        }
+        if (reclaimable(pc->ino))
+            shrink_cache(pc, &s);
+    }
+    return s.freed;
+}
+
 int filemap_writeback_all(void)
 {
     ASSERT_KLOCK();
@@ -233,12 +322,13 @@ int filemap_get(struct inode *ino, uint64_t index, uint64_t *pa)
     ASSERT_KLOCK();
     uint64_t *e = lookup(ino, index);
     if (e) {
+        *e |= PC_REF;                       /* used again: a second chance (reclaim) */
         *pa = *e & PTE_ADDR;
         return 0;
     }
     if (!ino->ops->read)
         return -ENODEV;
-    uint64_t frame = pmm_alloc_zeroed();
+    uint64_t frame = pmm_alloc_user(true);
     if (!frame)
         return -ENOMEM;
     uint64_t gen = kernel_lock_generation();
@@ -339,6 +429,7 @@ long filemap_read(struct inode *ino, uint64_t off, void *buf, size_t n)
         uint64_t *e = lookup(ino, pos / PAGE_SIZE);
         long r;
         if (e) {
+            *e |= PC_REF;
             memcpy((uint8_t *)buf + done, (uint8_t *)P2V(*e & PTE_ADDR) + pos % PAGE_SIZE, k);
             r = (long)k;
         } else {
@@ -421,6 +512,15 @@ static void shm_release(struct inode *ino) { kfree(ino); }
 static const struct inode_ops shm_inode_ops = {
     .read = shm_read, .write = shm_write, .release = shm_release,
 };
+
+/* Can a clean page of ino be dropped and read again later? Not shared
+ * anonymous memory's: its pages are the memory itself. */
+static bool reclaimable(const struct inode *ino)
+{
+    return ino->ops != &shm_inode_ops && ino->ops->read;
+}
+
+bool filemap_reclaimable(const struct inode *ino) { return reclaimable(ino); }
 static void shm_file_release(struct file *f) { iput(f->inode); }
 static const struct file_ops shm_file_ops = { .release = shm_file_release };
 

@@ -61,6 +61,10 @@ void     pmm_ref(uint64_t pa);            /* one more mapping of this frame */
 void     pmm_unref(uint64_t pa);          /* one fewer; frees it at zero */
 unsigned pmm_refcount(uint64_t pa);
 uint64_t pmm_free_frames(void);
+/* A frame for a user page (demand-zero, a copy, a page-cache fill), or 0
+ * when only the kernel's reserve is left: the caller reclaims (reclaim.c). */
+uint64_t pmm_alloc_user(bool zeroed);
+uint64_t pmm_reserve_frames(void);
 uint64_t pmm_total_frames(void);          /* usable frames managed */
 uint64_t pmm_max_phys(void);              /* end of the highest usable range */
 
@@ -80,6 +84,8 @@ bool     vmm_kernel_mapped(uintptr_t va);
  * skipping absent tables whole. */
 typedef void (*pte_fn)(pte_t *pte, uintptr_t va, void *arg);
 void     vmm_range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg);
+/* ... and on every non-zero leaf entry, present or not (swap entries). */
+void     vmm_range_walk_all(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg);
 /* Free the user-half page tables left empty inside [start, end). */
 void     vmm_prune(uint64_t root, uintptr_t start, uintptr_t end);
 void    *vmm_map_mmio(uint64_t pa, size_t len);
@@ -147,6 +153,8 @@ struct mm {
     uint64_t resident;          /* [klock] pages mapped (VmRSS): change it with mm_rss_add */
     uint64_t hiwater_rss;       /* [klock] the most pages ever resident at once (VmHWM) */
     uint64_t hiwater_vm;        /* [klock] the most pages ever in its regions at once (VmPeak) */
+    uint64_t swapped;           /* [klock] swap entries in its page tables (VmSwap) */
+    uintptr_t swap_hand;        /* [klock] where swap-out's clock looks next (mm_swap_out) */
     /* [const] set by exec (and copied by fork), for /proc/PID: where the
      * argv and envp strings lie, the program's lowest and highest loaded
      * address, the stack's top, and the program's absolute path. */
@@ -169,9 +177,6 @@ uint64_t   mm_total_vm(struct mm *mm);                /* pages in its regions */
 
 /* May the current program read [addr, addr+n)? No if a PROT_NONE region
  * overlaps it (unmapped parts fault as usual). */
-/* (proc.c) Report "out of memory" and kill the current process with
- * SIGKILL: a user page fault found no free frame. */
-__noreturn void proc_oom_kill(uintptr_t addr);
 bool       mm_user_readable(uintptr_t addr, size_t n);
 struct mm *mm_create(void);
 void       mm_destroy(struct mm *mm);
@@ -220,6 +225,55 @@ void       mm_unmap_file_from(struct inode *ino, uint64_t first);
  * faults and marks its page dirty again). */
 void       mm_clean_file(struct inode *ino, uint64_t first, uint64_t last);
 
+/* Reclaim (reclaim.c's policy): in every address space in turn, clear the
+ * accessed bit of the file pages mapped from the page cache, and take out
+ * of the page table those whose bit was already clear, up to want of them;
+ * the number taken out. */
+uint64_t   mm_age_file_pages(uint64_t want);
+/* Resident pages that are the page cache's frames (file) and the rest (anon). */
+void       mm_rss_split(struct mm *mm, uint64_t *anon, uint64_t *file);
+uint64_t   mm_reclaimed_total(void);                 /* frames reclaim freed since boot */
+struct proc;
+/* The OOM killer's figure for p, in pages (0: never chosen: init, -1000). */
+long       oom_badness(struct proc *p);
+/* Make free frames: reclaim (page cache, then mapped file pages, then with
+ * may_swap anonymous pages to swap); the number freed. May sleep. */
+uint64_t   mm_reclaim(uint64_t want, bool may_swap);
+/* No frame is left for a user page after reclaim: choose a process by its
+ * memory and oom_score_adj and SIGKILL it (reclaim.c). True if a victim is
+ * dying (chosen now or before), false if none may be chosen. */
+bool       oom_kill(void);
+/* The fault path's reclaim-or-kill loop: mm_fault(mm, addr...) again until
+ * it no longer says -ENOMEM, or the current process is the one to die. */
+int        mm_fault_reclaim(struct mm *mm, uintptr_t addr, bool write, bool exec, bool user);
+
+/* ---- swap (swap.c) ---- all [klock]. A swap entry is a page-table entry
+ * that is not present, has PTE_SWAP and holds its slot where a frame's
+ * address would be. */
+#define PTE_SWAP     (1ul << 11)        /* software bit, in a non-present entry */
+#define SWAP_BATCH   16                 /* pages written out per disk batch */
+static inline pte_t swap_entry(uint64_t slot) { return (slot << PAGE_SHIFT) | PTE_SWAP; }
+static inline bool is_swap_entry(pte_t e) { return !(e & PTE_P) && (e & PTE_SWAP); }
+static inline uint64_t swap_slot(pte_t e) { return (e & PTE_ADDR) >> PAGE_SHIFT; }
+bool       swap_on(void);
+uint64_t   swap_alloc(void);                         /* a free slot (one reference) or 0 */
+void       swap_dup(uint64_t slot);                  /* one more entry names it */
+void       swap_put(uint64_t slot);                  /* one fewer; free at zero */
+/* Write frames[i] to slots[i] (n <= SWAP_BATCH), or read one slot: 0 or
+ * -errno. They sleep. */
+int        swap_write_batch(const uint64_t *slots, const uint64_t *frames, int n);
+int        swap_read(uint64_t slot, uint64_t pa);
+/* Pages: usable and free slots; pages read in and written out since boot. */
+void       swap_counts(uint64_t *total, uint64_t *free, uint64_t *in, uint64_t *out);
+void       swap_describe(char *buf, size_t n);       /* /proc/swaps' line ("" when off) */
+/* (uvm.c) Write out up to want anonymous pages not used lately (the
+ * clock: the accessed bit) and free their frames; the number freed. May
+ * sleep. */
+uint64_t   mm_swap_out(uint64_t want);
+/* (uvm.c) Read every swapped page of every address space back (swapoff):
+ * 0, or -ENOMEM when they do not fit. */
+int        mm_swap_in_all(void);
+
 /* What /proc/PID/maps prints: each VMA of mm in address order. cb gets a
  * copy (no pointer into the list: it may sleep); returning false stops. */
 struct vma_info {
@@ -261,6 +315,10 @@ int      filemap_writeback_all(void);            /* sync(2): every inode's */
 void     filemap_truncate(struct inode *ino, uint64_t old_size, uint64_t size);
 void     filemap_evict(struct inode *ino);       /* the inode's last reference went */
 uint64_t filemap_pages(void);                    /* frames the page cache holds */
+/* Reclaim (reclaim.c): free up to want clean pages no mapping holds, by
+ * the clock; the number freed. */
+uint64_t filemap_shrink(uint64_t want);
+bool     filemap_reclaimable(const struct inode *ino);   /* its clean pages may be dropped */
 /* A new file of len zero bytes in memory only, for MAP_SHARED anonymous
  * memory (one reference: the caller's); NULL if out of memory. */
 struct file *filemap_shared_anon(size_t len);

@@ -156,6 +156,19 @@ void pmm_free(uint64_t pa)
 }
 
 uint64_t pmm_free_frames(void) { return free_count; }
+
+/* The frames user pages may not take (a sixty-fourth of RAM and 128 more):
+ * the kernel's own allocations (page tables, the heap, kernel stacks, disk
+ * buffers) find them there while a program that wants more memory than
+ * there is waits for reclaim or the OOM killer (mm/reclaim.c). */
+uint64_t pmm_reserve_frames(void) { return total_count / 64 + 128; }
+
+uint64_t pmm_alloc_user(bool zeroed)
+{
+    if (free_count <= pmm_reserve_frames())
+        return 0;
+    return zeroed ? pmm_alloc_zeroed() : pmm_alloc();
+}
 uint64_t pmm_total_frames(void) { return total_count; }
 uint64_t pmm_max_phys(void) { return nframes * PAGE_SIZE; }
 

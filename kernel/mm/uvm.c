@@ -96,10 +96,16 @@ void mm_put(struct mm *mm)
 static void unmap_leaf(pte_t *pte, uintptr_t va, void *arg)
 {
     struct mm *mm = arg;
+    (void)va;
+    if (is_swap_entry(*pte)) {
+        swap_put(swap_slot(*pte));          /* the page was on the swap area: its slot goes */
+        *pte = 0;
+        mm->swapped--;
+        return;
+    }
     pmm_unref(*pte & PTE_ADDR);
     *pte = 0;
     mm->resident--;
-    (void)va;
 }
 
 static void vma_free(struct vma *v)
@@ -134,7 +140,7 @@ void mm_destroy(struct mm *mm)
 {
     if (active[cpu_me()] == mm)
         mm_activate(NULL);
-    vmm_range_walk(mm->root, 0, USER_TOP, unmap_leaf, mm);
+    vmm_range_walk_all(mm->root, 0, USER_TOP, unmap_leaf, mm);
     vmm_destroy_space(mm->root);
     struct vma *list = mm->vmas;
     mm->vmas = NULL;
@@ -293,7 +299,7 @@ int mm_unmap(struct mm *mm, uintptr_t start, size_t len)
         return -EINVAL;
     if (split_at(mm, start) || split_at(mm, end))
         return -ENOMEM;
-    vmm_range_walk(mm->root, start, end, unmap_leaf, mm);
+    vmm_range_walk_all(mm->root, start, end, unmap_leaf, mm);
     vmm_prune(mm->root, start, end);
     struct vma *gone = NULL, **gtail = &gone;
     for (struct vma **pp = &mm->vmas; *pp;) {
@@ -419,7 +425,7 @@ static pte_t *ensure_page(struct mm *mm, uintptr_t va, uint32_t prot)
     if (!pte)
         return NULL;
     if (!(*pte & PTE_P)) {
-        uint64_t pa = pmm_alloc_zeroed();
+        uint64_t pa = pmm_alloc_user(true);
         if (!pa)
             return NULL;
         *pte = pa | pte_flags(prot);
@@ -441,7 +447,7 @@ static int unshare(struct mm *mm, uintptr_t va, pte_t *pte, uint64_t writable)
         *pte = old | flags;                 /* last holder: just take it */
         return 0;
     }
-    uint64_t pa = pmm_alloc();
+    uint64_t pa = pmm_alloc_user(false);
     if (!pa)
         return -ENOMEM;
     memcpy(P2V(pa), P2V(old), PAGE_SIZE);
@@ -519,6 +525,34 @@ static int file_fault(struct mm *mm, struct vma *v, uintptr_t va, bool write)
     return 0;
 }
 
+/* A touch of a page out on swap: read it into a frame of its own and map
+ * it as its region says. The read sleeps (the kernel lock goes): the entry
+ * is looked at again after, and if it changed (another thread of this
+ * process read it in, or it was unmapped) the frame goes back and the
+ * access is simply tried again. */
+static int swap_in(struct mm *mm, uintptr_t va, pte_t entry)
+{
+    uint64_t slot = swap_slot(entry);
+    uint64_t pa = pmm_alloc_user(false);
+    if (!pa)
+        return -ENOMEM;
+    swap_dup(slot);                         /* the slot stays ours while we read it */
+    int r = swap_read(slot, pa);
+    pte_t *pte = vmm_walk(mm->root, va, false);
+    struct vma *v = find_vma(mm, va);
+    if (!r && pte && *pte == entry && v && !v->file) {
+        *pte = pa | pte_flags(v->prot);
+        pa = 0;
+        swap_put(slot);                     /* the entry's reference */
+        mm->swapped--;
+        mm_rss_add(mm);
+    }
+    swap_put(slot);
+    if (pa)
+        pmm_free(pa);
+    return r ? -EIO : 0;
+}
+
 int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
 {
     ASSERT_KLOCK();
@@ -539,7 +573,11 @@ int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
         return -EFAULT;
 
     pte_t *pte = vmm_walk(mm->root, va, false);
-    if (!pte || !(*pte & PTE_P)) {
+    if (pte && is_swap_entry(*pte)) {
+        int r = swap_in(mm, va, *pte);
+        if (r)
+            return r;
+    } else if (!pte || !(*pte & PTE_P)) {
         /* Demand paging: first touch of this page. */
         if (v->file) {
             int r = file_fault(mm, v, va, write);
@@ -582,6 +620,13 @@ int mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n)
             if (*pte & PTE_SHMAP)
                 filemap_set_dirty(v->file->inode, v->pgoff + (pva - v->start) / PAGE_SIZE);
         } else {
+            pte = vmm_walk(mm->root, pva, false);
+            if (pte && is_swap_entry(*pte)) {
+                int r = mm_fault(mm, pva, false, false);
+                if (r)
+                    return r == -ENOMEM ? r : -EFAULT;
+                continue;                   /* look again: the read slept */
+            }
             pte = ensure_page(mm, pva, v->prot);
         }
         if (!pte)
@@ -632,6 +677,19 @@ static void share_leaf(pte_t *pte, uintptr_t va, void *arg)
     struct fork_arg *a = arg;
     if (a->failed)
         return;
+    if (is_swap_entry(*pte)) {
+        /* A page out on swap: the child's entry names the same slot (one
+         * more reference); whoever touches it first reads a private copy. */
+        pte_t *c = vmm_walk(a->child->root, va, true);
+        if (!c) {
+            a->failed = true;
+            return;
+        }
+        *c = *pte;
+        swap_dup(swap_slot(*pte));
+        a->child->swapped++;
+        return;
+    }
     uint64_t pa = *pte & PTE_ADDR;
     if (*pte & PTE_SHMAP)
         goto shared;                        /* MAP_SHARED: both see each other's writes */
@@ -689,7 +747,7 @@ struct mm *mm_fork(struct mm *parent)
     child->start_stack = parent->start_stack;
     memcpy(child->exe_path, parent->exe_path, sizeof(child->exe_path));
     struct fork_arg a = { child, false };
-    vmm_range_walk(parent->root, 0, USER_TOP, share_leaf, &a);
+    vmm_range_walk_all(parent->root, 0, USER_TOP, share_leaf, &a);
     flush_mm(parent, 0, 0);                 /* the parent's writable entries changed */
     if (a.failed) {
         mm_destroy(child);
@@ -717,16 +775,17 @@ static bool page_fault(struct trapframe *tf)
      * syscall; a NOLOCK syscall (clock_gettime...) copying out to a page
      * not yet present or still copy-on-write takes it here, for the fault. */
     bool took = uaccess_fault_enter();
-    int r = mm_fault(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH);
+    int r = mm_fault_reclaim(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH,
+                             tf->error & PF_USER);
     if (took)
         uaccess_fault_leave();
-    /* INVARIANT(kernel memory safety): no frame for a valid page is out of
-     * memory, not a bad access. As
-     * Linux's OOM killer does, the process dies with SIGKILL and one line
-     * says why (a fault in a syscall's uaccess gets EFAULT instead: the
-     * thread may hold locks there). */
+    /* INVARIANT(memory under pressure): no frame for a valid page, even
+     * after reclaim, is out of memory, not a bad access: the OOM killer has
+     * chosen a victim (reclaim.c) and the access is tried again, after a
+     * signal to this process if it was the one (a fault in a syscall's
+     * uaccess gets EFAULT instead). */
     if (r == -ENOMEM && (tf->error & PF_USER))
-        proc_oom_kill(addr);
+        return true;
     /* A file page past the end of its file (or unreadable): SIGBUS, as
      * Linux; in a syscall's uaccess, EFAULT. */
     if (r == -EIO && (tf->error & PF_USER)) {
@@ -848,11 +907,11 @@ long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int 
     if (split_at(mm, old) || split_at(mm, old + old_len))
         return -ENOMEM;
     struct move_arg a = { mm, (intptr_t)(new_addr - old), true, false };
-    vmm_range_walk(mm->root, old, old + old_len, move_leaf, &a);
+    vmm_range_walk_all(mm->root, old, old + old_len, move_leaf, &a);
     if (a.failed)
         return -ENOMEM;
     a.prepare = false;
-    vmm_range_walk(mm->root, old, old + old_len, move_leaf, &a);
+    vmm_range_walk_all(mm->root, old, old + old_len, move_leaf, &a);
     vmm_prune(mm->root, old, old + old_len);
     flush_mm(mm, old, old_len / PAGE_SIZE);
     /* Move the region itself to its place in the list. */
@@ -884,7 +943,7 @@ int mm_dontneed(struct mm *mm, uintptr_t start, size_t len)
     /* Dropping an entry is all it takes: the next touch faults in zeros
      * (anonymous), the file's page again (private), or the cached page
      * with what was written to it (shared). */
-    vmm_range_walk(mm->root, start, end, unmap_leaf, mm);
+    vmm_range_walk_all(mm->root, start, end, unmap_leaf, mm);
     flush_mm(mm, start, len / PAGE_SIZE);
     return all_mapped(mm, start, end) ? 0 : -ENOMEM;
 }
@@ -947,6 +1006,263 @@ void mm_unmap_file_from(struct inode *ino, uint64_t first)
             vmm_range_walk(mm->root, start, v->end, unmap_leaf, mm);
             flush_mm(mm, start, (v->end - start) / PAGE_SIZE);
         }
+}
+
+struct split_arg {
+    struct vma *v;
+    uint64_t file;
+};
+
+static void split_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct split_arg *a = arg;
+    uint64_t cached;
+    uint64_t index = a->v->pgoff + (va - a->v->start) / PAGE_SIZE;
+    if (filemap_peek(a->v->file->inode, index, &cached) && cached == (*pte & PTE_ADDR))
+        a->file++;
+}
+
+void mm_rss_split(struct mm *mm, uint64_t *anon, uint64_t *file)
+{
+    struct split_arg a = { 0 };
+    for (struct vma *v = mm->vmas; v; v = v->next) {
+        if (!v->file || !v->file->inode)
+            continue;
+        a.v = v;
+        vmm_range_walk(mm->root, v->start, v->end, split_leaf, &a);
+    }
+    *file = MIN(a.file, mm->resident);
+    *anon = mm->resident - *file;
+}
+
+/* ---- reclaim: taking file pages out of page tables (policy: reclaim.c) ---- */
+
+struct age_arg {
+    struct mm *mm;
+    struct vma *v;
+    uint64_t want, unmapped;
+    bool changed;               /* an entry went: flush this address space */
+};
+
+/* A mapped page of a file region. The hardware's accessed bit is its
+ * reference bit: set, it is cleared (the page was used since the last
+ * look); clear, the page leaves this page table (the cache keeps it; the
+ * next touch faults it back in from there). Only the cache's own frame,
+ * never a private copy (that is anonymous memory now), and never a
+ * MAP_SHARED page writable here (written since its last write-back). */
+static void age_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct age_arg *a = arg;
+    if (a->unmapped >= a->want)
+        return;
+    struct vma *v = a->v;
+    uint64_t pa = *pte & PTE_ADDR, cached;
+    uint64_t index = v->pgoff + (va - v->start) / PAGE_SIZE;
+    if (!filemap_peek(v->file->inode, index, &cached) || cached != pa)
+        return;
+#ifndef BREAK_RECLAIM_DIRTY
+    /* INVARIANT(memory under pressure): a shared page written through this
+     * entry is dirty: it stays until a write-back has put it in the file. */
+    if ((*pte & PTE_SHMAP) && (*pte & PTE_W))
+        return;
+#endif
+    if (*pte & PTE_A) {
+        *pte &= ~PTE_A;
+        return;
+    }
+    *pte = 0;
+    pmm_unref(pa);
+    a->mm->resident--;
+    a->unmapped++;
+    a->changed = true;
+}
+
+uint64_t mm_age_file_pages(uint64_t want)
+{
+    ASSERT_KLOCK();
+    struct age_arg a = { .want = want };
+    int n = 0;
+    for (struct mm *mm = all_mms; mm; mm = mm->mm_next)
+        n++;
+    /* Every address space once, in turn: the one looked at first goes to
+     * the end of the list, so the next call starts with another. */
+    for (int i = 0; i < n && a.unmapped < want && all_mms; i++) {
+        struct mm *mm = all_mms;
+        if (mm->mm_next) {
+            all_mms = mm->mm_next;
+            all_mms->mm_prev = NULL;
+            struct mm *t = all_mms;
+            while (t->mm_next)
+                t = t->mm_next;
+            t->mm_next = mm;
+            mm->mm_prev = t;
+            mm->mm_next = NULL;
+        }
+        a.mm = mm;
+        a.changed = false;
+        for (struct vma *v = mm->vmas; v && a.unmapped < want; v = v->next) {
+            if (!v->file || !v->file->inode || !filemap_reclaimable(v->file->inode))
+                continue;
+            a.v = v;
+            vmm_range_walk(mm->root, v->start, v->end, age_leaf, &a);
+        }
+        if (a.changed)
+            flush_mm(mm, 0, 0);             /* no CPU may go on using an entry that went */
+    }
+    return a.unmapped;
+}
+
+/* ---- swap-out: anonymous pages to the swap area (policy: reclaim.c) ---- */
+
+struct swapscan {
+    uintptr_t va[SWAP_BATCH];
+    pte_t val[SWAP_BATCH];      /* each entry as it was left: read-only */
+    int n;
+    bool full;
+    uintptr_t next;             /* where the hand goes once the batch is full */
+};
+
+/* The clock over an address space's anonymous pages: the accessed bit set
+ * is cleared (a second chance); clear, the page joins the batch and its
+ * entry becomes read-only, so a write while it is written out changes the
+ * entry (the write fault takes the frame back) and the swap copy is not
+ * used. A frame still shared after fork (copy-on-write) goes out from this
+ * address space alone: this entry becomes a swap entry holding the same
+ * bytes and the other keeps the frame, now its own, which its own clock
+ * may write out later. */
+static void swapscan_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct swapscan *s = arg;
+    if (s->full || (*pte & PTE_SHMAP) || !(*pte & PTE_U))
+        return;
+    if (*pte & PTE_A) {
+        *pte &= ~PTE_A;
+        return;
+    }
+    *pte &= ~PTE_W;
+    s->va[s->n] = va;
+    s->val[s->n] = *pte;
+    if (++s->n == SWAP_BATCH) {
+        s->full = true;
+        s->next = va + PAGE_SIZE;
+    }
+}
+
+/* One batch from mm, from its hand on (wrapping once): written out, and
+ * the entries that did not change meanwhile become swap entries. The
+ * frames freed (not those another address space still maps). */
+static uint64_t swap_out_mm(struct mm *mm)
+{
+    struct swapscan s = { 0 };
+    for (int pass = 0; pass < 2 && !s.full; pass++) {
+        uintptr_t from = pass ? 0 : mm->swap_hand, to = pass ? mm->swap_hand : USER_TOP;
+        for (struct vma *v = mm->vmas; v && !s.full; v = v->next) {
+            if (v->file || !v->prot || v->end <= from || v->start >= to)
+                continue;
+            vmm_range_walk(mm->root, MAX(v->start, from), MIN(v->end, to), swapscan_leaf, &s);
+        }
+    }
+    mm->swap_hand = s.full ? s.next : 0;
+    if (!s.n)
+        return 0;
+    flush_mm(mm, 0, 0);                     /* read-only on every CPU before the copy is taken */
+    uint64_t slots[SWAP_BATCH], frames[SWAP_BATCH];
+    int m = 0;
+    for (; m < s.n; m++) {
+        if (!(slots[m] = swap_alloc()))
+            break;
+        frames[m] = s.val[m] & PTE_ADDR;
+        pmm_ref(frames[m]);                 /* the frame outlives an munmap while we sleep */
+    }
+    if (!m)
+        return 0;
+    mm_get(mm);
+    int r = swap_write_batch(slots, frames, m);
+    uint64_t out = 0, written = 0;
+    for (int k = 0; k < m; k++) {
+        pte_t *pte = vmm_walk(mm->root, s.va[k], false);
+        if (!r && pte && !((*pte ^ s.val[k]) & ~PTE_A)) {
+            *pte = swap_entry(slots[k]);
+            if (pmm_refcount(frames[k]) == 2)
+                out++;                      /* the entry's and ours: the frame is free after */
+            pmm_unref(frames[k]);           /* the entry's reference */
+            mm->resident--;
+            mm->swapped++;
+            written++;
+        } else {
+            swap_put(slots[k]);             /* written to, unmapped or failed: not used */
+        }
+    }
+    if (written)
+        flush_mm(mm, 0, 0);
+    for (int k = 0; k < m; k++)
+        pmm_unref(frames[k]);               /* ours: the frames of swapped pages are free now */
+    mm_put(mm);
+    return out;
+}
+
+uint64_t mm_swap_out(uint64_t want)
+{
+    ASSERT_KLOCK();
+    if (!swap_on())
+        return 0;
+    uint64_t freed = 0;
+    int n = 0;
+    for (struct mm *mm = all_mms; mm; mm = mm->mm_next)
+        n++;
+    /* Address spaces in turn (the first goes to the end each time), two
+     * rounds: the first look at a page may only clear its accessed bit. */
+    for (int i = 0; i < 2 * n + 2 && freed < want && all_mms && swap_on(); i++) {
+        struct mm *mm = all_mms;
+        if (mm->mm_next) {
+            all_mms = mm->mm_next;
+            all_mms->mm_prev = NULL;
+            struct mm *t = all_mms;
+            while (t->mm_next)
+                t = t->mm_next;
+            t->mm_next = mm;
+            mm->mm_prev = t;
+            mm->mm_next = NULL;
+        }
+        freed += swap_out_mm(mm);
+    }
+    return freed;
+}
+
+struct swapfind {
+    uintptr_t va[64];
+    int n;
+};
+
+static void swapfind_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct swapfind *f = arg;
+    if (is_swap_entry(*pte) && f->n < 64)
+        f->va[f->n++] = va;
+}
+
+int mm_swap_in_all(void)
+{
+    ASSERT_KLOCK();
+    for (;;) {
+        struct mm *mm = all_mms;
+        struct swapfind f = { .n = 0 };
+        for (; mm && !f.n; mm = f.n ? mm : mm->mm_next)
+            if (mm->swapped)
+                vmm_range_walk_all(mm->root, 0, USER_TOP, swapfind_leaf, &f);
+        if (!f.n)
+            return 0;
+        mm_get(mm);
+        int r = 0;
+        for (int k = 0; k < f.n && !r; k++) {
+            r = mm_fault(mm, f.va[k], false, false);
+            if (r == -ENOMEM && mm_reclaim(1024, false))
+                r = mm_fault(mm, f.va[k], false, false);
+        }
+        mm_put(mm);
+        if (r)
+            return r == -ENOMEM ? r : -EIO;
+    }
 }
 
 static void clean_leaf(pte_t *pte, uintptr_t va, void *arg)

@@ -109,7 +109,21 @@ bool vmm_translate(uint64_t root, uintptr_t va, uint64_t *pa, uint64_t *flags)
     return true;
 }
 
+static void range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg,
+                       bool all);
+
 void vmm_range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg)
+{
+    range_walk(root, start, end, fn, arg, false);
+}
+
+void vmm_range_walk_all(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg)
+{
+    range_walk(root, start, end, fn, arg, true);
+}
+
+static void range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, void *arg,
+                       bool all)
 {
     const uintptr_t G512 = 1ul << 39, G1 = 1ul << 30, M2 = 1ul << 21;
     uintptr_t va = start;
@@ -133,7 +147,7 @@ void vmm_range_walk(uint64_t root, uintptr_t start, uintptr_t end, pte_fn fn, vo
         pte_t *pt = table_of(e);
         for (; va < end; va += PAGE_SIZE) {
             pte_t *pte = &pt[PT_INDEX(va)];
-            if (*pte & PTE_P)
+            if ((*pte & PTE_P) || (all && *pte))
                 fn(pte, va, arg);
             if (PT_INDEX(va) == 511) {
                 va += PAGE_SIZE;

@@ -1151,14 +1151,6 @@ static const char *signame(int sig)
     }
 }
 
-__noreturn void proc_oom_kill(uintptr_t addr)
-{
-    struct proc *p = current();
-    kprintf("vigil: pid %d (%s) killed by SIGKILL: out of memory (no frame for 0x%lx; %lu frames free)\n",
-            p->pid, p->name, addr, pmm_free_frames());
-    proc_exit_group(W_SIGNALED(SIGKILL));
-}
-
 /* The one-line report of a fault nobody handles, then death. */
 __noreturn void fault_kill(struct trapframe *tf, int sig)
 {

@@ -188,7 +188,7 @@ struct proc {
      * children (threads, auto-attached grandchildren), reported by wait4. */
     int pt_note_pid[16], pt_note_status[16], pt_nnotes;
     struct tty *ctty;           /* [sched_lock] controlling terminal (fork keeps it, setsid drops it) */
-    int oom_score_adj;          /* [klock] /proc/PID/oom_score_adj (-1000..1000; kept, not used yet) */
+    int oom_score_adj;          /* [klock] /proc/PID/oom_score_adj (-1000..1000): the OOM killer's (mm/reclaim.c) */
 
     /* [klock]: credentials, written by the thread itself (setuid...), read
      * by others' permission checks (kill, sched_setscheduler). */

@@ -61,6 +61,8 @@ long sys_fchown(int fd, int uid, int gid);
 long sys_mount(const char *source, const char *target, const char *type, unsigned long flags,
                const void *data);
 long sys_umount2(const char *target, int flags);
+long sys_swapon(const char *path, int flags);                 /* mm/swap.c */
+long sys_swapoff(const char *path);
 long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off);
 
 /* sys_fsinfo.c */
