@@ -34,8 +34,9 @@ def pathfinder_roles(t: T.Trace) -> dict[int, str]:
 
 
 def pathfinder_panel(title: str, t: T.Trace, resolve: T.Resolver | None = None) -> Panel:
-    """Pathfinder's threads only, from just before high starts to just after
-    it ends: where the inversion, or the loan, happens."""
+    """Pathfinder's threads only, from high's start to the end of its wait
+    on low's lock (or its own end), with as much again either side: where
+    the inversion, or the loan, happens."""
     roles = pathfinder_roles(t)
     high = [tid for tid, r in roles.items() if r == "high"]
     tgids = frozenset(t.tgid[tid] for tid in roles if tid in t.tgid)
@@ -44,7 +45,9 @@ def pathfinder_panel(title: str, t: T.Trace, resolve: T.Resolver | None = None) 
         seen = [e.tsc for e in t.events
                 if e.tid == high[0] or (e.kind == "switch" and e.a == high[0])]
         first, last = min(seen), max(seen)
-        pad = max((last - first) // 4, 1)
+        woken = [w.woken.tsc for w in T.pi_waits(t) if w.waiter == high[0] and w.woken]
+        last = max(woken) if woken else last
+        pad = max(last - first, 1)
         window = (max(first - pad, t.t0), min(last + pad, t.tsc_now))
     return Panel(title, t, resolve, roles, tgids or None, window)
 

@@ -11,6 +11,7 @@ low left at its own priority while high waits on its lock."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -156,3 +157,26 @@ def test_vigil_trace_command_runs_a_program_and_draws_a_png(vigil, tmp_path) -> 
     assert "work: 7 children, 0 failed" in r.stdout and "schedtrace: data" not in r.stdout
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and b"matplotlib" in data[:4096].lower()
+
+
+def test_the_parser_refuses_a_torn_or_foreign_trace() -> None:
+    """harness/trace.py takes a header and whole records or says why not:
+    a short file, another magic, a count the bytes do not hold, an unknown
+    record type, a dump whose lines do not add up to its end line."""
+    rec = T.RECORD.pack(100, 1, 0, T.RUNNABLE, 5, 6, 0, 0, 0)
+    good = T.HEADER.pack(T.MAGIC, 32, 1, 10**9, 1, 8192, 1, 200, 1) + rec
+    t = T.parse(good)
+    assert [(e.kind, e.tid, e.a, e.seq) for e in t.events] == [("switch", 5, 6, 0)]
+    assert T.switch_counts(t) == {5: (0, 1)}
+    bad = {"short": good[:20], "magic": b"X" + good[1:], "count": good[:-1],
+           "type": good[:T.HEADER.size] + T.RECORD.pack(100, 99, 0, 0, 5, 0, 0, 0, 0)}
+    for what, data in bad.items():
+        with pytest.raises(T.TraceError):
+            T.parse(data)
+            pytest.fail(f"parsed a trace with a bad {what}")
+    line = base64.b64encode(good).decode()
+    assert T.from_console(f"schedtrace: data {line}\nschedtrace: end {len(good)} bytes\n") == good
+    with pytest.raises(T.TraceError):
+        T.from_console(f"schedtrace: data {line}\nschedtrace: end {len(good) + 1} bytes\n")
+    with pytest.raises(T.TraceError):
+        T.from_console(f"schedtrace: data {line}\n")
