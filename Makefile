@@ -28,6 +28,7 @@ BREAKS  += file-perm
 BREAKS  += flush-wait
 BREAKS  += fsync-flush
 BREAKS  += futex
+BREAKS  += hungtask
 BREAKS  += init-signal
 BREAKS  += iopb
 BREAKS  += journal

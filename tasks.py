@@ -417,6 +417,35 @@ def fsfuzz(c: Context, images: int = 1000, seed: int = 1, per_disk: int = 100, a
     sys.exit(1 if res.failures else 0)
 
 
+@task(help={"seed": "trinity's random seed (repeatable: one boot per seed)",
+            "ops": "syscalls per seed", "smp": "CPUs", "children": "trinity's child processes",
+            "accel": "kvm, tcg or auto", "timeout": "seconds per seed before giving up",
+            "hungtask": "seconds in D state before a thread is reported"},
+      iterable=["seed"])
+def fuzz(c: Context, seed: list[int] | None = None, ops: int = 100000, smp: int = 2,
+         children: int = 2, accel: str = "", timeout: int = 0,
+         hungtask: int = 30) -> None:
+    """Debian's trinity inside Vigil as an unprivileged user, per seed:
+    zero panics, lockdep reports and hung tasks, frames and kernel heap back
+    to baseline (harness/fuzz.py; figures in docs/fuzz.md)."""
+    from harness import fuzz as fz
+
+    art = build_mod.build()
+    machine = Machine(accel=_accel(accel, art), smp=smp)
+    logs = ROOT / "build" / "fuzz"
+    logs.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for s in [int(x) for x in seed or [1]]:
+        log = logs / f"seed-{s}.log"
+        verdict, wall = fz.run(art, machine, s, ops, children, log,
+                               timeout=timeout or 600 + ops // 10, hungtask=hungtask)
+        print(f"\n{verdict.line()} [{wall:.0f} s wall, console in {log.relative_to(ROOT)}]")
+        for what in (*verdict.panics, *verdict.lockdep, *verdict.watchdog):
+            print(f"  {what}")
+        failed += not verdict.ok
+    sys.exit(1 if failed else 0)
+
+
 @task
 def lint(c: Context) -> None:
     """ruff over the Python side."""

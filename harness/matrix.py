@@ -146,6 +146,13 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_watchdog.py::test_a_cpu_stuck_holding_the_kernel_lock_is_reported_by_name",),
         "a CPU spins for ever holding the kernel lock and the console says nothing",
         r"the stall went unreported"),
+    Row("hungtask", "kernel memory safety",
+        "a thread asleep in the kernel (D state) past the threshold is reported by pid and syscall",
+        (W("kernel/debug/watchdog.c", "hung_scan"),),
+        ("tests/test_watchdog.py::test_a_thread_stuck_asleep_in_the_kernel_is_reported_with_pid_"
+         "syscall_and_backtrace",),
+        "a process sleeps in the kernel for ever and the console says nothing",
+        r"the stall went unreported"),
     Row("disk-checks", "kernel memory safety",
         "a disk's superblock and group descriptors are checked before use",
         (W("kernel/fs/ext2.c", "check_super", "check_group"),),

@@ -24,7 +24,8 @@ from harness.qemu import Machine, Run, Session, qemu_command, run
 _LOGS = pytest.StashKey[list[Path]]()
 
 # Kernel memory safety, checked on every boot a test makes through `vigil`:
-# no watchdog report (a CPU stuck with the kernel lock or interrupts off),
+# no watchdog report (a CPU stuck with the kernel lock or interrupts off, or
+# a thread asleep in D state past hungtask=N seconds),
 # and no kernel stack deeper than three quarters of its 16 KiB (the kernel
 # measures painted stacks and reports the deepest at power-off).
 # Every run's figure goes to a file of this pytest run's (workers append;
@@ -35,7 +36,7 @@ _KSTACK_ENV = "VIGIL_KSTACK_LOG"
 
 
 def check_kernel_health(console: str) -> None:
-    stuck = re.search(r"watchdog: CPU \d+ .*", console)
+    stuck = re.search(r"watchdog: (CPU \d+|hung task:) .*", console)
     assert not stuck, f"the kernel stalled: {stuck.group(0)}"
     for m in _KSTACK.finditer(console):
         used = int(m.group(1))

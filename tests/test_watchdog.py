@@ -51,3 +51,20 @@ def test_a_cpu_stuck_with_interrupts_off_is_reported_by_name(vigil) -> None:
                         r"in (\w+)\+0x[0-9a-f]+\n", "crash=stall-irq")
         assert fn == "crash_stall_irq"
         s.expect(r"BACKTRACE\n\s+#0 0x[0-9a-f]+ crash_stall_irq\+", timeout=30)
+
+
+def test_a_thread_stuck_asleep_in_the_kernel_is_reported_with_pid_syscall_and_backtrace(
+        vigil) -> None:
+    # crash=hung: the first sync(2) sleeps uninterruptibly on a channel no
+    # one wakes (a lost I/O completion's symptom). hungtask=2: the hung-task
+    # watchdog must name the process, its syscall and where it sleeps.
+    with vigil.session("crash=hung hungtask=2") as s:
+        s.expect(r"\$ ", timeout=60)
+        s.sendline("hungtask")
+        pid = s.expect(r"hungtask: pid (\d+) calls sync", timeout=60).group(1).decode()
+        s.expect(r"crash: hung target", timeout=60)
+        line = _report(s, r"watchdog: hung task: (pid \d+ \(\S+\), syscall \d+ \(\w+\))"
+                          r", blocked in the kernel for \d+ s", "crash=hung")
+        assert line == f"pid {pid} (hungtask), syscall 162 (sync)", line
+        s.expect(r"BACKTRACE\n(\s+#\d+ .*\n)*?\s+#\d+ 0x[0-9a-f]+ crash_hung\+", timeout=30)
+        s.expect(r"#\d+ 0x[0-9a-f]+ sys_sync\+", timeout=30)       # and who called it

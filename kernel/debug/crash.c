@@ -106,10 +106,32 @@ __attribute__((noinline)) void crash_stall_irq(void)
         cpu_relax();
 }
 
+/* crash=hung: the first sync(2) after boot sleeps in D state on a channel
+ * nobody wakes, as a lost I/O completion or a lock never given back would
+ * leave it: the hung-task watchdog must report it by pid, name, syscall
+ * and this function in its backtrace. (The rest of the machine goes on:
+ * the kernel lock is given up in the sleep.) */
+bool crash_hung_armed;
+
+__attribute__((noinline)) void crash_hung(void)
+{
+    crash_hung_armed = false;
+    kprintf("crash: hung target=0x%016lx pid %d\n", (uintptr_t)crash_hung, current()->pid);
+    static int never;                           /* no one calls wakeup(&never) */
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    for (;;)
+        sleep_uninterruptible_locked(&never);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
 void crash_run(const char *name)
 {
     if (!strcmp(name, "stall-irq"))
         return;                                 /* later: see crash_stall_irq */
+    if (!strcmp(name, "hung")) {
+        crash_hung_armed = true;                /* later: the first sync(2) */
+        return;
+    }
     static const struct { const char *name; void (*fn)(void); } crashes[] = {
         { "pagefault", crash_pagefault },
         { "divide", crash_divide },

@@ -46,5 +46,9 @@ void watchdog_tick(struct trapframe *tf);
 uint32_t watchdog_limit_ticks(void);
 /* crash=stall-irq: interrupts off for ever, once the other CPUs run. */
 void crash_stall_irq(void);
+/* crash=hung: armed at boot; the first sync(2) then calls crash_hung,
+ * which sleeps in D state for ever (the hung-task watchdog's test). */
+extern bool crash_hung_armed;
+void crash_hung(void);
 /* Run the crash named on the command line (never returns if it exists). */
 void crash_run(const char *name);

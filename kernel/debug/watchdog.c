@@ -20,19 +20,35 @@
  *    watchdog_secs of its own ticks is sent an NMI, which cannot be masked,
  *    and the NMI handler prints where it was. (With one CPU there is no one
  *    to watch: only kernel-lock stalls with interrupts on are seen.)
- * Each stall is reported once. The threshold, 10 s by default (watchdog=N
- * on the command line), is far above any legitimate hold: the kernel lock
- * is dropped at every sleep, and the longest thing Vigil does without
- * sleeping is a few milliseconds of copying. */
+ *  - Hung tasks (Linux's khungtaskd): once a second CPU 0 looks at every
+ *    thread asleep in D state (sleep_uninterruptible_locked: waiting for a
+ *    lock, a buffer or the disk, the kernel's own progress, not another
+ *    program's). One that has not been switched to since it was last seen
+ *    there (nvcsw + nivcsw unchanged) for hungtask=N seconds (30 by
+ *    default) is reported with its pid, name, syscall and the kernel
+ *    backtrace of its sleep, read from the stack swtch saved: under
+ *    sched_lock a sleeping thread is switched out whole. A lost wakeup in
+ *    the kernel, or a lock never given back, is then a report rather than a
+ *    process that stops without a word. Interruptible sleeps (a pipe, a
+ *    futex, wait4, poll) may last for ever and are left alone.
+ * Each stall is reported once (per acquisition, per wait). The threshold,
+ * 10 s by default (watchdog=N on the command line), is far above any
+ * legitimate hold: the kernel lock is dropped at every sleep, and the
+ * longest thing Vigil does without sleeping is a few milliseconds of
+ * copying. Both reports name the thread with the same words
+ * (who_and_where), so a harness counts them by "watchdog: ". */
 #include "debug.h"
 #include "../arch/x86_64/arch.h"
 #include "../lib/kprintf.h"
 #include "../lib/cmdline.h"
 #include "../proc/proc.h"
+#include "../sys/syscall.h"
 
 #define DEFAULT_SECS 10
+#define DEFAULT_HUNG_SECS 30
 
 static uint32_t limit_ticks;
+static uint32_t hung_ticks;     /* [const after init] a D-state sleep this long is reported */
 
 static struct {
     volatile uint64_t beats;        /* this CPU's timer ticks */
@@ -44,13 +60,84 @@ static struct {
     volatile bool nmi_wanted;       /* a watcher asked this CPU where it is */
 } wd[MAX_CPUS];
 
+/* "pid 12 (trinity-c0), syscall 2 (open)": a thread as reports name it
+ * (or "page fault" and the like when it entered the kernel by a trap). */
+static void who(struct proc *p)
+{
+    kprintf("pid %d (%s), ", p->pid, p->name);
+    if (!p->tf)
+        kprintf("no user context");
+    else if (p->tf->vector == SYSCALL_VECTOR)
+        kprintf("syscall %ld (%s)", p->syscall_nr, syscall_name(p->syscall_nr));
+    else
+        kprintf("trap %lu", p->tf->vector);
+}
+
 static void where(const char *what, int cpu, struct trapframe *tf)
 {
     uintptr_t off;
     const char *fn = ksym_lookup(tf->rip, &off);
     kprintf("watchdog: CPU %d %s for %u s, in %s+0x%lx\n", cpu, what,
             limit_ticks / timer_hz(), fn ? fn : "?", fn ? off : tf->rip);
+    struct proc *p = current();
+    if (p && !proc_is_idle(p) && p->pid > 0) {
+        kprintf("watchdog: CPU %d was running ", cpu);
+        who(p);
+        kprintf("\n");
+    }
     backtrace_from(tf->rip, tf->rbp);
+}
+
+static unsigned secs_arg(const char *name, unsigned dflt)
+{
+    char arg[16];
+    if (!cmdline_get(name, arg, sizeof(arg)))
+        return dflt;
+    unsigned secs = 0;
+    for (const char *p = arg; *p >= '0' && *p <= '9'; p++)
+        secs = secs * 10 + (unsigned)(*p - '0');
+    return secs ? secs : dflt;
+}
+
+/* Once a second, from CPU 0's tick: every thread in D state that has not
+ * run since the watchdog last looked, for hung_ticks, is reported (once per
+ * wait: a switch starts a new one). sched_lock keeps each sleeper switched
+ * out while we read its saved stack. */
+__attribute__((noinline)) static void hung_scan(uint64_t now)
+{
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *p = sched_proc_at(i);
+        if (!p || proc_is_idle(p))
+            continue;
+        uint64_t sw = p->nvcsw + p->nivcsw;
+        if (p->state != P_SLEEPING || !p->uninterruptible || sw != p->hung_switches ||
+            !p->hung_since) {
+            p->hung_switches = sw;
+            p->hung_since = p->state == P_SLEEPING && p->uninterruptible ? now : 0;
+            p->hung_reported = false;
+            continue;
+        }
+#ifdef BREAK_HUNGTASK
+        continue;                               /* the break switch: nobody looks */
+#endif
+        /* INVARIANT(kernel memory safety): no thread sleeps in the kernel,
+         * waiting for the kernel's own progress, for ever without a word. */
+        if (now - p->hung_since >= hung_ticks && !p->hung_reported) {
+            p->hung_reported = true;
+            uintptr_t off;
+            const char *chan = ksym_lookup((uintptr_t)p->chan, &off);
+            kprintf("watchdog: hung task: ");
+            who(p);
+            kprintf(", blocked in the kernel for %lu s (uninterruptible, on %s%s0x%lx)\n",
+                    (now - p->hung_since) / timer_hz(), chan ? chan : "", chan ? "+" : "",
+                    chan ? off : (uintptr_t)p->chan);
+            /* swtch's frame: r15 r14 r13 r12 rbx rbp, then the return address. */
+            const uint64_t *ctx = (const uint64_t *)p->ctx;
+            backtrace_from(ctx[6], ctx[5]);
+        }
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
 }
 
 static bool watchdog_nmi(struct trapframe *tf)
@@ -65,16 +152,8 @@ static bool watchdog_nmi(struct trapframe *tf)
 
 void watchdog_init(void)
 {
-    char arg[16];
-    unsigned secs = DEFAULT_SECS;
-    if (cmdline_get("watchdog", arg, sizeof(arg))) {
-        secs = 0;
-        for (const char *p = arg; *p >= '0' && *p <= '9'; p++)
-            secs = secs * 10 + (unsigned)(*p - '0');
-        if (!secs)
-            secs = DEFAULT_SECS;
-    }
-    limit_ticks = secs * timer_hz();
+    limit_ticks = secs_arg("watchdog", DEFAULT_SECS) * timer_hz();
+    hung_ticks = secs_arg("hungtask", DEFAULT_HUNG_SECS) * timer_hz();
     trap_register(T_NMI, watchdog_nmi);
 }
 
@@ -92,6 +171,8 @@ void watchdog_tick(struct trapframe *tf)
         return;
     int me = this_cpu()->id;
     wd[me].beats++;
+    if (me == 0 && wd[0].beats % timer_hz() == 0)
+        hung_scan(wd[0].beats);
     /* INVARIANT(kernel memory safety): no stall under the kernel lock goes
      * unreported. */
     if (!(tf->cs & 3) && kernel_lock_held()) {

@@ -205,7 +205,7 @@ static void wait_until(bool (*cond)(const void *arg), const void *arg, void *cha
     if (p && p->pid > 0 && p->state == P_RUNNING) {
         uint64_t fl = spin_lock_irqsave(&sched_lock);
         while (!cond(arg))
-            sleep_locked(chan);
+            sleep_uninterruptible_locked(chan);
         spin_unlock_irqrestore(&sched_lock, fl);
         return;
     }

@@ -112,6 +112,11 @@ struct proc {
     int nice;
     uint64_t slice_start;       /* tick when it last got the CPU */
     uint64_t nvcsw, nivcsw;     /* switches away: it slept / it was preempted (/proc) */
+    bool uninterruptible;       /* asleep in a wait only its event ends (Linux's D state:
+                                 * a lock, a buffer, the disk): the hung-task watchdog's */
+    uint64_t hung_switches;     /* nvcsw + nivcsw when the watchdog last looked */
+    uint64_t hung_since;        /* ... the tick it first saw that count in D state */
+    bool hung_reported;         /* this wait was reported (once a wait) */
 
     /* [sched_lock]: signals. The thread itself may peek at sig_pending
      * without it (proc_signal_pending); a decision is rechecked under it. */
@@ -407,6 +412,7 @@ void  schedule(void);                   /* with sched_lock held */
 void  yield(void);
 /* Sleep on chan with sched_lock held (it is held again on return). */
 void  sleep_locked(void *chan);
+void  sleep_uninterruptible_locked(void *chan);   /* D state: a lock, a buffer, the disk */
 /* Like sleep_locked, but also usable before processes exist (halts instead). */
 void  wait_locked(void *chan, uint64_t *flags);
 void  wakeup(void *chan);

@@ -305,12 +305,26 @@ void sleep_locked(void *chan)
     }
 }
 
+/* The same sleep, in Linux's D state: the wait is for the kernel's own
+ * progress (a lock, a buffer, the disk), not for another program, so it
+ * must end by itself; the hung-task watchdog (debug/watchdog.c) reports
+ * one that does not. A signal still makes the sleeper run (it re-checks
+ * and sleeps again), which the watchdog sees as a switch. */
+void sleep_uninterruptible_locked(void *chan)
+{
+    ASSERT_HELD(&sched_lock);
+    struct proc *p = current();
+    p->uninterruptible = true;
+    sleep_locked(chan);
+    p->uninterruptible = false;
+}
+
 void wait_locked(void *chan, uint64_t *flags)
 {
     ASSERT_HELD(&sched_lock);
     struct proc *p = current();
     if (p && !proc_is_idle(p)) {
-        sleep_locked(chan);
+        sleep_uninterruptible_locked(chan);     /* only bcache and the journal wait here */
         return;
     }
     /* Boot code or the idle thread: nothing to switch to; halt until an

@@ -45,7 +45,7 @@ void kernel_lock(void)
         uint64_t f = spin_lock_irqsave(&sched_lock);
         __atomic_add_fetch(&klock.waiters, 1, __ATOMIC_SEQ_CST);
         while (__atomic_exchange_n(&klock.locked, 1, __ATOMIC_ACQUIRE))
-            sleep_locked(&klock);
+            sleep_uninterruptible_locked(&klock);
         __atomic_sub_fetch(&klock.waiters, 1, __ATOMIC_SEQ_CST);
         spin_unlock_irqrestore(&sched_lock, f);
         break;
@@ -123,7 +123,7 @@ void mutex_lock(struct mutex *m)
     lockdep_acquire(&m->cls, m->name, (uintptr_t)__builtin_return_address(0), true);
     uint64_t f = spin_lock_irqsave(&sched_lock);
     while (m->locked)
-        sleep_locked(m);
+        sleep_uninterruptible_locked(m);
     m->locked = 1;
     m->owner = p;
     spin_unlock_irqrestore(&sched_lock, f);

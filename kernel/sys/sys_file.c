@@ -567,6 +567,8 @@ long sys_fdatasync(int fd)
  * whose commit is what ext2's sync operation does. */
 long sys_sync(void)
 {
+    if (crash_hung_armed)
+        crash_hung();                           /* crash=hung: a test of the watchdog */
     filemap_writeback_all();                    /* pages written through mappings */
     struct inode *root = vfs_root();
     bool disk_done = false;

@@ -41,6 +41,11 @@ static const struct syscall_entry table[NSYSCALLS] = {
 
 static uint64_t reported[NSYSCALLS / 64];      /* [klock] */
 
+const char *syscall_name(long nr)
+{
+    return nr >= 0 && nr < NSYSCALLS && table[nr].name ? table[nr].name : "?";
+}
+
 void syscall_dispatch(struct trapframe *tf)
 {
     struct proc *p = current();

@@ -16,6 +16,7 @@ enum {
 };
 
 void syscall_dispatch(struct trapframe *tf);
+const char *syscall_name(long nr);      /* "read", or "?" (reports: debug/watchdog.c) */
 
 /* Descriptor helpers shared by the sys_*.c files. fd_get returns the file
  * with a reference the syscall holds until it returns (fd_put_held, called

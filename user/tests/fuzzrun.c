@@ -1,0 +1,187 @@
+/* fuzzrun SEED OPS CHILDREN [WARMUP [TRINITY-ARGS...]] - run Debian's trinity on Vigil as an
+ * unprivileged user, and report what the kernel's memory looked like before
+ * and after.
+ *
+ * Why a wrapper: trinity refuses to run as root without --dangerous (root's
+ * syscalls can wreck the machine in ways that say nothing about the kernel:
+ * reboot, umount /, kill -1), and the point is what an ordinary user can do
+ * to the kernel. init runs us as root, so we drop to nobody (65534) in the
+ * child that execs trinity, in a scratch directory of its own on /tmp (its
+ * test files go there). The leak check needs root's view of /proc/meminfo
+ * and a sync, so it stays here.
+ *
+ * The run:
+ *   1. warm-up: trinity for WARMUP ops (default 2000) with the same seed, so
+ *      the page cache holds trinity's binary and libc, /proc and /sys have
+ *      been walked once, and the heap's size classes have their pages;
+ *   2. snapshot (storm.c's counters: meminfo.h);
+ *   3. trinity -q -l off -s SEED -N OPS -C CHILDREN, its output straight to
+ *      the console (progress lines), timed (TRINITY-ARGS, if any, replace
+ *      -q: -v, -c NAME... to chase a finding);
+ *   4. every process of nobody's is gone (trinity's children may outlive
+ *      it for a moment), its directory removed, sync, snapshot.
+ * Prints "fuzzrun: ..." lines the harness (harness/fuzz.py) parses:
+ *   fuzzrun: trinity exit status N | killed by signal N
+ *   fuzzrun: ops N seconds S.SSS
+ *   free frames before F after F / heap bytes ... / heap objects ... */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "meminfo.h"
+
+#define NOBODY 65534
+#define TRINITY "/usr/bin/trinity"
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Processes whose real uid is nobody's, counted from /proc/N/status. */
+static int nobody_left(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[300], line[128];
+        snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof(line), f))
+            if (!strncmp(line, "Uid:", 4) && atoi(line + 4) == NOBODY)
+                n++;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Kill whatever nobody still runs (as nobody: kill(-1) reaches only its own). */
+static void kill_nobodies(void)
+{
+    for (int tries = 0; tries < 200 && nobody_left(); tries++) {
+        pid_t k = fork();
+        if (k == 0) {
+            if (setgid(NOBODY) || setuid(NOBODY))
+                _exit(1);
+            kill(-1, SIGKILL);
+            _exit(0);
+        }
+        waitpid(k, NULL, 0);
+        usleep(20000);
+    }
+}
+
+/* trinity as nobody in DIR; returns its wait status, or -1. */
+static char **extra;             /* TRINITY-ARGS (NULL-terminated), or NULL */
+
+static int trinity(const char *dir, const char *seed, long ops, const char *children, int quiet)
+{
+    char nops[32];
+    snprintf(nops, sizeof(nops), "-N%ld", ops);
+    char sarg[48];
+    snprintf(sarg, sizeof(sarg), "-s%s", seed);
+    char carg[32];
+    snprintf(carg, sizeof(carg), "-C%s", children);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (quiet) {
+            int fd = open("/dev/null", O_WRONLY);
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        gid_t g = NOBODY;
+        if (setgroups(1, &g) || setgid(NOBODY) || setuid(NOBODY) || chdir(dir)) {
+            perror("fuzzrun: dropping to nobody");
+            _exit(126);
+        }
+        char *av[64] = { TRINITY, "-l", "off", sarg, nops, carg, "-q", NULL };
+        for (int i = 0; extra && extra[i] && i < 56; i++)
+            av[6 + i] = extra[i], av[7 + i] = NULL;
+        char *env[] = { "PATH=/usr/bin:/bin", "HOME=/tmp", "TERM=dumb", NULL };
+        execve(av[0], av, env);
+        perror(TRINITY);
+        _exit(127);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return st;
+}
+
+static void scratch(char *dir, size_t len, int n)
+{
+    snprintf(dir, len, "/tmp/fuzz.%d", n);
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (mkdir(dir, 0755) || chown(dir, NOBODY, NOBODY)) {
+        perror(dir);
+        exit(1);
+    }
+}
+
+static void cleanup(const char *dir)
+{
+    kill_nobodies();
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: fuzzrun SEED OPS CHILDREN [WARMUP]\n");
+        return 2;
+    }
+    long ops = atol(argv[2]);
+    long warm = argc > 4 ? atol(argv[4]) : 2000;
+    extra = argc > 5 ? argv + 5 : NULL;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char dir[64];
+    if (warm > 0) {
+        scratch(dir, sizeof(dir), 0);
+        trinity(dir, argv[1], warm, argv[3], 1);
+        cleanup(dir);
+    }
+    struct snap before, after;
+    take(&before);
+    sync();
+    take(&before);
+    scratch(dir, sizeof(dir), 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int st = trinity(dir, argv[1], ops, argv[3], 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cleanup(dir);
+    sync();
+    take(&after);
+    if (st < 0)
+        printf("fuzzrun: trinity did not run: %s\n", strerror(errno));
+    else if (WIFEXITED(st))
+        printf("fuzzrun: trinity exit status %d\n", WEXITSTATUS(st));
+    else
+        printf("fuzzrun: trinity killed by signal %d\n", WTERMSIG(st));
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("fuzzrun: ops %ld seconds %.3f\n", ops, secs);
+    printf("fuzzrun: processes of nobody left %d\n", nobody_left());
+    printf("free frames before %ld after %ld\n", before.frames, after.frames);
+    printf("heap bytes before %ld after %ld\n", before.bytes, after.bytes);
+    printf("heap objects before %s after %s\n", before.objects, after.objects);
+    return 0;
+}
