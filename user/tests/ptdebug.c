@@ -46,6 +46,7 @@ extern long pt_steps(void);
 extern char pt_after_syscall[], pt_after_int3[];
 
 volatile int watched __attribute__((aligned(8)));
+long landing __attribute__((aligned(8)));      /* a syscall writes it, then the child */
 
 #define DR(n) ((void *)(offsetof(struct user, u_debugreg) + 8 * (n)))
 
@@ -77,6 +78,13 @@ static int child(void)
     watched = 42;                               /* the watchpoint stops this store */
     watched = 43;                               /* ... and, disarmed, not this one */
     printf("child: watched %d\n", watched);
+    /* A watchpoint on memory the kernel writes (read's copy to the user):
+     * the kernel goes on; the child's own store is what stops. */
+    int p[2];
+    if (pipe(p) || write(p[1], "12345678", 8) != 8 || read(p[0], &landing, 8) != 8)
+        return 4;
+    printf("child: read landed %d\n", memcmp(&landing, "12345678", 8) == 0);
+    landing = 7;
     return 3;
 }
 
@@ -253,6 +261,13 @@ int main(int argc, char **argv)
     memset(&si, 0, sizeof(si));
     ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
     printf("after setsiginfo: signo %d code %d\n", si.si_signo, si.si_code);
+    expect("dr7 off", ptrace(PTRACE_POKEUSER, pid, DR(7), 0));
+    expect("dr1 landing", ptrace(PTRACE_POKEUSER, pid, DR(1), &landing));
+    expect("dr6 clear", ptrace(PTRACE_POKEUSER, pid, DR(6), 0));
+    expect("dr7 watch landing", ptrace(PTRACE_POKEUSER, pid, DR(7), 4 | 1 << 20 | 2 << 22));
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    stopped(pid, "landing", &r);
+    printf("landing: dr6 0x%lx\n", peekdr(pid, 6));
     expect("dr7 off", ptrace(PTRACE_POKEUSER, pid, DR(7), 0));
     ptrace(PTRACE_CONT, pid, 0, 0);
     int st;
