@@ -26,6 +26,17 @@ def test_a_blocked_sigchld_with_the_default_action_waits_for_sigtimedwait(vigil)
         f"linux: {host.output!r}")
 
 
+def test_a_short_seeded_trinity_run_leaves_the_kernel_whole(vigil) -> None:
+    """trinity as nobody on 2 CPUs, seed 7, 300 ops after a 300-op warm-up:
+    no panic, lockdep report or watchdog report (stall or hung task), the
+    frames and kernel heap back to baseline, trinity exits and the machine
+    powers off. (The long runs: ./vigil fuzz.)"""
+    verdict, _ = fuzz.run(vigil.art, vigil.machine(smp=2), seed=7, ops=300, children=2,
+                          log_path=vigil._log("fuzz"), timeout=240, warmup=300, stream=False)
+    details = [*verdict.panics, *verdict.lockdep, *verdict.watchdog, *verdict.leaks]
+    assert verdict.ok, verdict.line() + "".join(f"\n  {d}" for d in details)
+
+
 def test_parse_reads_the_verdict_from_a_console() -> None:
     console = ("[main] Ran 1000 syscalls. Successes: 100  Failures: 900\n"
                "fuzzrun: trinity exit status 0\nfuzzrun: ops 1000 seconds 12.5\n"
