@@ -132,7 +132,9 @@ class ConsoleReader:
         if m and m.group(1) == self.current:
             rc, ms = int(m.group(2)), int(m.group(3))
             result = TestResult(self.current, verdict(rc), rc, ms)
-            if result.verdict != "TPASS":
+            if result.verdict == "TCONF":      # why it could not test
+                result.lines = [x for x in self.output if "TCONF" in x][:4]
+            elif result.verdict != "TPASS":
                 result.lines = failing_lines(self.output)
                 if rc > 128 and rc not in TIMEOUT_STATUSES:
                     result.lines.append(f"(killed by signal {rc - 128})")

@@ -29,6 +29,13 @@
 #define O_CLOEXEC    02000000
 #define CLOSE_RANGE_UNSHARE  (1u << 1)    /* close_range(2) */
 #define CLOSE_RANGE_CLOEXEC  (1u << 2)
+/* preadv2/pwritev2 flags (RWF_*). */
+#define RWF_HIPRI    0x01
+#define RWF_DSYNC    0x02
+#define RWF_SYNC     0x04
+#define RWF_NOWAIT   0x08
+#define RWF_APPEND   0x10
+#define RWF_SUPPORTED 0x1f
 
 #define F_DUPFD          0
 #define F_GETFD          1

@@ -132,10 +132,27 @@ struct iovec {
     size_t len;
 };
 
-static long do_iov(int fd, const void *uiov, int cnt, bool write)
+/* The vector as Linux takes it in before any transfer: readable (EFAULT),
+ * and no length negative as an ssize_t (EINVAL). */
+static long iov_check(const void *uiov, long cnt)
 {
     if (cnt < 0 || cnt > 1024)
         return -EINVAL;
+    for (long i = 0; i < cnt; i++) {
+        struct iovec v;
+        if (copy_from_user(&v, (const struct iovec *)uiov + i, sizeof(v)))
+            return -EFAULT;
+        if ((int64_t)v.len < 0)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static long do_iov(int fd, const void *uiov, int cnt, bool write)
+{
+    long bad = iov_check(uiov, cnt);
+    if (bad)
+        return bad;
     long total = 0;
     for (int i = 0; i < cnt; i++) {
         struct iovec v;
@@ -155,6 +172,83 @@ static long do_iov(int fd, const void *uiov, int cnt, bool write)
 
 long sys_readv(int fd, const void *iov, int cnt) { return do_iov(fd, iov, cnt, false); }
 long sys_writev(int fd, const void *iov, int cnt) { return do_iov(fd, iov, cnt, true); }
+
+/* preadv/pwritev: readv/writev at an offset, the file's own left alone
+ * (on x86-64 the offset is pos_l whole; pos_h is for 32-bit callers).
+ * Linux's order of complaints: a negative offset, the descriptor, an
+ * unseekable file, the vector, then each transfer's own. */
+static long do_p_iov(int fd, const void *uiov, long cnt, int64_t off, bool write, int flags)
+{
+    if (off < 0)
+        return -EINVAL;
+    struct file *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    if (!f->ops->seekable)
+        return -ESPIPE;
+    long bad = iov_check(uiov, cnt);
+    if (bad)
+        return bad;
+    if (write && (flags & RWF_APPEND) && f->inode && S_ISREG(f->inode->mode))
+        off = (int64_t)f->inode->size;
+    long total = 0;
+    for (long i = 0; i < cnt; i++) {
+        struct iovec v;
+        if (copy_from_user(&v, (const struct iovec *)uiov + i, sizeof(v)))
+            return total ? total : -EFAULT;
+        if (!v.len)
+            continue;
+        long r = at_offset(fd, v.base, v.len, off + total, write);
+        if (r < 0)
+            return total ? total : r;
+        total += r;
+        if ((size_t)r < v.len)
+            break;
+    }
+    if (write && total > 0 && (flags & (RWF_DSYNC | RWF_SYNC)))
+        (flags & RWF_SYNC) ? sys_fsync(fd) : sys_fdatasync(fd);
+    return total;
+}
+
+long sys_preadv(int fd, const void *iov, long cnt, int64_t pos_l, int64_t pos_h)
+{
+    (void)pos_h;
+    return do_p_iov(fd, iov, cnt, pos_l, false, 0);
+}
+
+long sys_pwritev(int fd, const void *iov, long cnt, int64_t pos_l, int64_t pos_h)
+{
+    (void)pos_h;
+    return do_p_iov(fd, iov, cnt, pos_l, true, 0);
+}
+
+/* preadv2/pwritev2: offset -1 is the file's own (readv/writev); the flags
+ * Linux knows are taken (the sync ones sync after the write, RWF_APPEND
+ * appends), others are EOPNOTSUPP. */
+static long do_p_iov2(int fd, const void *iov, long cnt, int64_t pos, bool write, int flags)
+{
+    if (flags & ~RWF_SUPPORTED)
+        return -EOPNOTSUPP;
+    if (pos == -1 && !(write && (flags & RWF_APPEND))) {
+        long r = iov_check(iov, cnt) ?: do_iov(fd, iov, (int)cnt, write);
+        if (write && r > 0 && (flags & (RWF_DSYNC | RWF_SYNC)))
+            (flags & RWF_SYNC) ? sys_fsync(fd) : sys_fdatasync(fd);
+        return r;
+    }
+    return do_p_iov(fd, iov, cnt, pos == -1 ? 0 : pos, write, flags);
+}
+
+long sys_preadv2(int fd, const void *iov, long cnt, int64_t pos_l, int64_t pos_h, int flags)
+{
+    (void)pos_h;
+    return do_p_iov2(fd, iov, cnt, pos_l, false, flags);
+}
+
+long sys_pwritev2(int fd, const void *iov, long cnt, int64_t pos_l, int64_t pos_h, int flags)
+{
+    (void)pos_h;
+    return do_p_iov2(fd, iov, cnt, pos_l, true, flags);
+}
 
 /* A path buffer from the heap, freed when its variable goes out of scope.
  * INVARIANT(kernel memory safety): no PATH_MAX (4 KiB) buffer on a 16 KiB
