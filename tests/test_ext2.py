@@ -197,6 +197,14 @@ def test_mount_and_umount_the_disk(vigil, tmp_path, art) -> None:
         "stat ../../bin/hello": "ok", "umount as a user": "Operation not permitted",
         "umount /mnt": "ok", "stat /mnt/scratch after": "No such file or directory",
         "write on read-only": "Read-only file system",
+        "remount ext2 read-write": "Resource busy", "create on tmpfs": "ok",
+        "remount tmpfs ro": "ok", "create on ro tmpfs": "Read-only file system",
+        "open for writing on ro tmpfs": "Read-only file system",
+        "mkdir on ro tmpfs": "Read-only file system",
+        "chmod on ro tmpfs": "Read-only file system",
+        "unlink on ro tmpfs": "Read-only file system",
+        "remount tmpfs rw": "ok",
+        "create after rw": "ok", "remount a non-mount point": "Invalid argument",
     }
     got = {line[:32].strip(): line[32:].strip() for line in run.output.splitlines()}
     for what, result in expected.items():

@@ -328,7 +328,7 @@ void vfs_stat(struct inode *ino, struct kstat *st)
 
 int vfs_truncate(struct inode *ino, uint64_t size)
 {
-    if (!ino->ops->truncate)
+    if ((!ino->ops->truncate || sb_ro(ino)))
         return -EROFS;
     uint64_t old_size = ino->size;
     int r = ino->ops->truncate(ino, size);
@@ -494,7 +494,7 @@ static long vf_read(struct file *f, void *ubuf, size_t n)
 static long vf_write(struct file *f, const void *ubuf, size_t n)
 {
     struct inode *ino = f->inode;
-    if (!ino->ops->write)
+    if ((!ino->ops->write || sb_ro(ino)))
         return -EROFS;
     if ((f->flags & 3) == 0)
         return -EBADF;                          /* opened read-only */

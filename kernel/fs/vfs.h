@@ -90,6 +90,11 @@ struct inode {
     void *pcache;                                /* [klock] its cached pages (mm/filemap.c) or NULL */
 };
 
+/* A file system mounted or remounted read-only: ext2 and the initrd give
+ * such inodes no writing ops at all; a tmpfs remounted read-only keeps its
+ * ops, and the VFS and the syscalls refuse writes with this test (EROFS). */
+static inline bool sb_ro(const struct inode *ino) { return ino->sb && ino->sb->read_only; }
+
 void          vfs_mount_root(struct super *sb);
 void          vfs_shutdown(void);              /* before power-off */
 /* Mount sb on directory dir, whose absolute path is path (what /proc/mounts

@@ -230,6 +230,7 @@
 
 /* ---- mount(2) ---- */
 #define MS_RDONLY 1
+#define MS_REMOUNT 32
 
 /* ---- getrandom(2) ---- */
 #define GRND_NONBLOCK 1

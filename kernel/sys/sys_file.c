@@ -383,7 +383,7 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
                 return r;
             if (len == 0 || path[strlen(path) - 1] == '/')
                 r = -EISDIR;
-            else if (!dir->ops->create)
+            else if ((!dir->ops->create || sb_ro(dir)))
                 r = -EROFS;
             else
                 r = dir->ops->create(dir, name, len, S_IFREG | ((uint32_t)mode & 07777 & ~current()->fs->umask),
@@ -403,7 +403,7 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
             r = -ENOTDIR;
         else if (S_ISDIR(ino->mode) && ((flags & O_ACCMODE) || (flags & O_CREAT)))
             r = -EISDIR;
-        else if (((flags & O_ACCMODE) || (flags & O_TRUNC)) && !ino->ops->write && !S_ISFIFO(ino->mode))
+        else if (((flags & O_ACCMODE) || (flags & O_TRUNC)) && (!ino->ops->write || sb_ro(ino)) && !S_ISFIFO(ino->mode))
             r = -EROFS;
         else if (!created &&
                  (r = vfs_permission(ino, ((flags & O_ACCMODE) != O_WRONLY ? MAY_READ : 0) |
@@ -452,7 +452,7 @@ long sys_mkdirat(int dirfd, const char *upath, int mode)
     if (len == 0 || (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
         r = -EEXIST;
     else
-        r = dir->ops->create ? dir->ops->create(dir, name, len,
+        r = (dir->ops->create && !sb_ro(dir)) ? dir->ops->create(dir, name, len,
                                                 S_IFDIR | ((uint32_t)mode & 07777 & ~current()->fs->umask),
                                                 NULL, NULL)
                              : -EROFS;
@@ -485,7 +485,7 @@ long sys_unlinkat(int dirfd, const char *upath, int flags)
     else if ((r = may_delete(dir, name, len)))
         ;
     else
-        r = dir->ops->unlink ? dir->ops->unlink(dir, name, len, rmdir) : -EROFS;
+        r = (dir->ops->unlink && !sb_ro(dir)) ? dir->ops->unlink(dir, name, len, rmdir) : -EROFS;
     iput(dir);
     return r;
 }
@@ -523,7 +523,7 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
     if (!r)
         r = may_move_dir(od, on, ol, nd);
     if (!r)
-        r = od->ops->rename ? od->ops->rename(od, on, ol, nd, nn, nl) : -EROFS;
+        r = (od->ops->rename && !sb_ro(od)) ? od->ops->rename(od, on, ol, nd, nn, nl) : -EROFS;
     iput(od);
     iput(nd);
     kfree(oldp);
@@ -552,7 +552,7 @@ long sys_linkat(int odirfd, const char *uold, int ndirfd, const char *unew, int 
     if (!r && dir->sb != target->sb)
         r = -EXDEV;
     if (!r)
-        r = dir->ops->link ? dir->ops->link(dir, name, len, target) : -EROFS;
+        r = (dir->ops->link && !sb_ro(dir)) ? dir->ops->link(dir, name, len, target) : -EROFS;
     iput(dir);
     iput(target);
     return r;
@@ -573,7 +573,7 @@ long sys_symlinkat(const char *utarget, int dirfd, const char *upath)
     if (!r)
         r = parent_for_change(dirfd, path, &dir, &name, &len);
     if (!r)
-        r = dir->ops->create ? dir->ops->create(dir, name, len, S_IFLNK | 0777, target, NULL)
+        r = (dir->ops->create && !sb_ro(dir)) ? dir->ops->create(dir, name, len, S_IFLNK | 0777, target, NULL)
                              : -EROFS;
     iput(dir);
     kfree(target);
@@ -678,7 +678,7 @@ long sys_sync(void)
 
 static long do_chmod(struct inode *ino, int mode)
 {
-    if (!ino->ops->setattr)
+    if ((!ino->ops->setattr || sb_ro(ino)))
         return -EROFS;
     uint32_t euid = current()->euid;
     if (euid != 0 && euid != ino->uid)
@@ -715,7 +715,7 @@ long sys_chmod(const char *path, int mode) { return sys_fchmodat(AT_FDCWD, path,
 
 static long do_chown(struct inode *ino, int uid, int gid)
 {
-    if (!ino->ops->setattr)
+    if ((!ino->ops->setattr || sb_ro(ino)))
         return -EROFS;
     struct proc *p = current();
     /* INVARIANT(privilege separation): only root gives a file away; its
@@ -1187,6 +1187,27 @@ static long mount_tmpfs(const char *target, const void *udata)
     return r;
 }
 
+/* mount(MS_REMOUNT): a mount's root is given; a tmpfs may become read-only
+ * and writable again (LTP's read-only test file systems are made so);
+ * other file systems keep what they are (EBUSY for a change). */
+static long remount(const char *target, unsigned long flags)
+{
+    struct inode *root;
+    long r = vfs_lookup(current()->fs->cwd, target, LOOKUP_FOLLOW, &root);
+    if (r)
+        return r;
+    struct super *sb = root->sb;
+    bool ro = (flags & MS_RDONLY) != 0;
+    if (!sb || sb->root != root)
+        r = -EINVAL;                            /* not a mount point */
+    else if (!strcmp(sb->type, "tmpfs"))
+        sb->read_only = ro;
+    else if (sb->read_only != ro)
+        r = -EBUSY;
+    iput(root);
+    return r;
+}
+
 /* mount -t proc / -t sysfs: the one instance of each, once. */
 static long mount_pseudo(const char *target, struct super *sb)
 {
@@ -1222,6 +1243,8 @@ long sys_mount(const char *usource, const char *utarget, const char *utype, unsi
         return -ENOMEM;
     strlcpy(target, abs, PATH_MAX);
     kfree(abs);
+    if (flags & MS_REMOUNT)
+        return remount(target, flags);
     if (!strcmp(type, "tmpfs"))
         return mount_tmpfs(target, data);
     if (!strcmp(type, "proc") || !strcmp(type, "sysfs"))

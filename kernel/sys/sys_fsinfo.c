@@ -643,7 +643,7 @@ long sys_fallocate(int fd, int mode, int64_t off, int64_t len)
         return -EFBIG;
     if (m)
         return -EOPNOTSUPP;                     /* as ext2/ext3 (block-mapped files) say */
-    if (!ino->ops->write || !ino->ops->read)
+    if (sb_ro(ino) || !ino->ops->write || !ino->ops->read)
         return -EROFS;
     if ((ino->seals & SEALS_MEMFD) && (ino->seals & F_SEAL_GROW) && (uint64_t)end > ino->size)
         return -EPERM;                          /* a memfd sealed against growing */

@@ -50,6 +50,24 @@ int main(void)
     printf("note: %s", buf);
     close(fd);
     say("write on read-only", open("/mnt/scratch/other", O_CREAT | O_WRONLY, 0644));
+    say("remount ext2 read-write", mount("/dev/vda", "/mnt", "ext2", MS_REMOUNT, NULL));
     say("umount /mnt", umount("/mnt"));
+    /* A tmpfs remounted read-only refuses every write and takes them
+     * again once remounted read-write (how LTP makes its read-only file
+     * systems). */
+    say("mount tmpfs", mount("none", "/mnt", "tmpfs", 0, NULL));
+    int t = open("/mnt/f", O_CREAT | O_WRONLY, 0644);
+    say("create on tmpfs", t);
+    close(t);                   /* (Linux refuses ro while a file is open for writing) */
+    say("remount tmpfs ro", mount(NULL, "/mnt", "tmpfs", MS_REMOUNT | MS_RDONLY, NULL));
+    say("create on ro tmpfs", open("/mnt/g", O_CREAT | O_WRONLY, 0644));
+    say("open for writing on ro tmpfs", open("/mnt/f", O_WRONLY));
+    say("mkdir on ro tmpfs", mkdir("/mnt/d", 0755));
+    say("chmod on ro tmpfs", chmod("/mnt/f", 0600));
+    say("unlink on ro tmpfs", unlink("/mnt/f"));
+    say("remount tmpfs rw", mount(NULL, "/mnt", "tmpfs", MS_REMOUNT, NULL));
+    say("create after rw", open("/mnt/g", O_CREAT | O_WRONLY, 0644));
+    say("remount a non-mount point", mount(NULL, "/bin", "tmpfs", MS_REMOUNT, NULL));
+    say("umount tmpfs", umount("/mnt"));
     return 0;
 }
