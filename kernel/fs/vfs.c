@@ -181,8 +181,9 @@ static struct inode *process_root(void)
     return p && p->fs && p->fs->root ? p->fs->root : root_sb->root;
 }
 
-/* Walk path from start. depth counts symlinks followed (ELOOP past 40). */
-static int walk(struct inode *start, const char *path, int flags, int depth, struct inode **out)
+/* Walk path from start. *links counts the symlinks followed in the whole
+ * lookup, nested or one after another (Linux's total: ELOOP past 40). */
+static int walk(struct inode *start, const char *path, int flags, int *links, struct inode **out)
 {
     if (!*path)
         return -ENOENT;
@@ -244,13 +245,13 @@ static int walk(struct inode *start, const char *path, int flags, int depth, str
             char *target = kmalloc(PATH_MAX);
             long n = target ? next->ops->readlink(next, target, PATH_MAX - 1) : -ENOMEM;
             iput(next);
-            if (n < 0 || depth >= SYMLOOP_MAX) {
+            if (n < 0 || (*links)++ >= SYMLOOP_MAX) {
                 kfree(target);
                 iput(cur);
                 return n < 0 ? (int)n : -ELOOP;
             }
             target[n] = 0;
-            r = walk(cur, target, LOOKUP_FOLLOW, depth + 1, &next);
+            r = walk(cur, target, LOOKUP_FOLLOW, links, &next);
             kfree(target);
             if (r) {
                 iput(cur);
@@ -276,7 +277,8 @@ int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **ou
         return -ENOENT;
     if (strnlen(path, PATH_MAX) >= PATH_MAX)
         return -ENAMETOOLONG;
-    return walk(cwd ? cwd : root_sb->root, path, flags, 0, out);
+    int links = 0;
+    return walk(cwd ? cwd : root_sb->root, path, flags, &links, out);
 }
 
 int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir,
