@@ -165,11 +165,17 @@ def _need_tools() -> None:
         raise LtpUnavailable(f"building LTP needs: sudo apt-get install {' '.join(missing)}")
 
 
+# runtest/syscalls also runs a few programs that live elsewhere in the tree.
+ELSEWHERE = ["testcases/kernel/security/dirtyc0w", "testcases/kernel/security/dirtyc0w_shmem",
+             "testcases/kernel/security/dirtypipe", "testcases/kernel/security/prot_hsymlinks",
+             "testcases/kernel/ipc/msgstress", "testcases/kernel/ipc/pipeio"]
+
+
 def _dirs_of(src: Path, binaries: set[str]) -> list[Path]:
-    """The syscalls test directories that build these binaries (a binary
-    NAME comes from NAME.c in its directory)."""
-    top = src / "testcases" / "kernel" / "syscalls"
-    dirs = {c.parent for c in top.rglob("*.c") if c.stem in binaries}
+    """The test directories that build these binaries (a binary NAME comes
+    from NAME.c in its directory)."""
+    tops = [src / "testcases" / "kernel" / "syscalls", *(src / d for d in ELSEWHERE)]
+    dirs = {c.parent for top in tops for c in top.rglob("*.c") if c.stem in binaries}
     return sorted(dirs)
 
 
@@ -197,7 +203,8 @@ def build(src: Path, binaries: set[str] | None = None, jobs: int = 2) -> Path:
     done = BUILD / "built-all"
     if binaries is None and done.exists() and done.read_text().strip() == key:
         return tree
-    targets = [tree / "testcases/kernel/syscalls"] if binaries is None else \
+    targets = [tree / "testcases/kernel/syscalls", *(tree / d for d in ELSEWHERE)] \
+        if binaries is None else \
         [tree / d.relative_to(src) for d in _dirs_of(src, binaries)]
     if binaries is not None and done.exists() and done.read_text().strip() == key:
         return tree
@@ -229,12 +236,13 @@ def install(tree: Path, entries: list[Entry], out: Path) -> Path:
     bindir.mkdir(parents=True)
     wanted = {binary_of(e) for e in entries}
     top = tree / "testcases" / "kernel" / "syscalls"
-    for p in top.rglob("*"):
+    files = [*top.rglob("*"), *(q for d in ELSEWHERE for q in (tree / d).rglob("*"))]
+    for p in files:
         if p.name in wanted and p.is_file() and os.access(p, os.X_OK) and \
                 not (bindir / p.name).exists():
             shutil.copy2(p, bindir / p.name)
     # the helper programs some tests exec (e.g. execve's, kill's children)
-    for p in top.rglob("*"):
+    for p in files:
         if p.is_file() and os.access(p, os.X_OK) and _is_elf(p) and \
                 not (bindir / p.name).exists() and not p.name.endswith((".o", ".so")):
             shutil.copy2(p, bindir / p.name)
@@ -541,3 +549,47 @@ def print_report(report: Report) -> None:
 
 
 _NONE = TestResult("", "NONE")
+
+
+def family_table(tests: list[dict[str, object]], kernels: dict[str, str]) -> str:
+    """Markdown: one row per syscall family (ltpresult.family), the passes on
+    each kernel and the total. tests: a report's "tests" rows; kernels maps a
+    column title to the row key holding that kernel's result."""
+    from .ltpresult import family
+
+    rows: dict[str, dict[str, int]] = {}
+    for t in tests:
+        fam = family(str(t["name"]))
+        row = rows.setdefault(fam, {"total": 0, **{k: 0 for k in kernels}})
+        row["total"] += 1
+        for title, key in kernels.items():
+            r = t.get(key)
+            if isinstance(r, dict) and r.get("verdict") == "TPASS":
+                row[title] += 1
+    head = "| family | " + " | ".join(kernels) + " | total |\n|---|" + "---|" * (len(kernels) + 1)
+    body = [f"| {fam} | " + " | ".join(str(r[k]) for k in kernels) + f" | {r['total']} |"
+            for fam, r in sorted(rows.items())]
+    sums = {k: sum(r[k] for r in rows.values()) for k in [*kernels, "total"]}
+    body.append("| **all** | " + " | ".join(f"**{sums[k]}**" for k in kernels) +
+                f" | **{sums['total']}** |")
+    return head + "\n" + "\n".join(body) + "\n"
+
+
+def merge(vigil_json: Path, linux_json: Path | None) -> list[dict[str, object]]:
+    """The tests of a Vigil report with the Linux column of another's."""
+    tests = json.loads(vigil_json.read_text())["tests"]
+    if linux_json:
+        linux = {t["name"]: t.get("linux") for t in json.loads(linux_json.read_text())["tests"]}
+        for t in tests:
+            t["linux"] = t.get("linux") or linux.get(t["name"])
+    return tests
+
+
+if __name__ == "__main__":
+    # python -m harness.ltp table VIGIL.json [LINUX.json]: docs/ltp.md's table
+    args = sys.argv[1:]
+    if len(args) in (2, 3) and args[0] == "table":
+        merged = merge(Path(args[1]), Path(args[2]) if len(args) == 3 else None)
+        print(family_table(merged, {"Vigil": "vigil", "Linux": "linux"}), end="")
+    else:
+        sys.exit("usage: python -m harness.ltp table VIGIL.json [LINUX.json]")
