@@ -96,3 +96,31 @@ def test_debian_gdb_breaks_steps_prints_and_watches_as_on_linux(art, accel, tmp_
     assert g == hl, "gdb on Vigil differs from gdb on Linux:\n" + "\n".join(diff[:8]) + \
         f"\n(vigil {len(g)} lines, linux {len(hl)})"
     assert "Hardware watchpoint 2: total" in v.output and "New value = 31" in v.output
+
+
+# A dynamic Debian program: gdb finds ld.so by /proc/PID/auxv's AT_BASE,
+# follows the libraries it loads (a pending breakpoint in libc resolves),
+# and glibc's libthread_db attaches. Addresses are normalised: Vigil places
+# mmaps below 0x7f0000000000, Linux near the stack.
+DYN_COMMANDS = ["set breakpoint pending on", "break getenv", "run", "bt 2",
+                "info sharedlibrary", "kill"]
+DYN_ARGV = ["/usr/bin/gdb", "-batch", "-nx", *(a for c in DYN_COMMANDS for a in ("-ex", c)),
+            "--args", "/usr/bin/printenv", "HOME"]
+_ADDR = re.compile(r"0x[0-9a-f]{8,16}")
+
+
+def test_debian_gdb_follows_a_dynamic_programs_libraries_as_on_linux(art, accel,
+                                                                       tmp_path) -> None:
+    vigil = Vigil(art, accel, tmp_path, [])
+    v = vigil.program(DYN_ARGV, timeout=300, debian=True)
+    tree = tmp_path / "tree"
+    subprocess.run(["cp", "-a", "--reflink=auto", str(CACHE / "image-tree"), str(tree)],
+                   check=True)
+    h = run_on_host(tree, DYN_ARGV, timeout=180, debian=True)
+    assert h.status == 0 and "in getenv ()" in h.output, h.output
+    assert v.status == 0, v.console[-3000:]
+    g = [_ADDR.sub("ADDR", x) for x in _normalised(v.output)]
+    hl = [_ADDR.sub("ADDR", x) for x in _normalised(h.output)]
+    diff = [f"vigil: {a!r}\nlinux: {b!r}" for a, b in zip(g, hl, strict=False) if a != b]
+    assert g == hl, "gdb on Vigil differs from gdb on Linux:\n" + "\n".join(diff[:8]) + \
+        f"\n(vigil {len(g)} lines, linux {len(hl)})"

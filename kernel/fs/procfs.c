@@ -242,6 +242,19 @@ static int gen_strings(struct sbuf *s, const struct pctx *c, bool env)
 }
 
 static int gen_cmdline(struct sbuf *s, const struct pctx *c) { return gen_strings(s, c, false); }
+
+/* auxv: the auxiliary vector exec gave the program, pairs up to AT_NULL
+ * (gdb finds the dynamic loader by its AT_BASE, and the entry by AT_ENTRY). */
+static int gen_auxv(struct sbuf *s, const struct pctx *c)
+{
+    struct mm *mm = mm_of(c);
+    if (!mm || mm->auxv_end <= mm->auxv_start || mm->auxv_end - mm->auxv_start > 1024)
+        return 0;
+    char tmp[1024];
+    size_t n = mm_peek(mm, mm->auxv_start, tmp, mm->auxv_end - mm->auxv_start);
+    sb_write(s, tmp, n);
+    return 0;
+}
 static int gen_environ(struct sbuf *s, const struct pctx *c) { return gen_strings(s, c, true); }
 
 static int gen_comm(struct sbuf *s, const struct pctx *c)
@@ -1030,6 +1043,7 @@ static const struct pent pid_ents[] = {
 #endif
     RWFILE("comm", gen_comm, write_comm),
     FILE("maps", gen_maps),
+    { .name = "auxv", .mode = S_IFREG | 0400, .gen = gen_auxv, .flags = PE_PTRACE },
     { .name = "mem", .mode = S_IFREG | 0600, .rw = rw_mem, .flags = PE_PTRACE },
     { .name = "fd", .mode = S_IFDIR | 0500, .kind = PD_FDS, .child = &fd_link },
     { .name = "fdinfo", .mode = S_IFDIR | 0500, .kind = PD_FDINFOS, .child = &fdinfo_file },

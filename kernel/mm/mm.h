@@ -159,6 +159,7 @@ struct mm {
      * argv and envp strings lie, the program's lowest and highest loaded
      * address, the stack's top, and the program's absolute path. */
     uintptr_t arg_start, arg_end, env_start, env_end;
+    uintptr_t auxv_start, auxv_end;             /* the auxiliary vector (/proc/PID/auxv) */
     uintptr_t start_code, end_code, start_stack;
     char exe_path[256];
     int users;                  /* [atomic] threads sharing it (CLONE_VM) */

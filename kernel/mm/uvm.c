@@ -743,6 +743,7 @@ struct mm *mm_fork(struct mm *parent)
     child->hiwater_vm = parent->hiwater_vm;
     child->arg_start = parent->arg_start, child->arg_end = parent->arg_end;
     child->env_start = parent->env_start, child->env_end = parent->env_end;
+    child->auxv_start = parent->auxv_start, child->auxv_end = parent->auxv_end;
     child->start_code = parent->start_code, child->end_code = parent->end_code;
     child->start_stack = parent->start_stack;
     memcpy(child->exe_path, parent->exe_path, sizeof(child->exe_path));

@@ -520,6 +520,7 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
     }
     vec[k++] = 0;
     memcpy(&vec[k], auxv, sizeof(auxv));
+    mm->auxv_start = sp + k * 8, mm->auxv_end = mm->auxv_start + sizeof(auxv);   /* /proc/PID/auxv */
     long r = mm_write(mm, sp, vec, words * 8);
     kfree(vec);
     return r ? r : (long)sp;
