@@ -415,6 +415,7 @@ int main(int argc, char **argv)
     if (argc > 3 && !strcmp(argv[1], "fuzz"))
         return fuzz(strtoull(argv[2], NULL, 0), atoi(argv[3]));
     setvbuf(stdout, NULL, _IONBF, 0);
+    signal(SIGPIPE, SIG_IGN);       /* a tracee EXITKILL ended may have closed its pipe first */
     bad_targets();
     tracer_killed("while the tracee sleeps in read");
     tracer_killed("in a syscall stop");
