@@ -121,27 +121,71 @@ static bool timer_tick(struct trapframe *tf)
 
 void timer_set_hook(trap_handler_t h) { tick_hook = h; }
 
-/* Count LAPIC timer decrements across 10 ms of PIT channel 2, which runs at
- * a known 1.193182 MHz. */
-static uint32_t lapic_ticks_per_10ms(void)
+/* One 10 ms window of PIT channel 2, which runs at a known 1.193182 MHz,
+ * timed by the TSC and the LAPIC timer.
+ *
+ * Under a hypervisor the CPU may stop for milliseconds anywhere in it (a
+ * host busy with other work deschedules the vCPU), and a window noticed late
+ * reads long: a TSC rate calibrated from it makes the clock run slow for
+ * the whole boot (an hour's soak measured 3600 "seconds" in well over an
+ * hour) and the timer tick too. So each window is bracketed - the TSC just
+ * before and after the PIT starts, and the last TSC read while its output
+ * was still low and the first after it went high - and the window whose
+ * bracket is narrowest is used. The LAPIC's rate is taken against the
+ * TSC's over the same window, a ratio no delay can skew. */
+struct pit_window {
+    uint64_t tsc_lo, tsc_hi;    /* the window lies within [lo, hi] TSC ticks */
+    uint64_t lapic, lapic_tsc;  /* LAPIC decrements over lapic_tsc TSC ticks */
+};
+
+static struct pit_window pit_window(void)
 {
     const uint32_t pit_count = 1193182 / 100;
+    struct pit_window w;
     outb(0x61, (inb(0x61) & ~0x02) | 0x01);     /* gate on, speaker off */
     outb(0x43, 0xB0);                           /* ch2, lo/hi byte, mode 0 */
     outb(0x42, pit_count & 0xff);
     outb(0x42, pit_count >> 8);
     lapic_write(LAPIC_TIMER_DIV, 0x3);          /* divide by 16 */
+    lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
     uint8_t g = inb(0x61);
+    uint32_t l0 = lapic_read(LAPIC_TIMER_CUR);
+    uint64_t t_l0 = rdtsc();
+    uint64_t a = rdtsc();
     outb(0x61, g & ~1);                         /* restart the count */
     outb(0x61, g | 1);
-    lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
-    uint64_t tsc0 = rdtsc();
-    while (!(inb(0x61) & 0x20))
+    uint64_t b = rdtsc(), d = b, c;
+    for (;;) {
+        uint64_t t = rdtsc();
+        if (inb(0x61) & 0x20) {
+            c = rdtsc();
+            break;
+        }
+        d = t;
         cpu_relax();
-    uint32_t elapsed = 0xffffffff - lapic_read(LAPIC_TIMER_CUR);
-    tsc_per_sec = (rdtsc() - tsc0) * 100;
+    }
+    uint32_t l1 = lapic_read(LAPIC_TIMER_CUR);
+    uint64_t t_l1 = rdtsc();
     lapic_write(LAPIC_TIMER_INIT, 0);
-    return elapsed;
+    w.tsc_lo = d - b;
+    w.tsc_hi = c - a;
+    w.lapic = l0 - l1;
+    w.lapic_tsc = t_l1 - t_l0;
+    return w;
+}
+
+/* LAPIC timer decrements in 10 ms; sets tsc_per_sec. */
+static uint32_t lapic_ticks_per_10ms(void)
+{
+    struct pit_window best = pit_window();
+    for (int i = 0; i < 12 && best.tsc_hi - best.tsc_lo > best.tsc_lo / 500; i++) {
+        struct pit_window w = pit_window();
+        if (w.tsc_hi - w.tsc_lo < best.tsc_hi - best.tsc_lo)
+            best = w;
+    }
+    uint64_t tsc_10ms = (best.tsc_lo + best.tsc_hi) / 2;
+    tsc_per_sec = tsc_10ms * 100;
+    return (uint32_t)(best.lapic * tsc_10ms / best.lapic_tsc);
 }
 
 static uint32_t timer_count;    /* LAPIC initial count for one tick (same bus clock on every CPU) */
