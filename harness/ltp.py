@@ -230,13 +230,22 @@ def _is_elf(p: Path) -> bool:
 def install(tree: Path, entries: list[Entry], out: Path) -> Path:
     """/opt/ltp as the image holds it: every built program the entries run
     (stripped), the shell helpers beside them, runtest/syscalls and the
-    runner. Returns out (the tree to lay over the Debian root)."""
+    runner. Returns out (the tree to lay over the Debian root); done again
+    only when a built file or the runner changed."""
+    top = tree / "testcases" / "kernel" / "syscalls"
+    files = [*top.rglob("*"), *(q for d in ELSEWHERE for q in (tree / d).rglob("*"))]
+    key = hashlib.sha256(RUNNER.encode() + str(GUEST_LIMIT_S).encode())
+    for p in files:
+        if p.is_file() and os.access(p, os.X_OK):
+            st = p.stat()
+            key.update(f"{p} {st.st_size} {st.st_mtime_ns}\n".encode())
+    stamp = out.with_suffix(".key")
+    if out.is_dir() and stamp.exists() and stamp.read_text() == key.hexdigest():
+        return out
     shutil.rmtree(out, ignore_errors=True)
     bindir = out / PREFIX.lstrip("/") / "testcases" / "bin"
     bindir.mkdir(parents=True)
     wanted = {binary_of(e) for e in entries}
-    top = tree / "testcases" / "kernel" / "syscalls"
-    files = [*top.rglob("*"), *(q for d in ELSEWHERE for q in (tree / d).rglob("*"))]
     for p in files:
         if p.name in wanted and p.is_file() and os.access(p, os.X_OK) and \
                 not (bindir / p.name).exists():
@@ -262,6 +271,7 @@ def install(tree: Path, entries: list[Entry], out: Path) -> Path:
     (ltp / "vigil-limit").write_text(f"{GUEST_LIMIT_S}\n")
     (ltp / "vigil-batch").write_text("")
     (ltp / "VERSION").write_text((tree / "VERSION").read_text())
+    stamp.write_text(key.hexdigest())
     return out
 
 
