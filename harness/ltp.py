@@ -193,6 +193,10 @@ def build(src: Path, binaries: set[str] | None = None, jobs: int = 2) -> Path:
         shutil.rmtree(tree, ignore_errors=True)
         BUILD.mkdir(parents=True, exist_ok=True)
         shutil.copytree(src, tree, symlinks=True)
+        for d, _, names in os.walk(tree):    # a read-only source (CI's shared/) stays so
+            for x in [d, *(os.path.join(d, n) for n in names)]:
+                if not os.path.islink(x):
+                    os.chmod(x, os.stat(x).st_mode | stat.S_IWUSR)
         with open(BUILD / "build.log", "w") as out:
             for cmd in (["make", "autotools"], ["./configure", f"--prefix={PREFIX}"],
                         ["make", "-C", "lib", f"-j{jobs}"]):
