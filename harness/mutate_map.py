@@ -25,6 +25,8 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/mm/kheap.c", (_KTEST, _ISOLATION, "tests/test_leaks.py")),
     ("kernel/mm/vmm.c", (_KTEST, _ISOLATION, "tests/test_faults.py", _PRIV)),
     ("kernel/mm/filemap.c", ("tests/test_mmap_file.py", "tests/test_leaks.py")),
+    ("kernel/mm/reclaim.c", ("tests/test_memory_pressure.py",)),
+    ("kernel/mm/swap.c", ("tests/test_memory_pressure.py",)),
     ("kernel/mm/uvm.c", (_ISOLATION, _KTEST, _PRIV, "tests/test_leaks.py",
                          f"{_MUT}::test_prot_none_memory_cannot_be_read_by_the_process_or_through_a_syscall",
                          f"{_MUT}::test_a_fork_that_runs_out_of_frames_fails_cleanly",

@@ -157,11 +157,11 @@ void pmm_free(uint64_t pa)
 
 uint64_t pmm_free_frames(void) { return free_count; }
 
-/* The frames user pages may not take (a sixty-fourth of RAM and 128 more):
+/* The frames user pages may not take (a 256th of RAM and 32 more):
  * the kernel's own allocations (page tables, the heap, kernel stacks, disk
  * buffers) find them there while a program that wants more memory than
  * there is waits for reclaim or the OOM killer (mm/reclaim.c). */
-uint64_t pmm_reserve_frames(void) { return total_count / 64 + 128; }
+uint64_t pmm_reserve_frames(void) { return total_count / 256 + 32; }
 
 uint64_t pmm_alloc_user(bool zeroed)
 {

@@ -370,10 +370,19 @@ static long all_vmswap(void)
 
 static void figures(const char *when)
 {
-    long total = meminfo("SwapTotal"), free = meminfo("SwapFree");
+    /* Reading the figures may itself fault pages in and push others out:
+     * take them again until the swap in use is the same before and after
+     * the processes' VmSwap are summed (a snapshot). */
+    long total, free, all;
+    for (int i = 0; i < 20; i++) {
+        total = meminfo("SwapTotal"), free = meminfo("SwapFree");
+        all = all_vmswap();
+        if (meminfo("SwapFree") == free)
+            break;
+    }
     printf("%s: SwapTotal %ld kB, SwapFree %ld kB, used %ld kB, VmSwap %ld kB, all VmSwap %ld kB, "
            "VmRSS %ld kB, pswpout %ld, pswpin %ld\n", when, total, free, total - free,
-           status_kb("VmSwap"), all_vmswap(), status_kb("VmRSS"), vmstat("pswpout"),
+           status_kb("VmSwap"), all, status_kb("VmRSS"), vmstat("pswpout"),
            vmstat("pswpin"));
     fflush(stdout);
 }
