@@ -250,7 +250,8 @@ ROWS: tuple[Row, ...] = (
         (f"{_I}::test_a_signal_handler_gives_back_every_register[smp1]",),
         "code a signal interrupted anywhere loses rcx and r11 when its handler returns "
         "(sysret loads them with rip and rflags)",
-        r"a register changed across an asynchronous signal handler: .*changed across a signal handler"),
+        r"a register changed across an asynchronous signal handler: "
+        r".*changed across a signal handler"),
     Row("kernel-wx", "privilege separation", "W^X: the kernel's text is mapped read-only",
         (W("kernel/mm/vmm.c", "vmm_init"),),
         (f"{_F}::test_write_to_kernel_text_faults",),
