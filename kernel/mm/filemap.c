@@ -430,7 +430,13 @@ long filemap_read(struct inode *ino, uint64_t off, void *buf, size_t n)
         long r;
         if (e) {
             *e |= PC_REF;
-            memcpy((uint8_t *)buf + done, (uint8_t *)P2V(*e & PTE_ADDR) + pos % PAGE_SIZE, k);
+            /* The copy may fault on the user's buffer and sleep, and
+             * reclaim or a truncate may drop the page meanwhile: held, it
+             * is not freed under the copy. */
+            uint64_t pa = *e & PTE_ADDR;
+            pmm_ref(pa);
+            memcpy((uint8_t *)buf + done, (uint8_t *)P2V(pa) + pos % PAGE_SIZE, k);
+            pmm_unref(pa);
             r = (long)k;
         } else {
             r = ino->ops->read(ino, pos, (uint8_t *)buf + done, k);
@@ -466,8 +472,12 @@ long filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
     for (size_t done = 0; done < (size_t)r;) {
         uint64_t pos = off + done;
         size_t k = MIN((size_t)r - done, PAGE_SIZE - pos % PAGE_SIZE);
-        if ((e = lookup(ino, pos / PAGE_SIZE)))
-            memcpy((uint8_t *)P2V(*e & PTE_ADDR) + pos % PAGE_SIZE, (const uint8_t *)buf + done, k);
+        if ((e = lookup(ino, pos / PAGE_SIZE))) {
+            uint64_t pa = *e & PTE_ADDR;        /* held across a fault on buf, as in read */
+            pmm_ref(pa);
+            memcpy((uint8_t *)P2V(pa) + pos % PAGE_SIZE, (const uint8_t *)buf + done, k);
+            pmm_unref(pa);
+        }
         done += k;
     }
     return r;
