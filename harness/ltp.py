@@ -32,6 +32,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -173,9 +174,11 @@ ELSEWHERE = ["testcases/kernel/security/dirtyc0w", "testcases/kernel/security/di
 
 def _dirs_of(src: Path, binaries: set[str]) -> list[Path]:
     """The test directories that build these binaries (a binary NAME comes
-    from NAME.c in its directory)."""
+    from NAME.c in its directory; NAME_64 and NAME_16, the 64-bit-offset
+    and 16-bit-ID variants, from NAME.c too)."""
     tops = [src / "testcases" / "kernel" / "syscalls", *(src / d for d in ELSEWHERE)]
-    dirs = {c.parent for top in tops for c in top.rglob("*.c") if c.stem in binaries}
+    stems = binaries | {re.sub(r"_(64|16)$", "", b) for b in binaries}
+    dirs = {c.parent for top in tops for c in top.rglob("*.c") if c.stem in stems}
     return sorted(dirs)
 
 

@@ -131,3 +131,13 @@ def test_a_test_killed_by_its_timeout_leaves_the_machine_running(art: Artifacts)
     assert got["kill10-term"].verdict == "TIMEOUT", got["kill10-term"]
     assert got["kill10-kill"].verdict == "TIMEOUT", got["kill10-kill"]
     assert "kill12" in got and got["kill12"].verdict == "TPASS", got.get("kill12")
+
+
+def test_a_64_bit_or_16_bit_variant_builds_from_its_base_source() -> None:
+    """pselect03_64 is made by pselect/'s Makefile from pselect03.c: a
+    sample naming it must build that directory (a fresh machine reported it
+    MISSING)."""
+    src = ltp.find_source()
+    syscalls = src / "testcases" / "kernel" / "syscalls"
+    assert ltp._dirs_of(src, {"pselect03_64"}) == [syscalls / "pselect"]
+    assert ltp._dirs_of(src, {"setuid01_16"}) == [syscalls / "setuid"]
