@@ -1078,6 +1078,25 @@ static void age_leaf(pte_t *pte, uintptr_t va, void *arg)
     a->changed = true;
 }
 
+/* The first address space of all_mms, moved to the end: a clock's turn
+ * over address spaces (reclaim's aging and swap-out), so the next call
+ * starts with another. all_mms must not be empty. */
+static struct mm *next_mm_in_turn(void)
+{
+    struct mm *mm = all_mms;
+    if (mm->mm_next) {
+        all_mms = mm->mm_next;
+        all_mms->mm_prev = NULL;
+        struct mm *t = all_mms;
+        while (t->mm_next)
+            t = t->mm_next;
+        t->mm_next = mm;
+        mm->mm_prev = t;
+        mm->mm_next = NULL;
+    }
+    return mm;
+}
+
 uint64_t mm_age_file_pages(uint64_t want)
 {
     ASSERT_KLOCK();
@@ -1088,17 +1107,7 @@ uint64_t mm_age_file_pages(uint64_t want)
     /* Every address space once, in turn: the one looked at first goes to
      * the end of the list, so the next call starts with another. */
     for (int i = 0; i < n && a.unmapped < want && all_mms; i++) {
-        struct mm *mm = all_mms;
-        if (mm->mm_next) {
-            all_mms = mm->mm_next;
-            all_mms->mm_prev = NULL;
-            struct mm *t = all_mms;
-            while (t->mm_next)
-                t = t->mm_next;
-            t->mm_next = mm;
-            mm->mm_prev = t;
-            mm->mm_next = NULL;
-        }
+        struct mm *mm = next_mm_in_turn();
         a.mm = mm;
         a.changed = false;
         for (struct vma *v = mm->vmas; v && a.unmapped < want; v = v->next) {
@@ -1214,17 +1223,7 @@ uint64_t mm_swap_out(uint64_t want)
     /* Address spaces in turn (the first goes to the end each time), two
      * rounds: the first look at a page may only clear its accessed bit. */
     for (int i = 0; i < 2 * n + 2 && freed < want && all_mms && swap_on(); i++) {
-        struct mm *mm = all_mms;
-        if (mm->mm_next) {
-            all_mms = mm->mm_next;
-            all_mms->mm_prev = NULL;
-            struct mm *t = all_mms;
-            while (t->mm_next)
-                t = t->mm_next;
-            t->mm_next = mm;
-            mm->mm_prev = t;
-            mm->mm_next = NULL;
-        }
+        struct mm *mm = next_mm_in_turn();
         freed += swap_out_mm(mm);
     }
     return freed;
