@@ -140,6 +140,8 @@ def _without(evs: list[Event], skip: set[str]) -> list[Event]:
     for ev in evs:
         if ev.kind == "signal":
             continue
+        if ev.result == "?" and ev.errno.startswith("ERESTART"):
+            continue                    # a signal cut it short and it starts again: timing
         fd = ev.args.split(",", 1)[0].strip(")")
         if ev.kind == "call" and ev.name in skip:
             if ev.name in MAKES_FD and ev.result.isdigit():

@@ -123,3 +123,11 @@ def test_strace_c_tables_give_their_call_names() -> None:
 100.00    0.000010           1        10         1 total
 """
     assert sn.summary_names(table) == {"mmap", "access"}
+
+
+def test_a_call_a_signal_restarted_is_compared_once() -> None:
+    """Whether a SIGCHLD lands while wait4 sleeps is timing: the restarted
+    call's first, interrupted half is not part of the comparison."""
+    a = "1 wait4(-1, NULL, 0, NULL) = ? ERESTARTSYS\n1 wait4(-1, NULL, 0, NULL) = 2\n"
+    b = "1 wait4(-1, NULL, 0, NULL) = 2\n"
+    assert sn.normalise(a).threads == sn.normalise(b).threads
