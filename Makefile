@@ -40,6 +40,7 @@ BREAKS  += kill-perm
 BREAKS  += klock
 BREAKS  += kstack-guard
 BREAKS  += lockdep
+BREAKS  += mlock-pin
 BREAKS  += nx
 BREAKS  += oom-adj
 BREAKS  += pi

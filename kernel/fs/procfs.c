@@ -23,7 +23,7 @@
  * that file itself (a pipe's own inode for pipes), whatever its name now;
  * /dev/fd, /dev/stdin... lead here, so bash's <(...) works.
  *
- * Not here yet: /proc/PID/mem, smaps, io, ns/; the t and D states (no
+ * Not here yet: /proc/PID/io, ns/; the t and D states (no
  * tracing, no uninterruptible sleep to report); fd/N's text is the name the
  * file was opened by (a later rename is not seen; opening it still reaches
  * the file). */
@@ -68,6 +68,7 @@ static size_t mm_peek(struct mm *mm, uintptr_t va, char *dst, size_t n)
 
 struct mm_counts {
     uint64_t total, rss, hwm, peak, data, stack, exe, swap;     /* pages */
+    uint64_t locked, anon, file, shmem;                         /* (status only) */
 };
 
 static void mm_count(struct mm *mm, struct mm_counts *m)
@@ -191,12 +192,15 @@ static int gen_status(struct sbuf *s, const struct pctx *c)
     if (mm && v.state != 'Z') {
         struct mm_counts m;
         mm_count(mm, &m);
+        m.locked = mm_locked_pages(mm);
+        mm_rss_split3(mm, &m.anon, &m.file, &m.shmem);
         sb_printf(s, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t%8lu kB\nVmPin:\t%8lu kB\n"
                      "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\nRssAnon:\t%8lu kB\nRssFile:\t%8lu kB\n"
                      "RssShmem:\t%8lu kB\nVmData:\t%8lu kB\nVmStk:\t%8lu kB\nVmExe:\t%8lu kB\n"
                      "VmLib:\t%8lu kB\nVmPTE:\t%8lu kB\nVmSwap:\t%8lu kB\nHugetlbPages:\t%8lu kB\n"
                      "CoreDumping:\t0\nTHP_enabled:\t0\n",
-                  kb(m.peak), kb(m.total), 0ul, 0ul, kb(m.hwm), kb(m.rss), kb(m.rss), 0ul, 0ul,
+                  kb(m.peak), kb(m.total), kb(m.locked), 0ul, kb(m.hwm), kb(m.rss), kb(m.anon),
+                  kb(m.file), kb(m.shmem),
                   kb(m.data), kb(m.stack), kb(m.exe), 0ul, 0ul, kb(m.swap), 0ul);
     }
     uint64_t caps = v.euid == 0 ? 0x1fffffffffful : 0;     /* root has every capability */
@@ -376,44 +380,173 @@ static long rw_mem(const struct pctx *c, uint64_t off, void *ubuf, size_t n, boo
     return done;
 }
 
-static int gen_maps(struct sbuf *s, const struct pctx *c)
+/* The next place a maps line ends after at, within region v: anonymous
+ * memory is cut where the heap and the stack begin and end. */
+static uintptr_t piece_end(const struct map_ent *e, uintptr_t at, const uintptr_t cuts[4])
+{
+    uintptr_t next = e->vi.end;
+    if (e->path || e->vi.ino)
+        return next;
+    for (int k = 0; k < 4; k++)
+        if (cuts[k] > at && cuts[k] < next)
+            next = cuts[k];
+    return next;
+}
+
+/* smaps' figures for one line, in kB (PSS figures carry 12 more bits). */
+static void smaps_fields(struct sbuf *s, const struct vma_stats *st, bool rollup)
+{
+    sb_printf(s, "Rss:            %8lu kB\nPss:            %8lu kB\nPss_Dirty:      %8lu kB\n",
+              st->rss >> 10, st->pss >> 22, st->pss_dirty >> 22);
+    if (rollup)
+        sb_printf(s, "Pss_Anon:       %8lu kB\nPss_File:       %8lu kB\nPss_Shmem:      %8lu kB\n",
+                  st->pss_anon >> 22, st->pss_file >> 22, st->pss_shmem >> 22);
+    sb_printf(s, "Shared_Clean:   %8lu kB\nShared_Dirty:   %8lu kB\nPrivate_Clean:  %8lu kB\n"
+                 "Private_Dirty:  %8lu kB\nReferenced:     %8lu kB\nAnonymous:      %8lu kB\n"
+                 "KSM:                   0 kB\nLazyFree:              0 kB\n"
+                 "AnonHugePages:         0 kB\nShmemPmdMapped:        0 kB\n"
+                 "FilePmdMapped:         0 kB\nShared_Hugetlb:        0 kB\n"
+                 "Private_Hugetlb:       0 kB\nSwap:           %8lu kB\nSwapPss:        %8lu kB\n"
+                 "Locked:         %8lu kB\n",
+              st->shared_clean >> 10, st->shared_dirty >> 10, st->private_clean >> 10,
+              st->private_dirty >> 10, st->referenced >> 10, st->anonymous >> 10, st->swap >> 10,
+              st->swap_pss >> 22, st->pss_locked >> 22);
+}
+
+/* smaps' last line: the region's flags by Linux's two-letter names. */
+static void vmflags_line(struct sbuf *s, const struct vma_info *v, bool stack)
+{
+    sb_printf(s, "THPeligible:           0\nVmFlags:");
+    if (v->prot & VM_READ)
+        sb_printf(s, " rd");
+    if (v->prot & VM_WRITE)
+        sb_printf(s, " wr");
+    if (v->prot & VM_EXEC)
+        sb_printf(s, " ex");
+    if (v->shared)
+        sb_printf(s, " sh");
+    sb_printf(s, " mr");
+    if (!v->shared || (v->flags & VMA_MAYWRITE) || !v->ino)
+        sb_printf(s, " mw");
+    sb_printf(s, " me");
+    if (v->shared)
+        sb_printf(s, " ms");
+    if (stack)
+        sb_printf(s, " gd");
+    if (v->flags & VMA_LOCKED)
+        sb_printf(s, " lo");
+    if (v->flags & VMA_DONTDUMP)
+        sb_printf(s, " dd");
+    if (!v->ino && !v->shared)
+        sb_printf(s, " ac");
+    sb_printf(s, "\n");
+}
+
+enum maps_kind { MAPS, SMAPS, SMAPS_ROLLUP };
+
+static int gen_maps_kind(struct sbuf *s, const struct pctx *c, enum maps_kind kind)
 {
     struct mm *mm = mm_of(c);
     if (!mm)
         return 0;
     uintptr_t heap_a = mm->brk_start, heap_b = ALIGN_UP(mm->brk, PAGE_SIZE);
     uintptr_t stack_a = USER_STACK_TOP - USER_STACK_SIZE, stack_b = USER_STACK_TOP;
+    uintptr_t cuts[4] = { heap_a, heap_b, stack_a, stack_b };
     struct map_list l = { NULL, 0, 0, false };
     mm_for_each_vma(mm, map_collect, &l);
+    /* smaps: every line's figures now, while the process is surely there
+     * (nothing has slept since the regions were copied). */
+    struct vma_stats *st = NULL, total;
+    int nst = 0;
+    if (kind == SMAPS_ROLLUP) {
+        mm_range_stats(mm, 0, USER_TOP, &total);
+    } else if (kind == SMAPS && !l.oom) {
+        for (int i = 0; i < l.n; i++)
+            for (uintptr_t at = l.e[i].vi.start; at < l.e[i].vi.end; nst++)
+                at = piece_end(&l.e[i], at, cuts);
+        st = kmalloc((size_t)(nst ? nst : 1) * sizeof(*st));
+        nst = 0;
+        for (int i = 0; st && i < l.n; i++)
+            for (uintptr_t at = l.e[i].vi.start, next; at < l.e[i].vi.end; at = next) {
+                next = piece_end(&l.e[i], at, cuts);
+                mm_range_stats(mm, at, next, &st[nst++]);
+            }
+    }
     mm = NULL;                                  /* from here on the process may go */
     char *real = kmalloc(PATH_MAX);
-    int r = l.oom || !real ? -ENOMEM : 0;
-    for (int i = 0; i < l.n && !r; i++) {
+    int r = l.oom || !real || (kind == SMAPS && !st) ? -ENOMEM : 0;
+    if (!r && kind == SMAPS_ROLLUP) {
+        uintptr_t lo = l.n ? l.e[0].vi.start : 0, hi = l.n ? l.e[l.n - 1].vi.end : 0;
+        maps_line(s, lo, hi, 0, false, 0, 0, 0, "[rollup]");
+        smaps_fields(s, &total, true);
+    }
+    for (int i = 0, k = 0; i < l.n && !r && kind != SMAPS_ROLLUP; i++) {
         const struct vma_info *v = &l.e[i].vi;
-        if (l.e[i].path || v->ino) {
-            if (l.e[i].path)
+        for (uintptr_t at = v->start, next; at < v->end; at = next) {
+            next = piece_end(&l.e[i], at, cuts);
+            const char *name = NULL;
+            if (l.e[i].path) {
                 vfs_realpath(l.e[i].path, real, PATH_MAX);
-            maps_line(s, v->start, v->end, v->prot, v->shared, v->offset, v->dev, v->ino,
-                      l.e[i].path ? real : NULL);
-            continue;
-        }
-        uintptr_t cuts[6] = { v->start, heap_a, heap_b, stack_a, stack_b, v->end };
-        for (uintptr_t at = v->start; at < v->end;) {
-            uintptr_t next = v->end;
-            for (int k = 0; k < 6; k++)
-                if (cuts[k] > at && cuts[k] < next)
-                    next = cuts[k];
-            const char *name = at >= heap_a && next <= heap_b && heap_b > heap_a ? "[heap]" :
-                               at >= stack_a && next <= stack_b ? "[stack]" : NULL;
-            maps_line(s, at, next, v->prot, v->shared, 0, 0, 0, name);
-            at = next;
+                name = real;
+            } else if (!v->ino) {
+                name = at >= heap_a && next <= heap_b && heap_b > heap_a ? "[heap]" :
+                       at >= stack_a && next <= stack_b ? "[stack]" : NULL;
+            }
+            maps_line(s, at, next, v->prot, v->shared, v->offset, v->dev, v->ino, name);
+            if (kind != SMAPS)
+                continue;
+            sb_printf(s, "Size:           %8lu kB\nKernelPageSize:        4 kB\n"
+                         "MMUPageSize:           4 kB\n", (next - at) >> 10);
+            smaps_fields(s, &st[k++], false);
+            vmflags_line(s, v, at >= stack_a && next <= stack_b);
         }
     }
     for (int i = 0; i < l.n; i++)
         kfree(l.e[i].path);
     kfree(l.e);
+    kfree(st);
     kfree(real);
     return r;
+}
+
+static int gen_maps(struct sbuf *s, const struct pctx *c) { return gen_maps_kind(s, c, MAPS); }
+static int gen_smaps(struct sbuf *s, const struct pctx *c) { return gen_maps_kind(s, c, SMAPS); }
+static int gen_smaps_rollup(struct sbuf *s, const struct pctx *c)
+{
+    return gen_maps_kind(s, c, SMAPS_ROLLUP);
+}
+
+/* /proc/PID/pagemap (pagemap(5)): 8 bytes per virtual page, at offset
+ * page number * 8; reads and their offsets in whole entries (EINVAL
+ * otherwise, as Linux). */
+static long rw_pagemap(const struct pctx *c, uint64_t off, void *ubuf, size_t n, bool write)
+{
+    if (write)
+        return -EINVAL;
+    if ((off | n) & 7)
+        return -EINVAL;
+    struct mm *mm = mm_of(c);
+    if (!mm)
+        return 0;
+    uint64_t *buf = proc_scratch_page();
+    if (!buf)
+        return -ENOMEM;
+    uint64_t first = off / 8, last = USER_TOP / PAGE_SIZE;
+    long done = 0;
+    mm_get(mm);                                 /* a copy may sleep; the process may exit */
+    while ((size_t)done < n && first < last) {
+        size_t k = MIN(MIN((n - (size_t)done) / 8, PAGE_SIZE / 8), last - first);
+        mm_pagemap(mm, first * PAGE_SIZE, buf, k);
+        if (copy_to_user((uint8_t *)ubuf + done, buf, k * 8)) {
+            if (!done)
+                done = -EFAULT;
+            break;
+        }
+        done += (long)(k * 8);
+        first += k;
+    }
+    mm_put(mm);
+    return done;
 }
 
 /* The name of an open file, as fd/N and maps show it. */
@@ -669,8 +802,10 @@ static int gen_meminfo(struct sbuf *s, const struct pctx *c)
     uint64_t used = total - free, rest = used > heap + buffers + cached ? used - heap - buffers - cached : 0;
     sb_printf(s, "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
                  "Buffers:        %8lu kB\nCached:         %8lu kB\nSwapCached:     %8lu kB\n"
-                 "Active:         %8lu kB\nInactive:       %8lu kB\n",
-              kb(total), kb(free), kb(free), kb(buffers), kb(cached), 0ul, kb(rest + cached), 0ul);
+                 "Active:         %8lu kB\nInactive:       %8lu kB\nUnevictable:    %8lu kB\n"
+                 "Mlocked:        %8lu kB\n",
+              kb(total), kb(free), kb(free), kb(buffers), kb(cached), 0ul, kb(rest + cached), 0ul,
+              kb(mm_mlocked_all()), kb(mm_mlocked_all()));
     uint64_t swap_total, swap_free, swap_in, swap_out;
     swap_counts(&swap_total, &swap_free, &swap_in, &swap_out);
     sb_printf(s, "SwapTotal:      %8lu kB\nSwapFree:       %8lu kB\nDirty:          %8lu kB\n"
@@ -1043,6 +1178,9 @@ static const struct pent pid_ents[] = {
 #endif
     RWFILE("comm", gen_comm, write_comm),
     FILE("maps", gen_maps),
+    { .name = "smaps", .mode = S_IFREG | 0444, .gen = gen_smaps, .flags = PE_PTRACE },
+    { .name = "smaps_rollup", .mode = S_IFREG | 0444, .gen = gen_smaps_rollup, .flags = PE_PTRACE },
+    { .name = "pagemap", .mode = S_IFREG | 0400, .rw = rw_pagemap, .flags = PE_PTRACE },
     { .name = "auxv", .mode = S_IFREG | 0400, .gen = gen_auxv, .flags = PE_PTRACE },
     { .name = "mem", .mode = S_IFREG | 0600, .rw = rw_mem, .flags = PE_PTRACE },
     { .name = "fd", .mode = S_IFDIR | 0500, .kind = PD_FDS, .child = &fd_link },

@@ -125,6 +125,10 @@ void     kheap_object_counts(uint64_t out[KHEAP_NCOUNTS]);
 
 #define VMA_SHARED   1           /* MAP_SHARED: writes reach the file; fork shares, never copies */
 #define VMA_MAYWRITE 2           /* the file was opened for writing: PROT_WRITE may be added */
+#define VMA_LOCKED   4           /* mlock: its pages stay resident (reclaim passes them by) */
+#define VMA_ONFAULT  8           /* ... locked as they are touched, not faulted in (MLOCK_ONFAULT) */
+#define VMA_DONTDUMP 16          /* madvise(MADV_DONTDUMP): left out of core dumps */
+#define VMA_LOCKMASK (VMA_LOCKED | VMA_ONFAULT)
 
 struct file;
 struct inode;
@@ -155,6 +159,7 @@ struct mm {
     uint64_t hiwater_vm;        /* [klock] the most pages ever in its regions at once (VmPeak) */
     uint64_t swapped;           /* [klock] swap entries in its page tables (VmSwap) */
     uintptr_t swap_hand;        /* [klock] where swap-out's clock looks next (mm_swap_out) */
+    uint32_t def_flags;         /* [klock] VMA_LOCKMASK bits new regions get (mlockall MCL_FUTURE) */
     /* [const] set by exec (and copied by fork), for /proc/PID: where the
      * argv and envp strings lie, the program's lowest and highest loaded
      * address, the stack's top, and the program's absolute path. */
@@ -210,6 +215,21 @@ long       mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len
 /* madvise(MADV_DONTNEED): drop the pages of [start, end) (anonymous ones
  * read as zeros again, private file pages re-read the file). */
 int        mm_dontneed(struct mm *mm, uintptr_t start, size_t len);
+/* mlock(2) and friends: set the lock bits (VMA_LOCKMASK; 0 unlocks) of
+ * every region in [start, end), which must all be mapped (-ENOMEM), then
+ * fault in what is locked and not VMA_ONFAULT (mm_populate): 0 or -errno. */
+int        mm_mlock(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t lock);
+/* Fault in the pages of [start, end) as their owner's touch would (a
+ * write for private writable regions, so copy-on-write is broken now);
+ * only_locked: just the regions locked without VMA_ONFAULT. Holes are
+ * passed over; 0, -ENOMEM if frames ran out, -EFAULT at a page that cannot
+ * be had (PROT_NONE, past a file's end). May sleep. */
+int        mm_populate(struct mm *mm, uintptr_t start, uintptr_t end, bool only_locked);
+uint64_t   mm_locked_pages(struct mm *mm);           /* pages in locked regions (VmLck) */
+/* The locked pages of [start, end) (what a new mlock there need not count again). */
+uint64_t   mm_locked_in(struct mm *mm, uintptr_t start, uintptr_t end);
+/* Set or clear (set false) flag on the regions of [start, end): 0 or -ENOMEM. */
+int        mm_set_vma_flag(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t flag, bool set);
 /* mincore(2): one byte per page of [start, start+len) into vec (kernel
  * buffer): 1 if resident; -ENOMEM if a page is unmapped. */
 int        mm_mincore(struct mm *mm, uintptr_t start, size_t len, uint8_t *vec);
@@ -233,6 +253,8 @@ void       mm_clean_file(struct inode *ino, uint64_t first, uint64_t last);
 uint64_t   mm_age_file_pages(uint64_t want);
 /* Resident pages that are the page cache's frames (file) and the rest (anon). */
 void       mm_rss_split(struct mm *mm, uint64_t *anon, uint64_t *file);
+/* ... and of the page cache's, those of shared anonymous memory (RssShmem). */
+void       mm_rss_split3(struct mm *mm, uint64_t *anon, uint64_t *file, uint64_t *shmem);
 uint64_t   mm_reclaimed_total(void);                 /* frames reclaim freed since boot */
 struct proc;
 /* The OOM killer's figure for p, in pages (0: never chosen: init, -1000). */
@@ -260,6 +282,7 @@ bool       swap_on(void);
 uint64_t   swap_alloc(void);                         /* a free slot (one reference) or 0 */
 void       swap_dup(uint64_t slot);                  /* one more entry names it */
 void       swap_put(uint64_t slot);                  /* one fewer; free at zero */
+unsigned   swap_refcount(uint64_t slot);             /* entries naming it (0: none, no area) */
 /* Write frames[i] to slots[i] (n <= SWAP_BATCH), or read one slot: 0 or
  * -errno. They sleep. */
 int        swap_write_batch(const uint64_t *slots, const uint64_t *frames, int n);
@@ -286,9 +309,24 @@ struct vma_info {
     struct inode *inode;        /* the file's inode or NULL; valid only during cb */
     const char *path;           /* the name it was opened by (struct file's path) or NULL;
                                  * valid until cb sleeps: copy it first */
+    uint32_t flags;             /* VMA_* */
+};
+/* What /proc/PID/smaps says of a region: bytes, each PSS figure in
+ * 1/4096ths of a byte (a page shared by n mappings counts 1/n here). */
+struct vma_stats {
+    uint64_t rss, shared_clean, shared_dirty, private_clean, private_dirty;
+    uint64_t referenced, anonymous, swap, locked_rss;
+    uint64_t pss, pss_dirty, pss_anon, pss_file, pss_shmem, swap_pss, pss_locked;
+    uint64_t file_rss, shmem_rss;       /* the page cache's frames, of files and of shared memory */
 };
 typedef bool (*vma_visit_fn)(const struct vma_info *vi, void *arg);
 void       mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg);
+/* The page figures of [start, end) (smaps: a region, or a part of one). */
+void       mm_range_stats(struct mm *mm, uintptr_t start, uintptr_t end, struct vma_stats *st);
+/* The pagemap(5) entries of the pages from va on, n of them, into out. */
+void       mm_pagemap(struct mm *mm, uintptr_t va, uint64_t *out, size_t n);
+/* Resident pages of locked regions, over every address space (Mlocked). */
+uint64_t   mm_mlocked_all(void);
 
 /* ---- file pages (filemap.c) ----
  * The page cache: per inode, the 4 KiB pages of its file that are mapped

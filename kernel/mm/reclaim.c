@@ -44,7 +44,8 @@
  * MAP_SHARED page written through its mapping stays mapped and cached
  * until a write-back (msync, munmap, exit, fsync) has made it clean; a
  * private copy is anonymous memory. MAP_SHARED anonymous memory (no file
- * behind it) is never reclaimed.
+ * behind it) is never reclaimed, and nor is anything in a locked region
+ * (mlock, mlockall, MAP_LOCKED): both clocks pass it by.
  *
  * Out of memory. When reclaim frees nothing and the allocation still
  * fails, oom_kill chooses a victim as Linux's OOM killer does: the process

@@ -94,6 +94,13 @@ void swap_dup(uint64_t slot)
     area->refs[slot]++;
 }
 
+unsigned swap_refcount(uint64_t slot)
+{
+    if (!area || !slot || slot >= area->nslots || area->refs[slot] == SLOT_BAD)
+        return 0;
+    return area->refs[slot];
+}
+
 void swap_put(uint64_t slot)
 {
     ASSERT_KLOCK();

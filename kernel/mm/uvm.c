@@ -270,6 +270,9 @@ static int map_vma(struct mm *mm, uintptr_t start, size_t len, uint32_t prot,
     struct vma *v = kmalloc(sizeof(*v));
     if (!v)
         return -ENOMEM;
+    /* mlockall(MCL_FUTURE): every new region is locked (its caller
+     * faults it in: mm_populate). */
+    flags |= mm->def_flags;
     *v = (struct vma){ .start = start, .end = end, .prot = prot, .flags = flags,
                        .file = file ? file_dup(file) : NULL, .pgoff = pgoff, .next = *pp };
     *pp = v;
@@ -733,6 +736,7 @@ struct mm *mm_fork(struct mm *parent)
         }
         *c = *v;
         c->next = NULL;
+        c->flags &= ~VMA_LOCKMASK;          /* locks are not inherited (mlock(2)) */
         if (c->file)
             file_dup(c->file);              /* each region holds its file */
         *tail = c;
@@ -801,6 +805,147 @@ void uvm_init(void)
     trap_register(T_PAGE_FAULT, page_fault);
 }
 
+/* ---- what smaps and pagemap show ---- */
+
+struct stats_arg {
+    struct vma *v;
+    struct vma_stats *st;
+    bool locked, shmem;
+};
+
+/* Is pte's frame the page cache's own page for its place in v (not a
+ * private copy)? */
+static bool cache_frame(struct vma *v, uintptr_t va, pte_t pte)
+{
+    uint64_t cached;
+    return v->file && v->file->inode &&
+           filemap_peek(v->file->inode, v->pgoff + (va - v->start) / PAGE_SIZE, &cached) &&
+           cached == (pte & PTE_ADDR);
+}
+
+static void stats_leaf(pte_t *pte, uintptr_t va, void *arg)
+{
+    struct stats_arg *a = arg;
+    struct vma_stats *st = a->st;
+    if (is_swap_entry(*pte)) {
+        unsigned refs = swap_refcount(swap_slot(*pte));
+        st->swap += PAGE_SIZE;
+        st->swap_pss += (PAGE_SIZE << 12) / (refs ? refs : 1);
+        return;
+    }
+    if (!(*pte & PTE_P))
+        return;
+    bool file = cache_frame(a->v, va, *pte);
+    /* Mappings of the frame: its references, less the cache's own. */
+    unsigned maps = pmm_refcount(*pte & PTE_ADDR) - (file ? 1 : 0);
+    if (!maps)
+        maps = 1;
+    /* A private frame is dirty memory (nothing holds its bytes but RAM
+     * or swap); a cache frame is dirty when written through this entry. */
+    bool dirty = !file || (*pte & PTE_D);
+    uint64_t pss = (PAGE_SIZE << 12) / maps;
+    st->rss += PAGE_SIZE;
+    st->pss += pss;
+    if (maps > 1)
+        *(dirty ? &st->shared_dirty : &st->shared_clean) += PAGE_SIZE;
+    else
+        *(dirty ? &st->private_dirty : &st->private_clean) += PAGE_SIZE;
+    if (dirty)
+        st->pss_dirty += pss;
+    if (*pte & PTE_A)
+        st->referenced += PAGE_SIZE;
+    if (!file) {
+        st->anonymous += PAGE_SIZE;
+        st->pss_anon += pss;
+    } else if (a->shmem) {
+        st->shmem_rss += PAGE_SIZE;
+        st->pss_shmem += pss;
+    } else {
+        st->file_rss += PAGE_SIZE;
+        st->pss_file += pss;
+    }
+    if (a->locked) {
+        st->locked_rss += PAGE_SIZE;
+        st->pss_locked += pss;
+    }
+}
+
+static void stats_range(struct mm *mm, struct vma *v, uintptr_t start, uintptr_t end,
+                        struct vma_stats *st)
+{
+    struct stats_arg a = { v, st, v->flags & VMA_LOCKED,
+                           v->file && v->file->inode && !filemap_reclaimable(v->file->inode) };
+    vmm_range_walk_all(mm->root, MAX(start, v->start), MIN(end, v->end), stats_leaf, &a);
+}
+
+static void vma_stats(struct mm *mm, struct vma *v, struct vma_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    stats_range(mm, v, v->start, v->end, st);
+}
+
+void mm_range_stats(struct mm *mm, uintptr_t start, uintptr_t end, struct vma_stats *st)
+{
+    ASSERT_KLOCK();
+    memset(st, 0, sizeof(*st));
+    for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+        if (v->end > start)
+            stats_range(mm, v, start, end, st);
+}
+
+void mm_rss_split3(struct mm *mm, uint64_t *anon, uint64_t *file, uint64_t *shmem)
+{
+    *anon = *file = *shmem = 0;
+    for (struct vma *v = mm->vmas; v; v = v->next) {
+        struct vma_stats st;
+        vma_stats(mm, v, &st);
+        *anon += st.anonymous / PAGE_SIZE;
+        *file += st.file_rss / PAGE_SIZE;
+        *shmem += st.shmem_rss / PAGE_SIZE;
+    }
+}
+
+uint64_t mm_mlocked_all(void)
+{
+    ASSERT_KLOCK();
+    uint64_t n = 0;
+    for (struct mm *mm = all_mms; mm; mm = mm->mm_next)
+        for (struct vma *v = mm->vmas; v; v = v->next)
+            if (v->flags & VMA_LOCKED) {
+                struct vma_stats st;
+                vma_stats(mm, v, &st);
+                n += st.locked_rss / PAGE_SIZE;
+            }
+    return n;
+}
+
+/* pagemap(5): bit 63 present (bits 0-54 the frame number), 62 swapped
+ * (bits 0-4 the swap type, 0, and 5-54 the slot), 61 a page of a file or
+ * of shared memory, 56 mapped by this address space alone, 55 soft-dirty
+ * (Vigil does not track it: written since the start is all it could say:
+ * never set). Nothing mapped: 0. */
+void mm_pagemap(struct mm *mm, uintptr_t va, uint64_t *out, size_t n)
+{
+    ASSERT_KLOCK();
+    for (size_t i = 0; i < n; i++, va += PAGE_SIZE) {
+        out[i] = 0;
+        struct vma *v = va < USER_TOP ? find_vma(mm, va) : NULL;
+        pte_t *pte = v ? vmm_walk(mm->root, va, false) : NULL;
+        if (!pte)
+            continue;
+        if (is_swap_entry(*pte)) {
+            out[i] = (1ull << 62) | (swap_slot(*pte) << 5);
+            continue;
+        }
+        if (!(*pte & PTE_P))
+            continue;
+        bool file = cache_frame(v, va, *pte);
+        uint64_t pfn = (*pte & PTE_ADDR) >> PAGE_SHIFT;
+        out[i] = (1ull << 63) | (pfn & ((1ull << 55) - 1)) | (file ? 1ull << 61 : 0) |
+                 (pmm_refcount(*pte & PTE_ADDR) - (file ? 1 : 0) == 1 ? 1ull << 56 : 0);
+    }
+}
+
 void mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg)
 {
     uintptr_t at = 0;
@@ -812,7 +957,7 @@ void mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg)
             return;
         struct vma_info vi = {
             .start = v->start, .end = v->end, .prot = v->prot,
-            .shared = v->flags & VMA_SHARED,
+            .shared = v->flags & VMA_SHARED, .flags = v->flags,
         };
         if (v->file && v->file->inode) {
             struct inode *ino = v->file->inode;
@@ -829,6 +974,7 @@ void mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg)
             return;
     }
 }
+
 
 /* ---- mremap, madvise, mincore, msync ---- */
 
@@ -964,6 +1110,102 @@ int mm_mincore(struct mm *mm, uintptr_t start, size_t len, uint8_t *vec)
     return 0;
 }
 
+/* ---- mlock: pages that stay ----
+ * A locked region (VMA_LOCKED) is one whose pages, once in, stay: reclaim's
+ * clocks pass it by (age_leaf, swap_out_mm), so it never faults on a page
+ * reclaim took or waits for swap. mlock faults the whole range in at once
+ * (mm_populate), so afterwards nothing in it faults for a missing page at
+ * all; MLOCK_ONFAULT (VMA_ONFAULT) locks each page only as it is touched.
+ * VmLck is the size of the locked regions, present or not, as Linux
+ * counts it. Locks are the address space's: fork's child has none, exec
+ * starts without, munmap drops them with the region. */
+
+uint64_t mm_locked_in(struct mm *mm, uintptr_t start, uintptr_t end)
+{
+    uint64_t n = 0;
+    for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+        if ((v->flags & VMA_LOCKED) && v->end > start)
+            n += (MIN(v->end, end) - MAX(v->start, start)) / PAGE_SIZE;
+    return n;
+}
+
+uint64_t mm_locked_pages(struct mm *mm) { return mm_locked_in(mm, 0, USER_TOP); }
+
+int mm_set_vma_flag(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t flag, bool set)
+{
+    ASSERT_KLOCK();
+    if (split_at(mm, start) || split_at(mm, end))
+        return -ENOMEM;
+    for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+        if (v->start >= start)
+            v->flags = set ? v->flags | flag : v->flags & ~flag;
+    merge(mm);
+    return 0;
+}
+
+int mm_mlock(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t lock)
+{
+    ASSERT_KLOCK();
+    if (!all_mapped(mm, start, end))
+        return -ENOMEM;
+    int r = mm_set_vma_flag(mm, start, end, VMA_LOCKMASK, false);
+    if (!r && lock)
+        r = mm_set_vma_flag(mm, start, end, lock, true);
+    if (r || !lock || (lock & VMA_ONFAULT))
+        return r;
+    /* As Linux's mlock(2): the lock stays set either way; a page that
+     * cannot be had is ENOMEM, no frame for it EAGAIN. */
+    r = mm_populate(mm, start, end, true);
+    return r == -ENOMEM ? -EAGAIN : r == -EFAULT ? -ENOMEM : r;
+}
+
+int mm_populate(struct mm *mm, uintptr_t start, uintptr_t end, bool only_locked)
+{
+    ASSERT_KLOCK();
+    int tries = 0;
+    for (uintptr_t va = start; va < end;) {
+        if (proc_fatal_signal_pending())
+            return 0;                       /* dying: what is not in need not come */
+        /* Looked up again each page: a fault may sleep and the regions change. */
+        struct vma *v = mm->vmas;
+        while (v && v->end <= va)
+            v = v->next;
+        if (!v || v->start >= end)
+            return 0;
+        if (v->start > va)
+            va = v->start;
+        /* The main stack's region is its whole 8 MiB; Linux's grows as it is
+         * used, so only from the stack pointer up is what it would hold. */
+        struct proc *me = current();
+        if (v->end == USER_STACK_TOP && me->mm == mm && me->tf &&
+            me->tf->rsp >= v->start && me->tf->rsp < v->end)
+            va = MAX(va, ALIGN_DOWN(me->tf->rsp, PAGE_SIZE));
+        if (only_locked && (v->flags & VMA_LOCKMASK) != VMA_LOCKED) {
+            va = v->end;
+            continue;
+        }
+        if (!v->prot)
+            return -EFAULT;                 /* PROT_NONE: nothing can be faulted in */
+        /* Private writable: the write a program's own touch would make,
+         * so a copy-on-write page is copied now, not later. */
+        bool write = (v->prot & VM_WRITE) && !(v->flags & VMA_SHARED);
+        pte_t *pte = vmm_walk(mm->root, va, false);
+        bool in = pte && (*pte & PTE_P) && (!write || (*pte & PTE_W));
+        if (!in && tries < 4) {
+            int r = mm_fault_reclaim(mm, va, write, false, false);
+            if (r == -ENOMEM)
+                return -ENOMEM;
+            if (r)
+                return -EFAULT;             /* past the file's end (SIGBUS) */
+            tries++;
+            continue;                       /* look again: the fault may have slept */
+        }
+        tries = 0;
+        va += PAGE_SIZE;
+    }
+    return 0;
+}
+
 int mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync)
 {
     ASSERT_KLOCK();
@@ -1061,6 +1303,12 @@ static void age_leaf(pte_t *pte, uintptr_t va, void *arg)
     uint64_t index = v->pgoff + (va - v->start) / PAGE_SIZE;
     if (!filemap_peek(v->file->inode, index, &cached) || cached != pa)
         return;
+#ifndef BREAK_MLOCK_PIN
+    /* INVARIANT(memory under pressure): a locked page stays resident
+     * (mlock(2)): reclaim never takes it out of a locked region. */
+    if (v->flags & VMA_LOCKED)
+        return;
+#endif
 #ifndef BREAK_RECLAIM_DIRTY
     /* INVARIANT(memory under pressure): a shared page written through this
      * entry is dirty: it stays until a write-back has put it in the file. */
@@ -1169,6 +1417,11 @@ static uint64_t swap_out_mm(struct mm *mm)
         for (struct vma *v = mm->vmas; v && !s.full; v = v->next) {
             if (v->file || !v->prot || v->end <= from || v->start >= to)
                 continue;
+#ifndef BREAK_MLOCK_PIN
+            /* INVARIANT(memory under pressure): nor writes it out to swap. */
+            if (v->flags & VMA_LOCKED)
+                continue;
+#endif
             vmm_range_walk(mm->root, MAX(v->start, from), MIN(v->end, to), swapscan_leaf, &s);
         }
     }

@@ -439,46 +439,54 @@ long sys_ioprio_get(int which, int who)
 }
 
 /* ---- mlock, mlock2, munlock, mlockall, munlockall ----
- * Vigil never pages memory out, so every page is as good as locked: these
- * check what Linux checks (the range is mapped: ENOMEM; RLIMIT_MEMLOCK
- * without root: EPERM at 0, ENOMEM past it) and succeed. Pages are not
- * faulted in ahead of use (they come on first touch, without I/O). */
+ * The checks Linux makes (the range is mapped: ENOMEM; RLIMIT_MEMLOCK
+ * without root: EPERM at 0, ENOMEM past it, counting what is locked
+ * already once); the locking itself is mm/uvm.c's (mm_mlock): locked
+ * regions are faulted in and reclaim leaves them be. */
 
-static bool range_mapped(struct mm *mm, uintptr_t start, uintptr_t end)
+static bool may_lock(uint64_t *lim)
 {
-    for (struct vma *v = mm->vmas; v && start < end; v = v->next) {
-        if (v->end <= start)
-            continue;
-        if (v->start > start)
-            return false;                       /* a hole */
-        start = v->end;
-    }
-    return start >= end;
+    *lim = limits()[RLIMIT_MEMLOCK].cur;
+    return current()->euid == 0 || *lim != 0;      /* Linux: can_do_mlock */
 }
 
-static long lock_range(uintptr_t addr, size_t len, bool lock)
+static long lock_range(uintptr_t addr, size_t len, uint32_t lock)
 {
-    uintptr_t start = ALIGN_DOWN(addr, PAGE_SIZE), end;
-    if (__builtin_add_overflow(addr, len, &end) || end > USER_TOP)
-        return -ENOMEM;
-    end = ALIGN_UP(end, PAGE_SIZE);
+    /* In Linux's order: the length rounded out to whole pages (which may
+     * wrap: a range that ends below its start is EINVAL, one that wraps
+     * to nothing locks nothing), the right to lock, the limit, then the
+     * regions (none there: ENOMEM). */
+    size_t off = addr & (PAGE_SIZE - 1);
+    uintptr_t start = addr - off;
+    size_t alen = ALIGN_UP(len + off, PAGE_SIZE);
     struct proc *me = current();
-    uint64_t lim = limits()[RLIMIT_MEMLOCK].cur;
-    if (lock && me->euid != 0 && lim == 0)
-        return -EPERM;                          /* Linux: can_do_mlock */
-    if (lock && me->euid != 0 && lim != RLIM_INFINITY && end - start > lim)
+    uint64_t lim;
+    if (lock && !may_lock(&lim))
+        return -EPERM;
+    uintptr_t end = start + alen;
+    if (end < start)
+        return -EINVAL;
+    if (end == start)
+        return 0;
+    if (end > USER_TOP)
         return -ENOMEM;
-    return range_mapped(me->mm, start, end) ? 0 : -ENOMEM;
+    if (lock && me->euid != 0 && lim != RLIM_INFINITY) {
+        uint64_t pages = mm_locked_pages(me->mm) + (end - start) / PAGE_SIZE -
+                         mm_locked_in(me->mm, start, end);
+        if (pages > lim / PAGE_SIZE)
+            return -ENOMEM;
+    }
+    return mm_mlock(me->mm, start, end, lock);
 }
 
-long sys_mlock(uintptr_t addr, size_t len) { return lock_range(addr, len, true); }
-long sys_munlock(uintptr_t addr, size_t len) { return lock_range(addr, len, false); }
+long sys_mlock(uintptr_t addr, size_t len) { return lock_range(addr, len, VMA_LOCKED); }
+long sys_munlock(uintptr_t addr, size_t len) { return lock_range(addr, len, 0); }
 
 long sys_mlock2(uintptr_t addr, size_t len, int flags)
 {
     if (flags & ~MLOCK_ONFAULT)
         return -EINVAL;
-    return lock_range(addr, len, true);
+    return lock_range(addr, len, VMA_LOCKED | (flags & MLOCK_ONFAULT ? VMA_ONFAULT : 0));
 }
 
 long sys_mlockall(int flags)
@@ -486,20 +494,30 @@ long sys_mlockall(int flags)
     if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
         return -EINVAL;
     struct proc *me = current();
-    uint64_t lim = limits()[RLIMIT_MEMLOCK].cur;
-    if (me->euid != 0 && lim == 0)
+    uint64_t lim;
+    if (!may_lock(&lim))
         return -EPERM;
-    if ((flags & MCL_CURRENT) && me->euid != 0 && lim != RLIM_INFINITY) {
-        uint64_t total = 0;
-        for (struct vma *v = me->mm->vmas; v; v = v->next)
-            total += v->end - v->start;
-        if (total > lim)
-            return -ENOMEM;
-    }
+    if ((flags & MCL_CURRENT) && me->euid != 0 && lim != RLIM_INFINITY &&
+        mm_total_vm(me->mm) > lim / PAGE_SIZE)
+        return -ENOMEM;
+    uint32_t lock = VMA_LOCKED | (flags & MCL_ONFAULT ? VMA_ONFAULT : 0);
+    me->mm->def_flags = flags & MCL_FUTURE ? lock : 0;
+    if (!(flags & MCL_CURRENT))
+        return 0;
+    /* Every region (what cannot be faulted in is passed over, as Linux). */
+    mm_set_vma_flag(me->mm, 0, USER_TOP, VMA_LOCKMASK, false);
+    mm_set_vma_flag(me->mm, 0, USER_TOP, lock, true);
+    if (!(lock & VMA_ONFAULT))
+        mm_populate(me->mm, 0, USER_TOP, true);
     return 0;
 }
 
-long sys_munlockall(void) { return 0; }
+long sys_munlockall(void)
+{
+    struct mm *mm = current()->mm;
+    mm->def_flags = 0;
+    return mm_set_vma_flag(mm, 0, USER_TOP, VMA_LOCKMASK, false);
+}
 
 /* ---- personality ----
  * Kept per process and reported (0xffffffff asks without changing);

@@ -20,7 +20,10 @@ long sys_brk(uintptr_t addr)
     uintptr_t old = ALIGN_UP(mm->brk, PAGE_SIZE), want = ALIGN_UP(addr, PAGE_SIZE);
     if (addr > mm->brk && want > old && !rlimit_as_allows(mm, 0, 0, want - old))
         return (long)mm->brk;               /* RLIMIT_AS: the break stays */
-    return mm_brk(mm, addr);
+    long r = mm_brk(mm, addr);
+    if ((mm->def_flags & VMA_LOCKMASK) == VMA_LOCKED && want > old && (uintptr_t)r == addr)
+        mm_populate(mm, old, want, true);   /* mlockall(MCL_FUTURE): locked and in */
+    return r;
 }
 
 /* Is [addr, addr+len) free of regions? */
@@ -87,6 +90,15 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
         if (r)
             return r;
     }
+    if (flags & MAP_LOCKED) {
+        /* As mlock: the right to lock, and room under RLIMIT_MEMLOCK (EAGAIN). */
+        uint64_t lim = current()->leader->rlim[RLIMIT_MEMLOCK].cur;
+        if (current()->euid != 0 && lim == 0)
+            return -EPERM;
+        if (current()->euid != 0 && lim != RLIM_INFINITY &&
+            mm_locked_pages(mm) + len / PAGE_SIZE > lim / PAGE_SIZE)
+            return -EAGAIN;
+    }
     bool replaces = fixed && !(flags & MAP_FIXED_NOREPLACE);
     if (!rlimit_as_allows(mm, replaces ? addr : 0, replaces ? len : 0, len))
         return -ENOMEM;                 /* RLIMIT_AS, counting what MAP_FIXED replaces */
@@ -122,7 +134,16 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
             vflags = VMA_SHARED | ((f->flags & O_ACCMODE) == O_RDWR ? VMA_MAYWRITE : 0);
         r = mm_map_file(mm, addr, len, vm_prot(prot), vflags, f, pgoff);
     }
-    return r ? r : (long)addr;
+    if (r)
+        return r;
+    if (flags & MAP_LOCKED)
+        mm_set_vma_flag(mm, addr, addr + len, VMA_LOCKED, true);
+    /* MAP_POPULATE, MAP_LOCKED and mlockall(MCL_FUTURE): the pages come now
+     * (what cannot be had is left to fault later, as Linux). */
+    uint32_t lockbits = ((flags & MAP_LOCKED) ? VMA_LOCKED : 0) | mm->def_flags;
+    if ((flags & MAP_POPULATE) || (lockbits & VMA_LOCKMASK) == VMA_LOCKED)
+        mm_populate(mm, addr, addr + len, !(flags & MAP_POPULATE));
+    return (long)addr;
 }
 
 long sys_munmap(uintptr_t addr, size_t len)
@@ -162,13 +183,15 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
     case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
     case MADV_DONTNEED: case MADV_FREE:
     case 10: case 11:                   /* DONTFORK, DOFORK */
-    case 12: case 13: case 14: case 15: /* MERGEABLE, UNMERGEABLE, HUGEPAGE, NOHUGEPAGE */
+    case 14: case 15:                   /* HUGEPAGE, NOHUGEPAGE */
     case 16: case 17:                   /* DONTDUMP, DODUMP */
     case 20: case 21: case 22: case 23: /* COLD, PAGEOUT, POPULATE_READ, POPULATE_WRITE */
     case 24: case 25:                   /* DONTNEED_LOCKED, COLLAPSE */
         break;
     default:
-        return -EINVAL;                 /* and REMOVE, WIPEONFORK, KEEPONFORK: not supported */
+        /* and REMOVE, WIPEONFORK, KEEPONFORK: not supported; MERGEABLE and
+         * UNMERGEABLE: as a Linux built without KSM. */
+        return -EINVAL;
     }
     if (addr & (PAGE_SIZE - 1))
         return -EINVAL;
@@ -185,8 +208,25 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
             if (v->end > addr && (v->file || (v->flags & VMA_SHARED)))
                 return -EINVAL;
     }
+    if (advice == MADV_DONTNEED || advice == MADV_FREE) {
+        /* A locked page may not be dropped (MADV_DONTNEED_LOCKED may). */
+        for (struct vma *v = mm->vmas; v && v->start < addr + alen; v = v->next)
+            if (v->end > addr && (v->flags & VMA_LOCKED))
+                return -EINVAL;
+    }
     if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24)
         return mm_dontneed(mm, addr, alen);
+    if (advice == 16 || advice == 17) {     /* DONTDUMP, DODUMP: the core dump's choice */
+        for (uintptr_t a = addr; a < addr + alen;) {
+            struct vma *v = mm->vmas;
+            while (v && v->end <= a)
+                v = v->next;
+            if (!v || v->start > a)
+                return -ENOMEM;
+            a = v->end;
+        }
+        return mm_set_vma_flag(mm, addr, addr + alen, VMA_DONTDUMP, advice == 16);
+    }
     /* Hints: nothing to do but say whether the range was mapped. */
     for (uintptr_t a = addr; a < addr + alen;) {
         struct vma *v = mm->vmas;

@@ -1,0 +1,409 @@
+/* mlockpin: locked memory and what /proc says of a process's pages.
+ *
+ * Why: mlock(2) is a promise about residency ("pages in the range are
+ * guaranteed to stay resident in RAM until unlocked"), and the only ways a
+ * program can see it kept are mincore(2), /proc/PID/status (VmLck),
+ * /proc/PID/smaps (Rss, Locked, Swap per region) and pagemap(5). So this
+ * program locks memory, reads all of those, and checks that they tell one
+ * story: the figures add up across files, and under real memory pressure
+ * with a swap file a locked region stays resident while an unlocked one
+ * of the same age is written out. Modes:
+ *   errnos        bad inputs to mlock, mlock2, munlock, mlockall, mmap
+ *                 (MAP_LOCKED), madvise and pagemap, as root and as uid
+ *                 1000 under RLIMIT_MEMLOCK: one line each with the errno
+ *                 (the test compares them with the host's Linux)
+ *   figures       VmLck, mincore, smaps (Rss, Pss, Locked), smaps_rollup,
+ *                 pagemap and status after mlock, mlock2(MLOCK_ONFAULT),
+ *                 a region shared with a child, mlockall, munlockall: the
+ *                 figures and whether they add up
+ *   pin MNT MB    swapon MNT/swapfile, lock 4 MiB and leave 4 MiB unlocked
+ *                 (both written), then write MB MiB more than fit: how much
+ *                 of each stayed resident, what smaps says went to swap,
+ *                 pswpout, and whether every byte reads back */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/swap.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PG   4096ul
+#define MiB  (1ul << 20)
+
+static const char *en(long r)
+{
+    if (r != -1)
+        return "0";
+    switch (errno) {
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case EPERM:  return "EPERM";
+    case EAGAIN: return "EAGAIN";
+    case EFAULT: return "EFAULT";
+    case EACCES: return "EACCES";
+    default:     return strerror(errno);
+    }
+}
+
+static long mlock2_(void *a, size_t n, int flags) { return syscall(SYS_mlock2, a, n, flags); }
+
+/* A whole /proc file into a static buffer touched beforehand, so reading
+ * it changes nothing it reports (no page faulted in meanwhile). */
+static char fbuf[3][256 * 1024];
+
+static char *slurp(int which, const char *path)
+{
+    char *b = fbuf[which];
+    int fd = open(path, O_RDONLY);
+    size_t n = 0;
+    long r;
+    while (fd >= 0 && (r = read(fd, b + n, sizeof(fbuf[0]) - 1 - n)) > 0)
+        n += (size_t)r;
+    if (fd >= 0)
+        close(fd);
+    b[n] = 0;
+    return b;
+}
+
+/* "Key:   N kB" in text from p on, before the next region's line; -1 if absent. */
+static long field(const char *p, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *l = p; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (l != p && strchr("0123456789abcdef", *l) && strchr(l, '-') &&
+            strchr(l, '-') < strchr(l, ' '))
+            return -1;                      /* the next region */
+        if (!strncmp(l, key, k) && l[k] == ':')
+            return atol(l + k + 1);
+    }
+    return -1;
+}
+
+static long status_kb(const char *key) { return field(slurp(0, "/proc/self/status"), key); }
+
+/* smaps' entry for the region starting at addr (-1: none). */
+static long smaps_kb(void *addr, const char *key)
+{
+    char *s = slurp(1, "/proc/self/smaps"), want[32];
+    snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+    for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, want, strlen(want)))
+            return field(l, key);
+    return -1;
+}
+
+static int resident(void *p, size_t len)
+{
+    static unsigned char vec[8192];
+    if (mincore(p, len, vec))
+        return -1;
+    int n = 0;
+    for (size_t i = 0; i < len / PG; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+static void as_user(const char *what, void (*fn)(void))
+{
+    pid_t c = fork();
+    if (c == 0) {
+        if (setgid(1000) || setuid(1000))
+            _exit(2);
+        fn();
+        fflush(stdout);
+        _exit(0);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        printf("%s: child failed\n", what);
+}
+
+static void user_nolimit(void)
+{
+    struct rlimit rl = { 0, 0 };
+    setrlimit(RLIMIT_MEMLOCK, &rl);
+    char *p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("uid 1000, RLIMIT_MEMLOCK 0: mlock %s\n", en(mlock(p, PG)));
+    printf("uid 1000, RLIMIT_MEMLOCK 0: mlock2 %s\n", en(mlock2_(p, PG, MLOCK_ONFAULT)));
+    printf("uid 1000, RLIMIT_MEMLOCK 0: mlockall %s\n", en(mlockall(MCL_CURRENT)));
+    printf("uid 1000, RLIMIT_MEMLOCK 0: mmap MAP_LOCKED %s\n",
+           en(mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0) ==
+              MAP_FAILED ? -1 : 0));
+    printf("uid 1000, RLIMIT_MEMLOCK 0: munlock %s\n", en(munlock(p, PG)));
+}
+
+static void user_limit(void)
+{
+    struct rlimit rl = { 16 * PG, 16 * PG };
+    setrlimit(RLIMIT_MEMLOCK, &rl);
+    char *p = mmap(NULL, 32 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("uid 1000, limit 16 pages: mlock 8 %s\n", en(mlock(p, 8 * PG)));
+    printf("uid 1000, limit 16 pages: the same 8 again %s\n", en(mlock(p, 8 * PG)));
+    printf("uid 1000, limit 16 pages: 8 more %s\n", en(mlock(p + 8 * PG, 8 * PG)));
+    printf("uid 1000, limit 16 pages: 1 more %s\n", en(mlock(p + 16 * PG, PG)));
+    printf("uid 1000, limit 16 pages: mmap MAP_LOCKED 1 %s\n",
+           en(mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0) ==
+              MAP_FAILED ? -1 : 0));
+    const char *r = en(munlock(p, 8 * PG));
+    printf("uid 1000, limit 16 pages: munlock 8, then 1 more %s %s\n", r,
+           en(mlock(p + 16 * PG, PG)));
+}
+
+static int errnos(void)
+{
+    char *p = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(p + 4 * PG, PG);                     /* a hole at page 4 */
+    printf("mlock over a hole: %s\n", en(mlock(p, 8 * PG)));
+    printf("munlock over a hole: %s\n", en(munlock(p, 8 * PG)));
+    printf("mlock of a wrapping length: %s\n", en(mlock(p, (size_t)-PG)));
+    printf("mlock of a kernel address: %s\n", en(mlock((void *)0xffff800000000000ul, PG)));
+    printf("mlock of length 0: %s\n", en(mlock(p, 0)));
+    printf("mlock2 with flag 2: %s\n", en(mlock2_(p, PG, 2)));
+    printf("mlock2 with flags -1: %s\n", en(mlock2_(p, PG, -1)));
+    printf("mlock2 over a hole: %s\n", en(mlock2_(p, 8 * PG, MLOCK_ONFAULT)));
+    printf("mlockall(0): %s\n", en(mlockall(0)));
+    printf("mlockall(MCL_ONFAULT): %s\n", en(mlockall(MCL_ONFAULT)));
+    printf("mlockall(8): %s\n", en(mlockall(8)));
+    printf("mlock of a PROT_NONE page: %s\n",
+           en(mlock(mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), PG)));
+    printf("mlock of an unaligned address: %s\n", en(mlock(p + 100, 10)));
+    p[0] = 7;
+    printf("madvise(MADV_DONTNEED) of a locked page: %s\n", en(madvise(p, PG, MADV_DONTNEED)));
+    printf("madvise(MADV_FREE) of a locked page: %s\n", en(madvise(p, PG, MADV_FREE)));
+    printf("still there: %d\n", p[0]);
+    printf("madvise(MADV_DONTNEED_LOCKED) of a locked page: %s\n", en(madvise(p, PG, 24)));
+    printf("after it: %d\n", p[0]);
+    printf("munlock: %s\n", en(munlock(p, 4 * PG)));
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    uint64_t e[2];
+    printf("pagemap read at an odd offset: %s\n", en(pread(fd, e, 8, 3)));
+    printf("pagemap read of 4 bytes: %s\n", en(pread(fd, e, 4, 0)));
+    printf("pagemap read into a bad pointer: %s\n", en(pread(fd, (void *)8, 8, 0)));
+    printf("pagemap read past the user half: %ld\n", (long)pread(fd, e, 16, (1l << 47) / PG * 8));
+    printf("pagemap write: %s\n", en(pwrite(fd, e, 8, 0)));
+    close(fd);
+    as_user("nolimit", user_nolimit);
+    as_user("limit", user_limit);
+    return 0;
+}
+
+static uint64_t pagemap_entry(int fd, void *va)
+{
+    uint64_t e = 0;
+    if (pread(fd, &e, 8, (off_t)((uintptr_t)va / PG * 8)) != 8)
+        return 0;
+    return e;
+}
+
+/* The sums over every smaps region of key (kB). */
+static long smaps_sum(const char *key)
+{
+    char *s = slurp(1, "/proc/self/smaps");
+    size_t k = strlen(key);
+    long sum = 0;
+    for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, key, k) && l[k] == ':')
+            sum += atol(l + k + 1);
+    return sum;
+}
+
+static void adds_up(const char *when)
+{
+    /* Every figure from files read back to back, with nothing touched
+     * between (the buffers were faulted in before). */
+    long rss = status_kb("VmRSS"), anon = status_kb("RssAnon"), file = status_kb("RssFile");
+    long shmem = status_kb("RssShmem"), swap = status_kb("VmSwap"), lck = status_kb("VmLck");
+    long srss = smaps_sum("Rss"), sanon = smaps_sum("Anonymous"), sswap = smaps_sum("Swap");
+    long ssize = smaps_sum("Size"), size = status_kb("VmSize");
+    char *r = slurp(2, "/proc/self/smaps_rollup");
+    long rrss = field(strchr(r, '\n') + 1, "Rss");
+    printf("%s: VmRSS %ld smaps Rss %ld rollup Rss %ld; RssAnon %ld Anonymous %ld; "
+           "RssFile+RssShmem %ld; VmSwap %ld smaps Swap %ld; VmSize %ld smaps Size %ld; VmLck %ld\n",
+           when, rss, srss, rrss, anon, sanon, file + shmem, swap, sswap, size, ssize, lck);
+    printf("%s: %s\n", when, rss == srss && rss == rrss && anon == sanon && anon + file + shmem == rss &&
+           swap == sswap && size == ssize ? "adds up" : "does not add up");
+}
+
+static int figures(void)
+{
+    for (int i = 0; i < 3; i++)
+        memset(fbuf[i], 1, sizeof(fbuf[i]));
+    slurp(0, "/proc/self/status");
+    long base = status_kb("VmLck");
+    printf("VmLck at start: %ld\n", base);
+    char *a = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *b = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("untouched: resident %d\n", resident(a, 8 * PG));
+    const char *r = en(mlock(a, 8 * PG));
+    printf("mlock 8 pages: %s, VmLck +%ld, resident %d\n", r, status_kb("VmLck") - base,
+           resident(a, 8 * PG));
+    printf("smaps of it: Size %ld Rss %ld Locked %ld Swap %ld\n", smaps_kb(a, "Size"),
+           smaps_kb(a, "Rss"), smaps_kb(a, "Locked"), smaps_kb(a, "Swap"));
+    r = en(mlock(a, 8 * PG));
+    printf("mlock the same again: %s, VmLck +%ld\n", r, status_kb("VmLck") - base);
+    r = en(mlock2_(b, 4 * PG, MLOCK_ONFAULT));
+    printf("mlock2 ONFAULT 4 more: %s, VmLck +%ld, resident %d\n", r, status_kb("VmLck") - base,
+           resident(b, 4 * PG));
+    b[PG] = 1;
+    printf("one of them touched: resident %d, smaps Locked %ld\n", resident(b, 4 * PG),
+           smaps_kb(b, "Locked"));
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    int present = 0, agree = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t e = pagemap_entry(fd, b + i * PG);
+        present += (int)(e >> 63);
+        agree += (int)(e >> 63) == (i == 1) && (!(e >> 63) || (e & ((1ull << 55) - 1)));
+    }
+    printf("pagemap: %d present, %d of 4 as mincore says\n", present, agree);
+    adds_up("locked");
+    pid_t c = fork();
+    if (c == 0) {
+        slurp(0, "/proc/self/status");
+        printf("child: VmLck %ld\n", status_kb("VmLck"));
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    /* A region shared with a child that touched it too: its pages count
+     * half in each's Pss. */
+    char *s = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    memset(s, 3, 16 * PG);
+    int go[2], done[2];
+    if (pipe(go) || pipe(done))
+        return 1;
+    c = fork();
+    if (c == 0) {
+        volatile char sum = 0;
+        for (int i = 0; i < 16; i++)
+            sum += s[i * PG];
+        char x = 0;
+        if (write(done[1], &x, 1) != 1 || read(go[0], &x, 1) != 1)
+            _exit(1);
+        _exit(sum == 48 ? 0 : 1);
+    }
+    char x;
+    if (read(done[0], &x, 1) != 1)
+        return 1;
+    printf("shared with a child: Rss %ld Pss %ld Shared %ld Private %ld\n", smaps_kb(s, "Rss"),
+           smaps_kb(s, "Pss"), smaps_kb(s, "Shared_Clean") + smaps_kb(s, "Shared_Dirty"),
+           smaps_kb(s, "Private_Clean") + smaps_kb(s, "Private_Dirty"));
+    adds_up("shared");
+    if (write(go[1], &x, 1) != 1)
+        return 1;
+    int st;
+    waitpid(c, &st, 0);
+    r = en(munlock(a, 8 * PG));
+    printf("munlock 8: %s, VmLck +%ld\n", r, status_kb("VmLck") - base);
+    r = en(mlockall(MCL_CURRENT | MCL_FUTURE));
+    long lck = status_kb("VmLck"), size = status_kb("VmSize");
+    printf("mlockall: %s, VmLck == VmSize: %s\n", r, lck == size ? "yes" : "no");
+    char *f = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("mmap after MCL_FUTURE: resident %d, smaps Locked %ld\n", resident(f, 4 * PG),
+           smaps_kb(f, "Locked"));
+    adds_up("mlockall");
+    r = en(munlockall());
+    printf("munlockall: %s, VmLck %ld\n", r, status_kb("VmLck"));
+    char *g = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("mmap after munlockall: resident %d\n", resident(g, 4 * PG));
+    char *h = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+    printf("mmap MAP_LOCKED: resident %d, VmLck %ld\n", resident(h, 4 * PG), status_kb("VmLck"));
+    char *q = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    printf("mmap MAP_POPULATE: resident %d\n", resident(q, 4 * PG));
+    close(fd);
+    return 0;
+}
+
+static long vmstat(const char *key)
+{
+    char *s = slurp(2, "/proc/vmstat");
+    size_t k = strlen(key);
+    for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, key, k) && l[k] == ' ')
+            return atol(l + k + 1);
+    return -1;
+}
+
+static long bad_pages(const uint64_t *p, size_t len, uint64_t salt)
+{
+    long bad = 0;
+    for (size_t i = 0; i < len / 8; i += PG / 8)
+        for (size_t j = i; j < i + PG / 8; j++)
+            if (p[j] != (j ^ salt)) {
+                bad++;
+                break;
+            }
+    return bad;
+}
+
+static void fill(uint64_t *p, size_t len, uint64_t salt)
+{
+    for (size_t j = 0; j < len / 8; j++)
+        p[j] = j ^ salt;
+}
+
+static int pin(const char *mnt, long mb)
+{
+    for (int i = 0; i < 3; i++)
+        memset(fbuf[i], 1, sizeof(fbuf[i]));
+    char sw[256];
+    printf("mount: %s\n", en(mount("/dev/vda", mnt, "ext3", 0, NULL)));
+    snprintf(sw, sizeof(sw), "%s/swapfile", mnt);
+    printf("swapon: %s\n", en(swapon(sw, 0)));
+    /* The hog is mapped first (above), the two regions below it, each
+     * between PROT_NONE pages (its own line in smaps, never merged): the
+     * swap clock's hand, going up from the bottom, meets them first. */
+    size_t len = 4 * MiB, hog = (size_t)mb * MiB;
+    uint64_t *h = mmap(NULL, hog, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t *twin[2];
+    for (int i = 0; i < 2; i++) {
+        char *m = mmap(NULL, len + 2 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        mprotect(m + PG, len, PROT_READ | PROT_WRITE);
+        twin[i] = (uint64_t *)(m + PG);
+    }
+    uint64_t *locked = twin[0], *plain = twin[1];
+    fill(locked, len, 0x1111);
+    fill(plain, len, 0x2222);
+    printf("mlock: %s\n", en(mlock(locked, len)));
+    long out0 = vmstat("pswpout");
+    fill(h, hog, 0x3333);
+    /* Read before anything touches the two regions again. */
+    int rl = resident(locked, len), rp = resident(plain, len);
+    long sl = smaps_kb(locked, "Swap"), sp = smaps_kb(plain, "Swap");
+    long out = vmstat("pswpout") - out0;
+    printf("pages written out under pressure: %ld\n", out);
+    printf("locked region: %d of %lu pages resident, %ld kB on swap\n", rl, len / PG, sl);
+    printf("unlocked region: %d of %lu pages resident, %ld kB on swap\n", rp, len / PG, sp);
+    printf("bad pages: locked %ld, unlocked %ld, hog %ld\n", bad_pages(locked, len, 0x1111),
+           bad_pages(plain, len, 0x2222), bad_pages(h, hog, 0x3333));
+    munmap(h, hog);
+    munmap(locked, len);
+    munmap(plain, len);
+    printf("swapoff: %s\n", en(swapoff(sw)));
+    printf("umount: %s\n", en(umount(mnt)));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 2 && !strcmp(argv[1], "errnos"))
+        return errnos();
+    if (argc == 2 && !strcmp(argv[1], "figures"))
+        return figures();
+    if (argc == 4 && !strcmp(argv[1], "pin"))
+        return pin(argv[2], atol(argv[3]));
+    fprintf(stderr, "usage: mlockpin errnos | figures | pin MNT MB\n");
+    return 2;
+}
