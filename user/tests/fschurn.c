@@ -35,6 +35,54 @@ static size_t fill(int c, int i)
     return n;
 }
 
+/* What a wrong read looked like: the first and last bad byte, whose
+ * pattern the bad bytes carry (file c2-i2's, zeros, or none), and whether
+ * reading the file again into fresh memory gives the right bytes (then
+ * the first read or this process's memory went wrong, not the disk). */
+static void explain(int c, int i, const char *path, size_t n, ssize_t got)
+{
+    size_t first = n, last = 0;
+    for (size_t k = 0; k < (got > 0 ? (size_t)got : 0) && k < n; k++)
+        if (buf[k] != back[k]) {
+            if (first == n)
+                first = k;
+            last = k;
+        }
+    if (first == n) {
+        printf("  no byte differs in the %zd read\n", got);
+        return;
+    }
+    printf("  bytes %zu..%zu differ (block-aligned run: %zu..%zu of 1 KiB units); at %zu: want 0x%02x got 0x%02x\n",
+           first, last, first / 1024, last / 1024, first, buf[first], back[first]);
+    int zeros = 1;
+    for (size_t k = first; k <= last && zeros; k++)
+        zeros = back[k] == 0;
+    printf("  the bad bytes are %s\n", zeros ? "all zero" : "not all zero");
+    for (int c2 = 0; c2 < 8 && !zeros; c2++)
+        for (int i2 = 0; i2 < 400; i2++) {
+            size_t k0 = first & ~(size_t)511;
+            unsigned char want0 = (unsigned char)(c2 * 131 + i2 * 17 + k0 / 512);
+            unsigned char want1 = (unsigned char)(c2 * 131 + i2 * 17 + (k0 + 512) / 512);
+            if (back[k0] == want0 && (k0 + 512 >= sizeof(back) || back[k0 + 512] == want1))
+                printf("  bad bytes carry the pattern of c%d-%d at the same offset\n", c2, i2);
+        }
+    static unsigned char again[48 * 1024];
+    int fd = open(path, O_RDONLY);
+    ssize_t got2 = fd < 0 ? -1 : pread(fd, again, sizeof(again), 0);
+    if (fd >= 0)
+        close(fd);
+    printf("  a second read gives %zd bytes, %s\n", got2,
+           got2 == (ssize_t)n && !memcmp(again, buf, n) ? "right" :
+           got2 == got && !memcmp(again, back, n) ? "the same wrong bytes" : "other wrong bytes");
+    unsigned char *fresh = malloc(n);
+    if (fresh) {
+        memcpy(fresh, buf, n);
+        fill(c, i);
+        printf("  the expected pattern recomputed %s\n", memcmp(fresh, buf, n) ? "differs (buf changed)" : "is the same");
+        free(fresh);
+    }
+}
+
 static int child(const char *dir, int c, int files)
 {
     char path[256];
@@ -70,6 +118,7 @@ static int child(const char *dir, int c, int files)
             close(fd);
         if (got != (ssize_t)n || memcmp(buf, back, n) != 0) {
             printf("child %d: %s reads back wrong (%zd of %zu bytes)\n", c, path, got, n);
+            explain(c, i, path, n, got);
             return 1;
         }
     }
