@@ -4,6 +4,7 @@
 #include "poll.h"
 #include "../mm/mm.h"
 #include "../lib/spinlock.h"
+#include "../lib/abi.h"
 #include "../debug/debug.h"
 
 static struct spinlock file_lock = SPINLOCK_INIT("file");
@@ -44,6 +45,8 @@ void file_close(struct file *f)
     spin_unlock_irqrestore(&file_lock, fl);
     if (!last)
         return;
+    if (f->inode)
+        fsnotify_file(f, (f->flags & O_ACCMODE) ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
     if (f->epitems)
         epoll_file_gone(f);                 /* before the object it points at goes */
     if (f->flocked)

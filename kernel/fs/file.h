@@ -106,6 +106,18 @@ void         posix_locks_close(struct file *f);
 void         posix_locks_exit(int tgid);
 long         posix_lock_fcntl(struct file *f, int cmd, void *uflock);
 
+/* inotify (inotify.c): the VFS's events. Each is a no-op while nothing is
+ * watched. fsnotify_child: an event on ino (may be NULL) and, when dir is
+ * given, on dir's entry name; fsnotify_file: on an open file (and the entry
+ * it was opened by); fsnotify_inode_gone: the last reference to an unlinked
+ * inode went (IN_DELETE_SELF). */
+bool         inotify_active(void);
+void         fsnotify_child(struct inode *dir, const char *name, size_t len, struct inode *ino,
+                            uint32_t mask, uint32_t cookie);
+void         fsnotify_file(struct file *f, uint32_t mask);
+void         fsnotify_inode_gone(struct inode *ino);
+uint32_t     fsnotify_cookie(void);
+
 /* Terminals (tty.c): one line discipline for the serial console (console.c
  * feeds it the UART's bytes) and the pseudo-terminals. */
 struct tty;

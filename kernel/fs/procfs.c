@@ -659,6 +659,7 @@ static int gen_fdinfo(struct sbuf *s, const struct pctx *c)
     sb_printf(s, "pos:\t%lu\nflags:\t0", f->off);
     sb_octal(s, (uint64_t)(uint32_t)flags, 7);
     sb_printf(s, "\nmnt_id:\t%d\nino:\t%lu\n", 0, f->inode ? f->inode->ino : 0ul);
+    inotify_fdinfo(f, s);
     return 0;
 }
 
@@ -1212,8 +1213,19 @@ static const struct pent kernel_ents[] = {
     FILE("tainted", gen_tainted),
     FILE("threads-max", gen_threads_max), DIR("random", random_ents), { .name = NULL },
 };
+static const struct pent inotify_ents[] = {
+    RWFILE("max_queued_events", inotify_gen_queued, inotify_write_queued),
+    RWFILE("max_user_instances", inotify_gen_instances, inotify_write_instances),
+    RWFILE("max_user_watches", inotify_gen_watches, inotify_write_watches),
+    { .name = NULL },
+};
 static const struct pent fs_ents[] = {
-    FILE("file-max", gen_file_max), FILE("nr_open", gen_nr_open), { .name = NULL },
+    FILE("file-max", gen_file_max), FILE("nr_open", gen_nr_open),
+    DIR("inotify", inotify_ents),
+    RWFILE("pipe-max-size", pipe_gen_max_size, pipe_write_max_size),
+    RWFILE("pipe-user-pages-hard", pipe_gen_pages_hard, pipe_write_pages_hard),
+    RWFILE("pipe-user-pages-soft", pipe_gen_pages_soft, pipe_write_pages_soft),
+    { .name = NULL },
 };
 static const struct pent vm_ents[] = { FILE("overcommit_memory", gen_overcommit), { .name = NULL } };
 static const struct pent vigil_ents[] = {

@@ -67,6 +67,28 @@ struct pent {
     int arg;
 };
 
+/* A sysctl's number as written (decimal, blanks and a newline around it):
+ * 0, or -EINVAL (fs/pipe.c). */
+long sysctl_parse_ulong(const char *buf, size_t n, unsigned long *out);
+/* /proc/sys/fs/pipe-* (fs/pipe.c). */
+int  pipe_gen_max_size(struct sbuf *s, const struct pctx *c);
+long pipe_write_max_size(const struct pctx *c, const char *buf, size_t n);
+int  pipe_gen_pages_hard(struct sbuf *s, const struct pctx *c);
+long pipe_write_pages_hard(const struct pctx *c, const char *buf, size_t n);
+int  pipe_gen_pages_soft(struct sbuf *s, const struct pctx *c);
+long pipe_write_pages_soft(const struct pctx *c, const char *buf, size_t n);
+
+/* /proc/sys/fs/inotify/max_* (fs/inotify.c). */
+int  inotify_gen_queued(struct sbuf *s, const struct pctx *c);
+long inotify_write_queued(const struct pctx *c, const char *buf, size_t n);
+int  inotify_gen_instances(struct sbuf *s, const struct pctx *c);
+long inotify_write_instances(const struct pctx *c, const char *buf, size_t n);
+int  inotify_gen_watches(struct sbuf *s, const struct pctx *c);
+long inotify_write_watches(const struct pctx *c, const char *buf, size_t n);
+/* The lines /proc/PID/fdinfo/N adds for an inotify instance (else none). */
+struct file;
+void inotify_fdinfo(struct file *f, struct sbuf *s);
+
 /* A new pseudo file system whose root directory is root (PD_PROCS: its
  * table and a directory per process, as /proc). */
 struct super *pseudofs_new(const char *type, uint64_t dev, const struct pent *root);

@@ -133,6 +133,8 @@ void iput(struct inode *ino)
     uint64_t f = spin_lock_irqsave(&ref_lock);
     bool last = --ino->refs == 0;
     spin_unlock_irqrestore(&ref_lock, f);
+    if (last && ino->nlink == 0)
+        fsnotify_inode_gone(ino);               /* inotify's IN_DELETE_SELF */
     if (last)
         filemap_evict(ino);                     /* its cached pages (no mapping is left) */
     if (last && ino->ops->release)

@@ -24,6 +24,7 @@
 #define O_TRUNC      01000
 #define O_APPEND     02000
 #define O_NONBLOCK   04000
+#define O_DIRECT     040000        /* pipe2: packet mode */
 #define O_DIRECTORY  0200000
 #define O_NOFOLLOW   0400000
 #define O_CLOEXEC    02000000
@@ -46,6 +47,30 @@
 #define F_GETLK          5      /* POSIX record locks (struct flock) */
 #define F_SETLK          6
 #define F_SETLKW         7
+#define F_SETOWN         8
+#define F_GETOWN         9
+#define F_SETSIG         10
+#define F_GETSIG         11
+#define F_SETOWN_EX      15
+#define F_GETOWN_EX      16
+#define F_OWNER_TID      0      /* struct f_owner_ex's type */
+#define F_OWNER_PID      1
+#define F_OWNER_PGRP     2
+#define F_OFD_GETLK      36     /* open file description locks */
+#define F_OFD_SETLK      37
+#define F_OFD_SETLKW     38
+#define F_SETLEASE       1024
+#define F_GETLEASE       1025
+#define F_NOTIFY         1026   /* dnotify */
+#define F_SETPIPE_SZ     1031
+#define F_GETPIPE_SZ     1032
+#define DN_ACCESS        0x00000001
+#define DN_MODIFY        0x00000002
+#define DN_CREATE        0x00000004
+#define DN_DELETE        0x00000008
+#define DN_RENAME        0x00000010
+#define DN_ATTRIB        0x00000020
+#define DN_MULTISHOT     0x80000000
 #define F_ADD_SEALS      1033   /* memfd seals */
 #define F_GET_SEALS      1034
 #define F_SEAL_SEAL      0x0001
@@ -56,6 +81,40 @@
 #define F_RDLCK          0
 #define F_WRLCK          1
 #define F_UNLCK          2
+
+/* ---- splice(2), tee(2), vmsplice(2) ---- */
+#define SPLICE_F_MOVE      1
+#define SPLICE_F_NONBLOCK  2
+#define SPLICE_F_MORE      4
+#define SPLICE_F_GIFT      8
+#define SPLICE_F_ALL       0xf
+
+/* ---- inotify(7) ---- */
+#define IN_ACCESS        0x00000001
+#define IN_MODIFY        0x00000002
+#define IN_ATTRIB        0x00000004
+#define IN_CLOSE_WRITE   0x00000008
+#define IN_CLOSE_NOWRITE 0x00000010
+#define IN_OPEN          0x00000020
+#define IN_MOVED_FROM    0x00000040
+#define IN_MOVED_TO      0x00000080
+#define IN_CREATE        0x00000100
+#define IN_DELETE        0x00000200
+#define IN_DELETE_SELF   0x00000400
+#define IN_MOVE_SELF     0x00000800
+#define IN_ALL_EVENTS    0x00000fff
+#define IN_UNMOUNT       0x00002000
+#define IN_Q_OVERFLOW    0x00004000
+#define IN_IGNORED       0x00008000
+#define IN_ONLYDIR       0x01000000
+#define IN_DONT_FOLLOW   0x02000000
+#define IN_EXCL_UNLINK   0x04000000
+#define IN_MASK_CREATE   0x10000000
+#define IN_MASK_ADD      0x20000000
+#define IN_ISDIR         0x40000000
+#define IN_ONESHOT       0x80000000
+#define IN_CLOEXEC       O_CLOEXEC
+#define IN_NONBLOCK      O_NONBLOCK
 
 /* ---- flock(2) ---- */
 #define LOCK_SH  1

@@ -242,6 +242,11 @@ struct proc {
     struct file *fd_held[4];
     int nfd_held;
     void *scratch;              /* a page for bounce copies (proc_scratch_page) */
+    /* [self] A kernel buffer lent to a file's read or write op as if it were
+     * the user's (splice, fs/pipe.c): usercopy into or out of exactly this
+     * range is a plain copy (arch/x86_64/uaccess.c); kio_len 0: none. */
+    uintptr_t kio_base;
+    size_t kio_len;
 };
 
 /* ---- proc.c ---- */

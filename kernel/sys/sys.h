@@ -139,6 +139,14 @@ long sys_timer_delete(int id);
 /* fs/pipe.c */
 long sys_pipe(int *fds);
 long sys_pipe2(int *fds, int flags);
+long sys_splice(int fd_in, int64_t *uoff_in, int fd_out, int64_t *uoff_out, size_t len, unsigned flags);
+long sys_tee(int fd_in, int fd_out, size_t len, unsigned flags);
+long sys_vmsplice(int fd, const void *uiov, unsigned long nr, unsigned flags);
+/* fs/inotify.c */
+long sys_inotify_init(void);
+long sys_inotify_init1(int flags);
+long sys_inotify_add_watch(int fd, const char *upath, uint32_t mask);
+long sys_inotify_rm_watch(int fd, int wd);
 /* fs/poll.c, fs/epoll.c, fs/eventfd.c, fs/timerfd.c, fs/signalfd.c: waiting on many things */
 long sys_poll(void *ufds, unsigned nfds, int timeout_ms);
 long sys_ppoll(void *ufds, unsigned nfds, const void *uts, const void *umask, size_t size);

@@ -66,7 +66,10 @@ long sys_read(int fd, void *buf, size_t n)
         return -EBADF;
     if (!user_range_ok((uintptr_t)buf, n))
         return -EFAULT;
-    return f->ops->read(f, buf, n);
+    long r = f->ops->read(f, buf, n);
+    if (r > 0)
+        fsnotify_file(f, IN_ACCESS);
+    return r;
 }
 
 long sys_write(int fd, const void *buf, size_t n)
@@ -84,7 +87,10 @@ long sys_write(int fd, const void *buf, size_t n)
         if (r)
             return r;
     }
-    return n ? f->ops->write(f, buf, n) : 0;
+    long r = n ? f->ops->write(f, buf, n) : 0;
+    if (r > 0)
+        fsnotify_file(f, IN_MODIFY);
+    return r;
 }
 
 /* pread/pwrite: the I/O at a given offset, leaving the file's own alone. */
@@ -115,9 +121,10 @@ static long at_offset(int fd, void *buf, size_t n, int64_t off, bool write)
         if (r)
             return r;
     }
-    if (write)
-        return n ? f->ops->write(&at, buf, n) : 0;
-    return f->ops->read(&at, buf, n);
+    long r = write ? (n ? f->ops->write(&at, buf, n) : 0) : f->ops->read(&at, buf, n);
+    if (r > 0)
+        fsnotify_file(f, write ? IN_MODIFY : IN_ACCESS);
+    return r;
 }
 
 long sys_pread64(int fd, void *buf, size_t n, int64_t off) { return at_offset(fd, buf, n, off, false); }
@@ -363,6 +370,21 @@ static int parent_at(int dirfd, const char *path, struct inode **dir, const char
     return 0;
 }
 
+/* inotify: an event on the inode path names, and on its entry in its
+ * directory (whose watches hear it with the name). */
+void notify_path(int dirfd, const char *path, struct inode *ino, uint32_t mask)
+{
+    if (!inotify_active())
+        return;
+    struct inode *dir = NULL;
+    const char *name = NULL;
+    size_t len = 0;
+    if (parent_at(dirfd, path, &dir, &name, &len))
+        dir = NULL;
+    fsnotify_child(dir, name, len, ino, mask, 0);
+    iput(dir);
+}
+
 long sys_openat(int dirfd, const char *upath, int flags, int mode)
 {
     PATH_BUF(path);
@@ -388,6 +410,8 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
             else
                 r = dir->ops->create(dir, name, len, S_IFREG | ((uint32_t)mode & 07777 & ~current()->fs->umask),
                                      NULL, &ino);
+            if (!r)
+                fsnotify_child(dir, name, len, ino, IN_CREATE, 0);
             iput(dir);
             if (r)
                 return r;
@@ -432,6 +456,7 @@ long sys_openat(int dirfd, const char *upath, int flags, int mode)
         struct file *d = path[0] != '/' && dirfd != AT_FDCWD ? fd_get(dirfd) : NULL;
         f->path = vfs_abspath(d && d->path ? d->path : current()->fs->cwd_path, path);
     }
+    fsnotify_file(f, IN_OPEN);
     int fd = fd_install(f, 0, flags & O_CLOEXEC);
     if (fd < 0)
         file_close(f);
@@ -456,6 +481,8 @@ long sys_mkdirat(int dirfd, const char *upath, int mode)
                                                 S_IFDIR | ((uint32_t)mode & 07777 & ~current()->fs->umask),
                                                 NULL, NULL)
                              : -EROFS;
+    if (!r)
+        fsnotify_child(dir, name, len, NULL, IN_CREATE | IN_ISDIR, 0);
     iput(dir);
     return r;
 }
@@ -484,8 +511,22 @@ long sys_unlinkat(int dirfd, const char *upath, int flags)
         r = -EISDIR;                            /* "file/" names a directory */
     else if ((r = may_delete(dir, name, len)))
         ;
-    else
+    else {
+        /* (inotify: the victim, held so that its last reference, and
+         * IN_DELETE_SELF, comes after IN_DELETE and IN_ATTRIB) */
+        struct inode *victim = NULL;
+        if (inotify_active() && dir->ops->lookup && dir->ops->lookup(dir, name, len, &victim))
+            victim = NULL;
         r = (dir->ops->unlink && !sb_ro(dir)) ? dir->ops->unlink(dir, name, len, rmdir) : -EROFS;
+        /* Linux's order: the inode's own events (its link count; its end,
+         * if this was its last reference), then the directory's IN_DELETE. */
+        uint32_t isdir = victim && S_ISDIR(victim->mode) ? IN_ISDIR : 0;
+        if (!r && victim && !rmdir)
+            fsnotify_child(NULL, NULL, 0, victim, IN_ATTRIB, 0);
+        iput(victim);
+        if (!r && victim)
+            fsnotify_child(dir, name, len, NULL, IN_DELETE | isdir, 0);
+    }
     iput(dir);
     return r;
 }
@@ -522,8 +563,23 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
         r = may_delete(nd, nn, nl);
     if (!r)
         r = may_move_dir(od, on, ol, nd);
+    struct inode *moved = NULL, *replaced = NULL;
+    if (!r && inotify_active()) {
+        if (od->ops->lookup(od, on, ol, &moved))
+            moved = NULL;
+        if (nd->ops->lookup(nd, nn, nl, &replaced))
+            replaced = NULL;
+    }
     if (!r)
         r = (od->ops->rename && !sb_ro(od)) ? od->ops->rename(od, on, ol, nd, nn, nl) : -EROFS;
+    if (!r && moved && moved != replaced) {
+        uint32_t cookie = fsnotify_cookie();
+        fsnotify_child(od, on, ol, moved, IN_MOVED_FROM, cookie);
+        fsnotify_child(nd, nn, nl, moved, IN_MOVED_TO, cookie);
+        fsnotify_child(NULL, NULL, 0, moved, IN_MOVE_SELF, 0);
+    }
+    iput(moved);
+    iput(replaced);
     iput(od);
     iput(nd);
     kfree(oldp);
@@ -553,6 +609,10 @@ long sys_linkat(int odirfd, const char *uold, int ndirfd, const char *unew, int 
         r = -EXDEV;
     if (!r)
         r = (dir->ops->link && !sb_ro(dir)) ? dir->ops->link(dir, name, len, target) : -EROFS;
+    if (!r) {
+        fsnotify_child(NULL, NULL, 0, target, IN_ATTRIB, 0);
+        fsnotify_child(dir, name, len, target, IN_CREATE, 0);
+    }
     iput(dir);
     iput(target);
     return r;
@@ -575,6 +635,8 @@ long sys_symlinkat(const char *utarget, int dirfd, const char *upath)
     if (!r)
         r = (dir->ops->create && !sb_ro(dir)) ? dir->ops->create(dir, name, len, S_IFLNK | 0777, target, NULL)
                              : -EROFS;
+    if (!r)
+        fsnotify_child(dir, name, len, NULL, IN_CREATE, 0);
     iput(dir);
     kfree(target);
     return r;
@@ -606,7 +668,10 @@ long sys_ftruncate(int fd, int64_t len)
         return -EBADF;
     if (!f->inode || !(f->flags & O_ACCMODE))
         return -EINVAL;
-    return do_truncate(f->inode, len);
+    long r = do_truncate(f->inode, len);
+    if (!r)
+        fsnotify_file(f, IN_MODIFY);
+    return r;
 }
 
 long sys_truncate(const char *upath, int64_t len)
@@ -621,6 +686,8 @@ long sys_truncate(const char *upath, int64_t len)
     r = vfs_permission(ino, MAY_WRITE);
     if (!r)
         r = do_truncate(ino, len);
+    if (!r)
+        notify_path(AT_FDCWD, path, ino, IN_MODIFY);
     iput(ino);
     return r;
 }
@@ -694,7 +761,10 @@ long sys_fchmod(int fd, int mode)
     struct file *f = fd_get(fd);
     if (!f)
         return -EBADF;
-    return f->inode ? do_chmod(f->inode, mode) : -EINVAL;
+    long r = f->inode ? do_chmod(f->inode, mode) : -EINVAL;
+    if (!r)
+        fsnotify_file(f, IN_ATTRIB);
+    return r;
 }
 
 long sys_fchmodat(int dirfd, const char *upath, int mode)
@@ -707,6 +777,8 @@ long sys_fchmodat(int dirfd, const char *upath, int mode)
     if ((r = lookup_at(dirfd, path, LOOKUP_FOLLOW, &ino)))
         return r;
     r = do_chmod(ino, mode);
+    if (!r)
+        notify_path(dirfd, path, ino, IN_ATTRIB);
     iput(ino);
     return r;
 }
@@ -750,7 +822,10 @@ long sys_fchownat(int dirfd, const char *upath, int uid, int gid, int flags)
         struct file *f = fd_get(dirfd);
         if (!f)
             return -EBADF;
-        return f->inode ? do_chown(f->inode, uid, gid) : -EINVAL;
+        long r = f->inode ? do_chown(f->inode, uid, gid) : -EINVAL;
+        if (!r)
+            fsnotify_file(f, IN_ATTRIB);
+        return r;
     }
     if (n == 0)
         return -ENOENT;
@@ -759,6 +834,8 @@ long sys_fchownat(int dirfd, const char *upath, int uid, int gid, int flags)
     if (r)
         return r;
     r = do_chown(ino, uid, gid);
+    if (!r)
+        notify_path(dirfd, path, ino, IN_ATTRIB);
     iput(ino);
     return r;
 }
@@ -770,7 +847,10 @@ long sys_fchown(int fd, int u, int g)
     struct file *f = fd_get(fd);
     if (!f)
         return -EBADF;
-    return f->inode ? do_chown(f->inode, u, g) : -EINVAL;
+    long r = f->inode ? do_chown(f->inode, u, g) : -EINVAL;
+    if (!r)
+        fsnotify_file(f, IN_ATTRIB);
+    return r;
 }
 
 long sys_open(const char *path, int flags, int mode) { return sys_openat(AT_FDCWD, path, flags, mode); }
@@ -1152,6 +1232,9 @@ long sys_fcntl(int fd, int cmd, long arg)
     case F_ADD_SEALS:
     case F_GET_SEALS:
         return memfd_seals(f, cmd, (unsigned)arg);
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ:
+        return pipe_fcntl(f, cmd, (unsigned long)arg);
     default:
         return -EINVAL;
     }

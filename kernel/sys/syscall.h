@@ -37,6 +37,8 @@ void         path_buf_free(char **p);
 long         get_path(const char *upath, char *path, size_t size);
 struct inode;
 int          lookup_at(int dirfd, const char *path, int flags, struct inode **out);
+/* inotify: mask happened to the inode path names (and to its directory's entry). */
+void         notify_path(int dirfd, const char *path, struct inode *ino, uint32_t mask);
 /* The directory of path's last component (relative to dirfd), which the
  * caller may change (write and search permission), and that component. */
 int          parent_for_change(int dirfd, const char *path, struct inode **dir, const char **name,
@@ -46,6 +48,8 @@ int          parent_for_change(int dirfd, const char *path, struct inode **dir, 
  * bytes be written at pos (or the file truncated to pos)? 0 or -EPERM;
  * always 0 for files that are no memfd. */
 long         memfd_seals(struct file *f, int cmd, unsigned seals);
+/* F_GETPIPE_SZ / F_SETPIPE_SZ (fs/pipe.c): EBADF for a file not a pipe. */
+long         pipe_fcntl(struct file *f, int cmd, unsigned long arg);
 long         seal_check(struct inode *ino, uint64_t pos, uint64_t n, bool truncate);
 
 /* Time from user numbers, saturating (INVARIANT(kernel memory safety): a
