@@ -262,6 +262,13 @@ ROWS: tuple[Row, ...] = (
         (f"{_P}[in]", f"{_P}[out]"),
         "a user program reads and writes I/O ports and goes on running",
         r"(in|out) was allowed on Vigil"),
+    Row("ioport-owner", "privilege separation",
+        "the TSS's I/O bitmap is the running thread's (schedule loads it at every switch)",
+        (W("kernel/proc/sched.c", "schedule"), W("kernel/sys/sys_proc.c", "io_perm_load")),
+        ("tests/test_privilege.py::test_io_ports_are_only_roots_and_only_the_given_ones[smp1]",),
+        "a process given no I/O port reads port 0x80 because another process on its CPU "
+        "was given it",
+        r"a process given no port touched one"),
     Row("umip", "privilege separation", "UMIP: no sgdt/sidt from ring 3",
         (W("kernel/arch/x86_64/gdt.c", "cpu_init"),),
         ("tests/test_privilege.py::test_user_mode_cannot_see_the_descriptor_tables[sgdt]",

@@ -47,6 +47,44 @@ def test_user_mode_cannot_see_the_descriptor_tables(vigil, what: str) -> None:
         f"{what} was allowed on Vigil: {run.output.strip()[-200:]!r}")
 
 
+IOPORTS_FACTS = [
+    "ioperm(65535, 2, on): EINVAL", "ioperm(0, 0, on): EINVAL", "ioperm(-1, 2, on): EINVAL",
+    "ioperm(65536, 1, off): EINVAL", "iopl(4): EINVAL", "iopl(-1): EINVAL",
+    "no ports: inb 0x80: killed by signal 11",
+    "ioperm(0x80): inb 0x80: ran",
+    "ioperm(0x80): outb 0x81: killed by signal 11",
+    "nobody: ioperm(0x80, 1, on): EPERM", "nobody: ioperm(0x80, 1, off): 0",
+    "nobody: iopl(3): EPERM", "nobody: iopl(0): 0",
+    "nobody: inb 0x80 after asking: killed by signal 11",
+    "forked after ioperm(0x80): inb 0x80: ran",
+    "ioperm(0x80, 1, off): 0",
+    "after turning 0x80 off: inb 0x80: killed by signal 11",
+    "no ports, beside a process given 0x80: inb 0x80: killed by signal 11",
+    "the holder: ran",
+    "iopl(3): inb 0x60: ran",
+    "iopl(3): cli: killed by signal 11",
+]
+
+
+@pytest.mark.parametrize("smp", [1, 2], ids=lambda n: f"smp{n}")
+def test_io_ports_are_only_roots_and_only_the_given_ones(vigil, smp: int) -> None:
+    """ioperm(2) and iopl(2) as Linux 6.1 keeps them (user/tests/ioports.c):
+    only root gains ports (EPERM), a process touches only the ports it was
+    given (a neighbouring port, or another process given none, faults with
+    SIGSEGV although it shares the CPU: the TSS's bitmap is the running
+    thread's), fork passes them on, iopl(3) opens every port but not cli,
+    and bad ranges or levels are EINVAL. Not compared with the host, where
+    the harness is not root with CAP_SYS_RAWIO."""
+    run = vigil.program(["/bin/ioports"], smp=smp, timeout=60)
+    lines = [x for x in run.output.splitlines() if not x.startswith("vigil: ")]
+    leaked = [f for f in IOPORTS_FACTS
+              if "killed" in f and f.replace("killed by signal 11", "ran") in lines]
+    assert not leaked, f"a process given no port touched one: {leaked}"
+    assert "ioports: done" in run.output, f"ioports ended early: {run.output[-400:]!r}"
+    missing = [f for f in IOPORTS_FACTS if f not in lines]
+    assert not missing, f"ioports differs from Linux's rules: {missing} in {lines}"
+
+
 def test_kernel_keeps_running_programs_after_each_violation(vigil) -> None:
     with vigil.session() as s:
         s.expect(r"\$ ", timeout=60)

@@ -1094,8 +1094,8 @@ static int ext2_create_op(struct inode *dir, const char *name, size_t len, uint3
         return r;
     in->mode = mode;
     struct proc *cred = current();
-    in->uid = cred ? cred->euid : 0;            /* the creator owns it */
-    in->gid = cred ? cred->egid : 0;
+    in->uid = cred ? cred->fsuid : 0;           /* the creator owns it (its fs ids) */
+    in->gid = cred ? cred->fsgid : 0;
     in->nlink = S_ISDIR(mode) ? 2 : 1;
     in->atime = in->mtime = in->ctime = now();
     in->size = 0;

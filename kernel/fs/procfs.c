@@ -184,8 +184,8 @@ static int gen_status(struct sbuf *s, const struct pctx *c)
     sb_octal(s, v.umask, 4);
     sb_printf(s, "\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n"
                  "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t",
-              state_name(v.state), v.tgid, v.pid, v.ppid, v.tracer_pid, v.uid, v.euid, v.suid, v.euid,
-              v.gid, v.egid, v.sgid, v.egid, NOFILE);
+              state_name(v.state), v.tgid, v.pid, v.ppid, v.tracer_pid, v.uid, v.euid, v.suid, v.fsuid,
+              v.gid, v.egid, v.sgid, v.fsgid, NOFILE);
     for (int i = 0; i < v.ngroups; i++)
         sb_printf(s, "%u ", v.groups[i]);
     sb_printf(s, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", v.tgid, v.pid, v.pgid, v.sid);
@@ -1090,6 +1090,21 @@ static int gen_kversion(struct sbuf *s, const struct pctx *c)
 }
 
 static int gen_pid_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "4194304\n"); return 0; }
+/* ns_last_pid: the pid handed out last; root writes it to choose the next
+ * one (checkpoint/restore tools, and LTP's pid-reuse tests). */
+static int gen_last_pid(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", proc_last_pid()); return 0; }
+static long write_last_pid(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    long v = 0;
+    size_t i = 0;
+    for (; i < n && buf[i] >= '0' && buf[i] <= '9' && v <= 4194304; i++)
+        v = v * 10 + (buf[i] - '0');
+    if (!i || (i < n && buf[i] != '\n'))
+        return -EINVAL;
+    long r = proc_set_last_pid(v);
+    return r ? r : (long)n;
+}
 /* Linux's taint flags: none (LTP reads them before and after a test). */
 static int gen_tainted(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0\n"); return 0; }
 static int gen_threads_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", NPROC); return 0; }
@@ -1210,6 +1225,7 @@ static const struct pent random_ents[] = {
 static const struct pent kernel_ents[] = {
     RWFILE("hostname", gen_hostname, write_hostname), FILE("osrelease", gen_osrelease),
     FILE("ostype", gen_ostype), FILE("version", gen_kversion), FILE("pid_max", gen_pid_max),
+    { .name = "ns_last_pid", .mode = S_IFREG | 0666, .gen = gen_last_pid, .write = write_last_pid },
     FILE("tainted", gen_tainted),
     FILE("threads-max", gen_threads_max), DIR("random", random_ents), { .name = NULL },
 };

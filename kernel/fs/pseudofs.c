@@ -90,6 +90,7 @@ struct pnode {
     const struct pent *e;
     struct pctx c;
     struct inode *parent;       /* a reference: what ".." leads to (NULL: the root) */
+    uint64_t serial;            /* a process's: which process it was made for (proc/pidfd.c) */
 };
 
 struct pfs {                    /* one instance */
@@ -171,6 +172,9 @@ static struct inode *make_inode(struct inode *dir, const struct pent *e, const s
     ino->atime = ino->mtime = ino->ctime = (int64_t)(time_realtime_ns() / 1000000000ul);
     struct proc_view v;
     if (c->tgid && !proc_view(c->tid, !c->thread, &v)) {
+        n->serial = v.serial;
+        /* A later process with the same number gets other inode numbers. */
+        ino->ino ^= (v.serial * 0x9e3779b97f4a7c15ul) & 0xfffffffff000ul;
         ino->uid = v.euid;                      /* the process's files are its user's */
         ino->gid = v.egid;
         ino->atime = ino->mtime = ino->ctime =
@@ -183,6 +187,18 @@ static struct inode *make_inode(struct inode *dir, const struct pent *e, const s
         ino->mode = S_IFLNK | 0100 | (acc != O_WRONLY ? 0400 : 0) | (acc != O_RDONLY ? 0200 : 0);
     }
     return ino;
+}
+
+int pseudofs_proc_dir(struct inode *ino, uint64_t *serial)
+{
+    if (ino->ops != &pdir_ops)
+        return 0;
+    struct pnode *n = ino->priv;
+    struct pnode *up = n->parent ? n->parent->priv : NULL;
+    if (!n->c.tgid || n->c.thread || n->c.fd >= 0 || !up || up->e->kind != PD_PROCS || up->c.tgid)
+        return 0;
+    *serial = n->serial;
+    return n->c.tgid;
 }
 
 static bool is_number(const char *name, size_t len, int *out)

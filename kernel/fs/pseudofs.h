@@ -89,6 +89,11 @@ long inotify_write_watches(const struct pctx *c, const char *buf, size_t n);
 struct file;
 void inotify_fdinfo(struct file *f, struct sbuf *s);
 
+/* pidfd_send_signal's other handle: is ino an open /proc/PID (a process's
+ * own directory)? Its pid and *serial (struct proc's), else 0. */
+struct inode;
+int pseudofs_proc_dir(struct inode *ino, uint64_t *serial);
+
 /* A new pseudo file system whose root directory is root (PD_PROCS: its
  * table and a directory per process, as /proc). */
 struct super *pseudofs_new(const char *type, uint64_t dev, const struct pent *root);

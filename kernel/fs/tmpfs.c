@@ -162,7 +162,7 @@ static struct tnode *node_new(struct tsuper *ts, uint32_t mode, int *err)
     struct proc *p = current();
     int64_t t = now();
     n->inode = (struct inode){ .sb = &ts->sb, .ino = ts->next_ino++, .mode = mode,
-                               .uid = p ? p->euid : 0, .gid = p ? p->egid : 0,
+                               .uid = p ? p->fsuid : 0, .gid = p ? p->fsgid : 0,
                                .nlink = S_ISDIR(mode) ? 2 : 1, .atime = t, .mtime = t, .ctime = t,
                                .refs = 1, .ops = &tmpfs_ops, .priv = n };
     n->next_cookie = 3;                         /* 0 ".", 1 "..", 2 the first entry */

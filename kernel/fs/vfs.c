@@ -166,7 +166,7 @@ static int permission_as(struct inode *ino, int mask, uint32_t uid, uint32_t gid
 int vfs_permission(struct inode *ino, int mask)
 {
     struct proc *p = current();
-    return permission_as(ino, mask, p ? p->euid : 0, p ? p->egid : 0);
+    return permission_as(ino, mask, p ? p->fsuid : 0, p ? p->fsgid : 0);    /* the fs ids: setfsuid */
 }
 
 int vfs_permission_real(struct inode *ino, int mask)

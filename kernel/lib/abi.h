@@ -278,6 +278,7 @@
 #define S_IXGRP  0000010
 #define S_ISVTX  0001000        /* sticky: only the owner may remove an entry */
 #define NGROUPS_VIGIL 32        /* supplementary groups a process may have */
+#define NGROUPS_MAX_LINUX 65536  /* setgroups(2): Linux's NGROUPS_MAX */
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
@@ -444,6 +445,18 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define CLONE_CHILD_CLEARTID 0x00200000
 #define CLONE_DETACHED       0x00400000
 #define CLONE_CHILD_SETTID   0x01000000
+#define CLONE_IO             0x80000000u
+
+/* ---- pidfd_open(2), kcmp(2) ---- */
+#define PIDFD_NONBLOCK       O_NONBLOCK
+#define KCMP_FILE            0
+#define KCMP_VM              1
+#define KCMP_FILES           2
+#define KCMP_FS              3
+#define KCMP_SIGHAND         4
+#define KCMP_IO              5
+#define KCMP_SYSVSEM         6
+#define KCMP_EPOLL_TFD       7
 
 /* ---- wait4(2): options and the status word ---- */
 #define WNOHANG     1

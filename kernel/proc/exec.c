@@ -816,8 +816,8 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     /* The new credentials (exec_creds); a program that runs with ids
      * other than its real ones is not dumpable (no core, no ptrace attach
      * by its unprivileged user, /proc's private files root's), as on Linux. */
-    p->euid = p->suid = x->euid;
-    p->egid = p->sgid = x->egid;
+    p->euid = p->suid = p->fsuid = x->euid;
+    p->egid = p->sgid = p->fsgid = x->egid;
     p->leader->dumpable = p->euid == p->uid && p->egid == p->gid;
     const char *base = x->execfn + strlen(x->execfn);
     while (base > x->execfn && base[-1] != '/')

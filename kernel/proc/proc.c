@@ -12,6 +12,10 @@
 #include "../debug/debug.h"
 
 static int next_pid = 1;
+static bool next_pid_reused;            /* [sched_lock] ns_last_pid was written: pids may be in use */
+static uint64_t next_serial = 1;
+/* waitid's own mark (no Linux flag): a non-blocking pidfd's wait found nothing: EAGAIN. */
+#define PIDFD_WAIT_EAGAIN 0x10000000        /* [sched_lock] struct proc's serial */
 static void orphan_check_locked(struct proc *l, const int *groups, int n);
 static struct proc *initproc;
 extern void fork_trampoline(void);
@@ -84,6 +88,10 @@ static struct proc *proc_alloc(void)
     p->affinity = ~0ul;
     p->leader = p;
     p->nthreads = 1;
+    p->exit_signal = SIGCHLD;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    p->serial = next_serial++;
+    spin_unlock_irqrestore(&sched_lock, f);
     return p;
 }
 
@@ -104,6 +112,7 @@ static void proc_free(struct proc *p)
         ptimer_release(p);
     if (p->scratch)
         pmm_free(V2P(p->scratch));
+    kfree(p->io);
     kstack_note(&p->kstack);                /* how deep it went, for the report */
     kstack_free(&p->kstack);
     kfree(p);
@@ -119,10 +128,44 @@ void *proc_scratch_page(void)
     return p->scratch;
 }
 
+/* Is pid some thread's, process's, group's or session's? (After a write to
+ * ns_last_pid the numbers come round again.) With sched_lock held. */
+static bool pid_used_locked(int pid)
+{
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *p = sched_proc_at(i);
+        if (p && p->state != P_UNUSED && p->state != P_DEAD &&
+            (p->pid == pid || p->tgid == pid || p->pgid == pid || p->sid == pid))
+            return true;
+    }
+    return false;
+}
+
+static int next_pid_locked(void)
+{
+    ASSERT_HELD(&sched_lock);
+    while (next_pid_reused && pid_used_locked(next_pid))
+        next_pid++;
+    return next_pid++;
+}
+
+long proc_set_last_pid(long pid)
+{
+    if (current()->euid != 0)
+        return -EPERM;                          /* Linux: CAP_SYS_ADMIN (CAP_CHECKPOINT_RESTORE) */
+    if (pid < 0 || pid >= 4194304)
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    next_pid = (int)pid + 1;
+    next_pid_reused = true;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return 0;
+}
+
 static int alloc_pid(void)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    int pid = next_pid++;
+    int pid = next_pid_locked();
     spin_unlock_irqrestore(&sched_lock, f);
     return pid;
 }
@@ -131,7 +174,7 @@ static void publish(struct proc *p)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
     if (!p->pid)
-        p->pid = next_pid++;
+        p->pid = next_pid_locked();
     if (p->leader == p)
         p->tgid = p->pid;
     if (p->leader == p && !p->pgid)
@@ -263,7 +306,7 @@ int proc_spawn_init(const char *path, char *const argv[])
 #define CLONE_SUPPORTED (0xff | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | \
                          CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
                          CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | \
-                         CLONE_CHILD_SETTID)
+                         CLONE_CHILD_SETTID | CLONE_PIDFD | CLONE_IO)
 
 /* A clone that failed before the child was published: drop what it holds. */
 static long clone_undo(struct proc *child, long err)
@@ -282,7 +325,7 @@ static bool child_alive_vfork(int pid, struct proc *parent)
     return c && c->vfork_parent == parent && c->state != P_ZOMBIE;
 }
 
-long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls)
+long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls, int *upidfd)
 {
     struct proc *parent = current();
     /* Linux's rules: a thread shares the handlers, which needs a shared
@@ -294,6 +337,8 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         return -EINVAL;
     if ((flags & 0xff) > NSIG)
         return -EINVAL;
+    if ((flags & CLONE_PIDFD) && (flags & (CLONE_THREAD | CLONE_DETACHED)))
+        return -EINVAL;                     /* a pidfd names a process, not a thread */
     if ((flags & CLONE_SETTLS) && tls >= USER_TOP)
         return -EPERM;
     if (!nproc_allows())
@@ -319,7 +364,9 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         (child->sh = parent->sh)->refs++;
     else
         child->sh = sighand_dup(parent->sh);
-    if (!child->mm || !child->fdt || !child->fs || !child->sh)
+    if (parent->io && (child->io = kmalloc(sizeof(*child->io))))
+        *child->io = *parent->io;           /* the ports go with it (same version: same bits) */
+    if (!child->mm || !child->fdt || !child->fs || !child->sh || (parent->io && !child->io))
         return clone_undo(child, -ENOMEM);
     *child->tf = *parent->tf;
     child->tf->rax = 0;                     /* clone returns 0 in the child */
@@ -327,6 +374,7 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         child->tf->rsp = newsp;
     child->uid = parent->uid, child->euid = parent->euid, child->suid = parent->suid;
     child->gid = parent->gid, child->egid = parent->egid, child->sgid = parent->sgid;
+    child->fsuid = parent->fsuid, child->fsgid = parent->fsgid;
     memcpy(child->groups, parent->groups, sizeof(child->groups));
     child->ngroups = parent->ngroups;
     memcpy(child->rlim, parent->leader->rlim, sizeof(child->rlim));
@@ -361,6 +409,7 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         spin_unlock_irqrestore(&sched_lock, f);
     } else {
         child->tgid = child->pid;
+        child->exit_signal = (int)(flags & 0xff);   /* 0: the parent hears nothing */
         child->parent = (flags & CLONE_PARENT) ? parent->leader->parent : parent->leader;
         child->pgid = parent->leader->pgid;     /* fork keeps the group and session */
         child->sid = parent->leader->sid;
@@ -374,6 +423,16 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         if (!user_range_ok((uintptr_t)ctid, sizeof(int)) ||
             mm_write(child->mm, (uintptr_t)ctid, &child->pid, sizeof(int)))
             goto fault;
+    }
+    if (flags & CLONE_PIDFD) {
+        /* Written before the child can run, so a bad pointer undoes the clone. */
+        int pfd = pidfd_new(child->pid, child->serial, 0);
+        if (pfd < 0)
+            return clone_undo(child, pfd);  /* (never a thread: refused above) */
+        if (copy_to_user(upidfd, &pfd, sizeof(pfd))) {
+            sys_close(pfd);
+            goto fault;
+        }
     }
     if (flags & CLONE_VFORK)
         child->vfork_parent = parent;
@@ -406,7 +465,7 @@ fault:
 
 long proc_fork(void)
 {
-    return proc_clone(SIGCHLD, 0, NULL, NULL, 0);
+    return proc_clone(SIGCHLD, 0, NULL, NULL, 0, NULL);
 }
 
 void proc_vfork_release(struct proc *p)
@@ -535,6 +594,7 @@ void proc_exit(int wstatus)
             struct proc *c = sched_proc_at(i);
             if (c && c->parent == l && c != l) {
                 c->parent = reaper;
+                c->exit_signal = SIGCHLD;       /* its new parent hears of it as of any child */
                 zombie_children |= c->state == P_ZOMBIE && c->leader == c;
                 if (c->leader == c && c->pgid != l->pgid && c->sid == l->sid && ngroups < 8)
                     groups[ngroups++] = c->pgid;
@@ -549,9 +609,11 @@ void proc_exit(int wstatus)
         orphan_check_locked(l, groups, ngroups);
         l->xstatus = status;
         if (l->parent) {
-            signal_child_exit_locked(l->parent, l->pid, status);
+            if (l->exit_signal)
+                signal_child_exit_locked(l->parent, l->pid, status, l->exit_signal);
             wakeup_locked(l->parent);
         }
+        pidfd_exit_notify_locked();             /* its pidfds poll readable now */
     }
     schedule();
     panic("exited thread %d ran again", p->pid);
@@ -689,8 +751,18 @@ static long waitid_find(int idtype, int id, int options, struct waitid_info *inf
             return -EINVAL;
         pgid = id ? id : p->leader->pgid;
         break;
-    case P_PIDFD:
-        return id < 0 ? -EINVAL : fd_get(id) ? -EINVAL : -EBADF;   /* no pidfds */
+    case P_PIDFD: {
+        if (id < 0)
+            return -EINVAL;
+        bool nonblock = false;
+        int r = pidfd_waitid_pid(id, &nonblock);
+        if (r < 0)
+            return r;
+        pid = r;
+        if (nonblock && !(options & WNOHANG))
+            options |= WNOHANG | PIDFD_WAIT_EAGAIN;     /* nothing yet: EAGAIN, not 0 */
+        break;
+    }
     default:
         return -EINVAL;
     }
@@ -760,7 +832,7 @@ static long waitid_find(int idtype, int id, int options, struct waitid_info *inf
         }
         if (options & WNOHANG) {
             spin_unlock_irqrestore(&sched_lock, f);
-            return 0;
+            return (options & PIDFD_WAIT_EAGAIN) ? -EAGAIN : 0;
         }
         if (proc_signal_pending()) {
             spin_unlock_irqrestore(&sched_lock, f);
@@ -1242,6 +1314,8 @@ int proc_view(int tid, bool whole, struct proc_view *v)
         tty_proc_info_locked(l->ctty, &v->tty_nr, &v->tpgid);
     v->uid = p->uid, v->euid = p->euid, v->suid = p->suid;
     v->gid = p->gid, v->egid = p->egid, v->sgid = p->sgid;
+    v->fsuid = p->fsuid, v->fsgid = p->fsgid;
+    v->serial = p->serial;
     v->ngroups = p->ngroups;
     memcpy(v->groups, p->groups, sizeof(v->groups));
     v->nthreads = l->nthreads;

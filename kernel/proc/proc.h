@@ -92,6 +92,11 @@ struct proc {
     struct kstack kstack;
     struct sighand *sh;         /* the pointer; its contents: see struct sighand */
     uint64_t start_tick;
+    /* Which process this is, for good: a number no other thread ever had,
+     * even one that got the same pid later (pidfds and /proc/PID handles
+     * compare it: proc/pidfd.c). */
+    uint64_t serial;
+    int exit_signal;            /* the signal the parent gets at its exit (clone's low byte; 0: none) */
 
     /* [sched_lock]: the scheduler's and the sleepers' state. */
     enum pstate state;
@@ -198,6 +203,9 @@ struct proc {
     /* [klock]: credentials, written by the thread itself (setuid...), read
      * by others' permission checks (kill, sched_setscheduler). */
     uint32_t uid, euid, suid, gid, egid, sgid;
+    /* ... and the ids file access is checked with (setfsuid, setfsgid):
+     * they follow the effective ids at every change of those. */
+    uint32_t fsuid, fsgid;
     uint32_t groups[NGROUPS_VIGIL];             /* supplementary groups (setgroups) */
     int ngroups;
 
@@ -220,6 +228,10 @@ struct proc {
     uint64_t xcpu_next;
     int ioprio;                 /* [sched_lock] ioprio_set's value (0: none set) */
     unsigned personality;       /* [klock] the leader's: personality(2), kept over fork and exec */
+    /* [self]: the ports ioperm and iopl gave this thread (sys_proc.c; NULL:
+     * none), loaded into the TSS by schedule when it switches to the thread.
+     * fork and clone copy them, exec keeps them. */
+    struct io_perm *io;
     /* [self]: the alternate signal stack (sigaltstack; signal.c). */
     uint64_t sas_sp, sas_size;
     uint32_t sas_flags;         /* SS_AUTODISARM; SS_DISABLE when there is none */
@@ -254,7 +266,8 @@ struct proc *current(void);
 void  proc_init(void);
 int   proc_spawn_init(const char *path, char *const argv[]);
 long  proc_fork(void);
-long  proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls);
+/* upidfd: where CLONE_PIDFD writes the child's pidfd. */
+long  proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls, int *upidfd);
 __noreturn void proc_exit(int wstatus);          /* this thread */
 __noreturn void proc_exit_group(int wstatus);    /* every thread of the process */
 void  proc_kill_other_threads(void);             /* exec: the others leave */
@@ -315,7 +328,8 @@ struct proc_view {
     uint64_t tty_nr;            /* the controlling terminal's device number (0: none) */
     int tpgid;                  /* its foreground process group (-1: none) */
     char name[16];
-    uint32_t uid, euid, suid, gid, egid, sgid;
+    uint32_t uid, euid, suid, gid, egid, sgid, fsuid, fsgid;
+    uint64_t serial;                            /* struct proc's: which process, for good */
     uint32_t groups[NGROUPS_VIGIL];
     int ngroups, nthreads, nice, prio, policy, rt_priority, cpu, oom_score_adj;
     uint64_t utime, stime, cutime, cstime;     /* ticks */
@@ -340,12 +354,15 @@ int   proc_list_tgids(int *ids, int n);
 /* ... and the thread ids of process tgid. */
 int   proc_list_tids(int tgid, int *ids, int n);
 int   proc_last_pid(void);                      /* the most recent pid handed out */
+/* ... and set it (root: -EPERM else; -EINVAL out of range): the next new
+ * process gets the first pid after it that nothing uses. */
+long  proc_set_last_pid(long pid);
 
 /* ---- signal.c ---- */
 /* Make sig pending on p (with sched_lock held); sender is a pid or 0. */
 void  signal_send_locked(struct proc *p, int sig, int sender);
 void  signal_child_locked(struct proc *p, int code, int pid, int status);  /* SIGCHLD, CLD_x */
-void  signal_child_exit_locked(struct proc *p, int pid, int xstatus);
+void  signal_child_exit_locked(struct proc *p, int pid, int xstatus, int sig);
 /* May the calling thread send sig (0: only the check) to t? kill(2)'s rule;
  * kill, tgkill and tkill say EPERM when not. */
 bool  signal_permitted(const struct proc *t, int sig);
@@ -391,6 +408,26 @@ struct mutex {
 void  mutex_lock(struct mutex *m);               /* sleeps while another thread holds it */
 void  mutex_unlock(struct mutex *m);
 bool  mutex_held(struct mutex *m);               /* by the running thread */
+
+/* ---- sys_proc.c: port I/O (ioperm, iopl) ---- */
+struct io_perm {
+    uint64_t version;                   /* new at every change (tss_set_io_bitmap) */
+    int iopl;                           /* iopl(2)'s level: 3 opens every port */
+    uint8_t bits[IO_BITMAP_BYTES];      /* ioperm's: a set bit refuses its port */
+};
+/* schedule: p's ports on this CPU (none if it has none); sched_lock held. */
+void  io_perm_load(struct proc *p);
+
+/* ---- pidfd.c ---- */
+/* A new pidfd (close-on-exec; flags: O_NONBLOCK) for process pid of that
+ * serial: the descriptor or -errno. */
+int   pidfd_new(int pid, uint64_t serial, int flags);
+/* waitid(P_PIDFD): the pidfd's pid, *nonblock; -EBADF, -ECHILD. */
+int   pidfd_waitid_pid(int fd, bool *nonblock);
+/* A process exited: pidfd pollers look again; with sched_lock held. */
+void  pidfd_exit_notify_locked(void);
+/* May me look into t as a debugger may (ptrace.c's attach rule)? */
+bool  ptrace_may_access(struct proc *me, struct proc *t);
 
 /* ---- futex.c ---- */
 long  futex_op(uint32_t *uaddr, int op, uint32_t val, const void *utimeout,

@@ -394,7 +394,7 @@ void ptrace_exit_locked(struct proc *p, int status, bool last)
     if (t) {
         if (p != p->leader || p->parent != t) {
             note_exit_locked(t, p->pid, status);
-            signal_child_exit_locked(t, p->pid, status);
+            signal_child_exit_locked(t, p->pid, status, SIGCHLD);
         }
         p->tracer = NULL;
         p->pt_stopped = false;
@@ -505,6 +505,8 @@ __attribute__((noinline)) static bool may_attach(struct proc *me, struct proc *t
         return false;
     return t->leader->dumpable;
 }
+
+bool ptrace_may_access(struct proc *me, struct proc *t) { return may_attach(me, t); }
 
 static long attach(long req, int pid, uint64_t opts)
 {

@@ -169,6 +169,12 @@ void schedule(void)
     } else {
         mm_activate(NULL);          /* no stale user space under an idle CPU */
     }
+    /* INVARIANT(privilege separation): the TSS's I/O bitmap is the running
+     * thread's: ports ioperm gave one process are not another's. */
+#ifndef BREAK_IOPORT_OWNER                  /* the break switch: whoever ran last keeps them open */
+    if (next->io || prev->io)
+        io_perm_load(next);                 /* its ports, or none (idle too: sys_proc.c) */
+#endif
     if (prev->pt_dr7_hw || next->pt_dr7_hw)
         debugreg_load(next->pt_dr, next->pt_dr7_hw);   /* a tracer's breakpoints (ptrace.c) */
     this_cpu()->current = next;

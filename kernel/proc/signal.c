@@ -200,21 +200,27 @@ void signal_send_locked(struct proc *p, int sig, int sender)
  * it: si_code CLD_EXITED/KILLED/DUMPED/TRAPPED/STOPPED/CONTINUED, si_pid,
  * si_status (exit code or signal). A SIGCHLD already pending keeps its own
  * (a standard signal is not queued twice). */
-void signal_child_locked(struct proc *p, int code, int pid, int status)
+static void child_signal_locked(struct proc *p, int sig, int code, int pid, int status)
 {
-    bool was = p->sig_pending & BIT(SIGCHLD);
-    signal_send_locked(p, SIGCHLD, pid);
-    if (!was && (p->sig_pending & BIT(SIGCHLD))) {
-        p->sig_code[SIGCHLD - 1] = code;
-        p->sig_value[SIGCHLD - 1] = (uint32_t)status;   /* si_status: where si_value sits */
+    bool was = p->sig_pending & BIT(sig);
+    signal_send_locked(p, sig, pid);
+    if (!was && (p->sig_pending & BIT(sig))) {
+        p->sig_code[sig - 1] = code;
+        p->sig_value[sig - 1] = (uint32_t)status;       /* si_status: where si_value sits */
     }
 }
 
-/* The same for a child that ended with wait status xstatus. */
-void signal_child_exit_locked(struct proc *p, int pid, int xstatus)
+void signal_child_locked(struct proc *p, int code, int pid, int status)
+{
+    child_signal_locked(p, SIGCHLD, code, pid, status);
+}
+
+/* The same for a child that ended with wait status xstatus: its exit
+ * signal (clone's choice: SIGCHLD unless it asked for another). */
+void signal_child_exit_locked(struct proc *p, int pid, int xstatus, int sig)
 {
     int code = !(xstatus & 0x7f) ? CLD_EXITED : (xstatus & 0x80) ? CLD_DUMPED : CLD_KILLED;
-    signal_child_locked(p, code, pid, code == CLD_EXITED ? (xstatus >> 8) & 0xff : xstatus & 0x7f);
+    child_signal_locked(p, sig, code, pid, code == CLD_EXITED ? (xstatus >> 8) & 0xff : xstatus & 0x7f);
 }
 
 /* Job control's exception: SIGCONT may go to anyone in the session. */

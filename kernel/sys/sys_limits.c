@@ -330,7 +330,7 @@ long sys_clone3(const void *uargs, size_t size)
     }
     if ((a.flags & 0xff) || (a.exit_signal & ~0xfful) || a.exit_signal > NSIG)
         return -EINVAL;                         /* the signal has its own field */
-    if (a.set_tid || a.set_tid_size || (a.flags & (CLONE_INTO_CGROUP | CLONE_NEWTIME | CLONE_PIDFD)))
+    if (a.set_tid || a.set_tid_size || (a.flags & (CLONE_INTO_CGROUP | CLONE_NEWTIME)))
         return -EINVAL;                         /* not supported */
     if ((a.stack == 0) != (a.stack_size == 0))
         return -EINVAL;
@@ -341,7 +341,8 @@ long sys_clone3(const void *uargs, size_t size)
     if ((a.flags & (CLONE_THREAD | CLONE_PARENT)) && a.exit_signal)
         return -EINVAL;
     uintptr_t sp = a.stack ? a.stack + a.stack_size : 0;
-    return proc_clone(a.flags | a.exit_signal, sp, (int *)a.parent_tid, (int *)a.child_tid, a.tls);
+    return proc_clone(a.flags | a.exit_signal, sp, (int *)a.parent_tid, (int *)a.child_tid, a.tls,
+                      (int *)a.pidfd);
 }
 
 /* ---- ioprio_set, ioprio_get ----

@@ -159,6 +159,8 @@ long sys_getegid(void) { return current()->egid; }
  * only move among their real, effective and saved IDs. -1 leaves one be. */
 static long set_ids(uint32_t *r, uint32_t *e, uint32_t *sv, long nr, long ne, long ns, bool root)
 {
+    struct proc *p = current();
+    uint32_t *fs = e == &p->euid ? &p->fsuid : &p->fsgid;
     uint32_t cur[3] = { *r, *e, *sv };
     long want[3] = { nr, ne, ns };
     for (int i = 0; i < 3; i++) {
@@ -180,7 +182,40 @@ static long set_ids(uint32_t *r, uint32_t *e, uint32_t *sv, long nr, long ne, lo
         *e = (uint32_t)ne;
     if (ns != -1)
         *sv = (uint32_t)ns;
+    *fs = *e;                           /* the file-system id follows the effective one */
     return 0;
+}
+
+/* setfsuid/setfsgid (man 2 setfsuid): the id file access is checked with.
+ * Without root, only to the real, effective, saved or current fs id.
+ * Always the previous value, success or not (the call reports nothing
+ * else); -1 (or any id refused) only asks. */
+static long set_fs_id(uint32_t *fs, uint32_t r, uint32_t e, uint32_t sv, long want)
+{
+    uint32_t old = *fs;
+    uint32_t w = (uint32_t)want;
+    if (w == 0xffffffffu)
+        return old;
+    bool root = current()->euid == 0;
+#ifdef BREAK_CRED
+    root = true;
+#endif
+    /* INVARIANT(privilege separation): the same rule as set_ids. */
+    if (root || w == r || w == e || w == sv || w == old)
+        *fs = w;
+    return old;
+}
+
+long sys_setfsuid(long uid)
+{
+    struct proc *p = current();
+    return set_fs_id(&p->fsuid, p->uid, p->euid, p->suid, uid);
+}
+
+long sys_setfsgid(long gid)
+{
+    struct proc *p = current();
+    return set_fs_id(&p->fsgid, p->gid, p->egid, p->sgid, gid);
 }
 
 /* An ID argument is a 32-bit uid_t/gid_t in a 64-bit register: glibc and
@@ -287,8 +322,16 @@ long sys_setgroups(long size, const uint32_t *list)
     uint32_t g[NGROUPS_VIGIL];
     if (p->euid != 0)
         return -EPERM;
-    if (size < 0 || size > NGROUPS_VIGIL)
+    if (size < 0 || size > NGROUPS_MAX_LINUX)
         return -EINVAL;
+    if (size > NGROUPS_VIGIL) {
+        /* Linux would take it; Vigil keeps fewer. A list it cannot read is
+         * still EFAULT first, as Linux copies before it looks further. */
+        for (long i = 0; i < size; i += NGROUPS_VIGIL)
+            if (copy_from_user(g, list + i, (size_t)MIN(size - i, (long)NGROUPS_VIGIL) * 4))
+                return -EFAULT;
+        return -EINVAL;
+    }
     if (size && copy_from_user(g, list, (size_t)size * 4))
         return -EFAULT;
     memcpy(p->groups, g, (size_t)size * 4);

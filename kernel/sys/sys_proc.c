@@ -25,10 +25,13 @@ long sys_exit_group(int code) { proc_exit_group(W_EXITED(code)); }
 
 long sys_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t tls)
 {
-    return proc_clone(flags, newsp, ptid, ctid, tls);
+    /* clone(2) puts CLONE_PIDFD's descriptor where the parent's tid would go. */
+    if ((flags & CLONE_PIDFD) && (flags & CLONE_PARENT_SETTID))
+        return -EINVAL;
+    return proc_clone(flags, newsp, ptid, ctid, tls, ptid);
 }
 
-long sys_vfork(void) { return proc_clone(0x4000 | 0x100 | SIGCHLD, 0, NULL, NULL, 0); }
+long sys_vfork(void) { return proc_clone(CLONE_VFORK | CLONE_VM | SIGCHLD, 0, NULL, NULL, 0, NULL); }
 
 long sys_futex(uint32_t *uaddr, int op, uint32_t val, const void *timeout, uint32_t *uaddr2,
                uint32_t val3)
@@ -258,6 +261,85 @@ long sys_arch_prctl(int code, uintptr_t addr)
     default:
         return -EINVAL;
     }
+}
+
+/* ---- port I/O: ioperm, iopl ----
+ * A root process may be given I/O ports (a driver in user space, an X
+ * server of old). The TSS's I/O permission bitmap says, port by port,
+ * what ring 3 may touch; each thread's own is loaded by schedule
+ * (io_perm_load). iopl(3) opens every port as Linux 6.1 does it: through
+ * the bitmap, not the IOPL field of rflags, so cli and sti still fault. */
+
+static uint64_t io_version = 1;         /* [klock] 1: the all-open bitmap of iopl(3) */
+static const uint8_t io_all_open[IO_BITMAP_BYTES];
+
+void io_perm_load(struct proc *p)
+{
+    ASSERT_HELD(&sched_lock);
+    struct io_perm *io = p->io;
+    if (!io)
+        tss_set_io_bitmap(NULL, 0);
+    else if (io->iopl == 3)
+        tss_set_io_bitmap(io_all_open, 1);
+    else
+        tss_set_io_bitmap(io->bits, io->version);
+}
+
+static struct io_perm *io_perm_of(struct proc *p)
+{
+    if (!p->io && (p->io = kmalloc(sizeof(*p->io)))) {
+        memset(p->io->bits, 0xff, sizeof(p->io->bits));
+        p->io->iopl = 0;
+    }
+    return p->io;
+}
+
+/* This thread's ports changed: a new version, loaded here now. */
+static void io_perm_changed(struct proc *p)
+{
+    p->io->version = ++io_version;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    io_perm_load(p);
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+long sys_ioperm(unsigned long from, unsigned long num, int turn_on)
+{
+    struct proc *p = current();
+    if (from + num <= from || from + num > IO_BITMAP_BYTES * 8)
+        return -EINVAL;
+    /* INVARIANT(privilege separation): only root gains ports (CAP_SYS_RAWIO). */
+    if (turn_on && p->euid != 0)
+        return -EPERM;
+    if (!turn_on && !p->io)
+        return 0;
+    if (!io_perm_of(p))
+        return -ENOMEM;
+    for (unsigned long port = from; port < from + num; port++) {
+        if (turn_on)
+            p->io->bits[port / 8] &= (uint8_t)~(1u << (port % 8));
+        else
+            p->io->bits[port / 8] |= (uint8_t)(1u << (port % 8));
+    }
+    io_perm_changed(p);
+    return 0;
+}
+
+long sys_iopl(unsigned level)
+{
+    struct proc *p = current();
+    int old = p->io ? p->io->iopl : 0;
+    if (level > 3)
+        return -EINVAL;
+    if ((int)level > old && p->euid != 0)
+        return -EPERM;                          /* a raise is root's (CAP_SYS_RAWIO) */
+    if (!level && !p->io)
+        return 0;
+    if (!io_perm_of(p))
+        return -ENOMEM;
+    p->io->iopl = (int)level;
+    io_perm_changed(p);
+    return 0;
 }
 
 long sys_set_robust_list(void *head, size_t len)

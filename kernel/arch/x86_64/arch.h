@@ -53,6 +53,12 @@ void multiboot_parse(uint32_t magic, uint64_t info_pa);
 void gdt_init(int cpu);
 void tss_set_rsp0(uint64_t rsp0);
 void tss_set_ist(int n, uint64_t top);
+/* Port I/O for ring 3 on this CPU: NULL none; else this bitmap (65536
+ * bits, a set bit refuses its port: ioperm's), copied into the TSS unless
+ * the contents there are this version already (a number each change of
+ * any bitmap gets anew). */
+#define IO_BITMAP_BYTES 8192
+void tss_set_io_bitmap(const uint8_t *bitmap, uint64_t version);
 
 /* ---- per-CPU data, reached through GS in kernel mode ---- */
 struct cpu {

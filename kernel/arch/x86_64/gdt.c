@@ -15,12 +15,14 @@ struct tss {
     uint64_t reserved2;
     uint16_t reserved3;
     uint16_t iomap_base;
-#ifdef BREAK_IOPB
-    /* The break switch: a bitmap of zeros inside the TSS limit opens every
-     * port to ring 3 (IOPL stays 0: cli and hlt still fault). */
-    uint8_t iomap[8192 + 1];
-#endif
+    /* The I/O permission bitmap (a set bit refuses its port), in use only
+     * while iomap_base points at it: for a thread that ioperm or iopl gave
+     * ports (tss_set_io_bitmap). The byte after it must be 0xff. */
+    uint8_t iomap[IO_BITMAP_BYTES + 1];
 } __packed;
+
+#define IOMAP_OFF   __builtin_offsetof(struct tss, iomap)
+#define IOMAP_NONE  0xffff              /* past the limit: no bitmap at all */
 
 /* One GDT and TSS per CPU: the TSS descriptor is marked busy by ltr, and
  * each CPU needs its own rsp0 and IST stacks anyway. */
@@ -51,10 +53,14 @@ void gdt_init(int id)
 
     /* An iomap_base past the TSS limit means no I/O bitmap: with IOPL 0
      * every in/out from ring 3 faults.
-     * INVARIANT(privilege separation): user mode has no port I/O. */
-    t->iomap_base = __builtin_offsetof(struct tss, iomap_base) + sizeof(uint16_t);
+     * INVARIANT(privilege separation): user mode has no port I/O but the
+     * ports ioperm/iopl gave root's threads (tss_set_io_bitmap). */
+    t->iomap_base = IOMAP_NONE;
+    t->iomap[IO_BITMAP_BYTES] = 0xff;   /* the bitmap's required end byte */
 #ifdef BREAK_IOPB
-    t->iomap[8192] = 0xff;              /* the bitmap's required end byte */
+    /* The break switch: a bitmap of zeros inside the TSS limit opens every
+     * port to ring 3 (IOPL stays 0: cli and hlt still fault). */
+    t->iomap_base = IOMAP_OFF;
 #endif
     if (id == 0) {
         t->ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(early_df_stack + sizeof(early_df_stack));
@@ -89,6 +95,26 @@ void gdt_init(int id)
 static int my_id(void) { return rdmsr(MSR_GS_BASE) ? this_cpu()->id : 0; }
 void tss_set_rsp0(uint64_t rsp0) { tss[my_id()].rsp[0] = rsp0; }
 void tss_set_ist(int n, uint64_t top) { tss[my_id()].ist[n - 1] = top; }
+
+/* Which bitmap contents each CPU's TSS holds now (their version number). */
+static uint64_t iomap_loaded[MAX_CPUS];
+
+void tss_set_io_bitmap(const uint8_t *bitmap, uint64_t version)
+{
+    int id = my_id();
+    struct tss *t = &tss[id];
+    if (!bitmap) {
+#ifndef BREAK_IOPB
+        t->iomap_base = IOMAP_NONE;
+#endif
+        return;
+    }
+    if (iomap_loaded[id] != version) {
+        memcpy(t->iomap, bitmap, IO_BITMAP_BYTES);
+        iomap_loaded[id] = version;
+    }
+    t->iomap_base = IOMAP_OFF;
+}
 
 /* ---- per-CPU state and the syscall instruction ---- */
 extern void syscall_entry(void);
