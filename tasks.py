@@ -420,30 +420,72 @@ def fsfuzz(c: Context, images: int = 1000, seed: int = 1, per_disk: int = 100, a
 @task(help={"seed": "trinity's random seed (repeatable: one boot per seed)",
             "ops": "syscalls per seed", "smp": "CPUs", "children": "trinity's child processes",
             "accel": "kvm, tcg or auto", "timeout": "seconds per seed before giving up",
-            "hungtask": "seconds in D state before a thread is reported"},
+            "hungtask": "seconds in D state before a thread is reported",
+            "vs_linux": "also run the same trinity on Debian's Linux in the same QEMU "
+                        "(its ops/s beside Vigil's)",
+            "profile": "sample the vCPUs' instruction pointers while trinity runs "
+                       "and print where Vigil's time went",
+            "jobs": "seeds at once (each its own QEMU; the console goes only to the logs)"},
       iterable=["seed"])
 def fuzz(c: Context, seed: list[int] | None = None, ops: int = 100000, smp: int = 2,
          children: int = 2, accel: str = "", timeout: int = 0,
-         hungtask: int = 30) -> None:
+         hungtask: int = 30, vs_linux: bool = False, profile: bool = False,
+         jobs: int = 1) -> None:
     """Debian's trinity inside Vigil as an unprivileged user, per seed:
     zero panics, lockdep reports and hung tasks, frames and kernel heap back
-    to baseline (harness/fuzz.py; figures in docs/fuzz.md)."""
+    to baseline (harness/fuzz.py; figures in docs/fuzz.md). Every verdict
+    is also appended to build/fuzz/results.txt."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
     from harness import fuzz as fz
 
-    art = build_mod.build()
-    machine = Machine(accel=_accel(accel, art), smp=smp)
     logs = ROOT / "build" / "fuzz"
     logs.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    for s in [int(x) for x in seed or [1]]:
+    # The build as it was at the start: a rebuild meanwhile changes no boot.
+    art = fz.snapshot(build_mod.build(), logs / "build")
+    machine = Machine(accel=_accel(accel, art), smp=smp)
+    limit = timeout or 600 + ops // 10
+    lock = threading.Lock()
+
+    def say(lines: list[str]) -> None:
+        with lock:
+            print("\n".join(lines), flush=True)
+            with open(logs / "results.txt", "a") as f:
+                f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + lines[0].lstrip() + "\n")
+
+    def one(s: int) -> bool:
         log = logs / f"seed-{s}.log"
-        verdict, wall = fz.run(art, machine, s, ops, children, log,
-                               timeout=timeout or 600 + ops // 10, hungtask=hungtask)
-        print(f"\n{verdict.line()} [{wall:.0f} s wall, console in {log.relative_to(ROOT)}]")
-        for what in (*verdict.panics, *verdict.lockdep, *verdict.watchdog):
-            print(f"  {what}")
-        failed += not verdict.ok
-    sys.exit(1 if failed else 0)
+        sampler = fz.Sampler(logs / f"monitor-{s}.sock", art.kernel_elf, 0.002) if profile else None
+        verdict, wall = fz.run(art, machine, s, ops, children, log, timeout=limit,
+                               hungtask=hungtask, sampler=sampler, stream=jobs <= 1)
+        lines = [f"\n{verdict.line()} [{wall:.0f} s wall, console in {log.relative_to(ROOT)}]"]
+        if sampler is not None:
+            from harness import benchprof
+
+            total = sum(sampler.samples.values())
+            lines.append(f"fuzz: profile: {total} samples (both CPUs) while trinity ran")
+            lines += [f"  {pct:5.1f}%  {n:6}  {where}"
+                      for where, n, pct in benchprof.report(sampler.samples, 30)]
+        lines += [f"  {what}" for what in (*verdict.panics, *verdict.lockdep, *verdict.watchdog)]
+        if vs_linux:
+            llog = logs / f"seed-{s}-linux.log"
+            lv, lwall = fz.run(art, machine, s, ops, children, llog, timeout=limit,
+                               kernel="linux", stream=False)
+            rate = (lv.ops / lv.seconds) if lv.seconds else 0.0
+            vrate = (verdict.ops / verdict.seconds) if verdict.seconds else 0.0
+            ratio = f"{vrate / rate:.2f}" if rate else "?"
+            lines.append(f"fuzz: linux: seed {s}: {lv.ops} ops in {lv.seconds:.0f} s "
+                         f"({rate:.0f} ops/s), trinity {lv.trinity or 'did not report'} "
+                         f"[{lwall:.0f} s wall, console in {llog.relative_to(ROOT)}]; "
+                         f"Vigil/Linux ops/s {ratio}")
+        say(lines)
+        return verdict.ok
+
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        oks = list(pool.map(one, [int(x) for x in seed or [1]]))
+    sys.exit(0 if all(oks) else 1)
 
 
 @task

@@ -21,13 +21,22 @@ the console alone (`parse`, unit-tested):
   - free frames and the kernel heap (bytes, and blocks per size class) back
     to the baseline, as tests/test_leaks.py demands of other workloads,
   - and the run ended: trinity exited, fuzzrun reported, init powered off.
+
+`--vs-linux` runs the same fuzzrun, the same trinity command, on the same
+disk, on Debian's Linux in the same QEMU (TCG, CPUs, memory): a busybox
+/init mounts the disk, chroots into it and runs fuzzrun as Vigil's init
+would. Only trinity's rate is compared (ops/s: the figure docs/fuzz.md and
+docs/bench.md keep as a ratio); Linux has no Vigil* counters in
+/proc/meminfo, so its leak lines read -1 and are not a verdict.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,33 +136,173 @@ def parse(console: str, seed: int, ops: int, powered_off: bool) -> Verdict:
 class _Tee:
     """Show the console on a stream while the session logs it."""
 
-    def __init__(self, inner, out) -> None:  # type: ignore[no-untyped-def]
-        self.inner, self.out = inner, out
+    def __init__(self, inner, out, sampler=None) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.out, self.sampler = inner, out, sampler
 
     def write(self, b: bytes) -> None:
         self.inner.write(b)
-        self.out.write(b.replace(b"\r", b""))
-        self.out.flush()
+        if self.out is not None:
+            self.out.write(b.replace(b"\r", b""))
+            self.out.flush()
+        if self.sampler is not None:
+            self.sampler.feed(b)
 
     def flush(self) -> None:
         self.inner.flush()
 
 
+def snapshot(art: Artifacts, dest: Path) -> Artifacts:
+    """A copy of the kernel, the initrd and the Debian root image under dest,
+    so that a rebuild while a long run goes on changes none of its boots."""
+    import shutil
+
+    (dest / "rootfs").mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    copies = {}
+    for name, src in [("kernel.elf", art.kernel_elf), ("kernel.mb.elf", art.kernel_mb),
+                      ("initrd.cpio", art.initrd)]:
+        copies[name] = dest / f"{stamp}-{name}"
+        shutil.copy2(src, copies[name])
+    image = dest / "root.img"           # (Artifacts.root_image: beside rootfs)
+    tmp = dest / f"root.img.{stamp}"
+    subprocess.run(["cp", "--reflink=auto", "--sparse=always", str(art.root_image), str(tmp)],
+                   check=True)
+    tmp.replace(image)                  # a boot under way keeps its own copy already
+    return Artifacts(art.dir, copies["kernel.elf"], copies["kernel.mb.elf"],
+                     copies["initrd.cpio"], dest / "rootfs")
+
+
+# trinity stops at the first new taint of Linux's; Debian's kernel taints
+# itself (TAINT_AUX, "Using fanotify permission checks may lead to
+# deadlock") the first time anyone asks fanotify for permission events,
+# which trinity as nobody does within a few thousand calls. Every flag
+# trinity can name is still watched (WARN, DIE, BAD_PAGE...). Vigil has no
+# taint to speak of: its runs pass nothing.
+LINUX_TAINTS = ("PROPRIETARY_MODULE,FORCED_MODULE,UNSAFE_SMP,FORCED_RMMOD,MACHINE_CHECK,"
+                "BAD_PAGE,USER,DIE,OVERRIDDEN_ACPI_TABLE,WARN,CRAP,FIRMWARE_WORKAROUND,"
+                "OOT_MODULE")
+
+# Linux's /init: the disk as ltp.LINUX_INIT mounts it (/tmp stays on the
+# disk, as on Vigil), then fuzzrun with the harness's arguments.
+LINUX_INIT = r"""#!/bin/busybox sh
+B=/bin/busybox
+$B mount -t proc proc /proc
+$B mount -t devtmpfs dev /dev
+for m in $($B cat /lib/modules/ltp/order); do $B insmod /lib/modules/ltp/$m; done
+i=0
+until $B mount -t ext4 /dev/vda /mnt 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 200 ] && { echo "fuzz-init: cannot mount /dev/vda"; exit 1; }
+    $B sleep 0.05
+done
+$B mount -t proc proc /mnt/proc
+$B mount -t sysfs sys /mnt/sys
+$B mount -t devtmpfs dev /mnt/dev
+cd /mnt
+$B chroot /mnt ARGV
+$B sync
+$B poweroff -f
+"""
+
+
+def linux_command(art: Artifacts, machine: Machine, disk: Path, argv: list[str],
+                  workdir: Path) -> list[str]:
+    """QEMU booting Debian's Linux on disk, running argv (in the disk's root)."""
+    from dataclasses import replace
+
+    from .ltp import _busybox, linux_initramfs
+
+    busybox = _busybox(art.root_image)
+    vmlinuz, initramfs = linux_initramfs(busybox, workdir / "linux-initramfs.cpio",
+                                         init=LINUX_INIT.replace("ARGV", " ".join(argv)))
+    m = Machine(accel=machine.accel, mem=machine.mem, smp=machine.smp,
+                extra=[*machine.extra, *disk_args(disk)])
+    return qemu_command(replace(art, kernel_mb=vmlinuz),
+                        "console=ttyS0 quiet panic=-1 rdinit=/init", m, initrd=initramfs)
+
+
+class Sampler:
+    """`--profile`: while trinity runs, every few milliseconds ask QEMU's
+    monitor for every vCPU's registers (`info registers -a`) and count the
+    instruction pointers by kernel function (benchprof.classify: [user],
+    [idle], or the function). The samples start when the main run's trinity
+    prints its banner (the warm-up's output goes to /dev/null) and stop
+    when fuzzrun reports."""
+
+    def __init__(self, sock: Path, elf: Path, interval: float) -> None:
+        from collections import Counter
+
+        from .benchprof import resolver
+
+        self.sock, self.interval = sock, interval
+        self.resolve = resolver(elf)
+        self.samples: Counter[str] = Counter()
+        self.running = threading.Event()
+        self.stop = threading.Event()
+        self._tail = b""
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        from .benchprof import Monitor, classify
+
+        mon = Monitor(self.sock, timeout=120)
+        try:
+            while not self.stop.is_set():
+                if not self.running.wait(0.5):
+                    continue
+                for regs in mon.command("info registers -a").split("CPU#")[1:]:
+                    where = classify(regs, self.resolve)
+                    if where:
+                        self.samples[where] += 1
+                time.sleep(self.interval)
+        except (OSError, EOFError):
+            pass
+        finally:
+            mon.close()
+
+    def feed(self, data: bytes) -> None:
+        seen = self._tail + data  # a marker may straddle two reads
+        self._tail = seen[-32:]
+        if b"Trinity 20" in seen:
+            self.running.set()
+        if b"fuzzrun: ops " in seen:
+            self.running.clear()
+            self.stop.set()
+
+
 def run(art: Artifacts, machine: Machine, seed: int, ops: int, children: int,
         log_path: Path, timeout: float, warmup: int = 2000,
-        hungtask: int = HUNGTASK_SECS, stream: bool = True) -> tuple[Verdict, float]:
-    """One fuzz run; the verdict and the wall-clock seconds it took."""
+        hungtask: int = HUNGTASK_SECS, stream: bool = True,
+        kernel: str = "vigil", sampler: Sampler | None = None) -> tuple[Verdict, float]:
+    """One fuzz run on kernel (vigil | linux); the verdict and the
+    wall-clock seconds it took. With a sampler, its counts fill while
+    trinity runs."""
     argv = [FUZZRUN, str(seed), str(ops), str(children), str(warmup)]
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as d:
-        disk = debian_root(art, Path(d) / "root.img", argv)
-        m = Machine(accel=machine.accel, mem=machine.mem, smp=machine.smp,
-                    extra=[*machine.extra, *disk_args(disk)])
-        cmd = qemu_command(art, f"root=/dev/vda hungtask={hungtask}", m, initrd=art.initrd)
+        if kernel == "linux":
+            disk = debian_root(art, Path(d) / "root.img", [])
+            cmd = linux_command(art, machine, disk, [*argv, "-q", "-T", LINUX_TAINTS], Path(d))
+        else:
+            disk = debian_root(art, Path(d) / "root.img", argv)
+            m = Machine(accel=machine.accel, mem=machine.mem, smp=machine.smp,
+                        extra=[*machine.extra, *disk_args(disk)])
+            cmd = qemu_command(art, f"root=/dev/vda hungtask={hungtask}", m, initrd=art.initrd)
+        if sampler is not None:
+            sampler.sock.unlink(missing_ok=True)
+            cmd[cmd.index("-monitor") + 1] = f"unix:{sampler.sock},server=on,wait=off"
         with Session(cmd, log_path) as s:
-            if stream:
-                s.child.logfile_read = _Tee(s.child.logfile_read, sys.stdout.buffer)
+            if stream or sampler is not None:
+                s.child.logfile_read = _Tee(s.child.logfile_read,
+                                            sys.stdout.buffer if stream else None, sampler)
+            if sampler is not None:
+                sampler.thread.start()
             ex = s.wait_exit(timeout)
             console = s.output
+        if sampler is not None:
+            sampler.stop.set()
+            sampler.running.set()
+            sampler.thread.join(5)
     wall = time.monotonic() - start
-    return parse(console, seed, ops, ex.kind == "ok"), wall
+    # Linux's poweroff -f ends QEMU with status 0 (Exit calls that "reset").
+    done = ex.kind == "ok" or (kernel == "linux" and ex.kind == "reset")
+    return parse(console, seed, ops, done), wall

@@ -313,9 +313,11 @@ def make_image(art: Artifacts, overlay: Path, out: Path) -> Path:
     return out
 
 
-def linux_initramfs(image_tree_busybox: Path, out: Path) -> tuple[Path, Path]:
-    """Debian's kernel and an initramfs with busybox, LINUX_INIT as /init
-    and the disk's modules (in load order)."""
+def linux_initramfs(image_tree_busybox: Path, out: Path,
+                    init: str = LINUX_INIT) -> tuple[Path, Path]:
+    """Debian's kernel and an initramfs with busybox, init (LINUX_INIT unless
+    given: `./vigil fuzz --vs-linux` has its own) as /init and the disk's
+    modules (in load order)."""
     from . import linux
 
     kernel = linux.fetch()
@@ -332,7 +334,7 @@ def linux_initramfs(image_tree_busybox: Path, out: Path) -> tuple[Path, Path]:
     parts.append(linux._node(ino, stat.S_IFCHR | 0o600, "dev/console", 5, 1))
     ino += 1
     add(stat.S_IFREG | 0o755, "bin/busybox", image_tree_busybox.read_bytes())
-    add(stat.S_IFREG | 0o755, "init", LINUX_INIT.encode())
+    add(stat.S_IFREG | 0o755, "init", init.encode())
     names = []
     for ko in linux.load_order(kernel.modules, linux.ROOT_MODULES):
         names.append(linux.module_name(ko) + ".ko")
@@ -543,6 +545,7 @@ def _busybox(image: Path) -> Path:
     """Debian's busybox-static, out of the image (it is in the root's list)."""
     out = BUILD / "busybox"
     if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["debugfs", "-R", f"dump /usr/bin/busybox {out}", str(image)],
                        capture_output=True, check=True)
     return out

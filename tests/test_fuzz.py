@@ -50,3 +50,16 @@ def test_parse_reads_the_verdict_from_a_console() -> None:
     bad = fuzz.parse(leaky + reports, 1, 1000, True)
     assert not bad.ok and bad.leaks == ["heap bytes: 5 -> 9"] and len(bad.hung) == 1
     assert len(bad.lockdep) == 1 and "FAIL" in bad.line()
+
+
+def test_the_profile_sampler_starts_and_stops_on_markers_split_across_reads(tmp_path) -> None:
+    """--profile counts only while the main run's trinity runs: from its
+    banner to fuzzrun's report, whichever reads of the console they straddle."""
+    s = fuzz.Sampler.__new__(fuzz.Sampler)
+    s.running, s.stop, s._tail = fuzz.threading.Event(), fuzz.threading.Event(), b""
+    for chunk in (b"boot...\r\nTrin", b"ity 2023.01  Dave\r\n"):
+        s.feed(chunk)
+    assert s.running.is_set() and not s.stop.is_set()
+    for chunk in (b"[main] Ran 10 syscalls\r\nfuzzrun: o", b"ps 10 seconds 1.0\r\n"):
+        s.feed(chunk)
+    assert s.stop.is_set() and not s.running.is_set()
