@@ -35,6 +35,7 @@
 #include "../mm/mm.h"
 #include "../sys/sys.h"
 #include "../sys/syscall.h"
+#include "../ipc/ipc.h"
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
 #include "../lib/abi.h"
@@ -1227,7 +1228,8 @@ static const struct pent kernel_ents[] = {
     FILE("ostype", gen_ostype), FILE("version", gen_kversion), FILE("pid_max", gen_pid_max),
     { .name = "ns_last_pid", .mode = S_IFREG | 0666, .gen = gen_last_pid, .write = write_last_pid },
     FILE("tainted", gen_tainted),
-    FILE("threads-max", gen_threads_max), DIR("random", random_ents), { .name = NULL },
+    FILE("threads-max", gen_threads_max), DIR("random", random_ents), IPC_KERNEL_SYSCTLS,
+    { .name = NULL },
 };
 static const struct pent inotify_ents[] = {
     RWFILE("max_queued_events", inotify_gen_queued, inotify_write_queued),
@@ -1237,7 +1239,7 @@ static const struct pent inotify_ents[] = {
 };
 static const struct pent fs_ents[] = {
     FILE("file-max", gen_file_max), FILE("nr_open", gen_nr_open),
-    DIR("inotify", inotify_ents),
+    DIR("inotify", inotify_ents), DIR("mqueue", ipc_mqueue_ents),
     RWFILE("pipe-max-size", pipe_gen_max_size, pipe_write_max_size),
     RWFILE("pipe-user-pages-hard", pipe_gen_pages_hard, pipe_write_pages_hard),
     RWFILE("pipe-user-pages-soft", pipe_gen_pages_soft, pipe_write_pages_soft),
@@ -1268,6 +1270,7 @@ static const struct pent root_ents[] = {
     FILE("swaps", gen_swaps),
     FILE("devices", gen_devices),
     DIR("sys", sys_ents),
+    DIR("sysvipc", ipc_sysvipc_ents),
     DIR("vigil", vigil_ents),
     { .name = NULL },
 };

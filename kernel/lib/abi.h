@@ -195,6 +195,74 @@
 #define SIGEV_THREAD     2
 #define SIGEV_THREAD_ID  4
 
+/* ---- System V IPC (svipc(7), msgctl(2), semctl(2), shmctl(2)) ---- */
+#define IPC_PRIVATE   0
+#define IPC_CREAT     01000
+#define IPC_EXCL      02000
+#define IPC_NOWAIT    04000
+#define IPC_RMID      0
+#define IPC_SET       1
+#define IPC_STAT      2
+#define IPC_INFO      3
+#define MSG_STAT      11
+#define MSG_INFO      12
+#define MSG_STAT_ANY  13
+#define MSG_NOERROR   010000
+#define MSG_EXCEPT    020000
+#define MSG_COPY      040000
+#define GETPID        11
+#define GETVAL        12
+#define GETALL        13
+#define GETNCNT       14
+#define GETZCNT       15
+#define SETVAL        16
+#define SETALL        17
+#define SEM_STAT      18
+#define SEM_INFO      19
+#define SEM_STAT_ANY  20
+#define SEM_UNDO      0x1000
+#define SHM_RDONLY    010000
+#define SHM_RND       020000
+#define SHM_REMAP     040000
+#define SHM_EXEC      0100000
+#define SHM_HUGETLB   04000
+#define SHM_NORESERVE 010000
+#define SHM_LOCK      11
+#define SHM_UNLOCK    12
+#define SHM_STAT      13
+#define SHM_INFO      14
+#define SHM_STAT_ANY  15
+#define SHM_DEST      01000     /* shm_perm.mode: removed, destroyed at the last detach */
+#define SHM_LOCKED    02000     /* shm_perm.mode: SHM_LOCK */
+#define SHMLBA        4096
+#define IPCMNI        32768     /* an id is seq * IPCMNI + index */
+/* Linux's default limits (ipc/msg.h, sem.h, shm.h of the uapi) */
+#define MSGMNI_DEF    32000
+#define MSGMAX_DEF    8192
+#define MSGMNB_DEF    16384
+#define SEMMSL_DEF    32000
+#define SEMMNS_DEF    1024000000
+#define SEMOPM_DEF    500
+#define SEMMNI_DEF    32000
+#define SEMVMX        32767
+#define SEMAEM        SEMVMX
+#define SHMMNI_DEF    4096
+#define SHMMIN        1
+#define SHMMAX_DEF    (~0ul - (1ul << 24))
+#define SHMALL_DEF    (~0ul - (1ul << 24))
+
+/* ---- POSIX message queues (mq_overview(7)) ---- */
+#define MQ_PRIO_MAX       32768
+#define MQ_DFLT_MSGMAX    10
+#define MQ_DFLT_MSGSIZE   8192
+#define MQ_MSGMAX_DEF     10
+#define MQ_MSGSIZE_DEF    8192
+#define MQ_QUEUES_MAX_DEF 256
+#define MQ_HARD_MSGMAX    65536
+#define MQ_HARD_MSGSIZE   (16 << 20)
+#define SI_MESGQ          (-3)   /* si_code of mq_notify's signal */
+#define NOTIFY_COOKIE_LEN 32
+
 /* ---- ioprio_set(2) ---- */
 #define IOPRIO_CLASS_SHIFT 13
 #define IOPRIO_CLASS_NONE  0

@@ -40,6 +40,8 @@
 #define ENOTEMPTY 39
 #define ELOOP   40
 #define EWOULDBLOCK EAGAIN
+#define ENOMSG  42      /* System V IPC: no message of the type asked for */
+#define EIDRM   43      /* System V IPC: the object was removed */
 #define ENODATA 61
 #define EOVERFLOW 75
 #define ENOTSOCK 88
@@ -47,6 +49,7 @@
 #define EOPNOTSUPP 95
 #define ENOTSUP EOPNOTSUPP
 #define ETIMEDOUT 110
+#define EMSGSIZE 90     /* POSIX message queues: message longer than mq_msgsize */
 #define EUCLEAN 117     /* "structure needs cleaning": Linux's EFSCORRUPTED */
 #define EOWNERDEAD 130
 /* Kernel-internal, never seen by a program: a sleep cut short by a signal,

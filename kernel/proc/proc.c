@@ -5,6 +5,7 @@
 #include "../fs/vfs.h"
 #include "../sys/sys.h"
 #include "../sys/syscall.h"
+#include "../ipc/ipc.h"
 #include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../lib/kprintf.h"
@@ -546,6 +547,8 @@ void proc_exit(int wstatus)
     proc_vfork_release(p);
     if (p->fdt->refs == 1)
         posix_locks_exit(p->tgid);          /* its last descriptors go: its record locks too */
+    if (l->nthreads == 1)                   /* (set under sched_lock; exits run one at a time here) */
+        ipc_exit(p->tgid);                  /* SEM_UNDO, mq_notify registrations */
     int status = l->group_exiting ? l->group_status : wstatus;
     if (l == initproc && l->nthreads == 1)
         power_off_with(status);

@@ -414,6 +414,7 @@ static bool never_restarted(long nr)
     case SYS_rt_sigsuspend: case SYS_rt_sigtimedwait:
     case SYS_poll: case SYS_select: case SYS_pselect6: case SYS_ppoll:
     case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
+    case SYS_msgsnd: case SYS_msgrcv: case SYS_semop: case SYS_semtimedop:   /* System V IPC */
         return true;
     default:
         return false;

@@ -107,6 +107,26 @@ long sys_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_ou
 /* fs/lock.c */
 long sys_flock(int fd, int op);
 
+/* ipc/: System V IPC and POSIX message queues */
+long sys_msgget(int key, int flg);
+long sys_msgsnd(int id, const void *msgp, size_t sz, int flg);
+long sys_msgrcv(int id, void *msgp, size_t sz, long type, int flg);
+long sys_msgctl(int id, int cmd, void *buf);
+long sys_semget(int key, int nsems, int flg);
+long sys_semop(int id, void *sops, size_t nsops);
+long sys_semtimedop(int id, void *sops, size_t nsops, const void *timeout);
+long sys_semctl(int id, int num, int cmd, unsigned long arg);
+long sys_shmget(int key, size_t size, int flg);
+long sys_shmat(int id, uintptr_t addr, int flg);
+long sys_shmdt(uintptr_t addr);
+long sys_shmctl(int id, int cmd, void *buf);
+long sys_mq_open(const char *name, int oflag, unsigned mode, const void *attr);
+long sys_mq_unlink(const char *name);
+long sys_mq_timedsend(int fd, const char *msg, size_t len, unsigned prio, const void *timeout);
+long sys_mq_timedreceive(int fd, char *msg, size_t len, unsigned *prio, const void *timeout);
+long sys_mq_notify(int fd, const void *sevp);
+long sys_mq_getsetattr(int fd, const void *newattr, void *oldattr);
+
 /* sys_limits.c */
 long sys_getrlimit(int res, void *rlim);
 long sys_setrlimit(int res, const void *rlim);

@@ -1,0 +1,498 @@
+/* ipc/mqueue.c - POSIX message queues (mq_overview(7)).
+ *
+ * A queue is named ("/name": the C library strips the slash), holds up to
+ * mq_maxmsg messages of up to mq_msgsize bytes, and hands them out highest
+ * priority first, oldest first within a priority. mq_open gives a file
+ * descriptor: poll, select and epoll see it readable when a message waits
+ * and writable when there is room; read() returns Linux's status line
+ * ("QSIZE:... NOTIFY:... SIGNO:... NOTIFY_PID:..."). Vigil keeps the names
+ * in one list rather than a mountable file system (/dev/mqueue): the
+ * calls, their errors and the /proc/sys/fs/mqueue limits are Linux's.
+ *
+ * Lifetime: the name holds one reference and every open descriptor one;
+ * mq_unlink drops the name's, so the queue lives on, nameless, until its
+ * last descriptor is closed. A sender or receiver that waits holds its
+ * file (fd_get) and so its queue; it sleeps on the queue's wait queue, the
+ * one poll uses, and every change notifies it.
+ *
+ * mq_notify: one process may ask to be told (SIGEV_SIGNAL: a signal with
+ * si_code SI_MESGQ and the sender's pid; SIGEV_NONE: only the
+ * registration) when a message arrives in an empty queue and nobody is
+ * waiting in mq_receive; the registration is used up by it, and dropped if
+ * the process exits. SIGEV_THREAD needs a netlink socket (the C library
+ * makes one), which Vigil does not have: EBADF/ENOSYS as without one. */
+#include "ipc.h"
+#include "../sys/sys.h"
+#include "../proc/proc.h"
+#include "../fs/file.h"
+#include "../fs/poll.h"
+#include "../sys/syscall.h"
+#include "../lib/abi.h"
+#include "../lib/string.h"
+#include "../lib/kprintf.h"
+
+struct mq_msg {
+    struct mq_msg *next;
+    unsigned prio;
+    size_t len;
+    char data[];
+};
+
+struct mqueue {                 /* [klock] but for wq */
+    struct mqueue *next;        /* every queue alive (names: the linked ones) */
+    char name[NAME_MAX + 1];
+    uint32_t uid, gid, mode;
+    long maxmsg, msgsize, curmsgs;
+    uint64_t qsize;             /* bytes of messages queued */
+    struct mq_msg *head;        /* highest priority first, then oldest */
+    int refs;                   /* the name's (while linked) + open files */
+    bool linked;
+    int receivers;              /* threads waiting in mq_timedreceive */
+    int notify_tgid;            /* mq_notify's process, or 0 */
+    int notify_kind, notify_sig;
+    uint64_t notify_value;
+    struct waitq wq;
+};
+
+struct mq_attr_u {
+    int64_t flags, maxmsg, msgsize, curmsgs;
+    int64_t reserved[4];
+};
+
+struct sigevent_u {
+    uint64_t value;
+    int32_t signo, notify;
+    int32_t tid;
+    int32_t pad[11];
+};
+
+static struct mqueue *names;    /* [klock] every queue alive, named or not */
+static long mq_count;           /* [klock] queues alive (queues_max) */
+
+static void mq_put(struct mqueue *q)
+{
+    if (--q->refs > 0)
+        return;
+    for (struct mq_msg *m = q->head, *n; m; m = n) {
+        n = m->next;
+        kfree(m);
+    }
+    for (struct mqueue **pp = &names; *pp; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    mq_count--;
+    kfree(q);
+}
+
+static void unlink_name(struct mqueue *q)
+{
+    q->linked = false;
+    mq_put(q);
+}
+
+static struct mqueue *lookup(const char *name)
+{
+    for (struct mqueue *q = names; q; q = q->next)
+        if (q->linked && !strcmp(q->name, name))
+            return q;
+    return NULL;
+}
+
+/* ---- the descriptor ---- */
+
+static long mq_read(struct file *f, void *ubuf, size_t n)
+{
+    struct mqueue *q = f->priv;
+    char line[96];
+    int len = snprintf(line, sizeof(line), "QSIZE:%-10lu NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%-6d\n",
+                       (unsigned long)q->qsize, q->notify_tgid ? q->notify_kind : 0,
+                       q->notify_tgid && q->notify_kind == SIGEV_SIGNAL ? q->notify_sig : 0,
+                       q->notify_tgid);
+    if (f->off >= (uint64_t)len)
+        return 0;
+    size_t k = MIN(n, (size_t)len - f->off);
+    if (copy_to_user(ubuf, line + f->off, k))
+        return -EFAULT;
+    f->off += k;
+    return (long)k;
+}
+
+static uint32_t mq_poll(struct file *f, struct poll_table *pt)
+{
+    struct mqueue *q = f->priv;
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    poll_wait_locked(pt, &q->wq);
+    spin_unlock_irqrestore(&sched_lock, fl);
+    uint32_t mask = 0;
+    if (q->curmsgs)
+        mask |= POLLIN | POLLRDNORM;
+    if (q->curmsgs < q->maxmsg)
+        mask |= POLLOUT | POLLWRNORM;
+    return mask;
+}
+
+static int mq_stat(struct file *f, struct kstat *st)
+{
+    struct mqueue *q = f->priv;
+    int r = file_anon_stat(f, st);
+    st->mode = S_IFREG | q->mode;
+    st->uid = q->uid;
+    st->gid = q->gid;
+    st->size = (int64_t)q->qsize;
+    return r;
+}
+
+static void mq_release(struct file *f) { mq_put(f->priv); }
+
+static const struct file_ops mq_ops = {
+    .read = mq_read, .poll = mq_poll, .stat = mq_stat, .release = mq_release,
+};
+
+/* The queue behind descriptor fd (the syscall holds the file), or NULL. */
+static struct file *mq_file(int fd)
+{
+    struct file *f = fd_get(fd);
+    return f && f->ops == &mq_ops ? f : NULL;
+}
+
+/* ---- names and permissions ---- */
+
+/* The name from user space: 0, or Linux's errno (EFAULT, ENAMETOOLONG,
+ * ENOENT for "", EACCES for a name with a slash or a dot entry). */
+static long get_name(const char *uname, char *buf)
+{
+    long n = strncpy_from_user(buf, uname, NAME_MAX + 1);
+    if (n < 0)
+        return n;
+    if (n == 0)
+        return -ENOENT;
+    if (strchr(buf, '/') || !strcmp(buf, ".") || !strcmp(buf, ".."))
+        return -EACCES;
+    return 0;
+}
+
+static int mq_access(struct mqueue *q, int want)
+{
+#ifdef BREAK_IPC_PERM
+    return 0;                   /* the break switch: everyone may open every queue */
+#endif
+    /* INVARIANT(privilege separation): a queue is opened for reading or
+     * writing only as its mode bits allow its owner, group and others. */
+    struct proc *me = current();
+    uint32_t m = q->mode;
+    if (me->euid == 0)
+        return 0;
+    if (me->euid == q->uid)
+        m >>= 6;
+    else if (proc_in_group(me, q->gid))
+        m >>= 3;
+    return (want & ~m & 7) ? -EACCES : 0;
+}
+
+long sys_mq_open(const char *uname, int oflag, unsigned mode, const void *uattr)
+{
+    char *name = kmalloc(NAME_MAX + 1);
+    if (!name)
+        return -ENOMEM;
+    long r = get_name(uname, name);
+    struct mq_attr_u a;
+    struct mqueue *q = NULL;
+    bool created = false;
+    if (r)
+        goto out;
+    struct proc *me = current();
+    q = lookup(name);
+    if (q && (oflag & O_CREAT) && (oflag & O_EXCL)) {
+        r = -EEXIST;
+        goto out;
+    }
+    if (!q && !(oflag & O_CREAT)) {
+        r = -ENOENT;
+        goto out;
+    }
+    if (!q) {
+        bool root = me->euid == 0;
+        if (uattr) {
+            if (copy_from_user(&a, uattr, sizeof(a))) {
+                r = -EFAULT;
+                goto out;
+            }
+            if (a.maxmsg <= 0 || a.msgsize <= 0 ||
+                a.maxmsg > (root ? MQ_HARD_MSGMAX : ipc_lim.mq_msg_max) ||
+                a.msgsize > (root ? MQ_HARD_MSGSIZE : ipc_lim.mq_msgsize_max)) {
+                r = -EINVAL;
+                goto out;
+            }
+        } else {
+            a.maxmsg = MIN(ipc_lim.mq_msg_default, ipc_lim.mq_msg_max);
+            a.msgsize = MIN(ipc_lim.mq_msgsize_default, ipc_lim.mq_msgsize_max);
+        }
+        if (mq_count >= ipc_lim.mq_queues_max && !root) {
+            r = -ENOSPC;
+            goto out;
+        }
+        q = kzalloc(sizeof(*q));
+        if (!q) {
+            r = -ENOMEM;
+            goto out;
+        }
+        memcpy(q->name, name, strlen(name) + 1);
+        q->uid = me->euid;
+        q->gid = me->egid;
+        q->mode = mode & 0777 & ~me->fs->umask;
+        q->maxmsg = a.maxmsg;
+        q->msgsize = a.msgsize;
+        q->refs = 1;
+        q->linked = true;
+        q->next = names;
+        names = q;
+        mq_count++;
+        created = true;
+    } else {
+        int acc = oflag & O_ACCMODE;
+        if (acc == O_ACCMODE) {
+            r = -EINVAL;
+            goto out;
+        }
+        if ((r = mq_access(q, acc == O_RDONLY ? 4 : acc == O_WRONLY ? 2 : 6)))
+            goto out;
+    }
+    struct file *f = file_alloc(&mq_ops, q);
+    if (!f) {
+        r = -ENOMEM;
+        goto undo;
+    }
+    q->refs++;
+    f->flags = oflag & (O_ACCMODE | O_NONBLOCK);
+    int fd = fd_install(f, 0, oflag & O_CLOEXEC);
+    if (fd < 0) {
+        file_close(f);                  /* drops the file's reference */
+        r = fd;
+        goto undo;
+    }
+    r = fd;
+    goto out;
+undo:
+    if (created)
+        unlink_name(q);
+out:
+    kfree(name);
+    return r;
+}
+
+long sys_mq_unlink(const char *uname)
+{
+    char *name = kmalloc(NAME_MAX + 1);
+    if (!name)
+        return -ENOMEM;
+    long r = get_name(uname, name);
+    if (!r) {
+        struct mqueue *q = lookup(name);
+        struct proc *me = current();
+        if (!q)
+            r = -ENOENT;
+        else if (me->euid != 0 && me->euid != q->uid)
+            r = -EACCES;
+        else
+            unlink_name(q);
+    }
+    kfree(name);
+    return r;
+}
+
+/* An absolute CLOCK_REALTIME timeout: 0 and *end_ns (UINT64_MAX: none),
+ * -EFAULT or -EINVAL. */
+static long get_timeout(const void *uts, uint64_t *end_ns)
+{
+    *end_ns = UINT64_MAX;
+    if (!uts)
+        return 0;
+    int64_t ts[2];
+    if (copy_from_user(ts, uts, sizeof(ts)))
+        return -EFAULT;
+    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+        return -EINVAL;
+    *end_ns = ts_to_ns_sat(ts[0], ts[1]);
+    return 0;
+}
+
+/* One sleep on q's wait queue until woken or end_ns (real time) passes:
+ * 0, -ETIMEDOUT or -EINTR. With the kernel lock held. */
+static long mq_wait(struct mqueue *q, uint64_t end_ns)
+{
+    if (proc_signal_pending())
+        return -EINTR;
+    uint64_t now = time_realtime_ns();
+    if (end_ns != UINT64_MAX && now >= end_ns)
+        return -ETIMEDOUT;
+    struct proc *p = current();
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    p->wake_tick = end_ns == UINT64_MAX ? 0 : tick_deadline_sat(ns_to_ticks_sat(end_ns - now));
+    waitq_sleep_locked(&q->wq);
+    p->wake_tick = 0;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return 0;
+}
+
+static void notify(struct mqueue *q)
+{
+    if (!q->notify_tgid || q->receivers)
+        return;
+    int tgid = q->notify_tgid;
+    q->notify_tgid = 0;                 /* used up */
+    if (q->notify_kind != SIGEV_SIGNAL)
+        return;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *l = proc_find_thread(tgid);
+    l = l ? l->leader : NULL;
+    struct proc *t = l && l->nthreads ? signal_target_locked(l, q->notify_sig) : NULL;
+    if (t) {
+        signal_send_locked(t, q->notify_sig, current()->tgid);
+        t->sig_code[q->notify_sig - 1] = SI_MESGQ;
+        t->sig_value[q->notify_sig - 1] = q->notify_value;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
+long sys_mq_timedsend(int fd, const char *umsg, size_t len, unsigned prio, const void *uts)
+{
+    uint64_t end;
+    long r = get_timeout(uts, &end);
+    if (r)
+        return r;
+    if (prio >= MQ_PRIO_MAX)
+        return -EINVAL;
+    struct file *f = mq_file(fd);
+    if (!f || (f->flags & O_ACCMODE) == O_RDONLY)
+        return -EBADF;
+    struct mqueue *q = f->priv;
+    if (len > (size_t)q->msgsize)
+        return -EMSGSIZE;
+    struct mq_msg *m = kmalloc(sizeof(*m) + len);
+    if (!m)
+        return -ENOMEM;
+    if (copy_from_user(m->data, umsg, len)) {
+        kfree(m);
+        return -EFAULT;
+    }
+    m->len = len;
+    m->prio = prio;
+    while (q->curmsgs >= q->maxmsg) {
+        r = (f->flags & O_NONBLOCK) ? -EAGAIN : mq_wait(q, end);
+        if (r) {
+            kfree(m);
+            return r;
+        }
+    }
+    struct mq_msg **pp = &q->head;
+    while (*pp && (*pp)->prio >= prio)
+        pp = &(*pp)->next;
+    m->next = *pp;
+    *pp = m;
+    bool was_empty = q->curmsgs == 0;
+    q->curmsgs++;
+    q->qsize += len;
+    if (was_empty)
+        notify(q);
+    waitq_notify(&q->wq, POLLIN | POLLRDNORM);
+    return 0;
+}
+
+long sys_mq_timedreceive(int fd, char *umsg, size_t len, unsigned *uprio, const void *uts)
+{
+    uint64_t end;
+    long r = get_timeout(uts, &end);
+    if (r)
+        return r;
+    struct file *f = mq_file(fd);
+    if (!f || (f->flags & O_ACCMODE) == O_WRONLY)
+        return -EBADF;
+    struct mqueue *q = f->priv;
+    if (len < (size_t)q->msgsize)
+        return -EMSGSIZE;
+    while (!q->curmsgs) {
+        if (f->flags & O_NONBLOCK)
+            return -EAGAIN;
+        q->receivers++;
+        r = mq_wait(q, end);
+        q->receivers--;
+        if (r)
+            return r;
+    }
+    struct mq_msg *m = q->head;
+    q->head = m->next;
+    q->curmsgs--;
+    q->qsize -= m->len;
+    waitq_notify(&q->wq, POLLOUT | POLLWRNORM);
+    r = (long)m->len;
+    if (copy_to_user(umsg, m->data, m->len) || (uprio && copy_to_user(uprio, &m->prio, 4)))
+        r = -EFAULT;                    /* taken: lost, as on Linux */
+    kfree(m);
+    return r;
+}
+
+long sys_mq_notify(int fd, const void *usev)
+{
+    struct sigevent_u ev;
+    if (usev) {
+        if (copy_from_user(&ev, usev, sizeof(ev)))
+            return -EFAULT;
+        if (ev.notify != SIGEV_NONE && ev.notify != SIGEV_SIGNAL && ev.notify != SIGEV_THREAD)
+            return -EINVAL;
+        if (ev.notify == SIGEV_SIGNAL && (ev.signo <= 0 || ev.signo > NSIG))
+            return -EINVAL;
+        if (ev.notify == SIGEV_THREAD)
+            return -EBADF;              /* its sigev_signo would name a netlink socket */
+    }
+    struct file *f = mq_file(fd);
+    if (!f)
+        return -EBADF;
+    struct mqueue *q = f->priv;
+    int me = current()->tgid;
+    if (!usev) {
+        if (q->notify_tgid == me)
+            q->notify_tgid = 0;
+        return 0;
+    }
+    if (q->notify_tgid)
+        return -EBUSY;
+    q->notify_tgid = me;
+    q->notify_kind = ev.notify;
+    q->notify_sig = ev.signo;
+    q->notify_value = ev.value;
+    return 0;
+}
+
+long sys_mq_getsetattr(int fd, const void *unew, void *uold)
+{
+    struct mq_attr_u na, oa;
+    if (unew) {
+        if (copy_from_user(&na, unew, sizeof(na)))
+            return -EFAULT;
+        if (na.flags & ~(int64_t)O_NONBLOCK)
+            return -EINVAL;
+    }
+    struct file *f = mq_file(fd);
+    if (!f)
+        return -EBADF;
+    struct mqueue *q = f->priv;
+    memset(&oa, 0, sizeof(oa));
+    oa.flags = f->flags & O_NONBLOCK;
+    oa.maxmsg = q->maxmsg;
+    oa.msgsize = q->msgsize;
+    oa.curmsgs = q->curmsgs;
+    if (unew)
+        f->flags = (f->flags & ~O_NONBLOCK) | (int)(na.flags & O_NONBLOCK);
+    if (uold && copy_to_user(uold, &oa, sizeof(oa)))
+        return -EFAULT;
+    return 0;
+}
+
+void mq_exit(int tgid)
+{
+    for (struct mqueue *q = names; q; q = q->next)
+        if (q->notify_tgid == tgid)
+            q->notify_tgid = 0;
+}
