@@ -179,6 +179,14 @@ def _dirs_of(src: Path, binaries: set[str]) -> list[Path]:
     tops = [src / "testcases" / "kernel" / "syscalls", *(src / d for d in ELSEWHERE)]
     stems = binaries | {re.sub(r"_(64|16)$", "", b) for b in binaries}
     dirs = {c.parent for top in tops for c in top.rglob("*.c") if c.stem in stems}
+    # A binary linked from differently named objects (nftw01 from nftw.c,
+    # tools.c...) is named by its directory's Makefile (MAKE_TARGETS).
+    for top in tops:
+        for mk in top.rglob("Makefile"):
+            text = mk.read_text(errors="replace")
+            targets = re.findall(r"^MAKE_TARGETS\s*[:+]?=\s*(.*)$", text, re.M)
+            if stems & {t for line in targets for t in line.split()}:
+                dirs.add(mk.parent)
     return sorted(dirs)
 
 

@@ -414,6 +414,18 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_tmpfs_dev.py::test_tmp_files_and_directories_behave_as_on_linux",),
         "a file cut short and grown again shows its old bytes",
         r"a file cut short and grown again shows its old bytes"),
+    Row("txtbsy", "process isolation",
+        "a running program's file is never opened for writing, nor a file open for writing run",
+        (W("kernel/fs/vfs.c", "vfs_get_write_access"),),
+        ("tests/test_fspath.py::test_paths_open_flags_and_attributes_answer_as_linux_does",),
+        "a file a process runs is opened for writing and truncated under it",
+        r"a running program's file was writable"),
+    Row("opath", "privilege separation",
+        "an O_PATH descriptor reaches no call that reads, writes or changes the file",
+        (W("kernel/sys/sys_file.c", "fd_get"),),
+        ("tests/test_fspath.py::test_paths_open_flags_and_attributes_answer_as_linux_does",),
+        "read, write, lseek, ioctl and mmap work through a descriptor opened with O_PATH",
+        r"an O_PATH descriptor did what Linux refuses"),
 )
 
 

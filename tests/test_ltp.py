@@ -141,3 +141,12 @@ def test_a_64_bit_or_16_bit_variant_builds_from_its_base_source() -> None:
     syscalls = src / "testcases" / "kernel" / "syscalls"
     assert ltp._dirs_of(src, {"pselect03_64"}) == [syscalls / "pselect"]
     assert ltp._dirs_of(src, {"setuid01_16"}) == [syscalls / "setuid"]
+
+
+def test_a_binary_named_only_by_its_makefile_builds_from_that_directory() -> None:
+    """nftw01 and nftw6401 are linked from nftw.c, tools.c... (no
+    nftw01.c): nftw/'s Makefile names them in MAKE_TARGETS, and a filtered
+    run must build that directory (they were MISSING)."""
+    src = ltp.find_source()
+    syscalls = src / "testcases" / "kernel" / "syscalls"
+    assert ltp._dirs_of(src, {"nftw01", "nftw6401"}) == [syscalls / "nftw"]

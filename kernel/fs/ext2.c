@@ -169,12 +169,45 @@ static int read_inode(uint32_t ino, struct inode **out)
         .sb = &fs.sb, .ino = ino, .mode = d.mode, .uid = d.uid, .gid = d.gid,
         .nlink = d.links, .size = d.size | (S_ISREG(d.mode) ? (uint64_t)d.size_high << 32 : 0),
         .blocks = d.blocks, .atime = d.atime, .mtime = d.mtime, .ctime = d.ctime,
-        .refs = 1, .ops = &ext2_ops, .priv = e,
+        .refs = 1, .ops = &ext2_ops, .priv = e, .gen = d.generation,
     };
     e->next_live = live;
     live = in;
     *out = in;
     return 0;
+}
+
+/* open_by_handle_at: inode ino if it is in use and still generation gen,
+ * else ESTALE. A reserved inode (the journal's, the resize inode) is no
+ * file to hand out, and a free one must never be read in: its last iput
+ * would free it again. */
+static int ext2_fh_to_inode(struct super *sb, uint32_t ino, uint32_t gen, struct inode **out)
+{
+    (void)sb;
+    uint32_t first = fs.s.rev_level ? fs.s.first_ino : 11;
+    if ((ino < first && ino != 2) || ino > fs.s.inodes_count)
+        return -ESTALE;
+    for (struct inode *l = live; l; l = E(l)->next_live)
+        if (l->ino == ino) {
+            if (l->nlink == 0 || l->gen != gen)
+                return -ESTALE;
+            *out = iget(l);
+            return 0;
+        }
+    uint64_t blk;
+    uint32_t off;
+    int r = inode_location(ino, &blk, &off);
+    if (r)
+        return r;
+    struct buf *b = mread(blk, &r);
+    if (!b)
+        return r;
+    struct ext2_dinode d;
+    memcpy(&d, b->data + off, sizeof(d));
+    brelse(b);
+    if (d.links == 0 || d.mode == 0 || d.generation != gen)
+        return -ESTALE;
+    return read_inode(ino, out);
 }
 
 /* Write the in-memory inode back into its table block. */
@@ -1764,6 +1797,7 @@ struct super *ext2_mount(int part, bool ro, int *err)
     fs.sb.read_only = !writable;
     fs.sb.shutdown = ext2_shutdown;
     fs.sb.statfs = ext2_statfs;
+    fs.sb.fh_to_inode = ext2_fh_to_inode;
     if (writable && journaled) {
         /* While mounted, tell e2fsck (and Linux) that the journal may need
          * replaying; cleared at a clean power-off. */

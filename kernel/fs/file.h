@@ -86,6 +86,7 @@ struct file {
      * /proc/PID/fd/N and maps show. */
     char *path;
     bool flocked;               /* [klock] holds a flock lock (lock.c): the last close drops it */
+    bool write_access;          /* [const] holds its inode's write access (vfs_get_write_access) */
 };
 
 struct file *file_alloc(const struct file_ops *ops, void *priv);

@@ -622,6 +622,13 @@ static struct inode *follow_fd(const struct pctx *c)
     return f->ops->inode_of ? f->ops->inode_of(f) : NULL;
 }
 
+/* exe leads to the program's own file (renamed or not): a magic link. */
+static struct inode *follow_exe(const struct pctx *c)
+{
+    struct mm *mm = mm_of(c);
+    return mm && mm->exe_ino ? iget(mm->exe_ino) : NULL;
+}
+
 static struct inode *follow_cwd(const struct pctx *c)
 {
     struct proc *p = proc_get_klocked(c->tgid, c->tid);
@@ -659,7 +666,8 @@ static int gen_fdinfo(struct sbuf *s, const struct pctx *c)
     int flags = f->flags | (fd_cloexec(p->fdt, c->fd) ? O_CLOEXEC : 0);
     sb_printf(s, "pos:\t%lu\nflags:\t0", f->off);
     sb_octal(s, (uint64_t)(uint32_t)flags, 7);
-    sb_printf(s, "\nmnt_id:\t%d\nino:\t%lu\n", 0, f->inode ? f->inode->ino : 0ul);
+    sb_printf(s, "\nmnt_id:\t%d\nino:\t%lu\n", f->inode ? vfs_mnt_id(f->inode->sb) : 0,
+              f->inode ? f->inode->ino : 0ul);
     inotify_fdinfo(f, s);
     return 0;
 }
@@ -1039,7 +1047,10 @@ static long write_schedtrace(const struct pctx *c, const char *buf, size_t n)
 static int gen_filesystems(struct sbuf *s, const struct pctx *c)
 {
     (void)c;
-    sb_printf(s, "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\n\text3\n\text2\n");
+    bool nodev;
+    const char *name;
+    for (int i = 0; (name = fs_type_at(i, &nodev)); i++)
+        sb_printf(s, "%s\t%s\n", nodev ? "nodev" : "", name);
     return 0;
 }
 
@@ -1060,6 +1071,25 @@ static long write_hostname(const struct pctx *c, const char *buf, size_t n)
     if (len && buf[len - 1] == '\n')
         len--;
     long r = uts_set_nodename(buf, len);
+    return r ? r : (long)n;
+}
+
+static int gen_domainname(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    struct utsname_k u;
+    uts_get(&u);
+    sb_printf(s, "%s\n", u.domainname);
+    return 0;
+}
+
+static long write_domainname(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    size_t len = n;
+    if (len && buf[len - 1] == '\n')
+        len--;
+    long r = uts_set_domainname(buf, len);
     return r ? r : (long)n;
 }
 
@@ -1202,7 +1232,7 @@ static const struct pent pid_ents[] = {
     { .name = "mem", .mode = S_IFREG | 0600, .rw = rw_mem, .flags = PE_PTRACE },
     { .name = "fd", .mode = S_IFDIR | 0500, .kind = PD_FDS, .child = &fd_link },
     { .name = "fdinfo", .mode = S_IFDIR | 0500, .kind = PD_FDINFOS, .child = &fdinfo_file },
-    LINK("exe", link_exe, PE_PTRACE),
+    { .name = "exe", .mode = S_IFLNK | 0777, .link = link_exe, .follow = follow_exe, .flags = PE_PTRACE },
     { .name = "cwd", .mode = S_IFLNK | 0777, .link = link_cwd, .follow = follow_cwd, .flags = PE_PTRACE },
     LINK("root", link_root, PE_PTRACE),
     FILE("mounts", gen_mounts),
@@ -1225,6 +1255,7 @@ static const struct pent random_ents[] = {
 };
 static const struct pent kernel_ents[] = {
     RWFILE("hostname", gen_hostname, write_hostname), FILE("osrelease", gen_osrelease),
+    RWFILE("domainname", gen_domainname, write_domainname),
     FILE("ostype", gen_ostype), FILE("version", gen_kversion), FILE("pid_max", gen_pid_max),
     { .name = "ns_last_pid", .mode = S_IFREG | 0666, .gen = gen_last_pid, .write = write_last_pid },
     FILE("tainted", gen_tainted),

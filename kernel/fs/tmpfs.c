@@ -23,8 +23,15 @@
  * when the last open file or working directory lets go too (release). At
  * umount, which only an unused tmpfs allows (tmpfs_busy), everything goes.
  *
+ * Beyond Linux's basics, as its tmpfs: extended attributes (a list per
+ * node, fs/xattr.c), O_TMPFILE nodes (no entry until linkat gives one:
+ * counted as orphans meanwhile), RENAME_EXCHANGE, real holes for
+ * SEEK_DATA/SEEK_HOLE, and file handles (a node found by number and
+ * generation).
+ *
  * Limits. A tmpfs has a size limit (mount option size=, default a quarter
- * of memory): data frames, table frames, nodes and entries all count, so no
+ * of memory): data frames, table frames, nodes, entries and extended
+ * attributes all count, so no
  * program can use /tmp to take the kernel's memory; past it, ENOSPC.
  *
  * Locking: the syscalls that reach here run under the kernel lock
@@ -66,10 +73,13 @@ struct tnode {
     uint64_t table;             /* [klock] regular files: the top table frame, or 0 */
     uint64_t pages;             /* [klock] data frames */
     char *target;               /* symlinks */
+    struct xattr *xattrs;       /* [klock] extended attributes (xattr.c) */
+    bool linkable;              /* [klock] an O_TMPFILE file linkat may still name */
 };
 
 static const struct inode_ops tmpfs_ops;
 static uint64_t next_dev = 0x100;      /* tmpfs device numbers (Linux: anonymous 0:N) */
+static uint32_t next_gen;              /* [klock] generations: a file handle's check (open_by_handle_at) */
 
 static inline struct tsuper *TS(struct inode *in) { return (struct tsuper *)in->sb; }
 static inline struct tnode *TN(struct inode *in) { return in->priv; }
@@ -164,7 +174,7 @@ static struct tnode *node_new(struct tsuper *ts, uint32_t mode, int *err)
     n->inode = (struct inode){ .sb = &ts->sb, .ino = ts->next_ino++, .mode = mode,
                                .uid = p ? p->fsuid : 0, .gid = p ? p->fsgid : 0,
                                .nlink = S_ISDIR(mode) ? 2 : 1, .atime = t, .mtime = t, .ctime = t,
-                               .refs = 1, .ops = &tmpfs_ops, .priv = n };
+                               .refs = 1, .ops = &tmpfs_ops, .priv = n, .gen = ++next_gen };
     n->next_cookie = 3;                         /* 0 ".", 1 "..", 2 the first entry */
     return n;
 }
@@ -175,6 +185,7 @@ static void node_free(struct tnode *n)
     filemap_evict(&n->inode);                   /* pages a mapping cached (umount frees without iput) */
     free_pages_from(n, 0);
     kfree(n->target);
+    uncharge(ts, xattr_free_all(&n->xattrs));
     uncharge(ts, 1);
     kfree(n);
 }
@@ -460,7 +471,8 @@ static int tmpfs_link(struct inode *dir, const char *name, size_t len, struct in
     struct tnode *d = TN(dir);
     if (S_ISDIR(ino->mode))
         return -EPERM;
-    if (dir->nlink == 0 || ino->nlink == 0)
+    bool tmpfile = ino->nlink == 0 && TN(ino)->linkable;
+    if (dir->nlink == 0 || (ino->nlink == 0 && !tmpfile))
         return -ENOENT;
     if (is_dot(name, len) || find(d, name, len))
         return -EEXIST;
@@ -468,6 +480,11 @@ static int tmpfs_link(struct inode *dir, const char *name, size_t len, struct in
     struct tdirent *e = dirent_new(TS(dir), name, len, TN(ino), false, &err);
     if (!e)
         return err;
+    if (tmpfile) {                              /* an O_TMPFILE file gets its first name */
+        TN(ino)->linkable = false;
+        TS(ino)->orphans--;
+        iget(ino);                              /* the tree's reference */
+    }
     ino->nlink++;
     ino->ctime = now();
     dir_append(d, e);
@@ -558,11 +575,175 @@ static int tmpfs_setattr(struct inode *ino)
     return 0;
 }
 
+static struct tdirent *entry_of(struct tnode *dir, struct tnode *child);
+
+/* open(O_TMPFILE): a node with no entry, counted as an orphan (an
+ * unlinked file still open) until linkat names it or its last close. */
+static int tmpfs_tmpfile(struct inode *dir, uint32_t mode, bool linkable, struct inode **out)
+{
+    ASSERT_KLOCK();
+    struct tsuper *ts = TS(dir);
+    if (dir->nlink == 0)
+        return -ENOENT;
+    int err;
+    struct tnode *n = node_new(ts, mode, &err);
+    if (!n)
+        return err;
+    n->inode.nlink = 0;
+    n->linkable = linkable;
+    if (dir->mode & 02000)
+        n->inode.gid = dir->gid;
+    ts->orphans++;
+    *out = &n->inode;                           /* node_new's reference: the opener's */
+    return 0;
+}
+
+/* RENAME_EXCHANGE: the two entries trade nodes; a directory that changes
+ * parent takes its ".." (and its link count) along. */
+static int tmpfs_exchange(struct inode *odir, const char *oname, size_t olen,
+                          struct inode *ndir, const char *nname, size_t nlen)
+{
+    ASSERT_KLOCK();
+    struct tnode *od = TN(odir), *nd = TN(ndir);
+    if (is_dot(oname, olen) || is_dot(nname, nlen))
+        return -EBUSY;
+    struct tdirent **oe = find(od, oname, olen), **ne = find(nd, nname, nlen);
+    if (!oe || !ne)
+        return -ENOENT;
+    struct tnode *a = (*oe)->node, *b = (*ne)->node;
+    if (a == b)
+        return 0;
+    /* INVARIANT(kernel memory safety): neither directory lands inside
+     * itself (the loop rename refuses too): EINVAL. */
+    for (int k = 0; k < 2; k++) {
+        struct tnode *moved = k ? b : a, *into = k ? od : nd;
+        if (!S_ISDIR(moved->inode.mode) || od == nd)
+            continue;
+        for (struct tnode *up = into;; up = up->parent) {
+            if (up == moved)
+                return -EINVAL;
+            if (up->parent == up)
+                break;
+        }
+    }
+    (*oe)->node = b;
+    (*ne)->node = a;
+    if (od != nd) {
+        if (S_ISDIR(a->inode.mode)) {
+            a->parent = nd;
+            odir->nlink--;
+            ndir->nlink++;
+        }
+        if (S_ISDIR(b->inode.mode)) {
+            b->parent = od;
+            ndir->nlink--;
+            odir->nlink++;
+        }
+    }
+    int64_t t = now();
+    odir->mtime = odir->ctime = ndir->mtime = ndir->ctime = t;
+    a->inode.ctime = b->inode.ctime = t;
+    return 0;
+}
+
+/* open_by_handle_at: the node numbered ino, if it is in the tree and of
+ * generation gen (a walk without recursion, as tmpfs_busy's). */
+static int tmpfs_fh_to_inode(struct super *sb, uint32_t ino, uint32_t gen, struct inode **out)
+{
+    ASSERT_KLOCK();
+    struct tnode *root = TN(sb->root), *d = root;
+    if (root->inode.ino == ino && root->inode.gen == gen) {
+        *out = iget(&root->inode);
+        return 0;
+    }
+    struct tdirent *e = d->entries;
+    for (;;) {
+        if (!e) {
+            if (d == root)
+                return -ESTALE;
+            struct tnode *child = d;
+            d = d->parent;
+            e = entry_of(d, child)->next;
+            continue;
+        }
+        struct tnode *n = e->node;
+        if (n->inode.ino == ino && n->inode.gen == gen) {
+            *out = iget(&n->inode);
+            return 0;
+        }
+        if (S_ISDIR(n->inode.mode)) {
+            d = n;
+            e = n->entries;
+        } else {
+            e = e->next;
+        }
+    }
+}
+
+/* SEEK_DATA, SEEK_HOLE: a page with a frame is data, one without a hole
+ * (a missing leaf table: 512 pages of hole at once). */
+static int64_t tmpfs_seek_hole(struct inode *ino, int64_t off, bool hole)
+{
+    ASSERT_KLOCK();
+    struct tnode *t = TN(ino);
+    uint64_t end = ALIGN_UP(ino->size, PAGE_SIZE) / PAGE_SIZE;
+    uint64_t *top = t->table ? P2V(t->table) : NULL;
+    for (uint64_t pg = (uint64_t)off / PAGE_SIZE; pg < end;) {
+        uint64_t *leaf = top && top[pg / TABLE_ENTRIES] ? P2V(top[pg / TABLE_ENTRIES]) : NULL;
+        if (!leaf && !hole) {
+            pg = ALIGN_UP(pg + 1, TABLE_ENTRIES);
+            continue;
+        }
+        if ((leaf && leaf[pg % TABLE_ENTRIES]) != hole) {
+            int64_t at = (int64_t)(pg * PAGE_SIZE);
+            return MIN(MAX(at, off), (int64_t)ino->size);
+        }
+        pg++;
+    }
+    return hole ? (int64_t)ino->size : -ENXIO;
+}
+
+/* Extended attributes: the node's list, its memory counted against the
+ * size limit like data. */
+static long tmpfs_getxattr(struct inode *ino, const char *name, void *buf, size_t size)
+{
+    return xattr_get(&TN(ino)->xattrs, name, buf, size);
+}
+
+static long tmpfs_listxattr(struct inode *ino, char *buf, size_t size)
+{
+    return xattr_list(&TN(ino)->xattrs, buf, size);
+}
+
+static int tmpfs_setxattr(struct inode *ino, const char *name, const void *value, size_t size, int flags)
+{
+    ASSERT_KLOCK();
+    struct tsuper *ts = TS(ino);
+    long delta;
+    if (!value) {
+        long r = xattr_remove(&TN(ino)->xattrs, name, &delta);
+        uncharge(ts, (uint64_t)-delta);
+        if (!r)
+            ino->ctime = now();
+        return (int)r;
+    }
+    uint64_t need = xattr_cost(name, size);
+    if (charge(ts, need))
+        return -ENOSPC;
+    long r = xattr_set(&TN(ino)->xattrs, name, value, size, flags, &delta);
+    uncharge(ts, r ? need : need - (uint64_t)delta);    /* keep delta: the new less the old */
+    if (!r)
+        ino->ctime = now();
+    return (int)r;
+}
+
 static const struct inode_ops tmpfs_ops = {
     .lookup = tmpfs_lookup, .read = tmpfs_read, .readdir = tmpfs_readdir,
     .readlink = tmpfs_readlink, .release = tmpfs_release,
     .write = tmpfs_write, .truncate = tmpfs_truncate, .create = tmpfs_create, .link = tmpfs_link,
     .unlink = tmpfs_unlink, .rename = tmpfs_rename, .setattr = tmpfs_setattr,
+    .tmpfile = tmpfs_tmpfile, .exchange = tmpfs_exchange, .getxattr = tmpfs_getxattr,
+    .listxattr = tmpfs_listxattr, .setxattr = tmpfs_setxattr, .seek_hole = tmpfs_seek_hole,
 };
 
 /* ---- mount and umount ---- */
@@ -652,7 +833,7 @@ struct super *tmpfs_new(const char *opts, int *err)
     }
     ts->sb = (struct super){ .type = "tmpfs", .dev = next_dev++,
                              .maxbytes = MIN(units, MAX_FILE_PAGES) * PAGE_SIZE,
-                             .statfs = tmpfs_statfs };
+                             .statfs = tmpfs_statfs, .fh_to_inode = tmpfs_fh_to_inode };
     ts->limit = units;
     ts->next_ino = 1;
     struct tnode *root = node_new(ts, S_IFDIR | parse_mode(opts, 01777), err);

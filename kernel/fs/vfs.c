@@ -103,6 +103,49 @@ bool vfs_mount_at(int i, struct super **sb, const char **path)
     return true;
 }
 
+int vfs_mnt_id(struct super *sb)
+{
+    if (!sb)
+        return 0;
+    if (sb == root_sb)
+        return 1;
+    for (int i = 0; i < MAX_MOUNTS; i++)
+        if (mounts[i].sb == sb)
+            return i + 2;
+    return 0;
+}
+
+bool vfs_is_mountpoint(struct inode *dir) { return mounted_on(dir) != NULL; }
+
+bool vfs_is_below(struct inode *ino, struct inode *root)
+{
+    struct inode *cur = iget(ino);
+    bool below = false;
+    for (int depth = 0; depth < 4096; depth++) {
+        struct inode *cov = covered_by(cur);
+        if (cur == root || cov == root) {
+            below = true;
+            break;
+        }
+        if (cov) {
+            iput(cur);
+            cur = iget(cov);
+        }
+        struct inode *up;
+        if (cur == root_sb->root || !S_ISDIR(cur->mode) || !cur->ops->lookup ||
+            cur->ops->lookup(cur, "..", 2, &up))
+            break;
+        if (up == cur) {                        /* a removed directory, or a file system's top */
+            iput(up);
+            break;
+        }
+        iput(cur);
+        cur = up;
+    }
+    iput(cur);
+    return below;
+}
+
 static struct spinlock ref_lock = SPINLOCK_INIT("inode refs");
 
 void vfs_mount_root(struct super *sb) { root_sb = sb; }
@@ -183,91 +226,136 @@ static struct inode *process_root(void)
     return p && p->fs && p->fs->root ? p->fs->root : root_sb->root;
 }
 
-/* Walk path from start. *links counts the symlinks followed in the whole
- * lookup, nested or one after another (Linux's total: ELOOP past 40). */
-static int walk(struct inode *start, const char *path, int flags, int *links, struct inode **out)
+/* One path lookup: the symlinks it followed so far (nested or one after
+ * another: Linux's total, ELOOP past 40), its LOOKUP_* flags, and for
+ * openat2's scoped lookups the directory it started in (RESOLVE_BENEATH:
+ * never above it; RESOLVE_IN_ROOT: "/" and ".." stop there) and the file
+ * system it started on (RESOLVE_NO_XDEV). */
+struct walkctx {
+    int links;
+    int flags;
+    struct inode *scope;
+};
+
+static bool is_dotdot(const char *name, size_t len) { return len == 2 && name[0] == '.' && name[1] == '.'; }
+
+/* Walk path from start (follow: through a final symlink). */
+static int walk(struct walkctx *w, struct inode *start, const char *path, bool follow, struct inode **out)
 {
     if (!*path)
         return -ENOENT;
-    struct inode *top = process_root();
+    struct inode *top = (w->flags & LOOKUP_IN_ROOT) ? w->scope : process_root();
+    if (path[0] == '/') {
+        /* INVARIANT(privilege separation): a scoped lookup (openat2's
+         * RESOLVE_BENEATH) never leaves the directory it was given, not
+         * even through an absolute path or symlink; RESOLVE_NO_XDEV
+         * never crosses into another mount. */
+        if (w->flags & LOOKUP_BENEATH)
+            return -EXDEV;
+        if ((w->flags & LOOKUP_NO_XDEV) && top->sb != start->sb)
+            return -EXDEV;
+    }
     struct inode *cur = iget(path[0] == '/' ? top : start);
     const char *name;
     size_t len;
+    int r = 0;
     for (const char *p = path_next(path, &name, &len); len; p = path_next(p, &name, &len)) {
         const char *rest;
         size_t rest_len;
         path_next(p, &rest, &rest_len);
         bool last = rest_len == 0;
         if (len > NAME_MAX) {
-            iput(cur);
-            return -ENAMETOOLONG;
+            r = -ENAMETOOLONG;
+            break;
         }
         if (!S_ISDIR(cur->mode)) {
-            iput(cur);
-            return -ENOTDIR;
+            r = -ENOTDIR;
+            break;
         }
-        int r = vfs_permission(cur, MAY_EXEC);  /* search permission */
-        if (r) {
-            iput(cur);
-            return r;
-        }
+        if ((r = vfs_permission(cur, MAY_EXEC)))    /* search permission */
+            break;
         if (len == 1 && name[0] == '.')
             continue;
+        if (is_dotdot(name, len) && (w->flags & LOOKUP_BENEATH) && cur == w->scope) {
+            r = -EXDEV;                             /* above the directory it was given */
+            break;
+        }
         /* INVARIANT(privilege separation): ".." at a process's root stays
          * there: a path that starts inside a chroot stays inside. */
 #ifndef BREAK_CHROOT
-        if (len == 2 && name[0] == '.' && name[1] == '.' && cur == top)
+        if (is_dotdot(name, len) && cur == top)
             continue;
 #endif
         /* ".." from a mounted root leaves through the directory it covers. */
         struct inode *cov;
-        if (len == 2 && name[0] == '.' && name[1] == '.' && (cov = covered_by(cur))) {
+        if (is_dotdot(name, len) && (cov = covered_by(cur))) {
+            if (w->flags & LOOKUP_NO_XDEV) {
+                r = -EXDEV;
+                break;
+            }
             iput(cur);
             cur = iget(cov);
         }
         struct inode *next;
-        r = cur->ops->lookup(cur, name, len, &next);
-        if (r) {
-            iput(cur);
-            return r;
-        }
+        if ((r = cur->ops->lookup(cur, name, len, &next)))
+            break;
         /* A symlink is followed unless it is the last component, asked not
          * to be, and not followed by a slash ("link/" means the target). */
+        bool through = S_ISLNK(next->mode) && (!last || follow || *p == '/');
+        if (through && (w->flags & LOOKUP_NO_SYMLINKS)) {
+            iput(next);
+            r = -ELOOP;
+            break;
+        }
         int jerr = 0;
-        struct inode *jump = S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW) || *p == '/') &&
-                             next->ops->follow ? next->ops->follow(next, &jerr) : NULL;
+        struct inode *jump = through && next->ops->follow ? next->ops->follow(next, &jerr) : NULL;
+        if ((jump || jerr) && !jerr && (w->flags & (LOOKUP_NO_MAGICLINKS | LOOKUP_BENEATH | LOOKUP_IN_ROOT))) {
+            iput(jump);
+            jerr = (w->flags & LOOKUP_NO_MAGICLINKS) ? -ELOOP : -EXDEV;
+            jump = NULL;
+        }
+        if (jump && (w->flags & LOOKUP_NO_XDEV) && jump->sb != cur->sb) {
+            iput(jump);
+            jerr = -EXDEV;
+            jump = NULL;
+        }
         if (jump || jerr) {
             iput(next);
-            if (jerr) {
-                iput(cur);
-                return jerr;
-            }
+            if ((r = jerr))
+                break;
             next = jump;                        /* a magic link: straight to its inode */
-        } else if (S_ISLNK(next->mode) && (!last || (flags & LOOKUP_FOLLOW) || *p == '/')) {
+        } else if (through) {
             char *target = kmalloc(PATH_MAX);
             long n = target ? next->ops->readlink(next, target, PATH_MAX - 1) : -ENOMEM;
             iput(next);
-            if (n < 0 || (*links)++ >= SYMLOOP_MAX) {
+            if (n < 0 || w->links++ >= SYMLOOP_MAX) {
                 kfree(target);
-                iput(cur);
-                return n < 0 ? (int)n : -ELOOP;
+                r = n < 0 ? (int)n : -ELOOP;
+                break;
             }
             target[n] = 0;
-            r = walk(cur, target, LOOKUP_FOLLOW, links, &next);
+            r = walk(w, cur, target, true, &next);
             kfree(target);
-            if (r) {
-                iput(cur);
-                return r;
-            }
+            if (r)
+                break;
         }
         /* A directory with a file system mounted on it leads into its root. */
         struct super *m = mounted_on(next);
+        if (m && (w->flags & LOOKUP_NO_XDEV)) {
+            iput(next);
+            r = -EXDEV;
+            break;
+        }
         if (m) {
             iput(next);
             next = iget(m->root);
         }
         iput(cur);
         cur = next;
+    }
+    if (r) {
+        iput(cur);
+        return r;
     }
     *out = cur;
     return 0;
@@ -279,11 +367,11 @@ int vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **ou
         return -ENOENT;
     if (strnlen(path, PATH_MAX) >= PATH_MAX)
         return -ENAMETOOLONG;
-    int links = 0;
-    return walk(cwd ? cwd : root_sb->root, path, flags, &links, out);
+    struct walkctx w = { 0, flags, cwd ? cwd : root_sb->root };
+    return walk(&w, w.scope, path, flags & LOOKUP_FOLLOW, out);
 }
 
-int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir,
+int vfs_lookup_parent(struct inode *cwd, const char *path, int flags, struct inode **dir,
                       const char **last, size_t *len)
 {
     /* Split off the last component ("a/b/c/" -> "a/b", "c"). */
@@ -307,7 +395,7 @@ int vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir,
     if (b == 0)
         head[b++] = '.';
     head[b] = 0;
-    int r = vfs_lookup(cwd, head, LOOKUP_FOLLOW, dir);
+    int r = vfs_lookup(cwd, head, flags | LOOKUP_FOLLOW, dir);
     kfree(head);
     return r;
 }
@@ -577,7 +665,37 @@ static long vf_getdents(struct file *f, void *ubuf, size_t n)
     return ret;
 }
 
-static void vf_release(struct file *f) { iput(f->inode); }
+static void vf_release(struct file *f)
+{
+    if (f->write_access)
+        vfs_put_write_access(f->inode);
+    iput(f->inode);
+}
+
+/* INVARIANT(process isolation): a program's file is never written while
+ * it runs (its pages are mapped from the file: a write would change the
+ * code under it), nor run while open for writing: ETXTBSY both ways. */
+int vfs_get_write_access(struct inode *ino)
+{
+#ifndef BREAK_TXTBSY
+    if (ino->writecount < 0)
+        return -ETXTBSY;
+#endif
+    ino->writecount++;
+    return 0;
+}
+
+void vfs_put_write_access(struct inode *ino) { ino->writecount--; }
+
+int vfs_deny_write_access(struct inode *ino)
+{
+    if (ino->writecount > 0)
+        return -ETXTBSY;
+    ino->writecount--;
+    return 0;
+}
+
+void vfs_allow_write_access(struct inode *ino) { ino->writecount++; }
 
 static const struct file_ops vfs_file_ops = {
     .read = vf_read, .write = vf_write, .stat = vf_stat, .getdents = vf_getdents, .release = vf_release,

@@ -39,16 +39,36 @@ struct inode_ops {
     int  (*unlink)(struct inode *dir, const char *name, size_t len, bool dir_ok);
     int  (*rename)(struct inode *odir, const char *oname, size_t olen,
                    struct inode *ndir, const char *nname, size_t nlen);
+    /* renameat2(RENAME_EXCHANGE): the two names, both there, swap files
+     * (NULL: the file system cannot, EINVAL, as Linux's ext2). */
+    int  (*exchange)(struct inode *odir, const char *oname, size_t olen,
+                     struct inode *ndir, const char *nname, size_t nlen);
     int  (*setattr)(struct inode *ino);          /* write mode/uid/gid/times back */
     int  (*sync)(struct super *sb);              /* everything to stable storage */
     /* The disk sector holding byte off of a regular file (a swap file's
      * pages are read and written there directly, mm/swap.c): or -EINVAL
      * for a hole. NULL: the file system cannot hold a swap file. */
     long (*bmap)(struct inode *ino, uint64_t off);
+    /* lseek's SEEK_DATA (hole false) / SEEK_HOLE (hole true) from off (below
+     * the size): the first byte at or after off in data / in a hole (the
+     * end of the file is one). NULL: the whole file is data (Linux's
+     * generic_file_llseek, as for ext2). */
+    int64_t (*seek_hole)(struct inode *ino, int64_t off, bool hole);
     /* An open file of the file system's own kind (procfs: a per-open buffer
      * of generated text), or NULL for the VFS's plain open file. Takes the
      * caller's reference on success; else NULL and *err. */
     struct file *(*open)(struct inode *ino, int flags, int *err);
+    /* open(O_TMPFILE): a new regular file in dir with no name (nlink 0) that
+     * linkat may give one unless linkable is false (O_EXCL). NULL: the
+     * file system cannot (EOPNOTSUPP). */
+    int  (*tmpfile)(struct inode *dir, uint32_t mode, bool linkable, struct inode **out);
+    /* Extended attributes (NULL: the file system keeps none, EOPNOTSUPP).
+     * name is whole ("security.x"); the syscalls checked who may. get and
+     * list: the size (a size of 0 asks for it), ERANGE if buf is smaller,
+     * ENODATA; set with value NULL removes; XATTR_CREATE/REPLACE flags. */
+    long (*getxattr)(struct inode *ino, const char *name, void *buf, size_t size);
+    long (*listxattr)(struct inode *ino, char *buf, size_t size);
+    int  (*setxattr)(struct inode *ino, const char *name, const void *value, size_t size, int flags);
     /* A symlink that leads to an inode directly rather than through its
      * text (Linux's "magic links": /proc/PID/fd/N, exe, cwd): a new
      * reference, NULL to follow the text as usual, or an ERR_PTR-style
@@ -71,6 +91,10 @@ struct super {
     bool read_only;
     uint64_t maxbytes;                          /* the largest file size (Linux's s_maxbytes) */
     int (*shutdown)(struct super *sb);          /* power-off: make it clean */
+    /* open_by_handle_at(2): the inode numbered ino whose generation is gen,
+     * a new reference, or -ESTALE (no such file now). NULL: the file
+     * system gives no handles (name_to_handle_at: EOPNOTSUPP). */
+    int (*fh_to_inode)(struct super *sb, uint32_t ino, uint32_t gen, struct inode **out);
     /* Sizes and counts for statfs (NULL: a file system without blocks; the
      * caller fills type, name length and flags). */
     void (*statfs)(struct super *sb, struct kstatfs *st);
@@ -84,6 +108,10 @@ struct inode {
     int64_t atime, mtime, ctime;
     uint64_t rdev;
     uint32_t seals;             /* [klock] F_SEAL_* of a memfd (with SEALS_MEMFD); 0 for others */
+    /* [klock] open files that may write it (> 0), or address spaces
+     * running it as their program (< 0): never both (ETXTBSY). */
+    int writecount;
+    uint32_t gen;               /* [const] i_generation: a file handle tells a reused number apart */
     int refs;
     const struct inode_ops *ops;
     void *priv;
@@ -105,17 +133,32 @@ bool          vfs_is_mounted(struct super *sb);
 /* The i-th mount (0 is the root) for /proc/mounts: false past the last;
  * *sb NULL for a free slot. */
 bool          vfs_mount_at(int i, struct super **sb, const char **path);
+/* The mount's id (/proc/PID/mountinfo's first field, statx's stx_mnt_id,
+ * fdinfo's mnt_id): 1 for the root, 0 for a file system mounted nowhere. */
+int           vfs_mnt_id(struct super *sb);
+/* Is a file system mounted on directory dir? (rmdir, rename: EBUSY) */
+bool          vfs_is_mountpoint(struct inode *dir);
+/* Is ino root or below it (up through ".." and the mounts)? getcwd asks
+ * it of a working directory left outside a chroot. */
+bool          vfs_is_below(struct inode *ino, struct inode *root);
 /* "/dev/vda" -> 0, "/dev/vdaN" -> N (1-128), anything else -> -1. */
 int           vda_partition(const char *dev);
 struct inode *vfs_root(void);
 struct inode *iget(struct inode *ino);          /* one more reference */
 void          iput(struct inode *ino);          /* one fewer */
 
-#define LOOKUP_FOLLOW 1                         /* follow a symlink in the last component */
+#define LOOKUP_FOLLOW        1                  /* follow a symlink in the last component */
+/* openat2(2)'s RESOLVE_* (the lookup starts at cwd, its "scope"): */
+#define LOOKUP_NO_XDEV       2                  /* EXDEV rather than cross a mount */
+#define LOOKUP_NO_MAGICLINKS 4                  /* ELOOP at a /proc magic link */
+#define LOOKUP_NO_SYMLINKS   8                  /* ELOOP at any symlink to be followed */
+#define LOOKUP_BENEATH       16                 /* EXDEV rather than leave the scope */
+#define LOOKUP_IN_ROOT       32                 /* the scope is "/" (a chroot for one lookup) */
 /* Resolve a kernel-space path from cwd (or the root if absolute). */
 int  vfs_lookup(struct inode *cwd, const char *path, int flags, struct inode **out);
-/* The directory a path's last component lives in, and that component. */
-int  vfs_lookup_parent(struct inode *cwd, const char *path, struct inode **dir,
+/* The directory a path's last component lives in (looked up with flags),
+ * and that component. */
+int  vfs_lookup_parent(struct inode *cwd, const char *path, int flags, struct inode **dir,
                        const char **last, size_t *len);
 void vfs_stat(struct inode *ino, struct kstat *st);
 /* May the current process read (4), write (2) and/or search/execute (1)
@@ -135,6 +178,13 @@ char *vfs_abspath(const char *base, const char *path);
 void  vfs_realpath(const char *abs, char *out, size_t n);
 /* An open file on ino (takes the caller's reference). */
 struct file *vfs_open(struct inode *ino, int flags);
+/* Write access to a regular file (an open for writing, truncate) against
+ * its execution (exec's program, for as long as an address space runs it):
+ * each refuses while the other holds it, ETXTBSY. get/put pair up. */
+int  vfs_get_write_access(struct inode *ino);
+void vfs_put_write_access(struct inode *ino);
+int  vfs_deny_write_access(struct inode *ino);
+void vfs_allow_write_access(struct inode *ino);
 /* Cut or grow a regular file to size (ftruncate, O_TRUNC): the file
  * system's truncate, then the page cache's cached tail. */
 int  vfs_truncate(struct inode *ino, uint64_t size);
@@ -153,6 +203,18 @@ bool          tmpfs_busy(struct super *sb);    /* a node in use (no umount) */
 void          tmpfs_kill(struct super *sb);    /* after umount: free it all */
 int           tmpfs_mknod(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev);
 #define SEALS_MEMFD 0x80000000u   /* inode.seals: a memfd, whose seals apply */
+
+/* An in-memory list of extended attributes (xattr.c), for tmpfs: the
+ * inode_ops' semantics on a list; *cost_delta is the change in pages of
+ * memory the list holds (xattr_cost: one attribute's). */
+struct xattr;
+size_t xattr_cost(const char *name, size_t size);
+long   xattr_get(struct xattr **list, const char *name, void *buf, size_t size);
+long   xattr_list(struct xattr **list, char *buf, size_t size);
+long   xattr_set(struct xattr **list, const char *name, const void *value, size_t size, int flags,
+                 long *cost_delta);
+long   xattr_remove(struct xattr **list, const char *name, long *cost_delta);
+size_t xattr_free_all(struct xattr **list);     /* the cost freed */
 
 /* Character devices (dev.c): an open file on device inode ino (takes the
  * caller's reference on success), or NULL and *err (ENXIO: no such device). */

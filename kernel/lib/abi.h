@@ -28,6 +28,21 @@
 #define O_DIRECTORY  0200000
 #define O_NOFOLLOW   0400000
 #define O_CLOEXEC    02000000
+#define O_DSYNC      010000
+#define O_ASYNC      020000
+#define O_LARGEFILE  0100000
+#define O_NOATIME    01000000
+#define O_PATH       010000000
+#define __O_SYNC     04000000
+#define __O_TMPFILE  020000000
+#define O_TMPFILE    (__O_TMPFILE | O_DIRECTORY)
+/* openat2(2): struct open_how's resolve bits. */
+#define RESOLVE_NO_XDEV        0x01
+#define RESOLVE_NO_MAGICLINKS  0x02
+#define RESOLVE_NO_SYMLINKS    0x04
+#define RESOLVE_BENEATH        0x08
+#define RESOLVE_IN_ROOT        0x10
+#define RESOLVE_CACHED         0x20
 #define CLOSE_RANGE_UNSHARE  (1u << 1)    /* close_range(2) */
 #define CLOSE_RANGE_CLOEXEC  (1u << 2)
 /* preadv2/pwritev2 flags (RWF_*). */
@@ -285,7 +300,11 @@
 #define AT_REMOVEDIR         0x200
 #define AT_EACCESS           0x200
 #define AT_NO_AUTOMOUNT      0x800
+#define AT_SYMLINK_FOLLOW    0x400
 #define AT_EMPTY_PATH        0x1000
+#define AT_HANDLE_FID        0x200     /* name_to_handle_at(2) */
+#define MAX_HANDLE_SZ        128
+#define FILEID_INO32_GEN     1
 #define AT_STATX_SYNC_TYPE   0x6000
 #define AT_STATX_FORCE_SYNC  0x2000
 #define AT_STATX_DONT_SYNC   0x4000

@@ -26,6 +26,7 @@
 #define ENFILE  23
 #define EMFILE  24
 #define ENOTTY  25
+#define ETXTBSY 26
 #define EFBIG   27
 #define ENOSPC  28
 #define ESPIPE  29
@@ -50,6 +51,7 @@
 #define ENOTSUP EOPNOTSUPP
 #define ETIMEDOUT 110
 #define EMSGSIZE 90     /* POSIX message queues: message longer than mq_msgsize */
+#define ESTALE  116
 #define EUCLEAN 117     /* "structure needs cleaning": Linux's EFSCORRUPTED */
 #define EOWNERDEAD 130
 /* Kernel-internal, never seen by a program: a sleep cut short by a signal,

@@ -167,6 +167,9 @@ struct mm {
     uintptr_t auxv_start, auxv_end;             /* the auxiliary vector (/proc/PID/auxv) */
     uintptr_t start_code, end_code, start_stack;
     char exe_path[256];
+    /* [const] the program's file (exec), denied writing while this runs
+     * it (ETXTBSY): given back by mm_destroy. */
+    struct inode *exe_ino;
     int users;                  /* [atomic] threads sharing it (CLONE_VM) */
     volatile uint64_t cpus;     /* [atomic] bit n: loaded on CPU n (who needs TLB shootdowns) */
     struct mm *mm_prev, *mm_next;   /* [klock] every address space (mm_unmap_file_from) */

@@ -150,8 +150,13 @@ void mm_destroy(struct mm *mm)
         all_mms = mm->mm_next;
     if (mm->mm_next)
         mm->mm_next->mm_prev = mm->mm_prev;
+    struct inode *exe = mm->exe_ino;
     kfree(mm);
     vmas_retire(list);
+    if (exe) {
+        vfs_allow_write_access(exe);
+        iput(exe);
+    }
 }
 
 void mm_activate(struct mm *mm)
@@ -751,6 +756,8 @@ struct mm *mm_fork(struct mm *parent)
     child->start_code = parent->start_code, child->end_code = parent->end_code;
     child->start_stack = parent->start_stack;
     memcpy(child->exe_path, parent->exe_path, sizeof(child->exe_path));
+    if (parent->exe_ino && !vfs_deny_write_access(parent->exe_ino))
+        child->exe_ino = iget(parent->exe_ino);
     struct fork_arg a = { child, false };
     vmm_range_walk_all(parent->root, 0, USER_TOP, share_leaf, &a);
     flush_mm(parent, 0, 0);                 /* the parent's writable entries changed */

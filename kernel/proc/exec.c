@@ -166,6 +166,7 @@ struct exec_file {
     size_t size;
     struct elf64_ehdr eh;
     struct elf64_phdr *ph;
+    bool denied;                /* holds a denial of writing (vfs_deny_write_access) */
 };
 
 /* What exec has in hand, and the paths it follows. */
@@ -221,6 +222,11 @@ static long open_exec_file(struct inode *dir, const char *path, int lookup_flags
         iput(ino);
         return -EACCES;                             /* a directory, or not executable by us */
     }
+    if ((r = vfs_deny_write_access(ino))) {
+        iput(ino);
+        return r;                                   /* ETXTBSY: open for writing */
+    }
+    f->denied = true;
     f->ino = ino;
     f->size = ino->size;
     f->name = vfs_abspath(current()->fs->cwd_path, path);
@@ -229,6 +235,8 @@ static long open_exec_file(struct inode *dir, const char *path, int lookup_flags
 
 static void exec_file_drop(struct exec_file *f)
 {
+    if (f->ino && f->denied)
+        vfs_allow_write_access(f->ino);
     if (f->ino)
         iput(f->ino);
     kfree(f->name);
@@ -538,6 +546,8 @@ static long find_elf(struct exec_state *x, char *const uargv[], char *const uenv
             x->prog.size = x->start_file->size;
             x->start_file = NULL;
             r = !S_ISREG(x->prog.ino->mode) || vfs_permission(x->prog.ino, MAY_EXEC) ? -EACCES : 0;
+            if (!r && !(r = vfs_deny_write_access(x->prog.ino)))
+                x->prog.denied = true;
         } else {
             r = depth ? open_exec_file(NULL, x->path, LOOKUP_FOLLOW, &x->prog)
                       : open_exec_file(x->start_dir, x->path, x->lookup_flags, &x->prog);
@@ -718,7 +728,7 @@ static long exec_start(struct exec_state *x, int dirfd, int flags)
         strlcpy(x->execfn, x->path, sizeof(x->execfn));
         return 0;
     }
-    struct file *f = fd_get(dirfd);
+    struct file *f = fd_get_raw(dirfd);
     if (!f)
         return -EBADF;
     struct proc *p = current();
@@ -786,6 +796,10 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     else
         strlcpy(mm->exe_path, x->path, sizeof(mm->exe_path));
     kfree(exe);
+    /* The program's file stays unwritable while this address space runs
+     * it (ETXTBSY); x->prog's own denial holds, so this one cannot fail. */
+    if (!vfs_deny_write_access(x->prog.ino))
+        mm->exe_ino = iget(x->prog.ino);
 
     /* A descriptor table shared by CLONE_FILES becomes our own first, as
      * on Linux: closing the close-on-exec descriptors must not close them

@@ -15,6 +15,7 @@ long sys_pwritev2(int fd, const void *iov, long cnt, int64_t pos_l, int64_t pos_
 long sys_open(const char *path, int flags, int mode);
 long sys_creat(const char *path, int mode);
 long sys_openat(int dirfd, const char *path, int flags, int mode);
+long sys_openat2(int dirfd, const char *path, const void *how, size_t size);
 long sys_close(int fd);
 long sys_close_range(unsigned first, unsigned last, unsigned flags);
 long sys_lseek(int fd, int64_t off, int whence);
@@ -72,6 +73,11 @@ long sys_pwrite64(int fd, const void *buf, size_t n, int64_t off);
 /* sys_fsinfo.c */
 long sys_statfs(const char *path, void *buf);
 long sys_fstatfs(int fd, void *buf);
+long sys_ustat(unsigned dev, void *buf);
+long sys_sysfs(int option, unsigned long arg1, unsigned long arg2);
+/* The i-th file-system type the kernel knows (sysfs(2), /proc/filesystems):
+ * its name, and whether it needs no device; NULL past the last. */
+const char *fs_type_at(int i, bool *nodev);
 long sys_statx(int dirfd, const char *path, int flags, unsigned mask, void *buf);
 long sys_utimensat(int dirfd, const char *path, const void *times, int flags);
 long sys_futimesat(int dirfd, const char *path, const void *tv);
@@ -93,6 +99,7 @@ long sys_syncfs(int fd);
 long sys_getsockname(int fd, void *addr, int *addrlen);
 long sys_getpeername(int fd, void *addr, int *addrlen);
 long sys_name_to_handle_at(int dirfd, const char *path, void *handle, int *mnt_id, int flags);
+long sys_open_by_handle_at(int mount_fd, void *handle, int flags);
 long sys_fallocate(int fd, int mode, int64_t off, int64_t len);
 long sys_sendfile(int out_fd, int in_fd, int64_t *off, size_t count);
 long sys_memfd_create(const char *name, unsigned flags);
@@ -273,10 +280,12 @@ long sys_uname(void *buf);
 long sys_sethostname(const char *name, int len);
 /* The names uname(2) gives (also /proc/version, /proc/sys/kernel). */
 struct utsname_k {
-    char sysname[16], nodename[65], release[16], version[32];
+    char sysname[16], nodename[65], release[16], version[32], domainname[65];
 };
 void uts_get(struct utsname_k *u);
 long uts_set_nodename(const char *name, size_t len);   /* root only: -EPERM, -EINVAL */
+long uts_set_domainname(const char *name, size_t len); /* root only: -EPERM, -EINVAL */
+long sys_setdomainname(const char *name, int len);
 long sys_getuid(void);
 long sys_geteuid(void);
 long sys_getgid(void);

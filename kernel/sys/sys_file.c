@@ -18,7 +18,7 @@
 /* INVARIANT(kernel memory safety): a syscall's file is referenced for the
  * whole syscall, so a sibling's close or dup2 cannot free it (or the pipe or
  * inode behind it) under a sleeping read or write. */
-struct file *fd_get(int fd)
+struct file *fd_get_raw(int fd)
 {
     struct proc *p = current();
     if (fd < 0 || fd >= NOFILE)
@@ -32,6 +32,19 @@ struct file *fd_get(int fd)
 #ifndef BREAK_FD_REF
     ASSERT(p->nfd_held < (int)ARRAY_SIZE(p->fd_held));
     p->fd_held[p->nfd_held++] = file_dup(f);
+#endif
+    return f;
+}
+
+struct file *fd_get(int fd)
+{
+    struct file *f = fd_get_raw(fd);
+    /* INVARIANT(privilege separation): an O_PATH descriptor was opened
+     * without read or write permission: it names the file, and no call
+     * that reads, writes or changes the file through it is let in. */
+#ifndef BREAK_OPATH
+    if (f && (f->flags & O_PATH))
+        return NULL;
 #endif
     return f;
 }
@@ -277,13 +290,16 @@ long get_path(const char *upath, char *path, size_t size)
 }
 
 /* The directory relative paths start from: the cwd, or dirfd's directory. */
-static int base_dir(int dirfd, const char *path, struct inode **out)
+static int base_dir(int dirfd, const char *path, int lflags, struct inode **out)
 {
-    if (path[0] == '/' || dirfd == AT_FDCWD) {
+    /* A scoped lookup (openat2's BENEATH, IN_ROOT) starts at dirfd even
+     * for an absolute path: the walk decides what "/" means there. */
+    bool scoped = lflags & (LOOKUP_BENEATH | LOOKUP_IN_ROOT);
+    if ((path[0] == '/' && !scoped) || dirfd == AT_FDCWD) {
         *out = iget(current()->fs->cwd);
         return 0;
     }
-    struct file *f = fd_get(dirfd);
+    struct file *f = fd_get_raw(dirfd);
     if (!f)
         return -EBADF;
     if (!f->inode || !S_ISDIR(f->inode->mode))
@@ -295,7 +311,7 @@ static int base_dir(int dirfd, const char *path, struct inode **out)
 int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
 {
     struct inode *base;
-    int r = base_dir(dirfd, path, &base);
+    int r = base_dir(dirfd, path, flags, &base);
     if (r)
         return r;
     r = vfs_lookup(base, path, flags, out);
@@ -303,19 +319,29 @@ int lookup_at(int dirfd, const char *path, int flags, struct inode **out)
     return r;
 }
 
-/* Resolve the directory of path's last component (relative to dirfd). */
-static int parent_at(int dirfd, const char *path, struct inode **dir, const char **name, size_t *len);
+#define lookup_at_flags lookup_at              /* (lookup_at takes openat2's flags too) */
 
-/* ... and check the caller may change its entries (write and search). */
-int parent_for_change(int dirfd, const char *path, struct inode **dir, const char **name,
-                      size_t *len)
+/* Resolve the directory of path's last component (relative to dirfd). */
+static int parent_at(int dirfd, const char *path, int lflags, struct inode **dir, const char **name,
+                     size_t *len);
+
+/* ... and check the caller may change its entries (write and search);
+ * lflags: the lookup's openat2 flags. */
+static int parent_change_at(int dirfd, const char *path, int lflags, struct inode **dir,
+                            const char **name, size_t *len)
 {
-    int r = parent_at(dirfd, path, dir, name, len);
+    int r = parent_at(dirfd, path, lflags, dir, name, len);
     if (!r && (r = vfs_permission(*dir, MAY_WRITE | MAY_EXEC))) {
         iput(*dir);
         *dir = NULL;            /* callers iput what they got, failed or not */
     }
     return r;
+}
+
+int parent_for_change(int dirfd, const char *path, struct inode **dir, const char **name,
+                      size_t *len)
+{
+    return parent_change_at(dirfd, path, 0, dir, name, len);
 }
 
 /* May the caller remove (or replace) dir's entry name? Write and search
@@ -349,13 +375,14 @@ static int may_move_dir(struct inode *od, const char *name, size_t len, struct i
     return r;
 }
 
-static int parent_at(int dirfd, const char *path, struct inode **dir, const char **name, size_t *len)
+static int parent_at(int dirfd, const char *path, int lflags, struct inode **dir, const char **name,
+                     size_t *len)
 {
     struct inode *base;
-    int r = base_dir(dirfd, path, &base);
+    int r = base_dir(dirfd, path, lflags, &base);
     if (r)
         return r;
-    r = vfs_lookup_parent(base, path, dir, name, len);
+    r = vfs_lookup_parent(base, path, lflags, dir, name, len);
     iput(base);
     if (r)
         return r;
@@ -379,88 +406,233 @@ void notify_path(int dirfd, const char *path, struct inode *ino, uint32_t mask)
     struct inode *dir = NULL;
     const char *name = NULL;
     size_t len = 0;
-    if (parent_at(dirfd, path, &dir, &name, &len))
+    if (parent_at(dirfd, path, 0, &dir, &name, &len))
         dir = NULL;
     fsnotify_child(dir, name, len, ino, mask, 0);
     iput(dir);
+}
+
+
+/* Open inode ino (the caller's reference, kept by the file or dropped on
+ * failure) as flags ask: the checks of open(2) on what was found (created:
+ * by this open, whose creator may open it whatever its mode), then the
+ * open file of its kind. */
+long open_inode(struct inode *ino, int flags, bool created, struct file **out)
+{
+    struct file *f = NULL;
+    long r = 0;
+    struct proc *p = current();
+    bool writes = (flags & O_ACCMODE) || (flags & O_TRUNC);
+    if (S_ISLNK(ino->mode))
+        r = -ELOOP;                             /* O_NOFOLLOW on a symlink */
+    else if ((flags & O_DIRECTORY) && !S_ISDIR(ino->mode))
+        r = -ENOTDIR;
+    else if (S_ISDIR(ino->mode) && ((flags & O_ACCMODE) || (flags & O_CREAT)))
+        r = -EISDIR;
+    else if (writes && (!ino->ops->write || sb_ro(ino)) && !S_ISFIFO(ino->mode))
+        r = -EROFS;
+    else if (!created &&
+             (r = vfs_permission(ino, ((flags & O_ACCMODE) != O_WRONLY ? MAY_READ : 0) |
+                                      (writes ? MAY_WRITE : 0))))
+        ;                                       /* r says why not */
+    else if ((flags & O_NOATIME) && p->euid != 0 && p->euid != ino->uid)
+        r = -EPERM;                             /* only the owner keeps the access time */
+    else if (S_ISREG(ino->mode) && writes && (r = vfs_get_write_access(ino)))
+        ;                                       /* ETXTBSY: it runs */
+    else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode) &&
+             (r = vfs_truncate(ino, 0)))
+        vfs_put_write_access(ino);
+    bool counted = !r && S_ISREG(ino->mode) && writes;
+    if (!r && (ino->mode & S_IFMT) == S_IFSOCK)
+        r = -ENXIO;                             /* a socket node: no sockets to reach */
+    if (!r && (S_ISCHR(ino->mode) || S_ISFIFO(ino->mode) || ino->ops->open)) {
+        if (counted)
+            vfs_put_write_access(ino);          /* a file of another kind (/proc): nothing runs it */
+        int err;
+        if (!(f = S_ISCHR(ino->mode) ? dev_open(ino, flags, &err) :
+                  ino->ops->open ? ino->ops->open(ino, flags, &err) : fifo_open(ino, flags, &err))) {
+            iput(ino);
+            return err;
+        }
+    } else if (r || !(f = vfs_open(ino, flags))) {
+        if (counted && !r)
+            vfs_put_write_access(ino);
+        iput(ino);
+        return r ? r : -ENOMEM;
+    } else {
+        f->write_access = counted;              /* vf_release gives it back */
+    }
+    *out = f;
+    return 0;
+}
+
+/* path made absolute from the directory it is looked up in (lexically;
+ * see vfs_abspath): an open file's name for /proc/PID/fd and maps. */
+static char *name_of(int dirfd, const char *path)
+{
+    struct file *d = path[0] != '/' && dirfd != AT_FDCWD ? fd_get_raw(dirfd) : NULL;
+    return vfs_abspath(d && d->path ? d->path : current()->fs->cwd_path, path);
+}
+
+/* open(O_TMPFILE): a nameless regular file in the directory path names. */
+static long open_tmpfile(int dirfd, const char *path, int flags, uint32_t mode, int lf, struct inode **out)
+{
+    struct inode *dir;
+    long r = lookup_at_flags(dirfd, path, lf | LOOKUP_FOLLOW, &dir);
+    if (r)
+        return r;
+    if (!S_ISDIR(dir->mode))
+        r = -ENOTDIR;
+    else if ((r = vfs_permission(dir, MAY_WRITE | MAY_EXEC)))
+        ;
+    else if (sb_ro(dir))
+        r = -EROFS;
+    else if (!dir->ops->tmpfile)
+        r = -EOPNOTSUPP;
+    else
+        r = dir->ops->tmpfile(dir, S_IFREG | (mode & 07777 & ~current()->fs->umask),
+                              !(flags & O_EXCL), out);
+    iput(dir);
+    return r;
+}
+
+/* The open(2) family's common part: path (a kernel copy) from dirfd, with
+ * lookup flags lf (openat2's RESOLVE_*). */
+static long do_open(int dirfd, const char *path, int flags, uint32_t mode, int lf)
+{
+    struct file *f = NULL;
+    struct inode *ino;
+    long r;
+    if (flags & O_PATH) {
+        /* O_PATH: the file named, with no permission asked of it and no
+         * open of its own kind (no device, FIFO or /proc open): only the
+         * descriptor calls and the *at calls take it (fd_get_raw). */
+        flags &= O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
+        if ((r = lookup_at_flags(dirfd, path, lf | ((flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW), &ino)))
+            return r;
+        if ((flags & O_DIRECTORY) && !S_ISDIR(ino->mode))
+            r = -ENOTDIR;
+        else if (!(f = vfs_open(ino, flags)))
+            r = -ENOMEM;
+        if (r) {
+            iput(ino);
+            return r;
+        }
+        goto named;
+    }
+    if (flags & __O_TMPFILE) {
+        if ((flags & (O_TMPFILE | O_CREAT)) != O_TMPFILE || (flags & O_ACCMODE) == O_RDONLY)
+            return -EINVAL;
+        if ((r = open_tmpfile(dirfd, path, flags, mode, lf, &ino)))
+            return r;
+        flags &= ~O_DIRECTORY;
+        if ((r = vfs_get_write_access(ino)) || !(f = vfs_open(ino, flags))) {
+            iput(ino);
+            return r ? r : -ENOMEM;
+        }
+        f->write_access = true;
+        char *dir = name_of(dirfd, path);       /* named as Linux names it: DIR/#INO */
+        size_t n = dir ? strlen(dir) + 24 : 0;
+        if (dir && (f->path = kmalloc(n)))
+            snprintf(f->path, n, "%s/#%lu", strcmp(dir, "/") ? dir : "", ino->ino);
+        kfree(dir);
+        goto named;
+    }
+    bool created = false;                       /* the creator may open it whatever its mode */
+    r = lookup_at_flags(dirfd, path, lf | ((flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW), &ino);
+    if (r == -ENOENT && (flags & O_CREAT)) {
+        created = true;
+        struct inode *dir;
+        const char *name;
+        size_t len;
+        if ((r = parent_change_at(dirfd, path, lf, &dir, &name, &len)))
+            return r;
+        if (len == 0 || path[strlen(path) - 1] == '/')
+            r = -EISDIR;
+        else if ((!dir->ops->create || sb_ro(dir)))
+            r = -EROFS;
+        else
+            r = dir->ops->create(dir, name, len, S_IFREG | (mode & 07777 & ~current()->fs->umask),
+                                 NULL, &ino);
+        if (!r)
+            fsnotify_child(dir, name, len, ino, IN_CREATE, 0);
+        iput(dir);
+        if (r)
+            return r;
+    } else if (r) {
+        return r;
+    } else if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+        iput(ino);
+        return -EEXIST;
+    }
+    if ((r = open_inode(ino, flags, created, &f)))
+        return r;
+named:
+    f->flags = flags;
+    /* Its name, for /proc/PID/fd and maps: the path made absolute from
+     * the directory it was looked up in (lexically; see vfs_abspath). */
+    if (!f->path)
+        f->path = name_of(dirfd, path);
+    fsnotify_file(f, IN_OPEN);
+    int fd = fd_install(f, 0, flags & O_CLOEXEC);
+    if (fd < 0)
+        file_close(f);
+    return fd;
 }
 
 long sys_openat(int dirfd, const char *upath, int flags, int mode)
 {
     PATH_BUF(path);
     long r = get_path(upath, path, PATH_MAX);
+    return r ? r : do_open(dirfd, path, flags, (uint32_t)mode, 0);
+}
+
+#define VALID_OPEN_FLAGS (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | \
+                          __O_SYNC | O_DSYNC | O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | \
+                          O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | __O_TMPFILE)
+#define VALID_RESOLVE (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | \
+                       RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED)
+
+/* openat2(2): openat with struct open_how, which is checked as openat's
+ * flags are not: an unknown flag or resolve bit, a mode without O_CREAT or
+ * O_TMPFILE, O_PATH with flags it ignores, BENEATH with IN_ROOT are EINVAL;
+ * a larger struct than Linux's is fine if its tail is zeros (else E2BIG). */
+long sys_openat2(int dirfd, const char *upath, const void *uhow, size_t size)
+{
+    struct { uint64_t flags, mode, resolve; } how;
+    if (size < sizeof(how))
+        return -EINVAL;
+    if (size > PAGE_SIZE)
+        return -E2BIG;
+    if (copy_from_user(&how, uhow, sizeof(how)))
+        return -EFAULT;
+    for (size_t at = sizeof(how); at < size; at++) {
+        uint8_t b;
+        if (copy_from_user(&b, (const uint8_t *)uhow + at, 1))
+            return -EFAULT;
+        if (b)
+            return -E2BIG;
+    }
+    if ((how.flags & ~(uint64_t)VALID_OPEN_FLAGS) || (how.resolve & ~(uint64_t)VALID_RESOLVE))
+        return -EINVAL;
+    if ((how.flags & (O_CREAT | __O_TMPFILE)) ? (how.mode & ~07777ull) != 0 : how.mode != 0)
+        return -EINVAL;
+    if ((how.flags & O_PATH) && (how.flags & ~(uint64_t)(O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW)))
+        return -EINVAL;
+    if ((how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) == (RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+        return -EINVAL;
+    if ((how.resolve & RESOLVE_CACHED) && (how.flags & (O_TRUNC | O_CREAT | __O_TMPFILE)))
+        return -EAGAIN;
+    int lf = ((how.resolve & RESOLVE_NO_XDEV) ? LOOKUP_NO_XDEV : 0) |
+             ((how.resolve & RESOLVE_NO_MAGICLINKS) ? LOOKUP_NO_MAGICLINKS : 0) |
+             ((how.resolve & RESOLVE_NO_SYMLINKS) ? LOOKUP_NO_SYMLINKS | LOOKUP_NO_MAGICLINKS : 0) |
+             ((how.resolve & RESOLVE_BENEATH) ? LOOKUP_BENEATH : 0) |
+             ((how.resolve & RESOLVE_IN_ROOT) ? LOOKUP_IN_ROOT : 0);
+    PATH_BUF(path);
+    long r = get_path(upath, path, PATH_MAX);
     if (r)
         return r;
-    struct file *f = NULL;
-    {                                           /* (one level deeper, as it was) */
-        struct inode *ino;
-        bool created = false;                   /* the creator may open it whatever its mode */
-        r = lookup_at(dirfd, path, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
-        if (r == -ENOENT && (flags & O_CREAT)) {
-            created = true;
-            struct inode *dir;
-            const char *name;
-            size_t len;
-            if ((r = parent_for_change(dirfd, path, &dir, &name, &len)))
-                return r;
-            if (len == 0 || path[strlen(path) - 1] == '/')
-                r = -EISDIR;
-            else if ((!dir->ops->create || sb_ro(dir)))
-                r = -EROFS;
-            else
-                r = dir->ops->create(dir, name, len, S_IFREG | ((uint32_t)mode & 07777 & ~current()->fs->umask),
-                                     NULL, &ino);
-            if (!r)
-                fsnotify_child(dir, name, len, ino, IN_CREATE, 0);
-            iput(dir);
-            if (r)
-                return r;
-        } else if (r) {
-            return r;
-        } else if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
-            iput(ino);
-            return -EEXIST;
-        }
-        if (S_ISLNK(ino->mode))
-            r = -ELOOP;                             /* O_NOFOLLOW on a symlink */
-        else if ((flags & O_DIRECTORY) && !S_ISDIR(ino->mode))
-            r = -ENOTDIR;
-        else if (S_ISDIR(ino->mode) && ((flags & O_ACCMODE) || (flags & O_CREAT)))
-            r = -EISDIR;
-        else if (((flags & O_ACCMODE) || (flags & O_TRUNC)) && (!ino->ops->write || sb_ro(ino)) && !S_ISFIFO(ino->mode))
-            r = -EROFS;
-        else if (!created &&
-                 (r = vfs_permission(ino, ((flags & O_ACCMODE) != O_WRONLY ? MAY_READ : 0) |
-                                          ((flags & O_ACCMODE) || (flags & O_TRUNC) ? MAY_WRITE : 0))))
-            ;                                   /* r says why not */
-        else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode))
-            r = vfs_truncate(ino, 0);
-        if (!r && (ino->mode & S_IFMT) == S_IFSOCK)
-            r = -ENXIO;                         /* a socket node: no sockets to reach */
-        if (!r && (S_ISCHR(ino->mode) || S_ISFIFO(ino->mode) || ino->ops->open)) {
-            int err;
-            if (!(f = S_ISCHR(ino->mode) ? dev_open(ino, flags, &err) :
-                      ino->ops->open ? ino->ops->open(ino, flags, &err) : fifo_open(ino, flags, &err))) {
-                iput(ino);
-                return err;
-            }
-        } else if (r || !(f = vfs_open(ino, flags))) {
-            iput(ino);
-            return r ? r : -ENOMEM;
-        }
-    }
-    f->flags = flags;
-    /* Its name, for /proc/PID/fd and maps: the path made absolute from
-     * the directory it was looked up in (lexically; see vfs_abspath). */
-    if (!f->path) {
-        struct file *d = path[0] != '/' && dirfd != AT_FDCWD ? fd_get(dirfd) : NULL;
-        f->path = vfs_abspath(d && d->path ? d->path : current()->fs->cwd_path, path);
-    }
-    fsnotify_file(f, IN_OPEN);
-    int fd = fd_install(f, 0, flags & O_CLOEXEC);
-    if (fd < 0)
-        file_close(f);
-    return fd;
+    return do_open(dirfd, path, (int)how.flags, (uint32_t)how.mode, lf);
 }
 
 long sys_mkdirat(int dirfd, const char *upath, int mode)
@@ -489,6 +661,18 @@ long sys_mkdirat(int dirfd, const char *upath, int mode)
 
 long sys_mkdir(const char *path, int mode) { return sys_mkdirat(AT_FDCWD, path, mode); }
 
+/* Is dir's entry name a directory something is mounted on? (EBUSY: a
+ * mount point is neither removed nor renamed.) */
+static bool entry_is_mountpoint(struct inode *dir, const char *name, size_t len)
+{
+    struct inode *x;
+    if (!dir->ops->lookup || dir->ops->lookup(dir, name, len, &x))
+        return false;
+    bool busy = vfs_is_mountpoint(x);
+    iput(x);
+    return busy;
+}
+
 long sys_unlinkat(int dirfd, const char *upath, int flags)
 {
     PATH_BUF(path);
@@ -511,6 +695,8 @@ long sys_unlinkat(int dirfd, const char *upath, int flags)
         r = -EISDIR;                            /* "file/" names a directory */
     else if ((r = may_delete(dir, name, len)))
         ;
+    else if (rmdir && entry_is_mountpoint(dir, name, len))
+        r = -EBUSY;                             /* something is mounted on it */
     else {
         /* (inotify: the victim, held so that its last reference, and
          * IN_DELETE_SELF, comes after IN_DELETE and IN_ATTRIB) */
@@ -534,6 +720,11 @@ long sys_unlinkat(int dirfd, const char *upath, int flags)
 long sys_unlink(const char *path) { return sys_unlinkat(AT_FDCWD, path, 0); }
 long sys_rmdir(const char *path) { return sys_unlinkat(AT_FDCWD, path, AT_REMOVEDIR); }
 
+/* renameat2(2): RENAME_NOREPLACE (EEXIST if the new name is taken),
+ * RENAME_EXCHANGE (the two names swap files: both must be there) and
+ * RENAME_WHITEOUT (root: the old name becomes a whiteout, a character
+ * device 0:0) where the file system can, as Linux's tmpfs; ext2 knows
+ * only NOREPLACE (EINVAL for the others, as Linux's ext2). */
 long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, unsigned flags)
 {
     char *oldp = kmalloc(PATH_MAX), *newp = kmalloc(PATH_MAX);
@@ -542,8 +733,13 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
         r = get_path(uold, oldp, PATH_MAX);
     if (!r)
         r = get_path(unew, newp, PATH_MAX);
-    if (!r && (flags & ~RENAME_NOREPLACE))
-        r = -EINVAL;                            /* RENAME_EXCHANGE, WHITEOUT: not supported */
+    bool exchange = flags & RENAME_EXCHANGE, whiteout = flags & RENAME_WHITEOUT;
+    if (!r && (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)))
+        r = -EINVAL;
+    if (!r && exchange && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
+        r = -EINVAL;
+    if (!r && whiteout && current()->euid != 0)
+        r = -EPERM;                             /* Linux: CAP_MKNOD */
     struct inode *od = NULL, *nd = NULL, *x;
     const char *on, *nn;
     size_t ol, nl;
@@ -555,14 +751,24 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
         iput(x);
         r = -EEXIST;
     }
+    if (!r && exchange && (r = nd->ops->lookup(nd, nn, nl, &x)) == 0)
+        iput(x);                                /* (the new name must be there: ENOENT) */
     if (!r && od->sb != nd->sb)
         r = -EXDEV;
+    if (!r && (entry_is_mountpoint(od, on, ol) || entry_is_mountpoint(nd, nn, nl)))
+        r = -EBUSY;
     if (!r)
         r = may_delete(od, on, ol);
     if (!r)
         r = may_delete(nd, nn, nl);
     if (!r)
         r = may_move_dir(od, on, ol, nd);
+    if (!r && exchange)
+        r = may_move_dir(nd, nn, nl, od);
+    if (!r && (!od->ops->rename || sb_ro(od)))
+        r = -EROFS;
+    if (!r && (exchange ? !od->ops->exchange : whiteout && strcmp(od->sb->type, "tmpfs")))
+        r = -EINVAL;                            /* not on this file system */
     struct inode *moved = NULL, *replaced = NULL;
     if (!r && inotify_active()) {
         if (od->ops->lookup(od, on, ol, &moved))
@@ -570,8 +776,10 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
         if (nd->ops->lookup(nd, nn, nl, &replaced))
             replaced = NULL;
     }
-    if (!r)
-        r = (od->ops->rename && !sb_ro(od)) ? od->ops->rename(od, on, ol, nd, nn, nl) : -EROFS;
+    if (!r && exchange)
+        r = od->ops->exchange(od, on, ol, nd, nn, nl);
+    else if (!r)
+        r = od->ops->rename(od, on, ol, nd, nn, nl);
     if (!r && moved && moved != replaced) {
         uint32_t cookie = fsnotify_cookie();
         fsnotify_child(od, on, ol, moved, IN_MOVED_FROM, cookie);
@@ -580,6 +788,8 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
     }
     iput(moved);
     iput(replaced);
+    if (!r && whiteout)
+        r = od->ops->create(od, on, ol, S_IFCHR, NULL, NULL);
     iput(od);
     iput(nd);
     kfree(oldp);
@@ -592,13 +802,27 @@ long sys_rename(const char *o, const char *n) { return sys_renameat2(AT_FDCWD, o
 
 long sys_linkat(int odirfd, const char *uold, int ndirfd, const char *unew, int flags)
 {
+    if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
     PATH_BUF(path);
-    long r = get_path(uold, path, PATH_MAX);
-    if (r)
+    long r = path ? strncpy_from_user(path, uold, PATH_MAX) : -ENOMEM;
+    if (r < 0)
         return r;
     struct inode *target;
-    if ((r = lookup_at(odirfd, path, (flags & 0x400) ? LOOKUP_FOLLOW : 0, &target)))
+    if (r == 0) {
+        /* AT_EMPTY_PATH links odirfd's own file (an O_TMPFILE one, say):
+         * root's (Linux: CAP_DAC_READ_SEARCH), else ENOENT. */
+        if (!(flags & AT_EMPTY_PATH) || current()->euid != 0)
+            return -ENOENT;
+        struct file *f = odirfd == AT_FDCWD ? NULL : fd_get_raw(odirfd);
+        if (!f)
+            return odirfd == AT_FDCWD ? -ENOENT : -EBADF;
+        if (!f->inode)
+            return -ENOENT;
+        target = iget(f->inode);
+    } else if ((r = lookup_at(odirfd, path, (flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0, &target))) {
         return r;
+    }
     struct inode *dir = NULL;
     const char *name;
     size_t len;
@@ -684,8 +908,12 @@ long sys_truncate(const char *upath, int64_t len)
     if ((r = vfs_lookup(current()->fs->cwd, path, LOOKUP_FOLLOW, &ino)))
         return r;
     r = vfs_permission(ino, MAY_WRITE);
-    if (!r)
+    if (!r && S_ISREG(ino->mode) && !(r = vfs_get_write_access(ino))) {
+        r = do_truncate(ino, len);              /* (ETXTBSY for a program running) */
+        vfs_put_write_access(ino);
+    } else if (!r) {
         r = do_truncate(ino, len);
+    }
     if (!r)
         notify_path(AT_FDCWD, path, ino, IN_MODIFY);
     iput(ino);
@@ -818,8 +1046,10 @@ long sys_fchownat(int dirfd, const char *upath, int uid, int gid, int flags)
     long n = path ? strncpy_from_user(path, upath, PATH_MAX) : -ENOMEM;
     if (n < 0)
         return n;
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
     if (n == 0 && (flags & AT_EMPTY_PATH)) {
-        struct file *f = fd_get(dirfd);
+        struct file *f = fd_get_raw(dirfd);
         if (!f)
             return -EBADF;
         long r = f->inode ? do_chown(f->inode, uid, gid) : -EINVAL;
@@ -862,7 +1092,7 @@ long sys_creat(const char *path, int mode)
 
 long sys_close(int fd)
 {
-    struct file *f = fd_get(fd);
+    struct file *f = fd_get_raw(fd);
     if (!f)
         return -EBADF;
     current()->fdt->fd[fd] = NULL;
@@ -923,15 +1153,22 @@ long sys_lseek(int fd, int64_t off, int whence)
         if (__builtin_add_overflow(size, off, &pos))
             return -EINVAL;
         break;
-    case SEEK_DATA:                             /* no holes are reported: data up to the end */
-        if (off < 0 || off >= size)
-            return -ENXIO;
-        pos = off;
-        break;
+    case SEEK_DATA:
     case SEEK_HOLE:
+        /* Holes where the file system keeps them (tmpfs); elsewhere all
+         * data up to the end, where the one hole is (Linux's
+         * generic_file_llseek, as for ext2). Pages written through a
+         * shared mapping are data: written back first. */
         if (off < 0 || off >= size)
             return -ENXIO;
-        pos = size;
+        if (f->inode && S_ISREG(f->inode->mode) && f->inode->ops->seek_hole) {
+            filemap_writeback(f->inode, 0, UINT64_MAX);
+            pos = f->inode->ops->seek_hole(f->inode, off, whence == SEEK_HOLE);
+            if (pos < 0)
+                return pos;
+        } else {
+            pos = whence == SEEK_DATA ? off : size;
+        }
         break;
     default:
         return -EINVAL;
@@ -944,7 +1181,7 @@ long sys_lseek(int fd, int64_t off, int whence)
 
 long sys_fstat(int fd, void *ust)
 {
-    struct file *f = fd_get(fd);
+    struct file *f = fd_get_raw(fd);
     if (!f)
         return -EBADF;
     struct kstat st;
@@ -960,8 +1197,10 @@ long sys_newfstatat(int dirfd, const char *upath, void *ust, int flags)
     long n = path ? strncpy_from_user(path, upath, PATH_MAX) : -ENOMEM;
     if (n < 0)
         return n;
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE))
+        return -EINVAL;
     if (n == 0 && (flags & AT_EMPTY_PATH))
-        return sys_fstat(dirfd, ust);
+        return dirfd == AT_FDCWD ? sys_newfstatat(dirfd, ".", ust, 0) : sys_fstat(dirfd, ust);
     if (n == 0)
         return -ENOENT;
     struct kstat st;
@@ -979,16 +1218,29 @@ long sys_lstat(const char *path, void *st) { return sys_newfstatat(AT_FDCWD, pat
 
 long sys_faccessat2(int dirfd, const char *upath, int mode, int flags)
 {
-    PATH_BUF(path);
-    long r = get_path(upath, path, PATH_MAX);
-    if (r)
-        return r;
+    /* Linux's order: the mode, the flags, then the path. */
     if (mode & ~7)
         return -EINVAL;
+    if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
+    PATH_BUF(path);
+    long n = path ? strncpy_from_user(path, upath, PATH_MAX) : -ENOMEM;
+    if (n < 0)
+        return n;
+    if (n == 0 && !(flags & AT_EMPTY_PATH))
+        return -ENOENT;
     struct inode *ino;
-    r = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino);
-    if (r)
+    long r = 0;
+    if (n == 0 && dirfd != AT_FDCWD) {
+        struct file *f = fd_get_raw(dirfd);
+        if (!f)
+            return -EBADF;
+        if (!f->inode)
+            return 0;                           /* a pipe: nothing to refuse */
+        ino = iget(f->inode);
+    } else if ((r = lookup_at(dirfd, n ? path : ".", (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino))) {
         return r;
+    }
     /* access() asks for the real IDs (AT_EACCESS: the effective ones). */
     if ((mode & 2) && ino->sb->read_only)
         r = -EROFS;
@@ -1016,15 +1268,25 @@ long sys_getdents64(int fd, void *ubuf, size_t n)
 long sys_readlinkat(int dirfd, const char *upath, char *ubuf, long size)
 {
     PATH_BUF(path);
-    long r = get_path(upath, path, PATH_MAX);
-    if (r)
+    long r = path ? strncpy_from_user(path, upath, PATH_MAX) : -ENOMEM;
+    if (r < 0)
         return r;
     if (size <= 0)
         return -EINVAL;
     struct inode *ino;
-    r = lookup_at(dirfd, path, 0, &ino);
-    if (r)
+    if (r == 0) {
+        /* An empty path: dirfd's own file, a symlink opened with O_PATH |
+         * O_NOFOLLOW (anything else: ENOENT, as Linux says for an empty
+         * path that names no symlink). */
+        struct file *f = dirfd == AT_FDCWD ? NULL : fd_get_raw(dirfd);
+        if (dirfd != AT_FDCWD && !f)
+            return -EBADF;
+        if (!f || !f->inode || !S_ISLNK(f->inode->mode))
+            return -ENOENT;
+        ino = iget(f->inode);
+    } else if ((r = lookup_at(dirfd, path, 0, &ino))) {
         return r;
+    }
     if (!S_ISLNK(ino->mode)) {
         iput(ino);
         return -EINVAL;
@@ -1087,8 +1349,14 @@ static long change_dir(struct inode *ino, const char *path)
     }
     iput(p->fs->cwd);
     p->fs->cwd = ino;
-    if (path)
+    /* getcwd's name: the real path, every symlink on the way resolved
+     * (chdir("link") leaves us in the directory, not in the link). */
+    char *abs = path ? vfs_abspath(p->fs->cwd_path, path) : NULL;
+    if (abs)
+        vfs_realpath(abs, p->fs->cwd_path, sizeof(p->fs->cwd_path));
+    else if (path)
         join_path(p->fs->cwd_path, sizeof(p->fs->cwd_path), path);
+    kfree(abs);
     return 0;
 }
 
@@ -1105,12 +1373,12 @@ long sys_chdir(const char *upath)
 
 long sys_fchdir(int fd)
 {
-    struct file *f = fd_get(fd);
+    struct file *f = fd_get_raw(fd);
     if (!f)
         return -EBADF;
     if (!f->inode)
         return -ENOTDIR;
-    return change_dir(iget(f->inode), NULL);
+    return change_dir(iget(f->inode), f->path);
 }
 
 /* chroot(2): "/" leads to path for this process and those that share or
@@ -1139,13 +1407,21 @@ long sys_chroot(const char *upath)
     return 0;
 }
 
+/* getcwd(2): the working directory's name; one outside the process's root
+ * (it chrooted and stayed) is "(unreachable)" and its path, as Linux says,
+ * so the C library's getcwd and realpath answer ENOENT. */
 long sys_getcwd(char *buf, size_t size)
 {
-    const char *cwd = current()->fs->cwd_path;
-    size_t n = strlen(cwd) + 1;
+    struct fsinfo *fs = current()->fs;
+    const char *cwd = fs->cwd_path;
+    bool lost = fs->root && !vfs_is_below(fs->cwd, fs->root);
+    const char *pre = lost ? "(unreachable)" : "";
+    size_t n = strlen(pre) + strlen(cwd) + 1;
     if (size < n)
         return -ERANGE;
-    return copy_to_user(buf, cwd, n) ? -EFAULT : (long)n;
+    if (lost && copy_to_user(buf, pre, strlen(pre)))
+        return -EFAULT;
+    return copy_to_user(buf + strlen(pre), cwd, strlen(cwd) + 1) ? -EFAULT : (long)n;
 }
 
 long sys_ioctl(int fd, unsigned long cmd, unsigned long arg)
@@ -1160,7 +1436,7 @@ long sys_ioctl(int fd, unsigned long cmd, unsigned long arg)
 
 long sys_dup(int fd)
 {
-    struct file *f = fd_get(fd);
+    struct file *f = fd_get_raw(fd);
     if (!f)
         return -EBADF;
     int nfd = fd_install(file_dup(f), 0, false);
@@ -1179,7 +1455,7 @@ long sys_dup3(int fd, int to, int flags)
         return -EINVAL;
     if (to < 0 || to >= fd_limit())
         return -EBADF;
-    struct file *f = fd_get(fd);
+    struct file *f = fd_get_raw(fd);
     if (!f)
         return -EBADF;
     struct proc *p = current();
@@ -1195,16 +1471,19 @@ long sys_dup3(int fd, int to, int flags)
 long sys_dup2(int fd, int to)
 {
     if (fd == to)
-        return fd_get(fd) ? fd : -EBADF;
+        return fd_get_raw(fd) ? fd : -EBADF;
     return sys_dup3(fd, to, 0);
 }
 
 long sys_fcntl(int fd, int cmd, long arg)
 {
-    struct file *f = fd_get(fd);
+    struct file *f = fd_get_raw(fd);
     struct proc *p = current();
     if (!f)
         return -EBADF;
+    if ((f->flags & O_PATH) && cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC && cmd != F_GETFD &&
+        cmd != F_SETFD && cmd != F_GETFL)
+        return -EBADF;                          /* only the descriptor's own commands */
     switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {

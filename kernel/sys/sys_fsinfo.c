@@ -1,8 +1,9 @@
 /* sys/sys_fsinfo.c - the file calls Debian's programs make beside open,
  * read and write: what a file system holds (statfs, fstatfs), the full
  * stat (statx), times (utimensat, utimes, utime, futimesat), extended
- * attributes, space (fallocate), syncfs, and copies inside the kernel
- * (sendfile, copy_file_range).
+ * attributes, space (fallocate), syncfs, file handles (name_to_handle_at,
+ * open_by_handle_at), the System V ustat and sysfs, and copies inside the
+ * kernel (sendfile, copy_file_range).
  *
  * Why here and not in sys_file.c: these calls add nothing to the open-file
  * machinery; each takes a path or a descriptor, finds the inode through
@@ -12,11 +13,13 @@
  * programs tell cases apart by errno.
  *
  * Choices where Linux's answer depends on the file system:
- * - extended attributes: Vigil's file systems store none. Reading one that
- *   could exist (user., trusted., security., system.posix_acl_*) is ENODATA,
- *   as on ext2 with no attributes set; another namespace is EOPNOTSUPP;
- *   listing gives an empty list; setting is EOPNOTSUPP (cp -a and tar take
- *   that as "this file system keeps none" and go on quietly).
+ * - extended attributes: tmpfs keeps them (security., trusted., user.,
+ *   as Linux's tmpfs since 6.6; fs/xattr.c); ext2 stores none here (its
+ *   attribute blocks are not written): reading one that could exist is
+ *   ENODATA, as on ext2 with none set, listing gives an empty list, and
+ *   setting is EOPNOTSUPP (cp -a and tar take that as "this file system
+ *   keeps none" and go on quietly). Another namespace is EOPNOTSUPP
+ *   everywhere; system.posix_acl_* is never stored (no ACLs).
  * - times are kept in whole seconds (ext2's 128-byte inode has no
  *   nanoseconds): utimensat's nanoseconds are accepted and dropped.
  * - fallocate: mode 0 and FALLOC_FL_KEEP_SIZE allocate by writing zeros
@@ -86,7 +89,7 @@ long sys_statfs(const char *upath, void *ubuf)
 
 long sys_fstatfs(int fd, void *ubuf)
 {
-    struct file *f = fd_get(fd);
+    struct file *f = fd_get_raw(fd);
     if (!f)
         return -EBADF;
     struct kstatfs st;
@@ -102,6 +105,73 @@ long sys_fstatfs(int fd, void *ubuf)
         st.type = (ks.mode & S_IFMT) == S_IFIFO ? PIPEFS_MAGIC : TMPFS_MAGIC;
     }
     return copy_to_user(ubuf, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+/* ---- ustat, sysfs: the old System V questions ---- */
+
+/* ustat(2): free blocks and inodes of the mounted file system whose device
+ * number (as stat's st_dev gives it, truncated to 32 bits) is dev; EINVAL
+ * if no mounted file system has it. */
+long sys_ustat(unsigned dev, void *ubuf)
+{
+    struct super *sb;
+    const char *path;
+    for (int i = 0; vfs_mount_at(i, &sb, &path); i++) {
+        if (!sb || (uint32_t)sb->dev != dev)
+            continue;
+        struct kstatfs st;
+        statfs_of(sb, &st);
+        struct { int32_t tfree, pad; uint64_t tinode; char fname[6], fpack[6]; uint32_t pad2; } u;
+        memset(&u, 0, sizeof(u));
+        u.tfree = (int32_t)st.bfree;
+        u.tinode = st.ffree;
+        return copy_to_user(ubuf, &u, sizeof(u)) ? -EFAULT : 0;
+    }
+    return -EINVAL;
+}
+
+static const struct { const char *name; bool nodev; } fs_types[] = {
+    { "sysfs", true }, { "tmpfs", true }, { "proc", true },
+    { "ext3", false }, { "ext2", false },
+};
+
+const char *fs_type_at(int i, bool *nodev)
+{
+    if (i < 0 || i >= (int)ARRAY_SIZE(fs_types))
+        return NULL;
+    *nodev = fs_types[i].nodev;
+    return fs_types[i].name;
+}
+
+/* sysfs(2): option 1 turns a type's name into its index, 2 an index into
+ * its name (into buf), 3 counts the types; anything else is EINVAL. */
+long sys_sysfs(int option, unsigned long arg1, unsigned long arg2)
+{
+    switch (option) {
+    case 1: {
+        char name[32];
+        long n = strncpy_from_user(name, (const char *)arg1, sizeof(name));
+        if (n == -ENAMETOOLONG)
+            return -EINVAL;
+        if (n < 0)
+            return n;
+        for (int i = 0; i < (int)ARRAY_SIZE(fs_types); i++)
+            if (!strcmp(name, fs_types[i].name))
+                return i;
+        return -EINVAL;
+    }
+    case 2: {
+        unsigned idx = (unsigned)arg1;
+        if (idx >= ARRAY_SIZE(fs_types))
+            return -EINVAL;
+        const char *name = fs_types[idx].name;
+        return copy_to_user((void *)arg2, name, strlen(name) + 1) ? -EFAULT : 0;
+    }
+    case 3:
+        return (long)ARRAY_SIZE(fs_types);
+    default:
+        return -EINVAL;
+    }
 }
 
 /* ---- statx ---- */
@@ -129,8 +199,8 @@ static uint32_t dev_major(uint64_t d) { return (uint32_t)(((d >> 8) & 0xfff) | (
 static uint32_t dev_minor(uint64_t d) { return (uint32_t)((d & 0xff) | ((d >> 12) & ~0xfful)); }
 
 /* The stat of what a path (or, with AT_EMPTY_PATH and an empty or NULL
- * path, dirfd itself) names. */
-static long stat_at(int dirfd, const char *upath, int flags, struct kstat *st)
+ * path, dirfd itself) names, and its mount's id (statx's stx_mnt_id). */
+static long stat_at(int dirfd, const char *upath, int flags, struct kstat *st, int *mnt_id)
 {
     PATH_BUF(path);
     if (!path)
@@ -144,12 +214,13 @@ static long stat_at(int dirfd, const char *upath, int flags, struct kstat *st)
         return -ENOENT;
     struct inode *ino;
     if (n == 0 && dirfd != AT_FDCWD) {
-        struct file *f = fd_get(dirfd);
+        struct file *f = fd_get_raw(dirfd);
         if (!f)
             return -EBADF;
         if (!f->ops->stat)
             return -EINVAL;
         f->ops->stat(f, st);
+        *mnt_id = f->inode ? vfs_mnt_id(f->inode->sb) : 0;
         return 0;
     }
     if (n == 0)
@@ -157,8 +228,38 @@ static long stat_at(int dirfd, const char *upath, int flags, struct kstat *st)
     else if ((n = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino)))
         return n;
     vfs_stat(ino, st);
+    *mnt_id = vfs_mnt_id(ino->sb);
     iput(ino);
     return 0;
+}
+
+/* The inode a path (or, with AT_EMPTY_PATH and an empty path, dirfd's
+ * file) names: a new reference; a descriptor with no inode (a pipe) is
+ * EOPNOTSUPP. */
+static long inode_at(int dirfd, const char *upath, int flags, struct inode **out)
+{
+    PATH_BUF(path);
+    if (!path)
+        return -ENOMEM;
+    long n = strncpy_from_user(path, upath, PATH_MAX);
+    if (n < 0)
+        return n;
+    if (n == 0 && !(flags & AT_EMPTY_PATH))
+        return -ENOENT;
+    if (n == 0 && dirfd != AT_FDCWD) {
+        struct file *f = fd_get_raw(dirfd);
+        if (!f)
+            return -EBADF;
+        if (!f->inode)
+            return -EOPNOTSUPP;
+        *out = iget(f->inode);
+        return 0;
+    }
+    if (n == 0) {
+        *out = iget(current()->fs->cwd);
+        return 0;
+    }
+    return lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, out);
 }
 
 long sys_statx(int dirfd, const char *upath, int flags, unsigned mask, void *ubuf)
@@ -170,7 +271,8 @@ long sys_statx(int dirfd, const char *upath, int flags, unsigned mask, void *ubu
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE))
         return -EINVAL;
     struct kstat st;
-    long r = stat_at(dirfd, upath, flags, &st);
+    int mnt_id = 0;
+    long r = stat_at(dirfd, upath, flags, &st, &mnt_id);
     if (r)
         return r;
     /* Everything basic is always known (the mask is what the caller would
@@ -193,7 +295,7 @@ long sys_statx(int dirfd, const char *upath, int flags, unsigned mask, void *ubu
     x.rdev_minor = dev_minor(st.rdev);
     x.dev_major = dev_major(st.dev);
     x.dev_minor = dev_minor(st.dev);
-    x.mnt_id = st.dev;
+    x.mnt_id = (uint64_t)mnt_id;
     return copy_to_user(ubuf, &x, sizeof(x)) ? -EFAULT : 0;
 }
 
@@ -259,7 +361,7 @@ static long do_utimes(int dirfd, const char *upath, const struct ts_k *t, int fl
         if (dirfd == AT_FDCWD) {
             ino = iget(current()->fs->cwd);
         } else {
-            struct file *f = fd_get(dirfd);
+            struct file *f = fd_get_raw(dirfd);
             if (!f)
                 return -EBADF;
             return f->inode ? set_times(f->inode, t) : 0;
@@ -331,21 +433,30 @@ static long xattr_name(const char *uname, char name[XATTR_NAME_MAX + 1])
 
 static bool prefixed(const char *name, const char *prefix) { return !strncmp(name, prefix, strlen(prefix)); }
 
-/* Would an attribute of this name be found on ino if set? 0 (then it is
- * just absent: ENODATA), or why not, in Linux's order. */
+/* May the caller read (mask MAY_READ) or write this attribute of ino? 0,
+ * or why not, in Linux's order (xattr_permission, then the capability
+ * module's rule for security.*): trusted.* is root's (others: EPERM to
+ * write, ENODATA to read: for them it is not there); user.* only on
+ * regular files and directories, by their mode bits, and in a sticky
+ * directory written only by its owner; security.* read by anyone and
+ * written by root; a namespace Linux does not know is EOPNOTSUPP. */
 static long xattr_check(struct inode *ino, const char *name, int mask)
 {
+    struct proc *p = current();
     bool user = prefixed(name, "user.");
     if (!user && !prefixed(name, "trusted.") && !prefixed(name, "security.") &&
         strcmp(name, "system.posix_acl_access") && strcmp(name, "system.posix_acl_default"))
         return -EOPNOTSUPP;
-    if (prefixed(name, "trusted.") && current()->euid != 0)
+    if (prefixed(name, "security.") || prefixed(name, "system."))
+        return mask == MAY_WRITE && p->euid != 0 && prefixed(name, "security.") ? -EPERM : 0;
+    if (prefixed(name, "trusted.") && p->euid != 0)
         return mask == MAY_WRITE ? -EPERM : -ENODATA;
     if (user && !S_ISREG(ino->mode) && !S_ISDIR(ino->mode))
         return mask == MAY_WRITE ? -EPERM : -ENODATA;
-    if (user)
-        return vfs_permission(ino, mask);
-    return 0;
+    if (user && mask == MAY_WRITE && S_ISDIR(ino->mode) && (ino->mode & S_ISVTX) &&
+        p->euid != 0 && p->euid != ino->uid)
+        return -EPERM;
+    return vfs_permission(ino, mask);
 }
 
 /* The inode a path (follow: not with the l* calls) or a descriptor names. */
@@ -365,7 +476,9 @@ static long xattr_inode(const char *upath, int fd, bool follow, struct inode **o
     return r ? r : lookup_at(AT_FDCWD, path, follow ? LOOKUP_FOLLOW : 0, out);
 }
 
-static long get_xattr(const char *upath, int fd, bool follow, const char *uname)
+/* getxattr: what the file system holds (ENODATA if it keeps none: as
+ * ext2 with none set), copied out; size 0 asks for the size. */
+static long get_xattr(const char *upath, int fd, bool follow, const char *uname, void *uvalue, size_t size)
 {
     char name[XATTR_NAME_MAX + 1];
     struct inode *ino;
@@ -377,30 +490,61 @@ static long get_xattr(const char *upath, int fd, bool follow, const char *uname)
     if (r)
         return r;
     r = xattr_check(ino, name, MAY_READ);
+    if (!r && !ino->ops->getxattr)
+        r = -ENODATA;                           /* none kept: none there */
+    if (r) {
+        iput(ino);
+        return r;
+    }
+    size = MIN(size, (size_t)XATTR_SIZE_MAX);
+    char *buf = size ? kmalloc(size) : NULL;
+    if (size && !buf)
+        r = -ENOMEM;
+    else
+        r = ino->ops->getxattr(ino, name, buf, size);
     iput(ino);
-    return r ? r : -ENODATA;
+    if (r > 0 && size && copy_to_user(uvalue, buf, (size_t)r))
+        r = -EFAULT;
+    kfree(buf);
+    return r;
 }
 
-long sys_getxattr(const char *p, const char *n, void *v, size_t s) { (void)v, (void)s; return get_xattr(p, -1, true, n); }
-long sys_lgetxattr(const char *p, const char *n, void *v, size_t s) { (void)v, (void)s; return get_xattr(p, -1, false, n); }
-long sys_fgetxattr(int fd, const char *n, void *v, size_t s) { (void)v, (void)s; return get_xattr(NULL, fd, true, n); }
+long sys_getxattr(const char *p, const char *n, void *v, size_t s) { return get_xattr(p, -1, true, n, v, s); }
+long sys_lgetxattr(const char *p, const char *n, void *v, size_t s) { return get_xattr(p, -1, false, n, v, s); }
+long sys_fgetxattr(int fd, const char *n, void *v, size_t s) { return get_xattr(NULL, fd, true, n, v, s); }
 
-static long list_xattr(const char *upath, int fd, bool follow)
+/* listxattr: the names, each NUL-ended, that the caller may see (an empty
+ * list where none are kept); size 0 asks for the size. */
+static long list_xattr(const char *upath, int fd, bool follow, char *ulist, size_t size)
 {
     struct inode *ino;
     long r = xattr_inode(upath, fd, follow, &ino);
     if (r)
         return r;
+    if (!ino->ops->listxattr) {
+        iput(ino);
+        return 0;                               /* none: an empty list */
+    }
+    size = MIN(size, (size_t)XATTR_LIST_MAX);
+    char *buf = size ? kmalloc(size) : NULL;
+    r = size && !buf ? -ENOMEM : ino->ops->listxattr(ino, buf, size);
     iput(ino);
-    return 0;                                   /* none: an empty list */
+    if (r > XATTR_LIST_MAX)
+        r = -E2BIG;
+    if (r > 0 && size && copy_to_user(ulist, buf, (size_t)r))
+        r = -EFAULT;
+    kfree(buf);
+    return r;
 }
 
-long sys_listxattr(const char *p, char *l, size_t s) { (void)l, (void)s; return list_xattr(p, -1, true); }
-long sys_llistxattr(const char *p, char *l, size_t s) { (void)l, (void)s; return list_xattr(p, -1, false); }
-long sys_flistxattr(int fd, char *l, size_t s) { (void)l, (void)s; return list_xattr(NULL, fd, true); }
+long sys_listxattr(const char *p, char *l, size_t s) { return list_xattr(p, -1, true, l, s); }
+long sys_llistxattr(const char *p, char *l, size_t s) { return list_xattr(p, -1, false, l, s); }
+long sys_flistxattr(int fd, char *l, size_t s) { return list_xattr(NULL, fd, true, l, s); }
 
-static long set_xattr(const char *upath, int fd, bool follow, const char *uname, size_t size,
-                      int flags)
+/* setxattr and removexattr (uvalue NULL with remove): the value is copied
+ * in before the file is looked up, as Linux does. */
+static long set_xattr(const char *upath, int fd, bool follow, const char *uname, const void *uvalue,
+                      size_t size, int flags, bool remove)
 {
     char name[XATTR_NAME_MAX + 1];
     struct inode *ino;
@@ -413,56 +557,48 @@ static long set_xattr(const char *upath, int fd, bool follow, const char *uname,
         return r;
     if (size > XATTR_SIZE_MAX)
         return -E2BIG;
-    if ((r = xattr_inode(upath, fd, follow, &ino)))
+    char *value = remove ? NULL : kmalloc(size ? size : 1);
+    if (!remove && !value)
+        return -ENOMEM;
+    if (value && size && copy_from_user(value, uvalue, size)) {
+        kfree(value);
+        return -EFAULT;
+    }
+    if ((r = xattr_inode(upath, fd, follow, &ino))) {
+        kfree(value);
         return r;
+    }
     if (!ino->ops->setattr || ino->sb->read_only)
         r = -EROFS;
-    else if (!(r = xattr_check(ino, name, MAY_WRITE)))
-        r = -EOPNOTSUPP;                        /* no file system here stores them */
+    else if ((r = xattr_check(ino, name, MAY_WRITE)))
+        ;
+    else if (!ino->ops->setxattr || prefixed(name, "system."))
+        r = remove && !ino->ops->setxattr ? -ENODATA : -EOPNOTSUPP;
+    else
+        r = ino->ops->setxattr(ino, name, value, size, flags);
     iput(ino);
+    kfree(value);
     return r;
 }
 
 long sys_setxattr(const char *p, const char *n, const void *v, size_t s, int fl)
 {
-    (void)v;
-    return set_xattr(p, -1, true, n, s, fl);
+    return set_xattr(p, -1, true, n, v, s, fl, false);
 }
 
 long sys_lsetxattr(const char *p, const char *n, const void *v, size_t s, int fl)
 {
-    (void)v;
-    return set_xattr(p, -1, false, n, s, fl);
+    return set_xattr(p, -1, false, n, v, s, fl, false);
 }
 
 long sys_fsetxattr(int fd, const char *n, const void *v, size_t s, int fl)
 {
-    (void)v;
-    return set_xattr(NULL, fd, true, n, s, fl);
+    return set_xattr(NULL, fd, true, n, v, s, fl, false);
 }
 
-static long remove_xattr(const char *upath, int fd, bool follow, const char *uname)
-{
-    char name[XATTR_NAME_MAX + 1];
-    struct inode *ino;
-    if (!upath && !fd_get(fd))
-        return -EBADF;
-    long r = xattr_name(uname, name);
-    if (!r)
-        r = xattr_inode(upath, fd, follow, &ino);
-    if (r)
-        return r;
-    if (!ino->ops->setattr || ino->sb->read_only)
-        r = -EROFS;
-    else if (!(r = xattr_check(ino, name, MAY_WRITE)))
-        r = -ENODATA;                           /* not there */
-    iput(ino);
-    return r;
-}
-
-long sys_removexattr(const char *p, const char *n) { return remove_xattr(p, -1, true, n); }
-long sys_lremovexattr(const char *p, const char *n) { return remove_xattr(p, -1, false, n); }
-long sys_fremovexattr(int fd, const char *n) { return remove_xattr(NULL, fd, true, n); }
+long sys_removexattr(const char *p, const char *n) { return set_xattr(p, -1, true, n, NULL, 0, 0, true); }
+long sys_lremovexattr(const char *p, const char *n) { return set_xattr(p, -1, false, n, NULL, 0, 0, true); }
+long sys_fremovexattr(int fd, const char *n) { return set_xattr(NULL, fd, true, n, NULL, 0, 0, true); }
 
 /* ---- mknod, mknodat ----
  * FIFOs (opened through pipe.c's fifo_open), socket nodes (no sockets:
@@ -597,14 +733,96 @@ long sys_getpeername(int fd, void *addr, int *addrlen)
     return fd_get(fd) ? -ENOTSOCK : -EBADF;
 }
 
-long sys_name_to_handle_at(int dirfd, const char *upath, void *handle, int *mnt_id, int flags)
+/* File handles (name_to_handle_at, open_by_handle_at): a file named by
+ * its inode number and generation on its file system, Linux's
+ * FILEID_INO32_GEN, for file systems that can find an inode by number
+ * (super.fh_to_inode: ext2, tmpfs). The header is struct file_handle:
+ * handle_bytes, handle_type, then the bytes. */
+struct fh_k {
+    uint32_t bytes;
+    int32_t type;
+    uint32_t ino, gen;
+};
+
+long sys_name_to_handle_at(int dirfd, const char *upath, void *uhandle, int *umnt_id, int flags)
 {
-    (void)handle, (void)mnt_id;
-    if (flags & ~(0x400 | AT_EMPTY_PATH))       /* AT_SYMLINK_FOLLOW, AT_EMPTY_PATH */
+    if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    struct kstat st;
-    long r = stat_at(dirfd, upath, (flags & 0x400 ? 0 : AT_SYMLINK_NOFOLLOW) | (flags & AT_EMPTY_PATH), &st);
-    return r ? r : -EOPNOTSUPP;                 /* no file handles to export */
+    struct inode *ino;
+    long r = inode_at(dirfd, upath, (flags & AT_SYMLINK_FOLLOW ? 0 : AT_SYMLINK_NOFOLLOW) | (flags & AT_EMPTY_PATH),
+                      &ino);
+    if (r)
+        return r;
+    struct fh_k h;
+    int mnt_id = vfs_mnt_id(ino->sb);
+    if (!ino->sb || !ino->sb->fh_to_inode)
+        r = -EOPNOTSUPP;
+    else if (copy_from_user(&h, uhandle, 8))
+        r = -EFAULT;
+    else if (h.bytes > MAX_HANDLE_SZ)
+        r = -EINVAL;
+    else if (h.bytes < 8) {
+        h.type = 255;                           /* FILEID_INVALID, with the size it needs */
+        r = -EOVERFLOW;
+    } else {
+        h.type = FILEID_INO32_GEN;
+        h.ino = (uint32_t)ino->ino;
+        h.gen = ino->gen;
+    }
+    iput(ino);
+    if (r && r != -EOVERFLOW)
+        return r;
+    h.bytes = 8;
+    if (copy_to_user(umnt_id, &mnt_id, sizeof(mnt_id)) || copy_to_user(uhandle, &h, r ? 8 : sizeof(h)))
+        return -EFAULT;
+    return r;
+}
+
+/* open_by_handle_at(2): root only (Linux: CAP_DAC_READ_SEARCH); the
+ * handle is looked for on mount_fd's file system (AT_FDCWD: the working
+ * directory's); then open(2)'s checks, as for a path. */
+long sys_open_by_handle_at(int mount_fd, void *uhandle, int flags)
+{
+    if (current()->euid != 0)
+        return -EPERM;
+    struct inode *where;
+    if (mount_fd == AT_FDCWD) {
+        where = current()->fs->cwd;
+    } else {
+        struct file *f = fd_get_raw(mount_fd);
+        if (!f)
+            return -EBADF;
+        where = f->inode;
+    }
+    struct fh_k h;
+    if (copy_from_user(&h, uhandle, 8))
+        return -EFAULT;
+    if (h.bytes == 0 || h.bytes > MAX_HANDLE_SZ)
+        return -EINVAL;
+    if (copy_from_user(&h, uhandle, MIN(sizeof(h), 8 + (size_t)h.bytes)))
+        return -EFAULT;
+    struct super *sb = where ? where->sb : NULL;
+    struct inode *ino;
+    if (!sb || !sb->fh_to_inode || h.type != FILEID_INO32_GEN || h.bytes < 8)
+        return -ESTALE;
+    long r = sb->fh_to_inode(sb, h.ino, h.gen, &ino);
+    if (r)
+        return r;
+    struct file *f;
+    if (flags & O_PATH) {
+        flags &= O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
+        if (!(f = vfs_open(ino, flags))) {
+            iput(ino);
+            return -ENOMEM;
+        }
+    } else if ((r = open_inode(ino, flags & ~(O_CREAT | O_EXCL | __O_TMPFILE), false, &f))) {
+        return r;
+    }
+    f->flags = flags & ~(O_CREAT | O_EXCL);
+    int fd = fd_install(f, 0, flags & O_CLOEXEC);
+    if (fd < 0)
+        file_close(f);
+    return fd;
 }
 
 /* ---- fallocate ---- */

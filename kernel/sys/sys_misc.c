@@ -97,6 +97,8 @@ struct utsname {
 
 /* The node name: sethostname(2) and /proc/sys/kernel/hostname change it. */
 static char nodename[65] = "vigil";     /* [klock] */
+/* The NIS domain name: setdomainname(2), /proc/sys/kernel/domainname. */
+static char domainname[65] = "(none)";  /* [klock] */
 
 /* uname(2) and /proc/sys/kernel/ostype, osrelease, version: the system
  * says it is Linux, as the programs it runs ask (`uname -s`, Python's
@@ -110,6 +112,32 @@ void uts_get(struct utsname_k *u)
     strlcpy(u->nodename, nodename, sizeof(u->nodename));
     strlcpy(u->release, "6.1.0-vigil", sizeof(u->release));
     strlcpy(u->version, "#1 SMP Vigil 0.1", sizeof(u->version));
+    strlcpy(u->domainname, domainname, sizeof(u->domainname));
+}
+
+/* Linux's order for setdomainname: the privilege (CAP_SYS_ADMIN), then
+ * the length, then the bytes. */
+long uts_set_domainname(const char *name, size_t len)
+{
+    if (current()->euid != 0)
+        return -EPERM;
+    if (len > 64)
+        return -EINVAL;
+    memcpy(domainname, name, len);
+    domainname[len] = 0;
+    return 0;
+}
+
+long sys_setdomainname(const char *uname, int len)
+{
+    char buf[65];
+    if (current()->euid != 0)
+        return -EPERM;
+    if (len < 0 || len > 64)
+        return -EINVAL;
+    if (copy_from_user(buf, uname, (size_t)len))
+        return -EFAULT;
+    return uts_set_domainname(buf, (size_t)len);
 }
 
 long uts_set_nodename(const char *name, size_t len)
@@ -146,7 +174,7 @@ long sys_uname(void *ubuf)
     strlcpy(u.f[2], k.release, 65);
     strlcpy(u.f[3], k.version, 65);
     strlcpy(u.f[4], "x86_64", 65);
-    strlcpy(u.f[5], "(none)", 65);
+    strlcpy(u.f[5], k.domainname, 65);
     return copy_to_user(ubuf, &u, sizeof(u)) ? -EFAULT : 0;
 }
 

@@ -23,6 +23,11 @@ const char *syscall_name(long nr);      /* "read", or "?" (reports: debug/watchd
  * by syscall_dispatch and at exit), so the file outlives any sleep in the
  * syscall whatever other threads do to the descriptor table. */
 struct file *fd_get(int fd);
+/* ... fd_get refuses a file opened with O_PATH (NULL: the caller says
+ * EBADF, as Linux's fdget does); fd_get_raw takes it too, for the calls
+ * Linux lets an O_PATH descriptor reach (close, dup, fcntl's descriptor
+ * commands, fstat, fstatfs, fchdir, and as the dirfd of the *at calls). */
+struct file *fd_get_raw(int fd);
 void         fd_put_held(void);
 int          fd_install(struct file *f, int min_fd, bool cloexec);   /* -EMFILE */
 
@@ -43,6 +48,11 @@ void         notify_path(int dirfd, const char *path, struct inode *ino, uint32_
  * caller may change (write and search permission), and that component. */
 int          parent_for_change(int dirfd, const char *path, struct inode **dir, const char **name,
                                size_t *len);
+
+/* open(2)'s checks and open file for an inode found (its reference is the
+ * file's, or dropped on failure); created: this open made it. */
+struct file;
+long         open_inode(struct inode *ino, int flags, bool created, struct file **out);
 
 /* memfd seals (sys_fsinfo.c): fcntl's F_ADD_SEALS/F_GET_SEALS, and may n
  * bytes be written at pos (or the file truncated to pos)? 0 or -EPERM;

@@ -1,0 +1,88 @@
+"""Paths, open flags and per-file metadata (issue 17: LTP's openat2,
+O_PATH, O_TMPFILE, xattr, renameat2, ETXTBSY, O_NOATIME, file-handle and
+SEEK_DATA tests): user/tests/fspath.c tries each with good and bad input in
+a tmpfs directory, on the host's Linux (/dev/shm) and on Vigil (/tmp), and
+every line must be the same: the answer, or the errno."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from harness.compare import line_diff
+
+_TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free|tmpfs: .* still counted",
+                      re.M)
+
+
+def _host(rootfs: Path) -> str:
+    shm = Path(tempfile.mkdtemp(prefix="vigil-fspath-", dir="/dev/shm"))
+    shm.chmod(0o755)                            # nobody must reach it, as Vigil's /tmp
+    try:
+        r = subprocess.run([str(rootfs / "bin" / "fspath"), str(shm)], capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        shutil.rmtree(shm, ignore_errors=True)
+    assert r.returncode == 0, r.stdout[-500:] + r.stderr
+    return r.stdout
+
+
+def _vigil(vigil) -> str:
+    run = vigil.program(["/bin/fspath", "/tmp"], timeout=180)
+    trouble = [x for x in run.console.splitlines() if _TROUBLE.search(x)]
+    assert not trouble, f"the kernel broke: {trouble[:3]}"
+    ours = run.output.replace("\r\n", "\n")
+    assert "fspath: done" in ours, f"the program did not finish: {ours[-600:]!r}"
+    return ours
+
+
+def _differences(host: str, ours: str, pattern: str) -> list[str]:
+    pick = re.compile(pattern)
+    return line_diff("\n".join(x for x in host.splitlines() if pick.search(x)),
+                     "\n".join(x for x in ours.splitlines() if pick.search(x)))
+
+
+def test_paths_open_flags_and_attributes_answer_as_linux_does(vigil) -> None:
+    """openat2 (open_how's size, flags and mode checks; RESOLVE_BENEATH,
+    IN_ROOT, NO_SYMLINKS, NO_XDEV, NO_MAGICLINKS), O_PATH (read, write,
+    ioctl, mmap, fgetxattr... EBADF; fstat, fcntl's descriptor commands,
+    dirfd use, fchdir allowed), O_TMPFILE (no name, linkat gives one, O_EXCL
+    never), xattrs on tmpfs (CREATE/REPLACE, ERANGE, 64 KiB, trusted.* hidden
+    from others, security.* root's to write, user.* not on symlinks),
+    renameat2 (NOREPLACE, EXCHANGE, WHITEOUT, bad combinations), ETXTBSY
+    both ways (a running program's file is not opened for writing or
+    truncated, a file open for writing is not run), O_NOATIME refused to
+    another user, file handles (EOVERFLOW sizing, ESTALE after unlink),
+    SEEK_DATA/SEEK_HOLE on a sparse file, the *at calls' flag checks: the
+    same lines as on the host."""
+    host = _host(vigil.art.rootfs)
+    ours = _vigil(vigil)
+    txt = _differences(host, ours, r"running program|open for writing|after it ended")
+    assert not txt, ("a running program's file was writable (or a written file ran): "
+                     + "\n".join(txt[:6]))
+    opath = _differences(host, ours, r"^O_PATH ")
+    assert not opath, "an O_PATH descriptor did what Linux refuses: " + "\n".join(opath[:6])
+    diff = line_diff(host, ours)
+    assert not diff, "Vigil's answers differ from Linux's:\n" + "\n".join(diff[:12])
+
+
+def test_file_handles_on_the_disk_find_the_file_until_it_is_gone(vigil, tmp_path: Path) -> None:
+    """name_to_handle_at and open_by_handle_at on ext3 (Vigil's scratch
+    disk) as on the host's disk file system: the handle's size asked with
+    EOVERFLOW, the file opened again by it and read, bad sizes and pointers
+    refused, and ESTALE once the file is unlinked (its inode number free,
+    never read in again)."""
+    r = subprocess.run([str(vigil.art.rootfs / "bin" / "fspath"), "handles", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    _, disk = vigil.scratch_disk("handles")
+    run = vigil.program(["/bin/fspath", "handles", "/scratch"], root_disk=disk, timeout=120)
+    trouble = [x for x in run.console.splitlines() if _TROUBLE.search(x)]
+    assert not trouble, f"the kernel broke: {trouble[:3]}"
+    diff = line_diff(r.stdout, run.output.replace("\r\n", "\n"))
+    assert not diff, "Vigil's handles differ from Linux's:\n" + "\n".join(diff[:12])
+    fsck = subprocess.run(["e2fsck", "-fn", str(disk)], capture_output=True, text=True)
+    assert fsck.returncode == 0, "the disk is not clean after handles: " + fsck.stdout[-800:]
