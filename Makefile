@@ -40,6 +40,7 @@ BREAKS  += kernel-wx
 BREAKS  += kill-perm
 BREAKS  += klock
 BREAKS  += kstack-guard
+BREAKS  += lock-conflict
 BREAKS  += lockdep
 BREAKS  += mlock-pin
 BREAKS  += nx

@@ -231,6 +231,13 @@ ROWS: tuple[Row, ...] = (
         "a thread in epoll_wait stays asleep while its fd is readable (the bounded wait runs "
         "out and the program reports the missed wake-up)",
         r"a ready fd whose waiter never woke: missed wake-up"),
+    Row("lock-conflict", "mutual exclusion",
+        "fcntl record locks (POSIX and open file description locks) exclude other owners' "
+        "conflicting locks",
+        (W("kernel/fs/lock.c", "posix_lock_fcntl"),),
+        ("tests/test_locks.py::test_record_locks_leases_and_fcntl_signals_behave_as_on_linux",),
+        "a second open file of one process gets an OFD write lock over the first one's",
+        r"two owners hold conflicting locks"),
     Row("pi", "scheduling fairness", "priority inheritance on PI futexes",
         (W("kernel/proc/futex.c", "pi_update"),),
         (f"{_C}::test_priority_inheritance_prevents_pathfinder_inversion[smp2]",

@@ -87,6 +87,11 @@ struct file {
     char *path;
     bool flocked;               /* [klock] holds a flock lock (lock.c): the last close drops it */
     bool write_access;          /* [const] holds its inode's write access (vfs_get_write_access) */
+    /* [klock] fcntl F_SETOWN(_EX), F_SETSIG: whom O_ASYNC I/O and dnotify
+     * events signal (owner 0: nobody), as a thread, a process or a process
+     * group (owner_type: F_OWNER_*), with which signal (0: SIGIO), and the
+     * descriptor O_ASYNC was set through (the signal's si_fd). */
+    int owner, owner_type, sig, async_fd;
 };
 
 struct file *file_alloc(const struct file_ops *ops, void *priv);
@@ -100,11 +105,29 @@ void         file_check(struct file *f, const char *where);
  * inode number names the object. For file_ops.stat. */
 int          file_anon_stat(struct file *f, struct kstat *st);
 
+/* fcntl's F_GETOWN/F_SETOWN(_EX)/F_GETSIG/F_SETSIG (file.c); and the
+ * signal to f's owner (code POLL_IN, POLL_OUT, POLL_MSG; fd: its si_fd). */
+long         file_fown_fcntl(struct file *f, int cmd, unsigned long arg);
+void         file_sigio(struct file *f, int fd, int code);
+/* O_ASYNC turned on or off through descriptor fd (fcntl F_SETFL), and
+ * the open file's last close (file.c keeps the list of async files). */
+void         file_set_async(struct file *f, int fd, bool on);
+/* Each async file whose priv is obj, and which reads (or writes), hears
+ * code (fs/pipe.c: data came in, room appeared). */
+void         file_async_notify(const void *obj, bool readers, int code);
+
 /* Advisory locks (lock.c): flock's go with the open file's last close,
  * POSIX ones with any close of the file by the process, or its exit. */
 void         flock_release(struct file *f);
 void         posix_locks_close(struct file *f);
 void         posix_locks_exit(int tgid);
+void         ofd_locks_release(struct file *f);      /* the open file's last close */
+/* Leases (lock.c): fcntl F_SETLEASE/F_GETLEASE through descriptor fd; the
+ * break an open (its flags) or a truncate (O_WRONLY) of ino must wait for
+ * (0, -EWOULDBLOCK, -EINTR); the open file's last close. */
+long         lease_fcntl(struct file *f, int fd, int cmd, unsigned long arg);
+long         lease_break(struct inode *ino, int flags);
+void         lease_release(struct file *f);
 long         posix_lock_fcntl(struct file *f, int cmd, void *uflock);
 
 /* inotify (inotify.c): the VFS's events. Each is a no-op while nothing is
@@ -118,6 +141,12 @@ void         fsnotify_child(struct inode *dir, const char *name, size_t len, str
 void         fsnotify_file(struct file *f, uint32_t mask);
 void         fsnotify_inode_gone(struct inode *ino);
 uint32_t     fsnotify_cookie(void);
+void         fsnotify_rename(struct inode *od, const char *on, size_t ol, struct inode *nd, const char *nn,
+                             size_t nl, struct inode *moved);
+/* fcntl F_NOTIFY (dnotify): watch directory f's entries (DN_* in arg, 0:
+ * stop), signalling its owner with si_fd fd; the file's last close ends it. */
+long         dnotify_fcntl(struct file *f, int fd, unsigned long arg);
+void         dnotify_file_gone(struct file *f);
 
 /* Terminals (tty.c): one line discipline for the serial console (console.c
  * feeds it the UART's bytes) and the pseudo-terminals. */

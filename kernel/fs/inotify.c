@@ -27,6 +27,12 @@
  * user: max_user_instances (EMFILE), max_user_watches (ENOSPC), all three
  * in /proc/sys/fs/inotify.
  *
+ * dnotify (fcntl F_NOTIFY), inotify's ancestor, shares the watch list: a
+ * watch with no instance belongs to an open directory, and an event sends
+ * its owner a signal (F_SETSIG's, with si_fd) instead of queueing, once
+ * unless DN_MULTISHOT. DN_RENAME is an entry renamed within the directory
+ * (FSN_RENAME, a bit no inotify mask holds).
+ *
  * Locking: the watch list and each queue change under the kernel lock
  * ([klock]); a reader checks its queue and sleeps holding it (the kernel
  * lock is given up only once it sleeps), and the queue's waitq (fs/poll.h)
@@ -54,7 +60,10 @@ struct inotify;
 
 struct iwatch {
     struct iwatch *next;                /* [klock] every watch of every instance */
-    struct inotify *in;
+    struct inotify *in;                 /* NULL: a dnotify watch of dn_file */
+    struct file *dn_file;
+    int dn_fd;
+    bool dn_multishot;
     const struct super *sb;
     uint64_t ino;
     bool dir;                           /* it watches a directory */
@@ -77,8 +86,9 @@ struct inotify {
 #define IN_VALID_MASK (IN_ALL_EVENTS | IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGNORED | IN_ONLYDIR | \
                        IN_DONT_FOLLOW | IN_EXCL_UNLINK | IN_MASK_CREATE | IN_MASK_ADD | IN_ISDIR | IN_ONESHOT)
 /* Events a directory's watch hears about its entries (with their name). */
+#define FSN_RENAME 0x00001000          /* an entry renamed within its directory (dnotify) */
 #define IN_CHILD_EVENTS (IN_ACCESS | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_OPEN | \
-                         IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE)
+                         IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | FSN_RENAME)
 
 static struct iwatch *watches;          /* [klock] */
 static unsigned dir_watches;            /* [klock] how many watch directories */
@@ -135,7 +145,8 @@ static void watch_free(struct iwatch *w)
 /* The watch goes: IN_IGNORED tells its reader so. */
 static void watch_drop(struct iwatch *w)
 {
-    queue_event(w->in, w->wd, IN_IGNORED, 0, NULL, 0);
+    if (w->in)
+        queue_event(w->in, w->wd, IN_IGNORED, 0, NULL, 0);
     watch_free(w);
 }
 
@@ -151,6 +162,14 @@ static void deliver(const struct super *sb, uint64_t ino, uint32_t mask, uint32_
             continue;
         if (excl && (w->mask & IN_EXCL_UNLINK))
             continue;
+        if (!w->in) {                           /* dnotify: a signal */
+            struct file *f = w->dn_file;
+            int fd = w->dn_fd;
+            if (!w->dn_multishot)
+                watch_free(w);
+            file_sigio(f, fd, POLL_MSG);
+            continue;
+        }
         /* A watched inode's event reaches every watch whose mask asks for
          * it, in the order the changes happened. */
         queue_event(w->in, w->wd, (mask & w->mask) | isdir, cookie, name, nlen);
@@ -173,7 +192,7 @@ static void notify(struct inode *dir, const char *name, size_t len, struct inode
     bool dot = !name || len == 0 || (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
     if (dir && !dot && (mask & IN_CHILD_EVENTS))
         deliver(dir->sb, dir->ino, mask, isdir, cookie, name, len, excl);
-    if (ino && !(mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)))
+    if (ino && !(mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | FSN_RENAME)))
         deliver(ino->sb, ino->ino, mask, (mask & (IN_DELETE_SELF | IN_MOVE_SELF)) ? 0 : isdir, 0, NULL, 0, false);
 }
 
@@ -230,7 +249,7 @@ void fsnotify_inode_gone(struct inode *ino)
     for (struct iwatch *w = watches, *next; w; w = next) {
         next = w->next;
         if (w->sb == ino->sb && w->ino == ino->ino) {
-            if (w->mask & IN_DELETE_SELF)
+            if (w->in && (w->mask & IN_DELETE_SELF))
                 queue_event(w->in, w->wd, IN_DELETE_SELF, 0, NULL, 0);
             watch_drop(w);
         }
@@ -238,6 +257,66 @@ void fsnotify_inode_gone(struct inode *ino)
 }
 
 uint32_t fsnotify_cookie(void) { return ++next_cookie; }
+
+/* A rename: the two directories' events, paired by a cookie, then the
+ * moved inode's own (and dnotify's DN_RENAME when it stayed in its
+ * directory). */
+void fsnotify_rename(struct inode *od, const char *on, size_t ol, struct inode *nd, const char *nn, size_t nl,
+                     struct inode *moved)
+{
+    if (!watches)
+        return;
+    uint32_t cookie = ++next_cookie;
+    notify(od, on, ol, moved, IN_MOVED_FROM, cookie, false);
+    notify(nd, nn, nl, moved, IN_MOVED_TO, cookie, false);
+    if (od->sb == nd->sb && od->ino == nd->ino)
+        notify(od, on, ol, moved, FSN_RENAME, 0, false);
+    notify(NULL, NULL, 0, moved, IN_MOVE_SELF, 0, false);
+}
+
+/* ---- dnotify ---- */
+
+long dnotify_fcntl(struct file *f, int fd, unsigned long arg)
+{
+    if (!f->inode || !S_ISDIR(f->inode->mode))
+        return -ENOTDIR;
+    struct iwatch *w = watches;
+    while (w && !(w->in == NULL && w->dn_file == f))
+        w = w->next;
+    uint32_t dn = (uint32_t)arg;
+    if (!(dn & ~DN_MULTISHOT)) {
+        if (w)
+            watch_free(w);
+        return 0;
+    }
+    uint32_t mask = ((dn & DN_ACCESS) ? IN_ACCESS : 0) | ((dn & DN_MODIFY) ? IN_MODIFY : 0) |
+                    ((dn & DN_CREATE) ? IN_CREATE | IN_MOVED_TO : 0) |
+                    ((dn & DN_DELETE) ? IN_DELETE | IN_MOVED_FROM : 0) |
+                    ((dn & DN_RENAME) ? FSN_RENAME : 0) | ((dn & DN_ATTRIB) ? IN_ATTRIB : 0);
+    if (!w) {
+        if (!(w = kzalloc(sizeof(*w))))
+            return -ENOMEM;
+        *w = (struct iwatch){ .next = watches, .dn_file = f, .sb = f->inode->sb, .ino = f->inode->ino,
+                              .dir = true };
+        watches = w;
+        dir_watches++;
+    }
+    w->mask |= mask;
+    w->dn_fd = fd;
+    w->dn_multishot = dn & DN_MULTISHOT;
+    f->owner = current()->tgid;                 /* Linux: the caller becomes the owner */
+    f->owner_type = F_OWNER_PID;
+    return 0;
+}
+
+void dnotify_file_gone(struct file *f)
+{
+    for (struct iwatch *w = watches, *next; w; w = next) {
+        next = w->next;
+        if (!w->in && w->dn_file == f)
+            watch_free(w);
+    }
+}
 
 /* ---- the file ---- */
 
@@ -412,14 +491,14 @@ long sys_inotify_add_watch(int fd, const char *upath, uint32_t mask)
     } else if (!r) {
         unsigned long mine = 0;
         for (struct iwatch *x = watches; x; x = x->next)
-            mine += x->in->uid == in->uid;
+            mine += x->in && x->in->uid == in->uid;
         if (mine >= max_user_watches)
             r = -ENOSPC;
         else if (!(w = kzalloc(sizeof(*w))))
             r = -ENOMEM;
         else {
-            *w = (struct iwatch){ watches, in, ino->sb, ino->ino, S_ISDIR(ino->mode), ++in->last_wd,
-                                  mask & IN_KEEP_MASK };
+            *w = (struct iwatch){ .next = watches, .in = in, .sb = ino->sb, .ino = ino->ino,
+                                  .dir = S_ISDIR(ino->mode), .wd = ++in->last_wd, .mask = mask & IN_KEEP_MASK };
             watches = w;
             dir_watches += w->dir;
             r = w->wd;

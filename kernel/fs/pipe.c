@@ -375,6 +375,8 @@ static long pipe_read(struct file *f, void *ubuf, size_t n)
     }
     after_take_locked(p);
     spin_unlock_irqrestore(&sched_lock, fl);
+    if (total > 0)
+        file_async_notify(p, false, POLL_OUT);
     return total;
 }
 
@@ -411,6 +413,8 @@ static long pipe_write(struct file *f, const void *ubuf, size_t n)
     }
     if (err == -EPIPE)
         proc_kill(current()->pid, SIGPIPE);
+    if (total)
+        file_async_notify(p, true, POLL_IN);
     return total ? total : err;
 }
 

@@ -1235,8 +1235,8 @@ static const struct pent pid_ents[] = {
     { .name = "exe", .mode = S_IFLNK | 0777, .link = link_exe, .follow = follow_exe, .flags = PE_PTRACE },
     { .name = "cwd", .mode = S_IFLNK | 0777, .link = link_cwd, .follow = follow_cwd, .flags = PE_PTRACE },
     LINK("root", link_root, PE_PTRACE),
-    FILE("mounts", gen_mounts),
-    FILE("mountinfo", gen_mountinfo),
+    { .name = "mounts", .mode = S_IFREG | 0444, .gen = gen_mounts, .flags = PE_MOUNTS },
+    { .name = "mountinfo", .mode = S_IFREG | 0444, .gen = gen_mountinfo, .flags = PE_MOUNTS },
     FILE("limits", gen_limits),
     RWFILE("oom_score_adj", gen_oom_adj, write_oom_adj),
     FILE("oom_score", gen_oom_score),
@@ -1271,6 +1271,7 @@ static const struct pent inotify_ents[] = {
 static const struct pent fs_ents[] = {
     FILE("file-max", gen_file_max), FILE("nr_open", gen_nr_open),
     DIR("inotify", inotify_ents), DIR("mqueue", ipc_mqueue_ents),
+    RWFILE("lease-break-time", lease_gen_break_time, lease_write_break_time),
     RWFILE("pipe-max-size", pipe_gen_max_size, pipe_write_max_size),
     RWFILE("pipe-user-pages-hard", pipe_gen_pages_hard, pipe_write_pages_hard),
     RWFILE("pipe-user-pages-soft", pipe_gen_pages_soft, pipe_write_pages_soft),

@@ -8,6 +8,7 @@
 #include "pseudofs.h"
 #include "vfs.h"
 #include "file.h"
+#include "poll.h"
 #include "../proc/proc.h"
 #include "../mm/mm.h"
 #include "../lib/string.h"
@@ -398,6 +399,7 @@ struct pfile {
     struct sbuf s;
     bool have;                  /* s holds a generated text */
     bool fresh;                 /* ... made at open and not read yet */
+    uint64_t mounts_seen;       /* PE_MOUNTS: the mount table change last reported */
 };
 
 /* Generate the file's text into pf: 0 or -errno. */
@@ -509,6 +511,27 @@ static const struct file_ops pf_ops = {
     .read = pf_read, .write = pf_write, .stat = pf_stat, .release = pf_release, .seekable = true,
 };
 
+/* /proc/mounts and mountinfo: always readable, and POLLPRI|POLLERR once
+ * per change of the mount table since the last report (proc(5)), which is
+ * how a program learns of mounts without reading the table in a loop. */
+static uint32_t pf_mounts_poll(struct file *f, struct poll_table *pt)
+{
+    struct pfile *pf = f->priv;
+    poll_wait(pt, vfs_mount_waitq());
+    uint32_t mask = POLLIN | POLLRDNORM;
+    uint64_t now = vfs_mount_events();
+    if (pf->mounts_seen != now) {
+        pf->mounts_seen = now;
+        mask |= POLLPRI | POLLERR;
+    }
+    return mask;
+}
+
+static const struct file_ops pf_mounts_ops = {
+    .read = pf_read, .write = pf_write, .stat = pf_stat, .release = pf_release, .seekable = true,
+    .poll = pf_mounts_poll,
+};
+
 static struct file *pf_open(struct inode *ino, int flags, int *err)
 {
     struct pctx c;
@@ -525,7 +548,7 @@ static struct file *pf_open(struct inode *ino, int flags, int *err)
      * the same heap whether this is the first read or the tenth. */
     struct pfile *pf = kzalloc(sizeof(*pf));
     char *buf = kmalloc(PF_BUF);
-    struct file *f = pf && buf ? file_alloc(&pf_ops, pf) : NULL;
+    struct file *f = pf && buf ? file_alloc((e->flags & PE_MOUNTS) ? &pf_mounts_ops : &pf_ops, pf) : NULL;
     if (!f) {
         kfree(buf);
         kfree(pf);
@@ -533,6 +556,7 @@ static struct file *pf_open(struct inode *ino, int flags, int *err)
     }
     pf->s = (struct sbuf){ buf, 0, PF_BUF, false };
     pf->lock = (struct mutex)MUTEX_INIT("procfs file");
+    pf->mounts_seen = vfs_mount_events();
     if (e->flags & PE_AT_OPEN)
         pf->fresh = !pf_generate(pf, e, &c);   /* see pseudofs.h */
     f->inode = ino;                             /* the caller's reference */

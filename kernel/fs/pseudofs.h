@@ -45,6 +45,7 @@ enum pdir { PD_TABLE, PD_PROCS, PD_TASKS, PD_FDS, PD_FDINFOS };
 #define PE_PROCESS  2       /* in /proc/PID only, not in task/TID */
 #define PE_CPU      4       /* there only while CPU number arg runs (/sys/.../cpuN) */
 #define PE_AT_OPEN  8       /* the text is made at open, not at the first read */
+#define PE_MOUNTS   16      /* the mount table: POLLPRI|POLLERR once it changed (proc(5)) */
 
 struct pent {
     const char *name;
@@ -93,6 +94,10 @@ void inotify_fdinfo(struct file *f, struct sbuf *s);
  * own directory)? Its pid and *serial (struct proc's), else 0. */
 struct inode;
 int pseudofs_proc_dir(struct inode *ino, uint64_t *serial);
+
+/* /proc/sys/fs/lease-break-time (fs/lock.c). */
+int  lease_gen_break_time(struct sbuf *s, const struct pctx *c);
+long lease_write_break_time(const struct pctx *c, const char *buf, size_t n);
 
 /* A new pseudo file system whose root directory is root (PD_PROCS: its
  * table and a directory per process, as /proc). */

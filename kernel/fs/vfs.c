@@ -1,6 +1,7 @@
 /* fs/vfs.c - inodes, path lookup, and open files backed by inodes. */
 #include "vfs.h"
 #include "file.h"
+#include "poll.h"
 #include "../lib/string.h"
 #include "../lib/abi.h"
 #include "../lib/spinlock.h"
@@ -35,6 +36,20 @@ static struct inode *covered_by(struct inode *ino)
     return NULL;
 }
 
+/* The mount table's changes, for pollers of /proc/mounts (proc(5): a
+ * change makes the file POLLPRI|POLLERR). [klock] */
+static uint64_t mount_events;
+static struct waitq mount_wq;
+
+uint64_t vfs_mount_events(void) { return mount_events; }
+struct waitq *vfs_mount_waitq(void) { return &mount_wq; }
+
+static void mounts_changed(void)
+{
+    mount_events++;
+    waitq_notify(&mount_wq, POLLPRI | POLLERR);
+}
+
 int vfs_mount(struct super *sb, struct inode *dir, const char *path)
 {
     if (!S_ISDIR(dir->mode))
@@ -47,6 +62,7 @@ int vfs_mount(struct super *sb, struct inode *dir, const char *path)
             if (!name)
                 return -ENOMEM;
             mounts[i] = (struct mount){ iget(dir), sb, name };
+            mounts_changed();
             return 0;
         }
     return -ENOMEM;
@@ -62,6 +78,7 @@ int vfs_umount(struct inode *root)
             iput(mounts[i].covered);
             kfree(mounts[i].path);
             mounts[i] = (struct mount){ NULL, NULL, NULL };
+            mounts_changed();
             return 0;
         }
     return -EINVAL;                             /* not a mount point */

@@ -130,6 +130,11 @@ void          vfs_shutdown(void);              /* before power-off */
 int           vfs_mount(struct super *sb, struct inode *dir, const char *path);
 int           vfs_umount(struct inode *root);
 bool          vfs_is_mounted(struct super *sb);
+/* How many times the mount table changed, and the wait queue told of each
+ * change (POLLPRI|POLLERR: /proc/mounts' poll). */
+struct waitq;
+uint64_t      vfs_mount_events(void);
+struct waitq *vfs_mount_waitq(void);
 /* The i-th mount (0 is the root) for /proc/mounts: false past the last;
  * *sb NULL for a free slot. */
 bool          vfs_mount_at(int i, struct super **sb, const char **path);

@@ -24,6 +24,7 @@
 #define O_TRUNC      01000
 #define O_APPEND     02000
 #define O_NONBLOCK   04000
+#define O_ASYNC      020000        /* fcntl F_SETFL: SIGIO when I/O is possible */
 #define O_DIRECT     040000        /* pipe2: packet mode */
 #define O_DIRECTORY  0200000
 #define O_NOFOLLOW   0400000
@@ -647,6 +648,7 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SIGVTALRM 26
 #define SIGPROF 27
 #define SIGWINCH 28
+#define SIGIO   29
 
 #define SIG_DFL 0
 #define SIG_IGN 1
@@ -662,6 +664,9 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SI_TIMER  (-2)          /* a POSIX timer */
 #define SI_TKILL  (-6)
 #define SI_KERNEL 0x80          /* int3's SIGTRAP */
+#define POLL_IN   1             /* SIGIO's (F_SETSIG's) si_code: data to read */
+#define POLL_OUT  2             /* ... room to write */
+#define POLL_MSG  3             /* ... a dnotify event */
 #define TRAP_BRKPT  1           /* SIGTRAP's si_code: a breakpoint (a step over syscall) */
 #define TRAP_TRACE  2           /* ... a single step (TF) */
 #define TRAP_HWBKPT 4           /* ... a hardware breakpoint or watchpoint */

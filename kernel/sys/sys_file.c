@@ -573,6 +573,10 @@ named:
      * the directory it was looked up in (lexically; see vfs_abspath). */
     if (!f->path)
         f->path = name_of(dirfd, path);
+    if (f->inode && S_ISREG(f->inode->mode) && (r = lease_break(f->inode, flags))) {
+        file_close(f);                          /* a lease's holder did not let go in time */
+        return r;
+    }
     fsnotify_file(f, IN_OPEN);
     int fd = fd_install(f, 0, flags & O_CLOEXEC);
     if (fd < 0)
@@ -780,12 +784,8 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
         r = od->ops->exchange(od, on, ol, nd, nn, nl);
     else if (!r)
         r = od->ops->rename(od, on, ol, nd, nn, nl);
-    if (!r && moved && moved != replaced) {
-        uint32_t cookie = fsnotify_cookie();
-        fsnotify_child(od, on, ol, moved, IN_MOVED_FROM, cookie);
-        fsnotify_child(nd, nn, nl, moved, IN_MOVED_TO, cookie);
-        fsnotify_child(NULL, NULL, 0, moved, IN_MOVE_SELF, 0);
-    }
+    if (!r && moved && moved != replaced)
+        fsnotify_rename(od, on, ol, nd, nn, nl, moved);
     iput(moved);
     iput(replaced);
     if (!r && whiteout)
@@ -880,6 +880,8 @@ static long do_truncate(struct inode *ino, int64_t len)
     long r = len > 0 ? fsize_check((uint64_t)len - 1, &one) : 0;     /* RLIMIT_FSIZE */
     if (!r)
         r = seal_check(ino, (uint64_t)len, 0, true);
+    if (!r)
+        r = lease_break(ino, O_WRONLY);
     if (r)
         return r;
     return vfs_truncate(ino, (uint64_t)len);
@@ -929,6 +931,9 @@ long sys_fsync(int fd)
         return -EBADF;
     if (!f->inode)
         return -EINVAL;                         /* pipes, the console */
+    uint32_t type = f->inode->mode & S_IFMT;
+    if (type == S_IFCHR || type == S_IFIFO || type == S_IFSOCK)
+        return -EINVAL;                         /* /dev/null, a FIFO: nothing to make durable (Linux) */
     struct super *sb = f->inode->sb;
     /* Pages written through MAP_SHARED mappings first, into the file system. */
     long r = filemap_writeback(f->inode, 0, UINT64_MAX);
@@ -1502,11 +1507,28 @@ long sys_fcntl(int fd, int cmd, long arg)
     case F_GETFL:
         return f->flags;
     case F_SETFL:
+        if ((arg ^ (unsigned long)f->flags) & O_ASYNC)
+            file_set_async(f, fd, arg & O_ASYNC);
         f->flags = (f->flags & O_ACCMODE) | (int)(arg & ~O_ACCMODE);
         return 0;
+    case F_GETOWN:
+    case F_SETOWN:
+    case F_GETOWN_EX:
+    case F_SETOWN_EX:
+    case F_GETSIG:
+    case F_SETSIG:
+        return file_fown_fcntl(f, cmd, (unsigned long)arg);
+    case F_NOTIFY:
+        return dnotify_fcntl(f, fd, (unsigned long)arg);
+    case F_SETLEASE:
+    case F_GETLEASE:
+        return lease_fcntl(f, fd, cmd, (unsigned long)arg);
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
         return posix_lock_fcntl(f, cmd, (void *)arg);
     case F_ADD_SEALS:
     case F_GET_SEALS:

@@ -110,13 +110,43 @@ static void limits(void)
     show("root's new pipe again", new_pipe_size());
 }
 
+/* What the parent holds while its children wait: POSIX and OFD read locks
+ * on one file, a read lease on another. */
+static const char lockfile[] = "/tmp/pipelimits.lock", leasefile[] = "/tmp/pipelimits.lease";
+static int held[3];
+
+static void hold(void)
+{
+    close(open(lockfile, O_CREAT | O_RDWR, 0600));
+    close(open(leasefile, O_CREAT | O_RDWR, 0600));
+    signal(SIGIO, SIG_IGN);                     /* (the lease's break notice) */
+    held[0] = open(lockfile, O_RDONLY);
+    held[1] = open(lockfile, O_RDONLY);
+    held[2] = open(leasefile, O_RDONLY);
+    struct flock p = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10 };
+    struct flock o = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 10 };
+    if (fcntl(held[0], F_SETLK, &p) || fcntl(held[1], F_OFD_SETLK, &o) ||
+        fcntl(held[2], F_SETLEASE, F_RDLCK))
+        printf("hold: %s\n", strerror(errno));
+}
+
+static void let_go(void)
+{
+    for (int i = 0; i < 3; i++)
+        close(held[i]);
+    unlink(lockfile);
+    unlink(leasefile);
+}
+
 /* Children that block: writing a full pipe, splicing from an empty one,
  * vmsplicing into a full one, reading an inotify instance with watches
- * and a queued event; all killed. */
+ * and a queued event, waiting for a POSIX lock, for an OFD lock, and in
+ * an open that breaks a lease; all killed. */
+#define KIDS 7
 static void blocked_and_killed(int only)
 {
-    pid_t kids[4];
-    for (int k = 0; k < 4; k++) {
+    pid_t kids[KIDS];
+    for (int k = 0; k < KIDS; k++) {
         kids[k] = only >= 0 && k != only ? 0 : fork();
         if (kids[k] || (only >= 0 && k != only))
             continue;
@@ -134,6 +164,12 @@ static void blocked_and_killed(int only)
             struct iovec v = { buf, sizeof(buf) };
             for (;;)
                 vmsplice(p[1], &v, 1, 0);
+        } else if (k == 4 || k == 5) {
+            int fd = open(lockfile, O_RDWR);
+            struct flock w = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = k == 4 ? 0 : 10, .l_len = 10 };
+            fcntl(fd, k == 4 ? F_SETLKW : F_OFD_SETLKW, &w);
+        } else if (k == 6) {
+            open(leasefile, O_WRONLY);
         } else {
             int in = inotify_init1(0);
             inotify_add_watch(in, "/tmp", IN_ALL_EVENTS);
@@ -142,13 +178,14 @@ static void blocked_and_killed(int only)
             for (;;)
                 read(in, buf, sizeof(buf));     /* the events, then it waits */
         }
+        printf("child %d did not block\n", k);
         _exit(1);
     }
     usleep(300000);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < KIDS; k++)
         if (kids[k] > 0)
             kill(kids[k], SIGKILL);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < KIDS; k++)
         if (kids[k] > 0)
             waitpid(kids[k], NULL, 0);
 }
@@ -158,6 +195,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc > 1 && !strcmp(argv[1], "leaks")) {
         int only = argc > 2 ? atoi(argv[2]) : -1;
+        hold();
         blocked_and_killed(only);               /* warm-up: caches, scratch pages */
         struct snap before, after;
         take(&before);                          /* (its own buffers, once) */
@@ -165,6 +203,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < 3; i++)
             blocked_and_killed(only);
         take(&after);
+        let_go();
         printf("free frames before %ld after %ld\n", before.frames, after.frames);
         printf("heap bytes before %ld after %ld\n", before.bytes, after.bytes);
         printf("heap objects before %s after %s\n", before.objects, after.objects);
