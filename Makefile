@@ -48,6 +48,7 @@ BREAKS  += oom-adj
 BREAKS  += opath
 BREAKS  += pi
 BREAKS  += poll-wake
+BREAKS  += epoll-excl
 BREAKS  += preempt
 BREAKS  += private-file
 BREAKS  += proc-perm

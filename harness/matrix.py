@@ -238,6 +238,13 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_locks.py::test_record_locks_leases_and_fcntl_signals_behave_as_on_linux",),
         "a second open file of one process gets an OFD write lock over the first one's",
         r"two owners hold conflicting locks"),
+    Row("epoll-excl", "mutual exclusion",
+        "an event on a file wakes one of its EPOLLEXCLUSIVE waiters, not all of them",
+        (W("kernel/fs/poll.c", "waitq_notify_locked"),),
+        ("tests/test_poll.py::test_one_event_wakes_one_exclusive_epoll_waiter_as_on_linux[2]",),
+        "the first byte written to a pipe wakes every epoll_wait that watches it with "
+        "EPOLLEXCLUSIVE (the count of woken waiters runs ahead of the events)",
+        r"an event woke more than one exclusive waiter: event 1 woke [2-9] waiters"),
     Row("pi", "scheduling fairness", "priority inheritance on PI futexes",
         (W("kernel/proc/futex.c", "pi_update"),),
         (f"{_C}::test_priority_inheritance_prevents_pathfinder_inversion[smp2]",

@@ -77,6 +77,24 @@ def test_a_waiter_on_another_cpu_never_misses_its_wake_up(vigil) -> None:
     assert "race: 300 of 300 round trips, no wake-up missed" in out, out[-500:]
 
 
+@pytest.mark.invariant("mutual exclusion")
+@pytest.mark.parametrize("smp", [1, 2])
+def test_one_event_wakes_one_exclusive_epoll_waiter_as_on_linux(vigil, smp: int) -> None:
+    """Six processes sleep in epoll_wait on one pipe with EPOLLEXCLUSIVE;
+    each byte written must wake exactly one of them (epoll_ctl(2)), as the
+    host's Linux does with the same program (user/tests/epollexcl.c)."""
+    # Run directly, not chrooted: it reads /proc/PID/stat to see its children asleep.
+    host = subprocess.run([str(vigil.art.rootfs / "bin" / "epollexcl")], capture_output=True,
+                          text=True, timeout=120)
+    assert host.returncode == 0, host.stdout + host.stderr
+    run = vigil.program(["/bin/epollexcl"], timeout=180, smp=smp)
+    ours = run.output.replace("\r\n", "\n")
+    herd = re.search(r"^event \d+ woke \d+ waiters? in all$", ours, re.M)
+    diff = _diff(host.stdout, ours)
+    assert not diff, ("an event woke more than one exclusive waiter: "
+                      f"{herd.group(0) if herd else ours[-300:]}\n" + "\n".join(diff))
+
+
 @pytest.mark.invariant("isolation")
 def test_epoll_eventfd_timerfd_signalfd_objects_all_come_back(vigil) -> None:
     """60 rounds of epolls (one nested in another) watching an eventfd, an

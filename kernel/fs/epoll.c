@@ -98,30 +98,42 @@ static void rd_unlink_locked(struct epitem **first, struct epitem ***last, struc
 }
 
 /* The item's file has news: put it on the ready list and wake the waiters.
- * sched_lock held; maybe in an interrupt. */
-static void ep_item_fired_locked(struct epitem *it, uint32_t events)
+ * sched_lock held; maybe in an interrupt. For an EPOLLEXCLUSIVE item, says
+ * whether a thread asleep in epoll_wait on this instance will see it (for
+ * an event it asked for), which is what ends an exclusive wake-up
+ * (waitq_notify_locked); any other item answers true. */
+static bool ep_item_fired_locked(struct epitem *it, uint32_t events)
 {
     struct eventpoll *ep = it->ep;
+    bool excl = it->events & EPOLLEXCLUSIVE;
     if (!(it->events & ~EP_PRIVATE_BITS))
-        return;                         /* disabled (a fired EPOLLONESHOT) */
+        return !excl;                   /* disabled (a fired EPOLLONESHOT) */
     if (events && !(events & it->events))
-        return;                         /* nothing it waits for */
+        return !excl;                   /* nothing it waits for */
+    bool reached = ep->sleepers > 0;
+    uint32_t inout = events & (POLLIN | POLLOUT);
+    if (inout == POLLIN || inout == POLLOUT)
+        reached = reached && (it->events & inout);
     if (it->rd == RD_TRANSIT) {
         it->rd = RD_TRANSIT_FIRED;      /* epoll_wait will requeue it */
-        return;
+        return excl ? reached : true;
     }
-    if (it->rd != RD_IDLE)
-        return;
+    if (it->rd != RD_IDLE) {
+        if (ep->sleepers)
+            wakeup_locked(ep);          /* already queued: the sleepers look again */
+        return excl ? reached : true;
+    }
     it->rd = RD_READY;
     rd_append_locked(&ep->rdfirst, &ep->rdlast, it);
     if (ep->sleepers)
         wakeup_locked(ep);
     waitq_notify_locked(&ep->wq, POLLIN | POLLRDNORM);
+    return excl ? reached : true;
 }
 
-static void ep_callback(struct wait_entry *e, uint32_t events)
+static bool ep_callback(struct wait_entry *e, uint32_t events)
 {
-    ep_item_fired_locked(e->owner, events);
+    return ep_item_fired_locked(e->owner, events);
 }
 
 static void ep_queue(struct poll_table *pt, struct waitq *wq);
@@ -141,6 +153,7 @@ static void ep_queue(struct poll_table *pt, struct waitq *wq)
     struct wait_entry *e = &it->we[it->nwe++];
     e->func = ep_callback;
     e->owner = it;
+    e->exclusive = it->events & EPOLLEXCLUSIVE;
     waitq_add_locked(wq, e);
 }
 

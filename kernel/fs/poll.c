@@ -63,9 +63,20 @@ void waitq_notify_locked(struct waitq *wq, uint32_t events)
      * hears of the change (poll.h: no wake-up falls between a waiter's
      * check and its sleep). A callback may take its own entry off (epoll
      * does not; poll does not), so the next one is read first. */
+    /* Exclusive entries (EPOLLEXCLUSIVE, epoll(7)): of those, only
+     * the first whose callback reaches a waiting thread is told (Linux's
+     * nr_exclusive = 1), so one event wakes one of many epoll_waits on the
+     * same file instead of all of them (a thundering herd). */
+    bool exclusive_done = false;
     for (struct wait_entry *e = wq->first, *n; e; e = n) {
         n = e->next;
-        e->func(e, events);
+        if (e->exclusive && exclusive_done)
+            continue;
+        if (e->func(e, events) && e->exclusive)
+            exclusive_done = true;
+#ifdef BREAK_EPOLL_EXCL
+        exclusive_done = false;         /* the break switch: every exclusive waiter is told */
+#endif
     }
 #else
     (void)events;                       /* the break switch: waiters are never told */
@@ -170,7 +181,7 @@ struct poll_wqueues {
     struct poll_entry inline_e[INLINE_ENTRIES];
 };
 
-static void pollwake(struct wait_entry *e, uint32_t events)
+static bool pollwake(struct wait_entry *e, uint32_t events)
 {
     (void)events;
     struct poll_wqueues *pw = e->owner;
@@ -178,6 +189,7 @@ static void pollwake(struct wait_entry *e, uint32_t events)
     struct proc *t = pw->thread;
     if (t->state == P_SLEEPING && t->chan == pw)
         make_runnable_locked(t);
+    return true;
 }
 
 static void pw_queue(struct poll_table *pt, struct waitq *wq)
@@ -192,6 +204,7 @@ static void pw_queue(struct poll_table *pt, struct waitq *wq)
     struct poll_entry *pe = &c->e[c->used++];
     pe->we.func = pollwake;
     pe->we.owner = pw;
+    pe->we.exclusive = false;
     pe->we.wq = NULL;
     pe->file = NULL;                    /* the caller takes the reference */
     waitq_add_locked(wq, &pe->we);

@@ -43,13 +43,17 @@ struct wait_entry;
  * operation is always ready, as on Linux. */
 #define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 
-typedef void (*wait_func_t)(struct wait_entry *e, uint32_t events);
+/* A wake-up callback. Its answer matters only for an exclusive entry: true
+ * when the wake-up reached a thread that will act on it (an epoll_wait
+ * asleep on the instance), which ends the exclusive part of the wake-up. */
+typedef bool (*wait_func_t)(struct wait_entry *e, uint32_t events);
 
 struct wait_entry {
     struct wait_entry *next, **pprev;   /* [sched_lock] on wq's list */
     struct waitq *wq;                   /* [sched_lock] NULL: not queued */
     wait_func_t func;                   /* [const] runs under sched_lock */
     void *owner;                        /* [const] the callback's */
+    bool exclusive;                     /* [const] EPOLLEXCLUSIVE: see waitq_notify_locked */
 };
 
 /* Zero-initialised is empty and ready to use (static, kzalloc). An object
