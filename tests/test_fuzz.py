@@ -63,3 +63,19 @@ def test_the_profile_sampler_starts_and_stops_on_markers_split_across_reads(tmp_
     for chunk in (b"[main] Ran 10 syscalls\r\nfuzzrun: o", b"ps 10 seconds 1.0\r\n"):
         s.feed(chunk)
     assert s.stop.is_set() and not s.running.is_set()
+
+
+def test_fallocate_keep_size_past_the_end_in_the_last_page_is_a_no_op_as_on_linux(vigil) -> None:
+    """fallocate(KEEP_SIZE) at an offset past the end of a file but in the
+    same page as its end: Vigil zeroed a negative length of its buffer, a
+    kernel panic from an unprivileged call (found by ./vigil fuzz, seed 2).
+    Linux: 0, the size and the bytes unchanged; the shapes around it too."""
+    tree, disk = vigil.scratch_disk("fallockeep")
+    host = vigil.host(["/bin/fallockeep", "/scratch"], root=tree)
+    assert "fallocate(KEEP_SIZE, 136, 4096) = 0; size 100, contents ok" in host.output, \
+        host.output
+    guest = vigil.program(["/bin/fallockeep", "/scratch"], root_disk=disk, timeout=120)
+    assert "PANIC" not in guest.console, "the kernel panicked:\n" + guest.console[-1500:]
+    assert guest.output == host.output, (
+        f"fallocate around the end of a file differs from Linux:\nvigil: {guest.output!r}\n"
+        f"linux: {host.output!r}")

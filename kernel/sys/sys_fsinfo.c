@@ -880,6 +880,11 @@ long sys_fallocate(int fd, int mode, int64_t off, int64_t len)
     long r = 0;
     for (uint64_t pos = ALIGN_DOWN((uint64_t)off, PAGE_SIZE); pos < want_end && !r; pos += PAGE_SIZE) {
         uint64_t from = MAX(pos, (uint64_t)off), to = MIN(pos + PAGE_SIZE, want_end);
+        /* KEEP_SIZE clips want_end to the size, which may lie below off in
+         * off's own page: nothing to do (to - from would be negative and
+         * the memset below run over the kernel: found by trinity). */
+        if (from >= to)
+            break;
         size_t n = (size_t)(to - from);
         long got = from < ino->size ? ino->ops->read(ino, from, buf, n) : 0;
         if (got < 0) {
