@@ -228,11 +228,13 @@ static struct plock *plock_new(struct lock_key k, struct lowner o, int type, uin
 
 /* Does process waiter, asleep in F_SETLKW, wait (directly, or through a
  * chain of other sleepers) for a POSIX lock of process target? The chain
- * is followed a bounded depth (a longer one is let sleep: a signal still
+ * is followed a bounded depth, and the whole search a bounded number of
+ * steps (*budget): many processes and locks could otherwise make it
+ * exponential. A chain past either bound is let sleep (a signal still
  * ends it). */
-static bool waits_on(int waiter, int target, int depth)
+static bool waits_on(int waiter, int target, int depth, int *budget)
 {
-    if (depth > 8)
+    if (depth > 8 || --*budget < 0)
         return false;
     struct lowner o = { waiter, NULL };
     for (struct lwait *w = lwaits; w; w = w->next) {
@@ -240,7 +242,7 @@ static bool waits_on(int waiter, int target, int depth)
             continue;
         for (struct plock *l = plocks; l; l = l->next)
             if (!l->ofd && conflicts(l, w->key, o, w->type, w->start, w->end) &&
-                (l->tgid == target || waits_on(l->tgid, target, depth + 1)))
+                (l->tgid == target || waits_on(l->tgid, target, depth + 1, budget)))
                 return true;
     }
     return false;
@@ -250,8 +252,9 @@ static bool waits_on(int waiter, int target, int depth)
 static bool deadlock(int me, struct lock_key k, int type, uint64_t s, uint64_t e)
 {
     struct lowner o = { me, NULL };
+    int budget = 4096;
     for (struct plock *l = plocks; l; l = l->next)
-        if (!l->ofd && conflicts(l, k, o, type, s, e) && waits_on(l->tgid, me, 0))
+        if (!l->ofd && conflicts(l, k, o, type, s, e) && waits_on(l->tgid, me, 0, &budget))
             return true;
     return false;
 }

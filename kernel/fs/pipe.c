@@ -744,6 +744,8 @@ long pipe_fcntl(struct file *f, int cmd, unsigned long arg)
     if (!size)
         return -EINVAL;
     unsigned n = size / PAGE_SIZE;
+    if (n > pmm_total_frames() / 4)
+        return -ENOMEM;                         /* (root's too: a pipe is not most of memory) */
     if (n > p->npages && !pipe_privileged()) {
         if (size > pipe_max_size)
             return -EPERM;
@@ -850,6 +852,22 @@ static long kio_rw(struct file *f, void *kbuf, size_t n, bool write)
 }
 
 static bool can_read(struct file *f) { return f->ops->read && (f->flags & O_ACCMODE) != O_WRONLY; }
+
+/* The files Linux 6.1 splices to and from a pipe (those with splice_read
+ * and splice_write): regular files, /proc and /sys files, and the memory
+ * devices (/dev/null, zero, full, random, urandom). Terminals, eventfd,
+ * timerfd, inotify and the like have neither: EINVAL. */
+static bool splices(struct file *f)
+{
+    struct inode *ino = f->inode;
+    if (!ino)
+        return false;
+    if (S_ISREG(ino->mode))
+        return true;
+    if (S_ISCHR(ino->mode))
+        return (ino->rdev >> 8) == 1;
+    return !S_ISDIR(ino->mode) && ino->sb && (!strcmp(ino->sb->type, "proc") || !strcmp(ino->sb->type, "sysfs"));
+}
 static bool can_write(struct file *f) { return f->ops->write && (f->flags & O_ACCMODE) != O_RDONLY; }
 
 static void *page_get(void)
@@ -991,6 +1009,11 @@ static long pipe_to_pipe(struct pipe *ip, struct file *in, struct pipe *op, stru
         }
         ring_put_locked(op, kbuf, k, false);
         total += (long)k;
+        /* A page at a time with interrupts on between: a big pipe is not
+         * copied in one spinlock hold. (The kernel lock, held throughout,
+         * keeps other pipe calls out; the ring moved only by us.) */
+        spin_unlock_irqrestore(&sched_lock, fl);
+        fl = spin_lock_irqsave(&sched_lock);
     }
     if (!keep && total)
         after_take_locked(ip);
@@ -1030,6 +1053,8 @@ long sys_splice(int fd_in, int64_t *uoff_in, int fd_out, int64_t *uoff_out, size
         return pipe_to_pipe(ip, in, op, out, len, nb || ((in->flags | out->flags) & O_NONBLOCK), false);
     }
     if (ip) {
+        if (!splices(out))
+            return -EINVAL;
         if (uoff_out && !out->ops->seekable)
             return -EINVAL;
         if (out->flags & O_APPEND)
@@ -1046,8 +1071,8 @@ long sys_splice(int fd_in, int64_t *uoff_in, int fd_out, int64_t *uoff_out, size
             return -EINVAL;
         if (uoff_in && off_in < 0)
             return -EINVAL;
-        if (in->inode && S_ISDIR(in->inode->mode))
-            return -EISDIR;
+        if (!splices(in))
+            return -EINVAL;
         long r = file_to_pipe(in, uoff_in ? &off_in : NULL, op, out, len, nb || (out->flags & O_NONBLOCK));
         if (r > 0 && uoff_in && copy_to_user(uoff_in, &off_in, sizeof(off_in)))
             return -EFAULT;

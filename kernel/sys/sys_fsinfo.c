@@ -344,7 +344,10 @@ static long do_utimes(int dirfd, const char *upath, const struct ts_k *t, int fl
         struct file *f = fd_get(dirfd);
         if (!f)
             return -EBADF;
-        return f->inode ? set_times(f->inode, t) : 0;
+        long r = f->inode ? set_times(f->inode, t) : 0;
+        if (!r)
+            fsnotify_file(f, IN_ATTRIB);
+        return r;
     }
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -364,12 +367,19 @@ static long do_utimes(int dirfd, const char *upath, const struct ts_k *t, int fl
             struct file *f = fd_get_raw(dirfd);
             if (!f)
                 return -EBADF;
-            return f->inode ? set_times(f->inode, t) : 0;
+            long r = f->inode ? set_times(f->inode, t) : 0;
+            if (!r)
+                fsnotify_file(f, IN_ATTRIB);
+            return r;
         }
     } else if ((n = lookup_at(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ino))) {
         return n;
     }
     long r = set_times(ino, t);
+    if (!r && path[0])
+        notify_path(dirfd, path, ino, IN_ATTRIB);
+    else if (!r)
+        fsnotify_child(NULL, NULL, 0, ino, IN_ATTRIB, 0);
     iput(ino);
     return r;
 }
@@ -576,6 +586,8 @@ static long set_xattr(const char *upath, int fd, bool follow, const char *uname,
         r = remove && !ino->ops->setxattr ? -ENODATA : -EOPNOTSUPP;
     else
         r = ino->ops->setxattr(ino, name, value, size, flags);
+    if (!r)
+        fsnotify_child(NULL, NULL, 0, ino, IN_ATTRIB, 0);      /* (inotify: the inode's own watches) */
     iput(ino);
     kfree(value);
     return r;
@@ -647,6 +659,8 @@ long sys_mknodat(int dirfd, const char *upath, unsigned mode, unsigned dev)
     } else {
         r = dir->ops->create(dir, name, len, m, NULL, NULL);
     }
+    if (!r)
+        fsnotify_child(dir, name, len, NULL, IN_CREATE, 0);
     iput(dir);
     return r;
 }

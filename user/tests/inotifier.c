@@ -14,6 +14,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static const char *ename(int e)
@@ -90,6 +91,12 @@ int main(void)
     rename("hard", "moved");
     unlink("moved");
     drain(in, "chmod, link, rename, unlink of a second name");
+
+    utimes("old", NULL);
+    mkfifo("fifo", 0600);
+    truncate("old", 0);
+    unlink("fifo");
+    drain(in, "utimes, mkfifo, truncate, unlink of the fifo");
 
     mkdir("sub", 0700);
     rmdir("sub");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -134,6 +135,11 @@ static void splicing(void)
     off = -1;
     show("negative offset", splice(in, &off, p[1], NULL, 1, 0));
     show("nonblocking on empty", splice(q[0], NULL, out, NULL, 1, SPLICE_F_NONBLOCK));
+    int dir = open("/tmp", O_RDONLY | O_DIRECTORY), ev = eventfd(1, 0);
+    show("from a directory", splice(dir, NULL, p[1], NULL, 1, 0));
+    show("from an eventfd", splice(ev, NULL, p[1], NULL, 8, 0));
+    show("into an eventfd", splice(p[0], NULL, ev, NULL, 8, 0));
+    close(dir), close(ev);
     show("tee same pipe", tee(p[0], p[1], 1, 0));
     show("tee from a file", tee(in, p[1], 1, 0));
     show("tee bad flags", tee(p[0], q[1], 1, 0x20));
