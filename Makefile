@@ -31,6 +31,7 @@ BREAKS  += futex
 BREAKS  += hungtask
 BREAKS  += init-signal
 BREAKS  += iopb
+BREAKS  += ipc-perm
 BREAKS  += ioport-owner
 BREAKS  += journal
 BREAKS  += journal-abort

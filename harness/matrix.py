@@ -393,6 +393,12 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_ext2.py::test_unix_permissions_match_linux",),
         "uid 1000 reads, writes or removes what Linux refuses it",
         r"Vigil allowed what Linux denies"),
+    Row("ipc-perm", "privilege separation",
+        "System V IPC and POSIX queue mode bits decide who reads and writes an object",
+        (W("kernel/ipc/ipc.c", "ipc_perm_check"),),
+        ("tests/test_ipc.py::test_another_user_cannot_read_or_remove_a_0600_ipc_object",),
+        "a uid-1000 process reads root's 0600 message queue, segment, semaphore and POSIX queue",
+        r"another user read a 0600 IPC object"),
     Row("proc-perm", "privilege separation",
         "/proc's ptrace-read rule: another user's environ, fd/, exe, cwd are private",
         (W("kernel/fs/pseudofs.c", "pf_open", "pl_readlink"),),  # may_access, inlined

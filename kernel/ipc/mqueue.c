@@ -173,22 +173,13 @@ static long get_name(const char *uname, char *buf)
     return 0;
 }
 
+/* The mode bits decide, as for a file: ipc.c's check, with the queue's
+ * owner as owner and creator. */
 static int mq_access(struct mqueue *q, int want)
 {
-#ifdef BREAK_IPC_PERM
-    return 0;                   /* the break switch: everyone may open every queue */
-#endif
-    /* INVARIANT(privilege separation): a queue is opened for reading or
-     * writing only as its mode bits allow its owner, group and others. */
-    struct proc *me = current();
-    uint32_t m = q->mode;
-    if (me->euid == 0)
-        return 0;
-    if (me->euid == q->uid)
-        m >>= 6;
-    else if (proc_in_group(me, q->gid))
-        m >>= 3;
-    return (want & ~m & 7) ? -EACCES : 0;
+    struct kipc_perm p = { .uid = q->uid, .gid = q->gid, .cuid = q->uid, .cgid = q->gid,
+                           .mode = q->mode };
+    return ipc_perm_check(&p, want);
 }
 
 long sys_mq_open(const char *uname, int oflag, unsigned mode, const void *uattr)
