@@ -281,7 +281,10 @@ static unsigned dtype_of(uint32_t mode)
     return S_ISDIR(mode) ? 4 : S_ISLNK(mode) ? 10 : 8;
 }
 
-#define MAX_IDS NPROC
+/* A directory of numbers lists at most this many: processes (NPROC) or
+ * descriptors (NOFILE, the larger: a listing of a process with more than
+ * NPROC files open wrote past the array, found by trinity). */
+#define MAX_IDS (NPROC > NOFILE ? NPROC : NOFILE)
 
 static int pd_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void *ctx)
 {
@@ -320,7 +323,7 @@ static int pd_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void *ct
         n = proc_list_tids(c.tgid, ids, MAX_IDS);
     } else {
         struct proc *p = proc_get_klocked(c.tgid, c.tid);
-        for (int fd = 0; p && p->fdt && fd < NOFILE; fd++)
+        for (int fd = 0; p && p->fdt && fd < NOFILE && n < MAX_IDS; fd++)
             if (p->fdt->fd[fd])
                 ids[n++] = fd;
     }

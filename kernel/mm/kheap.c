@@ -63,6 +63,12 @@ static struct page_hdr *new_slab(int cls)
     return h;
 }
 
+/* A free slot's link: nowhere, or a slot of the same page. */
+static bool in_slab(const struct page_hdr *h, const struct free_slot *s)
+{
+    return !s || ((uintptr_t)s & ~(uintptr_t)(PAGE_SIZE - 1)) == (uintptr_t)h;
+}
+
 void *kmalloc(size_t n)
 {
     if (n == 0)
@@ -83,6 +89,17 @@ void *kmalloc(size_t n)
         }
         if (h) {
             struct free_slot *s = h->free;
+            /* A free slot's link leads into its own page or nowhere: else
+             * something wrote past a block's end or after its free, and
+             * following it would spread the damage far from its cause.
+             * The slot after this one is checked too: a block that
+             * overflows writes into its neighbour, which is usually next. */
+            struct free_slot *bad = !in_slab(h, s->next) ? s
+                                  : s->next && !in_slab(h, s->next->next) ? s->next : NULL;
+            if (bad)
+                panic("kheap: the free list of the %u-byte class is corrupt at %p (next %p): "
+                      "a write past a block's end or after a free", class_size[cls], (void *)bad,
+                      (void *)bad->next);
             h->free = s->next;
             if (--h->nfree == 0)
                 partial[cls] = h->next;   /* full: off the partial list */
