@@ -21,7 +21,11 @@
  *      the console (progress lines), timed (TRINITY-ARGS, if any, replace
  *      -q: -v, -c NAME... to chase a finding);
  *   4. every process of nobody's is gone (trinity's children may outlive
- *      it for a moment), its directory removed, sync, snapshot.
+ *      it for a moment), its directory removed, and its System V IPC
+ *      objects (trinity makes shared memory segments at start-up and
+ *      fuzzes msgget/semget/shmget: they outlive their makers by design,
+ *      as on Linux, so they are nobody's leftovers, not the kernel's
+ *      leaks), sync, snapshot.
  * Prints "fuzzrun: ..." lines the harness (harness/fuzz.py) parses:
  *   fuzzrun: trinity exit status N | killed by signal N
  *   fuzzrun: ops N seconds S.SSS
@@ -36,6 +40,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,6 +98,40 @@ static void kill_nobodies(void)
         waitpid(k, NULL, 0);
         usleep(20000);
     }
+}
+
+/* Remove every System V message queue, semaphore set and shared memory
+ * segment nobody created or owns: the highest index in use from *_INFO,
+ * then *_STAT on each index (root may look at any) gives its id and
+ * owner. Returns how many went. */
+static int remove_nobodys_ipc(void)
+{
+    int n = 0;
+    struct msginfo mi;
+    int top = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&mi);
+    for (int i = 0; i <= top; i++) {
+        struct msqid_ds d;
+        int id = msgctl(i, MSG_STAT, &d);
+        if (id >= 0 && (d.msg_perm.uid == NOBODY || d.msg_perm.cuid == NOBODY))
+            n += msgctl(id, IPC_RMID, NULL) == 0;
+    }
+    struct seminfo si;
+    top = semctl(0, 0, SEM_INFO, &si);
+    for (int i = 0; i <= top; i++) {
+        struct semid_ds d;
+        int id = semctl(i, 0, SEM_STAT, &d);
+        if (id >= 0 && (d.sem_perm.uid == NOBODY || d.sem_perm.cuid == NOBODY))
+            n += semctl(id, 0, IPC_RMID) == 0;
+    }
+    struct shm_info hi;
+    top = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&hi);
+    for (int i = 0; i <= top; i++) {
+        struct shmid_ds d;
+        int id = shmctl(i, SHM_STAT, &d);
+        if (id >= 0 && (d.shm_perm.uid == NOBODY || d.shm_perm.cuid == NOBODY))
+            n += shmctl(id, IPC_RMID, NULL) == 0;
+    }
+    return n;
 }
 
 /* trinity as nobody in DIR; returns its wait status, or -1. */
@@ -166,10 +208,13 @@ static void scratch(char *dir, size_t len, int n)
     }
 }
 
+static int ipc_removed;
+
 static void cleanup(const char *dir)
 {
     kill_nobodies();
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    ipc_removed = remove_nobodys_ipc();
 }
 
 int main(int argc, char **argv)
@@ -209,6 +254,7 @@ int main(int argc, char **argv)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("fuzzrun: ops %ld seconds %.3f\n", ops, secs);
     printf("fuzzrun: processes of nobody left %d\n", nobody_left());
+    printf("fuzzrun: System V IPC objects of nobody's removed %d\n", ipc_removed);
     printf("free frames before %ld after %ld\n", before.frames, after.frames);
     printf("heap bytes before %ld after %ld\n", before.bytes, after.bytes);
     printf("heap objects before %s after %s\n", before.objects, after.objects);
