@@ -12,6 +12,7 @@ UBUILD  := build
 # One entry per line (keep them sorted), so additions merge cleanly.
 BREAKS  :=
 BREAKS  += commit-order
+BREAKS  += core-limit
 BREAKS  += cow
 BREAKS  += cow-kwrite
 BREAKS  += cow-mprotect

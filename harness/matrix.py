@@ -388,6 +388,13 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_syscalls_procs.py::test_a_process_is_held_to_its_limits_and_only_root_raises_them",),
         "a process limited to 16 descriptors opens more",
         r"a process holds more descriptors than its RLIMIT_NOFILE allows"),
+    Row("core-limit", "privilege separation",
+        "a core file stays within RLIMIT_CORE (0 or 1: none)",
+        (W("kernel/proc/coredump.c", "coredump_write"),),
+        ("tests/test_coredump.py::"
+         "test_core_signals_dump_and_rlimit_core_and_pipe_patterns_are_honoured",),
+        "a process with RLIMIT_CORE 0 leaves a core file",
+        r"a core file was written although RLIMIT_CORE"),
     Row("file-perm", "privilege separation", "mode bits and owners decide file access",
         (W("kernel/fs/vfs.c", "vfs_permission"),),  # permission_as, inlined
         ("tests/test_ext2.py::test_unix_permissions_match_linux",),

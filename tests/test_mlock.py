@@ -25,11 +25,17 @@ def _lines(out: str) -> list[str]:
     return [x for x in out.replace("\r\n", "\n").splitlines() if x and not x.startswith("init:")]
 
 
-def test_mlock_madvise_and_pagemap_bad_inputs_get_the_hosts_errnos(vigil) -> None:
+def test_mlock_madvise_msync_memfd_seal_and_pagemap_bad_inputs_get_the_hosts_errnos(
+        vigil) -> None:
     """mlock over a hole, a wrapping length, a kernel address, a PROT_NONE
     page; mlock2's unknown flags; mlockall's bad flag sets; MADV_DONTNEED
     and MADV_FREE on a locked page (EINVAL, the page stays) but
-    MADV_DONTNEED_LOCKED (dropped); pagemap reads not in whole entries, into
+    MADV_DONTNEED_LOCKED (dropped); msync(MS_INVALIDATE) of a locked page
+    (EBUSY); a memfd's F_SEAL_WRITE while it is mapped shared and writable
+    (EBUSY), then shared writable mmap (EPERM), mprotect to writable
+    (EACCES) and hole punching (EPERM) of the sealed file, a hole punched in
+    an unsealed one reading as zeros, ftruncate under F_SEAL_SHRINK (EPERM);
+    pagemap reads not in whole entries, into
     a bad pointer, past the user half, and a write; as uid 1000 with
     RLIMIT_MEMLOCK 0 (EPERM) and 16 pages (a range locked twice counts once,
     the 17th page is ENOMEM, MAP_LOCKED past the limit EAGAIN): the same

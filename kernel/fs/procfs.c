@@ -1093,6 +1093,84 @@ static long write_domainname(const struct pctx *c, const char *buf, size_t n)
     return r ? r : (long)n;
 }
 
+/* /proc/sys/kernel/core_pattern and core_uses_pid (core(5); root writes:
+ * the files are 0644), and /proc/PID/coredump_filter (hex bits). */
+static int gen_core_pattern(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    sb_printf(s, "%s\n", coredump_pattern());
+    return 0;
+}
+
+static long write_core_pattern(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    size_t len = n;
+    if (len && buf[len - 1] == '\n')
+        len--;
+    long r = coredump_set_pattern(buf, len);
+    return r ? r : (long)n;
+}
+
+static int gen_core_uses_pid(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    sb_printf(s, "%d\n", coredump_uses_pid());
+    return 0;
+}
+
+/* A number in base 10 or 16 (an optional 0x), an optional newline after. */
+static bool parse_long(const char *buf, size_t n, int base, long *out)
+{
+    size_t len = n && buf[n - 1] == '\n' ? n - 1 : n, i = 0;
+    if (base == 16 && len > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X'))
+        i = 2;
+    if (i >= len || len - i > 15)
+        return false;
+    long v = 0;
+    for (; i < len; i++) {
+        char ch = buf[i];
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
+                ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : 99;
+        if (d >= base)
+            return false;
+        v = v * base + d;
+    }
+    *out = v;
+    return true;
+}
+
+static long write_core_uses_pid(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    long v;
+    if (!parse_long(buf, n, 10, &v))
+        return -EINVAL;
+    coredump_set_uses_pid(v != 0);
+    return (long)n;
+}
+
+static int gen_coredump_filter(struct sbuf *s, const struct pctx *c)
+{
+    struct mm *mm = mm_of(c);
+    if (!mm)
+        return -ESRCH;
+    sb_printf(s, "%08x\n", mm->coredump_filter);
+    return 0;
+}
+
+static long write_coredump_filter(const struct pctx *c, const char *buf, size_t n)
+{
+    long v;
+    if (!parse_long(buf, n, 16, &v) || v < 0 || v > 0xffffffffl)
+        return -EINVAL;
+    struct mm *mm = mm_of(c);
+    if (!mm)
+        return -ESRCH;
+    mm->coredump_filter = (uint32_t)v & 0x1ff;      /* the bits Linux knows */
+    return (long)n;
+}
+
 static int gen_osrelease(struct sbuf *s, const struct pctx *c)
 {
     (void)c;
@@ -1239,6 +1317,8 @@ static const struct pent pid_ents[] = {
     { .name = "mountinfo", .mode = S_IFREG | 0444, .gen = gen_mountinfo, .flags = PE_MOUNTS },
     FILE("limits", gen_limits),
     RWFILE("oom_score_adj", gen_oom_adj, write_oom_adj),
+    { .name = "coredump_filter", .mode = S_IFREG | 0644, .gen = gen_coredump_filter,
+      .write = write_coredump_filter, .flags = PE_PROCESS },
     FILE("oom_score", gen_oom_score),
     FILE("cgroup", gen_cgroup),
     FILE("wchan", gen_wchan),
@@ -1256,6 +1336,8 @@ static const struct pent random_ents[] = {
 static const struct pent kernel_ents[] = {
     RWFILE("hostname", gen_hostname, write_hostname), FILE("osrelease", gen_osrelease),
     RWFILE("domainname", gen_domainname, write_domainname),
+    RWFILE("core_pattern", gen_core_pattern, write_core_pattern),
+    RWFILE("core_uses_pid", gen_core_uses_pid, write_core_uses_pid),
     FILE("ostype", gen_ostype), FILE("version", gen_kversion), FILE("pid_max", gen_pid_max),
     { .name = "ns_last_pid", .mode = S_IFREG | 0666, .gen = gen_last_pid, .write = write_last_pid },
     FILE("tainted", gen_tainted),

@@ -649,6 +649,7 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SIGPROF 27
 #define SIGWINCH 28
 #define SIGIO   29
+#define SIGSYS  31
 
 #define SIG_DFL 0
 #define SIG_IGN 1

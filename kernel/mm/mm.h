@@ -160,6 +160,7 @@ struct mm {
     uint64_t swapped;           /* [klock] swap entries in its page tables (VmSwap) */
     uintptr_t swap_hand;        /* [klock] where swap-out's clock looks next (mm_swap_out) */
     uint32_t def_flags;         /* [klock] VMA_LOCKMASK bits new regions get (mlockall MCL_FUTURE) */
+    uint32_t coredump_filter;   /* [klock] /proc/PID/coredump_filter: what a core dump holds */
     /* [const] set by exec (and copied by fork), for /proc/PID: where the
      * argv and envp strings lie, the program's lowest and highest loaded
      * address, the stack's top, and the program's absolute path. */
@@ -244,6 +245,9 @@ int        mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync);
  * go of its pages from file page first on (copy-on-write copies too, as
  * Linux), so touching them faults again: SIGBUS past the new end. */
 void       mm_unmap_file_from(struct inode *ino, uint64_t first);
+/* Does some address space map ino shared and writable (or able to become
+ * so by mprotect)? (memfd's F_SEAL_WRITE: EBUSY while one does.) */
+bool       mm_file_mapped_writable(struct inode *ino);
 /* Before a write-back of ino's pages [first, last]: every writable entry
  * of them, in every address space, becomes read-only (the next write
  * faults and marks its page dirty again). */

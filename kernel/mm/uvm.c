@@ -78,6 +78,7 @@ struct mm *mm_create(void)
         return NULL;
     }
     mm->users = 1;
+    mm->coredump_filter = 0x33;             /* Linux's default: anonymous memory and ELF headers */
     mm->mm_next = all_mms;
     if (all_mms)
         all_mms->mm_prev = mm;
@@ -750,6 +751,7 @@ struct mm *mm_fork(struct mm *parent)
     child->brk_start = parent->brk_start;
     child->brk = parent->brk;
     child->hiwater_vm = parent->hiwater_vm;
+    child->coredump_filter = parent->coredump_filter;
     child->arg_start = parent->arg_start, child->arg_end = parent->arg_end;
     child->env_start = parent->env_start, child->env_end = parent->env_end;
     child->auxv_start = parent->auxv_start, child->auxv_end = parent->auxv_end;
@@ -1239,6 +1241,17 @@ int mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync)
             err = r;
     }
     return err;
+}
+
+bool mm_file_mapped_writable(struct inode *ino)
+{
+    ASSERT_KLOCK();
+    for (struct mm *mm = all_mms; mm; mm = mm->mm_next)
+        for (struct vma *v = mm->vmas; v; v = v->next)
+            if (v->file && v->file->inode == ino && (v->flags & VMA_SHARED) &&
+                ((v->flags & VMA_MAYWRITE) || (v->prot & VM_WRITE)))
+                return true;
+    return false;
 }
 
 void mm_unmap_file_from(struct inode *ino, uint64_t first)

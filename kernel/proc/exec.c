@@ -787,6 +787,8 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     r = -ENOMEM;
     if (!(mm = mm_create()))
         goto out;
+    if (p->mm)
+        mm->coredump_filter = p->mm->coredump_filter;  /* kept across execve (core(5)) */
     /* /proc/PID/exe: the real path of the ELF file that runs (a script's
      * interpreter, a dynamic program itself), resolved now, while a path
      * through /proc/self/exe still means the old image's file. */

@@ -520,6 +520,39 @@ void proc_exit_group(int wstatus)
     proc_exit(wstatus);
 }
 
+bool coredump_write(int sig, int code, uint64_t addr);
+
+/* Death by a signal: the group's other threads are killed first, then, if
+ * the signal's default action is "core", a core file is written
+ * (coredump.c) and the status says so (WCOREDUMP, 0x80). */
+__noreturn void proc_die_signaled(int sig, int code, uint64_t addr)
+{
+    struct proc *p = current(), *l = p->leader;
+    const uint64_t core_sigs = (1ul << (SIGQUIT - 1)) | (1ul << (SIGILL - 1)) |
+        (1ul << (SIGTRAP - 1)) | (1ul << (SIGABRT - 1)) | (1ul << (SIGBUS - 1)) |
+        (1ul << (SIGFPE - 1)) | (1ul << (SIGSEGV - 1)) | (1ul << (SIGXCPU - 1)) |
+        (1ul << (SIGXFSZ - 1)) | (1ul << (SIGSYS - 1));
+    bool first = false;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (!l->group_exiting && !p->exit_thread_only) {
+        l->group_exiting = true;
+        l->group_status = W_SIGNALED(sig);
+        kill_siblings_locked(p, false);
+        first = true;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (first && (core_sigs >> (sig - 1) & 1)) {
+        if (!kernel_lock_held())
+            kernel_lock();
+        if (coredump_write(sig, code, addr)) {
+            f = spin_lock_irqsave(&sched_lock);
+            l->group_status |= 0x80;
+            spin_unlock_irqrestore(&sched_lock, f);
+        }
+    }
+    proc_exit(W_SIGNALED(sig));
+}
+
 static void power_off_with(int wstatus)
 {
     if (wstatus & 0x7f)
@@ -1238,7 +1271,7 @@ __noreturn void fault_kill(struct trapframe *tf, int sig)
     else
         kprintf("vigil: pid %d (%s) killed by %s: %s rip=0x%lx\n", p->pid, p->name,
                 signame(sig), trap_name((int)tf->vector), tf->rip);
-    proc_exit_group(W_SIGNALED(sig));
+    proc_die_signaled(sig, SI_KERNEL, tf->vector == T_PAGE_FAULT ? read_cr2() : tf->rip);
 }
 
 void user_fault(struct trapframe *tf)

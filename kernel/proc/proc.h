@@ -381,6 +381,14 @@ void  signal_fault(struct trapframe *tf, int sig);
 /* ... with its si_code and si_addr (SIGTRAP's TRAP_TRACE, TRAP_HWBKPT...). */
 void  signal_fault_info(struct trapframe *tf, int sig, int code, uint64_t addr);
 __noreturn void fault_kill(struct trapframe *tf, int sig);   /* report and exit */
+/* Death by signal sig (its siginfo code and address for a core's
+ * NT_SIGINFO): a core file first if sig's action is "core" (coredump.c). */
+__noreturn void proc_die_signaled(int sig, int code, uint64_t addr);
+/* /proc/sys/kernel/core_pattern and core_uses_pid (coredump.c). */
+const char *coredump_pattern(void);
+int   coredump_set_pattern(const char *s, size_t n);     /* 0 or -EINVAL (too long) */
+int   coredump_uses_pid(void);
+void  coredump_set_uses_pid(int v);
 int   proc_count(void);
 void  fill_rusage(void *linux_rusage, uint64_t utime_ticks, uint64_t stime_ticks);
 

@@ -67,6 +67,14 @@ static void regs_get(struct proc *t, struct user_regs *r)
     };
 }
 
+/* The same for a core dump's NT_PRSTATUS (proc/coredump.c). */
+void ptrace_user_regs(struct proc *t, uint64_t out[27])
+{
+    struct user_regs r;
+    regs_get(t, &r);
+    memcpy(out, &r, sizeof(r));
+}
+
 /* The tracer's registers go back as Linux lets them: segments and the
  * privileged flags stay. */
 static long regs_set(struct proc *t, const struct user_regs *r)

@@ -521,7 +521,7 @@ again:;
 
     if (sig == SIGKILL || a.handler == SIG_DFL) {
         if (!(DEFAULT_IGNORE & BIT(sig)) || sig == SIGKILL)
-            proc_exit_group(W_SIGNALED(sig));   /* the whole process dies */
+            proc_die_signaled(sig, p->sig_code[sig - 1], 0);  /* the whole process dies */
         forget_info_locked(p, sig);
         return;
     }

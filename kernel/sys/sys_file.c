@@ -440,7 +440,8 @@ long open_inode(struct inode *ino, int flags, bool created, struct file **out)
     else if (S_ISREG(ino->mode) && writes && (r = vfs_get_write_access(ino)))
         ;                                       /* ETXTBSY: it runs */
     else if ((flags & O_TRUNC) && (flags & O_ACCMODE) && S_ISREG(ino->mode) &&
-             (r = vfs_truncate(ino, 0)))
+             ((r = (int)seal_check(ino, 0, 0, true)) ||     /* a memfd sealed against shrinking */
+              (r = vfs_truncate(ino, 0))))
         vfs_put_write_access(ino);
     bool counted = !r && S_ISREG(ino->mode) && writes;
     if (!r && (ino->mode & S_IFMT) == S_IFSOCK)

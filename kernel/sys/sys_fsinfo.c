@@ -873,6 +873,26 @@ long sys_fallocate(int fd, int mode, int64_t off, int64_t len)
     int64_t end;
     if (__builtin_add_overflow(off, len, &end) || (ino->sb->maxbytes && (uint64_t)end > ino->sb->maxbytes))
         return -EFBIG;
+    if (m == FALLOC_FL_PUNCH_HOLE && ino->sb->type && !strcmp(ino->sb->type, "tmpfs")) {
+        /* tmpfs (and memfd): the range reads as zeros again, the size stays
+         * (Linux frees the pages; Vigil writes zeros over them). */
+        if ((ino->seals & SEALS_MEMFD) && (ino->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+            return -EPERM;                      /* a write-sealed memfd */
+        if (sb_ro(ino) || !ino->ops->write)
+            return -EROFS;
+        uint64_t stop = MIN((uint64_t)end, ino->size);
+        uint8_t *zero = (uint64_t)off < stop ? kzalloc(PAGE_SIZE) : NULL;
+        if ((uint64_t)off < stop && !zero)
+            return -ENOMEM;
+        long r = 0;
+        for (uint64_t at = (uint64_t)off; at < stop && r >= 0; at += (uint64_t)r) {
+            r = filemap_write(ino, at, zero, MIN(stop - at, PAGE_SIZE - at % PAGE_SIZE));
+            if (r == 0)
+                r = -EIO;
+        }
+        kfree(zero);
+        return r < 0 ? r : 0;
+    }
     if (m)
         return -EOPNOTSUPP;                     /* as ext2/ext3 (block-mapped files) say */
     if (sb_ro(ino) || !ino->ops->write || !ino->ops->read)
@@ -1100,6 +1120,9 @@ long memfd_seals(struct file *f, int cmd, unsigned seals)
         return -EINVAL;
     if ((f->flags & O_ACCMODE) == O_RDONLY || (ino->seals & F_SEAL_SEAL))
         return -EPERM;
+    /* A write seal cannot be added while a shared mapping may write. */
+    if ((seals & F_SEAL_WRITE) && !(ino->seals & F_SEAL_WRITE) && mm_file_mapped_writable(ino))
+        return -EBUSY;
     ino->seals |= seals;
     return 0;
 }

@@ -89,6 +89,9 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
         int r = mappable(f, type, flags, prot, &anon);
         if (r)
             return r;
+        if (type != MAP_PRIVATE && (prot & PROT_WRITE) && f->inode && (f->inode->seals & SEALS_MEMFD) &&
+            (f->inode->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+            return -EPERM;                  /* a write-sealed memfd (memfd_create(2)) */
     }
     if (flags & MAP_LOCKED) {
         /* As mlock: the right to lock, and room under RLIMIT_MEMLOCK (EAGAIN). */
@@ -126,12 +129,18 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
         struct file *shm = filemap_shared_anon(len);
         if (!shm)
             return -ENOMEM;
-        r = mm_map_file(mm, addr, len, vm_prot(prot), VMA_SHARED | VMA_MAYWRITE, shm, 0);
+        /* /dev/zero opened read-only: never writable later (mprotect EACCES). */
+        uint32_t may = f && (f->flags & O_ACCMODE) != O_RDWR ? 0 : VMA_MAYWRITE;
+        r = mm_map_file(mm, addr, len, vm_prot(prot), VMA_SHARED | may, shm, 0);
         file_close(shm);                /* the region holds its own reference */
     } else {
         uint32_t vflags = 0;
+        /* A write-sealed memfd is never mapped shared and writable (EPERM),
+         * nor made so later (mprotect: EACCES). */
+        bool sealed = (f->inode->seals & SEALS_MEMFD) &&
+                      (f->inode->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
         if (type != MAP_PRIVATE)
-            vflags = VMA_SHARED | ((f->flags & O_ACCMODE) == O_RDWR ? VMA_MAYWRITE : 0);
+            vflags = VMA_SHARED | ((f->flags & O_ACCMODE) == O_RDWR && !sealed ? VMA_MAYWRITE : 0);
         r = mm_map_file(mm, addr, len, vm_prot(prot), vflags, f, pgoff);
     }
     if (r)
@@ -254,10 +263,16 @@ long sys_msync(uintptr_t addr, size_t len, int flags)
         return 0;
     if (addr >= USER_TOP || alen > USER_TOP - addr)
         return -ENOMEM;
+    /* MS_INVALIDATE cannot drop locked pages (Linux: EBUSY). */
+    struct mm *mm = current()->mm;
+    for (struct vma *v = mm->vmas; (flags & MS_INVALIDATE) && v && v->start < addr + alen;
+         v = v->next)
+        if (v->end > addr && (v->flags & VMA_LOCKED))
+            return -EBUSY;
     /* MS_ASYNC writes back too (into the file system's cache), MS_SYNC
      * then makes it durable; MS_INVALIDATE has nothing to do: mappings
      * and the file are always one (filemap.c). */
-    return mm_msync(current()->mm, addr, alen, flags & MS_SYNC);
+    return mm_msync(mm, addr, alen, flags & MS_SYNC);
 }
 
 long sys_mincore(uintptr_t addr, size_t len, uint8_t *uvec)

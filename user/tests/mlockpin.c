@@ -9,7 +9,9 @@
  * with a swap file a locked region stays resident while an unlocked one
  * of the same age is written out. Modes:
  *   errnos        bad inputs to mlock, mlock2, munlock, mlockall, mmap
- *                 (MAP_LOCKED), madvise and pagemap, as root and as uid
+ *                 (MAP_LOCKED), madvise, msync, pagemap and memfd's write
+ *                 and shrink seals (mmap, mprotect, fallocate's hole
+ *                 punching, ftruncate), as root and as uid
  *                 1000 under RLIMIT_MEMLOCK: one line each with the errno
  *                 (the test compares them with the host's Linux)
  *   figures       VmLck, mincore, smaps (Rss, Pss, Locked), smaps_rollup,
@@ -37,6 +39,10 @@
 #include <unistd.h>
 
 #define PG   4096ul
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_KEEP_SIZE  1
+#define FALLOC_FL_PUNCH_HOLE 2
+#endif
 #define MiB  (1ul << 20)
 
 static const char *en(long r)
@@ -192,6 +198,43 @@ static int errnos(void)
     printf("pagemap read past the user half: %ld\n", (long)pread(fd, e, 16, (1l << 47) / PG * 8));
     printf("pagemap write: %s\n", en(pwrite(fd, e, 8, 0)));
     close(fd);
+    /* msync(MS_INVALIDATE) cannot drop locked pages. */
+    mlock(p, PG);
+    printf("msync(MS_INVALIDATE) of a locked page: %s\n", en(msync(p, PG, MS_INVALIDATE)));
+    printf("msync(MS_SYNC) of it: %s\n", en(msync(p, PG, MS_SYNC)));
+    munlock(p, PG);
+    /* memfd seals against writing: no shared writable mapping, now or later. */
+    int m = memfd_create("sealed", MFD_ALLOW_SEALING);
+    if (ftruncate(m, 2 * PG))
+        printf("ftruncate: %s\n", en(-1));
+    char *w = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+    printf("F_SEAL_WRITE while mapped shared and writable: %s\n",
+           en(fcntl(m, F_ADD_SEALS, F_SEAL_WRITE)));
+    w[0] = 'x';
+    munmap(w, 2 * PG);
+    printf("F_SEAL_WRITE after munmap: %s\n", en(fcntl(m, F_ADD_SEALS, F_SEAL_WRITE)));
+    printf("mmap shared RW of the sealed memfd: %s\n",
+           en(mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0) == MAP_FAILED ? -1 : 0));
+    char *ro = mmap(NULL, PG, PROT_READ, MAP_SHARED, m, 0);
+    printf("mmap shared read-only of it: %s, then mprotect RW: %s\n", ro == MAP_FAILED ? "fail" : "0",
+           en(mprotect(ro, PG, PROT_READ | PROT_WRITE)));
+    printf("mmap private RW of it: %s\n",
+           en(mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, m, 0) == MAP_FAILED ? -1 : 0));
+    printf("punch a hole in it: %s\n",
+           en(fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PG)));
+    int m2 = memfd_create("open", MFD_ALLOW_SEALING);
+    char buf[8] = "abcdefg";
+    if (write(m2, buf, 8) != 8)
+        printf("write: %s\n", en(-1));
+    printf("punch a hole in an unsealed memfd: %s", en(fallocate(m2, FALLOC_FL_PUNCH_HOLE |
+                                                                 FALLOC_FL_KEEP_SIZE, 2, 4)));
+    memset(buf, '?', 8);
+    printf(", reads back %s\n", pread(m2, buf, 8, 0) == 8 && !memcmp(buf, "ab\0\0\0\0g", 8) ?
+           "ab, four zeros, g" : "wrong");
+    printf("F_SEAL_SHRINK, then ftruncate smaller: %s", en(fcntl(m2, F_ADD_SEALS, F_SEAL_SHRINK)));
+    printf(" %s\n", en(ftruncate(m2, 4)));
+    close(m);
+    close(m2);
     as_user("nolimit", user_nolimit);
     as_user("limit", user_limit);
     return 0;
