@@ -25,8 +25,7 @@ def _lines(out: str) -> list[str]:
     return [x for x in out.replace("\r\n", "\n").splitlines() if x and not x.startswith("init:")]
 
 
-def test_mlock_madvise_msync_memfd_seal_and_pagemap_bad_inputs_get_the_hosts_errnos(
-        vigil) -> None:
+def test_mm_calls_bad_inputs_get_the_hosts_errnos_line_for_line(vigil) -> None:
     """mlock over a hole, a wrapping length, a kernel address, a PROT_NONE
     page; mlock2's unknown flags; mlockall's bad flag sets; MADV_DONTNEED
     and MADV_FREE on a locked page (EINVAL, the page stays) but
@@ -35,6 +34,12 @@ def test_mlock_madvise_msync_memfd_seal_and_pagemap_bad_inputs_get_the_hosts_err
     (EBUSY), then shared writable mmap (EPERM), mprotect to writable
     (EACCES) and hole punching (EPERM) of the sealed file, a hole punched in
     an unsealed one reading as zeros, ftruncate under F_SEAL_SHRINK (EPERM);
+    process_vm_readv/writev with bad flags, lengths, bases, vectors, pids
+    and protections; remap_file_pages (a page shows another file page; bad
+    prot, size, range, private or anonymous memory: EINVAL); membarrier's
+    private expedited barrier before and after registering; a MAP_GROWSDOWN
+    stack growing into free room, past a mapping 400 pages down, and into
+    the guard gap of one 200 pages down (SIGSEGV);
     pagemap reads not in whole entries, into
     a bad pointer, past the user half, and a write; as uid 1000 with
     RLIMIT_MEMLOCK 0 (EPERM) and 16 pages (a range locked twice counts once,

@@ -128,6 +128,8 @@ void     kheap_object_counts(uint64_t out[KHEAP_NCOUNTS]);
 #define VMA_LOCKED   4           /* mlock: its pages stay resident (reclaim passes them by) */
 #define VMA_ONFAULT  8           /* ... locked as they are touched, not faulted in (MLOCK_ONFAULT) */
 #define VMA_DONTDUMP 16          /* madvise(MADV_DONTDUMP): left out of core dumps */
+#define VMA_GROWSDOWN 32         /* MAP_GROWSDOWN: a fault just below it extends it (a stack) */
+#define STACK_GUARD_GAP (256ul * PAGE_SIZE)   /* Linux's stack_guard_gap: room kept below it */
 #define VMA_LOCKMASK (VMA_LOCKED | VMA_ONFAULT)
 
 struct file;
@@ -161,6 +163,7 @@ struct mm {
     uintptr_t swap_hand;        /* [klock] where swap-out's clock looks next (mm_swap_out) */
     uint32_t def_flags;         /* [klock] VMA_LOCKMASK bits new regions get (mlockall MCL_FUTURE) */
     uint32_t coredump_filter;   /* [klock] /proc/PID/coredump_filter: what a core dump holds */
+    uint32_t membarrier;        /* [klock] membarrier(2) registrations (MEMBARRIER_CMD_REGISTER_*) */
     /* [const] set by exec (and copied by fork), for /proc/PID: where the
      * argv and envp strings lie, the program's lowest and highest loaded
      * address, the stack's top, and the program's absolute path. */
@@ -245,6 +248,9 @@ int        mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync);
  * go of its pages from file page first on (copy-on-write copies too, as
  * Linux), so touching them faults again: SIGBUS past the new end. */
 void       mm_unmap_file_from(struct inode *ino, uint64_t first);
+/* A memory barrier on every CPU running mm's threads (all CPUs: mm NULL):
+ * an interrupt to each, which serialises it (membarrier(2)). */
+void       mm_barrier_cpus(struct mm *mm);
 /* Does some address space map ino shared and writable (or able to become
  * so by mprotect)? (memfd's F_SEAL_WRITE: EBUSY while one does.) */
 bool       mm_file_mapped_writable(struct inode *ino);

@@ -562,11 +562,40 @@ static int swap_in(struct mm *mm, uintptr_t va, pte_t entry)
     return r ? -EIO : 0;
 }
 
+/* A touch below a MAP_GROWSDOWN region extends it down to the page
+ * touched, as Linux grows a stack: unless that would come within
+ * STACK_GUARD_GAP of the mapping below (an accessible one that does not
+ * grow itself) or make it larger than RLIMIT_STACK. The region, or NULL. */
+static struct vma *grow_down(struct mm *mm, uintptr_t addr)
+{
+    struct vma *prev = NULL, *v = mm->vmas;
+    while (v && v->end <= addr)
+        prev = v, v = v->next;
+    if (!v || v->start <= addr || !(v->flags & VMA_GROWSDOWN) || v->file)
+        return NULL;
+    uintptr_t start = ALIGN_DOWN(addr, PAGE_SIZE);
+    if (prev && !(prev->flags & VMA_GROWSDOWN) && prev->prot &&
+        (start < prev->end || start - prev->end < STACK_GUARD_GAP))
+        return NULL;
+    if (prev && start < prev->end)
+        return NULL;
+    struct proc *me = current();
+    if (me && me->mm == mm && v->end - start > me->leader->rlim[RLIMIT_STACK].cur)
+        return NULL;
+    v->start = start;
+    uint64_t total = mm_total_vm(mm);
+    if (total > mm->hiwater_vm)
+        mm->hiwater_vm = total;
+    return v;
+}
+
 int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
 {
     ASSERT_KLOCK();
     uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
     struct vma *v = find_vma(mm, addr);
+    if (!v)
+        v = grow_down(mm, addr);
 #ifdef BREAK_FAULT_REGION
     /* The break switch: any user address is as good as a region. */
     static const struct vma anywhere = { .start = 0, .end = USER_TOP, .prot = VM_READ | VM_WRITE };
@@ -1241,6 +1270,17 @@ int mm_msync(struct mm *mm, uintptr_t start, size_t len, bool sync)
             err = r;
     }
     return err;
+}
+
+void mm_barrier_cpus(struct mm *mm)
+{
+    ASSERT_KLOCK();
+    uint64_t mask = mm ? __atomic_load_n(&mm->cpus, __ATOMIC_ACQUIRE)
+                       : (cpu_count() >= 64 ? ~0ul : (1ul << cpu_count()) - 1);
+    mask &= ~(1ul << cpu_me());             /* this CPU: the syscall's return serialises it */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (mask)
+        tlb_shootdown(mask, 0, 0);          /* waits for each CPU to take the interrupt */
 }
 
 bool mm_file_mapped_writable(struct inode *ino)

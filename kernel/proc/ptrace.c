@@ -919,63 +919,91 @@ long sys_ptrace(long req, long pid, uint64_t addr, uint64_t data)
     }
 }
 
-/* process_vm_readv/writev: the same access rule as attaching. */
+/* process_vm_readv/writev: the same access rule as attaching; the checks
+ * in Linux's order (process_vm_rw): flags, the local vector (copied: EFAULT;
+ * a length that is negative as ssize_t: EINVAL; a local base the caller
+ * could not address: EFAULT), nothing to move (0), the remote vector, then
+ * the process (ESRCH, EPERM). A remote page its owner may not read (or
+ * write) is EFAULT, as gup without FOLL_FORCE; after some bytes, the count. */
+#define VM_RW_MAXIOV 1024
 static long vm_rw(int pid, const void *uliov, unsigned long lcnt, const void *uriov,
                   unsigned long rcnt, unsigned long flags, bool write)
 {
     if (flags)
         return -EINVAL;
-    if (lcnt > 1024 || rcnt > 1024)
+    if (lcnt > VM_RW_MAXIOV || rcnt > VM_RW_MAXIOV)
         return -EINVAL;
+    struct iovec_k *lv = kmalloc((lcnt + rcnt + 1) * sizeof(*lv)), *rv = lv + lcnt;
+    if (!lv)
+        return -ENOMEM;
+    long r = 0;
+    uint64_t total = 0;
+    if (lcnt && copy_from_user(lv, uliov, lcnt * sizeof(*lv)))
+        r = -EFAULT;
+    for (unsigned long i = 0; !r && i < lcnt; i++)
+        if ((int64_t)lv[i].len < 0)
+            r = -EINVAL;
+    for (unsigned long i = 0; !r && i < lcnt; i++) {
+        if (lv[i].len && !user_range_ok(lv[i].base, lv[i].len))
+            r = -EFAULT;
+        total += lv[i].len;
+    }
+    if (!r && !total)
+        goto out;
+    if (!r && rcnt && copy_from_user(rv, uriov, rcnt * sizeof(*rv)))
+        r = -EFAULT;
+    for (unsigned long i = 0; !r && i < rcnt; i++)
+        if ((int64_t)rv[i].len < 0)
+            r = -EINVAL;
+    if (r)
+        goto out;
     struct proc *me = current();
     uint64_t f = spin_lock_irqsave(&sched_lock);
     struct proc *t = pid > 0 ? proc_find_thread(pid) : NULL;
     bool ok = t && t->mm && t->state != P_ZOMBIE && t->state != P_DEAD;
     bool perm = ok && (t->tgid == me->tgid || may_attach(me, t));
     spin_unlock_irqrestore(&sched_lock, f);
-    if (!ok)
-        return -ESRCH;
-    if (!perm)
-        return -EPERM;
+    if (!ok || !perm) {
+        r = !ok ? -ESRCH : -EPERM;
+        goto out;
+    }
     struct mm *mm = t->mm;
     uint8_t *buf = proc_scratch_page();
-    if (!buf)
-        return -ENOMEM;
+    if (!buf) {
+        r = -ENOMEM;
+        goto out;
+    }
     long done = 0;
     unsigned long li = 0, ri = 0;
     uint64_t loff = 0, roff = 0;
-    struct iovec_k l = { 0, 0 }, r = { 0, 0 };
+    struct iovec_k l = { 0, 0 }, rr = { 0, 0 };
     for (;;) {
-        while (li < lcnt && loff == l.len) {
-            if (copy_from_user(&l, (const struct iovec_k *)uliov + li++, sizeof(l)))
-                return -EFAULT;
-            loff = 0;
-        }
-        while (ri < rcnt && roff == r.len) {
-            if (copy_from_user(&r, (const struct iovec_k *)uriov + ri++, sizeof(r)))
-                return -EFAULT;
-            roff = 0;
-        }
-        if (loff == l.len || roff == r.len)
+        while (li < lcnt && loff == l.len)
+            l = lv[li++], loff = 0;
+        while (ri < rcnt && roff == rr.len)
+            rr = rv[ri++], roff = 0;
+        if (loff == l.len || roff == rr.len)
             break;
-        size_t n = MIN(MIN(l.len - loff, r.len - roff), (uint64_t)PAGE_SIZE);
-        uint64_t ra = r.base + roff;
-        if (!user_range_ok(ra, n))
-            return done ? done : -EFAULT;
-        if (write) {
-            if (copy_from_user(buf, (void *)(l.base + loff), n))
-                return done ? done : -EFAULT;
-            if (!(mm_prot_at(mm, ra) & VM_WRITE) || mm_write(mm, ra, buf, n))
-                return done ? done : -EFAULT;
-        } else {
-            if (mm_read(mm, ra, buf, n))
-                return done ? done : -EFAULT;
-            if (copy_to_user((void *)(l.base + loff), buf, n))
-                return done ? done : -EFAULT;
+        uint64_t ra = rr.base + roff;
+        size_t n = MIN(MIN(l.len - loff, rr.len - roff), PAGE_SIZE - (ra & (PAGE_SIZE - 1)));
+        uint32_t need = write ? VM_WRITE : VM_READ;
+        long e = 0;
+        if (!user_range_ok(ra, n) || !(mm_prot_at(mm, ra) & need))
+            e = -EFAULT;
+        else if (write)
+            e = copy_from_user(buf, (void *)(l.base + loff), n) || mm_write(mm, ra, buf, n) ? -EFAULT : 0;
+        else
+            e = mm_read(mm, ra, buf, n) || copy_to_user((void *)(l.base + loff), buf, n) ? -EFAULT : 0;
+        if (e) {
+            r = done ? done : e;
+            goto out;
         }
         done += (long)n, loff += n, roff += n;
     }
-    return done;
+    r = done;
+out:
+    kfree(lv);
+    return r;
 }
 
 long sys_process_vm_readv(int pid, const void *liov, unsigned long liovcnt, const void *riov,

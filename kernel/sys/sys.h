@@ -209,6 +209,8 @@ long sys_madvise(uintptr_t addr, size_t len, int advice);
 long sys_msync(uintptr_t addr, size_t len, int flags);
 long sys_mincore(uintptr_t addr, size_t len, uint8_t *vec);
 long sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, int flags, uintptr_t new_addr);
+long sys_remap_file_pages(uintptr_t start, size_t size, int prot, size_t pgoff, int flags);
+long sys_membarrier(int cmd, unsigned flags, int cpu_id);
 
 /* sys_proc.c */
 long sys_fork(void);

@@ -13,8 +13,9 @@
  *   AS      mmap and brk fail with ENOMEM past it (rlimit_as_allows);
  *   FSIZE   a write or truncate past it gets SIGXFSZ and EFBIG (fsize_check);
  *   NPROC   fork says EAGAIN when the real user has that many threads.
- * CORE, CPU and the rest are kept and reported (no core dumps are written;
- * CPU time limits are not yet signalled).
+ *   CORE    a core dump stays within it (proc/coredump.c);
+ * CPU and the rest are kept and reported (CPU time limits are not yet
+ * signalled).
  *
  * The rules for changing them are Linux's: soft <= hard (EINVAL), and only
  * root raises a hard limit (EPERM: the limits are a privilege boundary, one

@@ -147,6 +147,8 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
         return r;
     if (flags & MAP_LOCKED)
         mm_set_vma_flag(mm, addr, addr + len, VMA_LOCKED, true);
+    if ((flags & MAP_GROWSDOWN) && anon && type == MAP_PRIVATE)
+        mm_set_vma_flag(mm, addr, addr + len, VMA_GROWSDOWN, true);   /* a stack that grows */
     /* MAP_POPULATE, MAP_LOCKED and mlockall(MCL_FUTURE): the pages come now
      * (what cannot be had is left to fault later, as Linux). */
     uint32_t lockbits = ((flags & MAP_LOCKED) ? VMA_LOCKED : 0) | mm->def_flags;
@@ -316,4 +318,87 @@ long sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, int flags, uintp
     if ((flags & MREMAP_FIXED) && (new_addr & (PAGE_SIZE - 1)))
         return -EINVAL;
     return mm_remap(current()->mm, addr, old_len, new_len, flags, new_addr);
+}
+
+/* remap_file_pages(2): deprecated; as Linux since 3.16, emulated by a new
+ * mapping of the same file at pgoff over [start, start+size), which must
+ * lie in one MAP_SHARED file region (or neighbours of it with the same
+ * file and flags); prot must be 0 and the region's own protection stays. */
+long sys_remap_file_pages(uintptr_t start, size_t size, int prot, size_t pgoff, int flags)
+{
+    (void)flags;                            /* MAP_NONBLOCK, the only one Linux keeps */
+    if (prot)
+        return -EINVAL;
+    start = ALIGN_DOWN(start, PAGE_SIZE);
+    size = ALIGN_DOWN(size, PAGE_SIZE);
+    uintptr_t end = start + size;
+    if (end <= start || end > USER_TOP || pgoff + size / PAGE_SIZE < pgoff)
+        return -EINVAL;
+    struct mm *mm = current()->mm;
+    struct vma *v = mm->vmas;
+    while (v && v->end <= start)
+        v = v->next;
+    if (!v || v->start > start || !v->file || !(v->flags & VMA_SHARED))
+        return -EINVAL;
+    for (struct vma *w = v; w->end < end; w = w->next)
+        if (!w->next || w->next->start != w->end || w->next->file != v->file ||
+            w->next->flags != v->flags || w->next->prot != v->prot)
+            return -EINVAL;
+    struct file *f = file_dup(v->file);
+    uint32_t vprot = v->prot, vflags = v->flags;
+    mm_unmap(mm, start, size);
+    long r = mm_map_file(mm, start, size, vprot, vflags, f, pgoff);
+    file_close(f);
+    if (!r)
+        mm_populate(mm, start, end, false);     /* MAP_POPULATE, as Linux's emulation */
+    return r;
+}
+
+/* membarrier(2): the commands Vigil offers (what MEMBARRIER_CMD_QUERY
+ * says); a barrier is an interrupt to each CPU running the process's
+ * threads (GLOBAL: every CPU), which orders their memory accesses. The
+ * private expedited ones need their registration first (EPERM); rseq's are
+ * not offered (no rseq): EINVAL, as for an unknown command. */
+#define MB_GLOBAL            1
+#define MB_GLOBAL_EXP        2
+#define MB_REG_GLOBAL_EXP    4
+#define MB_PRIV_EXP          8
+#define MB_REG_PRIV_EXP      16
+#define MB_PRIV_EXP_SYNC     32
+#define MB_REG_PRIV_EXP_SYNC 64
+#define MB_GET_REGISTRATIONS 512
+#define MB_OFFERED (MB_GLOBAL | MB_GLOBAL_EXP | MB_REG_GLOBAL_EXP | MB_PRIV_EXP | MB_REG_PRIV_EXP | \
+                    MB_PRIV_EXP_SYNC | MB_REG_PRIV_EXP_SYNC | MB_GET_REGISTRATIONS)
+
+long sys_membarrier(int cmd, unsigned flags, int cpu_id)
+{
+    (void)cpu_id;                           /* only MEMBARRIER_CMD_FLAG_CPU (rseq) reads it */
+    struct mm *mm = current()->mm;
+    if (flags)
+        return -EINVAL;
+    switch (cmd) {
+    case 0:                                 /* QUERY */
+        return MB_OFFERED;
+    case MB_GLOBAL:
+        mm_barrier_cpus(NULL);
+        return 0;
+    case MB_GLOBAL_EXP:
+        mm_barrier_cpus(NULL);              /* registered processes among them */
+        return 0;
+    case MB_PRIV_EXP:
+    case MB_PRIV_EXP_SYNC:
+        if (!(mm->membarrier & (cmd == MB_PRIV_EXP ? MB_REG_PRIV_EXP : MB_REG_PRIV_EXP_SYNC)))
+            return -EPERM;
+        mm_barrier_cpus(mm);
+        return 0;
+    case MB_REG_GLOBAL_EXP:
+    case MB_REG_PRIV_EXP:
+    case MB_REG_PRIV_EXP_SYNC:
+        mm->membarrier |= (uint32_t)cmd;
+        return 0;
+    case MB_GET_REGISTRATIONS:
+        return mm->membarrier;
+    default:
+        return -EINVAL;
+    }
 }

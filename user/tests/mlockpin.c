@@ -11,7 +11,9 @@
  *   errnos        bad inputs to mlock, mlock2, munlock, mlockall, mmap
  *                 (MAP_LOCKED), madvise, msync, pagemap and memfd's write
  *                 and shrink seals (mmap, mprotect, fallocate's hole
- *                 punching, ftruncate), as root and as uid
+ *                 punching, ftruncate), process_vm_readv/writev,
+ *                 remap_file_pages, membarrier and MAP_GROWSDOWN's guard
+ *                 gap, as root and as uid
  *                 1000 under RLIMIT_MEMLOCK: one line each with the errno
  *                 (the test compares them with the host's Linux)
  *   figures       VmLck, mincore, smaps (Rss, Pss, Locked), smaps_rollup,
@@ -35,6 +37,7 @@
 #include <sys/resource.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,6 +168,101 @@ static void user_limit(void)
            en(mlock(p + 16 * PG, PG)));
 }
 
+/* A child that grows a MAP_GROWSDOWN region down by `pages` pages; a
+ * mapping `below` pages under its lowest page (0: none). How it ended. */
+static const char *grow(long pages, long below)
+{
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0) {
+        char *top = mmap(NULL, 1024 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        munmap(top, 1024 * PG);                 /* a hole of 1024 pages to grow into */
+        char *stack = mmap(top + 1023 * PG, PG, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, -1, 0);
+        if (stack == MAP_FAILED)
+            _exit(3);
+        if (below && mmap(stack - below * PG, PG, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+            _exit(4);
+        for (long i = 0; i <= pages; i++)
+            *(volatile char *)(stack - i * PG) = 1;
+        _exit(0);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    static char out[32];
+    if (WIFSIGNALED(st))
+        snprintf(out, sizeof(out), "killed by %d", WTERMSIG(st));
+    else
+        snprintf(out, sizeof(out), "exit %d", WEXITSTATUS(st));
+    return out;
+}
+
+static void more_errnos(void)
+{
+    /* process_vm_readv/writev: bad vectors, pids, flags, protections. */
+    char src[64] = "process_vm", dst[64];
+    struct iovec l = { dst, 16 }, r = { src, 16 }, bad;
+    pid_t me = getpid();
+    printf("process_vm_readv: %ld\n", (long)process_vm_readv(me, &l, 1, &r, 1, 0));
+    printf("process_vm_readv flags 1: %s\n", en(process_vm_readv(me, &l, 1, &r, 1, 1)));
+    bad = (struct iovec){ dst, (size_t)-1 };
+    printf("process_vm_readv local len -1: %s\n", en(process_vm_readv(me, &bad, 1, &r, 1, 0)));
+    bad = (struct iovec){ src, (size_t)-1 };
+    printf("process_vm_readv remote len -1: %s\n", en(process_vm_readv(me, &l, 1, &bad, 1, 0)));
+    bad = (struct iovec){ (void *)-1, 16 };
+    printf("process_vm_readv local base -1: %s\n", en(process_vm_readv(me, &bad, 1, &r, 1, 0)));
+    printf("process_vm_readv remote base -1: %s\n", en(process_vm_readv(me, &l, 1, &bad, 1, 0)));
+    printf("process_vm_readv local vector -1: %s\n",
+           en(process_vm_readv(me, (void *)-1, 1, &r, 1, 0)));
+    printf("process_vm_readv remote vector -1: %s\n",
+           en(process_vm_readv(me, &l, 1, (void *)-1, 1, 0)));
+    printf("process_vm_readv 1025 vectors: %s\n", en(process_vm_readv(me, &l, 1025, &r, 1, 0)));
+    printf("process_vm_readv pid -1: %s\n", en(process_vm_readv(-1, &l, 1, &r, 1, 0)));
+    char *none = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    bad = (struct iovec){ none, 16 };
+    printf("process_vm_readv of a PROT_NONE page: %s\n", en(process_vm_readv(me, &l, 1, &bad, 1, 0)));
+    printf("process_vm_writev into a PROT_NONE page: %s\n",
+           en(process_vm_writev(me, &l, 1, &bad, 1, 0)));
+    char *ro = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    bad = (struct iovec){ ro, 16 };
+    printf("process_vm_writev into a read-only page: %s\n",
+           en(process_vm_writev(me, &l, 1, &bad, 1, 0)));
+    /* remap_file_pages over a shared memfd mapping of 4 pages. */
+    int m = memfd_create("remap", 0);
+    for (int i = 0; i < 4; i++) {
+        char page[PG];
+        memset(page, 'a' + i, PG);
+        if (write(m, page, PG) != (ssize_t)PG)
+            printf("write: %s\n", en(-1));
+    }
+    char *w = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+    printf("remap_file_pages page 0 to file page 3: %s", en(remap_file_pages(w, PG, 0, 3, 0)));
+    printf(", reads %c%c%c%c\n", w[0], w[PG], w[2 * PG], w[3 * PG]);
+    printf("remap_file_pages with prot 1: %s\n", en(remap_file_pages(w, PG, 1, 0, 0)));
+    printf("remap_file_pages of size 0: %s\n", en(remap_file_pages(w, 0, 0, 0, 0)));
+    printf("remap_file_pages past the region: %s\n", en(remap_file_pages(w, 5 * PG, 0, 0, 0)));
+    char *p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, m, 0);
+    printf("remap_file_pages of a private mapping: %s\n", en(remap_file_pages(p, PG, 0, 1, 0)));
+    printf("remap_file_pages of anonymous memory: %s\n", en(remap_file_pages(ro, PG, 0, 1, 0)));
+    close(m);
+    /* membarrier: the private expedited barrier needs its registration. */
+    printf("membarrier private expedited, unregistered: %s\n", en(syscall(SYS_membarrier, 8, 0, 0)));
+    printf("membarrier register private expedited: %s\n", en(syscall(SYS_membarrier, 16, 0, 0)));
+    printf("membarrier private expedited: %s\n", en(syscall(SYS_membarrier, 8, 0, 0)));
+    printf("membarrier global: %s\n", en(syscall(SYS_membarrier, 1, 0, 0)));
+    printf("membarrier query with flags 1: %s\n", en(syscall(SYS_membarrier, 0, 1, 0)));
+    printf("membarrier command -1: %s\n", en(syscall(SYS_membarrier, -1, 0, 0)));
+    printf("membarrier command 1024: %s\n", en(syscall(SYS_membarrier, 1024, 0, 0)));
+    long q = syscall(SYS_membarrier, 0, 0, 0);
+    printf("membarrier query offers global and private expedited: %s\n",
+           q > 0 && (q & 1) && (q & 8) && (q & 16) ? "yes" : "no");
+    /* MAP_GROWSDOWN: a stack grows into free room, not into a guard gap. */
+    printf("grow 100 pages down into free room: %s\n", grow(100, 0));
+    printf("grow 100 pages down, a mapping 400 pages below: %s\n", grow(100, 400));
+    printf("grow 100 pages down, a mapping 200 pages below: %s\n", grow(100, 200));
+}
+
 static int errnos(void)
 {
     char *p = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -235,6 +333,7 @@ static int errnos(void)
     printf(" %s\n", en(ftruncate(m2, 4)));
     close(m);
     close(m2);
+    more_errnos();
     as_user("nolimit", user_nolimit);
     as_user("limit", user_limit);
     return 0;
