@@ -19,6 +19,8 @@
 #include "../lib/kprintf.h"
 #include "../lib/abi.h"
 #include "../lib/random.h"
+#include "../proc/proc.h"
+#include "../sys/syscall.h"
 #include "../mm/mm.h"
 #include "../arch/x86_64/arch.h"
 
@@ -68,8 +70,29 @@ static int mem_stat(struct file *f, struct kstat *st)
 
 static void mem_release(struct file *f) { iput(f->inode); }
 
+/* random(4)'s ioctls on /dev/random and /dev/urandom: the entropy count
+ * (what /proc/sys/kernel/random/entropy_avail says: the generator is
+ * always seeded), and the pool's root-only controls, which have nothing to
+ * do here. Other devices: ENOTTY. */
+static long mem_ioctl(struct file *f, unsigned long cmd, unsigned long arg)
+{
+    if (minor_of(f) != MEM_RANDOM && minor_of(f) != MEM_URANDOM)
+        return -ENOTTY;
+    switch (cmd) {
+    case RNDGETENTCNT: {
+        int n = RANDOM_ENTROPY_BITS;
+        return copy_to_user((void *)arg, &n, sizeof(n)) ? -EFAULT : 0;
+    }
+    case RNDADDTOENTCNT: case RNDADDENTROPY: case RNDZAPENTCNT: case RNDCLEARPOOL:
+    case RNDRESEEDCRNG:
+        return current()->euid != 0 ? -EPERM : 0;       /* CAP_SYS_ADMIN */
+    default:
+        return -ENOTTY;
+    }
+}
+
 static const struct file_ops mem_ops = {
-    .read = mem_read, .write = mem_write, .stat = mem_stat, .release = mem_release,
+    .read = mem_read, .write = mem_write, .stat = mem_stat, .release = mem_release, .ioctl = mem_ioctl,
     .seekable = true,                           /* lseek succeeds and changes nothing */
 };
 
@@ -85,7 +108,7 @@ static uint32_t random_poll(struct file *f, struct poll_table *pt)
 
 static const struct file_ops random_ops = {
     .read = mem_read, .write = mem_write, .stat = mem_stat, .release = mem_release,
-    .seekable = true, .poll = random_poll,
+    .seekable = true, .poll = random_poll, .ioctl = mem_ioctl,
 };
 
 struct file *dev_open(struct inode *ino, int flags, int *err)

@@ -169,4 +169,6 @@ void         tty_proc_info_locked(struct tty *t, uint64_t *dev, int *fg);
 /* Session leader l exits: its terminal's foreground group gets SIGHUP and
  * the session loses the terminal; with sched_lock held. */
 void         tty_session_leader_exit_locked(struct proc *l);
+/* vhangup(2): hang up terminal t; with sched_lock held. */
+void         tty_vhangup_locked(struct tty *t);
 

@@ -416,6 +416,8 @@ static void write_left(void *ut, uint64_t end_ns, bool timeval)
 {
     if (!ut || end_ns == 0 || end_ns == UINT64_MAX)
         return;
+    if (current()->leader->personality & STICKY_TIMEOUTS)
+        return;                                 /* personality(2): the timeout stays as given */
     uint64_t now = time_monotonic_ns(), left = end_ns > now ? end_ns - now : 0;
     struct timespec_k t = { (int64_t)(left / 1000000000), (int64_t)(left % 1000000000) };
     if (timeval)

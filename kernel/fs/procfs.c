@@ -780,6 +780,37 @@ static long write_oom_adj(const struct pctx *c, const char *buf, size_t n)
     return (long)n;
 }
 
+/* timerslack_ns: the thread's PR_SET_TIMERSLACK value; writing another
+ * process's is root's (Linux: CAP_SYS_NICE), 0 puts the default back. */
+static int gen_timerslack(struct sbuf *s, const struct pctx *c)
+{
+    struct proc *p = proc_get_klocked(c->tgid, c->tid);
+    if (!p)
+        return -ESRCH;
+    sb_printf(s, "%lu\n", p->timer_slack);
+    return 0;
+}
+
+static long write_timerslack(const struct pctx *c, const char *buf, size_t n)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
+        if (v > UINT64_MAX / 10)
+            return -ERANGE;
+        v = v * 10 + (uint64_t)(buf[i] - '0');
+    }
+    if (!i || (i < n && buf[i] != '\n'))
+        return -EINVAL;
+    struct proc *p = proc_get_klocked(c->tgid, c->tid), *me = current();
+    if (!p)
+        return -ESRCH;
+    if (p->tgid != me->tgid && me->euid != 0)
+        return -EPERM;
+    p->timer_slack = v ? v : p->timer_slack_default;
+    return (long)n;
+}
+
 static int gen_oom_score(struct sbuf *s, const struct pctx *c)
 {
     /* The OOM killer's own figure (mm/reclaim.c: resident pages and
@@ -1199,6 +1230,41 @@ static int gen_kversion(struct sbuf *s, const struct pctx *c)
 }
 
 static int gen_pid_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "4194304\n"); return 0; }
+/* printk: syslog(2)'s console levels (sys_misc.c): console, default,
+ * minimum, default console. Root writes one to four of them. */
+extern int printk_levels[4];
+static int gen_printk(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    sb_printf(s, "%d\t%d\t%d\t%d\n", printk_levels[0], printk_levels[1], printk_levels[2],
+              printk_levels[3]);
+    return 0;
+}
+
+static long write_printk(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    int v[4], k = 0;
+    size_t i = 0;
+    while (k < 4) {
+        while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+            i++;
+        if (i >= n || buf[i] < '0' || buf[i] > '9')
+            break;
+        int x = 0;
+        for (; i < n && buf[i] >= '0' && buf[i] <= '9' && x < 1000; i++)
+            x = x * 10 + (buf[i] - '0');
+        v[k++] = x;
+    }
+    while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n'))
+        i++;
+    if (!k || i < n)
+        return -EINVAL;
+    for (int j = 0; j < k; j++)
+        printk_levels[j] = v[j];
+    return (long)n;
+}
+
 /* ns_last_pid: the pid handed out last; root writes it to choose the next
  * one (checkpoint/restore tools, and LTP's pid-reuse tests). */
 static int gen_last_pid(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", proc_last_pid()); return 0; }
@@ -1218,7 +1284,7 @@ static long write_last_pid(const struct pctx *c, const char *buf, size_t n)
 static int gen_tainted(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0\n"); return 0; }
 static int gen_threads_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", NPROC); return 0; }
 static int gen_file_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "9223372036854775807\n"); return 0; }
-static int gen_nr_open(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", NOFILE); return 0; }
+static int gen_nr_open(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%lu\n", NR_OPEN_VIGIL); return 0; }
 static int gen_overcommit(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0\n"); return 0; }
 
 static void uuid_text(struct sbuf *s, const uint8_t r[16])
@@ -1257,7 +1323,7 @@ static int gen_uuid(struct sbuf *s, const struct pctx *c)
     return 0;
 }
 
-static int gen_entropy(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "256\n"); return 0; }
+static int gen_entropy(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", RANDOM_ENTROPY_BITS); return 0; }
 
 /* ---- links ---- */
 
@@ -1319,6 +1385,8 @@ static const struct pent pid_ents[] = {
     RWFILE("oom_score_adj", gen_oom_adj, write_oom_adj),
     { .name = "coredump_filter", .mode = S_IFREG | 0644, .gen = gen_coredump_filter,
       .write = write_coredump_filter, .flags = PE_PROCESS },
+    { .name = "timerslack_ns", .mode = S_IFREG | 0666, .gen = gen_timerslack, .write = write_timerslack,
+      .flags = PE_PTRACE },
     FILE("oom_score", gen_oom_score),
     FILE("cgroup", gen_cgroup),
     FILE("wchan", gen_wchan),
@@ -1339,6 +1407,7 @@ static const struct pent kernel_ents[] = {
     RWFILE("core_pattern", gen_core_pattern, write_core_pattern),
     RWFILE("core_uses_pid", gen_core_uses_pid, write_core_uses_pid),
     FILE("ostype", gen_ostype), FILE("version", gen_kversion), FILE("pid_max", gen_pid_max),
+    RWFILE("printk", gen_printk, write_printk),
     { .name = "ns_last_pid", .mode = S_IFREG | 0666, .gen = gen_last_pid, .write = write_last_pid },
     FILE("tainted", gen_tainted),
     FILE("threads-max", gen_threads_max), DIR("random", random_ents), IPC_KERNEL_SYSCTLS,

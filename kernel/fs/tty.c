@@ -622,6 +622,16 @@ void tty_session_leader_exit_locked(struct proc *l)
     l->ctty = NULL;
 }
 
+static void hangup_locked(struct tty *t);
+
+/* vhangup(2): the caller's controlling terminal hangs up as if the line
+ * dropped; with sched_lock held. */
+void tty_vhangup_locked(struct tty *t)
+{
+    ASSERT_HELD(&sched_lock);
+    hangup_locked(t);
+}
+
 /* A hangup (the master closed): files open on t read end of file and
  * fail writes with EIO; the session leader gets SIGHUP and SIGCONT; the
  * session loses t. */
@@ -749,6 +759,34 @@ static long tty_ioctl_on(struct tty *t, struct file *f, bool master, unsigned lo
         k = t->tio;
         spin_unlock_irqrestore(&sched_lock, fl);
         return copy_to_user((void *)arg, &k, cmd == TCGETS ? TERMIOS_SIZE : TERMIOS2_SIZE) ? -EFAULT : 0;
+    }
+    case TCGETA: {                              /* the old struct termio: the low halves */
+        struct termio_k o;
+        fl = spin_lock_irqsave(&sched_lock);
+        o = (struct termio_k){ (uint16_t)t->tio.c_iflag, (uint16_t)t->tio.c_oflag,
+                               (uint16_t)t->tio.c_cflag, (uint16_t)t->tio.c_lflag, t->tio.c_line, { 0 } };
+        memcpy(o.c_cc, t->tio.c_cc, sizeof(o.c_cc));
+        spin_unlock_irqrestore(&sched_lock, fl);
+        return copy_to_user((void *)arg, &o, sizeof(o)) ? -EFAULT : 0;
+    }
+    case TCSETA: case TCSETAW: case TCSETAF: {
+        if ((r = job_check(t, SIGTTOU)))
+            return r;
+        struct termio_k o;
+        if (copy_from_user(&o, (void *)arg, sizeof(o)))
+            return -EFAULT;
+        struct termios_k k;
+        fl = spin_lock_irqsave(&sched_lock);
+        k = t->tio;                             /* the high halves stay */
+        k.c_iflag = (k.c_iflag & 0xffff0000u) | o.c_iflag;
+        k.c_oflag = (k.c_oflag & 0xffff0000u) | o.c_oflag;
+        k.c_cflag = (k.c_cflag & 0xffff0000u) | o.c_cflag;
+        k.c_lflag = (k.c_lflag & 0xffff0000u) | o.c_lflag;
+        k.c_line = o.c_line;
+        memcpy(k.c_cc, o.c_cc, sizeof(o.c_cc));
+        set_termios_locked(t, &k, cmd == TCSETAF);
+        spin_unlock_irqrestore(&sched_lock, fl);
+        return 0;
     }
     case TCSETS: case TCSETSW: case TCSETSF:
     case TCSETS2: case TCSETSW2: case TCSETSF2: {

@@ -194,9 +194,55 @@
 #define SFD_CLOEXEC     O_CLOEXEC
 #define CLOCK_REALTIME   0
 #define CLOCK_MONOTONIC  1
+#define CLOCK_PROCESS_CPUTIME_ID 2
+#define CLOCK_THREAD_CPUTIME_ID  3
 #define CLOCK_BOOTTIME   7
 #define CLOCK_REALTIME_ALARM  8
 #define CLOCK_BOOTTIME_ALARM  9
+#define CLOCK_TAI        11
+
+/* ---- adjtimex(2) ---- */
+#define ADJ_OFFSET            0x0001
+#define ADJ_FREQUENCY         0x0002
+#define ADJ_MAXERROR          0x0004
+#define ADJ_ESTERROR          0x0008
+#define ADJ_STATUS            0x0010
+#define ADJ_TIMECONST         0x0020
+#define ADJ_TAI               0x0080
+#define ADJ_SETOFFSET         0x0100
+#define ADJ_MICRO             0x1000
+#define ADJ_NANO              0x2000
+#define ADJ_TICK              0x4000
+#define ADJ_ADJTIME           0x8000            /* adjtime(3)'s single shot */
+#define ADJ_OFFSET_SINGLESHOT 0x8001
+#define ADJ_OFFSET_SS_READ    0xa001
+#define STA_PLL         0x0001
+#define STA_PPSFREQ     0x0002
+#define STA_PPSTIME     0x0004
+#define STA_FLL         0x0008
+#define STA_INS         0x0010
+#define STA_DEL         0x0020
+#define STA_UNSYNC      0x0040
+#define STA_FREQHOLD    0x0080
+#define STA_PPSSIGNAL   0x0100
+#define STA_PPSJITTER   0x0200
+#define STA_PPSWANDER   0x0400
+#define STA_PPSERROR    0x0800
+#define STA_CLOCKERR    0x1000
+#define STA_NANO        0x2000
+#define STA_MODE        0x4000
+#define STA_CLK         0x8000
+#define STA_RONLY (STA_PPSSIGNAL | STA_PPSJITTER | STA_PPSWANDER | STA_PPSERROR | STA_CLOCKERR | \
+                   STA_NANO | STA_MODE | STA_CLK)
+#define TIME_OK    0
+#define TIME_INS   1
+#define TIME_DEL   2
+#define TIME_OOP   3
+#define TIME_WAIT  4
+#define TIME_ERROR 5
+#define MAXFREQ_SCALED      (500ll << 16)       /* 500 ppm, adjtimex's freq units */
+#define NTP_PHASE_LIMIT_US  16000000            /* maxerror's ceiling: 16 s */
+#define USER_HZ_VIGIL       100                 /* sysconf(_SC_CLK_TCK): adjtimex's tick is per it */
 
 /* ---- mlock(2), mlockall(2) ---- */
 #define MLOCK_ONFAULT 1
@@ -339,6 +385,7 @@
 #define TMPFS_MAGIC         0x01021994
 #define RAMFS_MAGIC         0x858458f6
 #define PROC_SUPER_MAGIC    0x9fa0
+#define STICKY_TIMEOUTS     0x4000000           /* personality(2): select leaves its timeout alone */
 #define SYSFS_MAGIC         0x62656572
 #define DEVPTS_SUPER_MAGIC  0x1cd1
 #define PIPEFS_MAGIC        0x50495045
@@ -367,6 +414,7 @@
 #define S_ISVTX  0001000        /* sticky: only the owner may remove an entry */
 #define NGROUPS_VIGIL 32        /* supplementary groups a process may have */
 #define NGROUPS_MAX_LINUX 65536  /* setgroups(2): Linux's NGROUPS_MAX */
+#define NR_OPEN_VIGIL (1ul << 20) /* fs.nr_open: RLIMIT_NOFILE's ceiling (Linux's default) */
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
@@ -434,6 +482,34 @@ struct termios_k {
     uint32_t c_ispeed, c_ospeed;        /* termios2 only: not in TCGETS's 36 bytes */
 };
 #define TERMIOS_SIZE  36
+/* The old struct termio (TCGETA, TCSETA...): 16-bit flags and 8 control characters. */
+struct termio_k {
+    uint16_t c_iflag, c_oflag, c_cflag, c_lflag;
+    uint8_t c_line;
+    uint8_t c_cc[8];
+} __attribute__((packed));
+#define ACCT_AFORK  0x01                        /* acct(5)'s ac_flag: forked, never exec'd */
+#define ACCT_ASU    0x02                        /* ... used root's privileges */
+#define ACCT_ACORE  0x08                        /* ... dumped core */
+#define ACCT_AXSIG  0x10                        /* ... killed by a signal */
+#define FUTEX_WAITV_MAX   128                   /* futex_waitv(2) */
+#define FUTEX2_SIZE_U32   0x02
+#define FUTEX2_SIZE_MASK  0x03
+#define FUTEX2_PRIVATE    128
+#define ARCH_GET_CPUID 0x1011
+#define ARCH_SET_CPUID 0x1012
+#define TCGETA      0x5405
+/* random(4)'s ioctls */
+#define RNDGETENTCNT   0x80045200
+#define RNDADDTOENTCNT 0x40045201
+#define RNDADDENTROPY  0x40085203
+#define RNDZAPENTCNT   0x5204
+#define RNDCLEARPOOL   0x5206
+#define RNDRESEEDCRNG  0x5207
+#define RANDOM_ENTROPY_BITS 256                 /* entropy_avail: Linux 5.18+'s constant */
+#define TCSETA      0x5406
+#define TCSETAW     0x5407
+#define TCSETAF     0x5408
 #define TERMIOS2_SIZE 44
 struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 /* c_cc indices */
@@ -534,6 +610,8 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define CLONE_DETACHED       0x00400000
 #define CLONE_CHILD_SETTID   0x01000000
 #define CLONE_IO             0x80000000u
+#define CLONE_NEWNS_ALL      0xfe020080ul       /* every CLONE_NEW*: NEWNS, NEWCGROUP, NEWUTS, NEWIPC,
+                                                 * NEWUSER, NEWPID, NEWNET, NEWTIME */
 
 /* ---- pidfd_open(2), kcmp(2) ---- */
 #define PIDFD_NONBLOCK       O_NONBLOCK
@@ -702,6 +780,8 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define SCHED_RR    2
 #define SCHED_BATCH 3
 #define SCHED_IDLE  5
+#define SCHED_DEADLINE 6
+#define SCHED_DL_MIN_NS 1024ull                 /* the least runtime Linux takes (2^10 ns) */
 #define SCHED_RESET_ON_FORK 0x40000000
 #define SCHED_ATTR_SIZE_VER0 48   /* sched_setattr(2)'s struct sched_attr */
 #define SCHED_FLAG_KEEP_POLICY 0x08
@@ -719,6 +799,8 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define RLIMIT_NOFILE  7
 #define RLIMIT_MEMLOCK 8
 #define RLIMIT_AS      9
+#define RLIMIT_SIGPENDING 11
+#define SIGRTMIN_K     32       /* the first real-time signal (the C library keeps 32 and 33 for itself) */
 #define RLIM_NLIMITS   16
 #define SI_LOAD_SHIFT  16       /* sysinfo(2)'s load averages: fixed point */
 #define RUSAGE_SELF      0
@@ -738,6 +820,10 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define PR_GET_NAME            16
 #define PR_GET_SECCOMP         21
 #define PR_CAPBSET_READ        23
+#define PR_GET_TSC             25
+#define PR_SET_TSC             26
+#define PR_TSC_ENABLE           1
+#define PR_TSC_SIGSEGV          2
 #define PR_GET_TIMERSLACK      30
 #define PR_SET_TIMERSLACK      29
 #define PR_SET_CHILD_SUBREAPER 36
@@ -757,6 +843,20 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define LINUX_REBOOT_CMD_RESTART   0x01234567
 #define LINUX_REBOOT_CMD_HALT      0xcdef0123
 #define LINUX_REBOOT_CMD_POWER_OFF 0x4321fedc
+#define LINUX_REBOOT_CMD_CAD_ON    0x89abcdef
+/* syslog(2)'s actions */
+#define SYSLOG_ACTION_CLOSE          0
+#define SYSLOG_ACTION_OPEN           1
+#define SYSLOG_ACTION_READ           2
+#define SYSLOG_ACTION_READ_ALL       3
+#define SYSLOG_ACTION_READ_CLEAR     4
+#define SYSLOG_ACTION_CLEAR          5
+#define SYSLOG_ACTION_CONSOLE_OFF    6
+#define SYSLOG_ACTION_CONSOLE_ON     7
+#define SYSLOG_ACTION_CONSOLE_LEVEL  8
+#define SYSLOG_ACTION_SIZE_UNREAD    9
+#define SYSLOG_ACTION_SIZE_BUFFER   10
+#define LINUX_REBOOT_CMD_CAD_OFF   0x00000000
 
 /* ---- the ELF auxiliary vector (execve(2) hands it to the program) ---- */
 #define AT_NULL      0

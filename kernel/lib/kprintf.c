@@ -18,8 +18,15 @@ static void put_buf(struct sink *s, char c)
     s->len++;
 }
 
+/* The kernel's log (syslog(2), dmesg): the last KLOG_SIZE bytes the
+ * console printed, [console_lock]. klog_end counts every byte ever logged;
+ * syslog's reader and its "clear" mark are positions in that count. */
+static char klog[KLOG_SIZE];
+static uint64_t klog_end, klog_read_pos, klog_clear_pos;
+
 static void put_console(struct sink *s, char c)
 {
+    klog[klog_end++ % KLOG_SIZE] = c;
     if (c == '\n')
         serial_putc('\r');
     serial_putc(c);
@@ -148,6 +155,43 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 /* One lock around whole messages, so lines from different CPUs or from an
  * interrupt never interleave mid-line. */
 static struct spinlock console_lock = SPINLOCK_INIT("console");
+
+size_t klog_take(char *out, size_t n, int what)
+{
+    uint64_t f = spin_lock_irqsave(&console_lock);
+    uint64_t oldest = klog_end > KLOG_SIZE ? klog_end - KLOG_SIZE : 0, from, avail;
+    size_t got = 0;
+    switch (what) {
+    case KLOG_READ:                     /* the unread bytes, oldest first; they are read */
+        from = klog_read_pos > oldest ? klog_read_pos : oldest;
+        got = (size_t)MIN(n, klog_end - from);
+        for (size_t i = 0; i < got; i++)
+            out[i] = klog[(from + i) % KLOG_SIZE];
+        klog_read_pos = from + got;
+        break;
+    case KLOG_READ_ALL:                 /* the newest n bytes since the last clear */
+    case KLOG_READ_CLEAR:
+        from = klog_clear_pos > oldest ? klog_clear_pos : oldest;
+        avail = klog_end - from;
+        if (avail > n)
+            from += avail - n;
+        got = (size_t)(klog_end - from);
+        for (size_t i = 0; i < got; i++)
+            out[i] = klog[(from + i) % KLOG_SIZE];
+        if (what == KLOG_READ_CLEAR)
+            klog_clear_pos = klog_end;
+        break;
+    case KLOG_CLEAR:
+        klog_clear_pos = klog_end;
+        break;
+    case KLOG_UNREAD:
+        from = klog_read_pos > oldest ? klog_read_pos : oldest;
+        got = (size_t)(klog_end - from);
+        break;
+    }
+    spin_unlock_irqrestore(&console_lock, f);
+    return got;
+}
 
 int vkprintf(const char *fmt, va_list ap)
 {

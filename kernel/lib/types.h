@@ -18,6 +18,7 @@ typedef _Bool              bool;
 #define UINT64_MAX         (~0ul)
 #define INT64_MAX          ((int64_t)(~0ul >> 1))
 #define INT32_MIN          (-2147483647 - 1)
+#define INT32_MAX          2147483647
 
 #define true  1
 #define false 0

@@ -835,6 +835,11 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     p->euid = p->suid = p->fsuid = x->euid;
     p->egid = p->sgid = p->fsgid = x->egid;
     p->leader->dumpable = p->euid == p->uid && p->egid == p->gid;
+    {
+        uint64_t f = spin_lock_irqsave(&sched_lock);
+        p->leader->execed = true;               /* setpgid by its parent: EACCES from now */
+        spin_unlock_irqrestore(&sched_lock, f);
+    }
     const char *base = x->execfn + strlen(x->execfn);
     while (base > x->execfn && base[-1] != '/')
         base--;

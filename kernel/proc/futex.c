@@ -61,6 +61,15 @@ static int make_key(uint32_t *uaddr, bool private, uint64_t key[2])
 
 static bool same_key(const uint64_t a[2], const uint64_t b[2]) { return a[0] == b[0] && a[1] == b[1]; }
 
+/* Which of a futex_waitv waiter's words key is (-1: none). */
+static int vkey_index(const struct proc *p, const uint64_t key[2])
+{
+    for (int i = 0; i < p->futex_nv; i++)
+        if (same_key(p->futex_vkeys[i], key))
+            return i;
+    return -1;
+}
+
 /* The first (FIFO) waiter on key whose bitset matches; with sched_lock held. */
 static struct proc *first_waiter(const uint64_t key[2], uint32_t bitset, bool by_prio)
 {
@@ -68,7 +77,9 @@ static struct proc *first_waiter(const uint64_t key[2], uint32_t bitset, bool by
     struct proc *best = NULL;
     for (int i = 0; i < NPROC; i++) {
         struct proc *p = sched_proc_at(i);
-        if (!p || !p->futex_waiting || !same_key(p->futex_key, key) || !(p->futex_bitset & bitset))
+        if (!p || !p->futex_waiting || !(p->futex_bitset & bitset))
+            continue;
+        if (!same_key(p->futex_key, key) && vkey_index(p, key) < 0)
             continue;
         if (!best || (by_prio && p->prio > best->prio) ||
             ((!by_prio || p->prio == best->prio) && p->futex_seq < best->futex_seq))
@@ -103,13 +114,22 @@ static int wake_locked(const uint64_t key[2], int n, uint32_t bitset)
     int woken = 0;
     struct proc *w;
     while (woken < n && (w = first_waiter(key, bitset, false))) {
+        if (w->futex_nv)
+            w->futex_vwoken = vkey_index(w, key);   /* what futex_waitv returns */
         dequeue_and_wake(w);
         woken++;
     }
     return woken;
 }
 
-/* Timeouts become a tick deadline (0: none). */
+/* Timeouts become a deadline in ns on the clock they are measured on: the
+ * monotonic clock (relative timeouts too), or real time with DL_REALTIME
+ * set; 0: none, DL_NEVER: too far to matter. The wait looks at that clock
+ * whenever it wakes, so it never ends before the clock reads the deadline
+ * (ticks are not the clock: see sleep_ns in sys_proc.c). */
+#define DL_REALTIME (1ull << 63)
+#define DL_NEVER    (DL_REALTIME - 1)
+
 static int deadline_of(const void *utimeout, bool absolute, bool realtime, uint64_t *deadline)
 {
     *deadline = 0;
@@ -121,11 +141,13 @@ static int deadline_of(const void *utimeout, bool absolute, bool realtime, uint6
     if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
         return -EINVAL;
     uint64_t ns = ts_to_ns_sat(ts.sec, ts.nsec);
-    if (absolute) {
-        uint64_t now = realtime ? time_realtime_ns() : time_monotonic_ns();
-        ns = ns == UINT64_MAX ? ns : ns > now ? ns - now : 0;
+    if (!absolute) {
+        uint64_t now = time_monotonic_ns();
+        ns = ns >= DL_NEVER - now ? DL_NEVER : now + ns;
+        realtime = false;
     }
-    *deadline = tick_deadline_sat(ns_to_ticks_sat(ns));    /* UINT64_MAX: never */
+    ns = ns >= DL_NEVER ? DL_NEVER : ns ? ns : 1;       /* (0 is "none": the epoch is past anyway) */
+    *deadline = ns | (realtime ? DL_REALTIME : 0);
     return 0;
 }
 
@@ -139,11 +161,16 @@ static long wait_queued(struct proc *p, uint64_t deadline, bool interruptible)
             return 0;
         if (p->pi_owner_died)
             return -EOWNERDEAD;
-        if (deadline && timer_ticks() >= deadline)
-            return -ETIMEDOUT;
+        uint64_t ns = deadline & ~DL_REALTIME, wake = 0;
+        if (deadline && ns != DL_NEVER) {
+            uint64_t now = (deadline & DL_REALTIME) ? time_realtime_ns() : time_monotonic_ns();
+            if (now >= ns)
+                return -ETIMEDOUT;
+            wake = tick_deadline_sat(ns_to_ticks_sat(ns - now));
+        }
         if (interruptible ? proc_signal_pending() : proc_fatal_signal_pending())
             return -EINTR;
-        p->wake_tick = deadline;
+        p->wake_tick = wake;
         sleep_locked(&p->futex_waiting);
     }
 }
@@ -406,6 +433,73 @@ static long unlock_pi(uint32_t *uaddr, bool private)
         spin_unlock_irqrestore(&sched_lock, f);
         return 0;
     }
+}
+
+/* ---- futex_waitv(2): wait on up to 128 words at once ----
+ * Each waiter is {val, uaddr, flags}; the thread sleeps if every word
+ * still holds its val, and a FUTEX_WAKE of any of them wakes it: the call
+ * returns that word's index. The timeout is absolute, on CLOCK_MONOTONIC
+ * or CLOCK_REALTIME. */
+struct futex_waitv_k {
+    uint64_t val, uaddr;
+    uint32_t flags, reserved;
+};
+
+long sys_futex_waitv(const void *uwaiters, unsigned nr, unsigned flags, const void *utimeout, int clockid)
+{
+    struct proc *p = current();
+    if (flags || !uwaiters || nr == 0 || nr > FUTEX_WAITV_MAX)
+        return -EINVAL;
+    uint64_t deadline = 0;
+    long r;
+    if (utimeout) {
+        if (clockid != CLOCK_MONOTONIC && clockid != CLOCK_REALTIME)
+            return -EINVAL;
+        if ((r = deadline_of(utimeout, true, clockid == CLOCK_REALTIME, &deadline)))
+            return r;
+    }
+    struct futex_waitv_k *w = kmalloc(nr * sizeof(*w));
+    uint64_t (*keys)[2] = kmalloc(nr * sizeof(*keys));
+    r = !w || !keys ? -ENOMEM : copy_from_user(w, uwaiters, nr * sizeof(*w)) ? -EFAULT : 0;
+    for (unsigned i = 0; !r && i < nr; i++) {
+        if ((w[i].flags & ~(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE)) ||
+            (w[i].flags & FUTEX2_SIZE_MASK) != FUTEX2_SIZE_U32 || w[i].reserved || w[i].val >> 32)
+            r = -EINVAL;
+        else
+            r = make_key((uint32_t *)(uintptr_t)w[i].uaddr, w[i].flags & FUTEX2_PRIVATE, keys[i]);
+    }
+    /* The words are checked and the thread queued under the kernel lock,
+     * as futex_wait does: a waker that changed a word after the check
+     * finds the thread queued. */
+    ASSERT_KLOCK();
+    for (unsigned i = 0; !r && i < nr; i++) {
+        uint32_t cur;
+        if (copy_from_user(&cur, (const void *)(uintptr_t)w[i].uaddr, 4))
+            r = -EFAULT;
+        else if (cur != (uint32_t)w[i].val)
+            r = -EAGAIN;
+    }
+    kfree(w);
+    if (r) {
+        kfree(keys);
+        return r;
+    }
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    static const uint64_t none[2] = { 0, 0 };   /* no plain key: only the list */
+    p->futex_vkeys = keys;
+    p->futex_nv = (int)nr;
+    p->futex_vwoken = -1;
+    enqueue(p, none, ~0u);
+    r = wait_queued(p, deadline, true);
+    if (!r)
+        r = p->futex_vwoken >= 0 ? p->futex_vwoken : 0;
+    p->futex_waiting = false;
+    p->wake_tick = 0;
+    p->futex_vkeys = NULL;
+    p->futex_nv = 0;
+    spin_unlock_irqrestore(&sched_lock, f);
+    kfree(keys);
+    return r;
 }
 
 long futex_op(uint32_t *uaddr, int op, uint32_t val, const void *utimeout,

@@ -90,6 +90,7 @@ static struct proc *proc_alloc(void)
     p->leader = p;
     p->nthreads = 1;
     p->exit_signal = SIGCHLD;
+    p->timer_slack = p->timer_slack_default = 50000;   /* ns: Linux's default */
     uint64_t f = spin_lock_irqsave(&sched_lock);
     p->serial = next_serial++;
     spin_unlock_irqrestore(&sched_lock, f);
@@ -246,6 +247,36 @@ void fsinfo_put(struct fsinfo *f)
     kfree(f);
 }
 
+/* unshare(2): the parts of a process clone() may share, made the caller's
+ * own again. The descriptor table and the working directory and umask
+ * (CLONE_FILES, CLONE_FS); CLONE_SYSVSEM has nothing per process to part
+ * with here. CLONE_THREAD, CLONE_SIGHAND and CLONE_VM are allowed only when
+ * there is nothing to unshare (one thread), as Linux. Namespaces are not
+ * Vigil's: EPERM without root (Linux's answer then), EINVAL with it. */
+long proc_unshare(unsigned long flags)
+{
+    struct proc *p = current();
+    unsigned long known = CLONE_FILES | CLONE_FS | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND |
+                          CLONE_VM | CLONE_NEWNS_ALL;
+    if (flags & ~known)
+        return -EINVAL;
+    if (flags & CLONE_NEWNS_ALL)
+        return p->euid != 0 ? -EPERM : -EINVAL;
+    if ((flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) &&
+        (p->leader->nthreads > 1 || ((flags & CLONE_VM) && __atomic_load_n(&p->mm->users, __ATOMIC_RELAXED) > 1)))
+        return -EINVAL;
+    if ((flags & CLONE_FS) && p->fs->refs > 1) {
+        struct fsinfo *n = fsinfo_dup(p->fs);
+        if (!n)
+            return -ENOMEM;
+        fsinfo_put(p->fs);
+        p->fs = n;
+    }
+    if (flags & CLONE_FILES)
+        return fdtable_unshare(p);
+    return 0;
+}
+
 static struct sighand *sighand_dup(struct sighand *o)
 {
     struct sighand *n = kzalloc(sizeof(*n));
@@ -344,6 +375,8 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         return -EPERM;
     if (!nproc_allows())
         return -EAGAIN;                     /* RLIMIT_NPROC */
+    if (parent->policy == SCHED_DEADLINE)
+        return -EAGAIN;                     /* Linux: a deadline reservation is not forked */
     struct proc *child = proc_alloc();
     if (!child)
         return -EAGAIN;
@@ -382,6 +415,9 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     child->dumpable = parent->leader->dumpable;
     child->no_new_privs = parent->no_new_privs;
     child->ioprio = parent->ioprio;
+    /* Timer slack: the child's current and default are the parent's current. */
+    child->timer_slack = child->timer_slack_default = parent->timer_slack;
+    child->tsc_sigsegv = parent->tsc_sigsegv;
     child->personality = parent->leader->personality;
     /* A thread on its own stack starts without the alternate one (Linux:
      * CLONE_VM without CLONE_VFORK); fork keeps it. */
@@ -585,6 +621,8 @@ void proc_exit(int wstatus)
     int status = l->group_exiting ? l->group_status : wstatus;
     if (l == initproc && l->nthreads == 1)
         power_off_with(status);
+    if (l->nthreads == 1)
+        acct_process_exit(l, status);       /* the process ends: its accounting record */
     fdtable_put(p->fdt);
     p->fdt = NULL;
     fsinfo_put(p->fs);
@@ -943,7 +981,10 @@ void itimer_tick_locked(struct proc *running, bool user, uint64_t now, bool cpu0
         for (int w = ITIMER_VIRTUAL; w <= ITIMER_PROF; w++) {
             if (!l->itimer_left[w] || (w == ITIMER_VIRTUAL && !user))
                 continue;
-            if (--l->itimer_left[w] == 0) {
+            uint64_t tick_ns = 1000000000ul / timer_hz();
+            if (l->itimer_left[w] > tick_ns) {
+                l->itimer_left[w] -= tick_ns;       /* ns of the process's CPU time left */
+            } else {
                 l->itimer_left[w] = l->itimer_interval[w];
                 signal_process_locked(l, sigs[w]);
             }
@@ -974,10 +1015,13 @@ void itimer_tick_locked(struct proc *running, bool user, uint64_t now, bool cpu0
         struct proc *l = sched_proc_at(i);
         if (l && l->leader == l && l->ptimers && l->state != P_ZOMBIE)
             ptimer_tick_locked(l, now);
-        if (!l || l->leader != l || !l->itimer_real_at || l->itimer_real_at > now)
+        if (!l || l->leader != l || !l->itimer_real_at)
             continue;
-        uint64_t iv = l->itimer_interval[ITIMER_REAL];
-        l->itimer_real_at = iv ? now + iv : 0;
+        uint64_t mono = time_monotonic_ns();        /* ITIMER_REAL counts in monotonic ns */
+        if (l->itimer_real_at > mono)
+            continue;
+        uint64_t iv = l->itimer_interval[ITIMER_REAL], next = l->itimer_real_at + iv;
+        l->itimer_real_at = !iv ? 0 : next > mono ? next : mono + iv;
         signal_process_locked(l, SIGALRM);
     }
 }
@@ -1152,6 +1196,8 @@ long proc_setpgid(int pid, int pgid)
         r = -ESRCH;
     else if (l->sid != self->sid || l->sid == l->pid)
         r = -EPERM;                             /* another session, or a session leader */
+    else if (l != self && l->execed)
+        r = -EACCES;                            /* a child that has run exec is its own */
     else {
         if (!pgid)
             pgid = l->pid;
@@ -1189,6 +1235,25 @@ long proc_setsid(void)
     return r;
 }
 
+/* RLIMIT_SIGPENDING: a real-time signal queued with a siginfo of the
+ * sender's making (tgkill, sigqueue) counts against the receiving user's
+ * limit of signals waiting; past it, EAGAIN (Linux). Vigil counts the
+ * signals pending for every thread of that real uid. sched_lock held. */
+static bool sigpending_full_locked(struct proc *t, int sig, int code)
+{
+    ASSERT_HELD(&sched_lock);
+    if (sig < SIGRTMIN_K || code >= 0)
+        return false;
+    uint64_t n = 0, limit = t->leader->rlim[RLIMIT_SIGPENDING].cur;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *q = sched_proc_at(i);
+        if (q && q->uid == t->uid && q->state != P_UNUSED && q->state != P_DEAD)
+            for (uint64_t m = q->sig_pending; m; m &= m - 1)
+                n++;                            /* (no popcount: -mgeneral-regs-only, no libgcc) */
+    }
+    return n >= limit;
+}
+
 long proc_sigqueue(int pid, int sig, int code, uint64_t value)
 {
     if (sig < 0 || sig > NSIG)
@@ -1199,6 +1264,8 @@ long proc_sigqueue(int pid, int sig, int code, uint64_t value)
     struct proc *l = proc_find_thread(pid);
     l = l ? l->leader : NULL;
     long r = !l ? -ESRCH : !signal_permitted(l, sig) ? -EPERM : 0;
+    if (!r && sig && sigpending_full_locked(l, sig, code))
+        r = -EAGAIN;
     struct proc *t = !r && sig && l->nthreads ? signal_target(l, sig) : NULL;
     if (t) {
         signal_send_locked(t, sig, current()->tgid);
@@ -1209,7 +1276,7 @@ long proc_sigqueue(int pid, int sig, int code, uint64_t value)
     return r;
 }
 
-long proc_tgkill(int tgid, int tid, int sig)
+long proc_tgsignal(int tgid, int tid, int sig, int code, uint64_t value)
 {
     if (sig < 0 || sig > NSIG || tid <= 0)
         return -EINVAL;
@@ -1218,11 +1285,21 @@ long proc_tgkill(int tgid, int tid, int sig)
     if (t && (t->state == P_ZOMBIE || (tgid > 0 && t->tgid != tgid)))
         t = NULL;
     long r = !t ? -ESRCH : !signal_permitted(t, sig) ? -EPERM : 0;
-    if (!r && sig)
+    if (!r && sig && sigpending_full_locked(t, sig, code))
+        r = -EAGAIN;
+    if (!r && sig) {
+        bool was = t->sig_pending & (1ul << (sig - 1));
         signal_send_locked(t, sig, current()->tgid);
+        if (!was && (t->sig_pending & (1ul << (sig - 1)))) {
+            t->sig_code[sig - 1] = code;
+            t->sig_value[sig - 1] = value;
+        }
+    }
     spin_unlock_irqrestore(&sched_lock, f);
     return r;
 }
+
+long proc_tgkill(int tgid, int tid, int sig) { return proc_tgsignal(tgid, tid, sig, SI_TKILL, 0); }
 
 void return_to_user_work(struct trapframe *tf)
 {
@@ -1371,8 +1448,9 @@ int proc_view(int tid, bool whole, struct proc_view *v)
     v->sig_blocked = p->sig_blocked;
     if (whole) {
         /* A process: its exited threads' time is in the leader already;
-         * add the live ones'. Its state: a live thread's if the leader
-         * exited first. */
+         * add the live ones'. Its state is its leader thread's, as Linux
+         * shows /proc/PID/stat (a thread spinning beside a sleeping leader
+         * leaves it 'S'); a live thread's if the leader exited first. */
         v->cutime = l->cutime;
         v->cstime = l->cstime;
         for (int i = 0; i < NPROC; i++) {
@@ -1383,7 +1461,7 @@ int proc_view(int tid, bool whole, struct proc_view *v)
             v->stime += q->stime;
             v->nvcsw += q->nvcsw;
             v->nivcsw += q->nivcsw;
-            if (v->state == 'Z' || ((v->state == 'S' || v->state == 'T') && state_letter(q) == 'R'))
+            if (v->state == 'Z')
                 v->state = state_letter(q);
         }
         if (l->state == P_ZOMBIE && l->nthreads == 0)

@@ -111,6 +111,9 @@ struct proc {
     int policy;                 /* SCHED_OTHER, SCHED_FIFO, SCHED_RR... */
     int rt_priority;            /* 1-99 for SCHED_FIFO/RR, else 0 */
     int prio;                   /* effective: rt_priority raised by priority inheritance */
+    /* SCHED_DEADLINE's reservation (sched_setattr), kept and reported;
+     * Vigil has no EDF class and runs such a thread as a fair one. */
+    uint64_t dl_runtime, dl_deadline, dl_period;
     uint64_t rt_seq;            /* FIFO order among equal priorities */
     uint64_t affinity;          /* CPUs it may run on */
     uint64_t vruntime;          /* weighted ns of CPU used */
@@ -146,6 +149,10 @@ struct proc {
     bool futex_waiting;         /* queued on futex_key until a wake dequeues it */
     uint64_t futex_key[2];
     uint32_t futex_bitset;
+    /* futex_waitv: the words waited on at once (a kmalloc'd array, or NULL
+     * for a plain wait), and which one the waker found. */
+    uint64_t (*futex_vkeys)[2];
+    int futex_nv, futex_vwoken;
     uint64_t futex_seq;         /* FIFO order among waiters */
     /* Lifetime: pi_owner is valid while set: a thread that exits clears
      * every waiter's pointer to it (futex_owner_exit_locked), wakes them
@@ -156,9 +163,10 @@ struct proc {
     /* Thread-group state, kept in the leader. */
     int nthreads;               /* [sched_lock] threads of this group not yet exited */
     int pgid, sid;              /* [sched_lock] process group and session (setpgid, setsid) */
-    /* [sched_lock] interval timers (setitimer, alarm), in ticks: REAL fires
-     * at a tick (0: off); VIRTUAL and PROF count down the process's user,
-     * and user+system, ticks; interval reloads each (0: once). */
+    /* [sched_lock] interval timers (setitimer, alarm), in ns: REAL fires
+     * when the monotonic clock reaches itimer_real_at (0: off); VIRTUAL and
+     * PROF count down the process's user, and user+system, time (a tick's
+     * worth at each tick it ran); interval reloads each (0: once). */
     uint64_t itimer_real_at;
     uint64_t itimer_left[3], itimer_interval[3];
     bool group_exiting;         /* [sched_lock] exit_group or a fatal signal: all threads go */
@@ -227,6 +235,12 @@ struct proc {
     struct ptimer *ptimers;
     uint64_t xcpu_next;
     int ioprio;                 /* [sched_lock] ioprio_set's value (0: none set) */
+    bool execed;                /* [sched_lock] the process has run exec (setpgid's EACCES) */
+    /* [klock] PR_SET_TIMERSLACK, /proc/PID/timerslack_ns (ns; nothing
+     * sleeps differently for it), per thread; the default is what
+     * PR_SET_TIMERSLACK(0) goes back to. */
+    uint64_t timer_slack, timer_slack_default;
+    bool tsc_sigsegv;           /* [self] PR_SET_TSC: rdtsc faults (CR4.TSD while it runs) */
     unsigned personality;       /* [klock] the leader's: personality(2), kept over fork and exec */
     /* [self]: the ports ioperm and iopl gave this thread (sys_proc.c; NULL:
      * none), loaded into the TSS by schedule when it switches to the thread.
@@ -248,6 +262,7 @@ struct proc {
     uint64_t fs_base;           /* TLS base (arch_prctl) */
     struct fpu_state fpu;       /* SSE/x87 registers while switched out */
     uintptr_t clear_child_tid;
+    uint64_t robust_head;       /* set_robust_list's (others read it racily: a pointer value) */
     struct lockdep_stack locks; /* sleeping locks held (lockdep) */
     /* Files the syscall in progress took with fd_get (a reference each),
      * dropped by fd_put_held when it returns (fs/file.h, "Lifetime"). */
@@ -292,10 +307,13 @@ static inline bool proc_in_group(const struct proc *p, uint32_t gid)
  * if memory ran out. */
 void *proc_scratch_page(void);
 long  proc_tgkill(int tgid, int tid, int sig);
+/* rt_tgsigqueueinfo: tgkill whose siginfo carries code and value. */
+long  proc_tgsignal(int tgid, int tid, int sig, int code, uint64_t value);
 /* rt_sigqueueinfo: kill(pid, sig) whose siginfo carries code and value. */
 long  proc_sigqueue(int pid, int sig, int code, uint64_t value);
 void  fdtable_put(struct fdtable *t);
 int   fdtable_unshare(struct proc *p);           /* a table of its own (exec); -ENOMEM */
+long  proc_unshare(unsigned long flags);         /* unshare(2) */
 void  fsinfo_put(struct fsinfo *f);
 long  proc_wait4(int pid, int *ustatus, int options, void *urusage);
 long  proc_waitid(int idtype, int id, void *uinfo, int options, void *urusage);
@@ -425,6 +443,13 @@ struct io_perm {
 };
 /* schedule: p's ports on this CPU (none if it has none); sched_lock held. */
 void  io_perm_load(struct proc *p);
+/* p's PR_SET_TSC mode on this CPU (CR4.TSD set or clear). */
+void  tsc_mode_load(struct proc *p);
+
+/* ---- acct.c ---- */
+/* The process l ends (its last thread, the caller, exits with wstatus):
+ * its record in the accounting file, if acct(2) named one. Kernel lock held. */
+void  acct_process_exit(struct proc *l, int wstatus);
 
 /* ---- pidfd.c ---- */
 /* A new pidfd (close-on-exec; flags: O_NONBLOCK) for process pid of that

@@ -4,16 +4,20 @@
  * Why they exist beside setitimer: a process may have many, each on its
  * own clock, each sending the signal and value it asked for (coreutils'
  * timeout, and glibc's SIGEV_THREAD timers, which it builds on
- * SIGEV_THREAD_ID). Vigil keeps up to NTIMERS per process, in the leader,
- * counted in timer ticks like the interval timers: the boot CPU's tick
- * fires what is due (ptimer_tick_locked). A timer whose last signal is
+ * SIGEV_THREAD_ID). Vigil keeps up to NTIMERS per process, in the leader;
+ * the boot CPU's tick fires what is due (ptimer_tick_locked). A timer whose last signal is
  * still pending when it fires again counts an overrun instead of queueing
  * another (timer_getoverrun), as Linux does. Timers are not inherited by
  * fork and go at exec and exit.
  *
- * Clocks: CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME (the same
- * ticks here; TIMER_ABSTIME converts from the clock asked). CPU-time
- * clocks are EINVAL (not supported).
+ * Clocks: CLOCK_REALTIME (and TAI, and the alarm clocks, root's),
+ * CLOCK_MONOTONIC and CLOCK_BOOTTIME: a timer holds its expiry and interval
+ * in ns on its own clock, exact as set (timer_gettime reads them back), and
+ * the tick fires it once the clock has reached it (a real-time timer set
+ * for 12:00 fires at 12:00 whatever clock_settime did meanwhile). The
+ * CPU-time clocks (the caller's process or thread, or any of its threads
+ * or processes by clock_getcpuclockid's id) count in ticks of CPU used, so
+ * their timers fire at the tick that crosses the expiry.
  *
  * Locking: the table is [sched_lock] (the tick reads and changes it); the
  * syscalls run under the kernel lock and take sched_lock around it. */
@@ -32,9 +36,15 @@ struct ptimer {
     int signo;
     int tid;                    /* SIGEV_THREAD_ID's thread */
     uint64_t value;             /* sigev_value, into si_value */
-    uint64_t expire;            /* the tick it fires at; 0: disarmed */
-    uint64_t interval;          /* ticks; 0: once */
-    int overrun, overrun_last;  /* fires missed since the last signal; at its delivery */
+    int cpu_id;                 /* a CPU-time clock's thread or process id (cpu_thread: which) */
+    bool cpu_thread;
+    /* Armed relative on a settable clock: it counts monotonic time (as
+     * Linux: a step of the real-time clock moves only absolute timers). */
+    bool on_mono;
+    uint64_t expire;            /* ns on the timer's clock when it fires; 0: disarmed */
+    uint64_t interval;          /* ns; 0: once */
+    int64_t overrun;            /* fires missed since the last signal (capped at delivery) */
+    int overrun_last;           /* ... at its delivery: timer_getoverrun */
 };
 
 struct sigevent_k {
@@ -59,14 +69,62 @@ static struct ptimer *lookup_locked(int id)
     return &t[id];
 }
 
+static bool cpu_clock(int clock) { return clock == CLOCK_PROCESS_CPUTIME_ID ||
+                                          clock == CLOCK_THREAD_CPUTIME_ID || clock < 0; }
+
+/* The timer's clock now, in ns; with sched_lock held. A CPU-time clock
+ * whose thread or process is gone reads 0 (it never fires again). */
+static uint64_t clock_now_locked(const struct ptimer *t)
+{
+    ASSERT_HELD(&sched_lock);
+    if (t->on_mono)
+        return time_monotonic_ns();
+    switch (t->clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_ALARM:
+        return time_realtime_ns();
+    case CLOCK_TAI:
+        return time_realtime_ns() + (uint64_t)time_tai_offset() * 1000000000ul;
+    default:
+        if (!cpu_clock(t->clock))
+            return time_monotonic_ns();
+    }
+    uint64_t ticks = 0;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *q = sched_proc_at(i);
+        if (!q || q->state == P_DEAD || q->state == P_UNUSED)
+            continue;
+        if (t->cpu_thread ? q->pid == t->cpu_id : q->tgid == t->cpu_id)
+            ticks += q->utime + q->stime;
+    }
+    return ticks * (1000000000ul / timer_hz());
+}
+
 long sys_timer_create(int clock, const void *usev, int *uid)
 {
     struct proc *p = current(), *l = p->leader;
-    if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME)
+    int cpu_id = 0;
+    bool cpu_thread = false;
+    if (clock == 4 || clock == 5 || clock == 6)
+        return -EOPNOTSUPP;                     /* MONOTONIC_RAW and the coarse clocks: no timers */
+    if (cpu_clock(clock)) {
+        uint64_t ns;
+        if (cpu_clock_read(clock, &ns))
+            return -EINVAL;                     /* no such process or thread (of ours) */
+        int id = clock < 0 ? ~(clock >> 3) : 0;
+        cpu_thread = clock == CLOCK_THREAD_CPUTIME_ID || (clock < 0 && (clock & 4));
+        cpu_id = id ? id : cpu_thread ? p->pid : p->tgid;
+    } else if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME &&
+               clock != CLOCK_TAI && clock != CLOCK_REALTIME_ALARM && clock != CLOCK_BOOTTIME_ALARM) {
         return -EINVAL;
+    }
+    if ((clock == CLOCK_REALTIME_ALARM || clock == CLOCK_BOOTTIME_ALARM) && p->euid != 0)
+        return -EPERM;                          /* Linux: CAP_WAKE_ALARM */
     struct sigevent_k ev = { 0, SIGALRM, SIGEV_SIGNAL, 0, { 0 } };
     if (usev && copy_from_user(&ev, usev, sizeof(ev)))
         return -EFAULT;
+    if (ev.notify == SIGEV_THREAD)
+        ev.notify = SIGEV_SIGNAL;               /* the C library's business: a signal to the kernel */
     if (ev.notify != SIGEV_SIGNAL && ev.notify != SIGEV_NONE && ev.notify != SIGEV_THREAD_ID)
         return -EINVAL;
     if (ev.notify != SIGEV_NONE && (ev.signo < 1 || ev.signo > NSIG))
@@ -86,8 +144,10 @@ long sys_timer_create(int clock, const void *usev, int *uid)
         if (!l->ptimers[i].used)
             id = i;
     if (id >= 0)
-        l->ptimers[id] = (struct ptimer){ true, clock, ev.notify, ev.signo, ev.tid,
-                                          usev ? ev.value : (uint64_t)id, 0, 0, 0, 0 };
+        l->ptimers[id] = (struct ptimer){ .used = true, .clock = clock, .notify = ev.notify,
+                                          .signo = ev.signo, .tid = ev.tid,
+                                          .value = usev ? ev.value : (uint64_t)id,
+                                          .cpu_id = cpu_id, .cpu_thread = cpu_thread };
     spin_unlock_irqrestore(&sched_lock, f);
     if (id < 0)
         return -EAGAIN;                         /* Linux: too many timers */
@@ -102,12 +162,12 @@ long sys_timer_create(int clock, const void *usev, int *uid)
 
 static uint64_t ns_of(int64_t s, int64_t ns) { return ts_to_ns_sat(s, ns); }
 
+/* sched_lock held. */
 static void to_its(const struct ptimer *t, struct itimerspec_k *o)
 {
-    uint64_t tick_ns = 1000000000ul / timer_hz(), now = timer_ticks();
-    uint64_t left = t->expire ? (t->expire > now ? t->expire - now : 1) * tick_ns : 0;
-    uint64_t iv = t->interval * tick_ns;
-    *o = (struct itimerspec_k){ (int64_t)(iv / 1000000000), (int64_t)(iv % 1000000000),
+    uint64_t now = clock_now_locked(t);
+    uint64_t left = t->expire ? (t->expire > now ? t->expire - now : 1) : 0;
+    *o = (struct itimerspec_k){ (int64_t)(t->interval / 1000000000), (int64_t)(t->interval % 1000000000),
                                 (int64_t)(left / 1000000000), (int64_t)(left % 1000000000) };
 }
 
@@ -128,13 +188,13 @@ long sys_timer_settime(int id, int flags, const void *unew, void *uold)
         return -EINVAL;
     }
     to_its(t, &old);
-    uint64_t val = ns_of(nv.val_sec, nv.val_nsec);
-    if (val && (flags & TIMER_ABSTIME)) {
-        uint64_t now = t->clock == CLOCK_REALTIME ? time_realtime_ns() : time_monotonic_ns();
-        val = val > now ? val - now : 1;        /* already past: at the next tick */
-    }
-    t->expire = val ? tick_deadline_sat(ns_to_ticks_sat(val)) : 0;
-    t->interval = val ? ns_to_ticks_sat(ns_of(nv.int_sec, nv.int_nsec)) : 0;
+    t->on_mono = !(flags & TIMER_ABSTIME) && (t->clock == CLOCK_REALTIME || t->clock == CLOCK_TAI ||
+                                              t->clock == CLOCK_REALTIME_ALARM);
+    uint64_t val = ns_of(nv.val_sec, nv.val_nsec), now = clock_now_locked(t);
+    if (val && !(flags & TIMER_ABSTIME))
+        val = val > UINT64_MAX - now ? UINT64_MAX : now + val;
+    t->expire = val;                            /* a time already past fires at the next tick */
+    t->interval = val ? ns_of(nv.int_sec, nv.int_nsec) : 0;
     t->overrun = 0;
     spin_unlock_irqrestore(&sched_lock, f);
     return uold && copy_to_user(uold, &old, sizeof(old)) ? -EFAULT : 0;
@@ -173,20 +233,27 @@ long sys_timer_delete(int id)
 }
 
 /* The boot CPU's tick: fire l's due timers; with sched_lock held. */
-void ptimer_tick_locked(struct proc *l, uint64_t now)
+void ptimer_tick_locked(struct proc *l, uint64_t tick)
 {
     ASSERT_HELD(&sched_lock);
+    (void)tick;
     for (int id = 0; id < NTIMERS; id++) {
         struct ptimer *t = &l->ptimers[id];
-        if (!t->used || !t->expire || t->expire > now)
+        if (!t->used || !t->expire)
             continue;
-        int missed = 0;
+        uint64_t now = clock_now_locked(t);
+        if (t->expire > now)
+            continue;
+        int64_t missed = 0;
         if (t->interval) {
-            while (t->expire <= now) {
-                t->expire += t->interval;
-                missed++;
-            }
-            missed--;                           /* the one being signalled now */
+            /* The periods that went by: one signal, the rest overruns. */
+            uint64_t periods = (now - t->expire) / t->interval;
+            missed = periods > INT32_MAX ? INT32_MAX : (int64_t)periods;
+            uint64_t step, next;
+            if (__builtin_mul_overflow(periods + 1, t->interval, &step) ||
+                __builtin_add_overflow(t->expire, step, &next))
+                next = UINT64_MAX;
+            t->expire = next;
         } else {
             t->expire = 0;
         }
@@ -202,12 +269,14 @@ void ptimer_tick_locked(struct proc *l, uint64_t now)
         if ((target->sig_pending & bit) && target->sig_code[t->signo - 1] == SI_TIMER &&
             (int)target->sig_sender[t->signo - 1] == id) {
             t->overrun += 1 + missed;           /* its last one is still pending */
-            continue;
+        } else {
+            t->overrun += missed;               /* periods it fired late for */
+            signal_send_locked(target, t->signo, id);   /* si_timerid sits where si_pid does */
+            target->sig_code[t->signo - 1] = SI_TIMER;
+            target->sig_value[t->signo - 1] = t->value;
         }
-        t->overrun += missed;                   /* periods it fired late for */
-        signal_send_locked(target, t->signo, id);   /* si_timerid sits where si_pid does */
-        target->sig_code[t->signo - 1] = SI_TIMER;
-        target->sig_value[t->signo - 1] = t->value;
+        if (t->overrun > INT32_MAX)
+            t->overrun = INT32_MAX;             /* DELAYTIMER_MAX: the count saturates */
     }
 }
 
@@ -217,7 +286,7 @@ int ptimer_delivered_locked(struct proc *l, int id)
     struct ptimer *t = l->ptimers;
     if (!t || id < 0 || id >= NTIMERS || !t[id].used)
         return 0;
-    t[id].overrun_last = t[id].overrun;
+    t[id].overrun_last = (int)t[id].overrun;
     t[id].overrun = 0;
     return t[id].overrun_last;
 }

@@ -542,8 +542,11 @@ static long attach(long req, int pid, uint64_t opts)
     t->pt_syscall = false;
     if (req == PTRACE_ATTACH)
         signal_send_locked(t, SIGSTOP, me->tgid);
-    if (t->leader->stopped && req == PTRACE_SEIZE) {
-        group_stop_report_locked(t);            /* it sits in its group stop for us now */
+    if (t->leader->stopped) {
+        /* It sits in its group stop for us now: a stopped process is
+         * traced and stopped when attach returns (Linux), so the tracer
+         * may PEEK and POKE at once, before its wait. */
+        group_stop_report_locked(t);
         make_runnable_locked(t);
     }
     spin_unlock_irqrestore(&sched_lock, f);

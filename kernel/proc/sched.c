@@ -175,6 +175,8 @@ void schedule(void)
     if (next->io || prev->io)
         io_perm_load(next);                 /* its ports, or none (idle too: sys_proc.c) */
 #endif
+    if (next->tsc_sigsegv != prev->tsc_sigsegv)
+        tsc_mode_load(next);                /* PR_SET_TSC */
     if (prev->pt_dr7_hw || next->pt_dr7_hw)
         debugreg_load(next->pt_dr, next->pt_dr7_hw);   /* a tracer's breakpoints (ptrace.c) */
     this_cpu()->current = next;

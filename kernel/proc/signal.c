@@ -794,6 +794,19 @@ long sys_rt_sigtimedwait(const void *uset, void *uinfo, const void *uts, size_t 
 /* rt_sigqueueinfo(2): a signal with the sender's siginfo code and value.
  * Only the kernel sends codes >= 0 (and tgkill SI_TKILL): a process may
  * claim them only towards itself (EPERM otherwise, as Linux). */
+long sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, const void *uinfo)
+{
+    struct siginfo_k info;
+    if (tgid <= 0 || tid <= 0)
+        return -EINVAL;
+    if (copy_from_user(&info, uinfo, sizeof(info)))
+        return -EFAULT;
+    /* Only the kernel's codes are refused: none may be faked to another process. */
+    if ((info.code >= 0 || info.code == SI_TKILL) && tgid != current()->tgid)
+        return -EPERM;
+    return proc_tgsignal(tgid, tid, sig, info.code, info.addr);
+}
+
 long sys_rt_sigqueueinfo(int pid, int sig, const void *uinfo)
 {
     struct siginfo_k info;

@@ -32,9 +32,10 @@
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
 
-/* RLIMIT_NOFILE's ceiling, Linux's default fs.nr_open. A limit above
- * Vigil's table (NOFILE) may be set; descriptors stop at the table. */
-#define NR_OPEN   (1ul << 20)
+/* RLIMIT_NOFILE's ceiling (NR_OPEN_VIGIL, lib/abi.h): Linux's default
+ * fs.nr_open, which /proc/sys/fs/nr_open shows. A limit above Vigil's table
+ * (NOFILE) may be set; descriptors stop at the table. */
+#define NR_OPEN   NR_OPEN_VIGIL
 #define STACK_MIN (128ul << 10)          /* room for the arguments and a first frame */
 #define STACK_MAX (1ul << 30)            /* RLIM_INFINITY: a gigabyte of address space */
 
@@ -233,8 +234,20 @@ long sys_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4,
     case PR_CAPBSET_READ:
         return a2 > CAP_LAST_CAP ? -EINVAL : 1; /* the full bounding set */
     case PR_GET_TIMERSLACK:
-        return 50000;                           /* Linux's default, in ns */
-    case PR_SET_TIMERSLACK:
+        return (long)p->timer_slack;
+    case PR_SET_TIMERSLACK:                     /* 0: back to the default (the parent's at fork) */
+        p->timer_slack = a2 ? a2 : p->timer_slack_default;
+        return 0;
+    case PR_GET_TSC: {
+        int v = p->tsc_sigsegv ? PR_TSC_SIGSEGV : PR_TSC_ENABLE;
+        return copy_to_user((void *)a2, &v, sizeof(v)) ? -EFAULT : 0;
+    }
+    case PR_SET_TSC:
+        /* PR_TSC_SIGSEGV: rdtsc faults in this thread (CR4.TSD while it runs). */
+        if (a2 != PR_TSC_ENABLE && a2 != PR_TSC_SIGSEGV)
+            return -EINVAL;
+        p->tsc_sigsegv = a2 == PR_TSC_SIGSEGV;
+        tsc_mode_load(p);
         return 0;
     case PR_SET_CHILD_SUBREAPER: {
         uint64_t fl = spin_lock_irqsave(&sched_lock);

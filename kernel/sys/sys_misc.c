@@ -8,38 +8,7 @@
 #include "../arch/x86_64/cpu.h"
 #include "../fs/vfs.h"
 #include "../lib/random.h"
-
-static uint64_t boot_tsc, boot_unix;
-
-uint64_t time_monotonic_ns(void)
-{
-    uint64_t hz = tsc_hz();
-    if (!boot_tsc)
-        boot_tsc = rdtsc(), boot_unix = rtc_read_unix();
-    uint64_t d = rdtsc() - boot_tsc;
-    return d / hz * 1000000000ul + (d % hz) * 1000000000ul / hz;
-}
-
-/* clock_settime/settimeofday move the real-time clock by this much
- * (CLOCK_MONOTONIC never moves). [atomic]: read without locks. */
-static int64_t realtime_shift_ns;
-
-uint64_t time_realtime_ns(void)
-{
-    uint64_t mono = time_monotonic_ns();
-    return boot_unix * 1000000000ul + mono + (uint64_t)__atomic_load_n(&realtime_shift_ns, __ATOMIC_RELAXED);
-}
-
-/* Set CLOCK_REALTIME (root's: Linux's CAP_SYS_TIME); the value was checked. */
-static long set_realtime(int64_t sec, int64_t nsec)
-{
-    if (current()->euid != 0)
-        return -EPERM;
-    uint64_t want = (uint64_t)sec * 1000000000ul + (uint64_t)nsec;
-    int64_t shift = (int64_t)(want - (boot_unix * 1000000000ul + time_monotonic_ns()));
-    __atomic_store_n(&realtime_shift_ns, shift, __ATOMIC_RELAXED);
-    return 0;
-}
+#include "../debug/debug.h"
 
 long sys_clock_settime(int clk, const void *uts)
 {
@@ -367,38 +336,85 @@ long sys_setgroups(long size, const uint32_t *list)
     return 0;
 }
 
+/* ---- CPU-time clocks ----
+ * CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID are the caller's;
+ * clock_getcpuclockid and pthread_getcpuclockid make negative ids that name
+ * another process or thread: ~pid << 3, bit 2 for a thread, and the low two
+ * bits the kind (0 user+system "prof", 1 user "virt", 2 "sched"). Vigil
+ * counts CPU time in timer ticks; the clocks read in ns. */
+
+/* The CPU time of a live thread t, or of its whole process (the exited
+ * threads' time is in the leader already); with sched_lock held. */
+static uint64_t cpu_ticks_locked(struct proc *t, bool process, bool user_only)
+{
+    ASSERT_HELD(&sched_lock);
+    if (!process)
+        return t->utime + (user_only ? 0 : t->stime);
+    uint64_t sum = 0;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *q = sched_proc_at(i);
+        if (q && q->tgid == t->tgid && q->state != P_DEAD && q->state != P_UNUSED)
+            sum += q->utime + (user_only ? 0 : q->stime);
+    }
+    return sum;
+}
+
+int cpu_clock_read(int clk, uint64_t *ns)
+{
+    struct proc *me = current();
+    bool process = clk == CLOCK_PROCESS_CPUTIME_ID, user_only = false;
+    int id = 0;
+    if (clk != CLOCK_PROCESS_CPUTIME_ID && clk != CLOCK_THREAD_CPUTIME_ID) {
+        if (clk >= 0 || (clk & 3) == 3)
+            return -EINVAL;
+        id = ~(clk >> 3);
+        process = !(clk & 4);
+        user_only = (clk & 3) == 1;
+    }
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = id ? proc_find_thread(id) : me;
+    /* A thread's clock only within the caller's process; a process's by its pid. */
+    if (t && (process ? (id && t->leader != t && t != me) : t->tgid != me->tgid))
+        t = NULL;
+    if (t && t->state == P_ZOMBIE && t->leader->nthreads == 0 && !process)
+        t = NULL;
+    uint64_t ticks = t ? cpu_ticks_locked(t, process, user_only) : 0;
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (!t)
+        return -EINVAL;
+    *ns = ticks * (1000000000ul / timer_hz());
+    return 0;
+}
+
+uint64_t cpu_time_ns(bool process)
+{
+    uint64_t ns = 0;
+    cpu_clock_read(process ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_THREAD_CPUTIME_ID, &ns);
+    return ns;
+}
+
 struct timespec {
     int64_t sec, nsec;
 };
 
 long sys_clock_gettime(int clk, void *uts)
 {
-    struct proc *p = current();
     uint64_t ns;
     switch (clk) {
-    case 0: case 5:                         /* REALTIME, REALTIME_COARSE */
+    case 0: case 5: case 8:                 /* REALTIME, REALTIME_COARSE, REALTIME_ALARM */
         ns = time_realtime_ns();
         break;
-    case 1: case 4: case 6: case 7:         /* MONOTONIC, _RAW, _COARSE, BOOTTIME */
+    case 1: case 4: case 6: case 7: case 9: /* MONOTONIC, _RAW, _COARSE, BOOTTIME, BOOTTIME_ALARM */
         ns = time_monotonic_ns();
         break;
-    case 2: {                               /* PROCESS_CPUTIME_ID: every thread's */
-        uint64_t t = 0;
-        uint64_t f = spin_lock_irqsave(&sched_lock);
-        for (int i = 0; i < NPROC; i++) {
-            struct proc *q = sched_proc_at(i);
-            if (q && q->tgid == p->tgid)
-                t += q->utime + q->stime;
-        }
-        spin_unlock_irqrestore(&sched_lock, f);
-        ns = t * (1000000000ul / timer_hz());
+    case CLOCK_TAI:                         /* REALTIME + adjtimex's TAI offset */
+        ns = time_realtime_ns() + (uint64_t)time_tai_offset() * 1000000000ul;
         break;
+    default: {
+        int r = cpu_clock_read(clk, &ns);   /* the CPU-time clocks, or EINVAL */
+        if (r)
+            return r;
     }
-    case 3:                                 /* THREAD_CPUTIME_ID */
-        ns = (p->utime + p->stime) * (1000000000ul / timer_hz());
-        break;
-    default:
-        return -EINVAL;
     }
     struct timespec ts = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000) };
     return copy_to_user(uts, &ts, sizeof(ts)) ? -EFAULT : 0;
@@ -406,18 +422,22 @@ long sys_clock_gettime(int clk, void *uts)
 
 long sys_clock_getres(int clk, void *uts)
 {
-    if (clk < 0 || clk > 7)
+    uint64_t ns;
+    if ((clk < 0 && cpu_clock_read(clk, &ns)) || clk == 10 || clk > CLOCK_TAI)
         return -EINVAL;
-    struct timespec ts = { 0, (clk == 2 || clk == 3) ? 10000000 : 1 };
+    bool cpu = clk == 2 || clk == 3 || clk < 0;
+    struct timespec ts = { 0, cpu ? 10000000 : 1 };
     return uts && copy_to_user(uts, &ts, sizeof(ts)) ? -EFAULT : 0;
 }
 
 long sys_gettimeofday(void *utv, void *utz)
 {
-    (void)utz;
     uint64_t ns = time_realtime_ns();
     int64_t tv[2] = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000 / 1000) };
-    return utv && copy_to_user(utv, tv, sizeof(tv)) ? -EFAULT : 0;
+    int32_t tz[2] = { 0, 0 };                   /* minutes west of UTC, DST: the kernel keeps UTC */
+    if (utv && copy_to_user(utv, tv, sizeof(tv)))
+        return -EFAULT;
+    return utz && copy_to_user(utz, tz, sizeof(tz)) ? -EFAULT : 0;
 }
 
 long sys_time(int64_t *ut)
@@ -437,6 +457,79 @@ long sys_getrandom(void *ubuf, size_t len, unsigned flags)
     return random_read_user(ubuf, len);         /* never blocks (random.c) */
 }
 
+/* ---- syslog(2): the kernel's log (lib/kprintf.c) and its console level ----
+ * The levels are kept and shown (/proc/sys/kernel/printk) as Linux's
+ * defaults; Vigil's console prints every message whatever they say. */
+int printk_levels[4] = { 4, 4, 1, 7 };         /* [klock] console, default, minimum, default console */
+static int saved_console_level = -1;            /* [klock] SYSLOG_ACTION_CONSOLE_OFF's */
+
+long sys_syslog(int type, char *ubuf, int len)
+{
+    /* Reading everything and the size are anyone's (dmesg_restrict 0);
+     * the rest is root's (CAP_SYSLOG), checked before anything else. */
+    if (type != SYSLOG_ACTION_READ_ALL && type != SYSLOG_ACTION_SIZE_BUFFER && current()->euid != 0)
+        return -EPERM;
+    switch (type) {
+    case SYSLOG_ACTION_CLOSE:
+    case SYSLOG_ACTION_OPEN:
+        return 0;
+    case SYSLOG_ACTION_READ:
+    case SYSLOG_ACTION_READ_ALL:
+    case SYSLOG_ACTION_READ_CLEAR: {
+        if (!ubuf || len < 0)
+            return -EINVAL;
+        if (!len)
+            return 0;
+        if (!user_range_ok((uintptr_t)ubuf, (size_t)len))
+            return -EFAULT;
+        size_t n = MIN((size_t)len, (size_t)KLOG_SIZE);
+        char *k = kmalloc(n);
+        if (!k)
+            return -ENOMEM;
+        size_t got;
+        while (!(got = klog_take(k, n, type == SYSLOG_ACTION_READ ? KLOG_READ :
+                                       type == SYSLOG_ACTION_READ_ALL ? KLOG_READ_ALL : KLOG_READ_CLEAR)) &&
+               type == SYSLOG_ACTION_READ) {
+            long r = sleep_ticks(timer_hz() / 10);  /* the read waits for a message */
+            if (r) {
+                kfree(k);
+                return r;
+            }
+        }
+        long r = copy_to_user(ubuf, k, got) ? -EFAULT : (long)got;
+        kfree(k);
+        return r;
+    }
+    case SYSLOG_ACTION_CLEAR:
+        klog_take(NULL, 0, KLOG_CLEAR);
+        return 0;
+    case SYSLOG_ACTION_CONSOLE_OFF:
+        if (saved_console_level < 0)
+            saved_console_level = printk_levels[0];
+        printk_levels[0] = printk_levels[2];
+        return 0;
+    case SYSLOG_ACTION_CONSOLE_ON:
+        if (saved_console_level >= 0)
+            printk_levels[0] = saved_console_level;
+        saved_console_level = -1;
+        return 0;
+    case SYSLOG_ACTION_CONSOLE_LEVEL:
+        if (len < 1 || len > 8)
+            return -EINVAL;
+        printk_levels[0] = len < printk_levels[2] ? printk_levels[2] : len;
+        saved_console_level = -1;
+        return 0;
+    case SYSLOG_ACTION_SIZE_UNREAD:
+        return (long)klog_take(NULL, 0, KLOG_UNREAD);
+    case SYSLOG_ACTION_SIZE_BUFFER:
+        return KLOG_SIZE;
+    default:
+        return -EINVAL;
+    }
+}
+
+static bool cad_reboots = true;                 /* [klock] reboot(CAD_ON/OFF), Linux's default */
+
 long sys_reboot(unsigned m1, unsigned m2, unsigned cmd, void *arg)
 {
     (void)arg;
@@ -446,6 +539,10 @@ long sys_reboot(unsigned m1, unsigned m2, unsigned cmd, void *arg)
         return -EPERM;
     if (m1 != LINUX_REBOOT_MAGIC1 || m2 != LINUX_REBOOT_MAGIC2)
         return -EINVAL;
+    if (cmd == LINUX_REBOOT_CMD_CAD_ON || cmd == LINUX_REBOOT_CMD_CAD_OFF) {
+        cad_reboots = cmd == LINUX_REBOOT_CMD_CAD_ON;   /* what Ctrl-Alt-Del does: no keyboard here */
+        return 0;
+    }
     if (cmd != LINUX_REBOOT_CMD_POWER_OFF && cmd != LINUX_REBOOT_CMD_HALT &&
         cmd != LINUX_REBOOT_CMD_RESTART)
         return -EINVAL;

@@ -7,6 +7,7 @@
 #include "../lib/string.h"
 #include "../debug/debug.h"
 #include "../arch/x86_64/cpu.h"
+#include "../fs/file.h"
 
 long sys_fork(void) { return proc_fork(); }
 
@@ -108,20 +109,50 @@ long sys_nanosleep(const void *ureq, void *urem)
 long sys_clock_nanosleep(int clk, int flags, const void *ureq, void *urem)
 {
     struct timespec req;
-    if (clk != 0 && clk != 1 && clk != 7)
+    /* Linux: clocks without a sleep of their own (the thread's CPU clock,
+     * the raw and coarse ones) are EOPNOTSUPP; unknown ids EINVAL. */
+    if (clk == 3 || clk == 4 || clk == 5 || clk == 6 || (clk < 0 && (clk & 4)))
+        return -EOPNOTSUPP;
+    if (clk != 0 && clk != 1 && clk != 2 && clk != 7 && clk != 8 && clk != 9 && clk != CLOCK_TAI)
         return -EINVAL;
+    if ((clk == 8 || clk == 9) && current()->euid != 0)
+        return -EPERM;                                  /* the alarm clocks: CAP_WAKE_ALARM */
     if (copy_from_user(&req, ureq, sizeof(req)))
         return -EFAULT;
     if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
         return -EINVAL;
     uint64_t ns = ts_to_ns_sat(req.sec, req.nsec);
-    if (flags & 1) {                                    /* TIMER_ABSTIME */
-        uint64_t now = clk == 0 ? time_realtime_ns() : time_monotonic_ns();
-        ns = ns > now ? ns - now : 0;
-        urem = NULL;
+    if (clk == 2) {
+        /* The process's CPU clock: until its threads have used that much more. */
+        uint64_t start = cpu_time_ns(true), end = (flags & 1) ? ns : start + ns, now;
+        long r = 0;
+        while (!r && (now = cpu_time_ns(true)) < end)
+            r = sleep_ticks(1);
+        if (r && urem && !(flags & 1)) {
+            uint64_t left = end - cpu_time_ns(true);
+            struct timespec rem = { (int64_t)(left / 1000000000), (int64_t)(left % 1000000000) };
+            if (copy_to_user(urem, &rem, sizeof(rem)))
+                return -EFAULT;
+        }
+        return r;
     }
-    long r = sleep_ns(ns, urem);
-    return r;
+    if (!(flags & 1))                                   /* relative: monotonic time */
+        return sleep_ns(ns, urem);
+    if (clk == 1 || clk == 7)
+        return sleep_ns(ns > time_monotonic_ns() ? ns - time_monotonic_ns() : 0, NULL);
+    /* TIMER_ABSTIME on the real-time clock: it may be set or step back (a
+     * leap second) while we sleep, so wake, look at it again, and sleep on
+     * until it reads the target: never early. */
+    uint64_t tai = clk == CLOCK_TAI ? (uint64_t)time_tai_offset() * 1000000000ul : 0;
+    for (;;) {
+        uint64_t now = time_realtime_ns() + tai;
+        if (now >= ns)
+            return 0;
+        uint64_t left = ns - now;
+        long r = sleep_ticks(ns_to_ticks_sat(left > 10000000 ? left - 5000000 : left));
+        if (r)
+            return r;
+    }
 }
 
 /* ---- interval timers: setitimer, getitimer, alarm ---- */
@@ -130,15 +161,11 @@ struct itimerval_k {
     int64_t int_sec, int_usec, val_sec, val_usec;
 };
 
-static uint64_t tv_to_ticks(int64_t sec, int64_t usec)
-{
-    uint64_t t = ns_to_ticks_sat(ts_to_ns_sat(sec, usec * 1000));
-    return t;
-}
+static uint64_t tv_to_ns(int64_t sec, int64_t usec) { return ts_to_ns_sat(sec, usec * 1000); }
 
-static void ticks_to_tv(uint64_t ticks, int64_t *sec, int64_t *usec)
+static void ns_to_tv(uint64_t ns, int64_t *sec, int64_t *usec)
 {
-    uint64_t us = ticks * (1000000 / timer_hz());
+    uint64_t us = ns / 1000 + (ns % 1000 != 0);        /* a running timer never reads 0 */
     *sec = (int64_t)(us / 1000000);
     *usec = (int64_t)(us % 1000000);
 }
@@ -147,11 +174,12 @@ static void ticks_to_tv(uint64_t ticks, int64_t *sec, int64_t *usec)
 static struct itimerval_k itimer_get_locked(struct proc *l, int which)
 {
     struct itimerval_k v;
+    uint64_t now = time_monotonic_ns();
     uint64_t left = which == ITIMER_REAL ?
-        (l->itimer_real_at ? (l->itimer_real_at > timer_ticks() ? l->itimer_real_at - timer_ticks() : 1) : 0) :
+        (l->itimer_real_at ? (l->itimer_real_at > now ? l->itimer_real_at - now : 1) : 0) :
         l->itimer_left[which];
-    ticks_to_tv(left, &v.val_sec, &v.val_usec);
-    ticks_to_tv(l->itimer_interval[which], &v.int_sec, &v.int_usec);
+    ns_to_tv(left, &v.val_sec, &v.val_usec);
+    ns_to_tv(l->itimer_interval[which], &v.int_sec, &v.int_usec);
     return v;
 }
 
@@ -167,10 +195,10 @@ static long itimer_set(int which, const struct itimerval_k *nv, struct itimerval
     if (old)
         *old = itimer_get_locked(l, which);
     if (nv) {
-        uint64_t val = tv_to_ticks(nv->val_sec, nv->val_usec);
-        l->itimer_interval[which] = val ? tv_to_ticks(nv->int_sec, nv->int_usec) : 0;
-        if (which == ITIMER_REAL)
-            l->itimer_real_at = val ? tick_deadline_sat(val) : 0;   /* UINT64_MAX: never */
+        uint64_t val = tv_to_ns(nv->val_sec, nv->val_usec), now = time_monotonic_ns();
+        l->itimer_interval[which] = val ? tv_to_ns(nv->int_sec, nv->int_usec) : 0;
+        if (which == ITIMER_REAL)                       /* saturating: UINT64_MAX is never */
+            l->itimer_real_at = !val ? 0 : val > UINT64_MAX - now ? UINT64_MAX : now + val;
         else
             l->itimer_left[which] = val;
     }
@@ -258,6 +286,12 @@ long sys_arch_prctl(int code, uintptr_t addr)
         return 0;
     case ARCH_GET_FS:
         return copy_to_user((void *)addr, &p->fs_base, sizeof(p->fs_base)) ? -EFAULT : 0;
+    /* CPUID faulting: Vigil does not use it (QEMU's CPUs lack it, like many),
+     * so cpuid always works: GET says 1, SET is ENODEV, as Linux says then. */
+    case ARCH_GET_CPUID:
+        return 1;
+    case ARCH_SET_CPUID:
+        return -ENODEV;
     default:
         return -EINVAL;
     }
@@ -303,6 +337,13 @@ static void io_perm_changed(struct proc *p)
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
+void tsc_mode_load(struct proc *p)
+{
+    uint64_t cr4 = read_cr4();
+    if (p->tsc_sigsegv != !!(cr4 & CR4_TSD))
+        write_cr4(p->tsc_sigsegv ? cr4 | CR4_TSD : cr4 & ~CR4_TSD);
+}
+
 long sys_ioperm(unsigned long from, unsigned long num, int turn_on)
 {
     struct proc *p = current();
@@ -342,10 +383,46 @@ long sys_iopl(unsigned level)
     return 0;
 }
 
+/* The robust futex list's head (24 bytes: struct robust_list_head), kept
+ * per thread for get_robust_list; Vigil does not walk it at exit. */
+long sys_unshare(unsigned long flags) { return proc_unshare(flags); }
+
+/* vhangup(2): root's (CAP_SYS_TTY_CONFIG); a process without a
+ * controlling terminal has nothing to hang up. */
+long sys_vhangup(void)
+{
+    struct proc *l = current()->leader;
+    if (current()->euid != 0)
+        return -EPERM;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (l->ctty)
+        tty_vhangup_locked(l->ctty);
+    spin_unlock_irqrestore(&sched_lock, f);
+    return 0;
+}
+
 long sys_set_robust_list(void *head, size_t len)
 {
-    (void)head;
-    return len == 24 ? 0 : -EINVAL;
+    if (len != 24)
+        return -EINVAL;
+    current()->robust_head = (uint64_t)(uintptr_t)head;
+    return 0;
+}
+
+long sys_get_robust_list(int tid, uint64_t *uhead, size_t *ulen)
+{
+    struct proc *me = current();
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = tid ? proc_find_thread(tid) : me;
+    long r = !t ? -ESRCH : t->tgid != me->tgid && !ptrace_may_access(me, t) ? -EPERM : 0;
+    uint64_t head = t ? t->robust_head : 0;
+    spin_unlock_irqrestore(&sched_lock, f);
+    if (r)
+        return r;
+    size_t len = 24;
+    if (copy_to_user(ulen, &len, sizeof(len)))
+        return -EFAULT;
+    return copy_to_user(uhead, &head, sizeof(head)) ? -EFAULT : 0;
 }
 
 long sys_rseq(void *rseq, uint32_t len, int flags, uint32_t sig)
@@ -490,7 +567,9 @@ static long set_sched(int tid, int policy, const struct sched_param_k *uparam, b
 }
 
 /* ---- sched_setattr, sched_getattr: the same with struct sched_attr ----
- * (SCHED_DEADLINE is not supported: EINVAL.) */
+ * SCHED_DEADLINE (runtime <= deadline <= period, a root's reservation) is
+ * checked as Linux checks it and read back as set; Vigil has no earliest-
+ * deadline class, so such a thread is scheduled as a fair one. */
 struct sched_attr_k {
     uint32_t size, policy;
     uint64_t flags;
@@ -499,6 +578,27 @@ struct sched_attr_k {
     uint64_t runtime, deadline, period;
     uint32_t util_min, util_max;
 };
+
+static long set_deadline(int tid, const struct sched_attr_k *a)
+{
+    uint64_t period = a->period ? a->period : a->deadline;
+    if (a->priority || !a->deadline || a->runtime < SCHED_DL_MIN_NS || a->runtime > a->deadline ||
+        a->deadline > period || period >> 63)
+        return -EINVAL;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = sched_target(tid);
+    long r = !t ? -ESRCH : !may_sched(t) || current()->euid != 0 ? -EPERM : 0;
+    if (!r) {
+        t->policy = SCHED_DEADLINE;
+        t->rt_priority = 0;
+        t->dl_runtime = a->runtime;
+        t->dl_deadline = a->deadline;
+        t->dl_period = period;
+        pi_update(t);
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return r;
+}
 
 long sys_sched_setattr(int tid, void *uattr, unsigned flags)
 {
@@ -526,6 +626,8 @@ long sys_sched_setattr(int tid, void *uattr, unsigned flags)
     }
     if ((int32_t)a.policy < 0 || (a.flags & ~(uint64_t)SCHED_FLAG_ALL))
         return -EINVAL;
+    if (a.policy == SCHED_DEADLINE && !(a.flags & SCHED_FLAG_KEEP_POLICY))
+        return set_deadline(tid, &a);
     int nice = a.nice < -20 ? -20 : a.nice > 19 ? 19 : a.nice;
     bool keep = a.flags & SCHED_FLAG_KEEP_POLICY;
     return apply_sched(tid, (int)a.policy, (int)a.priority, keep, nice);
@@ -543,6 +645,12 @@ long sys_sched_getattr(int tid, void *uattr, unsigned usize, unsigned flags)
         a.policy = (uint32_t)t->policy;
         a.priority = (uint32_t)t->rt_priority;
         a.nice = t->policy == SCHED_FIFO || t->policy == SCHED_RR ? 0 : t->nice;
+        if (t->policy == SCHED_DEADLINE) {
+            a.nice = 0;
+            a.runtime = t->dl_runtime;
+            a.deadline = t->dl_deadline;
+            a.period = t->dl_period;
+        }
         a.util_max = 1024;                      /* no clamping */
     }
     spin_unlock_irqrestore(&sched_lock, f);
@@ -586,13 +694,15 @@ long sys_sched_getparam(int tid, void *uparam)
 long sys_sched_get_priority_max(int policy)
 {
     return policy == SCHED_FIFO || policy == SCHED_RR ? 99 :
-           policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE ? 0 : -EINVAL;
+           policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE ||
+           policy == SCHED_DEADLINE ? 0 : -EINVAL;
 }
 
 long sys_sched_get_priority_min(int policy)
 {
     return policy == SCHED_FIFO || policy == SCHED_RR ? 1 :
-           policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE ? 0 : -EINVAL;
+           policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE ||
+           policy == SCHED_DEADLINE ? 0 : -EINVAL;
 }
 
 long sys_sched_setaffinity(int tid, size_t len, const void *umask)

@@ -73,3 +73,11 @@ uint64_t     tick_deadline_sat(uint64_t ticks);
 /* Monotonic and real time in nanoseconds. */
 uint64_t     time_monotonic_ns(void);
 uint64_t     time_realtime_ns(void);
+/* sys/timekeep.c: set CLOCK_REALTIME (root's; -EPERM), and adjtimex's TAI offset. */
+long         set_realtime(int64_t sec, int64_t nsec);
+int32_t      time_tai_offset(void);
+/* sys_misc.c: a CPU-time clock's reading in ns (CLOCK_*_CPUTIME_ID or a
+ * clock_getcpuclockid id): 0, or -EINVAL for no such clock. cpu_time_ns:
+ * the caller's process's (or thread's). */
+int          cpu_clock_read(int clk, uint64_t *ns);
+uint64_t     cpu_time_ns(bool process);

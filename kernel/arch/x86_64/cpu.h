@@ -62,6 +62,7 @@ static inline uint64_t rdtsc(void)
 #define MSR_KERNEL_GS     0xC0000102
 
 #define CR0_WP            (1ul << 16)
+#define CR4_TSD           (1ul << 2)         /* rdtsc from ring 3 faults (PR_SET_TSC) */
 #define CR4_SMEP          (1ul << 20)
 #define CR4_SMAP          (1ul << 21)
 #define CR4_UMIP          (1ul << 11)
