@@ -468,6 +468,9 @@ def fuzz(c: Context, seed: list[int] | None = None, ops: int = 100000, smp: int 
             lines.append(f"fuzz: profile: {total} samples (both CPUs) while trinity ran")
             lines += [f"  {pct:5.1f}%  {n:6}  {where}"
                       for where, n, pct in benchprof.report(sampler.samples, 30)]
+            lines.append("fuzz: profile: the spinning functions' callers (% of all samples)")
+            lines += [f"  {100.0 * n / max(total, 1):5.1f}%  {n:6}  {where}"
+                      for where, n in sampler.callers.most_common(12)]
         lines += [f"  {what}" for what in (*verdict.panics, *verdict.lockdep, *verdict.watchdog)]
         if vs_linux:
             llog = logs / f"seed-{s}-linux.log"

@@ -220,13 +220,25 @@ def linux_command(art: Artifacts, machine: Machine, disk: Path, argv: list[str],
                         "console=ttyS0 quiet panic=-1 rdinit=/init", m, initrd=initramfs)
 
 
+_WORDS = re.compile(r"^[0-9a-f]+: 0x([0-9a-f]+) 0x([0-9a-f]+)", re.M)
+
+
 class Sampler:
     """`--profile`: while trinity runs, every few milliseconds ask QEMU's
     monitor for every vCPU's registers (`info registers -a`) and count the
     instruction pointers by kernel function (benchprof.classify: [user],
     [idle], or the function). The samples start when the main run's trinity
     prints its banner (the warm-up's output goes to /dev/null) and stop
-    when fuzzrun reports."""
+    when fuzzrun reports.
+
+    A spinning CPU says little by itself: for a sample in one of the lock
+    functions (SPINNERS), the frame-pointer chain is read from the guest's
+    stack (`x /2gx RBP`, the kernel keeps frame pointers) up to the first
+    function that is not one of them, and counted in `callers` as
+    "spin_acquire <- caller" (which lock is contended, from where)."""
+
+    SPINNERS = ("spin_acquire", "spin_lock_irqsave", "spin_lock_noirq", "kernel_lock",
+                "lapic_send_icr", "tlb_shootdown", "cpu_relax")
 
     def __init__(self, sock: Path, elf: Path, interval: float) -> None:
         from collections import Counter
@@ -236,6 +248,7 @@ class Sampler:
         self.sock, self.interval = sock, interval
         self.resolve = resolver(elf)
         self.samples: Counter[str] = Counter()
+        self.callers: Counter[str] = Counter()
         self.running = threading.Event()
         self.stop = threading.Event()
         self._tail = b""
@@ -249,15 +262,37 @@ class Sampler:
             while not self.stop.is_set():
                 if not self.running.wait(0.5):
                     continue
-                for regs in mon.command("info registers -a").split("CPU#")[1:]:
+                for i, regs in enumerate(mon.command("info registers -a").split("CPU#")[1:]):
                     where = classify(regs, self.resolve)
                     if where:
                         self.samples[where] += 1
+                    if where in self.SPINNERS:
+                        caller = self._caller(mon, i, regs)
+                        self.callers[f"{where} <- {caller}"] += 1
                 time.sleep(self.interval)
         except (OSError, EOFError):
             pass
         finally:
             mon.close()
+
+    def _caller(self, mon, cpu: int, regs: str) -> str:  # type: ignore[no-untyped-def]
+        """The first function up the frame-pointer chain that is not a
+        spinner (the vCPU has moved on meanwhile: a best effort)."""
+        m = re.search(r"RBP=([0-9a-f]{16})", regs)
+        if not m:
+            return "?"
+        mon.command(f"cpu {cpu}")
+        rbp = int(m.group(1), 16)
+        for _ in range(6):
+            w = _WORDS.search(mon.command(f"x /2gx {rbp:#x}"))
+            if not w:
+                return "?"
+            rbp, ret = int(w.group(1), 16), int(w.group(2), 16)
+            hit = self.resolve(ret)
+            name = hit[0] if hit else f"{ret:#x}"
+            if name not in self.SPINNERS:
+                return name
+        return "?"
 
     def feed(self, data: bytes) -> None:
         seen = self._tail + data  # a marker may straddle two reads
