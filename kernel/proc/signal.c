@@ -545,6 +545,22 @@ again:;
     bool built = build_frame(p, tf, sig, old_mask);
     p->sig_code[sig - 1] = 0;                   /* the next one is a plain SI_USER again */
     p->sig_value[sig - 1] = 0;
+    if (!built && sig != SIGSEGV && (a.flags & SA_RESTORER)) {
+        /* The frame could not be written (an alternate stack made read-only,
+         * say): as Linux, the thread gets SIGSEGV instead, which its own
+         * handler may take (on its own stack); only a SIGSEGV that cannot
+         * be delivered either ends the process. */
+        uint64_t fl = spin_lock_irqsave(&sched_lock);
+        if (p->sh->actions[SIGSEGV - 1].handler == SIG_IGN)
+            p->sh->actions[SIGSEGV - 1].handler = SIG_DFL;
+        p->sig_blocked &= ~BIT(SIGSEGV);
+        p->sig_pending |= BIT(SIGSEGV);
+        p->sig_sender[SIGSEGV - 1] = 0;
+        p->sig_code[SIGSEGV - 1] = SI_KERNEL;
+        p->sig_value[SIGSEGV - 1] = 0;
+        spin_unlock_irqrestore(&sched_lock, fl);
+        return;
+    }
     if (!built) {
         kprintf("vigil: pid %d (%s) killed by signal %d: cannot deliver it (bad stack or no restorer)\n",
                 p->pid, p->name, sig);

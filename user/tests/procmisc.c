@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -217,6 +218,38 @@ static void sigqueue_facts(void)
     signal(SIGUSR1, SIG_DFL);
 }
 
+/* A handler's frame that cannot be written (its alternate stack made
+ * read-only): the thread gets SIGSEGV instead, which its own handler takes
+ * on the ordinary stack, and goes on. */
+static volatile int segv_code, usr2_ran;
+static void on_segv(int s, siginfo_t *si, void *uc) { (void)s, (void)uc; segv_code = si->si_code; }
+static void on_usr2(int s) { (void)s; usr2_ran = 1; }
+static char altstack[65536] __attribute__((aligned(4096)));
+
+static void altstack_facts(void)
+{
+    stack_t st = { .ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0 };
+    sigaltstack(&st, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, NULL);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr2;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR2, &sa, NULL);
+    mprotect(altstack, sizeof(altstack), PROT_READ);
+    raise(SIGUSR2);
+    mprotect(altstack, sizeof(altstack), PROT_READ | PROT_WRITE);
+    printf("a signal whose alternate stack is read-only: handler ran %d, SIGSEGV si_code %d instead\n",
+           usr2_ran, segv_code);
+    signal(SIGSEGV, SIG_DFL);
+    signal(SIGUSR2, SIG_DFL);
+    st.ss_flags = SS_DISABLE;
+    sigaltstack(&st, NULL);
+}
+
 static void device_facts(void)
 {
     int m = posix_openpt(O_RDWR | O_NOCTTY);
@@ -280,6 +313,7 @@ int main(int argc, char **argv)
     waitv_facts();
     unshare_facts();
     sigqueue_facts();
+    altstack_facts();
     prctl_facts();
     printf("procmisc: done\n");
     return 0;
