@@ -492,7 +492,7 @@ static void rebootcmd(void)
         _exit(0);
     }
     waitpid(pid, NULL, 0);
-    const unsigned cmds[] = { 0x1234, 0, 0x01234566 };
+    const unsigned cmds[] = { 0x1234, 0x89abcdee, 0x01234566 };   /* (0 is CAD_OFF: valid) */
     for (unsigned i = 0; i < 3; i++) {
         errno = 0;
         long r = syscall(SYS_reboot, 0xfee1dead, 672274793, cmds[i], NULL);
