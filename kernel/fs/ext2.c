@@ -1,9 +1,11 @@
 /* fs/ext2.c - the ext2 on-disk format (as e2fsprogs writes it for
  * `mke2fs -t ext3`): superblock, group descriptors, block and inode
  * bitmaps, inodes, direct and (double, triple) indirect blocks, holes,
- * linear directories, symlinks; reading and writing. Every block number
- * read from disk is checked against the file system's size before use: a
- * corrupt image gives -EIO and a console message, never a wild access.
+ * linear directories, symlinks, extended attributes (one attribute block
+ * per file); reading and writing; files found by number for file handles.
+ * Every block number read from disk is checked against the file system's
+ * size before use: a corrupt image gives -EIO and a console message, never
+ * a wild access.
  * (Layout: the ext4 disk-layout documentation.)
  *
  * Writes go to the buffer cache. On an ext3 image (one with a journal,
@@ -80,6 +82,7 @@ struct ext2_fs {
 struct ext2_inode {             /* inode->priv */
     uint32_t block[15];
     uint32_t flags;
+    uint32_t file_acl;          /* i_file_acl: its extended-attribute block, or 0 */
     struct inode *next_live;    /* the cache of inodes in use */
 };
 
@@ -91,6 +94,8 @@ static bool mounted;
 static bool writable;
 
 static inline struct ext2_inode *E(struct inode *in) { return in->priv; }
+
+static uint64_t ea_blocks(struct inode *in);
 
 /* A number from the disk that cannot be right: -EIO, and a console line,
  * the first CORRUPT_REPORTS of them per mount (a garbage indirect block
@@ -165,6 +170,7 @@ static int read_inode(uint32_t ino, struct inode **out)
     struct ext2_inode *e = (struct ext2_inode *)(in + 1);
     memcpy(e->block, d.block, sizeof(e->block));
     e->flags = d.flags;
+    e->file_acl = d.file_acl;
     *in = (struct inode){
         .sb = &fs.sb, .ino = ino, .mode = d.mode, .uid = d.uid, .gid = d.gid,
         .nlink = d.links, .size = d.size | (S_ISREG(d.mode) ? (uint64_t)d.size_high << 32 : 0),
@@ -233,6 +239,7 @@ static int write_inode(struct inode *in)
     d->mtime = (uint32_t)in->mtime;
     d->ctime = (uint32_t)in->ctime;
     d->flags = E(in)->flags;
+    d->file_acl = E(in)->file_acl;
     memcpy(d->block, E(in)->block, sizeof(d->block));
     bdirty(b);
     brelse(b);
@@ -467,7 +474,7 @@ static long ext2_readlink(struct inode *in, char *buf, size_t n)
 {
     struct ext2_inode *e = in->priv;
     size_t len = MIN(in->size, n);
-    if (in->size < 60 && in->blocks == 0) {             /* "fast" symlink: in the inode */
+    if (in->size < 60 && in->blocks == ea_blocks(in)) { /* "fast" symlink: in the inode */
         memcpy(buf, e->block, len);
         return (long)len;
     }
@@ -894,10 +901,13 @@ static int ext2_truncate_op(struct inode *in, uint64_t size)
     return write_inode(in);
 }
 
+static void ea_release(struct inode *in);
+
 static void free_inode_and_blocks(struct inode *in)
 {
-    if (!S_ISLNK(in->mode) || in->blocks)
+    if (!S_ISLNK(in->mode) || in->blocks > ea_blocks(in))
         ext2_truncate_op(in, 0);
+    ea_release(in);                             /* its attribute block, if it has one */
     uint32_t g = group_of(in->ino), i = (uint32_t)((in->ino - 1) % fs.s.inodes_per_group);
     in->mode = 0;
     struct ext2_dinode d;
@@ -1522,12 +1532,360 @@ static int ext2_setattr(struct inode *in)
     return r;
 }
 
+/* ---- extended attributes ----
+ *
+ * ext2's own format (the ext4 disk-layout document, "Extended
+ * Attributes"): a file's attributes live in one block its inode names
+ * (i_file_acl), a 32-byte header (magic 0xEA020000, a reference count, a
+ * hash), then the entries (name index, name without its prefix, where the
+ * value lies, a hash of name and value), ending with four zero bytes, and
+ * the values packed from the block's end down. Vigil writes only
+ * unshared blocks (one file's own; a block mke2fs or Linux shared is
+ * copied before it changes), keeps the entries sorted as Linux's ext2
+ * does, and computes the entry hashes e2fsck checks. The block is
+ * metadata: every change is one journaled operation with the inode.
+ * Attributes inside a large inode's spare bytes are not read. */
+
+#define EA_MAGIC 0xEA020000u
+#define EA_HEADER 32
+
+struct ea_entry_d {             /* on the disk, then the name */
+    uint8_t name_len, name_index;
+    uint16_t value_offs;
+    uint32_t value_inum, value_size, hash;
+} __packed;
+
+static const struct { uint8_t index; const char *prefix; } ea_names[] = {
+    { 1, "user." }, { 4, "trusted." }, { 6, "security." },
+};
+
+static uint64_t ea_blocks(struct inode *in) { return E(in)->file_acl ? fs.bsize / 512 : 0; }
+
+/* name ("user.x") as ext2 stores it: its index and the rest. */
+static int ea_split(const char *name, uint8_t *index, const char **rest)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(ea_names); i++) {
+        size_t n = strlen(ea_names[i].prefix);
+        if (!strncmp(name, ea_names[i].prefix, n)) {
+            *index = ea_names[i].index;
+            *rest = name + n;
+            return 0;
+        }
+    }
+    return -EOPNOTSUPP;                         /* system.posix_acl_*: no ACLs here */
+}
+
+uint32_t ext2_xattr_hash(const char *name, size_t nlen, const uint8_t *value, uint32_t size)
+{
+    uint32_t h = 0;
+    for (size_t i = 0; i < nlen; i++)           /* (signed chars, as e2fsprogs reads them) */
+        h = (h << 5) ^ (h >> 27) ^ (uint32_t)(int32_t)(int8_t)name[i];
+    for (uint32_t at = 0; at < size; at += 4) {
+        uint32_t w = 0;
+        memcpy(&w, value + at, MIN(4u, size - at));
+        h = (h << 16) ^ (h >> 16) ^ w;
+    }
+    return h;
+}
+
+/* INVARIANT(kernel memory safety): an attribute block from the disk is
+ * believed only if every entry, name and value lies inside the block and
+ * the values lie past the entries: else EIO, never a read outside it. */
+int ext2_xattr_parse(const uint8_t *blk, uint32_t bsize, struct ea *list, int max)
+{
+    uint32_t magic, nblocks;
+    memcpy(&magic, blk, 4);
+    memcpy(&nblocks, blk + 8, 4);
+    if (magic != EA_MAGIC || nblocks != 1)
+        return -EIO;
+    uint32_t at = EA_HEADER;
+    int n = 0;
+    for (;;) {
+        uint32_t first;
+        if (at + 4 > bsize)
+            return -EIO;
+        memcpy(&first, blk + at, 4);
+        if (first == 0)
+            break;
+        struct ea_entry_d e;
+        if (at + sizeof(e) > bsize || n >= max)
+            return -EIO;
+        memcpy(&e, blk + at, sizeof(e));
+        uint32_t esize = ALIGN_UP((uint32_t)sizeof(e) + e.name_len, 4);
+        if (e.name_len == 0 || at + esize + 4 > bsize || e.value_inum ||
+            e.value_size > bsize || e.value_offs + e.value_size > bsize)
+            return -EIO;
+        list[n++] = (struct ea){ e.name_index, e.name_len, (const char *)blk + at + sizeof(e),
+                                 blk + e.value_offs, e.value_size };
+        at += esize;
+    }
+    for (int i = 0; i < n; i++)
+        if (list[i].size && (uint32_t)(list[i].value - blk) < at + 4)
+            return -EIO;                        /* a value over the entries */
+    return n;
+}
+
+/* The block for list (n entries, sorted), into blk (bsize bytes); -ENOSPC
+ * if it does not fit. */
+static int ea_build(uint8_t *blk, uint32_t bsize, struct ea *list, int n)
+{
+    uint32_t need = EA_HEADER + 4;
+    for (int i = 0; i < n; i++)
+        need += ALIGN_UP((uint32_t)sizeof(struct ea_entry_d) + list[i].nlen, 4) + ALIGN_UP(list[i].size, 4);
+    if (need > bsize)
+        return -ENOSPC;
+    uint8_t *out = kzalloc(bsize);
+    if (!out)
+        return -ENOMEM;
+    uint32_t hdr[8] = { EA_MAGIC, 1, 1, 0, 0, 0, 0, 0 }, at = EA_HEADER, end = bsize, bhash = 0;
+    for (int i = 0; i < n; i++) {
+        struct ea_entry_d e = { list[i].nlen, list[i].index, 0, 0, list[i].size, 0 };
+        if (list[i].size) {
+            end -= ALIGN_UP(list[i].size, 4);
+            e.value_offs = (uint16_t)end;
+            memcpy(out + end, list[i].value, list[i].size);
+        }
+        e.hash = ext2_xattr_hash(list[i].name, list[i].nlen, out + e.value_offs, list[i].size);
+        memcpy(out + at, &e, sizeof(e));
+        memcpy(out + at + sizeof(e), list[i].name, list[i].nlen);
+        at += ALIGN_UP((uint32_t)sizeof(e) + list[i].nlen, 4);
+        bhash = (bhash << 16) ^ (bhash >> 16) ^ e.hash;
+    }
+    hdr[3] = bhash;
+    memcpy(out, hdr, sizeof(hdr));
+    memcpy(blk, out, bsize);
+    kfree(out);
+    return 0;
+}
+
+/* The inode's attributes: a private copy of its block (*copy, kfree'd by
+ * the caller) and the entries in it (*list, kfree'd too); *n 0 and both
+ * NULL when it has none. */
+static int ea_load(struct inode *in, uint8_t **copy, struct ea **list, int *n)
+{
+    *copy = NULL;
+    *list = NULL;
+    *n = 0;
+    uint32_t blkno = E(in)->file_acl;
+    if (!blkno)
+        return 0;
+    if (!block_ok(blkno))
+        return corrupt("extended attribute block", blkno, in->ino);
+    int r, max = (int)(fs.bsize / 16);
+    struct buf *b = mread(blkno, &r);
+    if (!b)
+        return r;
+    *copy = kmalloc(fs.bsize);
+    *list = kmalloc(sizeof(struct ea) * (size_t)max);
+    if (!*copy || !*list) {
+        brelse(b);
+        kfree(*copy);
+        kfree(*list);
+        *copy = NULL, *list = NULL;
+        return -ENOMEM;
+    }
+    memcpy(*copy, b->data, fs.bsize);
+    brelse(b);
+    if ((*n = ext2_xattr_parse(*copy, fs.bsize, *list, max)) < 0) {
+        kfree(*copy);
+        kfree(*list);
+        *copy = NULL, *list = NULL;
+        *n = 0;
+        return corrupt("extended attribute block", blkno, in->ino);
+    }
+    return 0;
+}
+
+static int ea_find(struct ea *list, int n, uint8_t index, const char *name, size_t nlen)
+{
+    for (int i = 0; i < n; i++)
+        if (list[i].index == index && list[i].nlen == nlen && !memcmp(list[i].name, name, nlen))
+            return i;
+    return -1;
+}
+
+static long ext2_getxattr(struct inode *in, const char *name, void *buf, size_t size)
+{
+    uint8_t index;
+    const char *rest;
+    if (ea_split(name, &index, &rest))
+        return -ENODATA;
+    uint8_t *copy;
+    struct ea *list;
+    int n, r = ea_load(in, &copy, &list, &n);
+    if (r)
+        return r;
+    int i = ea_find(list, n, index, rest, strlen(rest));
+    long ret = i < 0 ? -ENODATA : size == 0 ? (long)list[i].size : size < list[i].size ? -ERANGE
+                     : (memcpy(buf, list[i].value, list[i].size), (long)list[i].size);
+    kfree(copy);
+    kfree(list);
+    return ret;
+}
+
+static long ext2_listxattr(struct inode *in, char *buf, size_t size)
+{
+    uint8_t *copy;
+    struct ea *list;
+    int n, r = ea_load(in, &copy, &list, &n);
+    if (r)
+        return r;
+    size_t total = 0;
+    long ret = 0;
+    for (int i = 0; i < n && !ret; i++) {
+        const char *prefix = NULL;
+        for (size_t k = 0; k < ARRAY_SIZE(ea_names); k++)
+            if (ea_names[k].index == list[i].index)
+                prefix = ea_names[k].prefix;
+        if (!prefix || (list[i].index == 4 && current()->euid != 0))
+            continue;                           /* an index Vigil does not know; trusted.*: root's */
+        size_t pl = strlen(prefix), len = pl + list[i].nlen + 1;
+        if (size && total + len > size)
+            ret = -ERANGE;
+        else if (size) {
+            memcpy(buf + total, prefix, pl);
+            memcpy(buf + total + pl, list[i].name, list[i].nlen);
+            buf[total + len - 1] = 0;
+        }
+        total += len;
+    }
+    kfree(copy);
+    kfree(list);
+    return ret ? ret : (long)total;
+}
+
+/* Sorted as Linux's ext2 keeps them: by index, name length, name. */
+static int ea_cmp(const struct ea *a, const struct ea *b)
+{
+    if (a->index != b->index)
+        return a->index - b->index;
+    if (a->nlen != b->nlen)
+        return a->nlen - b->nlen;
+    return memcmp(a->name, b->name, a->nlen);
+}
+
+/* Let go of the inode's attribute block (shared: one reference less). */
+static void ea_release(struct inode *in)
+{
+    uint32_t blkno = E(in)->file_acl;
+    if (!blkno || !block_ok(blkno))
+        return;
+    int r;
+    struct buf *b = mread(blkno, &r);
+    uint32_t refs = 1;
+    if (b)
+        memcpy(&refs, b->data + 4, 4);
+    if (b && refs > 1) {
+        refs--;
+        memcpy(b->data + 4, &refs, 4);
+        bdirty(b);
+    }
+    if (b)
+        brelse(b);
+    if (refs <= 1)
+        free_block(blkno);
+    E(in)->file_acl = 0;
+    in->blocks -= MIN(in->blocks, (uint64_t)(fs.bsize / 512));
+}
+
+static int ext2_setxattr_op(struct inode *in, const char *name, const void *value, size_t size, int flags)
+{
+    uint8_t index;
+    const char *rest;
+    int r = ea_split(name, &index, &rest);
+    if (r)
+        return r;
+    size_t nlen = strlen(rest);
+    if (nlen > 255 || size > fs.bsize)
+        return -ERANGE;                         /* as Linux's ext2 */
+    uint8_t *copy;
+    struct ea *list;
+    int n;
+    if ((r = ea_load(in, &copy, &list, &n)))
+        return r;
+    if (!list && !(list = kmalloc(sizeof(struct ea) * (fs.bsize / 16)))) {
+        return -ENOMEM;
+    }
+    int i = ea_find(list, n, index, rest, nlen);
+    if (i >= 0 && (flags & XATTR_CREATE))
+        r = -EEXIST;
+    else if (i < 0 && ((flags & XATTR_REPLACE) || !value))
+        r = -ENODATA;
+    else if (i >= 0 && !value)
+        list[i] = list[--n];                    /* removed */
+    else if (i >= 0)
+        list[i].value = value, list[i].size = (uint32_t)size;
+    else if (n >= (int)(fs.bsize / 16))
+        r = -ENOSPC;
+    else
+        list[n++] = (struct ea){ index, (uint8_t)nlen, rest, value, (uint32_t)size };
+    for (int a = 1; a < n && !r; a++)           /* sorted again (insertion: a handful) */
+        for (int b = a; b > 0 && ea_cmp(&list[b - 1], &list[b]) > 0; b--) {
+            struct ea t = list[b];
+            list[b] = list[b - 1];
+            list[b - 1] = t;
+        }
+    uint8_t *blk = r ? NULL : kmalloc(fs.bsize);
+    if (!r && !blk)
+        r = -ENOMEM;
+    if (!r && n)
+        r = ea_build(blk, fs.bsize, list, n);
+    if (!r && n == 0) {
+        ea_release(in);                         /* the last one went: the block goes */
+    } else if (!r) {
+        /* Rewrite our own block in place; a shared one (or none) is left
+         * for a new block of our own. */
+        uint32_t old = E(in)->file_acl, refs = 0;
+        if (old) {
+            struct buf *ob = mread(old, &r);
+            if (ob) {
+                memcpy(&refs, ob->data + 4, 4);
+                brelse(ob);
+            }
+        }
+        long blkno = old && refs == 1 ? (long)old : r ? r : alloc_block(group_of(in->ino));
+        struct buf *b = blkno > 0 ? mread((uint64_t)blkno, &r) : NULL;
+        if (blkno < 0)
+            r = (int)blkno;
+        if (b) {
+            memcpy(b->data, blk, fs.bsize);
+            bdirty(b);
+            brelse(b);
+            if (blkno != (long)old) {
+                if (old)
+                    ea_release(in);             /* the shared one: a reference less */
+                E(in)->file_acl = (uint32_t)blkno;
+                in->blocks += fs.bsize / 512;
+            }
+        }
+    }
+    if (!r) {
+        in->ctime = now();
+        r = write_inode(in);
+    }
+    kfree(blk);
+    kfree(copy);
+    kfree(list);
+    return r;
+}
+
+static int ext2_setxattr(struct inode *in, const char *name, const void *value, size_t size, int flags)
+{
+    if (!writable)
+        return -EROFS;
+    journal_begin();
+    int r = ext2_setxattr_op(in, name, value, size, flags);
+    journal_end();
+    return r;
+}
+
 static const struct inode_ops ext2_ops = {
     .lookup = ext2_lookup, .read = ext2_read, .readdir = ext2_readdir,
     .readlink = ext2_readlink, .release = ext2_release,
     .write = ext2_write, .truncate = ext2_truncate, .create = ext2_create, .link = ext2_link,
     .unlink = ext2_unlink, .rename = ext2_rename, .setattr = ext2_setattr, .sync = ext2_sync,
-    .bmap = ext2_bmap_sector,
+    .bmap = ext2_bmap_sector, .getxattr = ext2_getxattr, .listxattr = ext2_listxattr,
+    .setxattr = ext2_setxattr,
 };
 
 /* INVARIANT(kernel memory safety): no umount while an inode of the file

@@ -37,3 +37,16 @@ int ext2_dirblock_remove(uint8_t *blk, uint32_t bsize, const char *name, size_t 
  * block's end. */
 void ext2_dirblock_init(uint8_t *blk, uint32_t bsize, const char *name, size_t len, uint32_t ino,
                         uint8_t ftype);
+
+/* Extended attributes (ext2's attribute block): the hash of an entry
+ * (name without its prefix, and value), as e2fsck checks it; and the
+ * entries of block blk parsed into list (at most max): their count, or
+ * -EIO if anything lies outside the block. */
+struct ea {                     /* one attribute, in memory */
+    uint8_t index, nlen;        /* the name's index (1 user., 4 trusted., 6 security.) */
+    const char *name;           /* without its prefix; not NUL-ended */
+    const uint8_t *value;
+    uint32_t size;
+};
+uint32_t ext2_xattr_hash(const char *name, size_t nlen, const uint8_t *value, uint32_t size);
+int      ext2_xattr_parse(const uint8_t *blk, uint32_t bsize, struct ea *list, int max);

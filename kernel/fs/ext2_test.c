@@ -1,5 +1,6 @@
-/* fs/ext2_test.c - in-kernel tests of ext2's pure parts (suites ext2map and
- * ext2dir), through ext2_internal.h: no disk, no mounted file system.
+/* fs/ext2_test.c - in-kernel tests of ext2's pure parts (suites ext2map,
+ * ext2dir and ext2xattr), through ext2_internal.h: no disk, no mounted
+ * file system.
  *
  * The expectations come from the ext2 layout as the ext4 disk-layout
  * documentation describes it, written out here rather than computed with
@@ -392,4 +393,75 @@ KTEST(ext2dir, remove_matches_the_whole_name_only)
     KT_EXPECT_EQ(t, bad, 10);
     kfree(b);
     kfree(copy);
+}
+
+/* ---- ext2xattr: the attribute block ----
+ * Header: le32 magic 0xEA020000, refcount, blocks (1), hash, 16 reserved
+ * bytes; entries from byte 32: u8 name_len, u8 name_index, le16
+ * value_offs, le32 value_inum (0), le32 value_size, le32 hash, the name,
+ * padded to 4; four zero bytes end them; values lie at value_offs. */
+
+static void one_attribute(uint8_t *b)
+{
+    memset(b, 0, BS);
+    uint32_t hdr[4] = { 0xEA020000u, 1, 1, 0 };
+    memcpy(b, hdr, sizeof(hdr));
+    uint8_t e[20] = { 1, 1 };                   /* "user.a" */
+    uint16_t offs = BS - 4;
+    uint32_t size = 1, hash = 0x610076;         /* 'a' = 0x61, then the word 0x76 ('v') */
+    memcpy(e + 2, &offs, 2);
+    memcpy(e + 8, &size, 4);
+    memcpy(e + 12, &hash, 4);
+    e[16] = 'a';
+    memcpy(b + 32, e, sizeof(e));
+    b[BS - 4] = 'v';
+}
+
+KTEST(ext2xattr, the_hash_is_the_documented_one)
+{
+    KT_EXPECT_EQ(t, ext2_xattr_hash("a", 1, (const uint8_t *)"v", 1), 0x610076);
+    /* Two name bytes: (0x61 << 5) ^ 0x62; no value, no value words. */
+    KT_EXPECT_EQ(t, ext2_xattr_hash("ab", 2, NULL, 0), (0x61u << 5) ^ 0x62u);
+}
+
+KTEST(ext2xattr, a_good_block_parses)
+{
+    uint8_t *b = kmalloc(BS);
+    struct ea list[4];
+    KT_ASSERT(t, b != NULL);
+    one_attribute(b);
+    KT_EXPECT_EQ(t, ext2_xattr_parse(b, BS, list, 4), 1);
+    KT_EXPECT_EQ(t, list[0].index, 1);
+    KT_EXPECT_EQ(t, list[0].nlen, 1);
+    KT_EXPECT_EQ(t, list[0].size, 1);
+    KT_EXPECT(t, list[0].value == b + BS - 4 && list[0].name == (const char *)b + 48);
+    kfree(b);
+}
+
+KTEST(ext2xattr, a_corrupt_block_is_refused)
+{
+    uint8_t *b = kmalloc(BS);
+    struct ea list[4];
+    KT_ASSERT(t, b != NULL);
+    one_attribute(b);
+    b[0] ^= 1;                                  /* the magic */
+    KT_EXPECT_EQ(t, ext2_xattr_parse(b, BS, list, 4), -EIO);
+    one_attribute(b);
+    uint16_t offs = BS - 2;                     /* the value past the block's end */
+    uint32_t size = 4;
+    memcpy(b + 34, &offs, 2);
+    memcpy(b + 40, &size, 4);
+    KT_EXPECT_EQ(t, ext2_xattr_parse(b, BS, list, 4), -EIO);
+    one_attribute(b);
+    offs = 36;                                  /* the value over the entries */
+    memcpy(b + 34, &offs, 2);
+    KT_EXPECT_EQ(t, ext2_xattr_parse(b, BS, list, 4), -EIO);
+    one_attribute(b);
+    b[36] = 1;                                  /* a value in another inode */
+    KT_EXPECT_EQ(t, ext2_xattr_parse(b, BS, list, 4), -EIO);
+    memset(b + 32, 0x01, BS - 32);              /* no end to the entries */
+    KT_EXPECT_EQ(t, ext2_xattr_parse(b, BS, list, 4), -EIO);
+    one_attribute(b);
+    KT_EXPECT_EQ(t, ext2_xattr_parse(b, BS, list, 0), -EIO);    /* more entries than room */
+    kfree(b);
 }

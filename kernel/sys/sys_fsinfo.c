@@ -13,13 +13,13 @@
  * programs tell cases apart by errno.
  *
  * Choices where Linux's answer depends on the file system:
- * - extended attributes: tmpfs keeps them (security., trusted., user.,
- *   as Linux's tmpfs since 6.6; fs/xattr.c); ext2 stores none here (its
- *   attribute blocks are not written): reading one that could exist is
- *   ENODATA, as on ext2 with none set, listing gives an empty list, and
- *   setting is EOPNOTSUPP (cp -a and tar take that as "this file system
- *   keeps none" and go on quietly). Another namespace is EOPNOTSUPP
- *   everywhere; system.posix_acl_* is never stored (no ACLs).
+ * - extended attributes: tmpfs (a list per node, fs/xattr.c) and ext2
+ *   (its attribute block) keep security., trusted. and user. ones, as
+ *   Linux's do (tmpfs: since 6.6); elsewhere (/proc, the initrd) reading
+ *   one is ENODATA, listing gives an empty list and setting is EOPNOTSUPP
+ *   (cp -a and tar take that as "this file system keeps none" and go on
+ *   quietly). Another namespace is EOPNOTSUPP everywhere;
+ *   system.posix_acl_* is never stored (no ACLs).
  * - times are kept in whole seconds (ext2's 128-byte inode has no
  *   nanoseconds): utimensat's nanoseconds are accepted and dropped.
  * - fallocate: mode 0 and FALLOC_FL_KEEP_SIZE allocate by writing zeros
@@ -450,7 +450,19 @@ static bool prefixed(const char *name, const char *prefix) { return !strncmp(nam
  * regular files and directories, by their mode bits, and in a sticky
  * directory written only by its owner; security.* read by anyone and
  * written by root; a namespace Linux does not know is EOPNOTSUPP. */
+static long xattr_check_ns(struct inode *ino, const char *name, int mask);
+
 static long xattr_check(struct inode *ino, const char *name, int mask)
+{
+    long r = xattr_check_ns(ino, name, mask);
+    /* A namespace's prefix alone names no attribute (Linux's
+     * xattr_resolve_name): EINVAL once the rules above let the caller by. */
+    if (!r && (!strcmp(name, "user.") || !strcmp(name, "trusted.") || !strcmp(name, "security.")))
+        r = -EINVAL;
+    return r;
+}
+
+static long xattr_check_ns(struct inode *ino, const char *name, int mask)
 {
     struct proc *p = current();
     bool user = prefixed(name, "user.");

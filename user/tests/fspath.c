@@ -339,6 +339,8 @@ static void xattr_as_nobody(void)
     TRY("nobody getxattr user", getxattr(f, "user.u", buf, sizeof(buf)));
 }
 
+static bool on_disk;                    /* DIR is on ext2/3/4: no 64 KiB values (one block each) */
+
 static void t_xattr(void)
 {
     const char *f = at("xf");
@@ -383,6 +385,20 @@ static void t_xattr(void)
     as_nobody(xattr_as_nobody);
     char big[65537];
     memset(big, 'v', sizeof(big));
+    if (on_disk) {
+        TRY("setxattr 1 KiB", setxattr(f, "security.big", big, 1024, 0));
+        TRY("getxattr 1 KiB", getxattr(f, "security.big", big, sizeof(big)));
+        TRY("setxattr prefix only", setxattr(f, "user.", "v", 1, 0));
+        TRY("removexattr 1 KiB", removexattr(f, "security.big"));
+        n = listxattr(f, buf, sizeof(buf));
+        print_list("listxattr at the end", buf, n);
+        mkdir(at("xd"), 01777);
+        TRY("setxattr user on a directory", setxattr(at("xd"), "user.d", "d", 1, 0));
+        TRY("readlink of a symlink with attributes", readlink(at("xl"), buf, sizeof(buf)));
+        TRY("unlink the symlink", unlink(at("xl")));
+        unlink(f);
+        return;
+    }
     TRY("setxattr 64 KiB", setxattr(f, "security.big", big, 65536, 0));
     TRY("setxattr past 64 KiB", setxattr(f, "security.big", big, 65537, 0));
     TRY("getxattr 64 KiB", getxattr(f, "security.big", big, sizeof(big)));
@@ -579,14 +595,17 @@ int main(int argc, char **argv)
         return read(0, &c, 1) < 0;              /* until the pipe closes */
     }
     if (argc < 2) {
-        fprintf(stderr, "usage: fspath DIR | fspath handles DIR\n");
+        fprintf(stderr, "usage: fspath DIR | fspath disk DIR\n");
         return 2;
     }
-    if (argc > 2 && !strcmp(argv[1], "handles")) {  /* on a disk file system: ext2/3/4 */
-        snprintf(dir, sizeof(dir), "%s/fspath.h", argv[2]);
+    if (argc > 2 && !strcmp(argv[1], "disk")) {     /* on a disk file system: ext2/3/4 */
+        snprintf(dir, sizeof(dir), "%s/fspath.d", argv[2]);
         mkdir(dir, 0777);
+        chmod(dir, 0777);
         setvbuf(stdout, NULL, _IOLBF, 0);
+        on_disk = true;
         t_handles();
+        t_xattr();
         printf("fspath: done\n");
         return 0;
     }
