@@ -53,28 +53,40 @@ static void tfd_disarm_locked(struct timerfd *t)
 }
 
 /* Count the expirations up to now; sched_lock held. */
-static void tfd_update_locked(struct timerfd *t, uint64_t now)
+/* Count the expirations up to now. The tick (tick_path) tells the waiters
+ * of every expiry, as Linux's timer interrupt does; a read or a poll that
+ * finds expirations tells them only when the timer becomes readable (ticks
+ * was 0). A poll that itself woke its own waiters at every look spun for
+ * ever, holding the kernel lock, on a timer that is always expired (an
+ * interval of 1 ns) polled for something else than POLLIN: trinity found it. */
+static void tfd_expire_locked(struct timerfd *t, uint64_t now, bool tick_path)
 {
     if (!t->next_ns || now < t->next_ns)
         return;
-    uint64_t n = 1;
+    uint64_t n = 1, step;
+    bool was_readable = t->ticks != 0;
     if (t->interval_ns) {
         n += (now - t->next_ns) / t->interval_ns;
-        t->next_ns += n * t->interval_ns;
+        if (__builtin_mul_overflow(n, t->interval_ns, &step) ||
+            __builtin_add_overflow(t->next_ns, step, &t->next_ns))
+            t->next_ns = UINT64_MAX;            /* past the clock's end: never again */
     } else {
         t->next_ns = 0;
         tfd_disarm_locked(t);
     }
     t->ticks += n;
-    waitq_notify_locked(&t->wq, POLLIN | POLLRDNORM);
+    if (tick_path || !was_readable)
+        waitq_notify_locked(&t->wq, POLLIN | POLLRDNORM);
 }
+
+static void tfd_update_locked(struct timerfd *t, uint64_t now) { tfd_expire_locked(t, now, false); }
 
 void timerfd_tick_locked(void)
 {
     ASSERT_HELD(&sched_lock);
     for (struct timerfd *t = armed, *n; t; t = n) {
         n = t->anext;
-        tfd_update_locked(t, clock_now(t));
+        tfd_expire_locked(t, clock_now(t), true);
     }
 }
 
