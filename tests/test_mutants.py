@@ -72,11 +72,12 @@ def test_each_missing_syscall_is_reported_once(vigil) -> None:
     logged = [x.split(" (")[0] for x in guest.kernel_lines if "not implemented" in x]
     assert logged == [f"vigil: syscall {n} not implemented: {name}"
                       for n, name in ((183, "afs_syscall"), (184, "tuxcall"), (185, "security"))]
-    # Vigil only (Linux has them): two numbers 64 apart in one block of 65.
-    run = vigil.program(["/bin/mutants", "enosys", "70", "134", "70"])
+    # Vigil only (Linux has them): two numbers 64 apart in one block of 65 (keyrings and
+    # modules, out of Vigil's scope: docs/ltp.md).
+    run = vigil.program(["/bin/mutants", "enosys", "249", "313", "249"])
     logged = [x.split(" (")[0] for x in run.kernel_lines if "not implemented" in x]
-    assert logged == ["vigil: syscall 70 not implemented: msgrcv",
-                      "vigil: syscall 134 not implemented: uselib"], run.output
+    assert logged == ["vigil: syscall 249 not implemented: request_key",
+                      "vigil: syscall 313 not implemented: finit_module"], run.output
 
 
 def _journal_one_block(img: Path, home: int, work: Path) -> None:

@@ -70,7 +70,10 @@ static void walk(const char *dir)
         }
         printf("%c %04o %10lld %08x %s\n", kind, st.st_mode & 07777,
                kind == 'd' ? 0LL : (long long)st.st_size, crc, path);
-        if (kind == 'd')
+        /* /proc and /sys are the kernel's views, not files on a disk: not
+         * descended into (some of their files, /proc/PID/pagemap, run as far
+         * as the address space does: 256 GiB of reading, on Linux as here). */
+        if (kind == 'd' && strcmp(path, "/proc") && strcmp(path, "/sys"))
             walk(path);
         free(names[i]);
     }
