@@ -25,7 +25,8 @@
  *      objects (trinity makes shared memory segments at start-up and
  *      fuzzes msgget/semget/shmget: they outlive their makers by design,
  *      as on Linux, so they are nobody's leftovers, not the kernel's
- *      leaks), sync, snapshot.
+ *      leaks) and its files in /dev/shm (a tmpfs anyone may write: a
+ *      file there lives in the kernel heap until removed), sync, snapshot.
  * Prints "fuzzrun: ..." lines the harness (harness/fuzz.py) parses:
  *   fuzzrun: trinity exit status N | killed by signal N
  *   fuzzrun: ops N seconds S.SSS
@@ -40,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <mqueue.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -134,6 +136,56 @@ static int remove_nobodys_ipc(void)
     return n;
 }
 
+/* POSIX message queues alive, named or not: they outlive their makers
+ * too, and no file system lists them on Vigil. A child as nobody (whom
+ * queues_max limits, unlike root) makes tiny queues until ENOSPC, removes
+ * them, and reports queues_max minus what it could make. -1: unknown. */
+static long mqueues_alive(void)
+{
+    long max = -1;
+    FILE *f = fopen("/proc/sys/fs/mqueue/queues_max", "r");
+    if (f && fscanf(f, "%ld", &max) != 1)
+        max = -1;
+    if (f)
+        fclose(f);
+    int pfd[2];
+    if (max <= 0 || max > 4096 || pipe(pfd))
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        if (setgid(NOBODY) || setuid(NOBODY))
+            _exit(1);
+        struct mq_attr a = { .mq_maxmsg = 1, .mq_msgsize = 1 };
+        long made = 0;
+        char name[40];
+        for (;; made++) {
+            snprintf(name, sizeof(name), "/fuzzrun-probe-%ld", made);
+            mqd_t q = mq_open(name, O_CREAT | O_EXCL | O_RDONLY, 0600, &a);
+            if (q == (mqd_t)-1)
+                break;
+            mq_close(q);
+        }
+        int why = errno;
+        for (long i = 0; i < made; i++) {
+            snprintf(name, sizeof(name), "/fuzzrun-probe-%ld", i);
+            mq_unlink(name);
+        }
+        long r = why == ENOSPC ? made : -1;
+        if (write(pfd[1], &r, sizeof(r)) != sizeof(r))
+            _exit(1);
+        _exit(0);
+    }
+    close(pfd[1]);
+    long made = -1;
+    if (pid < 0 || read(pfd[0], &made, sizeof(made)) != sizeof(made))
+        made = -1;
+    close(pfd[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    return made < 0 ? -1 : max - made;
+}
+
 /* trinity as nobody in DIR; returns its wait status, or -1. */
 /* Frames the page and buffer caches hold (/proc/meminfo's Buffers and
  * Cached): trinity reads files the warm-up did not, and a cached page is
@@ -208,13 +260,24 @@ static void scratch(char *dir, size_t len, int n)
     }
 }
 
-static int ipc_removed;
+static int ipc_removed, shm_removed;
+
+/* What nobody left in /dev/shm (trinity's pathnames come from /dev too). */
+static int rm_nobodys(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)flag;
+    if (ftw->level > 0 && st->st_uid == NOBODY && !remove(path))
+        shm_removed++;
+    return 0;
+}
 
 static void cleanup(const char *dir)
 {
     kill_nobodies();
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     ipc_removed = remove_nobodys_ipc();
+    shm_removed = 0;
+    nftw("/dev/shm", rm_nobodys, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(int argc, char **argv)
@@ -234,6 +297,7 @@ int main(int argc, char **argv)
         cleanup(dir);
     }
     struct snap before, after;
+    long mq_before = mqueues_alive();
     snapshot(&before);
     sync();
     snapshot(&before);
@@ -243,6 +307,7 @@ int main(int argc, char **argv)
     int st = trinity(dir, argv[1], ops, argv[3], 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     cleanup(dir);
+    long mq_after = mqueues_alive();
     sync();
     snapshot(&after);
     if (st < 0)
@@ -255,6 +320,8 @@ int main(int argc, char **argv)
     printf("fuzzrun: ops %ld seconds %.3f\n", ops, secs);
     printf("fuzzrun: processes of nobody left %d\n", nobody_left());
     printf("fuzzrun: System V IPC objects of nobody's removed %d\n", ipc_removed);
+    printf("fuzzrun: files of nobody's removed from /dev/shm %d\n", shm_removed);
+    printf("fuzzrun: POSIX message queues alive before %ld after %ld\n", mq_before, mq_after);
     printf("free frames before %ld after %ld\n", before.frames, after.frames);
     printf("heap bytes before %ld after %ld\n", before.bytes, after.bytes);
     printf("heap objects before %s after %s\n", before.objects, after.objects);
