@@ -27,10 +27,13 @@ def test_record_locks_leases_and_fcntl_signals_behave_as_on_linux(vigil) -> None
 
 def test_the_mount_table_polls_priority_once_per_change(vigil) -> None:
     """/proc/self/mounts under epoll: nothing at first, EPOLLPRI|EPOLLERR
-    after a mount (once), and again after the umount (proc(5))."""
+    after a mount (once), and again after the umount (proc(5)); an inotify
+    watch on the unmounted file system hears IN_UNMOUNT, then IN_IGNORED."""
     run = vigil.program(["/bin/locker", "mounts"])
-    got = [line for line in run.output.splitlines() if ": " in line or "EPOLL" in line]
+    got = [line for line in run.output.splitlines()
+           if ": " in line or "EPOLL" in line or line.startswith("inotify event")]
     assert got == [
         "epoll_ctl on /proc/self/mounts: 0", "no change yet: 0", "mount: 0",
-        "events after a mount: 1", "  EPOLLPRI 1 EPOLLERR 1", "told once: 0", "umount: 0",
-        "events after the umount: 1"], run.output[-800:]
+        "events after a mount: 1", "  EPOLLPRI 1 EPOLLERR 1", "told once: 0",
+        "inotify watch on the mount: 1", "umount: 0", "events after the umount: 1",
+        "inotify event 0x2000", "inotify event 0x8000"], run.output[-800:]

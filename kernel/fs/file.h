@@ -141,6 +141,8 @@ void         fsnotify_child(struct inode *dir, const char *name, size_t len, str
 void         fsnotify_file(struct file *f, uint32_t mask);
 void         fsnotify_inode_gone(struct inode *ino);
 uint32_t     fsnotify_cookie(void);
+struct super;
+void         fsnotify_sb_gone(const struct super *sb);      /* umount: IN_UNMOUNT */
 void         fsnotify_rename(struct inode *od, const char *on, size_t ol, struct inode *nd, const char *nn,
                              size_t nl, struct inode *moved);
 /* fcntl F_NOTIFY (dnotify): watch directory f's entries (DN_* in arg, 0:

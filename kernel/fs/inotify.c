@@ -258,6 +258,20 @@ void fsnotify_inode_gone(struct inode *ino)
 
 uint32_t fsnotify_cookie(void) { return ++next_cookie; }
 
+/* A file system was unmounted: every watch on it says IN_UNMOUNT, then
+ * IN_IGNORED, and goes (its super block may be freed and reused). */
+void fsnotify_sb_gone(const struct super *sb)
+{
+    for (struct iwatch *w = watches, *next; w; w = next) {
+        next = w->next;
+        if (w->sb != sb)
+            continue;
+        if (w->in)
+            queue_event(w->in, w->wd, IN_UNMOUNT, 0, NULL, 0);
+        watch_drop(w);
+    }
+}
+
 /* A rename: the two directories' events, paired by a cookie, then the
  * moved inode's own (and dnotify's DN_RENAME when it stayed in its
  * directory). */

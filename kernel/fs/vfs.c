@@ -79,6 +79,7 @@ int vfs_umount(struct inode *root)
             kfree(mounts[i].path);
             mounts[i] = (struct mount){ NULL, NULL, NULL };
             mounts_changed();
+            fsnotify_sb_gone(sb);
             return 0;
         }
     return -EINVAL;                             /* not a mount point */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -249,8 +250,15 @@ static int mounts(void)
     show("events after a mount", epoll_wait(ep, &out, 1, 1000));
     printf("  EPOLLPRI %d EPOLLERR %d\n", !!(out.events & EPOLLPRI), !!(out.events & EPOLLERR));
     show("told once", epoll_wait(ep, &out, 1, 0));
+    int in = inotify_init1(IN_NONBLOCK);
+    show("inotify watch on the mount", inotify_add_watch(in, dir, IN_ALL_EVENTS) > 0);
     show("umount", umount(dir));
     show("events after the umount", epoll_wait(ep, &out, 1, 1000));
+    char buf[256] __attribute__((aligned(8)));
+    long n = read(in, buf, sizeof(buf));
+    for (char *p = buf; n > 0 && p < buf + n; p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+        printf("inotify event %#x\n", ((struct inotify_event *)p)->mask);
+    close(in);
     rmdir(dir);
     return 0;
 }
