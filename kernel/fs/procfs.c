@@ -1428,7 +1428,28 @@ static const struct pent fs_ents[] = {
     RWFILE("pipe-user-pages-soft", pipe_gen_pages_soft, pipe_write_pages_soft),
     { .name = NULL },
 };
-static const struct pent vm_ents[] = { FILE("overcommit_memory", gen_overcommit), { .name = NULL } };
+/* /proc/sys/vm/max_map_count: how many regions an address space may have. */
+static int gen_max_map_count(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    sb_printf(s, "%d\n", vm_max_map_count);
+    return 0;
+}
+
+static long write_max_map_count(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    long v;
+    if (!parse_long(buf, n, 10, &v) || v > 0x7fffffffl)
+        return -EINVAL;
+    vm_max_map_count = (int)v;
+    return (long)n;
+}
+
+static const struct pent vm_ents[] = {
+    FILE("overcommit_memory", gen_overcommit),
+    RWFILE("max_map_count", gen_max_map_count, write_max_map_count), { .name = NULL },
+};
 static const struct pent vigil_ents[] = {
     { .name = "schedtrace", .mode = S_IFREG | 0600, .gen = gen_schedtrace, .write = write_schedtrace },
     { .name = NULL },

@@ -164,6 +164,10 @@ struct mm {
     uint32_t def_flags;         /* [klock] VMA_LOCKMASK bits new regions get (mlockall MCL_FUTURE) */
     uint32_t coredump_filter;   /* [klock] /proc/PID/coredump_filter: what a core dump holds */
     uint32_t membarrier;        /* [klock] membarrier(2) registrations (MEMBARRIER_CMD_REGISTER_*) */
+    int map_count;              /* [klock] regions in vmas (vm.max_map_count bounds it) */
+    uint64_t total_pages;       /* [klock] pages in its regions (VmSize) */
+    struct vma *hint;           /* [klock] a region in vmas, NULL: where the last was made (walks
+                                 * for a later address may start there instead of at the head) */
     /* [const] set by exec (and copied by fork), for /proc/PID: where the
      * argv and envp strings lie, the program's lowest and highest loaded
      * address, the stack's top, and the program's absolute path. */
@@ -187,6 +191,11 @@ static inline void mm_rss_add(struct mm *mm)
         mm->hiwater_rss = mm->resident;
 }
 uint64_t   mm_total_vm(struct mm *mm);                /* pages in its regions */
+/* /proc/sys/vm/max_map_count: the regions an address space may have (mmap
+ * ENOMEM past it, and a munmap that would split one more). [klock] */
+extern int vm_max_map_count;
+/* Is [addr, addr+len) free of regions? */
+bool       mm_range_free(struct mm *mm, uintptr_t addr, size_t len);
 
 /* May the current program read [addr, addr+n)? No if a PROT_NONE region
  * overlaps it (unmapped parts fault as usual). */

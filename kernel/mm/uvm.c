@@ -204,12 +204,29 @@ bool mm_user_readable(uintptr_t addr, size_t n)
     return true;
 }
 
-uint64_t mm_total_vm(struct mm *mm)
+int vm_max_map_count = 65530;           /* Linux's default (DEFAULT_MAX_MAP_COUNT) */
+
+uint64_t mm_total_vm(struct mm *mm) { return mm->total_pages; }
+
+/* The first region that may end after addr: from the hint when it lies
+ * before addr (a run of mappings at rising addresses, as munmap04's
+ * 65530, then costs one step each), else from the head. */
+static struct vma *first_from(struct mm *mm, uintptr_t addr, struct vma ***pp_out)
 {
-    uint64_t n = 0;
-    for (struct vma *v = mm->vmas; v; v = v->next)
-        n += (v->end - v->start) / PAGE_SIZE;
-    return n;
+    struct vma **pp = &mm->vmas;
+    if (mm->hint && mm->hint->end <= addr)
+        pp = &mm->hint->next;
+    while (*pp && (*pp)->end <= addr)
+        pp = &(*pp)->next;
+    if (pp_out)
+        *pp_out = pp;
+    return *pp;
+}
+
+bool mm_range_free(struct mm *mm, uintptr_t addr, size_t len)
+{
+    struct vma *v = first_from(mm, addr, NULL);
+    return !v || v->start >= addr + len;
 }
 
 uint32_t mm_prot_at(struct mm *mm, uintptr_t addr)
@@ -235,6 +252,7 @@ static int split_at(struct mm *mm, uintptr_t addr)
     }
     v->end = addr;
     v->next = tail;
+    mm->map_count++;
     return 0;
 }
 
@@ -255,6 +273,9 @@ static void merge(struct mm *mm)
         if (mergeable(v, n)) {
             v->end = n->end;
             v->next = n->next;
+            mm->map_count--;
+            if (mm->hint == n)
+                mm->hint = v;
             vma_free(n);                /* v holds the file too: never its last reference */
         } else {
             v = n;
@@ -268,10 +289,9 @@ static int map_vma(struct mm *mm, uintptr_t start, size_t len, uint32_t prot,
     uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
     if ((start & (PAGE_SIZE - 1)) || !len || end > USER_TOP || end < start)
         return -EINVAL;
-    struct vma **pp = &mm->vmas;
-    while (*pp && (*pp)->end <= start)
-        pp = &(*pp)->next;
-    if (*pp && (*pp)->start < end)
+    struct vma **pp;
+    struct vma *at = first_from(mm, start, &pp);
+    if (at && at->start < end)
         return -EEXIST;                     /* overlaps: caller unmaps first */
     struct vma *v = kmalloc(sizeof(*v));
     if (!v)
@@ -282,10 +302,31 @@ static int map_vma(struct mm *mm, uintptr_t start, size_t len, uint32_t prot,
     *v = (struct vma){ .start = start, .end = end, .prot = prot, .flags = flags,
                        .file = file ? file_dup(file) : NULL, .pgoff = pgoff, .next = *pp };
     *pp = v;
-    merge(mm);
-    uint64_t total = mm_total_vm(mm);
-    if (total > mm->hiwater_vm)
-        mm->hiwater_vm = total;
+    mm->map_count++;
+    mm->total_pages += (end - start) / PAGE_SIZE;
+    /* Merged with its neighbours where they can be one (the rest of the
+     * list was merged already): the one before it is the region whose
+     * next pointer pp is, if any. */
+    struct vma *prev = pp == &mm->vmas ? NULL : (struct vma *)((char *)pp - __builtin_offsetof(struct vma, next));
+    if (prev && mergeable(prev, v)) {
+        prev->end = v->end;
+        prev->next = v->next;
+        mm->map_count--;
+        vma_free(v);                        /* prev holds the file too */
+        v = prev;
+    }
+    if (v->next && mergeable(v, v->next)) {
+        struct vma *n = v->next;
+        v->end = n->end;
+        v->next = n->next;
+        mm->map_count--;
+        if (mm->hint == n)
+            mm->hint = v;
+        vma_free(n);
+    }
+    mm->hint = v;
+    if (mm->total_pages > mm->hiwater_vm)
+        mm->hiwater_vm = mm->total_pages;
     return 0;
 }
 
@@ -306,18 +347,27 @@ int mm_unmap(struct mm *mm, uintptr_t start, size_t len)
     uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
     if ((start & (PAGE_SIZE - 1)) || !len || end > USER_TOP || end < start)
         return -EINVAL;
+    /* A hole cut inside one region makes one more: not past the limit
+     * (Linux lets a munmap that splits only at one end go past it). */
+    struct vma *in = find_vma(mm, start);
+    if (in && in->start < start && end < in->end && mm->map_count >= vm_max_map_count)
+        return -ENOMEM;
     if (split_at(mm, start) || split_at(mm, end))
         return -ENOMEM;
     vmm_range_walk_all(mm->root, start, end, unmap_leaf, mm);
     vmm_prune(mm->root, start, end);
     struct vma *gone = NULL, **gtail = &gone;
-    for (struct vma **pp = &mm->vmas; *pp;) {
+    for (struct vma **pp = &mm->vmas; *pp && (*pp)->start < end;) {
         struct vma *v = *pp;
         if (v->start >= start && v->end <= end) {
             *pp = v->next;
             v->next = NULL;
             *gtail = v;
             gtail = &v->next;
+            mm->map_count--;
+            mm->total_pages -= (v->end - v->start) / PAGE_SIZE;
+            if (mm->hint == v)
+                mm->hint = NULL;
         } else {
             pp = &v->next;
         }
@@ -582,10 +632,10 @@ static struct vma *grow_down(struct mm *mm, uintptr_t addr)
     struct proc *me = current();
     if (me && me->mm == mm && v->end - start > me->leader->rlim[RLIMIT_STACK].cur)
         return NULL;
+    mm->total_pages += (v->start - start) / PAGE_SIZE;
     v->start = start;
-    uint64_t total = mm_total_vm(mm);
-    if (total > mm->hiwater_vm)
-        mm->hiwater_vm = total;
+    if (mm->total_pages > mm->hiwater_vm)
+        mm->hiwater_vm = mm->total_pages;
     return v;
 }
 
@@ -780,6 +830,8 @@ struct mm *mm_fork(struct mm *parent)
     child->brk_start = parent->brk_start;
     child->brk = parent->brk;
     child->hiwater_vm = parent->hiwater_vm;
+    child->map_count = parent->map_count;
+    child->total_pages = parent->total_pages;
     child->coredump_filter = parent->coredump_filter;
     child->arg_start = parent->arg_start, child->arg_end = parent->arg_end;
     child->env_start = parent->env_start, child->env_end = parent->env_end;

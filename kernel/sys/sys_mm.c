@@ -26,13 +26,9 @@ long sys_brk(uintptr_t addr)
     return r;
 }
 
-/* Is [addr, addr+len) free of regions? */
 static bool range_free(struct mm *mm, uintptr_t addr, size_t len)
 {
-    for (struct vma *v = mm->vmas; v && v->start < addr + len; v = v->next)
-        if (v->end > addr)
-            return false;
-    return true;
+    return mm_range_free(mm, addr, len);
 }
 
 /* What a file descriptor may be mapped as: 0, or Linux's errno (checked in
@@ -102,6 +98,8 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
             mm_locked_pages(mm) + len / PAGE_SIZE > lim / PAGE_SIZE)
             return -EAGAIN;
     }
+    if (mm->map_count > vm_max_map_count)
+        return -ENOMEM;                 /* vm.max_map_count regions already */
     bool replaces = fixed && !(flags & MAP_FIXED_NOREPLACE);
     if (!rlimit_as_allows(mm, replaces ? addr : 0, replaces ? len : 0, len))
         return -ENOMEM;                 /* RLIMIT_AS, counting what MAP_FIXED replaces */
