@@ -20,14 +20,17 @@ def _diff(guest: str, host: str) -> str:
 
 def test_ipc_calls_answer_as_linux_for_bad_input_real_work_and_waits(vigil) -> None:
     """About 80 bad calls (ids, pointers, sizes, flags, commands, names,
-    timeouts) get Linux's errno; messages come out in Linux's order by type,
-    MSG_EXCEPT and negative types; SEM_UNDO is undone at a child's exit;
-    a segment's pages are shared by a fork's inherited attachment and a
-    separate one, counted in shm_nattch, and IPC_RMID waits for the last
-    detach; POSIX queues hand out the highest priority first; blocked
-    msgrcv, semop and mq_receive wake for the other side, end with EINTR on
-    a signal (even with SA_RESTART, as signal(7) says) and EIDRM when the
-    object is removed. Output compared line for line with Linux."""
+    timeouts, RLIMIT_MSGQUEUE) get Linux's errno; messages come out in
+    Linux's order by type, MSG_EXCEPT and negative types; SEM_UNDO is undone
+    when a child exits, also when the thread that made the operation is not
+    the one that exits; a segment's pages are shared by a fork's inherited
+    attachment and a separate one, counted in shm_nattch, and IPC_RMID waits
+    for the last detach; POSIX queues hand out the highest priority first
+    and poll as readable and writable; blocked msgrcv, semop and mq_receive
+    wake for the other side, end with EINTR on a signal (even with
+    SA_RESTART, as signal(7) says), go on waiting after a stop and continue,
+    and end with EIDRM when the object is removed. Output compared line for
+    line with Linux."""
     argv = ["/bin/ipcs", "errors", "works", "wait"]
     host = vigil.host(argv)
     assert host.status == 0 and "ipcs wait done" in host.output, host.output[-500:]
@@ -63,8 +66,8 @@ def test_processes_killed_while_blocked_in_ipc_leave_no_memory_behind(vigil) -> 
     POSIX queue, five children SIGKILLed while asleep in msgsnd, semop,
     pause (attached), mq_send and msgrcv, then everything removed: free
     frames, heap bytes and heap blocks per size class are back exactly
-    where they were after a warm-up round."""
-    run = vigil.program(["/bin/ipcs", "leak", "3"], timeout=180)
+    where they were after a warm-up round (two CPUs)."""
+    run = vigil.program(["/bin/ipcs", "leak", "3"], smp=2, timeout=180)
     assert "ipcs leak done" in run.output, run.console[-1000:]
     for what in ("free frames", "heap bytes", "heap objects"):
         m = re.search(rf"^{what} before (.+) after (.+)$", run.output, re.M)

@@ -249,7 +249,7 @@ long ipc_sleep(void *chan, uint64_t deadline)
 {
     ASSERT_KLOCK();
     if (proc_signal_pending())
-        return -EINTR;
+        return -ERESTARTSYS;            /* EINTR after a handler; restarted after a stop */
     if (deadline && timer_ticks() >= deadline)
         return -EAGAIN;
     struct proc *p = current();
@@ -263,10 +263,27 @@ long ipc_sleep(void *chan, uint64_t deadline)
 
 void ipc_wake(void *chan) { wakeup(chan); }
 
-void ipc_exit(int tgid)
+void ipc_exit(struct proc *p)
 {
-    sem_exit(tgid);
-    mq_exit(tgid);
+    ASSERT_KLOCK();
+    /* Another thread of the process still has its address space: it has
+     * not passed this point yet, and will find itself the last. (A thread
+     * lets go of its address space under the kernel lock, right after this
+     * call, so two exiting threads cannot both think the other remains.) */
+    int *tids = kmalloc(NPROC * sizeof(int));
+    if (tids) {
+        int n = proc_list_tids(p->tgid, tids, NPROC);
+        for (int i = 0; i < n; i++) {
+            struct proc *t = tids[i] == p->pid ? NULL : proc_get_klocked(p->tgid, tids[i]);
+            if (t && t->pid == tids[i] && t->mm) {
+                kfree(tids);
+                return;
+            }
+        }
+        kfree(tids);
+    }
+    sem_exit(p->tgid);
+    mq_exit(p->tgid);
 }
 
 /* ---- /proc/sys/kernel and /proc/sys/fs/mqueue ---- */
@@ -375,6 +392,9 @@ long ipc_write_sem(const struct pctx *c, const char *b, size_t n)
     long v[4];
     if (parse_longs(b, v, 4) != 4 || v[3] < 0 || v[3] > IPCMNI)
         return -EINVAL;
+    for (int i = 0; i < 3; i++)
+        if (v[i] < 0 || v[i] > INTMAX)
+            return -EINVAL;
     ipc_lim.semmsl = v[0];
     ipc_lim.semmns = v[1];
     ipc_lim.semopm = v[2];

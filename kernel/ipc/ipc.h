@@ -70,8 +70,10 @@ void ipc_perm_set(struct kipc_perm *p, const struct ipc64_perm_u *u);
 const char *ipc_octal(char buf[12], uint32_t mode);
 int64_t ipc_now(void);                                        /* seconds, real time */
 /* Sleep on chan until woken, ticks deadline (0: none) or a signal; with
- * the kernel lock held (let go while asleep). -EINTR if a signal is
- * pending (checked first), -EAGAIN if the deadline passed, else 0. */
+ * the kernel lock held (let go while asleep). -ERESTARTSYS if a signal is
+ * pending (checked first: the call ends with EINTR if a handler runs, even
+ * with SA_RESTART, as signal(7) says of System V IPC, and starts again
+ * after a stop), -EAGAIN if the deadline passed, else 0. */
 long ipc_sleep(void *chan, uint64_t deadline);
 void ipc_wake(void *chan);
 
@@ -90,9 +92,12 @@ extern struct ipc_ids msg_ids, sem_ids, shm_ids;
 /* The syscalls are declared in sys/sys.h (with every handler). */
 
 /* ---- hooks ---- */
-/* The last thread of process tgid is exiting: its SEM_UNDO adjustments are
- * applied (sem.c); its POSIX queue notifications are dropped (mqueue.c). */
-void ipc_exit(int tgid);
+/* Thread p is exiting (from proc_exit, before it lets go of its address
+ * space): if it is the last of its process, the process's SEM_UNDO
+ * adjustments are applied (sem.c) and its POSIX queue notifications
+ * dropped (mqueue.c). */
+struct proc;
+void ipc_exit(struct proc *p);
 
 /* /proc text generators and writers (procfs.c's tables name them). */
 /* Each kind's /proc/sysvipc lines (after ipc.c's header line). */

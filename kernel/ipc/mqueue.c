@@ -48,6 +48,8 @@ struct mqueue {                 /* [klock] but for wq */
     int refs;                   /* the name's (while linked) + open files */
     bool linked;
     int receivers;              /* threads waiting in mq_timedreceive */
+    uint32_t charged_uid;       /* whose RLIMIT_MSGQUEUE it counts against (the creator's real uid) */
+    uint64_t charge;            /* ... with how many bytes (Linux's formula) */
     int notify_tgid;            /* mq_notify's process, or 0 */
     int notify_kind, notify_sig;
     uint64_t notify_value;
@@ -224,6 +226,17 @@ long sys_mq_open(const char *uname, int oflag, unsigned mode, const void *uattr)
             r = -ENOSPC;
             goto out;
         }
+        /* RLIMIT_MSGQUEUE: the bytes a user's queues may hold, counted as
+         * Linux counts them (each message slot's header and tree node too),
+         * so no user fills the kernel's memory with queues. */
+        uint64_t charge = (uint64_t)a.maxmsg * (uint64_t)(a.msgsize + 96), used = 0;
+        for (struct mqueue *o = names; o; o = o->next)
+            if (o->charged_uid == me->uid)
+                used += o->charge;
+        if (used + charge > me->leader->rlim[RLIMIT_MSGQUEUE].cur) {
+            r = -EMFILE;
+            goto out;
+        }
         q = kzalloc(sizeof(*q));
         if (!q) {
             r = -ENOMEM;
@@ -235,6 +248,8 @@ long sys_mq_open(const char *uname, int oflag, unsigned mode, const void *uattr)
         q->mode = mode & 0777 & ~me->fs->umask;
         q->maxmsg = a.maxmsg;
         q->msgsize = a.msgsize;
+        q->charged_uid = me->uid;
+        q->charge = charge;
         q->refs = 1;
         q->linked = true;
         q->next = names;
@@ -310,11 +325,11 @@ static long get_timeout(const void *uts, uint64_t *end_ns)
 }
 
 /* One sleep on q's wait queue until woken or end_ns (real time) passes:
- * 0, -ETIMEDOUT or -EINTR. With the kernel lock held. */
+ * 0, -ETIMEDOUT or -ERESTARTSYS. With the kernel lock held. */
 static long mq_wait(struct mqueue *q, uint64_t end_ns)
 {
     if (proc_signal_pending())
-        return -EINTR;
+        return -ERESTARTSYS;            /* restarted with SA_RESTART or after a stop */
     uint64_t now = time_realtime_ns();
     if (end_ns != UINT64_MAX && now >= end_ns)
         return -ETIMEDOUT;

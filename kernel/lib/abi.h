@@ -798,6 +798,7 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define RLIMIT_NPROC   6
 #define RLIMIT_NOFILE  7
 #define RLIMIT_MEMLOCK 8
+#define RLIMIT_MSGQUEUE 12
 #define RLIMIT_AS      9
 #define RLIMIT_SIGPENDING 11
 #define SIGRTMIN_K     32       /* the first real-time signal (the C library keeps 32 and 33 for itself) */

@@ -616,8 +616,7 @@ void proc_exit(int wstatus)
     proc_vfork_release(p);
     if (p->fdt->refs == 1)
         posix_locks_exit(p->tgid);          /* its last descriptors go: its record locks too */
-    if (l->nthreads == 1)                   /* (set under sched_lock; exits run one at a time here) */
-        ipc_exit(p->tgid);                  /* SEM_UNDO, mq_notify registrations */
+    ipc_exit(p);                            /* the last thread: SEM_UNDO, mq_notify */
     int status = l->group_exiting ? l->group_status : wstatus;
     if (l == initproc && l->nthreads == 1)
         power_off_with(status);

@@ -538,7 +538,8 @@ again:;
         tf->rip -= 2;                           /* back onto the syscall instruction */
     }
     if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -ERESTARTSYS)
-        tf->rax = (a.flags & SA_RESTART) ? signal_restart(tf) : (uint64_t)-EINTR;
+        tf->rax = (a.flags & SA_RESTART) && !never_restarted(p->syscall_nr) ?
+                  signal_restart(tf) : (uint64_t)-EINTR;
     /* The mask sigreturn puts back: rt_sigsuspend's saved one, if any. */
     uint64_t old_mask = p->sig_mask_saved ? p->sig_saved_mask : p->sig_blocked;
     p->sig_mask_saved = false;

@@ -9,7 +9,8 @@
  *                 and between unrelated attachments, IPC_RMID waiting for the
  *                 last detach, queue priorities (also compared with Linux)
  *   ipcs wait     blocking calls: woken by the other side, EINTR on a
- *                 signal, EIDRM when the object is removed, timeouts
+ *                 signal, still waiting after a stop and continue, EIDRM
+ *                 when the object is removed, timeouts
  *   ipcs perm     root makes a 0600 queue, segment, set and POSIX queue
  *                 holding a secret; a uid-1000 child tries to read each
  *   ipcs leak N   N rounds of objects made and removed, with children killed
@@ -25,6 +26,9 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
@@ -61,6 +65,7 @@ static const char *ename(int e)
     case EBUSY: return "EBUSY";
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case ENOMEM: return "ENOMEM";
+    case EMFILE: return "EMFILE";
     default: return "E?";
     }
 }
@@ -208,8 +213,24 @@ static void errors(void)
     T("mq_setattr bad flags", syscall(SYS_mq_getsetattr, d, &na, &oa));
     T("mq_unlink", mq_unlink(name));
     T("mq_unlink again", mq_unlink(name));
+    struct rlimit old, small;
+    getrlimit(RLIMIT_MSGQUEUE, &old);
+    small = (struct rlimit){ 1000, old.rlim_max };      /* the soft limit only */
+    setrlimit(RLIMIT_MSGQUEUE, &small);
+    a.mq_maxmsg = 10;
+    a.mq_msgsize = 1024;
+    T("mq_open over RLIMIT_MSGQUEUE", mq_open(name, O_RDWR | O_CREAT, 0600, &a));
+    setrlimit(RLIMIT_MSGQUEUE, &old);
     mq_close(nb);
     mq_close(d);
+}
+
+static void *undo_thread(void *arg)
+{
+    struct sembuf op = { 0, -1, SEM_UNDO };
+    semop(*(int *)arg, &op, 1);
+    pause();
+    return NULL;
 }
 
 static void works(void)
@@ -250,6 +271,18 @@ static void works(void)
     semctl(s, 0, GETALL, out);
     printf("after a child's SEM_UNDO semop and exit: %u %u %u (child status %d, getpid is child %d)\n",
            out[0], out[1], out[2], WEXITSTATUS(st), semctl(s, 0, GETPID) == c);
+    /* ... and of a two-thread child that exits (exit_group) while its other
+     * thread, the one that made the operation, sleeps */
+    c = fork();
+    if (!c) {
+        pthread_t t;
+        pthread_create(&t, NULL, undo_thread, &s);
+        while (semctl(s, 0, GETVAL) != 4)
+            usleep(1000);
+        exit(0);
+    }
+    waitpid(c, &st, 0);
+    printf("after a two-thread child's exit: %d\n", semctl(s, 0, GETVAL));
     struct sembuf nu = { 2, -3, 0 };
     semop(s, &nu, 1);
     printf("without SEM_UNDO: %d\n", semctl(s, 2, GETVAL));
@@ -297,26 +330,31 @@ static void works(void)
     struct mq_attr got;
     mq_getattr(d, &got);
     printf("mq: maxmsg %ld msgsize %ld curmsgs %ld:", got.mq_maxmsg, got.mq_msgsize, got.mq_curmsgs);
+    struct pollfd pf = { .fd = d, .events = POLLIN | POLLOUT };
+    poll(&pf, 1, 0);
+    printf(" poll %#x;", pf.revents);
     unsigned prio;
     while (mq_timedreceive(d, buf, sizeof(buf), &prio, &(struct timespec){ 0, 0 }) > 0)
         printf(" %s/%u", buf, prio);
-    printf("\n");
+    poll(&pf, 1, 0);
+    printf("; poll %#x\n", pf.revents);
     mq_unlink(name);
     mq_close(d);
 }
 
 static void on_alarm(int sig) { (void)sig; }
 
-/* Until process pid is asleep (in the call the caller wants to interrupt):
- * its /proc/PID/stat state is S (without /proc, as in the chroot the
- * comparison runs in on the host, a pause long enough on real hardware). */
-static void wait_asleep(pid_t pid)
+/* Until process pid is in state st (S: asleep in the call the caller wants
+ * to interrupt; T: stopped), by its /proc/PID/stat (without /proc, as in
+ * the chroot the comparison runs in on the host, a pause long enough on
+ * real hardware). */
+static void wait_state(pid_t pid, char st)
 {
     char path[64], buf[256];
     snprintf(path, sizeof(path), "/proc/%d/stat", pid);
     for (;;) {
         FILE *f = fopen(path, "r");
-        if (!f) {                       /* no /proc (the host's chroot): give it time */
+        if (!f) {
             usleep(300000);
             return;
         }
@@ -324,11 +362,13 @@ static void wait_asleep(pid_t pid)
         fclose(f);
         buf[n] = 0;
         char *e = strrchr(buf, ')');
-        if (e && e[1] == ' ' && e[2] == 'S')
+        if (e && e[1] == ' ' && e[2] == st)
             return;
         usleep(10000);
     }
 }
+
+static void wait_asleep(pid_t pid) { wait_state(pid, 'S'); }
 
 static void waits(void)
 {
@@ -349,6 +389,21 @@ static void waits(void)
     errno = 0;
     n = msgrcv(q, &m, 64, 7, 0);
     printf("msgrcv and a signal (SA_RESTART): %ld %s\n", n, ename(errno));
+    c = fork();
+    if (!c) {
+        struct mbuf r;
+        long k = msgrcv(q, &r, 64, 9, 0);
+        printf("msgrcv stopped and continued while it waits: %ld %s\n", k, k > 0 ? r.text : ename(errno));
+        _exit(0);
+    }
+    wait_asleep(c);
+    kill(c, SIGSTOP);
+    wait_state(c, 'T');
+    kill(c, SIGCONT);
+    wait_asleep(c);
+    struct mbuf nine = { 9, "nine" };
+    msgsnd(q, &nine, 5, 0);
+    waitpid(c, NULL, 0);
     c = fork();
     if (!c) {
         wait_asleep(getppid());
