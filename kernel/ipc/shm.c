@@ -119,7 +119,7 @@ long sys_shmget(int key, size_t size, int flg)
     f->ops = &sysv_shm_ops;
     f->priv = s;
     char name[32];
-    snprintf(name, sizeof(name), "/SYSV%08x", (unsigned)key);
+    snprintf(name, sizeof(name), "/SYSV%08x (deleted)", (unsigned)key);   /* /proc/PID/maps, as Linux */
     f->path = kmalloc(strlen(name) + 1);
     if (f->path)
         memcpy(f->path, name, strlen(name) + 1);
