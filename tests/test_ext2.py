@@ -146,7 +146,8 @@ def test_data_survives_a_clean_reboot(vigil, tmp_path, art) -> None:
 
 
 def test_full_disk_is_enospc_and_recoverable(vigil, tmp_path, art) -> None:
-    _, disk = vigil.scratch_disk("small", size_mb=12)
+    # 16 MB: the initrd's tree (some 7 MB, growing with user/tests) and room to fill
+    _, disk = vigil.scratch_disk("small", size_mb=16)
     run = vigil.program(["/bin/fill", "/scratch"], root_disk=disk, timeout=300)
     assert "stopped after some data with ENOSPC" in run.output, run.output
     assert "unlink: 0" in run.output and "write after freeing: 3" in run.output
