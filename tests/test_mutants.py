@@ -104,7 +104,7 @@ def _dumpe2fs(img: Path) -> str:
 def test_recovery_refuses_a_tag_whose_home_is_one_past_the_end(vigil, tmp_path) -> None:
     """A journal tag naming the block just past the file system (the
     boundary) is corruption: recovery says so and writes nothing."""
-    _, disk = vigil.scratch_disk(size_mb=8, block_size=1024)
+    _, disk = vigil.scratch_disk(size_mb=16, block_size=1024)
     blocks = int(re.search(r"Block count:\s+(\d+)", _dumpe2fs(disk)).group(1))
     _journal_one_block(disk, blocks - 1, tmp_path)
     run = vigil.program(["/bin/hello"], root_disk=disk)
