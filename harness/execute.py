@@ -18,6 +18,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import tempfile
 import time
@@ -166,9 +167,18 @@ def run_on_host(root: Path, argv: list[str], timeout: float = 60,
         cmd, pre = argv, enter_root
     else:
         cmd = ["unshare", "--user", "--map-root-user", f"--root={root}", *argv]
+    def child_setup() -> None:
+        # As init starts a program on Vigil: every signal at its default. A pytest-xdist
+        # worker ignores SIGINT, and an ignored signal survives exec: python3 then installs
+        # no SIGINT handler and bash handles it otherwise (one rt_sigaction less in a trace).
+        for sig in (signal.SIGINT, signal.SIGQUIT):
+            signal.signal(sig, signal.SIG_DFL)
+        if pre:
+            pre()
+
     proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
                             env=DEBIAN_ENV if debian else ENV,
-                            preexec_fn=pre, start_new_session=True)
+                            preexec_fn=child_setup, start_new_session=True)
     os.close(slave)
     out = bytearray()
     deadline = time.monotonic() + timeout
