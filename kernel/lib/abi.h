@@ -341,6 +341,35 @@
 #define ITIMER_VIRTUAL 1
 #define ITIMER_PROF    2
 
+/* ELF-64 (System V gABI; x86-64 psABI): what exec reads and a core dump
+ * writes. */
+struct elf64_ehdr {
+    uint8_t  ident[16];
+    uint16_t type, machine;
+    uint32_t version;
+    uint64_t entry, phoff, shoff;
+    uint32_t flags;
+    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr {
+    uint32_t type, flags;
+    uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define ET_EXEC   2
+#define ET_DYN    3
+#define ET_CORE   4
+#define EM_X86_64 62
+#define PT_LOAD   1
+#define PT_INTERP 3
+#define PT_NOTE   4
+#define PT_PHDR   6
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
+
+
 /* ---- the *at(2) calls ---- */
 #define AT_FDCWD             -100
 #define AT_SYMLINK_NOFOLLOW  0x100
@@ -695,6 +724,10 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define PTRACE_SYSCALL_INFO_EXIT  2
 #define NT_PRSTATUS 1
 #define NT_PRFPREG  2
+#define NT_PRPSINFO 3
+#define NT_AUXV     6
+#define NT_SIGINFO  0x53494749    /* "SIGI" */
+#define NT_FILE     0x46494c45    /* "FILE" */
 #define NT_X86_XSTATE 0x202    /* XSAVE's area: none without XSAVE (ENODEV) */
 #define AUDIT_ARCH_X86_64 0xc000003e
 

@@ -63,32 +63,7 @@ int coredump_set_pattern(const char *s, size_t n)
 
 void coredump_set_uses_pid(int v) { core_uses_pid = v; }
 
-/* ---- ELF (the System V gABI, and Linux's elf.h for the notes) ---- */
-
-struct elf_ehdr {
-    uint8_t  ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf_phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ET_CORE     4
-#define EM_X86_64   62
-#define PT_LOAD     1
-#define PT_NOTE     4
-#define NT_PRSTATUS 1
-#define NT_PRFPREG  2
-#define NT_PRPSINFO 3
-#define NT_AUXV     6
-#define NT_SIGINFO  0x53494749
-#define NT_FILE     0x46494c45
+/* ---- ELF (the System V gABI, and Linux's elf.h for the notes: lib/abi.h) ---- */
 
 /* struct elf_prstatus of x86-64 (336 bytes). */
 struct prstatus {
@@ -466,22 +441,22 @@ bool coredump_write(int sig, int code, uint64_t addr)
         goto out;
     /* ELF header, program headers (the notes, then a PT_LOAD per region),
      * the notes, then the regions' bytes from the next page on. */
-    size_t hdrs = sizeof(struct elf_ehdr) + (size_t)(n + 1) * sizeof(struct elf_phdr);
-    struct elf_ehdr eh = {
+    size_t hdrs = sizeof(struct elf64_ehdr) + (size_t)(n + 1) * sizeof(struct elf64_phdr);
+    struct elf64_ehdr eh = {
         .ident = { 0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 1 /* little-endian */, 1 /* current */ },
         .type = ET_CORE, .machine = EM_X86_64, .version = 1, .phoff = sizeof(eh),
-        .ehsize = sizeof(eh), .phentsize = sizeof(struct elf_phdr), .phnum = (uint16_t)(n + 1),
+        .ehsize = sizeof(eh), .phentsize = sizeof(struct elf64_phdr), .phnum = (uint16_t)(n + 1),
     };
     emit(&o, &eh, sizeof(eh));
-    struct elf_phdr ph = { .type = PT_NOTE, .offset = hdrs, .filesz = nb.len, .align = 4 };
+    struct elf64_phdr ph = { .type = PT_NOTE, .offset = hdrs, .filesz = nb.len, .align = 4 };
     emit(&o, &ph, sizeof(ph));
     uint64_t off = ALIGN_UP(hdrs + nb.len, PAGE_SIZE);
     for (int i = 0; i < n; i++) {
-        ph = (struct elf_phdr){
+        ph = (struct elf64_phdr){
             .type = PT_LOAD, .offset = off, .vaddr = r[i].start, .filesz = r[i].dump,
             .memsz = r[i].end - r[i].start, .align = PAGE_SIZE,
-            .flags = (r[i].prot & VM_READ ? 4 : 0) | (r[i].prot & VM_WRITE ? 2 : 0) |
-                     (r[i].prot & VM_EXEC ? 1 : 0),
+            .flags = (r[i].prot & VM_READ ? PF_R : 0) | (r[i].prot & VM_WRITE ? PF_W : 0) |
+                     (r[i].prot & VM_EXEC ? PF_X : 0),
         };
         emit(&o, &ph, sizeof(ph));
         off += r[i].dump;

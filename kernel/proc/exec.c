@@ -59,29 +59,6 @@
 #include "../lib/random.h"
 #include "../sys/syscall.h"
 
-struct elf64_ehdr {
-    uint8_t  ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ET_EXEC 2
-#define ET_DYN  3
-#define PT_LOAD 1
-#define PT_INTERP 3
-#define PT_PHDR 6
-#define PF_X 1
-#define PF_W 2
-#define PF_R 4
-#define EM_X86_64 62
 #define PIE_BASE 0x0000555555554000ul   /* where Linux puts a PIE with ASLR off */
 
 #define ARG_MAX_BYTES (128 * 1024)
