@@ -145,14 +145,9 @@ static int inode_location(uint32_t ino, uint64_t *blk, uint32_t *off)
     return block_ok(*blk) ? 0 : corrupt("inode table block", *blk, ino);
 }
 
-/* The in-memory inode for ino: the live one, or read from the table. */
-static int read_inode(uint32_t ino, struct inode **out)
+/* Inode ino's record as the table holds it (a copy). */
+static int read_dinode(uint32_t ino, struct ext2_dinode *d)
 {
-    for (struct inode *l = live; l; l = E(l)->next_live)
-        if (l->ino == ino) {
-            *out = iget(l);
-            return 0;
-        }
     uint64_t blk;
     uint32_t off;
     int r = inode_location(ino, &blk, &off);
@@ -161,9 +156,23 @@ static int read_inode(uint32_t ino, struct inode **out)
     struct buf *b = mread(blk, &r);
     if (!b)
         return r;
-    struct ext2_dinode d;
-    memcpy(&d, b->data + off, sizeof(d));
+    memcpy(d, b->data + off, sizeof(*d));
     brelse(b);
+    return 0;
+}
+
+/* The in-memory inode for ino: the live one, or read from the table. */
+static int read_inode(uint32_t ino, struct inode **out)
+{
+    for (struct inode *l = live; l; l = E(l)->next_live)
+        if (l->ino == ino) {
+            *out = iget(l);
+            return 0;
+        }
+    struct ext2_dinode d;
+    int r = read_dinode(ino, &d);
+    if (r)
+        return r;
     struct inode *in = kzalloc(sizeof(*in) + sizeof(struct ext2_inode));
     if (!in)
         return -ENOMEM;
@@ -200,17 +209,10 @@ static int ext2_fh_to_inode(struct super *sb, uint32_t ino, uint32_t gen, struct
             *out = iget(l);
             return 0;
         }
-    uint64_t blk;
-    uint32_t off;
-    int r = inode_location(ino, &blk, &off);
+    struct ext2_dinode d;
+    int r = read_dinode(ino, &d);
     if (r)
         return r;
-    struct buf *b = mread(blk, &r);
-    if (!b)
-        return r;
-    struct ext2_dinode d;
-    memcpy(&d, b->data + off, sizeof(d));
-    brelse(b);
     if (d.links == 0 || d.mode == 0 || d.generation != gen)
         return -ESTALE;
     return read_inode(ino, out);
