@@ -186,6 +186,13 @@ int ipc_max_index(struct ipc_ids *ids)
     return 0;
 }
 
+int ipc_get_existing(const struct kipc_perm *p, int flg)
+{
+    if ((flg & IPC_CREAT) && (flg & IPC_EXCL))
+        return -EEXIST;
+    return ipc_perm_check(p, (flg >> 6 | flg >> 3 | flg) & 7);
+}
+
 int ipc_perm_check(const struct kipc_perm *p, int want)
 {
 #ifdef BREAK_IPC_PERM

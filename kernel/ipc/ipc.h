@@ -61,6 +61,9 @@ int  ipc_max_index(struct ipc_ids *ids);                      /* highest index i
 /* May the caller have access `want` (04 read, 02 write, 01 exec, any
  * combination, in the low bits) to p? 0 or -EACCES; root may always. */
 int  ipc_perm_check(const struct kipc_perm *p, int want);
+/* A *get(2) of a key that exists: EEXIST under IPC_CREAT|IPC_EXCL, else
+ * the access its mode bits in flg ask for (0 when granted). */
+int  ipc_get_existing(const struct kipc_perm *p, int flg);
 /* Is the caller p's owner or creator (or root)? IPC_SET and IPC_RMID. */
 bool ipc_owner(const struct kipc_perm *p);
 void ipc_perm_out(const struct kipc_perm *p, struct ipc64_perm_u *u);

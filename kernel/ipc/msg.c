@@ -59,9 +59,7 @@ long sys_msgget(int key, int flg)
 {
     struct msq *q = key == IPC_PRIVATE ? NULL : (struct msq *)ipc_find_key(&msg_ids, key);
     if (q) {
-        if ((flg & IPC_CREAT) && (flg & IPC_EXCL))
-            return -EEXIST;
-        int r = ipc_perm_check(&q->perm, (flg >> 6 | flg >> 3 | flg) & 7);
+        int r = ipc_get_existing(&q->perm, flg);
         return r ? r : q->perm.id;
     }
     if (key != IPC_PRIVATE && !(flg & IPC_CREAT))

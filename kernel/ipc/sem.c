@@ -85,9 +85,7 @@ long sys_semget(int key, int nsems, int flg)
         return -EINVAL;
     struct sem_set *s = key == IPC_PRIVATE ? NULL : (struct sem_set *)ipc_find_key(&sem_ids, key);
     if (s) {
-        if ((flg & IPC_CREAT) && (flg & IPC_EXCL))
-            return -EEXIST;
-        int r = ipc_perm_check(&s->perm, (flg >> 6 | flg >> 3 | flg) & 7);
+        int r = ipc_get_existing(&s->perm, flg);
         if (r)
             return r;
         if (nsems > s->nsems)

@@ -82,9 +82,7 @@ long sys_shmget(int key, size_t size, int flg)
 {
     struct shm_seg *s = key == IPC_PRIVATE ? NULL : (struct shm_seg *)ipc_find_key(&shm_ids, key);
     if (s) {
-        if ((flg & IPC_CREAT) && (flg & IPC_EXCL))
-            return -EEXIST;
-        int r = ipc_perm_check(&s->perm, (flg >> 6 | flg >> 3 | flg) & 7);
+        int r = ipc_get_existing(&s->perm, flg);
         if (r)
             return r;
         if (size > s->size)
