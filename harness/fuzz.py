@@ -44,6 +44,7 @@ from pathlib import Path
 from .build import Artifacts
 from .execute import debian_root
 from .image import disk_args
+from .ltp import LINUX_DISK_UP
 from .qemu import Machine, Session, qemu_command
 
 FUZZRUN = "/usr/lib/vigil/bin/fuzzrun"
@@ -184,20 +185,7 @@ LINUX_TAINTS = ("PROPRIETARY_MODULE,FORCED_MODULE,UNSAFE_SMP,FORCED_RMMOD,MACHIN
 
 # Linux's /init: the disk as ltp.LINUX_INIT mounts it (/tmp stays on the
 # disk, as on Vigil), then fuzzrun with the harness's arguments.
-LINUX_INIT = r"""#!/bin/busybox sh
-B=/bin/busybox
-$B mount -t proc proc /proc
-$B mount -t devtmpfs dev /dev
-for m in $($B cat /lib/modules/ltp/order); do $B insmod /lib/modules/ltp/$m; done
-i=0
-until $B mount -t ext4 /dev/vda /mnt 2>/dev/null; do
-    i=$((i + 1)); [ $i -gt 200 ] && { echo "fuzz-init: cannot mount /dev/vda"; exit 1; }
-    $B sleep 0.05
-done
-$B mount -t proc proc /mnt/proc
-$B mount -t sysfs sys /mnt/sys
-$B mount -t devtmpfs dev /mnt/dev
-cd /mnt
+LINUX_INIT = LINUX_DISK_UP.replace("WHO", "fuzz") + r"""cd /mnt
 $B chroot /mnt ARGV
 $B sync
 $B poweroff -f

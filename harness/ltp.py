@@ -89,23 +89,26 @@ sync
 echo "<<<ltp:done>>>"
 """
 
-# Linux's /init in its initramfs: the modules, the disk, the same mounts
-# Vigil makes at boot (/proc, /dev, tmpfs on /tmp, /run and /dev/shm),
-# then the runner chrooted into the image.
-LINUX_INIT = r"""#!/bin/busybox sh
+# Linux's /init in its initramfs: the modules, then the disk mounted on
+# /mnt with /proc, /sys and /dev (LINUX_DISK_UP, which harness/fuzz.py's
+# init shares; "WHO" names the init in its message) ...
+LINUX_DISK_UP = r"""#!/bin/busybox sh
 B=/bin/busybox
 $B mount -t proc proc /proc
 $B mount -t devtmpfs dev /dev
 for m in $($B cat /lib/modules/ltp/order); do $B insmod /lib/modules/ltp/$m; done
 i=0
 until $B mount -t ext4 /dev/vda /mnt 2>/dev/null; do
-    i=$((i + 1)); [ $i -gt 200 ] && { echo "ltp-init: cannot mount /dev/vda"; exit 1; }
+    i=$((i + 1)); [ $i -gt 200 ] && { echo "WHO-init: cannot mount /dev/vda"; exit 1; }
     $B sleep 0.05
 done
 $B mount -t proc proc /mnt/proc
 $B mount -t sysfs sys /mnt/sys
 $B mount -t devtmpfs dev /mnt/dev
-$B mkdir -p /mnt/dev/shm /mnt/dev/pts
+"""
+# ... then the same mounts Vigil makes at boot (tmpfs on /tmp, /run and
+# /dev/shm; devpts), and the runner chrooted into the image.
+LINUX_INIT = LINUX_DISK_UP.replace("WHO", "ltp") + r"""$B mkdir -p /mnt/dev/shm /mnt/dev/pts
 $B mount -t tmpfs tmp /mnt/tmp
 $B mount -t tmpfs run /mnt/run
 $B mount -t tmpfs shm /mnt/dev/shm
