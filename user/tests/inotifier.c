@@ -16,20 +16,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-static const char *ename(int e)
-{
-    switch (e) {
-    case EBADF: return "EBADF";
-    case EINVAL: return "EINVAL";
-    case EAGAIN: return "EAGAIN";
-    case ENOENT: return "ENOENT";
-    case ENOTDIR: return "ENOTDIR";
-    case EEXIST: return "EEXIST";
-    case EFAULT: return "EFAULT";
-    default: return strerror(e);
-    }
-}
+#include "errname.h"
 
 static void show(const char *what, long r)
 {

@@ -36,39 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "meminfo.h"
+#include "errname.h"
 
 #define BAD ((void *)0x10)              /* never mapped */
 #ifndef MSG_COPY
 #define MSG_COPY 040000                 /* msgrcv(2); musl does not name it */
 #endif
-
-static const char *ename(int e)
-{
-    switch (e) {
-    case EINVAL: return "EINVAL";
-    case EFAULT: return "EFAULT";
-    case ENOENT: return "ENOENT";
-    case EEXIST: return "EEXIST";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case E2BIG: return "E2BIG";
-    case ENOMSG: return "ENOMSG";
-    case EAGAIN: return "EAGAIN";
-    case EFBIG: return "EFBIG";
-    case ERANGE: return "ERANGE";
-    case EIDRM: return "EIDRM";
-    case EINTR: return "EINTR";
-    case ENOSPC: return "ENOSPC";
-    case EBADF: return "EBADF";
-    case EMSGSIZE: return "EMSGSIZE";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EBUSY: return "EBUSY";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case ENOMEM: return "ENOMEM";
-    case EMFILE: return "EMFILE";
-    default: return "E?";
-    }
-}
 
 /* Print what a call returned: "ok" for 0, the value, or -1 and errno. */
 static void show(const char *what, long r)

@@ -16,21 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const char *ename(int e)
-{
-    switch (e) {
-    case EBADF: return "EBADF";
-    case EINVAL: return "EINVAL";
-    case EAGAIN: return "EAGAIN";
-    case EDEADLK: return "EDEADLK";
-    case ESRCH: return "ESRCH";
-    case EACCES: return "EACCES";
-    case ENOTDIR: return "ENOTDIR";
-    case EFAULT: return "EFAULT";
-    default: return strerror(e);
-    }
-}
+#include "errname.h"
 
 static void show(const char *what, long r)
 {

@@ -17,21 +17,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const char *ename(int e)
-{
-    switch (e) {
-    case EBADF: return "EBADF";
-    case EINVAL: return "EINVAL";
-    case EAGAIN: return "EAGAIN";
-    case EBUSY: return "EBUSY";
-    case EPERM: return "EPERM";
-    case ESPIPE: return "ESPIPE";
-    case EPIPE: return "EPIPE";
-    case EFAULT: return "EFAULT";
-    default: return strerror(e);
-    }
-}
+#include "errname.h"
 
 static void show(const char *what, long r)
 {
