@@ -60,6 +60,7 @@ BREAKS  += reclaim-dirty
 BREAKS  += rlimit-nofile
 BREAKS  += rlimit-perm
 BREAKS  += rt-prio
+BREAKS  += rt-queue
 BREAKS  += smap
 BREAKS  += smep
 BREAKS  += spinlock

@@ -205,10 +205,7 @@ static int gen_status(struct sbuf *s, const struct pctx *c)
                   kb(m.data), kb(m.stack), kb(m.exe), 0ul, 0ul, kb(m.swap), 0ul);
     }
     uint64_t caps = v.euid == 0 ? 0x1fffffffffful : 0;     /* root has every capability */
-    int queued = 0;
-    for (uint64_t p = v.sig_pending; p; p &= p - 1)
-        queued++;
-    sb_printf(s, "Threads:\t%d\nSigQ:\t%d/%d\n", v.nthreads, queued, 31503);
+    sb_printf(s, "Threads:\t%d\nSigQ:\t%d/%lu\n", v.nthreads, v.sigq_user, v.sigq_limit);
     sig_line(s, "SigPnd", v.sig_pending);
     sig_line(s, "ShdPnd", 0);
     sig_line(s, "SigBlk", v.sig_blocked);

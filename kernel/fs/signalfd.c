@@ -67,7 +67,7 @@ static long sfd_read(struct file *f, void *ubuf, size_t n)
             file_check(f, "signalfd_read");
         }
         int sig = __builtin_ctzl(pend) + 1;
-        p->sig_pending &= ~SIGBIT(sig);
+        signal_dequeue_locked(p, sig);
         int sender = p->sig_sender[sig - 1];
         spin_unlock_irqrestore(&sched_lock, fl);
         memset(&info, 0, sizeof(info));

@@ -354,11 +354,8 @@ static void notify(struct mqueue *q)
     struct proc *l = proc_find_thread(tgid);
     l = l ? l->leader : NULL;
     struct proc *t = l && l->nthreads ? signal_target_locked(l, q->notify_sig) : NULL;
-    if (t) {
-        signal_send_locked(t, q->notify_sig, current()->tgid);
-        t->sig_code[q->notify_sig - 1] = SI_MESGQ;
-        t->sig_value[q->notify_sig - 1] = q->notify_value;
-    }
+    if (t)
+        signal_send_info_locked(t, q->notify_sig, current()->tgid, SI_MESGQ, q->notify_value);
     spin_unlock_irqrestore(&sched_lock, f);
 }
 

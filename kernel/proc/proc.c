@@ -108,6 +108,7 @@ static void proc_free(struct proc *p)
         struct proc *w = sched_proc_at(i);
         ASSERT(!w || w->pi_owner != p);
     }
+    signal_flush_locked(p);                 /* what a zombie was sent after its exit */
     spin_unlock_irqrestore(&sched_lock, f);
     sighand_put(p->sh);
     if (p->ptimers)
@@ -640,6 +641,7 @@ void proc_exit(int wstatus)
     }
     else
         p->state = P_ZOMBIE;                /* reported once the last thread is gone */
+    signal_flush_locked(p);                 /* its queued signals go with it */
     futex_owner_exit_locked(p);             /* no PI waiter keeps a pointer to it */
     ptrace_exit_locked(p, status, last);    /* its tracer hears; its tracees go free */
     if (last) {
@@ -1234,25 +1236,6 @@ long proc_setsid(void)
     return r;
 }
 
-/* RLIMIT_SIGPENDING: a real-time signal queued with a siginfo of the
- * sender's making (tgkill, sigqueue) counts against the receiving user's
- * limit of signals waiting; past it, EAGAIN (Linux). Vigil counts the
- * signals pending for every thread of that real uid. sched_lock held. */
-static bool sigpending_full_locked(struct proc *t, int sig, int code)
-{
-    ASSERT_HELD(&sched_lock);
-    if (sig < SIGRTMIN_K || code >= 0)
-        return false;
-    uint64_t n = 0, limit = t->leader->rlim[RLIMIT_SIGPENDING].cur;
-    for (int i = 0; i < NPROC; i++) {
-        struct proc *q = sched_proc_at(i);
-        if (q && q->uid == t->uid && q->state != P_UNUSED && q->state != P_DEAD)
-            for (uint64_t m = q->sig_pending; m; m &= m - 1)
-                n++;                            /* (no popcount: -mgeneral-regs-only, no libgcc) */
-    }
-    return n >= limit;
-}
-
 long proc_sigqueue(int pid, int sig, int code, uint64_t value)
 {
     if (sig < 0 || sig > NSIG)
@@ -1263,14 +1246,9 @@ long proc_sigqueue(int pid, int sig, int code, uint64_t value)
     struct proc *l = proc_find_thread(pid);
     l = l ? l->leader : NULL;
     long r = !l ? -ESRCH : !signal_permitted(l, sig) ? -EPERM : 0;
-    if (!r && sig && sigpending_full_locked(l, sig, code))
-        r = -EAGAIN;
     struct proc *t = !r && sig && l->nthreads ? signal_target(l, sig) : NULL;
-    if (t) {
-        signal_send_locked(t, sig, current()->tgid);
-        t->sig_code[sig - 1] = code;
-        t->sig_value[sig - 1] = value;
-    }
+    if (t)
+        r = signal_send_info_locked(t, sig, current()->tgid, code, value);     /* -EAGAIN: queue full */
     spin_unlock_irqrestore(&sched_lock, f);
     return r;
 }
@@ -1284,16 +1262,8 @@ long proc_tgsignal(int tgid, int tid, int sig, int code, uint64_t value)
     if (t && (t->state == P_ZOMBIE || (tgid > 0 && t->tgid != tgid)))
         t = NULL;
     long r = !t ? -ESRCH : !signal_permitted(t, sig) ? -EPERM : 0;
-    if (!r && sig && sigpending_full_locked(t, sig, code))
-        r = -EAGAIN;
-    if (!r && sig) {
-        bool was = t->sig_pending & (1ul << (sig - 1));
-        signal_send_locked(t, sig, current()->tgid);
-        if (!was && (t->sig_pending & (1ul << (sig - 1)))) {
-            t->sig_code[sig - 1] = code;
-            t->sig_value[sig - 1] = value;
-        }
-    }
+    if (!r && sig)
+        r = signal_send_info_locked(t, sig, current()->tgid, code, value);     /* -EAGAIN: queue full */
     spin_unlock_irqrestore(&sched_lock, f);
     return r;
 }
@@ -1445,6 +1415,8 @@ int proc_view(int tid, bool whole, struct proc_view *v)
     v->nivcsw = p->nivcsw;
     v->sig_pending = p->sig_pending;
     v->sig_blocked = p->sig_blocked;
+    v->sigq_user = signal_user_queued_locked(p->uid);
+    v->sigq_limit = l->rlim[RLIMIT_SIGPENDING].cur;
     if (whole) {
         /* A process: its exited threads' time is in the leader already;
          * add the live ones'. Its state is its leader thread's, as Linux

@@ -133,6 +133,8 @@ struct proc {
     int sig_code[NSIG];         /* ... its si_code (SI_USER, or SI_QUEUE: rt_sigqueueinfo) */
     uint64_t sig_value[NSIG];   /* ... and si_value (sigqueue's), reset once delivered */
     int sig_overrun;            /* si_overrun of the SI_TIMER signal being delivered */
+    struct sigq_ent *sigq;      /* queued real-time signals, oldest first (signal.c) */
+    int sigq_len;               /* ... how many */
     /* [self]: written by the thread (sigprocmask, handler entry and
      * sigreturn) without sched_lock; senders read it under sched_lock, so a
      * sender may see the mask of just before a change (as a signal sent
@@ -353,6 +355,8 @@ struct proc_view {
     uint64_t utime, stime, cutime, cstime;     /* ticks */
     uint64_t start_tick, affinity;
     uint64_t sig_pending, sig_blocked, sig_ignored, sig_caught;
+    int sigq_user;                              /* SigQ: signals pending for its user ... */
+    uint64_t sigq_limit;                        /* ... and its RLIMIT_SIGPENDING */
     uint64_t nvcsw, nivcsw;
     uint32_t umask;
 };
@@ -379,6 +383,17 @@ long  proc_set_last_pid(long pid);
 /* ---- signal.c ---- */
 /* Make sig pending on p (with sched_lock held); sender is a pid or 0. */
 void  signal_send_locked(struct proc *p, int sig, int sender);
+/* ... with a siginfo's si_code and si_value: a real-time signal is queued,
+ * 0 or -EAGAIN (RLIMIT_SIGPENDING reached); a standard one keeps its first. */
+long  signal_send_info_locked(struct proc *p, int sig, int sender, int code, uint64_t value);
+/* Take one pending sig off p; its siginfo is left in sig_code/sig_sender/sig_value. */
+void  signal_dequeue_locked(struct proc *p, int sig);
+/* Is POSIX timer id's signal sig still waiting on p? */
+bool  signal_timer_pending_locked(struct proc *p, int sig, int id);
+/* p's pending signals and its queue go (its exit). */
+void  signal_flush_locked(struct proc *p);
+/* Signals pending for user uid (queued instances and standard signals): SigQ. */
+int   signal_user_queued_locked(uint32_t uid);
 void  signal_child_locked(struct proc *p, int code, int pid, int status);  /* SIGCHLD, CLD_x */
 void  signal_child_exit_locked(struct proc *p, int pid, int xstatus, int sig);
 /* May the calling thread send sig (0: only the check) to t? kill(2)'s rule;

@@ -262,18 +262,15 @@ void ptimer_tick_locked(struct proc *l, uint64_t tick)
         struct proc *to = t->notify == SIGEV_THREAD_ID ? proc_find_thread(t->tid) : NULL;
         if (t->notify == SIGEV_THREAD_ID && (!to || to->tgid != l->tgid))
             continue;
-        uint64_t bit = 1ul << (t->signo - 1);
         struct proc *target = to ? to : signal_target_locked(l, t->signo);
         if (!target)
             continue;
-        if ((target->sig_pending & bit) && target->sig_code[t->signo - 1] == SI_TIMER &&
-            (int)target->sig_sender[t->signo - 1] == id) {
+        if (signal_timer_pending_locked(target, t->signo, id)) {
             t->overrun += 1 + missed;           /* its last one is still pending */
         } else {
             t->overrun += missed;               /* periods it fired late for */
-            signal_send_locked(target, t->signo, id);   /* si_timerid sits where si_pid does */
-            target->sig_code[t->signo - 1] = SI_TIMER;
-            target->sig_value[t->signo - 1] = t->value;
+            /* si_timerid sits where si_pid does */
+            signal_send_info_locked(target, t->signo, id, SI_TIMER, t->value);
         }
         if (t->overrun > INT32_MAX)
             t->overrun = INT32_MAX;             /* DELAYTIMER_MAX: the count saturates */

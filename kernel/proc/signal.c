@@ -158,7 +158,163 @@ bool signal_blocked_or_ignored(int sig)
     return (p->sig_blocked & BIT(sig)) || p->sh->actions[sig - 1].handler == SIG_IGN;
 }
 
+/* ---- real-time signals are queued ----
+ * A standard signal is a bit: sent again while pending, it is the same
+ * one (its first siginfo stays, in sig_code/sig_sender/sig_value). Each
+ * instance of a real-time signal (SIGRTMIN_K..NSIG) is kept with its own
+ * siginfo in the receiving thread's queue, oldest first, and delivered in
+ * that order, lower numbers first (signal(7)); its pending bit says "at
+ * least one". An instance counts against the receiving user's
+ * RLIMIT_SIGPENDING (with the standard signals pending for that user,
+ * which /proc/PID/status shows as SigQ): past it, one with a siginfo of
+ * its own (sigqueue, tgkill, F_SETSIG's, mq_notify's) is refused, EAGAIN,
+ * and a plain kill() makes the signal pending without a siginfo of its own,
+ * as Linux does. A timer's signal is never refused (Linux preallocates it):
+ * while it is queued, its timer counts overruns instead.
+ *
+ * INVARIANT(kernel memory safety): the instances come from one fixed
+ * pool, so no user, root with RLIMIT_SIGPENDING at infinity included, can
+ * make the kernel hold more than SIGQ_POOL of them; an exhausted pool is a
+ * full queue. A thread's queue is freed when it exits (and, for a zombie
+ * leader, when it is freed); exec keeps the caller's, as POSIX wants. */
+
+struct sigq_ent {
+    struct sigq_ent *next;
+    int sig, code, sender;
+    uint64_t value;
+};
+
+#define SIGQ_POOL 4096
+static struct sigq_ent sigq_pool[SIGQ_POOL];    /* [sched_lock] */
+static struct sigq_ent *sigq_free;              /* [sched_lock] */
+static bool sigq_ready;                         /* [sched_lock] */
+static int sigq_used;                           /* [sched_lock] */
+
+static bool is_rt(int sig)
+{
+#ifdef BREAK_RT_QUEUE
+    return false;               /* the break switch: real-time signals coalesce like standard ones */
+#endif
+    return sig >= SIGRTMIN_K;
+}
+
+/* The signals pending for user uid, counted as RLIMIT_SIGPENDING counts
+ * them: each queued instance, each standard signal pending. */
+int signal_user_queued_locked(uint32_t uid)
+{
+    ASSERT_HELD(&sched_lock);
+    int n = 0;
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *q = sched_proc_at(i);
+        if (!q || q->uid != uid || q->state == P_UNUSED)
+            continue;
+        n += q->sigq_len;
+        for (uint64_t m = q->sig_pending & (BIT(SIGRTMIN_K) - 1); m; m &= m - 1)
+            n++;                /* (no popcount: -mgeneral-regs-only, no libgcc) */
+    }
+    return n;
+}
+
+static struct sigq_ent *sigq_alloc_locked(struct proc *p, int code)
+{
+    if (!sigq_ready) {
+        for (int i = SIGQ_POOL - 1; i >= 0; i--) {
+            sigq_pool[i].next = sigq_free;
+            sigq_free = &sigq_pool[i];
+        }
+        sigq_ready = true;
+    }
+    if (!sigq_free)
+        return NULL;
+    if (code != SI_TIMER &&
+        (uint64_t)signal_user_queued_locked(p->uid) >= p->leader->rlim[RLIMIT_SIGPENDING].cur)
+        return NULL;
+    struct sigq_ent *e = sigq_free;
+    sigq_free = e->next;
+    sigq_used++;
+    e->next = NULL;
+    return e;
+}
+
+static void sigq_put_locked(struct sigq_ent *e)
+{
+    e->next = sigq_free;
+    sigq_free = e;
+    sigq_used--;
+}
+
+/* Drop p's queued instances of the signals in mask (all: its exit). */
+static void sigq_drop_locked(struct proc *p, uint64_t mask)
+{
+    for (struct sigq_ent **pp = &p->sigq; *pp;) {
+        struct sigq_ent *e = *pp;
+        if (mask & BIT(e->sig)) {
+            *pp = e->next;
+            p->sigq_len--;
+            sigq_put_locked(e);
+        } else {
+            pp = &e->next;
+        }
+    }
+}
+
+void signal_flush_locked(struct proc *p)
+{
+    ASSERT_HELD(&sched_lock);
+    sigq_drop_locked(p, ~0ul);
+    p->sig_pending &= BIT(SIGRTMIN_K) - 1;
+}
+
+/* Take one pending sig off p: its siginfo is left in sig_code,
+ * sig_sender and sig_value for the delivery (or the tracer) to read. */
+void signal_dequeue_locked(struct proc *p, int sig)
+{
+    ASSERT_HELD(&sched_lock);
+    if (!is_rt(sig)) {
+        p->sig_pending &= ~BIT(sig);
+        return;
+    }
+    struct sigq_ent **pp = &p->sigq;
+    while (*pp && (*pp)->sig != sig)
+        pp = &(*pp)->next;
+    struct sigq_ent *e = *pp;
+    if (!e) {                   /* pending without a siginfo of its own: kill() past the limit */
+        p->sig_pending &= ~BIT(sig);
+        return;
+    }
+    *pp = e->next;
+    p->sigq_len--;
+    p->sig_code[sig - 1] = e->code;
+    p->sig_sender[sig - 1] = e->sender;
+    p->sig_value[sig - 1] = e->value;
+    sigq_put_locked(e);
+    struct sigq_ent *more = *pp;
+    while (more && more->sig != sig)
+        more = more->next;
+    if (!more)
+        p->sig_pending &= ~BIT(sig);
+}
+
+/* Is timer id's signal (SI_TIMER) still waiting on p? */
+bool signal_timer_pending_locked(struct proc *p, int sig, int id)
+{
+    ASSERT_HELD(&sched_lock);
+    if (!(p->sig_pending & BIT(sig)))
+        return false;
+    if (!is_rt(sig))
+        return p->sig_code[sig - 1] == SI_TIMER && p->sig_sender[sig - 1] == id;
+    for (struct sigq_ent *e = p->sigq; e; e = e->next)
+        if (e->sig == sig && e->code == SI_TIMER && e->sender == id)
+            return true;
+    return false;
+}
+
 void signal_send_locked(struct proc *p, int sig, int sender)
+{
+    signal_send_info_locked(p, sig, sender, SI_USER, 0);
+}
+
+long signal_send_info_locked(struct proc *p, int sig, int sender, int code, uint64_t value)
 {
     ASSERT_HELD(&sched_lock);
     if (sig == SIGCONT)
@@ -179,21 +335,42 @@ void signal_send_locked(struct proc *p, int sig, int sender)
      * any process init adopted could end the machine by signalling its
      * parent (issue 17: LTP's kill10, once its timeout killed the parent). */
     if (p->tgid == 1 && !p->tracer && (sig == SIGKILL || sig == SIGSTOP || a->handler == SIG_DFL))
-        return;
+        return 0;
 #endif
     /* A blocked signal is kept (its handler may change before it is
      * unblocked, sigtimedwait may take it), as on Linux. */
     bool blocked = (p->sig_blocked | p->sig_real_blocked) & BIT(sig);
     if (sig != SIGKILL && sig != SIGSTOP && !p->tracer && !blocked &&
         (a->handler == SIG_IGN || (a->handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))))
-        return;                                 /* discarded at once, as on Linux */
+        return 0;                               /* discarded at once, as on Linux */
+    if (is_rt(sig)) {
+        struct sigq_ent *e = sigq_alloc_locked(p, code);
+        if (e) {
+            *e = (struct sigq_ent){ NULL, sig, code, sender, value };
+            struct sigq_ent **pp = &p->sigq;
+            while (*pp)
+                pp = &(*pp)->next;
+            *pp = e;
+            p->sigq_len++;
+        } else if (code != SI_USER) {
+            return -EAGAIN;                     /* no room for its siginfo */
+        } else if (!(p->sig_pending & BIT(sig))) {
+            p->sig_sender[sig - 1] = sender;    /* kill() past the limit: pending, no siginfo */
+            p->sig_code[sig - 1] = SI_USER;
+            p->sig_value[sig - 1] = 0;
+        }
+    } else if (!(p->sig_pending & BIT(sig))) {
+        p->sig_sender[sig - 1] = sender;        /* a standard signal keeps its first siginfo */
+        p->sig_code[sig - 1] = code;
+        p->sig_value[sig - 1] = value;
+    }
     p->sig_pending |= BIT(sig);
-    p->sig_sender[sig - 1] = sender;
     signalfd_notify_locked();                   /* fs/signalfd.c: readable now, maybe */
     if (!(p->sig_blocked & BIT(sig)) || sig == SIGKILL) {
         make_runnable_locked(p);                /* interrupt its sleep */
         sched_kick_locked(p);                   /* or its user code on another CPU */
     }
+    return 0;
 }
 
 /* SIGCHLD to p about child (or tracee) pid, with the siginfo Linux gives
@@ -202,12 +379,7 @@ void signal_send_locked(struct proc *p, int sig, int sender)
  * (a standard signal is not queued twice). */
 static void child_signal_locked(struct proc *p, int sig, int code, int pid, int status)
 {
-    bool was = p->sig_pending & BIT(sig);
-    signal_send_locked(p, sig, pid);
-    if (!was && (p->sig_pending & BIT(sig))) {
-        p->sig_code[sig - 1] = code;
-        p->sig_value[sig - 1] = (uint32_t)status;       /* si_status: where si_value sits */
-    }
+    signal_send_info_locked(p, sig, pid, code, (uint32_t)status);     /* si_status: where si_value sits */
 }
 
 void signal_child_locked(struct proc *p, int code, int pid, int status)
@@ -485,7 +657,7 @@ again:;
         return;
     }
     int sig = __builtin_ctzl(ready) + 1;
-    p->sig_pending &= ~BIT(sig);
+    signal_dequeue_locked(p, sig);
     if (p->tracer && sig != SIGKILL) {
         /* The signal-delivery stop: the tracer says which signal, if any,
          * is delivered instead. */
@@ -629,8 +801,10 @@ long sys_rt_sigaction(int sig, const void *uact, void *uoact, size_t size)
         act.mask &= ~UNBLOCKABLE;
         p->sh->actions[sig - 1] = act;
         /* Setting SIG_IGN (or a default of "ignore") discards a pending one. */
-        if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig))))
+        if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (DEFAULT_IGNORE & BIT(sig)))) {
             p->sig_pending &= ~BIT(sig);
+            sigq_drop_locked(p, BIT(sig));
+        }
         spin_unlock_irqrestore(&sched_lock, f);
     }
     return 0;
@@ -776,7 +950,7 @@ long sys_rt_sigtimedwait(const void *uset, void *uinfo, const void *uts, size_t 
         uint64_t got = p->sig_pending & want;
         if (got) {
             int sig = __builtin_ctzl(got) + 1;
-            p->sig_pending &= ~BIT(sig);
+            signal_dequeue_locked(p, sig);
             info.signo = sig;
             info.code = p->sig_code[sig - 1];
             info.pid = p->sig_sender[sig - 1];
