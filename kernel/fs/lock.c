@@ -504,7 +504,7 @@ static bool other_opens(struct inode *ino, struct file *self, bool writers_only)
         struct proc *p = sched_proc_at(i);
         if (!p || !p->fdt || p->state == P_UNUSED)
             continue;
-        for (int fd = 0; fd < NOFILE; fd++) {
+        for (int fd = 0; fd < p->fdt->max; fd++) {
             struct file *o = p->fdt->fd[fd];
             if (o && o != self && o->inode == ino && (!writers_only || (o->flags & O_ACCMODE)))
                 return true;

@@ -583,11 +583,12 @@ long sys_pipe2(int *ufds, int flags)
     if (fds[0] >= 0)
         fds[1] = fd_install(w, 0, flags & O_CLOEXEC);
     if (fds[1] < 0) {
+        int err = fds[0] < 0 ? fds[0] : fds[1];     /* -EMFILE, or -ENOMEM growing the table */
         if (fds[0] >= 0)
             current()->fdt->fd[fds[0]] = NULL;
         file_close(r);
         file_close(w);
-        return -EMFILE;
+        return err;
     }
     if (copy_to_user(ufds, fds, sizeof(fds))) {
         current()->fdt->fd[fds[0]] = current()->fdt->fd[fds[1]] = NULL;

@@ -303,7 +303,7 @@ static long do_poll(struct pollfd_k *fds, size_t nfds, uint64_t end_ns)
             uint32_t mask = 0;
             int fd = fds[i].fd;
             if (fd >= 0) {
-                struct file *f = fd < NOFILE ? fdt->fd[fd] : NULL;
+                struct file *f = fdt_file(fdt, fd);
                 if (!f)
                     mask = POLLNVAL;
                 else
@@ -333,8 +333,6 @@ static long do_poll(struct pollfd_k *fds, size_t nfds, uint64_t end_ns)
     pw_free(&pw);
     return count;
 }
-
-static long rlimit_nofile(void) { return NOFILE; }
 
 /* Apply a caller's temporary signal mask (ppoll, pselect6, epoll_pwait):
  * 0, or -EINVAL/-EFAULT. *saved gets the mask to put back. */
@@ -376,7 +374,7 @@ void poll_restore_sigmask(bool set, uint64_t saved, long ret)
 
 static long sys_poll_common(struct pollfd_k *ufds, uint64_t nfds, uint64_t end_ns)
 {
-    if (nfds > (uint64_t)rlimit_nofile())
+    if (nfds > (uint64_t)fd_limit())           /* RLIMIT_NOFILE, as Linux */
         return -EINVAL;
     struct pollfd_k *fds = nfds ? kmalloc(nfds * sizeof(*fds)) : NULL;
     if (nfds && !fds)
@@ -453,11 +451,10 @@ long sys_ppoll(void *ufds, unsigned nfds, const void *uts, const void *umask, si
 #define SEL_OUT (POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR)
 #define SEL_EX  POLLPRI
 
-/* The three sets, and the three answers, as NOFILE bits each: n may be up
- * to the table's size (NOFILE), and the user's sets are copied in as
- * (n + 63) / 64 words, so they live in one allocation of six bitmaps, never
- * in fixed words on the stack. */
-#define SEL_WORDS (NOFILE / 64)
+/* The three sets, and the three answers, as n bits each: n is clamped to
+ * the descriptor table's size (Linux's max_fds: bits past it are not looked
+ * at), and the user's sets are copied in as (n + 63) / 64 words, so they
+ * live in one allocation of six bitmaps, never in fixed words on the stack. */
 
 static bool bit_at(const uint64_t *set, int fd)
 {
@@ -468,15 +465,15 @@ static long do_select(int n, void *uin, void *uout, void *uex, uint64_t end_ns)
 {
     if (n < 0)
         return -EINVAL;
-    if (n > NOFILE)
-        n = NOFILE;                     /* Linux: clamped to the table's size */
+    struct fdtable *fdt = current()->fdt;
+    if (n > fdt->max)
+        n = fdt->max;                   /* Linux: clamped to the table's size (it never shrinks) */
     size_t words = (size_t)(n + 63) / 64, bytes = words * 8;
-    uint64_t *w = kmalloc(6 * SEL_WORDS * sizeof(uint64_t));
+    uint64_t *w = kzalloc(6 * (words ? words : 1) * sizeof(uint64_t));
     if (!w)
         return -ENOMEM;
-    memset(w, 0, 6 * SEL_WORDS * sizeof(uint64_t));
-    uint64_t *in = w, *out = w + SEL_WORDS, *ex = w + 2 * SEL_WORDS;
-    uint64_t *rin = w + 3 * SEL_WORDS, *rout = w + 4 * SEL_WORDS, *rex = w + 5 * SEL_WORDS;
+    uint64_t *in = w, *out = w + words, *ex = w + 2 * words;
+    uint64_t *rin = w + 3 * words, *rout = w + 4 * words, *rex = w + 5 * words;
     long count = 0;
     if ((uin && copy_from_user(in, uin, bytes)) || (uout && copy_from_user(out, uout, bytes)) ||
         (uex && copy_from_user(ex, uex, bytes))) {
@@ -487,9 +484,8 @@ static long do_select(int n, void *uin, void *uout, void *uex, uint64_t end_ns)
         uint64_t valid = (1ul << (n % 64)) - 1;
         in[words - 1] &= valid, out[words - 1] &= valid, ex[words - 1] &= valid;
     }
-    struct fdtable *fdt = current()->fdt;
     for (int fd = 0; fd < n; fd++)
-        if ((bit_at(in, fd) || bit_at(out, fd) || bit_at(ex, fd)) && !fdt->fd[fd]) {
+        if ((bit_at(in, fd) || bit_at(out, fd) || bit_at(ex, fd)) && !fdt_file(fdt, fd)) {
             count = -EBADF;
             goto done;
         }
@@ -500,13 +496,13 @@ static long do_select(int n, void *uin, void *uout, void *uex, uint64_t end_ns)
     for (;;) {
         int err = 0;
         count = 0;
-        memset(rin, 0, 3 * SEL_WORDS * sizeof(uint64_t));
+        memset(rin, 0, 3 * words * sizeof(uint64_t));
         for (int fd = 0; fd < n; fd++) {
             bool i = bit_at(in, fd), o = bit_at(out, fd), e = bit_at(ex, fd);
             if (!i && !o && !e)
                 continue;
             uint64_t bit = 1ul << (fd % 64);
-            struct file *f = fdt->fd[fd];
+            struct file *f = fdt_file(fdt, fd);
             if (!f) {                   /* closed while we slept */
                 pw_free(&pw);
                 count = -EBADF;

@@ -186,7 +186,7 @@ static int gen_status(struct sbuf *s, const struct pctx *c)
     sb_printf(s, "\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n"
                  "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t",
               state_name(v.state), v.tgid, v.pid, v.ppid, v.tracer_pid, v.uid, v.euid, v.suid, v.fsuid,
-              v.gid, v.egid, v.sgid, v.fsgid, NOFILE);
+              v.gid, v.egid, v.sgid, v.fsgid, v.fdsize);
     for (int i = 0; i < v.ngroups; i++)
         sb_printf(s, "%u ", v.groups[i]);
     sb_printf(s, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", v.tgid, v.pid, v.pgid, v.sid);
@@ -588,8 +588,8 @@ static long link_fd(const struct pctx *c, char *buf, size_t n)
 {
     struct file *f = NULL;
     struct proc *p = proc_get_klocked(c->tgid, c->tid);
-    if (p && p->fdt && c->fd >= 0 && c->fd < NOFILE)
-        f = p->fdt->fd[c->fd];
+    if (p)
+        f = fdt_file(p->fdt, c->fd);
     char *name = f ? kmalloc(PATH_MAX) : NULL;
     if (!f)
         return -ENOENT;
@@ -611,7 +611,7 @@ static long link_fd(const struct pctx *c, char *buf, size_t n)
 static struct inode *follow_fd(const struct pctx *c)
 {
     struct proc *p = proc_get_klocked(c->tgid, c->tid);
-    struct file *f = p && p->fdt && c->fd >= 0 && c->fd < NOFILE ? p->fdt->fd[c->fd] : NULL;
+    struct file *f = p ? fdt_file(p->fdt, c->fd) : NULL;
     if (!f)
         return NULL;
     if (f->inode)
@@ -657,7 +657,7 @@ static long link_root(const struct pctx *c, char *buf, size_t n) { (void)c; retu
 static int gen_fdinfo(struct sbuf *s, const struct pctx *c)
 {
     struct proc *p = proc_get_klocked(c->tgid, c->tid);
-    struct file *f = p && p->fdt ? p->fdt->fd[c->fd] : NULL;
+    struct file *f = p ? fdt_file(p->fdt, c->fd) : NULL;
     if (!f)
         return -ENOENT;
     int flags = f->flags | (fd_cloexec(p->fdt, c->fd) ? O_CLOEXEC : 0);
@@ -1281,7 +1281,6 @@ static long write_last_pid(const struct pctx *c, const char *buf, size_t n)
 static int gen_tainted(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0\n"); return 0; }
 static int gen_threads_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", NPROC); return 0; }
 static int gen_file_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "9223372036854775807\n"); return 0; }
-static int gen_nr_open(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%lu\n", NR_OPEN_VIGIL); return 0; }
 static int gen_overcommit(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0\n"); return 0; }
 
 static void uuid_text(struct sbuf *s, const uint8_t r[16])
@@ -1417,7 +1416,7 @@ static const struct pent inotify_ents[] = {
     { .name = NULL },
 };
 static const struct pent fs_ents[] = {
-    FILE("file-max", gen_file_max), FILE("nr_open", gen_nr_open),
+    FILE("file-max", gen_file_max), RWFILE("nr_open", fdtable_gen_nr_open, fdtable_write_nr_open),
     DIR("inotify", inotify_ents), DIR("mqueue", ipc_mqueue_ents),
     RWFILE("lease-break-time", lease_gen_break_time, lease_write_break_time),
     RWFILE("pipe-max-size", pipe_gen_max_size, pipe_write_max_size),

@@ -119,9 +119,7 @@ static bool alive(const struct pctx *c)
 static struct file *fd_file(const struct pctx *c)
 {
     struct proc *p = proc_get_klocked(c->tgid, c->tid);
-    if (!p || !p->fdt || c->fd < 0 || c->fd >= NOFILE)
-        return NULL;
-    return p->fdt->fd[c->fd];
+    return p ? fdt_file(p->fdt, c->fd) : NULL;
 }
 
 /* INVARIANT(privilege separation): what only a debugger of the process
@@ -281,10 +279,25 @@ static unsigned dtype_of(uint32_t mode)
     return S_ISDIR(mode) ? 4 : S_ISLNK(mode) ? 10 : 8;
 }
 
-/* A directory of numbers lists at most this many: processes (NPROC) or
- * descriptors (NOFILE, the larger: a listing of a process with more than
- * NPROC files open wrote past the array, found by trinity). */
-#define MAX_IDS (NPROC > NOFILE ? NPROC : NOFILE)
+/* A directory of processes or threads lists at most NPROC; descriptors,
+ * of which a table may hold a million, are listed FD_CHUNK at a time (a
+ * listing of a process with more than NPROC files open once wrote past an
+ * array sized for processes, found by trinity). */
+#define MAX_IDS NPROC
+#define FD_CHUNK 256
+
+/* Up to FD_CHUNK open descriptors of the context's process from `from`
+ * up, ascending, into ids: the count. */
+static int open_fds_from(const struct pctx *c, int from, int *ids)
+{
+    struct proc *p = proc_get_klocked(c->tgid, c->tid);
+    struct fdtable *t = p ? p->fdt : NULL;
+    int n = 0;
+    for (int fd = from; t && fd < t->max && n < FD_CHUNK; fd++)
+        if (t->fd[fd])
+            ids[n++] = fd;
+    return n;
+}
 
 static int pd_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void *ctx)
 {
@@ -314,23 +327,20 @@ static int pd_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void *ct
         return 0;
     /* Computed entries: each at base + its number, so the cookies stay put
      * while entries come and go. */
-    int *ids = kmalloc(MAX_IDS * sizeof(int)), n = 0;
+    bool fds = e->kind != PD_PROCS && e->kind != PD_TASKS;
+    int *ids = kmalloc((fds ? FD_CHUNK : MAX_IDS) * sizeof(int)), n = 0;
     if (!ids)
         return -ENOMEM;
-    if (e->kind == PD_PROCS) {
+    if (e->kind == PD_PROCS)
         n = proc_list_tgids(ids, MAX_IDS);
-    } else if (e->kind == PD_TASKS) {
+    else if (e->kind == PD_TASKS)
         n = proc_list_tids(c.tgid, ids, MAX_IDS);
-    } else {
-        struct proc *p = proc_get_klocked(c.tgid, c.tid);
-        for (int fd = 0; p && p->fdt && fd < NOFILE && n < MAX_IDS; fd++)
-            if (p->fdt->fd[fd])
-                ids[n++] = fd;
-    }
+    else
+        n = open_fds_from(&c, *pos > base ? (int)MIN(*pos - base, (uint64_t)INT32_MAX) : 0, ids);
     int r = 0;
     for (int i = 0; i < n; i++) {
         if (*pos > base + (uint64_t)ids[i])
-            continue;
+            goto next;
         char name[16];
         int len = snprintf(name, sizeof(name), "%d", ids[i]);
         struct pctx k = c;
@@ -346,6 +356,11 @@ static int pd_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void *ct
             break;
         }
         *pos = base + (uint64_t)ids[i] + 1;
+    next:
+        if (fds && i == FD_CHUNK - 1) {         /* a full chunk: the next one (looked up anew) */
+            n = open_fds_from(&c, ids[i] + 1, ids);
+            i = -1;
+        }
     }
     kfree(ids);
     return r;

@@ -71,6 +71,9 @@ struct pent {
 /* A sysctl's number as written (decimal, blanks and a newline around it):
  * 0, or -EINVAL (fs/pipe.c). */
 long sysctl_parse_ulong(const char *buf, size_t n, unsigned long *out);
+/* /proc/sys/fs/nr_open (proc/fdtable.c). */
+int  fdtable_gen_nr_open(struct sbuf *s, const struct pctx *c);
+long fdtable_write_nr_open(const struct pctx *c, const char *buf, size_t n);
 /* /proc/sys/fs/pipe-* (fs/pipe.c). */
 int  pipe_gen_max_size(struct sbuf *s, const struct pctx *c);
 long pipe_write_max_size(const struct pctx *c, const char *buf, size_t n);

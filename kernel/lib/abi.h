@@ -444,6 +444,10 @@ struct elf64_phdr {
 #define NGROUPS_VIGIL 32        /* supplementary groups a process may have */
 #define NGROUPS_MAX_LINUX 65536  /* setgroups(2): Linux's NGROUPS_MAX */
 #define NR_OPEN_VIGIL (1ul << 20) /* fs.nr_open: RLIMIT_NOFILE's ceiling (Linux's default) */
+#define NR_OPEN_MIN   64ul      /* ... the least it may be set to (Linux: BITS_PER_LONG) */
+#define NR_OPEN_MAX   2147483584ul /* ... and the most (INT_MAX rounded down to 64) */
+#define INR_OPEN_CUR  1024      /* RLIMIT_NOFILE of init: soft, */
+#define INR_OPEN_MAX  4096      /* ... and hard (Linux's defaults) */
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)

@@ -709,7 +709,7 @@ static long exec_start(struct exec_state *x, int dirfd, int flags)
     if (!f)
         return -EBADF;
     struct proc *p = current();
-    x->path_inaccessible = dirfd < NOFILE && fd_cloexec(p->fdt, dirfd);
+    x->path_inaccessible = fd_cloexec(p->fdt, dirfd);
     if (!x->path[0]) {
         if (!(flags & AT_EMPTY_PATH))
             return -ENOENT;
@@ -822,12 +822,16 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
         base--;
     strlcpy(p->name, base, sizeof(p->name));
     schedtrace_name(p);
-    for (int fd = 0; fd < NOFILE; fd++)
-        if (fd_cloexec(p->fdt, fd) && p->fdt->fd[fd]) {
-            file_close(p->fdt->fd[fd]);
+    /* (The table is ours alone now; each slot is emptied before its file
+     * is closed, and the table read again after, as a close may sleep.) */
+    for (int fd = 0; fd < p->fdt->max; fd++)
+        if (fd_cloexec(p->fdt, fd)) {
+            struct file *f = p->fdt->fd[fd];
             p->fdt->fd[fd] = NULL;
+            fd_set_cloexec(p->fdt, fd, false);
+            if (f)
+                file_close(f);
         }
-    memset(p->fdt->cloexec, 0, sizeof(p->fdt->cloexec));
     p->sas_sp = p->sas_size = 0;                    /* nor does the alternate signal stack */
     p->sas_flags = SS_DISABLE;
     if (p->leader->ptimers)

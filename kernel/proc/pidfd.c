@@ -204,9 +204,9 @@ long sys_pidfd_getfd(int pidfd, int targetfd, unsigned flags)
     struct proc *t = proc_get_klocked(pid, pid);
     if (!t || !t->fdt)
         return -ESRCH;
-    if (targetfd < 0 || targetfd >= NOFILE || !t->fdt->fd[targetfd])
+    if (!fdt_file(t->fdt, targetfd))
         return -EBADF;
-    struct file *f = file_dup(t->fdt->fd[targetfd]);
+    struct file *f = file_dup(fdt_file(t->fdt, targetfd));
     int fd = fd_install(f, 0, true);
     if (fd < 0)
         file_close(f);
@@ -251,7 +251,7 @@ static long order(const void *a, const void *b)
 
 static struct file *file_at(struct proc *t, unsigned long fd)
 {
-    return t->fdt && fd < NOFILE ? t->fdt->fd[fd] : NULL;
+    return fd <= INT32_MAX ? fdt_file(t->fdt, (int)fd) : NULL;
 }
 
 long sys_kcmp(int pid1, int pid2, int type, unsigned long idx1, unsigned long idx2)

@@ -189,44 +189,6 @@ static void publish(struct proc *p)
 }
 
 /* ---- the shared parts ---- */
-static struct fdtable *fdtable_dup(struct fdtable *t)
-{
-    struct fdtable *n = kzalloc(sizeof(*n));
-    if (!n)
-        return NULL;
-    n->refs = 1;
-    for (int fd = 0; fd < NOFILE; fd++)
-        if (t && t->fd[fd])
-            n->fd[fd] = file_dup(t->fd[fd]);
-    if (t)
-        memcpy(n->cloexec, t->cloexec, sizeof(n->cloexec));
-    return n;
-}
-
-/* INVARIANT(kernel memory safety): exec closes close-on-exec descriptors in
- * a table of its own, never in one another process still uses. */
-int fdtable_unshare(struct proc *p)
-{
-    if (p->fdt->refs <= 1)
-        return 0;
-    struct fdtable *n = fdtable_dup(p->fdt);
-    if (!n)
-        return -ENOMEM;
-    fdtable_put(p->fdt);
-    p->fdt = n;
-    return 0;
-}
-
-void fdtable_put(struct fdtable *t)
-{
-    if (!t || --t->refs)
-        return;
-    for (int fd = 0; fd < NOFILE; fd++)
-        if (t->fd[fd])
-            file_close(t->fd[fd]);
-    kfree(t);
-}
-
 static struct fsinfo *fsinfo_dup(struct fsinfo *o)
 {
     struct fsinfo *n = kzalloc(sizeof(*n));
@@ -307,14 +269,14 @@ int proc_spawn_init(const char *path, char *const argv[])
     if (!p)
         return -ENOMEM;
     p->mm = mm_create();
-    p->fdt = fdtable_dup(NULL);
+    p->fdt = fdtable_new();
     p->sh = sighand_dup(NULL);
     p->fs = kzalloc(sizeof(*p->fs));
     if (!p->mm || !p->fdt || !p->sh || !p->fs)
         return -ENOMEM;
     /* fds 0, 1, 2: the console. */
     for (int fd = 0; fd < 3; fd++)
-        p->fdt->fd[fd] = console_open();
+        p->fdt->fd[fd] = console_open();         /* (a new table has 64 slots) */
     p->fs->refs = 1;
     p->fs->cwd = vfs_root();
     strlcpy(p->fs->cwd_path, "/", sizeof(p->fs->cwd_path));
@@ -387,10 +349,11 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     } else {
         child->mm = mm_fork(parent->mm);
     }
+    int fdt_err = -ENOMEM;
     if (flags & CLONE_FILES)
         (child->fdt = parent->fdt)->refs++;
     else
-        child->fdt = fdtable_dup(parent->fdt);
+        child->fdt = fdtable_dup(parent->fdt, &fdt_err);
     if (flags & CLONE_FS)
         (child->fs = parent->fs)->refs++;
     else
@@ -401,7 +364,9 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
         child->sh = sighand_dup(parent->sh);
     if (parent->io && (child->io = kmalloc(sizeof(*child->io))))
         *child->io = *parent->io;           /* the ports go with it (same version: same bits) */
-    if (!child->mm || !child->fdt || !child->fs || !child->sh || (parent->io && !child->io))
+    if (!child->fdt)
+        return clone_undo(child, fdt_err);      /* -ENOMEM, or -EMFILE past fs.nr_open */
+    if (!child->mm || !child->fs || !child->sh || (parent->io && !child->io))
         return clone_undo(child, -ENOMEM);
     *child->tf = *parent->tf;
     child->tf->rax = 0;                     /* clone returns 0 in the child */
@@ -1399,6 +1364,8 @@ int proc_view(int tid, bool whole, struct proc_view *v)
     v->fsuid = p->fsuid, v->fsgid = p->fsgid;
     v->serial = p->serial;
     v->ngroups = p->ngroups;
+    struct fdtable *ft = p->fdt ? p->fdt : t->fdt;     /* (a leader may have gone first) */
+    v->fdsize = ft ? ft->max : 0;
     memcpy(v->groups, p->groups, sizeof(v->groups));
     v->nthreads = l->nthreads;
     v->nice = p->nice;

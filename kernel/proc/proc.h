@@ -18,10 +18,6 @@
 
 #define NPROC   256
 #define NSIG    64
-/* The descriptor table's size: the most RLIMIT_NOFILE may allow (Linux's
- * default soft limit; its nr_open, the hard ceiling, is larger). */
-#define NOFILE  1024
-
 /* P_DEAD: a thread (not a group leader) that has exited; its memory is
  * reclaimed by proc_reap once it is certainly off its stack. */
 enum pstate { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, P_DEAD };
@@ -41,17 +37,32 @@ struct file;
  * Functions whose contract is "caller holds X" say ASSERT_HELD(&X) or
  * ASSERT_KLOCK() on their first line (debug.h); *_locked means exactly that. */
 
+/* A descriptor table (proc/fdtable.c): max slots, grown on demand up to the
+ * RLIMIT_NOFILE of whoever grows it and fs.nr_open; the first FDT_INLINE
+ * live inside the structure, so most processes allocate nothing more. */
+#define FDT_INLINE 64
+
 struct fdtable {                /* shared by CLONE_FILES; all [klock] */
     int refs;
-    struct file *fd[NOFILE];
-    uint64_t cloexec[NOFILE / 64];  /* bit n: close fd n on exec */
+    int max;                    /* slots in fd (a multiple of 64) */
+    struct file **fd;           /* [max]: fd_inline or a block of its own */
+    uint64_t *cloexec;          /* [max / 64]; bit n: close fd n on exec */
+    struct file *fd_inline[FDT_INLINE];
+    uint64_t cloexec_inline[FDT_INLINE / 64];
 };
+
+/* The file at descriptor fd, or NULL (not open, or past the table). */
+static inline struct file *fdt_file(const struct fdtable *t, int fd)
+{
+    return t && fd >= 0 && fd < t->max ? t->fd[fd] : NULL;
+}
 
 static inline bool fd_cloexec(const struct fdtable *t, int fd)
 {
-    return t->cloexec[fd / 64] >> (fd % 64) & 1;
+    return fd >= 0 && fd < t->max && (t->cloexec[fd / 64] >> (fd % 64) & 1);
 }
 
+/* fd must be a slot of t (below t->max). */
 static inline void fd_set_cloexec(struct fdtable *t, int fd, bool on)
 {
     if (on)
@@ -313,8 +324,21 @@ long  proc_tgkill(int tgid, int tid, int sig);
 long  proc_tgsignal(int tgid, int tid, int sig, int code, uint64_t value);
 /* rt_sigqueueinfo: kill(pid, sig) whose siginfo carries code and value. */
 long  proc_sigqueue(int pid, int sig, int code, uint64_t value);
+/* ---- proc/fdtable.c: descriptor tables, all with the kernel lock held ---- */
+struct fdtable *fdtable_new(void);               /* empty; NULL: out of memory */
+/* A copy of t (fork): NULL with *err -ENOMEM, or -EMFILE when t holds a
+ * descriptor at or past fs.nr_open (rounded up to 64, as Linux). */
+struct fdtable *fdtable_dup(struct fdtable *t, int *err);
 void  fdtable_put(struct fdtable *t);
-int   fdtable_unshare(struct proc *p);           /* a table of its own (exec); -ENOMEM */
+int   fdtable_unshare(struct proc *p);           /* a table of its own (exec); -ENOMEM, -EMFILE */
+/* Make fd a slot of t, fd below limit (the caller's RLIMIT_NOFILE): 0,
+ * -EMFILE at or past fs.nr_open, -ENOMEM. */
+int   fdtable_expand(struct fdtable *t, int fd, int limit);
+/* The lowest free descriptor >= min_fd and below limit, its slot made:
+ * -EMFILE (none, or past fs.nr_open) or -ENOMEM. */
+int   fdtable_alloc_fd(struct fdtable *t, int min_fd, int limit);
+int   fdtable_highest(const struct fdtable *t);  /* the highest open descriptor, or -1 */
+unsigned nr_open(void);                          /* fs.nr_open */
 long  proc_unshare(unsigned long flags);         /* unshare(2) */
 void  fsinfo_put(struct fsinfo *f);
 long  proc_wait4(int pid, int *ustatus, int options, void *urusage);
@@ -352,6 +376,7 @@ struct proc_view {
     uint64_t serial;                            /* struct proc's: which process, for good */
     uint32_t groups[NGROUPS_VIGIL];
     int ngroups, nthreads, nice, prio, policy, rt_priority, cpu, oom_score_adj;
+    int fdsize;                 /* its descriptor table's slots (status FDSize; 0: exiting) */
     uint64_t utime, stime, cutime, cstime;     /* ticks */
     uint64_t start_tick, affinity;
     uint64_t sig_pending, sig_blocked, sig_ignored, sig_caught;

@@ -21,9 +21,7 @@
 struct file *fd_get_raw(int fd)
 {
     struct proc *p = current();
-    if (fd < 0 || fd >= NOFILE)
-        return NULL;
-    struct file *f = p->fdt->fd[fd];
+    struct file *f = fdt_file(p->fdt, fd);
     if (!f)
         return NULL;
     for (int i = 0; i < p->nfd_held; i++)
@@ -61,15 +59,13 @@ void fd_put_held(void)
 
 int fd_install(struct file *f, int min_fd, bool cloexec)
 {
-    struct proc *p = current();
-    int limit = fd_limit();
-    for (int fd = min_fd < 0 ? 0 : min_fd; fd < limit; fd++)
-        if (!p->fdt->fd[fd]) {
-            p->fdt->fd[fd] = f;
-            fd_set_cloexec(p->fdt, fd, cloexec);
-            return fd;
-        }
-    return -EMFILE;
+    struct fdtable *t = current()->fdt;
+    int fd = fdtable_alloc_fd(t, min_fd, fd_limit());
+    if (fd < 0)
+        return fd;                              /* -EMFILE, or -ENOMEM growing the table */
+    t->fd[fd] = f;
+    fd_set_cloexec(t, fd, cloexec);
+    return fd;
 }
 
 long sys_read(int fd, void *buf, size_t n)
@@ -1118,8 +1114,10 @@ long sys_close_range(unsigned first, unsigned last, unsigned flags)
     struct proc *p = current();
     if ((flags & CLOSE_RANGE_UNSHARE) && fdtable_unshare(p))
         return -ENOMEM;
-    for (unsigned fd = first; fd <= last && fd < NOFILE; fd++) {
-        struct file *f = p->fdt->fd[fd];            /* looked at again after each close: it may sleep */
+    /* The table is looked at again after each close: it may sleep, and a
+     * sibling may grow the table (a new block) meanwhile. */
+    for (unsigned fd = first; fd <= last && fd < (unsigned)p->fdt->max; fd++) {
+        struct file *f = p->fdt->fd[fd];
         if (!f)
             continue;
         if (flags & CLOSE_RANGE_CLOEXEC) {
@@ -1459,18 +1457,27 @@ long sys_dup3(int fd, int to, int flags)
         return -EINVAL;
     if (fd == to)
         return -EINVAL;
-    if (to < 0 || to >= fd_limit())
+    int limit = fd_limit();
+    if (to < 0 || to >= limit)
         return -EBADF;
+    /* Then, as Linux: the table grown to hold it (past fs.nr_open: EBADF;
+     * out of memory: ENOMEM) once the source is known to be open. */
     struct file *f = fd_get_raw(fd);
     if (!f)
         return -EBADF;
     struct proc *p = current();
-    if (p->fdt->fd[to]) {
-        posix_locks_close(p->fdt->fd[to]);
-        file_close(p->fdt->fd[to]);
-    }
+    int r = fdtable_expand(p->fdt, to, limit);
+    if (r)
+        return r == -EMFILE ? -EBADF : r;
+    /* The new file goes in before the old one is closed (which may sleep):
+     * the slot is never seen empty, nor filled by another thread meanwhile. */
+    struct file *old = p->fdt->fd[to];
     p->fdt->fd[to] = file_dup(f);
     fd_set_cloexec(p->fdt, to, flags & O_CLOEXEC);
+    if (old) {
+        posix_locks_close(old);
+        file_close(old);
+    }
     return to;
 }
 

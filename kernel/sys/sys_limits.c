@@ -7,8 +7,9 @@
  * fds up to RLIMIT_NOFILE), and shells set them (`ulimit -n 16; prog`)
  * expecting the kernel to hold the program to them. Vigil enforces:
  *   NOFILE  open, dup, pipe... say EMFILE past it (fd_limit: fd_install,
- *           dup2/dup3 EBADF, F_DUPFD EINVAL), and past NOFILE (1024), the
- *           size of Vigil's descriptor table, whatever the limit;
+ *           dup2/dup3 EBADF, F_DUPFD EINVAL); the descriptor table grows
+ *           on demand up to it (proc/fdtable.c), and its hard limit stays
+ *           at or below fs.nr_open (EPERM, even for root);
  *   STACK   the stack region exec maps is that big (exec_stack_size);
  *   AS      mmap and brk fail with ENOMEM past it (rlimit_as_allows);
  *   FSIZE   a write or truncate past it gets SIGXFSZ and EFBIG (fsize_check);
@@ -32,10 +33,6 @@
 #include "../arch/x86_64/cpu.h"
 #include "../debug/debug.h"
 
-/* RLIMIT_NOFILE's ceiling (NR_OPEN_VIGIL, lib/abi.h): Linux's default
- * fs.nr_open, which /proc/sys/fs/nr_open shows. A limit above Vigil's table
- * (NOFILE) may be set; descriptors stop at the table. */
-#define NR_OPEN   NR_OPEN_VIGIL
 #define STACK_MIN (128ul << 10)          /* room for the arguments and a first frame */
 #define STACK_MAX (1ul << 30)            /* RLIM_INFINITY: a gigabyte of address space */
 
@@ -47,7 +44,7 @@ void rlimit_init(struct proc *p)
      * Vigil's own ceilings where its tables are smaller. */
     p->rlim[RLIMIT_STACK].cur = USER_STACK_SIZE;
     p->rlim[RLIMIT_CORE].cur = 0;
-    p->rlim[RLIMIT_NOFILE] = (struct rlimit_k){ NOFILE, NOFILE };
+    p->rlim[RLIMIT_NOFILE] = (struct rlimit_k){ INR_OPEN_CUR, INR_OPEN_MAX };
     p->rlim[RLIMIT_NPROC] = (struct rlimit_k){ NPROC, NPROC };
     p->rlim[RLIMIT_MEMLOCK] = (struct rlimit_k){ 8ul << 20, 8ul << 20 };
     p->rlim[10] = (struct rlimit_k){ RLIM_INFINITY, RLIM_INFINITY };      /* LOCKS */
@@ -65,11 +62,12 @@ int fd_limit(void)
 {
     uint64_t n = limits()[RLIMIT_NOFILE].cur;
 #ifdef BREAK_RLIMIT_NOFILE
-    n = NOFILE;                                 /* the break switch: the limit is only reported */
+    n = nr_open();                              /* the break switch: the limit is only reported */
 #endif
     /* INVARIANT(privilege separation): a process holds no descriptor at or
-     * past its RLIMIT_NOFILE, which only root may lift. */
-    return n < NOFILE ? (int)n : NOFILE;
+     * past its RLIMIT_NOFILE, which only root may lift (and the table
+     * grows no further: proc/fdtable.c). */
+    return n < INT32_MAX ? (int)n : INT32_MAX;
 }
 
 size_t exec_stack_size(void)
@@ -174,8 +172,8 @@ long sys_prlimit64(int pid, int res, const void *unew, void *uold)
     if (unew) {
         if (nv.cur > nv.max)
             return -EINVAL;
-        if (res == RLIMIT_NOFILE && nv.max > NR_OPEN)
-            return -EPERM;                      /* Linux's nr_open */
+        if (res == RLIMIT_NOFILE && nv.max > nr_open())
+            return -EPERM;                      /* fs.nr_open, for root too (Linux) */
         bool raise = nv.max > r->max;
 #ifdef BREAK_RLIMIT_PERM
         raise = false;                          /* the break switch: anyone lifts any limit */
