@@ -425,12 +425,13 @@ def fsfuzz(c: Context, images: int = 1000, seed: int = 1, per_disk: int = 100, a
                         "(its ops/s beside Vigil's)",
             "profile": "sample the vCPUs' instruction pointers while trinity runs "
                        "and print where Vigil's time went",
-            "jobs": "seeds at once (each its own QEMU; the console goes only to the logs)"},
+            "jobs": "seeds at once (each its own QEMU; the console goes only to the logs)",
+            "trinity": "trinity arguments in place of -q, e.g. \"-q --enable-fds=inotify\""},
       iterable=["seed"])
 def fuzz(c: Context, seed: list[int] | None = None, ops: int = 100000, smp: int = 2,
          children: int = 2, accel: str = "", timeout: int = 0,
          hungtask: int = 30, vs_linux: bool = False, profile: bool = False,
-         jobs: int = 1) -> None:
+         jobs: int = 1, trinity: str = "") -> None:
     """Debian's trinity inside Vigil as an unprivileged user, per seed:
     zero panics, lockdep reports and hung tasks, frames and kernel heap back
     to baseline (harness/fuzz.py; figures in docs/fuzz.md). Every verdict
@@ -459,7 +460,8 @@ def fuzz(c: Context, seed: list[int] | None = None, ops: int = 100000, smp: int 
         log = logs / f"seed-{s}.log"
         sampler = fz.Sampler(logs / f"monitor-{s}.sock", art.kernel_elf, 0.002) if profile else None
         verdict, wall = fz.run(art, machine, s, ops, children, log, timeout=limit,
-                               hungtask=hungtask, sampler=sampler, stream=jobs <= 1)
+                               hungtask=hungtask, sampler=sampler, stream=jobs <= 1,
+                               trinity_args=tuple(trinity.split()))
         lines = [f"\n{verdict.line()} [{wall:.0f} s wall, console in {log.relative_to(ROOT)}]"]
         if sampler is not None:
             from harness import benchprof
@@ -472,6 +474,10 @@ def fuzz(c: Context, seed: list[int] | None = None, ops: int = 100000, smp: int 
             lines += [f"  {100.0 * n / max(total, 1):5.1f}%  {n:6}  {where}"
                       for where, n in sampler.callers.most_common(12)]
         lines += [f"  {what}" for what in (*verdict.panics, *verdict.lockdep, *verdict.watchdog)]
+        if verdict.leaks and verdict.held:
+            lines.append("fuzz: blocks allocated during the run and still held, by site "
+                         "(a leak is among them):")
+            lines += [f"  {what}" for what in verdict.held]
         if vs_linux:
             llog = logs / f"seed-{s}-linux.log"
             lv, lwall = fz.run(art, machine, s, ops, children, llog, timeout=limit,

@@ -58,6 +58,7 @@ _WATCHDOG = re.compile(r"^watchdog: (CPU \d+ has|hung task:).*$", re.M)
 _TRINITY = re.compile(r"^fuzzrun: trinity (exit status|killed by signal) (\d+)$", re.M)
 _OPS = re.compile(r"^fuzzrun: ops (\d+) seconds ([\d.]+)$", re.M)
 _LEFT = re.compile(r"^fuzzrun: processes of nobody left (\d+)$", re.M)
+_HELD = re.compile(r"^fuzzrun: held: (.+)$", re.M)
 _STARTED = re.compile(r"trinity-c\d+|\[main\]")
 
 
@@ -80,6 +81,7 @@ class Verdict:
     heap_bytes: tuple[str, str] | None = None
     heap_objects: tuple[str, str] | None = None
     nobody_left: int = -1
+    held: list[str] = field(default_factory=list)  # the heap tracer's sites, when a count moved
 
     @property
     def leaks(self) -> list[str]:
@@ -131,7 +133,8 @@ def parse(console: str, seed: int, ops: int, powered_off: bool) -> Verdict:
         watchdog=[m.group(0) for m in _WATCHDOG.finditer(console)],
         frames=_pair(console, "free frames"), heap_bytes=_pair(console, "heap bytes"),
         heap_objects=_pair(console, "heap objects"),
-        nobody_left=int(left.group(1)) if left else -1)
+        nobody_left=int(left.group(1)) if left else -1,
+        held=[m.group(1) for m in _HELD.finditer(console)])
 
 
 class _Tee:
@@ -295,11 +298,13 @@ class Sampler:
 def run(art: Artifacts, machine: Machine, seed: int, ops: int, children: int,
         log_path: Path, timeout: float, warmup: int = 2000,
         hungtask: int = HUNGTASK_SECS, stream: bool = True,
-        kernel: str = "vigil", sampler: Sampler | None = None) -> tuple[Verdict, float]:
+        kernel: str = "vigil", sampler: Sampler | None = None,
+        trinity_args: tuple[str, ...] = ()) -> tuple[Verdict, float]:
     """One fuzz run on kernel (vigil | linux); the verdict and the
     wall-clock seconds it took. With a sampler, its counts fill while
-    trinity runs."""
-    argv = [FUZZRUN, str(seed), str(ops), str(children), str(warmup)]
+    trinity runs. trinity_args replace fuzzrun's -q (to chase a finding:
+    -v, -c NAME, --enable-fds=...)."""
+    argv = [FUZZRUN, str(seed), str(ops), str(children), str(warmup), *trinity_args]
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as d:
         if kernel == "linux":

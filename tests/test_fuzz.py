@@ -33,7 +33,7 @@ def test_a_short_seeded_trinity_run_leaves_the_kernel_whole(vigil) -> None:
     powers off. (The long runs: ./vigil fuzz.)"""
     verdict, _ = fuzz.run(vigil.art, vigil.machine(smp=2), seed=7, ops=300, children=2,
                           log_path=vigil._log("fuzz"), timeout=240, warmup=300, stream=False)
-    details = [*verdict.panics, *verdict.lockdep, *verdict.watchdog, *verdict.leaks]
+    details = [*verdict.panics, *verdict.lockdep, *verdict.watchdog, *verdict.leaks, *verdict.held]
     assert verdict.ok, verdict.line() + "".join(f"\n  {d}" for d in details)
 
 
@@ -50,6 +50,8 @@ def test_parse_reads_the_verdict_from_a_console() -> None:
     bad = fuzz.parse(leaky + reports, 1, 1000, True)
     assert not bad.ok and bad.leaks == ["heap bytes: 5 -> 9"] and len(bad.hung) == 1
     assert len(bad.lockdep) == 1 and "FAIL" in bad.line()
+    held = fuzz.parse(leaky + "fuzzrun: held: 2 x 368 bytes: mq_open+0x4c <- x <- y\n", 1, 1000, True)
+    assert held.held == ["2 x 368 bytes: mq_open+0x4c <- x <- y"], held
 
 
 def test_the_profile_sampler_starts_and_stops_on_markers_split_across_reads(tmp_path) -> None:

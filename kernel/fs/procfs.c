@@ -39,6 +39,7 @@
 #include "../lib/string.h"
 #include "../lib/kprintf.h"
 #include "../lib/abi.h"
+#include "../debug/debug.h"
 #include "../lib/cmdline.h"
 #include "../lib/random.h"
 #include "../arch/x86_64/arch.h"
@@ -1072,6 +1073,38 @@ static long write_schedtrace(const struct pctx *c, const char *buf, size_t n)
     return schedtrace_control(buf, n);
 }
 
+/* vigil/kheap: the heap tracer (mm/kheap.c). "mark" starts it; a read
+ * lists the blocks handed out since and still live, by allocation site:
+ * "COUNT x SIZE bytes: SITE <- CALLER <- ITS CALLER". */
+static int gen_kheap(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    enum { MAX = 256 };
+    struct kheap_site *v = kmalloc(MAX * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    uint64_t untracked;
+    size_t n = kheap_trace_report(v, MAX, &untracked);
+    sb_printf(s, "kheap: %zu allocation sites live since the mark, %lu allocations untracked\n", n, untracked);
+    for (size_t i = 0; i < n; i++) {
+        sb_printf(s, "%u x %u bytes:", v[i].count, v[i].size);
+        for (int j = 0; j < 3 && v[i].site[j]; j++) {
+            uintptr_t off;
+            const char *name = ksym_lookup(v[i].site[j], &off);
+            sb_printf(s, "%s %s+0x%lx", j ? " <-" : "", name ? name : "?", name ? off : v[i].site[j]);
+        }
+        sb_printf(s, "\n");
+    }
+    kfree(v);
+    return 0;
+}
+
+static long write_kheap(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    return kheap_trace_control(buf, n);
+}
+
 static int gen_filesystems(struct sbuf *s, const struct pctx *c)
 {
     (void)c;
@@ -1448,6 +1481,7 @@ static const struct pent vm_ents[] = {
 };
 static const struct pent vigil_ents[] = {
     { .name = "schedtrace", .mode = S_IFREG | 0600, .gen = gen_schedtrace, .write = write_schedtrace },
+    { .name = "kheap", .mode = S_IFREG | 0600, .gen = gen_kheap, .write = write_kheap },
     { .name = NULL },
 };
 static const struct pent sys_ents[] = {

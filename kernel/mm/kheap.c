@@ -5,10 +5,20 @@
  * holds and chains its free slots. Larger requests take whole contiguous
  * frames with the same header in front. Either way kfree finds the header
  * by rounding the pointer down to its page (or, for large blocks, reading
- * it from the page the block starts in). */
+ * it from the page the block starts in).
+ *
+ * Who holds what (the tracer at the end). A leak check says a class has
+ * three more blocks than it had; it cannot say whose. Once root writes
+ * "mark" to /proc/vigil/kheap, every block handed out from then on is
+ * recorded with its size and the three return addresses above kmalloc,
+ * until it is freed; reading the file groups the recorded blocks still
+ * live by those sites. fuzzrun marks before its baseline and prints the
+ * file when a count did not come back: a leak then names its allocator.
+ * Tracing costs nothing until the first mark. */
 #include "mm.h"
 #include "../lib/string.h"
 #include "../lib/spinlock.h"
+#include "../lib/errno.h"
 #include "../debug/debug.h"
 
 #define SLAB_MAGIC  0x534c4142u     /* "SLAB" */
@@ -37,6 +47,9 @@ static struct page_hdr *partial[NCLASSES];   /* pages with at least one free slo
 static uint64_t pages_in_use, bytes_in_use;
 static uint64_t objects_in_use[NCLASSES + 1];  /* [heap_lock] per class, then large */
 static struct spinlock heap_lock = SPINLOCK_INIT("kheap");
+
+static inline __attribute__((always_inline)) void trace_alloc_locked(void *p, size_t n);
+static void trace_free_locked(void *p);
 
 static inline int slots_per_page(int cls) { return (int)((PAGE_SIZE - HDR_SIZE) / class_size[cls]); }
 
@@ -120,6 +133,8 @@ void *kmalloc(size_t n)
             p = (uint8_t *)h + HDR_SIZE;
         }
     }
+    if (p)
+        trace_alloc_locked(p, n);
     spin_unlock_irqrestore(&heap_lock, flags);
     return p;
 }
@@ -138,6 +153,7 @@ void kfree(void *p)
         return;
     struct page_hdr *h = (struct page_hdr *)ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
     uint64_t flags = spin_lock_irqsave(&heap_lock);
+    trace_free_locked(p);
     if (h->magic == LARGE_MAGIC && (uint8_t *)p == (uint8_t *)h + HDR_SIZE) {
         uint64_t np = h->npages;
         h->magic = 0;
@@ -189,4 +205,150 @@ void kheap_object_counts(uint64_t out[KHEAP_NCOUNTS])
     uint64_t flags = spin_lock_irqsave(&heap_lock);
     memcpy(out, objects_in_use, sizeof(objects_in_use));
     spin_unlock_irqrestore(&heap_lock, flags);
+}
+
+/* ---- the tracer ([heap_lock]) ---- */
+
+#define TRACE_SITES   3
+#define TRACE_POOL    1024              /* frames of records, taken at the first mark */
+#define TRACE_BUCKETS 8192              /* heads in TRACE_BUCKETS * 8 / PAGE_SIZE frames */
+
+struct trace_rec {
+    struct trace_rec *next;             /* [heap_lock] in its bucket, or the free list */
+    void *p;
+    uintptr_t site[TRACE_SITES];
+    uint32_t size;
+};
+
+static struct trace_rec **trace_bucket; /* [heap_lock] NULL: never marked */
+static struct trace_rec *trace_free;    /* [heap_lock] */
+static uint64_t trace_untracked;        /* [heap_lock] allocations with no record to spare */
+
+static inline size_t trace_hash(const void *p) { return ((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull >> 51; }
+
+_Static_assert(TRACE_BUCKETS == 1 << 13, "trace_hash yields 13 bits");
+
+/* Inlined, so that its frame is kmalloc's. */
+static inline __attribute__((always_inline)) void trace_alloc_locked(void *p, size_t n)
+{
+    if (!trace_bucket)
+        return;
+    struct trace_rec *r = trace_free;
+    if (!r) {
+        trace_untracked++;
+        return;
+    }
+    trace_free = r->next;
+    *r = (struct trace_rec){ .p = p, .size = (uint32_t)(n > 0xffffffffu ? 0xffffffffu : n) };
+    /* The sites are the return addresses of kmalloc's callers, read from
+     * the frame-pointer chain (-fno-omit-frame-pointer) while it stays
+     * on this stack and goes up. */
+    uintptr_t *fp = __builtin_frame_address(0), here = (uintptr_t)&r;
+    for (int i = 0; i < TRACE_SITES && fp; i++) {
+        uintptr_t f = (uintptr_t)fp;
+        if ((f & 7) || f < here || f - here > 32768)
+            break;
+        r->site[i] = fp[1];
+        fp = (uintptr_t *)fp[0];
+    }
+    size_t b = trace_hash(p);
+    r->next = trace_bucket[b];
+    trace_bucket[b] = r;
+}
+
+static void trace_free_locked(void *p)
+{
+    if (!trace_bucket)
+        return;
+    for (struct trace_rec **pp = &trace_bucket[trace_hash(p)]; *pp; pp = &(*pp)->next)
+        if ((*pp)->p == p) {
+            struct trace_rec *r = *pp;
+            *pp = r->next;
+            r->next = trace_free;
+            trace_free = r;
+            return;
+        }
+}
+
+/* Start (or restart) recording: what was recorded is forgotten. */
+static long trace_mark(void)
+{
+    size_t bucket_frames = TRACE_BUCKETS * sizeof(void *) / PAGE_SIZE;
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    bool first = !trace_bucket;
+    spin_unlock_irqrestore(&heap_lock, flags);
+    struct trace_rec **buckets = NULL, *pool = NULL;
+    if (first) {
+        uint64_t pa = pmm_alloc_contig(bucket_frames);
+        if (!pa)
+            return -ENOMEM;
+        buckets = P2V(pa);
+        memset(buckets, 0, bucket_frames * PAGE_SIZE);
+        for (int i = 0; i < TRACE_POOL; i++) {
+            uint64_t f = pmm_alloc();
+            if (!f)
+                break;
+            struct trace_rec *rec = P2V(f);
+            for (size_t j = 0; j < PAGE_SIZE / sizeof(*rec); j++) {
+                rec[j].next = pool;
+                pool = &rec[j];
+            }
+        }
+    }
+    flags = spin_lock_irqsave(&heap_lock);
+    if (first && trace_bucket) {            /* another mark won the race: ours goes back */
+        spin_unlock_irqrestore(&heap_lock, flags);
+        pmm_free_contig(V2P(buckets), bucket_frames);
+        while (pool) {                      /* (each frame's first record is its lowest) */
+            struct trace_rec *r = pool;
+            pool = pool->next;
+            if (!((uintptr_t)r & (PAGE_SIZE - 1)))
+                pmm_free(V2P(r));
+        }
+        return 0;
+    }
+    if (first) {
+        trace_bucket = buckets;
+        trace_free = pool;
+    }
+    for (size_t b = 0; b < TRACE_BUCKETS; b++)
+        while (trace_bucket[b]) {
+            struct trace_rec *r = trace_bucket[b];
+            trace_bucket[b] = r->next;
+            r->next = trace_free;
+            trace_free = r;
+        }
+    trace_untracked = 0;
+    spin_unlock_irqrestore(&heap_lock, flags);
+    return 0;
+}
+
+long kheap_trace_control(const char *buf, size_t n)
+{
+    if (n >= 4 && !memcmp(buf, "mark", 4) && (n == 4 || buf[4] == '\n'))
+        return trace_mark() ?: (long)n;
+    return -EINVAL;
+}
+
+/* The live blocks recorded since the mark, grouped by their sites. */
+size_t kheap_trace_report(struct kheap_site *out, size_t max, uint64_t *untracked)
+{
+    size_t used = 0;
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    for (size_t b = 0; trace_bucket && b < TRACE_BUCKETS; b++)
+        for (struct trace_rec *r = trace_bucket[b]; r; r = r->next) {
+            size_t i = 0;
+            while (i < used && (out[i].size != r->size || memcmp(out[i].site, r->site, sizeof(r->site))))
+                i++;
+            if (i == used) {
+                if (used == max)
+                    continue;
+                out[used++] = (struct kheap_site){ .size = r->size };
+                memcpy(out[i].site, r->site, sizeof(r->site));
+            }
+            out[i].count++;
+        }
+    *untracked = trace_untracked;
+    spin_unlock_irqrestore(&heap_lock, flags);
+    return used;
 }

@@ -113,6 +113,15 @@ uint64_t kheap_bytes_in_use(void);
  * ... 2016 bytes), then large blocks (the leak test's exact measure). */
 #define KHEAP_NCOUNTS 9
 void     kheap_object_counts(uint64_t out[KHEAP_NCOUNTS]);
+/* The tracer (/proc/vigil/kheap): "mark" starts recording each block's
+ * allocation sites; a report groups the recorded blocks still live. */
+struct kheap_site {
+    uintptr_t site[3];                  /* kmalloc's return address, then its caller's... */
+    uint32_t size;                      /* what was asked for */
+    uint32_t count;                     /* live blocks of this size from these sites */
+};
+long     kheap_trace_control(const char *buf, size_t n);
+size_t   kheap_trace_report(struct kheap_site *out, size_t max, uint64_t *untracked);
 
 /* ---- user address spaces (uvm.c) ---- */
 #define VM_READ   1

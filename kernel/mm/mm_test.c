@@ -4,6 +4,7 @@
 #include "../ktest/ktest.h"
 #include "../lib/string.h"
 #include "../arch/x86_64/cpu.h"
+#include "../debug/debug.h"
 
 extern char _text[], _etext[], _rodata[], _erodata[], _data[], _end[];
 
@@ -238,6 +239,34 @@ KTEST(kheap, accounting_returns_to_start)
     /* At most one cached empty page per size class may remain. */
     KT_EXPECT(t, kheap_pages_in_use() <= pages + 8);
     KT_EXPECT_EQ(t, pmm_free_frames() + (kheap_pages_in_use() - pages), frames);
+}
+
+/* The tracer names who holds blocks: three blocks asked for here show as
+ * one site of this function with a count of 3, and are gone once freed. */
+KTEST(kheap, tracer_names_the_site_of_live_blocks)
+{
+    static struct kheap_site v[256];
+    uint64_t untracked;
+    KT_ASSERT(t, kheap_trace_control("mark\n", 5) == 5);
+    KT_EXPECT(t, kheap_trace_control("bogus", 5) < 0);
+    void *p[3];
+    for (int i = 0; i < 3; i++)
+        KT_ASSERT(t, (p[i] = kmalloc(43)) != NULL);
+    size_t n = kheap_trace_report(v, 256, &untracked), hit = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].size == 43) {
+            uintptr_t off;
+            const char *name = ksym_lookup(v[i].site[0], &off);
+            KT_EXPECT(t, name && strstr(name, "tracer_names_the_site"));
+            hit += v[i].count;
+        }
+    KT_EXPECT_EQ(t, hit, 3);
+    KT_EXPECT_EQ(t, untracked, 0);
+    for (int i = 0; i < 3; i++)
+        kfree(p[i]);
+    n = kheap_trace_report(v, 256, &untracked);
+    for (size_t i = 0; i < n; i++)
+        KT_EXPECT(t, v[i].size != 43);
 }
 
 KTEST(kheap, large_blocks_use_whole_frames)
