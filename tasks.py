@@ -426,12 +426,13 @@ def fsfuzz(c: Context, images: int = 1000, seed: int = 1, per_disk: int = 100, a
             "profile": "sample the vCPUs' instruction pointers while trinity runs "
                        "and print where Vigil's time went",
             "jobs": "seeds at once (each its own QEMU; the console goes only to the logs)",
-            "trinity": "trinity arguments in place of -q, e.g. \"-q --enable-fds=inotify\""},
+            "trinity": "trinity arguments in place of -q, e.g. \"-q --enable-fds=inotify\"",
+            "quiet": "seconds of console silence before the kernel is asked for a thread dump"},
       iterable=["seed"])
 def fuzz(c: Context, seed: list[int] | None = None, ops: int = 100000, smp: int = 2,
          children: int = 2, accel: str = "", timeout: int = 0,
          hungtask: int = 30, vs_linux: bool = False, profile: bool = False,
-         jobs: int = 1, trinity: str = "") -> None:
+         jobs: int = 1, trinity: str = "", quiet: int = 600) -> None:
     """Debian's trinity inside Vigil as an unprivileged user, per seed:
     zero panics, lockdep reports and hung tasks, frames and kernel heap back
     to baseline (harness/fuzz.py; figures in docs/fuzz.md). Every verdict
@@ -461,7 +462,7 @@ def fuzz(c: Context, seed: list[int] | None = None, ops: int = 100000, smp: int 
         sampler = fz.Sampler(logs / f"monitor-{s}.sock", art.kernel_elf, 0.002) if profile else None
         verdict, wall = fz.run(art, machine, s, ops, children, log, timeout=limit,
                                hungtask=hungtask, sampler=sampler, stream=jobs <= 1,
-                               trinity_args=tuple(trinity.split()))
+                               trinity_args=tuple(trinity.split()), quiet=quiet)
         lines = [f"\n{verdict.line()} [{wall:.0f} s wall, console in {log.relative_to(ROOT)}]"]
         if sampler is not None:
             from harness import benchprof

@@ -59,6 +59,7 @@ _TRINITY = re.compile(r"^fuzzrun: trinity (exit status|killed by signal) (\d+)$"
 _OPS = re.compile(r"^fuzzrun: ops (\d+) seconds ([\d.]+)$", re.M)
 _LEFT = re.compile(r"^fuzzrun: processes of nobody left (\d+)$", re.M)
 _HELD = re.compile(r"^fuzzrun: held: (.+)$", re.M)
+_DUMP = re.compile(r"^threads: CPU 0, tick \d+: a dump", re.M)
 _STARTED = re.compile(r"trinity-c\d+|\[main\]")
 
 
@@ -82,6 +83,7 @@ class Verdict:
     heap_objects: tuple[str, str] | None = None
     nobody_left: int = -1
     held: list[str] = field(default_factory=list)  # the heap tracer's sites, when a count moved
+    dumps: int = 0  # thread dumps the console printed (it went silent: QuietWatch)
 
     @property
     def leaks(self) -> list[str]:
@@ -110,6 +112,8 @@ class Verdict:
         leaks = "; ".join(self.leaks) or "frames and heap back to baseline"
         state = "PASS" if self.ok else "FAIL"
         ended = "" if self.ended else ", the run did not end"
+        if self.dumps:
+            ended += f" (silent: {self.dumps} thread dumps in the console log)"
         return (f"fuzz: {state}: seed {self.seed}: {self.ops} ops in {self.seconds:.0f} s "
                 f"({rate:.0f} ops/s), trinity {self.trinity or 'did not report'}{ended}: "
                 f"{len(self.panics)} panics, {len(self.lockdep)} lockdep reports, "
@@ -134,16 +138,20 @@ def parse(console: str, seed: int, ops: int, powered_off: bool) -> Verdict:
         frames=_pair(console, "free frames"), heap_bytes=_pair(console, "heap bytes"),
         heap_objects=_pair(console, "heap objects"),
         nobody_left=int(left.group(1)) if left else -1,
-        held=[m.group(1) for m in _HELD.finditer(console)])
+        held=[m.group(1) for m in _HELD.finditer(console)],
+        dumps=len(_DUMP.findall(console)))
 
 
 class _Tee:
-    """Show the console on a stream while the session logs it."""
+    """Show the console on a stream while the session logs it; last: when
+    the guest last printed (time.monotonic)."""
 
     def __init__(self, inner, out, sampler=None) -> None:  # type: ignore[no-untyped-def]
         self.inner, self.out, self.sampler = inner, out, sampler
+        self.last = time.monotonic()
 
     def write(self, b: bytes) -> None:
+        self.last = time.monotonic()
         self.inner.write(b)
         if self.out is not None:
             self.out.write(b.replace(b"\r", b""))
@@ -295,15 +303,46 @@ class Sampler:
             self.stop.set()
 
 
+class QuietWatch:
+    """A machine whose console has been silent for `quiet` seconds is asked
+    what its threads are doing: a break on its serial line (the monitor's
+    chardev-send-break), which Vigil answers with a thread dump on the
+    console (kernel/debug/watchdog.c), at most `most` times per run."""
+
+    def __init__(self, sock: Path, tee: _Tee, quiet: float, most: int = 3) -> None:
+        self.sock, self.tee, self.quiet, self.most = sock, tee, quiet, most
+        self.sent = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        from .benchprof import Monitor
+
+        since = time.monotonic()
+        while self.sent < self.most and not self.stop.wait(5):
+            now = time.monotonic()
+            if now - max(self.tee.last, since) < self.quiet:
+                continue
+            try:
+                mon = Monitor(self.sock, timeout=10)
+                mon.command("chardev-send-break con0")
+                mon.close()
+                self.sent += 1
+            except (OSError, EOFError):
+                return
+            since = now
+
+
 def run(art: Artifacts, machine: Machine, seed: int, ops: int, children: int,
         log_path: Path, timeout: float, warmup: int = 2000,
         hungtask: int = HUNGTASK_SECS, stream: bool = True,
         kernel: str = "vigil", sampler: Sampler | None = None,
-        trinity_args: tuple[str, ...] = ()) -> tuple[Verdict, float]:
+        trinity_args: tuple[str, ...] = (), quiet: float = 600) -> tuple[Verdict, float]:
     """One fuzz run on kernel (vigil | linux); the verdict and the
     wall-clock seconds it took. With a sampler, its counts fill while
     trinity runs. trinity_args replace fuzzrun's -q (to chase a finding:
-    -v, -c NAME, --enable-fds=...)."""
+    -v, -c NAME, --enable-fds=...). A Vigil console silent for `quiet`
+    seconds gets a serial break: the kernel prints its threads."""
     argv = [FUZZRUN, str(seed), str(ops), str(children), str(warmup), *trinity_args]
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as d:
@@ -315,17 +354,23 @@ def run(art: Artifacts, machine: Machine, seed: int, ops: int, children: int,
             m = Machine(accel=machine.accel, mem=machine.mem, smp=machine.smp,
                         extra=[*machine.extra, *disk_args(disk)])
             cmd = qemu_command(art, f"root=/dev/vda hungtask={hungtask}", m, initrd=art.initrd)
-        if sampler is not None:
-            sampler.sock.unlink(missing_ok=True)
-            cmd[cmd.index("-monitor") + 1] = f"unix:{sampler.sock},server=on,wait=off"
+        mon_sock = sampler.sock if sampler is not None else Path(d) / "monitor.sock"
+        if kernel != "linux":
+            mon_sock.unlink(missing_ok=True)
+            cmd[cmd.index("-monitor") + 1] = f"unix:{mon_sock},server=on,wait=off"
         with Session(cmd, log_path) as s:
-            if stream or sampler is not None:
-                s.child.logfile_read = _Tee(s.child.logfile_read,
-                                            sys.stdout.buffer if stream else None, sampler)
+            tee = _Tee(s.child.logfile_read, sys.stdout.buffer if stream else None, sampler)
+            s.child.logfile_read = tee
+            watched = sampler is None and kernel != "linux"
+            watch = QuietWatch(mon_sock, tee, quiet) if watched else None
             if sampler is not None:
                 sampler.thread.start()
+            if watch is not None:
+                watch.thread.start()
             ex = s.wait_exit(timeout)
             console = s.output
+            if watch is not None:
+                watch.stop.set()
         if sampler is not None:
             sampler.stop.set()
             sampler.running.set()

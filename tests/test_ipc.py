@@ -40,6 +40,21 @@ def test_ipc_calls_answer_as_linux_for_bad_input_real_work_and_waits(vigil) -> N
         _diff(run.output, host.output)
 
 
+def test_the_mqueue_file_system_shows_lists_and_removes_queues_as_linux(vigil) -> None:
+    """mount -t mqueue: ls lists the queues made by mq_open and by
+    open(O_CREAT) there (with the default sizes), stat gives their modes and
+    owners, cat their status line, statfs the magic number; rm is mq_unlink
+    (an open descriptor still receives); mkdir and symlink are EPERM; another
+    user cannot remove root's queue in the sticky root or open a 0600 one.
+    Output compared line for line with Linux."""
+    host = vigil.host(["/bin/mqfs"])
+    assert host.status == 0 and "mqfs done" in host.output, host.output[-800:]
+    run = vigil.program(["/bin/mqfs"])
+    assert run.status == 0 and "mqfs done" in run.output, run.console[-1500:]
+    assert run.output == host.output, "the mqueue file system differs from Linux:\n" + \
+        _diff(run.output, host.output)
+
+
 @pytest.mark.invariant("privilege")
 def test_another_user_cannot_read_or_remove_a_0600_ipc_object(vigil) -> None:
     """Root makes a message queue, a segment, a semaphore set and a POSIX

@@ -6,6 +6,8 @@ is stuck in (kernel/debug/watchdog.c). Every test fails on such a report
 
 from __future__ import annotations
 
+import re
+
 import pexpect
 
 # Generous: the report is due 2 s of the stuck CPU's (or its watcher's) ticks
@@ -68,3 +70,40 @@ def test_a_thread_stuck_asleep_in_the_kernel_is_reported_with_pid_syscall_and_ba
         assert line == f"pid {pid} (hungtask), syscall 162 (sync)", line
         s.expect(r"BACKTRACE\n(\s+#\d+ .*\n)*?\s+#\d+ 0x[0-9a-f]+ crash_hung\+", timeout=30)
         s.expect(r"#\d+ 0x[0-9a-f]+ sys_sync\+", timeout=30)       # and who called it
+
+
+def test_a_serial_break_makes_the_kernel_list_every_thread_with_its_syscall_and_wait(
+        vigil, tmp_path) -> None:
+    # A machine gone quiet with no thread in D state (a lost wakeup on an
+    # interruptible wait, a livelock in user space) is asked what its
+    # threads do: a break on the serial line (what ./vigil fuzz sends after
+    # minutes of silence). cat, blocked reading the console, must be listed
+    # asleep in read(2), with the kernel backtrace of its sleep.
+    from harness.benchprof import Monitor
+    from harness.qemu import Session, qemu_command
+
+    sock = tmp_path / "monitor.sock"
+    cmd = qemu_command(vigil.art, "", vigil.machine(), initrd=vigil.art.initrd)
+    cmd[cmd.index("-monitor") + 1] = f"unix:{sock},server=on,wait=off"
+    with Session(cmd, vigil._log("session")) as s:
+        s.expect(r"\$ ", timeout=60)
+        s.sendline("cat")
+        mon = Monitor(sock, timeout=30)
+        try:
+            for _ in range(10):  # until cat has reached its read
+                mon.command("chardev-send-break con0")
+                s.expect(r"threads: CPU 0, tick \d+: a dump \(serial break\)\r*\n", timeout=60)
+                s.expect(r"threads: end", timeout=60)
+                dump = s.child.before.decode(errors="replace")
+                mine = re.search(r"threads: S tid (\d+) tgid \d+ cpu \d+ pid \d+ \(cat\), "
+                                 r"syscall 0 \(read\), user rip 0x[0-9a-f]+, on \S+\r*\n"
+                                 r"BACKTRACE\r*\n((?:\s+#\d+ .*\n)+)", dump)
+                if mine:
+                    break
+            else:
+                raise AssertionError("a serial break did not list cat asleep in read(2):\n" + dump)
+        finally:
+            mon.close()
+        assert re.search(r"#0 0x[0-9a-f]+ sleep_locked\+", mine.group(2)), mine.group(0)
+        assert re.search(r"#\d+ 0x[0-9a-f]+ sys_read\+", mine.group(2)), mine.group(0)
+        assert re.search(r"threads: \w tid 1 tgid 1 ", dump), "init is not listed:\n" + dump

@@ -44,6 +44,10 @@ void watchdog_init(void);
 void watchdog_tick(struct trapframe *tf);
 /* The stall threshold in timer ticks (0: the watchdog is off). */
 uint32_t watchdog_limit_ticks(void);
+/* Print every thread (state, syscall, wait channel, kernel backtrace of a
+ * sleeper, user rip) at CPU 0's next tick: a break on the serial line asks
+ * for it (console.c), so a harness can see inside a machine gone quiet. */
+void watchdog_request_dump(void);
 /* crash=stall-irq: interrupts off for ever, once the other CPUs run. */
 void crash_stall_irq(void);
 /* crash=hung: armed at boot; the first sync(2) then calls crash_hung,

@@ -31,6 +31,12 @@
  *    the kernel, or a lock never given back, is then a report rather than a
  *    process that stops without a word. Interruptible sleeps (a pipe, a
  *    futex, wait4, poll) may last for ever and are left alone.
+ *  - On request (a break on the serial line: watchdog_request_dump), CPU
+ *    0's next tick prints every thread: pid, name, state, the syscall it
+ *    is in, what it sleeps on with the kernel backtrace of the sleep, and
+ *    where its user code was. A machine whose programs have gone quiet
+ *    without any kernel thread in D state (a wakeup lost on an
+ *    interruptible wait, a user-space livelock) then says which.
  * Each stall is reported once (per acquisition, per wait). The threshold,
  * 10 s by default (watchdog=N on the command line), is far above any
  * legitimate hold: the kernel lock is dropped at every sleep, and the
@@ -140,6 +146,44 @@ __attribute__((noinline)) static void hung_scan(uint64_t now)
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
+static volatile bool dump_wanted;
+
+void watchdog_request_dump(void) { dump_wanted = true; }
+
+/* Every thread, as watchdog_request_dump promises. With sched_lock held a
+ * sleeping or runnable thread stays switched out while its stack is read;
+ * one running on another CPU shows only where it last entered. */
+__attribute__((noinline)) static void dump_threads(void)
+{
+    static const char state[] = { [P_UNUSED] = '-', [P_EMBRYO] = 'E', [P_RUNNABLE] = 'R', [P_RUNNING] = 'C',
+                                  [P_SLEEPING] = 'S', [P_ZOMBIE] = 'Z', [P_DEAD] = 'X' };
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    kprintf("threads: CPU 0, tick %lu: a dump (serial break)\n", wd[0].beats);
+    for (int i = 0; i < NPROC; i++) {
+        struct proc *p = sched_proc_at(i);
+        if (!p || proc_is_idle(p) || p->state == P_UNUSED)
+            continue;
+        char st = p->state == P_SLEEPING && p->uninterruptible ? 'D' : state[p->state];
+        kprintf("threads: %c tid %d tgid %d cpu %d%s ", st, p->pid, p->tgid, p->cpu, p->stopped ? " stopped" : "");
+        who(p);
+        if (p->tf)
+            kprintf(", user rip 0x%lx", p->tf->rip);
+        if (p->state == P_SLEEPING) {
+            uintptr_t off;
+            const char *chan = ksym_lookup((uintptr_t)p->chan, &off);
+            kprintf(", on %s%s0x%lx\n", chan ? chan : "", chan ? "+" : "", chan ? off : (uintptr_t)p->chan);
+        } else {
+            kprintf("\n");
+        }
+        if (p->state == P_SLEEPING || p->state == P_RUNNABLE) {
+            const uint64_t *ctx = (const uint64_t *)p->ctx;   /* as hung_scan reads it */
+            backtrace_from(ctx[6], ctx[5]);
+        }
+    }
+    kprintf("threads: end\n");
+    spin_unlock_irqrestore(&sched_lock, f);
+}
+
 static bool watchdog_nmi(struct trapframe *tf)
 {
     int cpu = this_cpu()->id;
@@ -173,6 +217,10 @@ void watchdog_tick(struct trapframe *tf)
     wd[me].beats++;
     if (me == 0 && wd[0].beats % timer_hz() == 0)
         hung_scan(wd[0].beats);
+    if (me == 0 && dump_wanted) {
+        dump_wanted = false;
+        dump_threads();
+    }
     /* INVARIANT(kernel memory safety): no stall under the kernel lock goes
      * unreported. */
     if (!(tf->cs & 3) && kernel_lock_held()) {

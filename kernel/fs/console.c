@@ -7,14 +7,18 @@
 #include "../arch/x86_64/arch.h"
 #include "../arch/x86_64/cpu.h"
 #include "../proc/proc.h"
+#include "../debug/debug.h"
 
 static bool console_irq(struct trapframe *tf)
 {
     (void)tf;
     int c;
     uint64_t fl = spin_lock_irqsave(&sched_lock);
-    while ((c = serial_getc_nonblock()) >= 0)
-        tty_input_locked(console_tty, c);
+    while ((c = serial_getc_nonblock()) != -1)
+        if (c == SERIAL_BREAK)
+            watchdog_request_dump();            /* Linux's SysRq-t, without the key */
+        else
+            tty_input_locked(console_tty, c);
     spin_unlock_irqrestore(&sched_lock, fl);
     return true;
 }

@@ -233,4 +233,5 @@ void          dev_mount_boot(void);            /* tmpfs on /dev (with nodes), /d
  * mounted at boot on /proc and /sys (and by mount(2) with "proc", "sysfs"). */
 struct super *procfs_super(void);
 struct super *sysfs_super(void);
+struct super *mqueue_super(void);              /* ipc/mqueue.c: /dev/mqueue */
 void          procfs_mount_boot(void);         /* /proc and /sys, where the root has them */

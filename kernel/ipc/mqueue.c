@@ -5,9 +5,12 @@
  * priority first, oldest first within a priority. mq_open gives a file
  * descriptor: poll, select and epoll see it readable when a message waits
  * and writable when there is room; read() returns Linux's status line
- * ("QSIZE:... NOTIFY:... SIGNO:... NOTIFY_PID:..."). Vigil keeps the names
- * in one list rather than a mountable file system (/dev/mqueue): the
- * calls, their errors and the /proc/sys/fs/mqueue limits are Linux's.
+ * ("QSIZE:... NOTIFY:... SIGNO:... NOTIFY_PID:..."). The names live in one
+ * list; `mount -t mqueue none /dev/mqueue` shows it as a directory, as
+ * Linux's mqueue file system does (at the end): ls lists the queues, cat
+ * reads a queue's status line, rm is mq_unlink, open(O_CREAT) there makes
+ * a queue with the default sizes. Without it a queue nobody unlinks could
+ * never be found again by anyone who does not know its name.
  *
  * Lifetime: the name holds one reference and every open descriptor one;
  * mq_unlink drops the name's, so the queue lives on, nameless, until its
@@ -26,6 +29,7 @@
 #include "../proc/proc.h"
 #include "../fs/file.h"
 #include "../fs/poll.h"
+#include "../fs/vfs.h"
 #include "../sys/syscall.h"
 #include "../lib/abi.h"
 #include "../lib/string.h"
@@ -40,6 +44,7 @@ struct mq_msg {
 
 struct mqueue {                 /* [klock] but for wq */
     struct mqueue *next;        /* every queue alive (names: the linked ones) */
+    uint64_t serial;            /* [const] its inode number in the file system */
     char name[NAME_MAX + 1];
     uint32_t uid, gid, mode;
     long maxmsg, msgsize, curmsgs;
@@ -70,6 +75,13 @@ struct sigevent_u {
 
 static struct mqueue *names;    /* [klock] every queue alive, named or not */
 static long mq_count;           /* [klock] queues alive (queues_max) */
+static uint64_t mq_serial = 1;  /* [klock] the last serial given (1: the file system's root) */
+static struct super mqfs_sb;    /* the file system (the end of this file) */
+static struct inode mqfs_root;  /* [klock] its size: Linux's 40 + 20 per name */
+
+/* What stat says of a queue's size, as Linux's mqueue file system does. */
+#define MQ_FILENT_SIZE 80
+#define MQ_DIRENT_SIZE 20
 
 static void mq_put(struct mqueue *q)
 {
@@ -91,6 +103,7 @@ static void mq_put(struct mqueue *q)
 static void unlink_name(struct mqueue *q)
 {
     q->linked = false;
+    mqfs_root.size -= MQ_DIRENT_SIZE;
     mq_put(q);
 }
 
@@ -142,7 +155,7 @@ static int mq_stat(struct file *f, struct kstat *st)
     st->mode = S_IFREG | q->mode;
     st->uid = q->uid;
     st->gid = q->gid;
-    st->size = (int64_t)q->qsize;
+    st->size = MQ_FILENT_SIZE;
     return r;
 }
 
@@ -184,6 +197,56 @@ static int mq_access(struct mqueue *q, int want)
     return ipc_perm_check(&p, want);
 }
 
+/* A new named queue (the name's reference only) of the caller's, sized by
+ * a (NULL: the defaults): 0 and *out, or Linux's errno. */
+static long mq_new(const char *name, unsigned mode, const struct mq_attr_u *ua, struct mqueue **out)
+{
+    struct proc *me = current();
+    bool root = me->euid == 0;
+    struct mq_attr_u a;
+    if (ua) {
+        a = *ua;
+        if (a.maxmsg <= 0 || a.msgsize <= 0 ||
+            a.maxmsg > (root ? MQ_HARD_MSGMAX : ipc_lim.mq_msg_max) ||
+            a.msgsize > (root ? MQ_HARD_MSGSIZE : ipc_lim.mq_msgsize_max))
+            return -EINVAL;
+    } else {
+        a.maxmsg = MIN(ipc_lim.mq_msg_default, ipc_lim.mq_msg_max);
+        a.msgsize = MIN(ipc_lim.mq_msgsize_default, ipc_lim.mq_msgsize_max);
+    }
+    if (mq_count >= ipc_lim.mq_queues_max && !root)
+        return -ENOSPC;
+    /* RLIMIT_MSGQUEUE: the bytes a user's queues may hold, counted as
+     * Linux counts them (each message slot's header and tree node too),
+     * so no user fills the kernel's memory with queues. */
+    uint64_t charge = (uint64_t)a.maxmsg * (uint64_t)(a.msgsize + 96), used = 0;
+    for (struct mqueue *o = names; o; o = o->next)
+        if (o->charged_uid == me->uid)
+            used += o->charge;
+    if (used + charge > me->leader->rlim[RLIMIT_MSGQUEUE].cur)
+        return -EMFILE;
+    struct mqueue *q = kzalloc(sizeof(*q));
+    if (!q)
+        return -ENOMEM;
+    memcpy(q->name, name, strlen(name) + 1);
+    q->serial = ++mq_serial;
+    q->uid = me->euid;
+    q->gid = me->egid;
+    q->mode = mode & 0777 & ~me->fs->umask;
+    q->maxmsg = a.maxmsg;
+    q->msgsize = a.msgsize;
+    q->charged_uid = me->uid;
+    q->charge = charge;
+    q->refs = 1;
+    q->linked = true;
+    q->next = names;
+    names = q;
+    mq_count++;
+    mqfs_root.size += MQ_DIRENT_SIZE;
+    *out = q;
+    return 0;
+}
+
 long sys_mq_open(const char *uname, int oflag, unsigned mode, const void *uattr)
 {
     char *name = kmalloc(NAME_MAX + 1);
@@ -195,7 +258,6 @@ long sys_mq_open(const char *uname, int oflag, unsigned mode, const void *uattr)
     bool created = false;
     if (r)
         goto out;
-    struct proc *me = current();
     q = lookup(name);
     if (q && (oflag & O_CREAT) && (oflag & O_EXCL)) {
         r = -EEXIST;
@@ -206,55 +268,12 @@ long sys_mq_open(const char *uname, int oflag, unsigned mode, const void *uattr)
         goto out;
     }
     if (!q) {
-        bool root = me->euid == 0;
-        if (uattr) {
-            if (copy_from_user(&a, uattr, sizeof(a))) {
-                r = -EFAULT;
-                goto out;
-            }
-            if (a.maxmsg <= 0 || a.msgsize <= 0 ||
-                a.maxmsg > (root ? MQ_HARD_MSGMAX : ipc_lim.mq_msg_max) ||
-                a.msgsize > (root ? MQ_HARD_MSGSIZE : ipc_lim.mq_msgsize_max)) {
-                r = -EINVAL;
-                goto out;
-            }
-        } else {
-            a.maxmsg = MIN(ipc_lim.mq_msg_default, ipc_lim.mq_msg_max);
-            a.msgsize = MIN(ipc_lim.mq_msgsize_default, ipc_lim.mq_msgsize_max);
-        }
-        if (mq_count >= ipc_lim.mq_queues_max && !root) {
-            r = -ENOSPC;
+        if (uattr && copy_from_user(&a, uattr, sizeof(a))) {
+            r = -EFAULT;
             goto out;
         }
-        /* RLIMIT_MSGQUEUE: the bytes a user's queues may hold, counted as
-         * Linux counts them (each message slot's header and tree node too),
-         * so no user fills the kernel's memory with queues. */
-        uint64_t charge = (uint64_t)a.maxmsg * (uint64_t)(a.msgsize + 96), used = 0;
-        for (struct mqueue *o = names; o; o = o->next)
-            if (o->charged_uid == me->uid)
-                used += o->charge;
-        if (used + charge > me->leader->rlim[RLIMIT_MSGQUEUE].cur) {
-            r = -EMFILE;
+        if ((r = mq_new(name, mode, uattr ? &a : NULL, &q)))
             goto out;
-        }
-        q = kzalloc(sizeof(*q));
-        if (!q) {
-            r = -ENOMEM;
-            goto out;
-        }
-        memcpy(q->name, name, strlen(name) + 1);
-        q->uid = me->euid;
-        q->gid = me->egid;
-        q->mode = mode & 0777 & ~me->fs->umask;
-        q->maxmsg = a.maxmsg;
-        q->msgsize = a.msgsize;
-        q->charged_uid = me->uid;
-        q->charge = charge;
-        q->refs = 1;
-        q->linked = true;
-        q->next = names;
-        names = q;
-        mq_count++;
         created = true;
     } else {
         int acc = oflag & O_ACCMODE;
@@ -498,4 +517,156 @@ void mq_exit(int tgid)
     for (struct mqueue *q = names; q; q = q->next)
         if (q->notify_tgid == tgid)
             q->notify_tgid = 0;
+}
+
+/* ---- the file system (/dev/mqueue) ----
+ *
+ * One instance: a root directory (sticky and writable by all, as Linux's)
+ * whose entries are the linked queues. An entry's inode is made at each
+ * lookup and holds a reference on its queue, so a queue unlinked while
+ * someone stats or opens it stays until they are done. Its size is the
+ * bytes queued; opening it gives the same descriptor mq_open does, so
+ * reading it gives the status line. [klock] */
+
+static const struct inode_ops mqfs_dir_ops, mqfs_file_ops;
+
+static struct inode *mqfs_inode(struct super *sb, struct mqueue *q)
+{
+    struct inode *ino = kzalloc(sizeof(*ino));
+    if (!ino)
+        return NULL;
+    int64_t now = (int64_t)(time_realtime_ns() / 1000000000ul);
+    *ino = (struct inode){ .sb = sb, .ino = q->serial, .mode = S_IFREG | q->mode, .uid = q->uid,
+                           .gid = q->gid, .nlink = 1, .size = MQ_FILENT_SIZE, .refs = 1, .ops = &mqfs_file_ops,
+                           .priv = q, .atime = now, .mtime = now, .ctime = now };
+    q->refs++;
+    return ino;
+}
+
+static int mqfs_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+    char n[NAME_MAX + 1];
+    if (len > NAME_MAX)
+        return -ENAMETOOLONG;
+    memcpy(n, name, len);
+    n[len] = 0;
+    struct mqueue *q = lookup(n);
+    if (!q)
+        return -ENOENT;
+    return (*out = mqfs_inode(dir->sb, q)) ? 0 : -ENOMEM;
+}
+
+/* Entries in the order the queues were made: the cookie after an entry
+ * is its serial + 1, so one removed meanwhile moves no other. */
+static int mqfs_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void *ctx)
+{
+    if (*pos == 0) {
+        if (!fill(ctx, ".", 1, dir->ino, 4, 1))
+            return 1;
+        *pos = 1;
+    }
+    if (*pos == 1) {
+        if (!fill(ctx, "..", 2, dir->ino, 4, 2))
+            return 1;
+        *pos = 2;
+    }
+    for (;;) {
+        struct mqueue *next = NULL;
+        for (struct mqueue *q = names; q; q = q->next)
+            if (q->linked && q->serial >= *pos && (!next || q->serial < next->serial))
+                next = q;
+        if (!next)
+            return 0;
+        if (!fill(ctx, next->name, strlen(next->name), next->serial, 8 /* DT_REG */, next->serial + 1))
+            return 1;
+        *pos = next->serial + 1;
+    }
+}
+
+/* open(O_CREAT) in the directory: a queue with the default sizes. */
+static int mqfs_create(struct inode *dir, const char *name, size_t len, uint32_t mode, const char *target,
+                       struct inode **out)
+{
+    if (target || !S_ISREG(mode))
+        return -EPERM;                          /* only queues live here (mkdir, symlink: Linux's EPERM) */
+    char n[NAME_MAX + 1];
+    if (len > NAME_MAX)
+        return -ENAMETOOLONG;
+    memcpy(n, name, len);
+    n[len] = 0;
+    struct mqueue *q;
+    /* The VFS applied the umask to mode already; mq_new applies it again,
+     * which changes nothing. */
+    long r = mq_new(n, mode, NULL, &q);
+    if (r)
+        return (int)r;
+    if (!(*out = mqfs_inode(dir->sb, q))) {
+        unlink_name(q);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* rm: mq_unlink. The VFS checked the directory's write permission and its
+ * sticky bit (only the queue's owner or root). */
+static int mqfs_unlink(struct inode *dir, const char *name, size_t len, bool dir_ok)
+{
+    (void)dir, (void)dir_ok;
+    char n[NAME_MAX + 1];
+    if (len > NAME_MAX)
+        return -ENAMETOOLONG;
+    memcpy(n, name, len);
+    n[len] = 0;
+    struct mqueue *q = lookup(n);
+    if (!q)
+        return -ENOENT;
+    unlink_name(q);
+    return 0;
+}
+
+static struct file *mqfs_open(struct inode *ino, int flags, int *err)
+{
+    struct mqueue *q = ino->priv;
+    struct file *f = file_alloc(&mq_ops, q);
+    if (!f) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    q->refs++;
+    f->flags = flags & (O_ACCMODE | O_NONBLOCK);
+    iput(ino);                                  /* the descriptor holds the queue, not the inode */
+    return f;
+}
+
+static void mqfs_release(struct inode *ino)
+{
+    mq_put(ino->priv);
+    kfree(ino);
+}
+
+static const struct inode_ops mqfs_dir_ops = {
+    .lookup = mqfs_lookup, .readdir = mqfs_readdir, .create = mqfs_create, .unlink = mqfs_unlink,
+};
+/* Opening a queue for writing is allowed (its mode permitting), though a
+ * write(2) to it is EINVAL, as on Linux: the VFS wants a write op to say
+ * the file system is not read-only. */
+static long mqfs_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
+{
+    (void)ino, (void)off, (void)buf, (void)n;
+    return -EINVAL;
+}
+
+static const struct inode_ops mqfs_file_ops = { .open = mqfs_open, .release = mqfs_release, .write = mqfs_write };
+
+struct super *mqueue_super(void)
+{
+    if (!mqfs_sb.root) {
+        int64_t now = (int64_t)(time_realtime_ns() / 1000000000ul);
+        uint64_t size = mqfs_root.size;         /* (the names made before the first mount) */
+        mqfs_root = (struct inode){ .sb = &mqfs_sb, .ino = 1, .mode = S_IFDIR | S_ISVTX | 0777, .nlink = 2,
+                                    .size = size + 2 * MQ_DIRENT_SIZE, .refs = 1, .ops = &mqfs_dir_ops,
+                                    .atime = now, .mtime = now, .ctime = now };
+        mqfs_sb = (struct super){ .root = &mqfs_root, .dev = 0x13, .type = "mqueue" };
+    }
+    return &mqfs_sb;
 }

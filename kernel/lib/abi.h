@@ -417,6 +417,7 @@ struct elf64_phdr {
 #define STICKY_TIMEOUTS     0x4000000           /* personality(2): select leaves its timeout alone */
 #define SYSFS_MAGIC         0x62656572
 #define DEVPTS_SUPER_MAGIC  0x1cd1
+#define MQUEUE_MAGIC        0x19800202
 #define PIPEFS_MAGIC        0x50495045
 #define ST_RDONLY           0x0001
 #define ST_VALID            0x0020

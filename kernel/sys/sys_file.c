@@ -1600,7 +1600,7 @@ static long remount(const char *target, unsigned long flags)
     return r;
 }
 
-/* mount -t proc / -t sysfs: the one instance of each, once. */
+/* mount -t proc / -t sysfs / -t mqueue: the one instance of each, once. */
 static long mount_pseudo(const char *target, struct super *sb)
 {
     if (vfs_is_mounted(sb))
@@ -1641,6 +1641,8 @@ long sys_mount(const char *usource, const char *utarget, const char *utype, unsi
         return mount_tmpfs(target, data);
     if (!strcmp(type, "proc") || !strcmp(type, "sysfs"))
         return mount_pseudo(target, !strcmp(type, "proc") ? procfs_super() : sysfs_super());
+    if (!strcmp(type, "mqueue"))
+        return mount_pseudo(target, mqueue_super());
     if (strcmp(type, "ext2") && strcmp(type, "ext3"))
         return -ENODEV;
     int part = vda_partition(source);

@@ -50,7 +50,7 @@ static int64_t fs_magic(const char *type)
     static const struct { const char *name; int64_t magic; } m[] = {
         { "ext2", EXT2_SUPER_MAGIC }, { "tmpfs", TMPFS_MAGIC }, { "initrd", RAMFS_MAGIC },
         { "proc", PROC_SUPER_MAGIC }, { "procfs", PROC_SUPER_MAGIC }, { "sysfs", SYSFS_MAGIC },
-        { "devpts", DEVPTS_SUPER_MAGIC },
+        { "devpts", DEVPTS_SUPER_MAGIC }, { "mqueue", MQUEUE_MAGIC },
     };
     for (size_t i = 0; i < ARRAY_SIZE(m); i++)
         if (type && !strcmp(type, m[i].name))
@@ -131,7 +131,7 @@ long sys_ustat(unsigned dev, void *ubuf)
 }
 
 static const struct { const char *name; bool nodev; } fs_types[] = {
-    { "sysfs", true }, { "tmpfs", true }, { "proc", true },
+    { "sysfs", true }, { "tmpfs", true }, { "proc", true }, { "mqueue", true },
     { "ext3", false }, { "ext2", false },
 };
 

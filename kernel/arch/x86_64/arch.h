@@ -7,6 +7,9 @@
 /* ---- serial console (COM1) ---- */
 void serial_init(void);
 void serial_putc(char c);
+/* A received byte, -1 for none, or SERIAL_BREAK: the other end sent a
+ * break (QEMU's chardev-send-break), which asks for a thread dump. */
+#define SERIAL_BREAK (-2)
 int  serial_getc_nonblock(void);
 void serial_enable_rx_irq(void);
 

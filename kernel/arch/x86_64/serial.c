@@ -25,15 +25,35 @@ void serial_putc(char c)
     outb(COM1, (uint8_t)c);
 }
 
+/* A break puts a NUL in the receive FIFO behind what came before it, while
+ * the line status says "break" at once (QEMU's 16550 does not tie the bit
+ * to the byte): the next NUL read after a break is the break's, not input.
+ * [called from the console's interrupt, under sched_lock] */
+static bool break_nul;
+
 int serial_getc_nonblock(void)
 {
-    if (inb(COM1 + 5) & 0x01)
-        return inb(COM1);
-    return -1;
+    for (;;) {
+        uint8_t lsr = inb(COM1 + 5);        /* (reading it clears the break bit) */
+        if (lsr & 0x10) {                   /* a break: the line held low */
+            break_nul = true;
+            return SERIAL_BREAK;
+        }
+        if (!(lsr & 0x01))
+            return -1;
+        uint8_t c = inb(COM1);
+        if (c == 0 && break_nul) {
+            break_nul = false;
+            continue;
+        }
+        return c;
+    }
 }
 
 void serial_enable_rx_irq(void)
 {
     outb(COM1 + 4, 0x0B);   /* DTR, RTS, OUT2 (gates the IRQ line) */
-    outb(COM1 + 1, 0x01);   /* interrupt on received data */
+    /* Interrupt on received data and on a line status change: a break
+     * raises only the latter (QEMU arms no FIFO timeout for it). */
+    outb(COM1 + 1, 0x05);
 }
