@@ -32,7 +32,8 @@ def test_a_short_seeded_trinity_run_leaves_the_kernel_whole(vigil) -> None:
     frames and kernel heap back to baseline, trinity exits and the machine
     powers off. (The long runs: ./vigil fuzz.)"""
     verdict, _ = fuzz.run(vigil.art, vigil.machine(smp=2), seed=7, ops=300, children=2,
-                          log_path=vigil._log("fuzz"), timeout=240, warmup=300, stream=False)
+                          log_path=vigil._log("fuzz"), timeout=240, warmup=300, stream=False,
+                          quiet=60)
     details = [*verdict.panics, *verdict.lockdep, *verdict.watchdog, *verdict.leaks, *verdict.held]
     assert verdict.ok, verdict.line() + "".join(f"\n  {d}" for d in details)
 
