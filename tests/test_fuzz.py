@@ -51,8 +51,9 @@ def test_parse_reads_the_verdict_from_a_console() -> None:
     bad = fuzz.parse(leaky + reports, 1, 1000, True)
     assert not bad.ok and bad.leaks == ["heap bytes: 5 -> 9"] and len(bad.hung) == 1
     assert len(bad.lockdep) == 1 and "FAIL" in bad.line()
-    held = fuzz.parse(leaky + "fuzzrun: held: 2 x 368 bytes: mq_open+0x4c <- x <- y\n", 1, 1000, True)
-    assert held.held == ["2 x 368 bytes: mq_open+0x4c <- x <- y"], held
+    site = "2 x 368 bytes: mq_open+0x4c <- x <- y"
+    held = fuzz.parse(leaky + f"fuzzrun: held: {site}\n", 1, 1000, True)
+    assert held.held == [site], held
 
 
 def test_the_profile_sampler_starts_and_stops_on_markers_split_across_reads(tmp_path) -> None:
