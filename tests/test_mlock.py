@@ -36,7 +36,8 @@ def test_mm_calls_bad_inputs_get_the_hosts_errnos_line_for_line(vigil) -> None:
     an unsealed one reading as zeros, ftruncate under F_SEAL_SHRINK (EPERM);
     process_vm_readv/writev with bad flags, lengths, bases, vectors, pids
     and protections; remap_file_pages (a page shows another file page; bad
-    prot, size, range, private or anonymous memory: EINVAL); membarrier's
+    prot, size, range, private or anonymous memory: EINVAL; a removed System
+    V segment's last attachment: EINVAL, the range left unmapped); membarrier's
     private expedited barrier before and after registering; a MAP_GROWSDOWN
     stack growing into free room, past a mapping 400 pages down, and into
     the guard gap of one 200 pages down (SIGSEGV);

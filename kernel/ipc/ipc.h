@@ -101,6 +101,12 @@ extern struct ipc_ids msg_ids, sem_ids, shm_ids;
  * dropped (mqueue.c). */
 struct proc;
 void ipc_exit(struct proc *p);
+/* remap_file_pages(2) has just unmapped a range of f and holds the last
+ * reference besides: is f a System V segment that this made go (removed
+ * by IPC_RMID, attached nowhere now)? Linux's shm_mmap then finds no
+ * segment, and the call fails with EINVAL (shm.c). */
+struct file;
+bool shm_file_gone(struct file *f);
 
 /* /proc text generators and writers (procfs.c's tables name them). */
 /* Each kind's /proc/sysvipc lines (after ipc.c's header line). */

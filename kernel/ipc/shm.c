@@ -137,6 +137,14 @@ static bool range_free(struct mm *mm, uintptr_t addr, size_t len)
     return true;
 }
 
+bool shm_file_gone(struct file *f)
+{
+    if (f->ops != &sysv_shm_ops || !f->priv)
+        return false;
+    struct shm_seg *s = f->priv;
+    return (s->perm.mode & SHM_DEST) && f->refs == 1;
+}
+
 long sys_shmat(int id, uintptr_t addr, int flg)
 {
     if (id < 0)

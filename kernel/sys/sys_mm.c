@@ -6,6 +6,8 @@
 #include "../proc/proc.h"
 #include "../fs/file.h"
 #include "../fs/vfs.h"
+#include "../ipc/ipc.h"
+#include "../arch/x86_64/cpu.h"
 #include "../lib/abi.h"
 
 static uint32_t vm_prot(int prot)
@@ -345,7 +347,9 @@ long sys_remap_file_pages(uintptr_t start, size_t size, int prot, size_t pgoff, 
     struct file *f = file_dup(v->file);
     uint32_t vprot = v->prot, vflags = v->flags;
     mm_unmap(mm, start, size);
-    long r = mm_map_file(mm, start, size, vprot, vflags, f, pgoff);
+    /* A System V segment removed meanwhile (IPC_RMID) whose last
+     * attachment this was is gone, as on Linux: nothing to map again. */
+    long r = shm_file_gone(f) ? -EINVAL : mm_map_file(mm, start, size, vprot, vflags, f, pgoff);
     file_close(f);
     if (!r)
         mm_populate(mm, start, end, false);     /* MAP_POPULATE, as Linux's emulation */

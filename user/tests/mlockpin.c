@@ -35,6 +35,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -246,6 +247,20 @@ static void more_errnos(void)
     printf("remap_file_pages of a private mapping: %s\n", en(remap_file_pages(p, PG, 0, 1, 0)));
     printf("remap_file_pages of anonymous memory: %s\n", en(remap_file_pages(ro, PG, 0, 1, 0)));
     close(m);
+    /* ... over a System V segment removed while attached (shmctl05): fine
+     * while another attachment holds it; over its last, the segment goes
+     * with the old mapping and nothing is mapped again (EINVAL). */
+    int seg = shmget(IPC_PRIVATE, PG, 0600);
+    char *sa = shmat(seg, NULL, 0), *sb = shmat(seg, NULL, 0);
+    strcpy(sa, "seg");
+    shmctl(seg, IPC_RMID, NULL);
+    printf("remap_file_pages of a removed segment attached twice: %s", en(remap_file_pages(sa, PG, 0, 0, 0)));
+    printf(", reads %s\n", sa);
+    shmdt(sb);
+    printf("remap_file_pages of a removed segment's last attachment: %s", en(remap_file_pages(sa, PG, 0, 0, 0)));
+    unsigned char in;
+    printf(", range then %s", mincore(sa, PG, &in) ? "unmapped" : "mapped");
+    printf(", shmdt %s\n", en(shmdt(sa)));
     /* membarrier: the private expedited barrier needs its registration. */
     printf("membarrier private expedited, unregistered: %s\n", en(syscall(SYS_membarrier, 8, 0, 0)));
     printf("membarrier register private expedited: %s\n", en(syscall(SYS_membarrier, 16, 0, 0)));
