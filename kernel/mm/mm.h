@@ -234,7 +234,8 @@ int        mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n);
 /* Copy out of mm (need not be active), as its owner would read: 0 or -EFAULT. */
 int        mm_read(struct mm *mm, uintptr_t va, void *dst, size_t n);
 void       uvm_init(void);
-/* mremap(2) on mm: the new address or -errno (flags MREMAP_*). */
+/* mremap(2) on mm: the new address or -errno (flags MREMAP_*; with
+ * MREMAP_DONTUNMAP the pages move and the old range stays mapped, empty). */
 long       mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len,
                     int flags, uintptr_t new_addr);
 /* madvise(MADV_DONTNEED): drop the pages of [start, end) (anonymous ones

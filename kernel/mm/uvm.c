@@ -1107,6 +1107,7 @@ long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int 
 {
     ASSERT_KLOCK();
     bool fixed = flags & MREMAP_FIXED;
+    bool keep = flags & MREMAP_DONTUNMAP;   /* the old range stays mapped, emptied */
     if (fixed) {
         if (new_addr >= USER_TOP || new_len > USER_TOP - new_addr)
             return -EINVAL;
@@ -1117,7 +1118,7 @@ long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int 
             mm_unmap(mm, old + new_len, old_len - new_len);
             old_len = new_len;
         }
-    } else if (old_len >= new_len) {
+    } else if (!keep && old_len >= new_len) {
         /* Shrink: the tail goes, as munmap (Linux does not ask that it was mapped). */
         if (old_len > new_len)
             mm_unmap(mm, old + new_len, old_len - new_len);
@@ -1131,7 +1132,7 @@ long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int 
         return -EINVAL;                 /* duplicating a shared mapping: not supported */
     uintptr_t grow = new_len - old_len;
     /* Grow in place when the region ends there and the room after is free. */
-    if (!fixed && old + old_len == v->end && new_len <= USER_TOP - old &&
+    if (!fixed && !keep && old + old_len == v->end && new_len <= USER_TOP - old &&
         (!v->next || v->next->start >= old + new_len)) {
         int r = map_vma(mm, v->end, grow, v->prot, v->flags, v->file,
                         v->pgoff + (v->end - v->start) / PAGE_SIZE);
@@ -1139,24 +1140,50 @@ long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int 
     }
     if (!(flags & MREMAP_MAYMOVE))
         return -ENOMEM;
-    if (!fixed && !(new_addr = mm_find_free(mm, new_len)))
+    /* MREMAP_DONTUNMAP's new_addr is a hint, taken when the range there is free. */
+    if (!fixed && (!keep || (new_addr & (PAGE_SIZE - 1)) || new_addr < 0x10000 ||
+                   new_addr >= USER_TOP || new_len > USER_TOP - new_addr ||
+                   !mm_range_free(mm, new_addr, new_len)) &&
+        !(new_addr = mm_find_free(mm, new_len)))
         return -ENOMEM;
-    if (split_at(mm, old) || split_at(mm, old + old_len))
+    /* The region the new range gets under MREMAP_DONTUNMAP, had before
+     * anything changes so that nothing can fail half-way. */
+    struct vma *copy = NULL;
+    if (keep && !(copy = kmalloc(sizeof(*copy))))
         return -ENOMEM;
     struct move_arg a = { mm, (intptr_t)(new_addr - old), true, false };
-    vmm_range_walk_all(mm->root, old, old + old_len, move_leaf, &a);
-    if (a.failed)
+    if (!split_at(mm, old) && !split_at(mm, old + old_len))
+        vmm_range_walk_all(mm->root, old, old + old_len, move_leaf, &a);
+    else
+        a.failed = true;
+    if (a.failed) {
+        kfree(copy);
         return -ENOMEM;
+    }
     a.prepare = false;
     vmm_range_walk_all(mm->root, old, old + old_len, move_leaf, &a);
     vmm_prune(mm->root, old, old + old_len);
     flush_mm(mm, old, old_len / PAGE_SIZE);
-    /* Move the region itself to its place in the list. */
     struct vma **pp = &mm->vmas;
     while (*pp != find_vma(mm, old))
         pp = &(*pp)->next;
     struct vma *m = *pp;
-    *pp = m->next;
+    if (keep) {
+        /* The old region stays where it is, with no pages: a touch faults
+         * in zeros (anonymous) or the file's page again. Its lock goes
+         * with the pages to the new region, as on Linux. */
+        *copy = *m;
+        if (copy->file)
+            file_dup(copy->file);
+        m->flags &= ~VMA_LOCKMASK;
+        m = copy;
+        mm->map_count++;
+        mm->total_pages += old_len / PAGE_SIZE;
+        if (mm->total_pages > mm->hiwater_vm)
+            mm->hiwater_vm = mm->total_pages;
+    } else {
+        *pp = m->next;                  /* the region itself moves to its place in the list */
+    }
     m->start = new_addr;
     m->end = new_addr + old_len;
     for (pp = &mm->vmas; *pp && (*pp)->start < new_addr; pp = &(*pp)->next)

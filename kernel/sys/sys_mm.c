@@ -305,8 +305,6 @@ long sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, int flags, uintp
         return -EINVAL;
     if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
         return -EINVAL;
-    if (flags & MREMAP_DONTUNMAP)
-        return -EINVAL;                 /* not supported */
     if (addr & (PAGE_SIZE - 1))
         return -EINVAL;
     if (old_len > USER_TOP || new_len > USER_TOP)
@@ -315,9 +313,17 @@ long sys_mremap(uintptr_t addr, size_t old_len, size_t new_len, int flags, uintp
     new_len = ALIGN_UP(new_len, PAGE_SIZE);
     if (!new_len)
         return -EINVAL;
+    /* MREMAP_DONTUNMAP is a move that leaves the old range mapped and
+     * empty: never a resize (in whole pages). Without MREMAP_FIXED its
+     * new_addr is only a hint, unchecked (Linux 6.18). */
+    if ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || old_len != new_len))
+        return -EINVAL;
     if ((flags & MREMAP_FIXED) && (new_addr & (PAGE_SIZE - 1)))
         return -EINVAL;
-    return mm_remap(current()->mm, addr, old_len, new_len, flags, new_addr);
+    struct mm *mm = current()->mm;
+    if ((flags & MREMAP_DONTUNMAP) && !rlimit_as_allows(mm, 0, 0, new_len))
+        return -ENOMEM;                 /* the old range stays: the new one counts in full */
+    return mm_remap(mm, addr, old_len, new_len, flags, new_addr);
 }
 
 /* remap_file_pages(2): deprecated; as Linux since 3.16, emulated by a new
