@@ -120,11 +120,13 @@ def parse_console(console: str) -> tuple[str, int | None, tuple[str, ...]]:
 
 def run_on_vigil(art: Artifacts, argv: list[str], machine: Machine, log_path: Path,
                  files: dict[str, Path | bytes] | None = None, timeout: float = 120,
-                 root_disk: Path | None = None, debian: bool = False) -> ProgramRun:
+                 root_disk: Path | None = None, debian: bool = False,
+                 kernel_args: str = "") -> ProgramRun:
     """With root_disk (an ext2/ext3 image), the disk is the root file system
     and argv travels on the kernel command line (so no spaces in it). With
     debian, a fresh copy of the Debian image beside log_path is the root,
-    with files and argv written into it."""
+    with files and argv written into it. kernel_args go on the kernel's
+    command line too (e.g. "nopku")."""
     image = make_initrd(art, log_path.with_suffix(".cpio"), argv, None if debian else files)
     cmdline = ""
     if debian:
@@ -136,6 +138,7 @@ def run_on_vigil(art: Artifacts, argv: list[str], machine: Machine, log_path: Pa
             raise ValueError("arguments for a disk-rooted run cannot be empty or hold spaces")
         machine = replace(machine, extra=[*machine.extra, *disk_args(root_disk)])
         cmdline = "root=/dev/vda -- " + " ".join(argv)
+    cmdline = f"{kernel_args} {cmdline}".strip() if kernel_args else cmdline
     r = run(art, cmdline, machine, log_path, initrd=image, timeout=timeout)
     output, status, kernel = parse_console(r.output)
     if r.exit.kind != "ok":

@@ -108,12 +108,13 @@ class Vigil:
 
     def program(self, argv: list[str], files: dict[str, Path | bytes] | None = None,
                 timeout: float = 120, root_disk: Path | None = None, debian: bool = False,
-                **kw: object) -> ProgramRun:
+                kernel_args: str = "", **kw: object) -> ProgramRun:
         """Run argv[0] as init's one program: from the initrd, from the
         root_disk image mounted as the root file system, or (debian) on a
-        fresh copy of the Debian root image with files written into it."""
+        fresh copy of the Debian root image with files written into it;
+        kernel_args go on the kernel's command line."""
         r = run_on_vigil(self.art, argv, self.machine(**kw), self._log("program"),
-                         files, timeout, root_disk, debian)
+                         files, timeout, root_disk, debian, kernel_args)
         check_kernel_health(r.console)
         return r
 

@@ -415,7 +415,10 @@ static void smaps_fields(struct sbuf *s, const struct vma_stats *st, bool rollup
 /* smaps' last line: the region's flags by Linux's two-letter names. */
 static void vmflags_line(struct sbuf *s, const struct vma_info *v, bool stack)
 {
-    sb_printf(s, "THPeligible:           0\nVmFlags:");
+    sb_printf(s, "THPeligible:           0\n");
+    if (cpu_pku)                        /* Linux prints it when the CPU has the keys */
+        sb_printf(s, "ProtectionKey:  %8u\n", v->pkey);
+    sb_printf(s, "VmFlags:");
     if (v->prot & VM_READ)
         sb_printf(s, " rd");
     if (v->prot & VM_WRITE)

@@ -614,6 +614,11 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define MAP_STACK            0x20000
 #define MAP_HUGETLB          0x40000
 #define MAP_SYNC             0x80000
+#define PKEY_DISABLE_ACCESS  0x1     /* pkey_alloc(2)'s access rights */
+#define PKEY_DISABLE_WRITE   0x2
+#define PKEY_ACCESS_MASK     (PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE)
+#define PKEY_MAX             16      /* keys the x86 PTE holds (bits 59-62) */
+#define PKRU_INIT            0x55555554u   /* a thread's PKRU at exec and in a handler: keys 1-15 access-disabled */
 #define MREMAP_MAYMOVE       1
 #define MREMAP_FIXED         2
 #define MREMAP_DONTUNMAP     4
@@ -784,6 +789,7 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define POLL_IN   1             /* SIGIO's (F_SETSIG's) si_code: data to read */
 #define POLL_OUT  2             /* ... room to write */
 #define POLL_MSG  3             /* ... a dnotify event */
+#define SEGV_PKUERR 4           /* SIGSEGV's si_code: refused by a protection key (si_pkey) */
 #define TRAP_BRKPT  1           /* SIGTRAP's si_code: a breakpoint (a step over syscall) */
 #define TRAP_TRACE  2           /* ... a single step (TF) */
 #define TRAP_HWBKPT 4           /* ... a hardware breakpoint or watchpoint */

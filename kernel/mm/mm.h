@@ -38,6 +38,8 @@
 #define PTE_G            (1ul << 8)
 #define PTE_COW          (1ul << 9)    /* software bit: read-only because shared after fork */
 #define PTE_SHMAP        (1ul << 10)   /* software bit: a MAP_SHARED page, shared on purpose */
+#define PTE_PKEY_SHIFT   59            /* bits 59-62: the page's protection key (CR4.PKE) */
+#define PTE_PKEY         (0xful << PTE_PKEY_SHIFT)
 #define PTE_NX           (1ul << 63)
 #define PTE_ADDR         0x000ffffffffff000ul
 
@@ -150,6 +152,7 @@ struct vma {                    /* all [klock], as the list it is on */
     uint32_t flags;             /* VMA_* */
     struct file *file;          /* NULL: anonymous; else one reference (file_dup) per VMA */
     uint64_t pgoff;             /* the file page mapped at start */
+    uint32_t pkey;              /* protection key of its pages (pkey_mprotect; 0: the default) */
     struct vma *next;           /* sorted by address */
 };
 
@@ -173,6 +176,8 @@ struct mm {
     uint32_t def_flags;         /* [klock] VMA_LOCKMASK bits new regions get (mlockall MCL_FUTURE) */
     uint32_t coredump_filter;   /* [klock] /proc/PID/coredump_filter: what a core dump holds */
     uint32_t membarrier;        /* [klock] membarrier(2) registrations (MEMBARRIER_CMD_REGISTER_*) */
+    uint16_t pkeys;             /* [klock] protection keys allocated (bit n: key n; key 0 from the
+                                 * start when the CPU has them): pkey_alloc/pkey_free */
     int map_count;              /* [klock] regions in vmas (vm.max_map_count bounds it) */
     uint64_t total_pages;       /* [klock] pages in its regions (VmSize) */
     struct vma *hint;           /* [klock] a region in vmas, NULL: where the last was made (walks
@@ -223,6 +228,10 @@ int        mm_map_file(struct mm *mm, uintptr_t start, size_t len, uint32_t prot
                        uint32_t flags, struct file *file, uint64_t pgoff);
 int        mm_unmap(struct mm *mm, uintptr_t start, size_t len);
 int        mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot);
+/* ... and give the regions protection key pkey (-1: each keeps its own). */
+int        mm_protect_key(struct mm *mm, uintptr_t start, size_t len, uint32_t prot, int pkey);
+/* Is this protection key allocated in mm (pkey_mprotect, pkey_free may use it)? */
+bool       mm_pkey_allocated(struct mm *mm, int pkey);
 uintptr_t  mm_find_free(struct mm *mm, size_t len);   /* 0 if none */
 uint32_t   mm_prot_at(struct mm *mm, uintptr_t addr); /* 0 if unmapped */
 long       mm_brk(struct mm *mm, uintptr_t want);
@@ -342,6 +351,7 @@ struct vma_info {
     const char *path;           /* the name it was opened by (struct file's path) or NULL;
                                  * valid until cb sleeps: copy it first */
     uint32_t flags;             /* VMA_* */
+    uint32_t pkey;              /* its protection key (smaps' ProtectionKey) */
 };
 /* What /proc/PID/smaps says of a region: bytes, each PSS figure in
  * 1/4096ths of a byte (a page shared by n mappings counts 1/n here). */

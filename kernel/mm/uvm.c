@@ -53,9 +53,18 @@ static void flush_mm(struct mm *mm, uintptr_t va, size_t npages)
         tlb_shootdown(mask, npages ? va : 0, npages);
 }
 
-static uint64_t pte_flags(uint32_t prot)
+/* The entry bits of a page of region v: its protection, and its
+ * protection key (with CR4.PKE: the hardware checks the key against the
+ * running thread's PKRU on every user-page access). */
+static uint64_t pte_flags(const struct vma *v)
 {
+    uint32_t prot = v->prot;
     uint64_t f = PTE_P | PTE_U;
+#ifndef BREAK_PKEY_PTE
+    /* INVARIANT(process isolation): a page carries its region's key, so
+     * PKRU's write- and access-disable bits hold for it. */
+    f |= (uint64_t)v->pkey << PTE_PKEY_SHIFT;
+#endif
     if (prot & VM_WRITE)
         f |= PTE_W;
 #ifndef BREAK_NX
@@ -79,6 +88,7 @@ struct mm *mm_create(void)
     }
     mm->users = 1;
     mm->coredump_filter = 0x33;             /* Linux's default: anonymous memory and ELF headers */
+    mm->pkeys = cpu_pku ? 1 : 0;            /* key 0, the default, is every mm's (Linux) */
     mm->mm_next = all_mms;
     if (all_mms)
         all_mms->mm_prev = mm;
@@ -261,7 +271,7 @@ static int split_at(struct mm *mm, uintptr_t addr)
 static bool mergeable(const struct vma *v, const struct vma *n)
 {
     return v->end == n->start && v->prot == n->prot && v->flags == n->flags &&
-           v->file == n->file &&
+           v->file == n->file && v->pkey == n->pkey &&
            (!v->file || n->pgoff == v->pgoff + (v->end - v->start) / PAGE_SIZE);
 }
 
@@ -410,6 +420,16 @@ static void reprotect_leaf(pte_t *pte, uintptr_t va, void *arg)
 
 int mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
 {
+    return mm_protect_key(mm, start, len, prot, -1);
+}
+
+bool mm_pkey_allocated(struct mm *mm, int pkey)
+{
+    return pkey >= 0 && pkey < PKEY_MAX && (mm->pkeys & (1u << pkey));
+}
+
+int mm_protect_key(struct mm *mm, uintptr_t start, size_t len, uint32_t prot, int pkey)
+{
     ASSERT_KLOCK();
     uintptr_t end = start + ALIGN_UP(len, PAGE_SIZE);
     if ((start & (PAGE_SIZE - 1)) || end > USER_TOP || end < start)
@@ -426,13 +446,17 @@ int mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot)
     }
     if (split_at(mm, start) || split_at(mm, end))
         return -ENOMEM;
-    for (struct vma *v = mm->vmas; v; v = v->next)
-        if (v->start >= start && v->end <= end)
-            v->prot = prot;
-    struct protect_arg a = { pte_flags(prot) };
-    if (!(prot & VM_READ) && !(prot & VM_WRITE) && !(prot & VM_EXEC))
-        a.set = PTE_P | PTE_NX;             /* PROT_NONE: present but kernel-only */
-    vmm_range_walk(mm->root, start, end, reprotect_leaf, &a);
+    for (struct vma *v = mm->vmas; v && v->start < end; v = v->next) {
+        if (v->start < start || v->end > end)
+            continue;
+        v->prot = prot;
+        if (pkey >= 0)
+            v->pkey = (uint32_t)pkey;
+        struct protect_arg a = { pte_flags(v) };
+        if (!(prot & VM_READ) && !(prot & VM_WRITE) && !(prot & VM_EXEC))
+            a.set = PTE_P | PTE_NX;         /* PROT_NONE: present but kernel-only */
+        vmm_range_walk(mm->root, v->start, v->end, reprotect_leaf, &a);
+    }
     merge(mm);
     flush_mm(mm, start, (end - start) / PAGE_SIZE);
     return 0;
@@ -478,7 +502,7 @@ long mm_brk(struct mm *mm, uintptr_t want)
 }
 
 /* Give va a frame if it has none; returns the entry. */
-static pte_t *ensure_page(struct mm *mm, uintptr_t va, uint32_t prot)
+static pte_t *ensure_page(struct mm *mm, uintptr_t va, const struct vma *v)
 {
     pte_t *pte = vmm_walk(mm->root, va, true);
     if (!pte)
@@ -487,7 +511,7 @@ static pte_t *ensure_page(struct mm *mm, uintptr_t va, uint32_t prot)
         uint64_t pa = pmm_alloc_user(true);
         if (!pa)
             return NULL;
-        *pte = pa | pte_flags(prot);
+        *pte = pa | pte_flags(v);
         mm_rss_add(mm);
     }
     return pte;
@@ -557,7 +581,7 @@ static int file_fault(struct mm *mm, struct vma *v, uintptr_t va, bool write)
         return -ENOMEM;
     if (*pte & PTE_P)
         return 0;
-    uint64_t flags = pte_flags(v->prot);
+    uint64_t flags = pte_flags(v);
     if (v->flags & VMA_SHARED) {
         /* Writable only from a write fault, which marks the page dirty. */
         flags |= PTE_SHMAP;
@@ -600,7 +624,7 @@ static int swap_in(struct mm *mm, uintptr_t va, pte_t entry)
     pte_t *pte = vmm_walk(mm->root, va, false);
     struct vma *v = find_vma(mm, va);
     if (!r && pte && *pte == entry && v && !v->file) {
-        *pte = pa | pte_flags(v->prot);
+        *pte = pa | pte_flags(v);
         pa = 0;
         swap_put(slot);                     /* the entry's reference */
         mm->swapped--;
@@ -671,7 +695,7 @@ int mm_fault(struct mm *mm, uintptr_t addr, bool write, bool exec)
             int r = file_fault(mm, v, va, write);
             if (r)
                 return r;
-        } else if (!ensure_page(mm, va, v->prot)) {
+        } else if (!ensure_page(mm, va, v)) {
             return -ENOMEM;
         }
     } else if (write && !(*pte & PTE_W) && (*pte & PTE_SHMAP)) {
@@ -715,7 +739,7 @@ int mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n)
                     return r == -ENOMEM ? r : -EFAULT;
                 continue;                   /* look again: the read slept */
             }
-            pte = ensure_page(mm, pva, v->prot);
+            pte = ensure_page(mm, pva, v);
         }
         if (!pte)
             return -ENOMEM;
@@ -833,6 +857,7 @@ struct mm *mm_fork(struct mm *parent)
     child->map_count = parent->map_count;
     child->total_pages = parent->total_pages;
     child->coredump_filter = parent->coredump_filter;
+    child->pkeys = parent->pkeys;
     child->arg_start = parent->arg_start, child->arg_end = parent->arg_end;
     child->env_start = parent->env_start, child->env_end = parent->env_end;
     child->auxv_start = parent->auxv_start, child->auxv_end = parent->auxv_end;
@@ -852,11 +877,38 @@ struct mm *mm_fork(struct mm *parent)
 }
 
 /* Page faults on user addresses: demand paging and copy-on-write. */
+/* Does the running thread's PKRU deny this access to region v's pages?
+ * (Instruction fetches are not checked against keys.) */
+static bool pkey_denies(const struct vma *v, bool write, bool exec)
+{
+    if (!cpu_pku || exec)
+        return false;
+    uint32_t rights = rdpkru() >> (2 * v->pkey);
+    return (rights & PKEY_DISABLE_ACCESS) || (write && (rights & PKEY_DISABLE_WRITE));
+}
+
 static bool page_fault(struct trapframe *tf)
 {
     uintptr_t addr = read_cr2();
     struct mm *mm = active[cpu_me()];
     if (!mm || addr >= USER_TOP)
+        return false;
+    /* INVARIANT(process isolation): an access the page's protection key
+     * denies (the CPU says so with PF_PK; a page not there yet is checked
+     * against its region's key, as Linux does before filling it) is never
+     * resolved: SIGSEGV with SEGV_PKUERR and the key from user mode, and
+     * EFAULT for a syscall's uaccess (the fixup). A user-mode fault holds
+     * the kernel lock (trap_dispatch), so the region may be looked at. */
+    if (cpu_pku && (tf->error & PF_USER)) {
+        struct vma *v = find_vma(mm, addr);
+        if (v && ((tf->error & PF_PK) ||
+                  pkey_denies(v, tf->error & PF_WRITE, tf->error & PF_IFETCH))) {
+            current()->fault_pkey = v->pkey;
+            signal_fault_info(tf, SIGSEGV, SEGV_PKUERR, addr);
+            return true;
+        }
+    }
+    if (tf->error & PF_PK)
         return false;
     /* A present page refused for a plain read or fetch is a real violation. */
     if ((tf->error & PF_PRESENT) && !(tf->error & PF_WRITE))
@@ -1047,7 +1099,7 @@ void mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg)
             return;
         struct vma_info vi = {
             .start = v->start, .end = v->end, .prot = v->prot,
-            .shared = v->flags & VMA_SHARED, .flags = v->flags,
+            .shared = v->flags & VMA_SHARED, .flags = v->flags, .pkey = v->pkey,
         };
         if (v->file && v->file->inode) {
             struct inode *ino = v->file->inode;

@@ -843,8 +843,12 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     p->fs_base = 0;
     wrmsr(MSR_FS_BASE, 0);
     fpu_init_state(&p->fpu);
-    if (p == current() && p->state == P_RUNNING)
+    p->pkru = PKRU_INIT;                            /* keys 1-15 access-disabled, as Linux */
+    if (p == current() && p->state == P_RUNNING) {
         fpu_restore(&p->fpu);
+        if (cpu_pku)
+            wrpkru(p->pkru);
+    }
     ptrace_exec_reset(p);                         /* nor do debug registers */
     p->mm->brk_start = p->mm->brk = brk;
 

@@ -394,6 +394,7 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     memcpy(child->name, parent->name, sizeof(child->name));
     child->fs_base = (flags & CLONE_SETTLS) ? tls : rdmsr(MSR_FS_BASE);
     fpu_save(&child->fpu);                  /* the parent's live registers */
+    child->pkru = cpu_pku ? rdpkru() : 0;   /* ... PKRU among them */
     child->vruntime = parent->vruntime;
     child->nice = parent->nice;
     child->policy = parent->policy;

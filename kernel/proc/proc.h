@@ -274,6 +274,8 @@ struct proc {
     int journal_depth;          /* journal_begin nesting (fs/journal.c) */
     uint64_t fs_base;           /* TLS base (arch_prctl) */
     struct fpu_state fpu;       /* SSE/x87 registers while switched out */
+    uint32_t pkru;              /* protection-key rights (PKRU) while switched out (cpu_pku) */
+    uint32_t fault_pkey;        /* the key of the last SEGV_PKUERR fault: its si_pkey */
     uintptr_t clear_child_tid;
     uint64_t robust_head;       /* set_robust_list's (others read it racily: a pointer value) */
     struct lockdep_stack locks; /* sleeping locks held (lockdep) */

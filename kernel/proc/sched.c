@@ -159,12 +159,21 @@ void schedule(void)
     }
 
     prev->fs_base = rdmsr(MSR_FS_BASE);
-    if (!proc_is_idle(prev))
+    if (!proc_is_idle(prev)) {
         fpu_save(&prev->fpu);
+        if (cpu_pku)
+            prev->pkru = rdpkru();          /* fxsave has no PKRU: kept beside it */
+    }
     if (!proc_is_idle(next)) {
         mm_activate(next->mm);
         wrmsr(MSR_FS_BASE, next->fs_base);
         fpu_restore(&next->fpu);
+        /* INVARIANT(process isolation): the protection-key rights are the
+         * running thread's own, as its other registers. */
+#ifndef BREAK_PKRU_SWITCH
+        if (cpu_pku)
+            wrpkru(next->pkru);
+#endif
         cpu_set_kernel_stack(next->kstack.top);
     } else {
         mm_activate(NULL);          /* no stale user space under an idle CPU */

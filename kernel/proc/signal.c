@@ -30,7 +30,8 @@ struct sigcontext_k {           /* Linux's struct sigcontext (x86-64) */
     uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
     uint16_t cs, gs, fs, ss;
     uint64_t err, trapno, oldmask, cr2, fpstate;
-    uint64_t reserved[8];
+    uint64_t reserved[8];       /* [0]: the interrupted code's PKRU (Linux keeps it in the
+                                 * XSAVE area; fxsave's has no room), which sigreturn restores */
 };
 
 struct ucontext_k {
@@ -557,8 +558,26 @@ static bool build_frame(struct proc *p, struct trapframe *tf, int sig, uint64_t 
     f.info.addr = p->sig_value[sig - 1];        /* si_value for SI_QUEUE, SI_TIMER */
     if (f.info.code == SI_TIMER)
         f.info.uid = p->sig_overrun;            /* si_overrun sits where si_uid does */
-    if (copy_to_user((void *)fp, &p->fpu, sizeof(p->fpu)) ||
-        copy_to_user((void *)sp, &f, sizeof(f)))
+    if (sig == SIGSEGV && f.info.code == SEGV_PKUERR) {
+        /* A protection-key fault: si_addr and si_pkey where Linux's
+         * _sigfault has them (offsets 16 and 32). */
+        uint64_t addr = f.info.addr;
+        f.info.addr = 0;
+        memcpy((char *)&f.info + 16, &addr, 8);
+        memcpy((char *)&f.info + 32, &p->fault_pkey, 4);
+    }
+    /* The frame is written with every key enabled (the stack may carry
+     * one, as Linux since 6.12); the handler runs with PKRU_INIT. */
+    uint32_t pkru = cpu_pku ? rdpkru() : 0;
+    if (cpu_pku) {
+        m->reserved[0] = pkru;
+        wrpkru(0);
+    }
+    bool copied = !copy_to_user((void *)fp, &p->fpu, sizeof(p->fpu)) &&
+                  !copy_to_user((void *)sp, &f, sizeof(f));
+    if (cpu_pku)
+        wrpkru(copied ? PKRU_INIT : pkru);
+    if (!copied)
         return false;
 
     if (p->sas_flags & SS_AUTODISARM) {        /* given up while the handler runs */
@@ -856,6 +875,8 @@ long sys_rt_sigreturn(void)
     struct rt_sigframe f;
     uint64_t entry_sp = tf->rsp;
     uint64_t frame = tf->rsp - 8;               /* the handler's ret popped pretcode */
+    if (cpu_pku)
+        wrpkru(0);                              /* read as it was written; the frame's PKRU follows */
     if (copy_from_user(&f, (void *)frame, sizeof(f)))
         bad_frame(frame);
     struct sigcontext_k *m = &f.uc.mc;
@@ -880,6 +901,8 @@ long sys_rt_sigreturn(void)
         memcpy(p->fpu.bytes + 24, &mxcsr, 4);
         fpu_restore(&p->fpu);
     }
+    if (cpu_pku)
+        wrpkru((uint32_t)m->reserved[0]);
     p->sig_blocked = f.uc.sigmask & ~UNBLOCKABLE;
     /* The alternate stack as the frame says, seen from the handler's stack
      * (so, as on Linux, not while the handler still runs on an alternate

@@ -164,12 +164,17 @@ long sys_munmap(uintptr_t addr, size_t len)
     return mm_unmap(current()->mm, addr, len);
 }
 
-long sys_mprotect(uintptr_t addr, size_t len, int prot)
+/* mprotect, and pkey_mprotect with a key (-1: each region keeps its own). */
+static long do_mprotect(uintptr_t addr, size_t len, int prot, int pkey)
 {
     if ((addr & (PAGE_SIZE - 1)) || (prot & ~(7 | PROT_GROWSDOWN | PROT_GROWSUP)))
         return -EINVAL;
     if (!len)
         return 0;
+    /* Only a key pkey_alloc gave (or key 0, every mm's with protection
+     * keys): checked before the range, as Linux. */
+    if (pkey != -1 && !mm_pkey_allocated(current()->mm, pkey))
+        return -EINVAL;
     if (addr >= USER_TOP || len > USER_TOP - addr)
         return -ENOMEM;
     if (prot & PROT_GROWSUP)
@@ -184,7 +189,52 @@ long sys_mprotect(uintptr_t addr, size_t len, int prot)
         addr = base;
         prot &= 7;
     }
-    return mm_protect(current()->mm, addr, len, vm_prot(prot));
+    return mm_protect_key(current()->mm, addr, len, vm_prot(prot), pkey);
+}
+
+long sys_mprotect(uintptr_t addr, size_t len, int prot)
+{
+    return do_mprotect(addr, len, prot, -1);
+}
+
+/* ---- memory protection keys (pkeys(7)) ----
+ * A process allocates up to 15 keys besides key 0 (mm->pkeys); pkey_alloc
+ * also sets the calling thread's rights for the key in PKRU, which the
+ * thread changes itself afterwards (WRPKRU) and which is switched with
+ * it (sched.c). pkey_mprotect stamps a key on regions and their pages'
+ * entries (uvm.c's pte_flags); the CPU then checks every data access to
+ * them against PKRU, and the fault is SIGSEGV with SEGV_PKUERR (uvm.c).
+ * Without the CPU feature (or with "nopku") no key is ever allocated,
+ * not even key 0: pkey_alloc says EINVAL, as Linux. */
+long sys_pkey_mprotect(uintptr_t addr, size_t len, int prot, int pkey)
+{
+    return do_mprotect(addr, len, prot, pkey);
+}
+
+long sys_pkey_alloc(unsigned long flags, unsigned long access_rights)
+{
+    if (flags || (access_rights & ~(unsigned long)PKEY_ACCESS_MASK))
+        return -EINVAL;
+    struct mm *mm = current()->mm;
+    if (!cpu_pku)
+        return -EINVAL;                 /* Linux: key 0 is "free" but the CPU cannot set it */
+    if (mm->pkeys == 0xffff)
+        return -ENOSPC;
+    int key = __builtin_ctz(~(uint32_t)mm->pkeys);
+    mm->pkeys |= (uint16_t)(1u << key);
+    uint32_t shift = 2 * (uint32_t)key;
+    wrpkru((rdpkru() & ~(3u << shift)) | ((uint32_t)access_rights << shift));
+    return key;
+}
+
+long sys_pkey_free(int pkey)
+{
+    struct mm *mm = current()->mm;
+    if (!mm_pkey_allocated(mm, pkey))
+        return -EINVAL;
+    /* Regions that still carry the key keep it, as on Linux. */
+    mm->pkeys &= (uint16_t)~(1u << pkey);
+    return 0;
 }
 
 long sys_madvise(uintptr_t addr, size_t len, int advice)

@@ -147,6 +147,7 @@ struct trapframe {
 #define PF_USER    0x4
 #define PF_RSVD    0x8
 #define PF_IFETCH  0x10
+#define PF_PK      0x20   /* refused by the page's protection key (PKRU) */
 
 /* A handler returns true when it dealt with the trap; false lets the
  * dispatcher treat it as fatal. */

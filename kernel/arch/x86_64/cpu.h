@@ -48,6 +48,20 @@ static inline bool irqs_enabled(void) { return read_rflags() & (1 << 9); }
 static inline uint64_t irq_save(void) { uint64_t f = read_rflags(); cli(); return f; }
 static inline void irq_restore(uint64_t f) { if (f & (1 << 9)) sti(); }
 
+/* PKRU, the running thread's protection-key rights: two bits per key (AD
+ * at 2k, WD at 2k+1). Only with CR4.PKE set (cpu_pku): else both #UD. */
+extern bool cpu_pku;
+static inline uint32_t rdpkru(void)
+{
+    uint32_t v, d;
+    __asm__ volatile("rdpkru" : "=a"(v), "=d"(d) : "c"(0));
+    return v;
+}
+static inline void wrpkru(uint32_t v)
+{
+    __asm__ volatile("wrpkru" ::"a"(v), "c"(0), "d"(0) : "memory");
+}
+
 static inline uint64_t rdtsc(void)
 {
     uint32_t lo, hi;
@@ -66,4 +80,5 @@ static inline uint64_t rdtsc(void)
 #define CR4_SMEP          (1ul << 20)
 #define CR4_SMAP          (1ul << 21)
 #define CR4_UMIP          (1ul << 11)
+#define CR4_PKE           (1ul << 22)        /* protection keys for user pages (PKRU) */
 #define EFER_NXE          (1ul << 11)

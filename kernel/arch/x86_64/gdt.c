@@ -6,6 +6,8 @@
 #include "../../debug/debug.h"
 #include "../../lib/kprintf.h"
 #include "../../lib/string.h"
+#include "../../lib/cmdline.h"
+#include "../../lib/abi.h"
 
 struct tss {
     uint32_t reserved0;
@@ -119,6 +121,8 @@ void tss_set_io_bitmap(const uint8_t *bitmap, uint64_t version)
 /* ---- per-CPU state and the syscall instruction ---- */
 extern void syscall_entry(void);
 
+bool cpu_pku;                   /* [const] after the boot CPU's cpu_init: CR4.PKE on every CPU */
+
 struct cpu *cpu_get(int id) { return &cpus[id]; }
 int cpu_count(void) { return cpus_online ? cpus_online : 1; }
 void cpu_mark_online(void) { __atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST); }
@@ -168,14 +172,25 @@ void cpu_init(int id)
     if (c & (1 << 2))
         cr4 |= CR4_UMIP;            /* no sgdt/sidt/smsw... from ring 3 */
 #endif
+    /* Memory protection keys (pkeys(7)): PTE bits 59-62 name one of 16
+     * keys, and PKRU, per thread, says which keys deny reads or writes to
+     * user pages. The boot CPU decides for all ("nopku" on the command
+     * line: off, as Linux's). */
+    if (id == 0)
+        cpu_pku = (c & (1 << 3)) && !cmdline_has("nopku");
+    if (cpu_pku)
+        cr4 |= CR4_PKE;
     /* User programs use SSE (the x86-64 ABI assumes it): enable the FPU and
      * fxsave/fxrstor. The kernel itself never touches these registers. */
     cr4 |= (1 << 9) | (1 << 10);    /* OSFXSR, OSXMMEXCPT */
     write_cr4(cr4);
     write_cr0((read_cr0() & ~(1ul << 2)) | (1ul << 1));   /* EM off, MP on */
+    if (cpu_pku)
+        wrpkru(PKRU_INIT);
     if (id == 0)
-        kprintf("cpu: smep %s, smap %s, umip %s, nx on\n", cr4 & CR4_SMEP ? "on" : "off",
-            cr4 & CR4_SMAP ? "on" : "off", cr4 & CR4_UMIP ? "on" : "off");
+        kprintf("cpu: smep %s, smap %s, umip %s, nx on%s\n", cr4 & CR4_SMEP ? "on" : "off",
+            cr4 & CR4_SMAP ? "on" : "off", cr4 & CR4_UMIP ? "on" : "off",
+            cpu_pku ? ", pku on" : "");
 }
 
 void cpu_set_kernel_stack(uint64_t top)
