@@ -92,11 +92,14 @@ def test_a_serial_break_makes_the_kernel_list_every_thread_with_its_syscall_and_
         try:
             for _ in range(10):  # until cat has reached its read
                 mon.command("chardev-send-break con0")
-                s.expect(r"threads: CPU 0, tick \d+: a dump \(serial break\)\r*\n", timeout=60)
+                s.expect(r"threads: CPU 0, tick \d+: a dump \(serial break\); "
+                         r"min_vruntime \d+\r*\n", timeout=60)
                 s.expect(r"threads: end", timeout=60)
                 dump = s.child.before.decode(errors="replace")
                 mine = re.search(r"threads: S tid (\d+) tgid \d+ cpu \d+ pid \d+ \(cat\), "
-                                 r"syscall 0 \(read\), user rip 0x[0-9a-f]+, on \S+\r*\n"
+                                 r"syscall 0 \(read\), user rip 0x[0-9a-f]+, "
+                                 r"policy 0 prio 0 nice 0 vruntime \d+ affinity 0x[0-9a-f]+, "
+                                 r"on \S+\r*\n"
                                  r"BACKTRACE\r*\n((?:\s+#\d+ .*\n)+)", dump)
                 if mine:
                     break

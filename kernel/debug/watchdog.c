@@ -158,7 +158,8 @@ __attribute__((noinline)) static void dump_threads(void)
     static const char state[] = { [P_UNUSED] = '-', [P_EMBRYO] = 'E', [P_RUNNABLE] = 'R', [P_RUNNING] = 'C',
                                   [P_SLEEPING] = 'S', [P_ZOMBIE] = 'Z', [P_DEAD] = 'X' };
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    kprintf("threads: CPU 0, tick %lu: a dump (serial break)\n", wd[0].beats);
+    kprintf("threads: CPU 0, tick %lu: a dump (serial break); min_vruntime %lu\n", wd[0].beats,
+            sched_min_vruntime_locked());
     for (int i = 0; i < NPROC; i++) {
         struct proc *p = sched_proc_at(i);
         if (!p || proc_is_idle(p) || p->state == P_UNUSED)
@@ -168,6 +169,8 @@ __attribute__((noinline)) static void dump_threads(void)
         who(p);
         if (p->tf)
             kprintf(", user rip 0x%lx", p->tf->rip);
+        kprintf(", policy %d prio %d nice %d vruntime %lu affinity 0x%lx", p->policy, p->prio, p->nice,
+                p->vruntime, p->affinity);
         if (p->state == P_SLEEPING) {
             uintptr_t off;
             const char *chan = ksym_lookup((uintptr_t)p->chan, &off);

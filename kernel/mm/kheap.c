@@ -19,6 +19,7 @@
 #include "../lib/string.h"
 #include "../lib/spinlock.h"
 #include "../lib/errno.h"
+#include "../lib/kprintf.h"
 #include "../debug/debug.h"
 
 #define SLAB_MAGIC  0x534c4142u     /* "SLAB" */
@@ -351,4 +352,37 @@ size_t kheap_trace_report(struct kheap_site *out, size_t max, uint64_t *untracke
     *untracked = trace_untracked;
     spin_unlock_irqrestore(&heap_lock, flags);
     return used;
+}
+
+/* For a crash report: what block of the heap addr lies in, and who
+ * allocated it if the tracer recorded it. Reads without heap_lock (the
+ * crashing CPU may hold it): a best effort, as a report is. */
+void kheap_whois(const char *reg, uintptr_t addr)
+{
+    uintptr_t page = ALIGN_DOWN(addr, PAGE_SIZE);
+    if (!vmm_kernel_mapped(page) || !vmm_kernel_mapped(page + HDR_SIZE))
+        return;
+    const struct page_hdr *h = (const struct page_hdr *)page;
+    if (h->magic != SLAB_MAGIC || h->cls >= NCLASSES || addr < page + HDR_SIZE)
+        return;
+    uint32_t size = class_size[h->cls];
+    uintptr_t block = page + HDR_SIZE + (addr - page - HDR_SIZE) / size * size;
+    kprintf("  heap: %s 0x%lx is +0x%lx in the %u-byte block 0x%lx", reg, addr, addr - block, size, block);
+    const struct trace_rec *r = NULL;
+    for (r = trace_bucket ? trace_bucket[trace_hash((void *)block)] : NULL; r; r = r->next)
+        if ((uintptr_t)r->p == block)
+            break;
+    if (r) {
+        kprintf(", allocated (%u bytes) by", r->size);
+        for (int j = 0; j < TRACE_SITES && r->site[j]; j++) {
+            uintptr_t off;
+            const char *name = ksym_lookup(r->site[j], &off);
+            kprintf("%s %s+0x%lx", j ? " <-" : "", name ? name : "?", name ? off : r->site[j]);
+        }
+        kprintf("\n");
+    } else {
+        bool poisoned = size >= 16 && ((const uint64_t *)block)[1] == 0x6b6b6b6b6b6b6b6bull;
+        kprintf(": %s\n", poisoned ? "free (poisoned)" : trace_bucket ? "allocated before the tracer's mark"
+                                                                     : "(no tracer: /proc/vigil/kheap)");
+    }
 }

@@ -124,6 +124,9 @@ struct kheap_site {
 };
 long     kheap_trace_control(const char *buf, size_t n);
 size_t   kheap_trace_report(struct kheap_site *out, size_t max, uint64_t *untracked);
+/* A crash report's line for a register that points into a heap block: the
+ * block, and its allocation sites if the tracer recorded them. */
+void     kheap_whois(const char *reg, uintptr_t addr);
 
 /* ---- user address spaces (uvm.c) ---- */
 #define VM_READ   1

@@ -539,6 +539,8 @@ void  make_runnable_locked(struct proc *p);
 long  sleep_ticks(uint64_t ticks);
 __noreturn void idle_loop(void);
 bool  sched_should_yield(void);
+/* The fair class's clock (the dump of kernel/debug/watchdog.c prints it). */
+uint64_t sched_min_vruntime_locked(void);
 void  sched_add(struct proc *p);
 void  sched_remove(struct proc *p);
 struct proc *sched_proc_at(int slot);

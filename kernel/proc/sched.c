@@ -468,6 +468,12 @@ static bool sched_tick(struct trapframe *tf)
 
 bool sched_should_yield(void) { return need_resched[cpu_index()]; }
 
+uint64_t sched_min_vruntime_locked(void)
+{
+    ASSERT_HELD(&sched_lock);
+    return min_vruntime;
+}
+
 static void init_idle(int cpu)
 {
     struct proc *idle = &idle_procs[cpu];

@@ -5,6 +5,7 @@
 #include "cpu.h"
 #include "../../lib/kprintf.h"
 #include "../../debug/debug.h"
+#include "../../mm/mm.h"
 
 struct idt_gate {
     uint16_t offset_lo;
@@ -101,6 +102,14 @@ void trap_dump(const struct trapframe *tf)
                 tf->error & PF_PRESENT ? "violating page protection" : "of a not-present page",
                 tf->error & PF_USER ? "user" : "kernel",
                 tf->error & PF_RSVD ? " (reserved bit set)" : "");
+    const struct { const char *name; uint64_t v; } regs[] = {
+        { "RAX", tf->rax }, { "RBX", tf->rbx }, { "RCX", tf->rcx }, { "RDX", tf->rdx }, { "RSI", tf->rsi },
+        { "RDI", tf->rdi }, { "R8", tf->r8 }, { "R9", tf->r9 }, { "R10", tf->r10 }, { "R11", tf->r11 },
+        { "R12", tf->r12 }, { "R13", tf->r13 }, { "R14", tf->r14 }, { "R15", tf->r15 },
+    };
+    if (!(tf->cs & 3))                          /* a kernel fault: the heap blocks it was touching */
+        for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+            kheap_whois(regs[i].name, regs[i].v);
     backtrace_from(tf->rip, tf->rbp);
 }
 
