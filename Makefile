@@ -67,6 +67,7 @@ BREAKS  += smap
 BREAKS  += smep
 BREAKS  += spinlock
 BREAKS  += sysret-regs
+BREAKS  += threads-max
 BREAKS  += tlb
 BREAKS  += tmpfs-truncate
 BREAKS  += tty-background

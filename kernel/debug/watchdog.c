@@ -112,7 +112,7 @@ static unsigned secs_arg(const char *name, unsigned dflt)
 __attribute__((noinline)) static void hung_scan(uint64_t now)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = sched_proc_at(i);
         if (!p || proc_is_idle(p))
             continue;

@@ -94,7 +94,7 @@ static bool owner_exists(int type, int id)
     uint64_t fl = spin_lock_irqsave(&sched_lock);
     bool found = false;
     if (type == F_OWNER_PGRP) {
-        for (int i = 0; i < NPROC && !found; i++) {
+        for (int i = 0; i < sched_slots() && !found; i++) {
             struct proc *l = sched_proc_at(i);
             found = l && l->leader == l && l->state != P_UNUSED && l->pgid == id;
         }

@@ -500,7 +500,7 @@ static void lease_free(struct lease *victim)
 /* Other open files of ino in any process: writers only, or all. */
 static bool other_opens(struct inode *ino, struct file *self, bool writers_only)
 {
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = sched_proc_at(i);
         if (!p || !p->fdt || p->state == P_UNUSED)
             continue;

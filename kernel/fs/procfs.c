@@ -1262,7 +1262,7 @@ static int gen_kversion(struct sbuf *s, const struct pctx *c)
     return 0;
 }
 
-static int gen_pid_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "4194304\n"); return 0; }
+static int gen_pid_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", PID_MAX_VIGIL); return 0; }
 /* printk: syslog(2)'s console levels (sys_misc.c): console, default,
  * minimum, default console. Root writes one to four of them. */
 extern int printk_levels[4];
@@ -1315,7 +1315,7 @@ static long write_last_pid(const struct pctx *c, const char *buf, size_t n)
 }
 /* Linux's taint flags: none (LTP reads them before and after a test). */
 static int gen_tainted(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0\n"); return 0; }
-static int gen_threads_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", NPROC); return 0; }
+static int gen_threads_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "%d\n", proc_threads_max()); return 0; }
 static int gen_file_max(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "9223372036854775807\n"); return 0; }
 static int gen_overcommit(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0\n"); return 0; }
 

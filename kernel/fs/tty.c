@@ -585,7 +585,7 @@ static long tty_write(struct file *f, const void *ubuf, size_t n)
 
 static void session_clear_ctty_locked(int sid, struct tty *t)
 {
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *q = sched_proc_at(i);
         if (q && q->leader == q && (q->sid == sid || !sid) && q->ctty == t)
             q->ctty = NULL;
@@ -638,7 +638,7 @@ void tty_vhangup_locked(struct tty *t)
 static void hangup_locked(struct tty *t)
 {
     t->hup_gen++;
-    for (int i = 0; t->sid && i < NPROC; i++) {
+    for (int i = 0; t->sid && i < sched_slots(); i++) {
         struct proc *q = sched_proc_at(i);
         if (q && q->leader == q && q->nthreads && q->sid == t->sid && q->pid == t->sid) {
             signal_process_locked(q, SIGHUP);

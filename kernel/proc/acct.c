@@ -107,7 +107,7 @@ void acct_process_exit(struct proc *l, int wstatus)
     uint64_t hz = timer_hz(), now = timer_ticks();
     uint64_t f = spin_lock_irqsave(&sched_lock);
     uint64_t ut = 0, st = 0;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *q = sched_proc_at(i);
         if (q && q->tgid == l->tgid && q->state != P_UNUSED && q != l && q->state != P_DEAD) {
             ut += q->utime;

@@ -75,7 +75,7 @@ static struct proc *first_waiter(const uint64_t key[2], uint32_t bitset, bool by
 {
     ASSERT_HELD(&sched_lock);
     struct proc *best = NULL;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = sched_proc_at(i);
         if (!p || !p->futex_waiting || !(p->futex_bitset & bitset))
             continue;
@@ -269,7 +269,7 @@ void pi_update(struct proc *o)
          * higher-priority thread waits for runs at that priority, so
          * medium-priority work cannot hold up the high one indefinitely
          * (the Mars Pathfinder inversion). */
-        for (int i = 0; i < NPROC; i++) {
+        for (int i = 0; i < sched_slots(); i++) {
             struct proc *w = sched_proc_at(i);
             if (w && w->futex_waiting && w->pi_owner == o && w->prio > prio)
                 prio = w->prio;
@@ -289,7 +289,7 @@ void pi_update(struct proc *o)
 void futex_owner_exit_locked(struct proc *o)
 {
     ASSERT_HELD(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *w = sched_proc_at(i);
         if (w && w->pi_owner == o) {
             w->pi_owner = NULL;
@@ -406,7 +406,7 @@ static long unlock_pi(uint32_t *uaddr, bool private)
         if (next) {
             /* Hand the lock straight to the highest-priority waiter. */
             word = (uint32_t)next->pid;
-            for (int i = 0; i < NPROC; i++) {
+            for (int i = 0; i < sched_slots(); i++) {
                 struct proc *w = sched_proc_at(i);
                 if (w && w != next && w->futex_waiting && same_key(w->futex_key, key))
                     word |= FUTEX_WAITERS;
@@ -421,7 +421,7 @@ static long unlock_pi(uint32_t *uaddr, bool private)
             continue;
         }
         if (next) {
-            for (int i = 0; i < NPROC; i++) {
+            for (int i = 0; i < sched_slots(); i++) {
                 struct proc *w = sched_proc_at(i);
                 if (w && w != next && w->futex_waiting && same_key(w->futex_key, key))
                     w->pi_owner = next;

@@ -24,7 +24,7 @@ extern void fork_trampoline(void);
 int proc_count(void)
 {
     int n = 0;
-    for (int i = 0; i < NPROC; i++)
+    for (int i = 0; i < sched_slots(); i++)
         n += sched_proc_at(i) != NULL;
     return n;
 }
@@ -32,7 +32,7 @@ int proc_count(void)
 struct proc *proc_find_thread(int tid)
 {
     ASSERT_HELD(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = sched_proc_at(i);
         if (p && p->pid == tid && p->state != P_UNUSED && p->state != P_DEAD)
             return p;
@@ -49,7 +49,7 @@ static void proc_reap_dead(void)
     for (;;) {
         struct proc *dead = NULL;
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        for (int i = 0; i < NPROC && !dead; i++) {
+        for (int i = 0; i < sched_slots() && !dead; i++) {
             struct proc *p = sched_proc_at(i);
             if (p && p->state == P_DEAD)
                 dead = p;
@@ -66,10 +66,24 @@ static void proc_reap_dead(void)
 /* A thread with a kernel stack whose top holds a trapframe, and whose saved
  * context resumes in fork_trampoline, which returns to user mode through
  * that trapframe. */
+int proc_threads_max(void)
+{
+    /* Linux's set_max_threads: RAM / (8 x a kernel stack), at least 20. */
+    uint64_t n = pmm_total_frames() / (8 * KSTACK_PAGES);
+    return n < 20 ? 20 : n > NPROC ? NPROC : (int)n;
+}
+
 static struct proc *proc_alloc(void)
 {
     proc_reap_dead();
-    if (proc_count() >= NPROC)
+    int limit = proc_threads_max();
+#ifdef BREAK_THREADS_MAX
+    limit = NPROC;                              /* the break switch: threads-max is only reported */
+#endif
+    /* INVARIANT(memory under pressure): no more threads than threads-max,
+     * so kernel stacks take at most an eighth of memory, and the limit
+     * /proc/sys/kernel/threads-max reports is the one fork meets (EAGAIN). */
+    if (proc_count() >= limit)
         return NULL;
     struct proc *p = kzalloc(sizeof(*p));
     if (!p)
@@ -104,7 +118,7 @@ static void sighand_put(struct sighand *s);
 static void proc_free(struct proc *p)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {       /* the rule in proc.h: no PI waiter points here */
+    for (int i = 0; i < sched_slots(); i++) {       /* the rule in proc.h: no PI waiter points here */
         struct proc *w = sched_proc_at(i);
         ASSERT(!w || w->pi_owner != p);
     }
@@ -135,7 +149,7 @@ void *proc_scratch_page(void)
  * ns_last_pid the numbers come round again.) With sched_lock held. */
 static bool pid_used_locked(int pid)
 {
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = sched_proc_at(i);
         if (p && p->state != P_UNUSED && p->state != P_DEAD &&
             (p->pid == pid || p->tgid == pid || p->pgid == pid || p->sid == pid))
@@ -147,16 +161,22 @@ static bool pid_used_locked(int pid)
 static int next_pid_locked(void)
 {
     ASSERT_HELD(&sched_lock);
-    while (next_pid_reused && pid_used_locked(next_pid))
+    for (;;) {
+        if (next_pid >= PID_MAX_VIGIL) {
+            next_pid = PID_WRAP_FIRST;          /* round again: pids may be in use now */
+            next_pid_reused = true;
+        }
+        if (!next_pid_reused || !pid_used_locked(next_pid))
+            return next_pid++;
         next_pid++;
-    return next_pid++;
+    }
 }
 
 long proc_set_last_pid(long pid)
 {
     if (current()->euid != 0)
         return -EPERM;                          /* Linux: CAP_SYS_ADMIN (CAP_CHECKPOINT_RESTORE) */
-    if (pid < 0 || pid >= 4194304)
+    if (pid < 0 || pid >= PID_MAX_VIGIL)
         return -EINVAL;
     uint64_t f = spin_lock_irqsave(&sched_lock);
     next_pid = (int)pid + 1;
@@ -488,7 +508,7 @@ void proc_vfork_release(struct proc *p)
 static void kill_siblings_locked(struct proc *self, bool quietly)
 {
     ASSERT_HELD(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *t = sched_proc_at(i);
         if (!t || t == self || t->tgid != self->tgid || t->state == P_ZOMBIE || t->state == P_DEAD)
             continue;
@@ -621,7 +641,7 @@ void proc_exit(int wstatus)
                 reaper = a;
                 break;
             }
-        for (int i = 0; i < NPROC; i++) {
+        for (int i = 0; i < sched_slots(); i++) {
             struct proc *c = sched_proc_at(i);
             if (c && c->pdeath_sig && c->state != P_ZOMBIE && c->state != P_DEAD &&
                 c->leader != l && c->leader->parent == l)
@@ -631,7 +651,7 @@ void proc_exit(int wstatus)
         int groups[8], ngroups = 0;             /* groups this exit may orphan */
         if (l->parent && l->parent->pgid != l->pgid && l->parent->sid == l->sid)
             groups[ngroups++] = l->pgid;
-        for (int i = 0; i < NPROC; i++) {
+        for (int i = 0; i < sched_slots(); i++) {
             struct proc *c = sched_proc_at(i);
             if (c && c->parent == l && c != l) {
                 c->parent = reaper;
@@ -712,7 +732,7 @@ long proc_wait4(int pid, int *ustatus, int options, void *urusage)
             spin_unlock_irqrestore(&sched_lock, f);
             return wait_report(tpid, tstatus, 0, 0, ustatus, urusage);
         }
-        for (int i = 0; i < NPROC; i++) {
+        for (int i = 0; i < sched_slots(); i++) {
             struct proc *c = sched_proc_at(i);
             if (!c || c->leader != c || c->parent != p->leader || (pid > 0 && c->pid != pid) ||
                 (pgid && c->pgid != pgid))
@@ -812,7 +832,7 @@ static long waitid_find(int idtype, int id, int options, struct waitid_info *inf
     for (;;) {
         bool have = false;
         struct proc *found = NULL;
-        for (int i = 0; i < NPROC && !found; i++) {
+        for (int i = 0; i < sched_slots() && !found; i++) {
             struct proc *c = sched_proc_at(i);
             if (!c || c->leader != c || c->parent != p->leader || (pid && c->pid != pid) ||
                 (pgid && c->pgid != pgid))
@@ -914,7 +934,7 @@ static struct proc *signal_target(struct proc *l, int sig)
     struct proc *fallback = l->state == P_ZOMBIE ? NULL : l;
     if (fallback && !(l->sig_blocked >> (sig - 1) & 1))
         return l;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *t = sched_proc_at(i);
         if (!t || t->tgid != l->tgid || t->state == P_ZOMBIE || t->state == P_DEAD)
             continue;
@@ -962,7 +982,7 @@ void itimer_tick_locked(struct proc *running, bool user, uint64_t now, bool cpu0
         uint64_t soft = l->rlim[RLIMIT_CPU].cur;
         if (soft != RLIM_INFINITY) {
             uint64_t t = 0;
-            for (int i = 0; i < NPROC; i++) {
+            for (int i = 0; i < sched_slots(); i++) {
                 struct proc *q = sched_proc_at(i);
                 if (q && q->tgid == l->tgid)
                     t += q->utime + q->stime;
@@ -978,7 +998,7 @@ void itimer_tick_locked(struct proc *running, bool user, uint64_t now, bool cpu0
     }
     if (!cpu0)
         return;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *l = sched_proc_at(i);
         if (l && l->leader == l && l->ptimers && l->state != P_ZOMBIE)
             ptimer_tick_locked(l, now);
@@ -1032,7 +1052,7 @@ long proc_kill(int pid, int sig)
     int pgid = pid == 0 ? self->pgid : -pid, count = 0;
     long last = -ESRCH;
     bool reached = false;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *l = sched_proc_at(i);
         if (!l || l->leader != l || l->state == P_UNUSED || l->state == P_EMBRYO)
             continue;
@@ -1056,7 +1076,7 @@ static bool process_alive(const struct proc *l)
 void signal_pgrp_locked(int pgrp, int sig)
 {
     ASSERT_HELD(&sched_lock);
-    for (int i = 0; i < NPROC && pgrp > 0; i++) {
+    for (int i = 0; i < sched_slots() && pgrp > 0; i++) {
         struct proc *l = sched_proc_at(i);
         if (process_alive(l) && l->pgid == pgrp)
             signal_process_locked(l, sig);
@@ -1068,7 +1088,7 @@ void signal_pgrp_locked(int pgrp, int sig)
  * process to leave out (the one exiting). */
 static bool pgrp_orphaned_except(int pgrp, const struct proc *gone)
 {
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *l = sched_proc_at(i);
         if (!process_alive(l) || l == gone || l->pgid != pgrp)
             continue;
@@ -1089,7 +1109,7 @@ int pgrp_session_locked(int pgrp)
 {
     ASSERT_HELD(&sched_lock);
     struct proc *byp = NULL;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *l = sched_proc_at(i);
         if (!process_alive(l))
             continue;
@@ -1103,7 +1123,7 @@ int pgrp_session_locked(int pgrp)
 
 static bool pgrp_has_stopped(int pgrp)
 {
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *l = sched_proc_at(i);
         if (process_alive(l) && l->pgid == pgrp && l->stopped)
             return true;
@@ -1169,7 +1189,7 @@ long proc_setpgid(int pid, int pgid)
         if (!pgid)
             pgid = l->pid;
         bool exists = pgid == l->pid;
-        for (int i = 0; i < NPROC && !exists; i++) {
+        for (int i = 0; i < sched_slots() && !exists; i++) {
             struct proc *q = sched_proc_at(i);
             exists = q && q->leader == q && q->pgid == pgid && q->sid == self->sid &&
                      q->state != P_UNUSED;
@@ -1188,7 +1208,7 @@ long proc_setsid(void)
     struct proc *self = current()->leader;
     uint64_t f = spin_lock_irqsave(&sched_lock);
     bool leads = false;                         /* a group leader cannot start a session */
-    for (int i = 0; i < NPROC && !leads; i++) {
+    for (int i = 0; i < sched_slots() && !leads; i++) {
         struct proc *q = sched_proc_at(i);
         leads = q && q->leader == q && q->pgid == self->pid && q->state != P_UNUSED;
     }
@@ -1322,7 +1342,7 @@ struct proc *proc_get_klocked(int tgid, int tid)
     ASSERT_KLOCK();
     struct proc *found = NULL, *stand_in = NULL;
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = sched_proc_at(i);
         if (!p || p->tgid != tgid || p->state == P_UNUSED || p->state == P_EMBRYO ||
             p->state == P_DEAD)
@@ -1392,7 +1412,7 @@ int proc_view(int tid, bool whole, struct proc_view *v)
          * leaves it 'S'); a live thread's if the leader exited first. */
         v->cutime = l->cutime;
         v->cstime = l->cstime;
-        for (int i = 0; i < NPROC; i++) {
+        for (int i = 0; i < sched_slots(); i++) {
             struct proc *q = sched_proc_at(i);
             if (!q || q == l || q->tgid != l->tgid || q->state == P_DEAD || q->state == P_UNUSED)
                 continue;
@@ -1423,7 +1443,7 @@ static int list_ids(int tgid, int *ids, int n)
 {
     int count = 0;
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = sched_proc_at(i);
         if (!p || p->state == P_UNUSED || p->state == P_EMBRYO || p->state == P_DEAD ||
             (tgid ? p->tgid != tgid : p->leader != p))

@@ -16,7 +16,15 @@
 #include "../mm/mm.h"
 #include "../arch/x86_64/arch.h"
 
-#define NPROC   256
+/* The process table's slots: threads alive or not yet reaped. The limit a
+ * fork meets is threads-max (proc_threads_max: Linux's rule, an eighth of
+ * memory in kernel stacks), at most this; the kernel-stack area holds 4096
+ * stacks and the CPUs' own take a few. */
+#define NPROC   4000
+/* pid_max: pids count up to here, then come round again from 300 (Linux's
+ * default ceiling on 64-bit, and its RESERVED_PIDS), skipping those in use. */
+#define PID_MAX_VIGIL   4194304
+#define PID_WRAP_FIRST  300
 #define NSIG    64
 /* P_DEAD: a thread (not a group leader) that has exited; its memory is
  * reclaimed by proc_reap once it is certainly off its stack. */
@@ -541,9 +549,16 @@ __noreturn void idle_loop(void);
 bool  sched_should_yield(void);
 /* The fair class's clock (the dump of kernel/debug/watchdog.c prints it). */
 uint64_t sched_min_vruntime_locked(void);
+/* /proc/sys/kernel/threads-max: how many threads fork may make (EAGAIN past it). */
+int   proc_threads_max(void);
 void  sched_add(struct proc *p);
 void  sched_remove(struct proc *p);
 struct proc *sched_proc_at(int slot);
+/* [sched_lock] to write: the process table's slots in use counted from 0;
+ * every slot at or past it is empty (sched_add takes the lowest free one),
+ * so a scan of the table stops there rather than at NPROC. */
+extern int sched_nslots;
+static inline int sched_slots(void) { return __atomic_load_n(&sched_nslots, __ATOMIC_RELAXED); }
 /* What /proc/stat and /proc/loadavg print. */
 struct sched_stats {
     uint64_t ctxt;              /* context switches since boot */

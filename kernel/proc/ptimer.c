@@ -90,7 +90,7 @@ static uint64_t clock_now_locked(const struct ptimer *t)
             return time_monotonic_ns();
     }
     uint64_t ticks = 0;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *q = sched_proc_at(i);
         if (!q || q->state == P_DEAD || q->state == P_UNUSED)
             continue;

@@ -414,7 +414,7 @@ void ptrace_exit_locked(struct proc *p, int status, bool last)
      * left stopped for nobody. */
     struct proc *l = p->leader;
     l->pt_nnotes = 0;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *c = sched_proc_at(i);
         if (!c || c->tracer != l)
             continue;
@@ -446,7 +446,7 @@ int ptrace_wait_locked(struct proc *w, int pid, int *rpid, int *rstatus, bool *h
 {
     ASSERT_HELD(&sched_lock);
     w = w->leader;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *c = sched_proc_at(i);
         if (!c || c->tracer != w || (pid > 0 && c->pid != pid))
             continue;

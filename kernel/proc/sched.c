@@ -32,6 +32,7 @@
 
 struct spinlock sched_lock = SPINLOCK_INIT("sched");
 static struct proc *table[NPROC];       /* [sched_lock] every live thread, by slot */
+int sched_nslots;                       /* [sched_lock] table[i] is NULL for every i >= it */
 static struct proc idle_procs[MAX_CPUS];/* each CPU's boot/idle thread */
 static struct proc *running[MAX_CPUS];  /* [sched_lock] what each CPU runs */
 /* [sched_lock] to set (kick); its CPU reads and clears it (schedule, under
@@ -63,6 +64,8 @@ void sched_add(struct proc *p)
     for (int i = 0; i < NPROC; i++)
         if (!table[i]) {
             table[i] = p;
+            if (i >= sched_nslots)
+                __atomic_store_n(&sched_nslots, i + 1, __ATOMIC_RELAXED);
             schedtrace_new(p);
             return;
         }
@@ -72,9 +75,13 @@ void sched_add(struct proc *p)
 void sched_remove(struct proc *p)
 {
     ASSERT_HELD(&sched_lock);
-    for (int i = 0; i < NPROC; i++)
+    for (int i = 0; i < sched_slots(); i++)
         if (table[i] == p)
             table[i] = NULL;
+    int n = sched_nslots;
+    while (n > 0 && !table[n - 1])
+        n--;
+    __atomic_store_n(&sched_nslots, n, __ATOMIC_RELAXED);
 }
 
 struct proc *sched_proc_at(int slot) { return table[slot]; }
@@ -127,7 +134,7 @@ struct proc *sched_pick(struct proc *const *procs, int n, struct proc *prev, int
     return best;
 }
 
-static struct proc *pick_next(struct proc *prev, int cpu) { return sched_pick(table, NPROC, prev, cpu); }
+static struct proc *pick_next(struct proc *prev, int cpu) { return sched_pick(table, sched_nslots, prev, cpu); }
 
 void schedule(void)
 {
@@ -354,7 +361,7 @@ void wait_locked(void *chan, uint64_t *flags)
 void wakeup_locked(void *chan)
 {
     ASSERT_HELD(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = table[i];
         if (p && p->state == P_SLEEPING && p->chan == chan)
             make_runnable_locked(p);
@@ -390,7 +397,7 @@ long sleep_ticks(uint64_t n)
 static int nr_running_locked(void)
 {
     int n = 0;
-    for (int i = 0; i < NPROC; i++)
+    for (int i = 0; i < sched_slots(); i++)
         n += table[i] && (table[i]->state == P_RUNNABLE || table[i]->state == P_RUNNING);
     return n;
 }
@@ -454,7 +461,7 @@ static bool sched_tick(struct trapframe *tf)
 #endif
     }
     if (cpu == 0) {
-        for (int i = 0; i < NPROC; i++) {
+        for (int i = 0; i < sched_slots(); i++) {
             struct proc *q = table[i];
             if (q && q->state == P_SLEEPING && q->wake_tick && q->wake_tick <= now)
                 make_runnable_locked(q);

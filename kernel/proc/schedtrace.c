@@ -190,7 +190,7 @@ long schedtrace_control(const char *cmd, size_t len)
     if (clear) {
         written = 0;
         if (enabled) {
-            for (int i = 0; i < NPROC; i++) {
+            for (int i = 0; i < sched_slots(); i++) {
                 struct proc *p = sched_proc_at(i);
                 if (p && p->state != P_UNUSED && p->state != P_DEAD)
                     new_rec(p, ST_THREAD, 0);

@@ -79,7 +79,7 @@ static void notify_parent_locked(struct proc *l, int code, int sig)
 
 static void group_clear_pending_locked(struct proc *l, uint64_t mask)
 {
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *t = sched_proc_at(i);
         if (t && t->tgid == l->tgid)
             t->sig_pending &= ~mask;
@@ -94,7 +94,7 @@ static void continue_group_locked(struct proc *l)
         l->report_stop = false;
         l->report_cont = true;
         wakeup_locked(&l->stopped);
-        for (int i = 0; i < NPROC; i++) {       /* tracees listening in the stop */
+        for (int i = 0; i < sched_slots(); i++) {       /* tracees listening in the stop */
             struct proc *t = sched_proc_at(i);
             if (t && t->tgid == l->tgid && t->pt_stopped)
                 wakeup_locked(&t->pt_stopped);
@@ -135,7 +135,7 @@ static void stop_group_locked(struct proc *p, int sig)
         l->stop_sig = sig;
         l->report_stop = true;
         l->report_cont = false;
-        for (int i = 0; i < NPROC; i++) {       /* the others stop on their way out */
+        for (int i = 0; i < sched_slots(); i++) {       /* the others stop on their way out */
             struct proc *t = sched_proc_at(i);
             if (t && t != p && t->tgid == p->tgid)
                 sched_kick_locked(t);
@@ -205,7 +205,7 @@ int signal_user_queued_locked(uint32_t uid)
 {
     ASSERT_HELD(&sched_lock);
     int n = 0;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *q = sched_proc_at(i);
         if (!q || q->uid != uid || q->state == P_UNUSED)
             continue;

@@ -45,10 +45,11 @@ void rlimit_init(struct proc *p)
     p->rlim[RLIMIT_STACK].cur = USER_STACK_SIZE;
     p->rlim[RLIMIT_CORE].cur = 0;
     p->rlim[RLIMIT_NOFILE] = (struct rlimit_k){ INR_OPEN_CUR, INR_OPEN_MAX };
-    p->rlim[RLIMIT_NPROC] = (struct rlimit_k){ NPROC, NPROC };
+    int nproc = proc_threads_max() / 2;            /* Linux's: half of threads-max */
+    p->rlim[RLIMIT_NPROC] = (struct rlimit_k){ nproc, nproc };
     p->rlim[RLIMIT_MEMLOCK] = (struct rlimit_k){ 8ul << 20, 8ul << 20 };
     p->rlim[10] = (struct rlimit_k){ RLIM_INFINITY, RLIM_INFINITY };      /* LOCKS */
-    p->rlim[11] = (struct rlimit_k){ NPROC * 4, NPROC * 4 };            /* SIGPENDING */
+    p->rlim[11] = (struct rlimit_k){ 1024, 1024 };                      /* SIGPENDING (proc/signal.c's pool: 4096) */
     p->rlim[12] = (struct rlimit_k){ 819200, 819200 };                  /* MSGQUEUE */
     p->rlim[13] = (struct rlimit_k){ 0, 0 };                            /* NICE */
     p->rlim[14] = (struct rlimit_k){ 0, 0 };                            /* RTPRIO */
@@ -113,7 +114,7 @@ bool nproc_allows(void)
         return true;
     uint64_t n = 0;
     uint64_t fl = spin_lock_irqsave(&sched_lock);
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *q = sched_proc_at(i);
         n += q && q->uid == me->uid && q->state != P_ZOMBIE && q->state != P_DEAD;
     }
@@ -390,7 +391,7 @@ static struct proc *ioprio_target_locked(int which, int who, int *i)
             return NULL;
         return who == 0 ? me : proc_find_thread(who);
     }
-    for (; *i < NPROC; (*i)++) {
+    for (; *i < sched_slots(); (*i)++) {
         struct proc *q = sched_proc_at(*i);
         if (!q || q->state == P_ZOMBIE || q->state == P_DEAD || q->state == P_UNUSED)
             continue;

@@ -351,7 +351,7 @@ static uint64_t cpu_ticks_locked(struct proc *t, bool process, bool user_only)
     if (!process)
         return t->utime + (user_only ? 0 : t->stime);
     uint64_t sum = 0;
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *q = sched_proc_at(i);
         if (q && q->tgid == t->tgid && q->state != P_DEAD && q->state != P_UNUSED)
             sum += q->utime + (user_only ? 0 : q->stime);

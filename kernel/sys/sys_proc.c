@@ -245,7 +245,7 @@ long sys_getrusage(int who, void *uru)
     if (who == RUSAGE_SELF) {                   /* every thread of the process */
         uint64_t ut = 0, st = 0;
         uint64_t f = spin_lock_irqsave(&sched_lock);
-        for (int i = 0; i < NPROC; i++) {
+        for (int i = 0; i < sched_slots(); i++) {
             struct proc *q = sched_proc_at(i);
             if (q && q->tgid == p->tgid) {
                 ut += q->utime;
@@ -455,7 +455,7 @@ static struct proc *prio_next_locked(int which, int who, int *i)
     struct proc *me = current();
     if (which == 0)
         return (*i)++ || who < 0 ? NULL : sched_target(who);
-    for (; *i < NPROC; (*i)++) {
+    for (; *i < sched_slots(); (*i)++) {
         struct proc *q = sched_proc_at(*i);
         if (!q || q->state == P_ZOMBIE || q->state == P_DEAD || q->state == P_UNUSED ||
             q->state == P_EMBRYO)
