@@ -63,9 +63,12 @@ static void proc_reap_dead(void)
     }
 }
 
-/* A thread with a kernel stack whose top holds a trapframe, and whose saved
- * context resumes in fork_trampoline, which returns to user mode through
- * that trapframe. */
+/* Threads made by proc_alloc and not yet freed by proc_free, published or
+ * not: every slot of the table is one of them, so while this stays within
+ * NPROC, sched_add always finds a slot, however many forks sleep between
+ * proc_alloc and publishing their child. */
+static int nthreads_alloc;                  /* [sched_lock] */
+
 int proc_threads_max(void)
 {
     /* Linux's set_max_threads: RAM / (8 x a kernel stack), at least 20. */
@@ -73,6 +76,9 @@ int proc_threads_max(void)
     return n < 20 ? 20 : n > NPROC ? NPROC : (int)n;
 }
 
+/* A thread with a kernel stack whose top holds a trapframe, and whose saved
+ * context resumes in fork_trampoline, which returns to user mode through
+ * that trapframe. */
 static struct proc *proc_alloc(void)
 {
     proc_reap_dead();
@@ -83,13 +89,21 @@ static struct proc *proc_alloc(void)
     /* INVARIANT(memory under pressure): no more threads than threads-max,
      * so kernel stacks take at most an eighth of memory, and the limit
      * /proc/sys/kernel/threads-max reports is the one fork meets (EAGAIN). */
-    if (proc_count() >= limit)
+    uint64_t fl = spin_lock_irqsave(&sched_lock);
+    bool room = nthreads_alloc < limit;
+    nthreads_alloc += room;
+    spin_unlock_irqrestore(&sched_lock, fl);
+    if (!room)
         return NULL;
     struct proc *p = kzalloc(sizeof(*p));
-    if (!p)
-        return NULL;
-    if (!kstack_alloc(&p->kstack)) {
+    if (p && !kstack_alloc(&p->kstack)) {
         kfree(p);
+        p = NULL;
+    }
+    if (!p) {
+        fl = spin_lock_irqsave(&sched_lock);
+        nthreads_alloc--;
+        spin_unlock_irqrestore(&sched_lock, fl);
         return NULL;
     }
     p->state = P_EMBRYO;
@@ -122,6 +136,7 @@ static void proc_free(struct proc *p)
         struct proc *w = sched_proc_at(i);
         ASSERT(!w || w->pi_owner != p);
     }
+    nthreads_alloc--;
     signal_flush_locked(p);                 /* what a zombie was sent after its exit */
     spin_unlock_irqrestore(&sched_lock, f);
     sighand_put(p->sh);
