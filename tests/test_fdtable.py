@@ -43,7 +43,8 @@ def test_proc_fd_listing_and_fs_nr_open_tunable_as_linux(vigil) -> None:
     """Root raises RLIMIT_NOFILE to fs.nr_open and dup2s to 1048575 (the
     table grows to a million slots, and /proc/self/status FDSize says so);
     /proc/self/fd lists 2048 descriptors; /proc/sys/fs/nr_open takes 64 to
-    2147483584 (EINVAL outside, EACCES for uid 4243); a hard limit past it
+    2147483584 (EINVAL outside, EACCES for uid 4243); a table of 2^31
+    slots, which memory cannot hold, is ENOMEM; a hard limit past it
     is EPERM; the table does not grow past it (dup2 EBADF, F_DUPFD EMFILE);
     fork and unshare(CLONE_FILES) of a table holding a descriptor past it
     say EMFILE (unshare03)."""
@@ -69,6 +70,10 @@ def test_proc_fd_listing_and_fs_nr_open_tunable_as_linux(vigil) -> None:
         "nr_open = -1": "-1 EINVAL",
         "nr_open = abc": "-1 EINVAL",
         "nr_open = 2147483584": "11",
+        "setrlimit 2147483584 2147483584": "0",
+        "dup2 0 2147483583 (no memory for the table)": "-1 ENOMEM",
+        "F_DUPFD 2147483000 (no memory for the table)": "-1 ENOMEM",
+        "dup2 0 2147483584 (the limit)": "-1 EBADF",
         "uid 4243: open nr_open for writing": "-1 EACCES",
         "nr_open = 8192": "4",
         "setrlimit 4096 8193": "-1 EPERM",

@@ -314,6 +314,16 @@ static int proc_mode(void)
     show("nr_open = abc", write_nr_open("abc\n"));
     show("nr_open = 2147483584", write_nr_open("2147483584\n"));
     nr_open_now();
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {                             /* a table of 2^31 slots: 16 GiB it cannot have */
+        show("setrlimit 2147483584 2147483584", set_nofile(2147483584ul, 2147483584ul));
+        show("dup2 0 2147483583 (no memory for the table)", dup2(0, 2147483583));
+        show("F_DUPFD 2147483000 (no memory for the table)", fcntl(0, F_DUPFD, 2147483000));
+        show("dup2 0 2147483584 (the limit)", dup2(0, 2147483584u));
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
     show("nr_open = 1048576", write_nr_open("1048576"));
     nr_open_now();
     pid = fork();
