@@ -160,7 +160,7 @@ __attribute__((noinline)) static void dump_threads(void)
     uint64_t f = spin_lock_irqsave(&sched_lock);
     kprintf("threads: CPU 0, tick %lu: a dump (serial break); min_vruntime %lu\n", wd[0].beats,
             sched_min_vruntime_locked());
-    for (int i = 0; i < NPROC; i++) {
+    for (int i = 0; i < sched_slots(); i++) {
         struct proc *p = sched_proc_at(i);
         if (!p || proc_is_idle(p) || p->state == P_UNUSED)
             continue;
