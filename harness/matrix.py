@@ -450,7 +450,8 @@ ROWS: tuple[Row, ...] = (
         "the exempt hog is killed instead of the worker",
         r"the OOM killer killed the wrong process"),
     Row("threads-max", "memory under pressure",
-        "fork stops at threads-max (kernel stacks in at most an eighth of memory), the limit /proc reports",
+        "fork stops at threads-max (kernel stacks in at most an eighth of memory), "
+        "the limit /proc reports",
         (W("kernel/proc/proc.c", "proc_alloc"),),
         ("tests/test_proclimit.py::test_fork_stops_at_threads_max_with_eagain_and_reports_it_truly",),
         "children are forked past /proc/sys/kernel/threads-max",
