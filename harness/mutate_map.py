@@ -27,6 +27,7 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/mm/filemap.c", ("tests/test_mmap_file.py", "tests/test_leaks.py")),
     ("kernel/mm/reclaim.c", ("tests/test_memory_pressure.py",)),
     ("kernel/mm/swap.c", ("tests/test_memory_pressure.py",)),
+    ("kernel/mm/userfaultfd.c", ("tests/test_userfaultfd.py",)),
     ("kernel/mm/uvm.c", (_ISOLATION, _KTEST, _PRIV, "tests/test_leaks.py",
                          f"{_MUT}::test_prot_none_memory_cannot_be_read_by_the_process_or_through_a_syscall",
                          f"{_MUT}::test_a_fork_that_runs_out_of_frames_fails_cleanly",

@@ -619,6 +619,28 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define PKEY_ACCESS_MASK     (PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE)
 #define PKEY_MAX             16      /* keys the x86 PTE holds (bits 59-62) */
 #define PKRU_INIT            0x55555554u   /* a thread's PKRU at exec and in a handler: keys 1-15 access-disabled */
+#define UFFD_USER_MODE_ONLY  1       /* userfaultfd(2)'s flag: faults from user mode only */
+#define UFFD_API             0xAA
+#define UFFD_EVENT_PAGEFAULT 0x12
+#define UFFD_PAGEFAULT_FLAG_WRITE 1
+#define UFFDIO_REGISTER_MODE_MISSING 1
+#define UFFDIO_REGISTER_MODE_WP      2
+#define UFFDIO_REGISTER_MODE_MINOR   4
+#define UFFDIO_COPY_MODE_DONTWAKE    1
+#define UFFDIO_COPY_MODE_WP          2
+#define UFFDIO_ZEROPAGE_MODE_DONTWAKE 1
+#define _UFFDIO_REGISTER     0x00    /* ioctl numbers: _IOWR/_IOR(0xAA, nr, struct) */
+#define _UFFDIO_UNREGISTER   0x01
+#define _UFFDIO_WAKE         0x02
+#define _UFFDIO_COPY         0x03
+#define _UFFDIO_ZEROPAGE     0x04
+#define _UFFDIO_API          0x3F
+#define UFFDIO_API           0xc018aa3ful   /* struct uffdio_api, 24 bytes */
+#define UFFDIO_REGISTER      0xc020aa00ul   /* struct uffdio_register, 32 */
+#define UFFDIO_UNREGISTER    0x8010aa01ul   /* struct uffdio_range, 16 */
+#define UFFDIO_WAKE          0x8010aa02ul   /* struct uffdio_range */
+#define UFFDIO_COPY          0xc028aa03ul   /* struct uffdio_copy, 40 */
+#define UFFDIO_ZEROPAGE      0xc020aa04ul   /* struct uffdio_zeropage, 32 */
 #define MREMAP_MAYMOVE       1
 #define MREMAP_FIXED         2
 #define MREMAP_DONTUNMAP     4

@@ -156,6 +156,7 @@ struct vma {                    /* all [klock], as the list it is on */
     struct file *file;          /* NULL: anonymous; else one reference (file_dup) per VMA */
     uint64_t pgoff;             /* the file page mapped at start */
     uint32_t pkey;              /* protection key of its pages (pkey_mprotect; 0: the default) */
+    struct uffd *uffd;          /* userfaultfd(2) serving its missing pages, or NULL */
     struct vma *next;           /* sorted by address */
 };
 
@@ -233,6 +234,24 @@ int        mm_unmap(struct mm *mm, uintptr_t start, size_t len);
 int        mm_protect(struct mm *mm, uintptr_t start, size_t len, uint32_t prot);
 /* ... and give the regions protection key pkey (-1: each keeps its own). */
 int        mm_protect_key(struct mm *mm, uintptr_t start, size_t len, uint32_t prot, int pkey);
+/* ---- userfaultfd(2) (mm/userfaultfd.c) ---- all [klock] */
+struct uffd;
+/* The region holding addr, or NULL. */
+struct vma *mm_vma_at(struct mm *mm, uintptr_t addr);
+/* Every region in [start, end) served by from gets to (split at the ends
+ * first): registration and unregistration. 0 or -ENOMEM. */
+int        mm_set_uffd(struct mm *mm, uintptr_t start, uintptr_t end, struct uffd *from,
+                       struct uffd *to);
+/* Give the missing page va of a region u serves a frame of its own, filled
+ * from src (a kernel buffer; NULL: zeros): 0, -ENOENT (no region, or not
+ * u's), -EEXIST (a page is there), -ENOMEM. */
+int        mm_uffd_fill(struct mm *mm, struct uffd *u, uintptr_t va, const void *src);
+/* A page fault at addr that u must answer (a missing page of a region it
+ * serves, not on swap): the region, else NULL. */
+struct vma *mm_uffd_missing(struct mm *mm, uintptr_t addr, bool write, bool exec);
+/* userfaultfd.c: the thread waits until the page at addr is filled (or the
+ * fd goes); 0 to retry the access, -EFAULT for a uaccess cut short. */
+int        uffd_handle_fault(struct mm *mm, struct vma *v, uintptr_t addr, bool write, bool user);
 /* Is this protection key allocated in mm (pkey_mprotect, pkey_free may use it)? */
 bool       mm_pkey_allocated(struct mm *mm, int pkey);
 uintptr_t  mm_find_free(struct mm *mm, size_t len);   /* 0 if none */

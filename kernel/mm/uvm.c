@@ -271,7 +271,7 @@ static int split_at(struct mm *mm, uintptr_t addr)
 static bool mergeable(const struct vma *v, const struct vma *n)
 {
     return v->end == n->start && v->prot == n->prot && v->flags == n->flags &&
-           v->file == n->file && v->pkey == n->pkey &&
+           v->file == n->file && v->pkey == n->pkey && v->uffd == n->uffd &&
            (!v->file || n->pgoff == v->pgoff + (v->end - v->start) / PAGE_SIZE);
 }
 
@@ -846,6 +846,7 @@ struct mm *mm_fork(struct mm *parent)
         *c = *v;
         c->next = NULL;
         c->flags &= ~VMA_LOCKMASK;          /* locks are not inherited (mlock(2)) */
+        c->uffd = NULL;                     /* nor userfaultfd registrations (no EVENT_FORK) */
         if (c->file)
             file_dup(c->file);              /* each region holds its file */
         *tail = c;
@@ -922,8 +923,13 @@ static bool page_fault(struct trapframe *tf)
      * syscall; a NOLOCK syscall (clock_gettime...) copying out to a page
      * not yet present or still copy-on-write takes it here, for the fault. */
     bool took = uaccess_fault_enter();
-    int r = mm_fault_reclaim(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH,
-                             tf->error & PF_USER);
+    /* A missing page of a region a userfaultfd serves: its reader fills
+     * it (UFFDIO_COPY...) while this thread waits, then the access is
+     * tried again. */
+    struct vma *uv = mm_uffd_missing(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH);
+    int r = uv ? uffd_handle_fault(mm, uv, addr, tf->error & PF_WRITE, tf->error & PF_USER)
+               : mm_fault_reclaim(mm, addr, tf->error & PF_WRITE, tf->error & PF_IFETCH,
+                                  tf->error & PF_USER);
     if (took)
         uaccess_fault_leave();
     /* INVARIANT(memory under pressure): no frame for a valid page, even
@@ -1229,12 +1235,14 @@ long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int 
             file_dup(copy->file);
         m->flags &= ~VMA_LOCKMASK;
         m = copy;
+        m->uffd = NULL;                 /* the old range stays registered, the new is not */
         mm->map_count++;
         mm->total_pages += old_len / PAGE_SIZE;
         if (mm->total_pages > mm->hiwater_vm)
             mm->hiwater_vm = mm->total_pages;
     } else {
         *pp = m->next;                  /* the region itself moves to its place in the list */
+        m->uffd = NULL;                 /* a userfaultfd registration does not move (no EVENT_REMAP) */
     }
     m->start = new_addr;
     m->end = new_addr + old_len;
@@ -1299,6 +1307,58 @@ uint64_t mm_locked_in(struct mm *mm, uintptr_t start, uintptr_t end)
 }
 
 uint64_t mm_locked_pages(struct mm *mm) { return mm_locked_in(mm, 0, USER_TOP); }
+
+struct vma *mm_vma_at(struct mm *mm, uintptr_t addr)
+{
+    ASSERT_KLOCK();
+    return find_vma(mm, addr);
+}
+
+int mm_set_uffd(struct mm *mm, uintptr_t start, uintptr_t end, struct uffd *from, struct uffd *to)
+{
+    ASSERT_KLOCK();
+    if (split_at(mm, start) || split_at(mm, end))
+        return -ENOMEM;
+    for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+        if (v->start >= start && v->uffd == from)
+            v->uffd = to;
+    merge(mm);
+    return 0;
+}
+
+struct vma *mm_uffd_missing(struct mm *mm, uintptr_t addr, bool write, bool exec)
+{
+    ASSERT_KLOCK();
+    struct vma *v = find_vma(mm, addr);
+    if (!v || !v->uffd || v->file)
+        return NULL;
+    if ((write && !(v->prot & VM_WRITE)) || (exec && !(v->prot & VM_EXEC)) ||
+        !(v->prot & (VM_READ | VM_WRITE | VM_EXEC)))
+        return NULL;                        /* not allowed at all: mm_fault's SIGSEGV */
+    pte_t *pte = vmm_walk(mm->root, ALIGN_DOWN(addr, PAGE_SIZE), false);
+    return pte && *pte ? NULL : v;          /* present, or on swap: the kernel's to handle */
+}
+
+int mm_uffd_fill(struct mm *mm, struct uffd *u, uintptr_t va, const void *src)
+{
+    ASSERT_KLOCK();
+    struct vma *v = find_vma(mm, va);
+    if (!v || v->uffd != u || v->file)
+        return -ENOENT;
+    pte_t *pte = vmm_walk(mm->root, va, true);
+    if (!pte)
+        return -ENOMEM;
+    if (*pte)
+        return -EEXIST;
+    uint64_t pa = pmm_alloc_user(!src);
+    if (!pa)
+        return -ENOMEM;
+    if (src)
+        memcpy(P2V(pa), src, PAGE_SIZE);
+    *pte = pa | pte_flags(v);
+    mm_rss_add(mm);
+    return 0;
+}
 
 int mm_set_vma_flag(struct mm *mm, uintptr_t start, uintptr_t end, uint32_t flag, bool set)
 {

@@ -208,6 +208,7 @@ long sys_mprotect(uintptr_t addr, size_t len, int prot);
 long sys_pkey_mprotect(uintptr_t addr, size_t len, int prot, int pkey);
 long sys_pkey_alloc(unsigned long flags, unsigned long access_rights);
 long sys_pkey_free(int pkey);
+long sys_userfaultfd(int flags);
 long sys_madvise(uintptr_t addr, size_t len, int advice);
 long sys_msync(uintptr_t addr, size_t len, int flags);
 long sys_mincore(uintptr_t addr, size_t len, uint8_t *vec);
