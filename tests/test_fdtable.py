@@ -39,6 +39,7 @@ def test_descriptors_past_1024_up_to_rlimit_nofile_as_on_linux(vigil) -> None:
     assert run.status == 0
 
 
+@pytest.mark.invariant("privilege separation")
 def test_proc_fd_listing_and_fs_nr_open_tunable_as_linux(vigil) -> None:
     """Root raises RLIMIT_NOFILE to fs.nr_open and dup2s to 1048575 (the
     table grows to a million slots, and /proc/self/status FDSize says so);
@@ -90,6 +91,14 @@ def test_proc_fd_listing_and_fs_nr_open_tunable_as_linux(vigil) -> None:
         if not sep:
             key, _, value = line.rpartition(" ")
         got.setdefault(key, []).append(value)
+    ceiling = {k: got.get(k) for k in ("setrlimit 4096 8193",
+                                       "dup2 0 5000 (past nr_open, within the limit)",
+                                       "fork with fd 4095 open, nr_open 64")}
+    assert ceiling == {"setrlimit 4096 8193": ["-1 EPERM"],
+                       "dup2 0 5000 (past nr_open, within the limit)": ["-1 EBADF"],
+                       "fork with fd 4095 open, nr_open 64": ["-1 EMFILE"]}, (
+        f"fs.nr_open did not hold: a hard RLIMIT_NOFILE above it, or a descriptor past it, "
+        f"was allowed (Linux: EPERM, EBADF, EMFILE): {ceiling}")
     wrong = [f"{k}: Linux {v!r}, vigil {got.get(k)!r}" for k, v in want.items()
              if v not in got.get(k, [])]
     # FDSize: Linux's sizes, a power of two times 128 slots (64 before any growth).

@@ -38,8 +38,17 @@ static unsigned sysctl_nr_open = NR_OPEN_VIGIL;  /* [atomic] fs.nr_open */
 
 unsigned nr_open(void) { return __atomic_load_n(&sysctl_nr_open, __ATOMIC_RELAXED); }
 
-/* The most slots a table may have: fs.nr_open rounded up to 64. */
-static uint64_t nr_open_slots(void) { return ALIGN_UP((uint64_t)nr_open(), 64); }
+/* fs.nr_open as the tables obey it, */
+static uint64_t nr_open_ceiling(void)
+{
+#ifdef BREAK_NR_OPEN
+    return NR_OPEN_MAX;                         /* the break switch: fs.nr_open is only reported */
+#endif
+    return nr_open();
+}
+
+/* ... and the most slots a table may have: it rounded up to 64. */
+static uint64_t nr_open_slots(void) { return ALIGN_UP(nr_open_ceiling(), 64); }
 
 struct fdtable *fdtable_new(void)
 {
@@ -85,11 +94,12 @@ int fdtable_expand(struct fdtable *t, int fd, int limit)
     ASSERT_KLOCK();
     if (fd < t->max)
         return 0;
-    if ((unsigned)fd >= nr_open())
-        return -EMFILE;                         /* Linux's expand_files */
     /* INVARIANT(privilege separation): a table grows only as far as its
-     * grower's RLIMIT_NOFILE and fs.nr_open allow, so no descriptor number
-     * makes the kernel allocate more than the limits permit. */
+     * grower's RLIMIT_NOFILE and fs.nr_open (root's ceiling for everyone)
+     * allow, so no descriptor number makes the kernel allocate more than
+     * the limits permit. */
+    if ((uint64_t)fd >= nr_open_ceiling())
+        return -EMFILE;                         /* Linux's expand_files */
     uint64_t n = slots_for(fd), cap = MIN(ALIGN_UP((uint64_t)limit, 64), nr_open_slots());
     if (n > cap)
         n = cap;

@@ -173,8 +173,14 @@ long sys_prlimit64(int pid, int res, const void *unew, void *uold)
     if (unew) {
         if (nv.cur > nv.max)
             return -EINVAL;
-        if (res == RLIMIT_NOFILE && nv.max > nr_open())
-            return -EPERM;                      /* fs.nr_open, for root too (Linux) */
+        uint64_t ceiling = nr_open();
+#ifdef BREAK_NR_OPEN
+        ceiling = NR_OPEN_MAX;                  /* the break switch: fs.nr_open is only reported */
+#endif
+        /* INVARIANT(privilege separation): no hard RLIMIT_NOFILE above
+         * fs.nr_open, root's included (Linux). */
+        if (res == RLIMIT_NOFILE && nv.max > ceiling)
+            return -EPERM;
         bool raise = nv.max > r->max;
 #ifdef BREAK_RLIMIT_PERM
         raise = false;                          /* the break switch: anyone lifts any limit */
