@@ -117,7 +117,7 @@ static void kmain_on_guarded_stack(void)
     timer_init(TIMER_HZ);
     smp_init_ipis();
     watchdog_init();
-    kprintf("timer: lapic %u Hz\n", timer_hz());
+    kprintf("timer: lapic %u Hz, tsc %lu kHz\n", timer_hz(), tsc_hz() / 1000);
     block_init();
 
     char arg[128];
