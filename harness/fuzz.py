@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,8 @@ _OPS = re.compile(r"^fuzzrun: ops (\d+) seconds ([\d.]+)$", re.M)
 _LEFT = re.compile(r"^fuzzrun: processes of nobody left (\d+)$", re.M)
 _HELD = re.compile(r"^fuzzrun: held: (.+)$", re.M)
 _DUMP = re.compile(r"^threads: CPU 0, tick \d+: a dump", re.M)
+_GAVE_UP = re.compile(r"^fuzz: given up: (.+)$", re.M)
+_ITER = re.compile(r"^\[main\] (\d+) iterations", re.M)
 _STARTED = re.compile(r"trinity-c\d+|\[main\]")
 
 
@@ -84,6 +87,8 @@ class Verdict:
     nobody_left: int = -1
     held: list[str] = field(default_factory=list)  # the heap tracer's sites, when a count moved
     dumps: int = 0  # thread dumps the console printed (it went silent: QuietWatch)
+    given_up: str = ""  # why the harness ended the run (QuietWatch), or ""
+    reached: int = 0  # trinity's last "[main] N iterations" progress line
 
     @property
     def leaks(self) -> list[str]:
@@ -114,6 +119,8 @@ class Verdict:
         ended = "" if self.ended else ", the run did not end"
         if self.dumps:
             ended += f" (silent: {self.dumps} thread dumps in the console log)"
+        if self.given_up:
+            ended += f" (given up: {self.given_up}; trinity had reached {self.reached} calls)"
         return (f"fuzz: {state}: seed {self.seed}: {self.ops} ops in {self.seconds:.0f} s "
                 f"({rate:.0f} ops/s), trinity {self.trinity or 'did not report'}{ended}: "
                 f"{len(self.panics)} panics, {len(self.lockdep)} lockdep reports, "
@@ -139,7 +146,9 @@ def parse(console: str, seed: int, ops: int, powered_off: bool) -> Verdict:
         heap_objects=_pair(console, "heap objects"),
         nobody_left=int(left.group(1)) if left else -1,
         held=[m.group(1) for m in _HELD.finditer(console)],
-        dumps=len(_DUMP.findall(console)))
+        dumps=len(_DUMP.findall(console)),
+        given_up=g.group(1) if (g := _GAVE_UP.search(console)) else "",
+        reached=max((int(x) for x in _ITER.findall(console)), default=0))
 
 
 class _Tee:
@@ -307,11 +316,16 @@ class QuietWatch:
     """A machine whose console has been silent for `quiet` seconds is asked
     what its threads are doing: a break on its serial line (the monitor's
     chardev-send-break), which Vigil answers with a thread dump on the
-    console (kernel/debug/watchdog.c), at most `most` times per run."""
+    console (kernel/debug/watchdog.c), at most `most` times per run; silent
+    for `quiet` seconds more after that, the run is given up (give_up: e.g.
+    the session's kill), rather than waiting hours for its timeout."""
 
-    def __init__(self, sock: Path, tee: _Tee, quiet: float, most: int = 3) -> None:
+    def __init__(self, sock: Path, tee: _Tee, quiet: float, most: int = 3,
+                 give_up: Callable[[], None] | None = None) -> None:
         self.sock, self.tee, self.quiet, self.most = sock, tee, quiet, most
+        self.give_up = give_up
         self.sent = 0
+        self.gave_up = False
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -319,10 +333,15 @@ class QuietWatch:
         from .benchprof import Monitor
 
         since = time.monotonic()
-        while self.sent < self.most and not self.stop.wait(5):
+        while not self.stop.wait(5):
             now = time.monotonic()
             if now - max(self.tee.last, since) < self.quiet:
                 continue
+            if self.sent >= self.most:
+                if self.give_up is not None:
+                    self.gave_up = True
+                    self.give_up()
+                return
             try:
                 mon = Monitor(self.sock, timeout=10)
                 mon.command("chardev-send-break con0")
@@ -362,7 +381,7 @@ def run(art: Artifacts, machine: Machine, seed: int, ops: int, children: int,
             tee = _Tee(s.child.logfile_read, sys.stdout.buffer if stream else None, sampler)
             s.child.logfile_read = tee
             watched = sampler is None and kernel != "linux"
-            watch = QuietWatch(mon_sock, tee, quiet) if watched else None
+            watch = QuietWatch(mon_sock, tee, quiet, give_up=s.kill) if watched else None
             if sampler is not None:
                 sampler.thread.start()
             if watch is not None:
@@ -371,6 +390,9 @@ def run(art: Artifacts, machine: Machine, seed: int, ops: int, children: int,
             console = s.output
             if watch is not None:
                 watch.stop.set()
+                if watch.gave_up:
+                    console += (f"\nfuzz: given up: the console silent for {quiet:.0f} s "
+                                f"after {watch.sent} thread dumps\n")
         if sampler is not None:
             sampler.stop.set()
             sampler.running.set()

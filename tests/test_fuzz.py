@@ -54,6 +54,11 @@ def test_parse_reads_the_verdict_from_a_console() -> None:
     site = "2 x 368 bytes: mq_open+0x4c <- x <- y"
     held = fuzz.parse(leaky + f"fuzzrun: held: {site}\n", 1, 1000, True)
     assert held.held == [site], held
+    stuck = fuzz.parse("[main] 10041 iterations. [F:1]\n[main] 20012 iterations. [F:2]\n"
+                       "threads: CPU 0, tick 9: a dump (serial break); min_vruntime 0\n"
+                       "fuzz: given up: silent for 600 s after 3 thread dumps\n", 1, 50000, False)
+    assert not stuck.ok and stuck.dumps == 1 and stuck.reached == 20012, stuck
+    assert "given up" in stuck.line() and "20012 calls" in stuck.line(), stuck.line()
 
 
 def test_the_profile_sampler_starts_and_stops_on_markers_split_across_reads(tmp_path) -> None:
