@@ -1278,6 +1278,14 @@ void return_to_user_work(struct trapframe *tf)
             if (!kernel_lock_held())
                 kernel_lock();
             signal_deliver(tf);
+            /* Every signal that can be delivered now is, before user code
+             * runs again, as on Linux: a second one stacks its handler's
+             * frame on the first's, and the SIGSEGV that replaces a frame
+             * that could not be written (signal.c) is taken on the stack
+             * the interrupted code was on, not later on the handler's
+             * (LTP signal06: by then its alternate stack was read-only). */
+            if (signal_deliverable())
+                continue;
         }
         if (!sched_should_yield())
             break;

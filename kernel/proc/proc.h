@@ -437,6 +437,7 @@ bool  signal_permitted(const struct proc *t, int sig);
 /* A signal is waiting that may be delivered: sleeps end with -EINTR. */
 bool  proc_signal_pending(void);
 bool  proc_fatal_signal_pending(void);    /* one whose delivery ends the process */
+bool  signal_deliverable(void);           /* a pending signal the caller does not block */
 bool  signal_stops_default(int sig);      /* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU */
 bool  signal_blocked_or_ignored(int sig); /* by the calling thread */
 /* -ERESTARTSYS left in a syscall's result with no handler run: restart it. */

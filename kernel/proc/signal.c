@@ -423,6 +423,11 @@ static uint64_t deliverable(struct proc *p)
     return p->sig_pending & (~p->sig_blocked | UNBLOCKABLE);
 }
 
+bool signal_deliverable(void)
+{
+    return deliverable(current()) != 0;
+}
+
 /* A pending signal that will end the process when delivered: even an
  * uninterruptible wait gives way to it. */
 bool proc_fatal_signal_pending(void)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -279,6 +280,64 @@ static void dnotify_two(void)
     signal(SIGRTMIN + 1, SIG_DFL);
 }
 
+/* Signals that can be delivered at once all are, before user code runs
+ * again (Linux): SIGUSR1 and SIGUSR2 unblocked by one sigprocmask stack
+ * two frames, so SIGUSR2's handler runs first, inside SIGUSR1's. And a
+ * handler frame that cannot be written (its alternate stack read-only)
+ * becomes a SIGSEGV taken at once, on the interrupted code's stack: its
+ * handler has run when the raise returns, and nothing is left pending. */
+static char order_seen[8];
+static int norder;
+static void on_usr(int sig)
+{
+    if (norder < 7)
+        order_seen[norder++] = sig == SIGUSR1 ? '1' : '2';
+}
+
+static volatile int segv_seen;
+static void on_segv(int sig) { (void)sig; segv_seen++; }
+static void on_hup(int sig) { (void)sig; }
+static char ro_stack[65536] __attribute__((aligned(4096)));
+
+static void at_once(void)
+{
+    signal(SIGUSR1, on_usr);
+    signal(SIGUSR2, on_usr);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    sigaddset(&s, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &s, NULL);
+    raise(SIGUSR1);
+    raise(SIGUSR2);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    printf("SIGUSR1 and SIGUSR2 unblocked at once: handlers ran %s\n", order_seen);
+    signal(SIGUSR1, SIG_DFL);
+    signal(SIGUSR2, SIG_DFL);
+
+    stack_t st = { .ss_sp = ro_stack, .ss_size = sizeof(ro_stack), .ss_flags = 0 };
+    sigaltstack(&st, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_segv;
+    sigaction(SIGSEGV, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGHUP, &sa, NULL);
+    mprotect(ro_stack, sizeof(ro_stack), PROT_READ);
+    syscall(SYS_tkill, (pid_t)syscall(SYS_gettid), SIGHUP);
+    int seen = segv_seen;                       /* no system call in between */
+    sigset_t pend;
+    sigpending(&pend);
+    printf("SIGHUP's frame on a read-only alternate stack: SIGSEGV handled on return %d, "
+           "still pending %d\n", seen, sigismember(&pend, SIGSEGV));
+    mprotect(ro_stack, sizeof(ro_stack), PROT_READ | PROT_WRITE);
+    st.ss_flags = SS_DISABLE;
+    sigaltstack(&st, NULL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGSEGV, SIG_DFL);
+}
+
 static void bad(void)
 {
     union sigval v = { .sival_int = 0 };
@@ -310,6 +369,7 @@ int main(void)
     thread_queue();
     limit();
     dnotify_two();
+    at_once();
     bad();
     return 0;
 }
