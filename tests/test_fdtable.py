@@ -84,6 +84,10 @@ def test_proc_fd_listing_and_fs_nr_open_tunable_as_linux(vigil) -> None:
         "dup2 0 4095": "4095",
         "fork with fd 4095 open, nr_open 64": "-1 EMFILE",
         "CLONE_FILES child status": "0",
+        "CLONE_FILES child: close_range 70 ~0 UNSHARE (65 is copied: past nr_open 64)": "-1 EMFILE",
+        "CLONE_FILES child: close_range 3 ~0 UNSHARE (65 is not copied)": "0",
+        "CLONE_FILES child: F_GETFD 65 after": "-1 EBADF",
+        "parent: F_GETFD 65 (still its own)": "0",
     }
     got: dict[str, list[str]] = {}
     for line in out.splitlines():  # "what: answer", or "what answer" for a bare number

@@ -783,7 +783,7 @@ long exec_at(int dirfd, const char *upath, char *const uargv[], char *const uenv
     /* A descriptor table shared by CLONE_FILES becomes our own first, as
      * on Linux: closing the close-on-exec descriptors must not close them
      * for the processes we shared it with. */
-    if ((r = fdtable_unshare(p)))
+    if ((r = fdtable_unshare(p, INT32_MAX)))
         goto out;
 
     uintptr_t rip = 0, rsp = 0, brk = 0;

@@ -129,7 +129,7 @@ int fdtable_highest(const struct fdtable *t)
     return fd;
 }
 
-struct fdtable *fdtable_dup(struct fdtable *t, int *err)
+struct fdtable *fdtable_dup(struct fdtable *t, int below, int *err)
 {
     ASSERT_KLOCK();
     struct fdtable *n = fdtable_new();
@@ -137,6 +137,8 @@ struct fdtable *fdtable_dup(struct fdtable *t, int *err)
     if (!n)
         return NULL;
     int top = fdtable_highest(t);
+    while (top >= below || (top >= 0 && !t->fd[top]))
+        top--;                                  /* the highest open one below `below` */
     if (top >= FDT_INLINE) {
         /* Linux's dup_fd: sized for the highest open descriptor, no larger
          * than the table copied, and EMFILE when fs.nr_open was lowered
@@ -155,19 +157,21 @@ struct fdtable *fdtable_dup(struct fdtable *t, int *err)
     for (int fd = 0; fd <= top; fd++)
         if (t->fd[fd])
             n->fd[fd] = file_dup(t->fd[fd]);
-    memcpy(n->cloexec, t->cloexec, (size_t)ALIGN_UP(top + 1, 64) / 8);
+    for (int fd = 0; fd <= top; fd++)
+        if (n->fd[fd])
+            fd_set_cloexec(n, fd, fd_cloexec(t, fd));
     *err = 0;
     return n;
 }
 
 /* INVARIANT(kernel memory safety): exec closes close-on-exec descriptors in
  * a table of its own, never in one another process still uses. */
-int fdtable_unshare(struct proc *p)
+int fdtable_unshare(struct proc *p, int below)
 {
     if (p->fdt->refs <= 1)
         return 0;
     int err;
-    struct fdtable *n = fdtable_dup(p->fdt, &err);
+    struct fdtable *n = fdtable_dup(p->fdt, below, &err);
     if (!n)
         return err;
     fdtable_put(p->fdt);

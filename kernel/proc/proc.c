@@ -271,7 +271,7 @@ long proc_unshare(unsigned long flags)
         p->fs = n;
     }
     if (flags & CLONE_FILES)
-        return fdtable_unshare(p);
+        return fdtable_unshare(p, INT32_MAX);
     return 0;
 }
 
@@ -388,7 +388,7 @@ long proc_clone(uint64_t flags, uintptr_t newsp, int *ptid, int *ctid, uint64_t 
     if (flags & CLONE_FILES)
         (child->fdt = parent->fdt)->refs++;
     else
-        child->fdt = fdtable_dup(parent->fdt, &fdt_err);
+        child->fdt = fdtable_dup(parent->fdt, INT32_MAX, &fdt_err);
     if (flags & CLONE_FS)
         (child->fs = parent->fs)->refs++;
     else

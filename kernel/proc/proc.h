@@ -336,11 +336,14 @@ long  proc_tgsignal(int tgid, int tid, int sig, int code, uint64_t value);
 long  proc_sigqueue(int pid, int sig, int code, uint64_t value);
 /* ---- proc/fdtable.c: descriptor tables, all with the kernel lock held ---- */
 struct fdtable *fdtable_new(void);               /* empty; NULL: out of memory */
-/* A copy of t (fork): NULL with *err -ENOMEM, or -EMFILE when t holds a
- * descriptor at or past fs.nr_open (rounded up to 64, as Linux). */
-struct fdtable *fdtable_dup(struct fdtable *t, int *err);
+/* A copy of t's descriptors below `below` (fork: all, INT32_MAX): NULL
+ * with *err -ENOMEM, or -EMFILE when one copied is at or past fs.nr_open
+ * (rounded up to 64, as Linux). */
+struct fdtable *fdtable_dup(struct fdtable *t, int below, int *err);
 void  fdtable_put(struct fdtable *t);
-int   fdtable_unshare(struct proc *p);           /* a table of its own (exec); -ENOMEM, -EMFILE */
+/* A table of its own (exec, unshare, close_range), with t's descriptors
+ * below `below`: 0, -ENOMEM, -EMFILE. */
+int   fdtable_unshare(struct proc *p, int below);
 /* Make fd a slot of t, fd below limit (the caller's RLIMIT_NOFILE): 0,
  * -EMFILE at or past fs.nr_open, -ENOMEM. */
 int   fdtable_expand(struct fdtable *t, int fd, int limit);

@@ -1112,8 +1112,13 @@ long sys_close_range(unsigned first, unsigned last, unsigned flags)
     if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) || first > last)
         return -EINVAL;
     struct proc *p = current();
-    if ((flags & CLOSE_RANGE_UNSHARE) && fdtable_unshare(p))
-        return -ENOMEM;
+    /* Linux: closing everything from `first` up, the new table gets only
+     * the descriptors below it (with CLOEXEC, all of them). */
+    int below = !(flags & CLOSE_RANGE_CLOEXEC) && last >= (unsigned)p->fdt->max - 1 &&
+                first <= INT32_MAX ? (int)first : INT32_MAX;
+    long r = flags & CLOSE_RANGE_UNSHARE ? fdtable_unshare(p, below) : 0;
+    if (r)
+        return r;                               /* -ENOMEM, or -EMFILE past fs.nr_open */
     /* The table is looked at again after each close: it may sleep, and a
      * sibling may grow the table (a new block) meanwhile. */
     for (unsigned fd = first; fd <= last && fd < (unsigned)p->fdt->max; fd++) {

@@ -257,6 +257,18 @@ static int files_child(void *arg)
     return 0;
 }
 
+/* close_range's CLOSE_RANGE_UNSHARE copies only what it does not close. */
+static int range_child(void *arg)
+{
+    (void)arg;
+    show("CLONE_FILES child: close_range 70 ~0 UNSHARE (65 is copied: past nr_open 64)",
+         syscall(SYS_close_range, 70, ~0u, CLOSE_RANGE_UNSHARE));
+    show("CLONE_FILES child: close_range 3 ~0 UNSHARE (65 is not copied)",
+         syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_UNSHARE));
+    show("CLONE_FILES child: F_GETFD 65 after", fcntl(65, F_GETFD));
+    return 0;
+}
+
 static int proc_mode(void)
 {
     /* Root raises the hard limit to fs.nr_open and uses all of it (in a
@@ -363,6 +375,9 @@ static int proc_mode(void)
     int st = -1;
     waitpid(pid, &st, 0);
     printf("CLONE_FILES child status %d\n", st);
+    pid = clone(range_child, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL);
+    waitpid(pid, &st, 0);
+    show("parent: F_GETFD 65 (still its own)", fcntl(65, F_GETFD));
     show("nr_open = 1048576", write_nr_open("1048576"));
     pid = clone(files_child, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL);
     waitpid(pid, &st, 0);
