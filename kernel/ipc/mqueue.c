@@ -543,13 +543,21 @@ static struct inode *mqfs_inode(struct super *sb, struct mqueue *q)
     return ino;
 }
 
+/* A directory entry's name as a C string in n: false if too long. */
+static bool mqfs_name(const char *name, size_t len, char n[NAME_MAX + 1])
+{
+    if (len > NAME_MAX)
+        return false;
+    memcpy(n, name, len);
+    n[len] = 0;
+    return true;
+}
+
 static int mqfs_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
 {
     char n[NAME_MAX + 1];
-    if (len > NAME_MAX)
+    if (!mqfs_name(name, len, n))
         return -ENAMETOOLONG;
-    memcpy(n, name, len);
-    n[len] = 0;
     struct mqueue *q = lookup(n);
     if (!q)
         return -ENOENT;
@@ -590,10 +598,8 @@ static int mqfs_create(struct inode *dir, const char *name, size_t len, uint32_t
     if (target || !S_ISREG(mode))
         return -EPERM;                          /* only queues live here (mkdir, symlink: Linux's EPERM) */
     char n[NAME_MAX + 1];
-    if (len > NAME_MAX)
+    if (!mqfs_name(name, len, n))
         return -ENAMETOOLONG;
-    memcpy(n, name, len);
-    n[len] = 0;
     struct mqueue *q;
     /* The VFS applied the umask to mode already; mq_new applies it again,
      * which changes nothing. */
@@ -613,10 +619,8 @@ static int mqfs_unlink(struct inode *dir, const char *name, size_t len, bool dir
 {
     (void)dir, (void)dir_ok;
     char n[NAME_MAX + 1];
-    if (len > NAME_MAX)
+    if (!mqfs_name(name, len, n))
         return -ENAMETOOLONG;
-    memcpy(n, name, len);
-    n[len] = 0;
     struct mqueue *q = lookup(n);
     if (!q)
         return -ENOENT;
