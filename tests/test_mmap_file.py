@@ -185,3 +185,21 @@ def test_map_shared_writes_still_mapped_at_power_off_reach_the_disk(vigil, tmp_p
                          f"/scratch/late holds {len(got)} bytes, {same} as written")
     ok, report = fsck(disk)
     assert ok, report
+
+
+@pytest.mark.parametrize("smp", [1, 2])
+def test_madvise_dontfork_and_wipeonfork_decide_what_a_forked_child_gets_as_on_linux(
+        vigil, smp: int) -> None:
+    """MADV_DONTFORK leaves a region out of a fork's child (its touch is
+    SIGSEGV) and MADV_DOFORK brings it back; MADV_WIPEONFORK gives the child
+    zero-filled private pages (EINVAL on a shared region) and
+    MADV_KEEPONFORK undoes it; the parent's pages never change; unaligned
+    starts and unmapped ranges get Linux's errnos. Compared line for line
+    with the host."""
+    argv = ["/bin/forkadvice"]
+    host = vigil.host(argv)
+    assert "forkadvice done" in host.output, host.output
+    run = vigil.program(argv, smp=smp)
+    assert "forkadvice done" in run.output, run.console[-1500:]
+    diff = _diff(host.output, run.output)
+    assert not diff, "madvise's fork advice differs from Linux:\n" + "\n".join(diff)

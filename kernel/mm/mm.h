@@ -143,6 +143,8 @@ void     kheap_whois(const char *reg, uintptr_t addr);
 #define VMA_ONFAULT  8           /* ... locked as they are touched, not faulted in (MLOCK_ONFAULT) */
 #define VMA_DONTDUMP 16          /* madvise(MADV_DONTDUMP): left out of core dumps */
 #define VMA_GROWSDOWN 32         /* MAP_GROWSDOWN: a fault just below it extends it (a stack) */
+#define VMA_DONTFORK 64          /* madvise(MADV_DONTFORK): a fork's child does not have it */
+#define VMA_WIPEONFORK 128       /* madvise(MADV_WIPEONFORK): a fork's child has it, zero-filled */
 #define STACK_GUARD_GAP (256ul * PAGE_SIZE)   /* Linux's stack_guard_gap: room kept below it */
 #define VMA_LOCKMASK (VMA_LOCKED | VMA_ONFAULT)
 

@@ -782,12 +782,22 @@ int mm_read(struct mm *mm, uintptr_t va, void *dst, size_t n)
 struct fork_arg {
     struct mm *child;
     bool failed;
+    const struct mm *parent;    /* its regions, when some are not copied (see mm_fork) */
 };
+
+/* Is va in a region of the parent's whose pages a fork does not copy? */
+static bool fork_skips(const struct fork_arg *a, uintptr_t va)
+{
+    for (const struct vma *v = a->parent ? a->parent->vmas : NULL; v && v->start <= va; v = v->next)
+        if (va < v->end)
+            return v->flags & (VMA_DONTFORK | VMA_WIPEONFORK);
+    return false;
+}
 
 static void share_leaf(pte_t *pte, uintptr_t va, void *arg)
 {
     struct fork_arg *a = arg;
-    if (a->failed)
+    if (a->failed || fork_skips(a, va))
         return;
     if (is_swap_entry(*pte)) {
         /* A page out on swap: the child's entry names the same slot (one
@@ -837,7 +847,16 @@ struct mm *mm_fork(struct mm *parent)
     if (!child)
         return NULL;
     struct vma **tail = &child->vmas;
+    bool skips = false;
+    child->map_count = parent->map_count;
+    child->total_pages = parent->total_pages;
     for (struct vma *v = parent->vmas; v; v = v->next) {
+        skips |= (v->flags & (VMA_DONTFORK | VMA_WIPEONFORK)) != 0;
+        if (v->flags & VMA_DONTFORK) {      /* madvise(MADV_DONTFORK): not the child's */
+            child->map_count--;
+            child->total_pages -= (v->end - v->start) / PAGE_SIZE;
+            continue;
+        }
         struct vma *c = kmalloc(sizeof(*c));
         if (!c) {
             mm_destroy(child);
@@ -855,8 +874,6 @@ struct mm *mm_fork(struct mm *parent)
     child->brk_start = parent->brk_start;
     child->brk = parent->brk;
     child->hiwater_vm = parent->hiwater_vm;
-    child->map_count = parent->map_count;
-    child->total_pages = parent->total_pages;
     child->coredump_filter = parent->coredump_filter;
     child->pkeys = parent->pkeys;
     child->arg_start = parent->arg_start, child->arg_end = parent->arg_end;
@@ -867,7 +884,9 @@ struct mm *mm_fork(struct mm *parent)
     memcpy(child->exe_path, parent->exe_path, sizeof(child->exe_path));
     if (parent->exe_ino && !vfs_deny_write_access(parent->exe_ino))
         child->exe_ino = iget(parent->exe_ino);
-    struct fork_arg a = { child, false };
+    /* MADV_DONTFORK's regions are left out, MADV_WIPEONFORK's pages too
+     * (the child faults in zeros there). */
+    struct fork_arg a = { child, false, skips ? parent : NULL };
     vmm_range_walk_all(parent->root, 0, USER_TOP, share_leaf, &a);
     flush_mm(parent, 0, 0);                 /* the parent's writable entries changed */
     if (a.failed) {

@@ -244,14 +244,15 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
     case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
     case MADV_DONTNEED: case MADV_FREE:
     case 10: case 11:                   /* DONTFORK, DOFORK */
+    case 18: case 19:                   /* WIPEONFORK, KEEPONFORK */
     case 14: case 15:                   /* HUGEPAGE, NOHUGEPAGE */
     case 16: case 17:                   /* DONTDUMP, DODUMP */
     case 20: case 21: case 22: case 23: /* COLD, PAGEOUT, POPULATE_READ, POPULATE_WRITE */
     case 24: case 25:                   /* DONTNEED_LOCKED, COLLAPSE */
         break;
     default:
-        /* and REMOVE, WIPEONFORK, KEEPONFORK: not supported; MERGEABLE and
-         * UNMERGEABLE: as a Linux built without KSM. */
+        /* and REMOVE: not supported; MERGEABLE and UNMERGEABLE: as a
+         * Linux built without KSM. */
         return -EINVAL;
     }
     if (addr & (PAGE_SIZE - 1))
@@ -277,7 +278,15 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
     }
     if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24)
         return mm_dontneed(mm, addr, alen);
-    if (advice == 16 || advice == 17) {     /* DONTDUMP, DODUMP: the core dump's choice */
+    if (advice == 18) {                     /* WIPEONFORK: private anonymous memory only */
+        for (struct vma *v = mm->vmas; v && v->start < addr + alen; v = v->next)
+            if (v->end > addr && (v->file || (v->flags & VMA_SHARED)))
+                return -EINVAL;
+    }
+    if (advice == 10 || advice == 11 || (advice >= 16 && advice <= 19)) {
+        /* DONTDUMP/DODUMP (the core dump's choice), DONTFORK/DOFORK and
+         * WIPEONFORK/KEEPONFORK (what a fork's child gets): a region flag,
+         * over a range that must be mapped throughout (ENOMEM). */
         for (uintptr_t a = addr; a < addr + alen;) {
             struct vma *v = mm->vmas;
             while (v && v->end <= a)
@@ -286,7 +295,8 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
                 return -ENOMEM;
             a = v->end;
         }
-        return mm_set_vma_flag(mm, addr, addr + alen, VMA_DONTDUMP, advice == 16);
+        uint32_t flag = advice >= 18 ? VMA_WIPEONFORK : advice >= 16 ? VMA_DONTDUMP : VMA_DONTFORK;
+        return mm_set_vma_flag(mm, addr, addr + alen, flag, advice == 10 || advice == 16 || advice == 18);
     }
     /* Hints: nothing to do but say whether the range was mapped. */
     for (uintptr_t a = addr; a < addr + alen;) {
