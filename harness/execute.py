@@ -50,6 +50,16 @@ class ProgramRun:
     kernel_lines: tuple[str, ...] = ()  # "vigil: ..." reports printed meanwhile
 
 
+def diff_lines(guest: str, host: str) -> str:
+    """The first lines where a program's output on Vigil and on the host
+    differ (a comparison test's failure message)."""
+    g, h = guest.splitlines(), host.splitlines()
+    lines = [f"vigil: {a!r}\nlinux: {b!r}" for a, b in zip(g, h, strict=False) if a != b]
+    if len(g) != len(h):
+        lines.append(f"vigil printed {len(g)} lines, linux {len(h)}")
+    return "\n".join(lines[:8])
+
+
 def make_initrd(art: Artifacts, out: Path, argv: list[str],
                 files: dict[str, Path | bytes] | None = None) -> Path:
     extra: dict[str, Path | bytes] = dict(files or {})

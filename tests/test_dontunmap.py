@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from harness.execute import diff_lines
+
 pytestmark = pytest.mark.invariant("isolation")
 
 
-def _diff(guest: str, host: str) -> str:
-    g, h = guest.splitlines(), host.splitlines()
-    lines = [f"vigil: {a!r}\nlinux: {b!r}" for a, b in zip(g, h, strict=False) if a != b]
-    if len(g) != len(h):
-        lines.append(f"vigil printed {len(g)} lines, linux {len(h)}")
-    return "\n".join(lines[:8])
+_diff = diff_lines
 
 
 def test_mremap_dontunmap_moves_the_pages_and_leaves_the_old_range_empty_as_linux(vigil) -> None:

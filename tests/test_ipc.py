@@ -9,13 +9,9 @@ import re
 
 import pytest
 
+from harness.execute import diff_lines
 
-def _diff(guest: str, host: str) -> str:
-    g, h = guest.splitlines(), host.splitlines()
-    lines = [f"vigil: {a!r}\nlinux: {b!r}" for a, b in zip(g, h, strict=False) if a != b]
-    if len(g) != len(h):
-        lines.append(f"vigil printed {len(g)} lines, linux {len(h)}")
-    return "\n".join(lines[:8])
+_diff = diff_lines
 
 
 def test_ipc_calls_answer_as_linux_for_bad_input_real_work_and_waits(vigil) -> None:

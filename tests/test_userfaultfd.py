@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.execute import diff_lines
 
-def _diff(guest: str, host: str) -> str:
-    g, h = guest.splitlines(), host.splitlines()
-    lines = [f"vigil: {a!r}\nlinux: {b!r}" for a, b in zip(g, h, strict=False) if a != b]
-    if len(g) != len(h):
-        lines.append(f"vigil printed {len(g)} lines, linux {len(h)}")
-    return "\n".join(lines[:8])
+_diff = diff_lines
 
 
 @pytest.mark.parametrize("smp", [1, 2])

@@ -553,15 +553,20 @@ static bool mqfs_name(const char *name, size_t len, char n[NAME_MAX + 1])
     return true;
 }
 
-static int mqfs_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+/* The linked queue a directory entry names: 0 and *q, or -ENAMETOOLONG/-ENOENT. */
+static int mqfs_find(const char *name, size_t len, struct mqueue **q)
 {
     char n[NAME_MAX + 1];
     if (!mqfs_name(name, len, n))
         return -ENAMETOOLONG;
-    struct mqueue *q = lookup(n);
-    if (!q)
-        return -ENOENT;
-    return (*out = mqfs_inode(dir->sb, q)) ? 0 : -ENOMEM;
+    return (*q = lookup(n)) ? 0 : -ENOENT;
+}
+
+static int mqfs_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
+{
+    struct mqueue *q;
+    int r = mqfs_find(name, len, &q);
+    return r ? r : (*out = mqfs_inode(dir->sb, q)) ? 0 : -ENOMEM;
 }
 
 /* Entries in the order the queues were made: the cookie after an entry
@@ -618,14 +623,11 @@ static int mqfs_create(struct inode *dir, const char *name, size_t len, uint32_t
 static int mqfs_unlink(struct inode *dir, const char *name, size_t len, bool dir_ok)
 {
     (void)dir, (void)dir_ok;
-    char n[NAME_MAX + 1];
-    if (!mqfs_name(name, len, n))
-        return -ENAMETOOLONG;
-    struct mqueue *q = lookup(n);
-    if (!q)
-        return -ENOENT;
-    unlink_name(q);
-    return 0;
+    struct mqueue *q;
+    int r = mqfs_find(name, len, &q);
+    if (!r)
+        unlink_name(q);
+    return r;
 }
 
 static struct file *mqfs_open(struct inode *ino, int flags, int *err)
