@@ -178,6 +178,13 @@ __attribute__((noinline)) static void dump_threads(void)
         } else {
             kprintf("\n");
         }
+        if (p->tf) {    /* the user registers of its last entry: what a user-space loop was doing */
+            const struct trapframe *t = p->tf;
+            kprintf("threads:   user rax %lx rbx %lx rcx %lx rdx %lx rsi %lx rdi %lx rbp %lx rsp %lx\n",
+                    t->rax, t->rbx, t->rcx, t->rdx, t->rsi, t->rdi, t->rbp, t->rsp);
+            kprintf("threads:   user r8 %lx r9 %lx r10 %lx r11 %lx r12 %lx r13 %lx r14 %lx r15 %lx\n",
+                    t->r8, t->r9, t->r10, t->r11, t->r12, t->r13, t->r14, t->r15);
+        }
         if (p->state == P_SLEEPING || p->state == P_RUNNABLE) {
             const uint64_t *ctx = (const uint64_t *)p->ctx;   /* as hung_scan reads it */
             backtrace_from(ctx[6], ctx[5]);
