@@ -14,7 +14,17 @@
  * until it is freed; reading the file groups the recorded blocks still
  * live by those sites. fuzzrun marks before its baseline and prints the
  * file when a count did not come back: a leak then names its allocator.
- * Tracing costs nothing until the first mark. */
+ * Tracing costs nothing until the first mark.
+ *
+ * Who freed what (the quarantine, also at the end). A use after free
+ * shows up far from its cause: the block was handed to someone else, who
+ * zeroed it, and a stale pointer reads their fields. While the tracer
+ * records, a freed block of 64 bytes or more keeps kfree's three callers
+ * in its last 32 bytes under the poison; after "quarantine" is written, a
+ * freed block also waits in a queue of QUARANTINE blocks before it can be
+ * handed out again, so a stale pointer meets poison, and a crash report
+ * names the block's freer (kheap_whois). A second kfree of a block still
+ * waiting is caught as a double free. */
 #include "mm.h"
 #include "../lib/string.h"
 #include "../lib/spinlock.h"
@@ -41,6 +51,15 @@ struct page_hdr {
 
 #define HDR_SIZE ALIGN_UP(sizeof(struct page_hdr), 16)
 
+#define TRACE_SITES 3                   /* callers recorded per block */
+#define FREED_MAGIC 0xf4eedb10cc0ffee5ull
+
+/* A freed block's last 32 bytes, while the tracer records (64 bytes and up). */
+struct freed_tail {
+    uint64_t magic;
+    uintptr_t site[TRACE_SITES];
+};
+
 static const uint32_t class_size[] = { 16, 32, 64, 128, 256, 512, 1024, 2016 };
 #define NCLASSES ARRAY_SIZE(class_size)
 
@@ -51,6 +70,10 @@ static struct spinlock heap_lock = SPINLOCK_INIT("kheap");
 
 static inline __attribute__((always_inline)) void trace_alloc_locked(void *p, size_t n);
 static void trace_free_locked(void *p);
+static inline __attribute__((always_inline)) void poison_locked(void *p, int cls);
+static inline struct freed_tail *tail_of(void *p, int cls);
+static void *quarantine_locked(void *p);
+static void slot_free_locked(struct page_hdr *h, void *p, uint64_t flags);
 
 static inline int slots_per_page(int cls) { return (int)((PAGE_SIZE - HDR_SIZE) / class_size[cls]); }
 
@@ -120,6 +143,8 @@ void *kmalloc(size_t n)
             bytes_in_use += class_size[cls];
             objects_in_use[cls]++;
             p = s;
+            if (class_size[cls] >= 64)
+                tail_of(p, cls)->magic = 0;     /* live: nobody's freed block (poison_locked) */
         }
     } else {
         size_t np = ALIGN_UP(n + HDR_SIZE, PAGE_SIZE) / PAGE_SIZE;
@@ -171,13 +196,26 @@ void kfree(void *p)
     uint8_t *base = (uint8_t *)h + HDR_SIZE;
     if (((uint8_t *)p - base) % class_size[cls])
         panic("kfree: %p is not the start of a block", p);
-    /* Poison freed memory so a use after free reads garbage, not stale data. */
-    memset(p, POISON, class_size[cls]);
+    bytes_in_use -= class_size[cls];
+    objects_in_use[cls]--;
+    /* Poison freed memory so a use after free reads garbage, not stale
+     * data; in quarantine it waits, and an older block leaves instead. */
+    poison_locked(p, cls);
+    if (!(p = quarantine_locked(p))) {
+        spin_unlock_irqrestore(&heap_lock, flags);
+        return;
+    }
+    slot_free_locked((struct page_hdr *)ALIGN_DOWN((uintptr_t)p, PAGE_SIZE), p, flags);
+}
+
+/* Put block p back on its page's free list; heap_lock is held and is
+ * released here (flags: as it was taken). */
+static void slot_free_locked(struct page_hdr *h, void *p, uint64_t flags)
+{
+    int cls = h->cls;
     struct free_slot *s = p;
     s->next = h->free;
     h->free = s;
-    bytes_in_use -= class_size[cls];
-    objects_in_use[cls]--;
     if (++h->nfree == 1) {
         h->next = partial[cls];                       /* was full: back on the list */
         partial[cls] = h;
@@ -210,7 +248,6 @@ void kheap_object_counts(uint64_t out[KHEAP_NCOUNTS])
 
 /* ---- the tracer ([heap_lock]) ---- */
 
-#define TRACE_SITES   3
 #define TRACE_POOL    1024              /* frames of records, taken at the first mark */
 #define TRACE_BUCKETS 8192              /* heads in TRACE_BUCKETS * 8 / PAGE_SIZE frames */
 
@@ -229,6 +266,21 @@ static inline size_t trace_hash(const void *p) { return ((uintptr_t)p >> 4) * 0x
 
 _Static_assert(TRACE_BUCKETS == 1 << 13, "trace_hash yields 13 bits");
 
+/* The return addresses of kmalloc's (kfree's) callers, read from the
+ * frame-pointer chain (-fno-omit-frame-pointer) while it stays on this
+ * stack and goes up. Inlined, so that its frame is kmalloc's (kfree's). */
+static inline __attribute__((always_inline)) void callers(uintptr_t site[TRACE_SITES])
+{
+    uintptr_t *fp = __builtin_frame_address(0), here = (uintptr_t)&site;
+    for (int i = 0; i < TRACE_SITES && fp; i++) {
+        uintptr_t f = (uintptr_t)fp;
+        if ((f & 7) || f < here || f - here > 32768)
+            break;
+        site[i] = fp[1];
+        fp = (uintptr_t *)fp[0];
+    }
+}
+
 /* Inlined, so that its frame is kmalloc's. */
 static inline __attribute__((always_inline)) void trace_alloc_locked(void *p, size_t n)
 {
@@ -241,17 +293,7 @@ static inline __attribute__((always_inline)) void trace_alloc_locked(void *p, si
     }
     trace_free = r->next;
     *r = (struct trace_rec){ .p = p, .size = (uint32_t)(n > 0xffffffffu ? 0xffffffffu : n) };
-    /* The sites are the return addresses of kmalloc's callers, read from
-     * the frame-pointer chain (-fno-omit-frame-pointer) while it stays
-     * on this stack and goes up. */
-    uintptr_t *fp = __builtin_frame_address(0), here = (uintptr_t)&r;
-    for (int i = 0; i < TRACE_SITES && fp; i++) {
-        uintptr_t f = (uintptr_t)fp;
-        if ((f & 7) || f < here || f - here > 32768)
-            break;
-        r->site[i] = fp[1];
-        fp = (uintptr_t *)fp[0];
-    }
+    callers(r->site);
     size_t b = trace_hash(p);
     r->next = trace_bucket[b];
     trace_bucket[b] = r;
@@ -269,6 +311,77 @@ static void trace_free_locked(void *p)
             trace_free = r;
             return;
         }
+}
+
+/* ---- the quarantine ([heap_lock]) ---- */
+
+#define QUARANTINE  4096                /* blocks that wait before reuse */
+
+static void *quarantined[QUARANTINE];   /* [heap_lock] a ring; NULL: an empty place */
+static size_t quarantine_next;          /* [heap_lock] its oldest place */
+static bool quarantine_on;              /* [heap_lock] */
+
+static inline struct freed_tail *tail_of(void *p, int cls)
+{
+    return (struct freed_tail *)((uint8_t *)p + class_size[cls] - sizeof(struct freed_tail));
+}
+
+static inline __attribute__((always_inline)) void poison_locked(void *p, int cls)
+{
+    struct freed_tail *t = tail_of(p, cls);
+    /* A block that is poisoned and signed already is waiting in the
+     * quarantine: this kfree is its second. */
+    if (quarantine_on && class_size[cls] >= 64 && t->magic == FREED_MAGIC &&
+        ((uint64_t *)p)[1] == 0x6b6b6b6b6b6b6b6bull) {
+        kheap_whois("block", (uintptr_t)p);
+        panic("kfree: double free of %p", p);
+    }
+    memset(p, POISON, class_size[cls]);
+    if (trace_bucket && class_size[cls] >= 64) {
+        *t = (struct freed_tail){ .magic = FREED_MAGIC };
+        callers(t->site);
+    }
+}
+
+/* Park p (poisoned); the block that leaves for the free list instead, or
+ * NULL. Without the quarantine, p itself. */
+static void *quarantine_locked(void *p)
+{
+    if (!quarantine_on)
+        return p;
+    void *out = quarantined[quarantine_next];
+    quarantined[quarantine_next] = p;
+    quarantine_next = (quarantine_next + 1) % QUARANTINE;
+    return out;
+}
+
+/* "noquarantine": every waiting block goes to its free list. */
+static void quarantine_stop(void)
+{
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    quarantine_on = false;
+    for (size_t i = 0; i < QUARANTINE; i++) {
+        void *p = quarantined[i];
+        if (!p)
+            continue;
+        quarantined[i] = NULL;
+        slot_free_locked((struct page_hdr *)ALIGN_DOWN((uintptr_t)p, PAGE_SIZE), p, flags);
+        flags = spin_lock_irqsave(&heap_lock);
+    }
+    spin_unlock_irqrestore(&heap_lock, flags);
+}
+
+bool kheap_freed_by(const void *block, uintptr_t site[TRACE_SITES])
+{
+    uintptr_t page = ALIGN_DOWN((uintptr_t)block, PAGE_SIZE);
+    const struct page_hdr *h = (const struct page_hdr *)page;
+    if (h->magic != SLAB_MAGIC || h->cls >= NCLASSES || class_size[h->cls] < 64)
+        return false;
+    const struct freed_tail *t = tail_of((void *)block, h->cls);
+    if (t->magic != FREED_MAGIC || ((const uint64_t *)block)[1] != 0x6b6b6b6b6b6b6b6bull)
+        return false;
+    memcpy(site, t->site, sizeof(t->site));
+    return true;
 }
 
 /* Start (or restart) recording: what was recorded is forgotten. */
@@ -328,6 +441,16 @@ long kheap_trace_control(const char *buf, size_t n)
 {
     if (n >= 4 && !memcmp(buf, "mark", 4) && (n == 4 || buf[4] == '\n'))
         return trace_mark() ?: (long)n;
+    if (n >= 10 && !memcmp(buf, "quarantine", 10) && (n == 10 || buf[10] == '\n')) {
+        uint64_t flags = spin_lock_irqsave(&heap_lock);
+        quarantine_on = true;
+        spin_unlock_irqrestore(&heap_lock, flags);
+        return (long)n;
+    }
+    if (n >= 12 && !memcmp(buf, "noquarantine", 12) && (n == 12 || buf[12] == '\n')) {
+        quarantine_stop();
+        return (long)n;
+    }
     return -EINVAL;
 }
 
@@ -382,6 +505,17 @@ void kheap_whois(const char *reg, uintptr_t addr)
         kprintf("\n");
     } else {
         bool poisoned = size >= 16 && ((const uint64_t *)block)[1] == 0x6b6b6b6b6b6b6b6bull;
+        uintptr_t site[TRACE_SITES];
+        if (poisoned && kheap_freed_by((const void *)block, site)) {
+            kprintf(": free (poisoned), freed by");
+            for (int j = 0; j < TRACE_SITES && site[j]; j++) {
+                uintptr_t off;
+                const char *name = ksym_lookup(site[j], &off);
+                kprintf("%s %s+0x%lx", j ? " <-" : "", name ? name : "?", name ? off : site[j]);
+            }
+            kprintf("\n");
+            return;
+        }
         kprintf(": %s\n", poisoned ? "free (poisoned)" : trace_bucket ? "allocated before the tracer's mark"
                                                                      : "(no tracer: /proc/vigil/kheap)");
     }

@@ -125,8 +125,13 @@ struct kheap_site {
 long     kheap_trace_control(const char *buf, size_t n);
 size_t   kheap_trace_report(struct kheap_site *out, size_t max, uint64_t *untracked);
 /* A crash report's line for a register that points into a heap block: the
- * block, and its allocation sites if the tracer recorded them. */
+ * block, and its allocation sites if the tracer recorded them (or, for a
+ * freed block, who freed it). */
 void     kheap_whois(const char *reg, uintptr_t addr);
+/* A freed block of 64 bytes or more, freed while the tracer records: true
+ * and kfree's three callers. "quarantine" (written to the same file) keeps
+ * freed blocks out of use for a while so that they stay so. */
+bool     kheap_freed_by(const void *block, uintptr_t site[3]);
 
 /* ---- user address spaces (uvm.c) ---- */
 #define VM_READ   1

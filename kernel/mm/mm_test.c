@@ -269,6 +269,31 @@ KTEST(kheap, tracer_names_the_site_of_live_blocks)
         KT_EXPECT(t, v[i].size != 43);
 }
 
+/* In quarantine a freed block is not handed out again at once, and it
+ * names the function that freed it: what a use after free's crash report
+ * says. The queue empties when the quarantine stops. */
+KTEST(kheap, quarantine_keeps_a_freed_block_and_its_freer)
+{
+    uint64_t bytes = kheap_bytes_in_use();
+    KT_ASSERT(t, kheap_trace_control("mark\n", 5) == 5);
+    KT_ASSERT(t, kheap_trace_control("quarantine\n", 11) == 11);
+    uint8_t *a = kmalloc(100);
+    KT_ASSERT(t, a != NULL);
+    kfree(a);
+    KT_EXPECT_EQ(t, kheap_bytes_in_use(), bytes);   /* counted free at once */
+    uint8_t *b = kmalloc(100);
+    KT_EXPECT(t, a != b);                           /* not the same slot back */
+    uintptr_t site[3] = { 0 };
+    KT_EXPECT(t, kheap_freed_by(a, site));
+    uintptr_t off;
+    const char *name = ksym_lookup(site[0], &off);
+    KT_EXPECT(t, name && strstr(name, "quarantine_keeps_a_freed"));
+    KT_EXPECT(t, !kheap_freed_by(b, site));         /* a live block: nobody freed it */
+    kfree(b);
+    KT_ASSERT(t, kheap_trace_control("noquarantine\n", 13) == 13);
+    KT_EXPECT_EQ(t, kheap_bytes_in_use(), bytes);
+}
+
 KTEST(kheap, large_blocks_use_whole_frames)
 {
     uint64_t frames = pmm_free_frames();

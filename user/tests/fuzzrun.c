@@ -297,11 +297,13 @@ int main(int argc, char **argv)
         cleanup(dir);
     }
     struct snap before, after;
-    /* Vigil's heap tracer records who allocates from here on (Linux has
-     * no such file: nothing happens there). */
+    /* Vigil's heap tracer records who allocates and frees from here on,
+     * and freed blocks wait in quarantine, so that a use after free meets
+     * poison and its crash report names the freer (Linux has no such
+     * file: nothing happens there). */
     int mark = open("/proc/vigil/kheap", O_WRONLY);
     if (mark >= 0) {
-        if (write(mark, "mark", 4) != 4)
+        if (write(mark, "mark", 4) != 4 || write(mark, "quarantine", 10) != 10)
             printf("fuzzrun: the heap tracer did not start: %s\n", strerror(errno));
         close(mark);
     }
