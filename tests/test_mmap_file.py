@@ -203,3 +203,22 @@ def test_madvise_dontfork_and_wipeonfork_decide_what_a_forked_child_gets_as_on_l
     assert "forkadvice done" in run.output, run.console[-1500:]
     diff = _diff(host.output, run.output)
     assert not diff, "madvise's fork advice differs from Linux:\n" + "\n".join(diff)
+
+
+@pytest.mark.parametrize("smp", [1, 2])
+def test_madvise_remove_gives_shared_memory_back_as_zeros_in_every_mapping_as_on_linux(
+        vigil, smp: int) -> None:
+    """MADV_REMOVE on a shared writable mapping of shared anonymous memory
+    or a memfd: the range reads as zeros in the parent after a child
+    removed it, through the file and through a second mapping at another
+    offset; the pages around it keep their bytes and the file its size.
+    Private, read-only, locked, unaligned and partly unmapped ranges and a
+    write-sealed memfd get Linux's errnos. Compared line for line with the
+    host."""
+    argv = ["/bin/madvremove"]
+    host = vigil.host(argv)
+    assert "madvremove done" in host.output, host.output
+    run = vigil.program(argv, smp=smp)
+    assert "madvremove done" in run.output, run.console[-1500:]
+    diff = _diff(host.output, run.output)
+    assert not diff, "MADV_REMOVE differs from Linux:\n" + "\n".join(diff)

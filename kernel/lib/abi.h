@@ -653,6 +653,7 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define MADV_WILLNEED        3
 #define MADV_DONTNEED        4
 #define MADV_FREE            8
+#define MADV_REMOVE          9
 
 /* ---- clone(2) ---- */
 #define CLONE_VM             0x00000100

@@ -483,6 +483,24 @@ long filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n)
     return r;
 }
 
+long filemap_zero_range(struct inode *ino, uint64_t off, uint64_t end)
+{
+    uint64_t stop = MIN(end, ino->size);
+    if (off >= stop)
+        return 0;
+    uint8_t *zero = kzalloc(PAGE_SIZE);
+    if (!zero)
+        return -ENOMEM;
+    long r = 0;
+    for (uint64_t at = off; at < stop && r >= 0; at += (uint64_t)r) {
+        r = filemap_write(ino, at, zero, MIN(stop - at, PAGE_SIZE - at % PAGE_SIZE));
+        if (r == 0)
+            r = -EIO;
+    }
+    kfree(zero);
+    return r < 0 ? r : 0;
+}
+
 void filemap_truncate(struct inode *ino, uint64_t old_size, uint64_t size)
 {
     struct pcache *pc = ino->pcache;
@@ -531,6 +549,10 @@ static bool reclaimable(const struct inode *ino)
 }
 
 bool filemap_reclaimable(const struct inode *ino) { return reclaimable(ino); }
+bool filemap_is_memory(const struct inode *ino)
+{
+    return ino->ops == &shm_inode_ops || (ino->sb && ino->sb->type && !strcmp(ino->sb->type, "tmpfs"));
+}
 static void shm_file_release(struct file *f) { iput(f->inode); }
 static const struct file_ops shm_file_ops = { .release = shm_file_release };
 

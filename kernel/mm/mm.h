@@ -420,6 +420,11 @@ int      filemap_writeback(struct inode *ino, uint64_t first, uint64_t last);
  * and written or read shows one content (kernel buffers). */
 long     filemap_read(struct inode *ino, uint64_t off, void *buf, size_t n);
 long     filemap_write(struct inode *ino, uint64_t off, const void *buf, size_t n);
+/* [off, end) of a file whose pages are memory (tmpfs, memfd, shared
+ * anonymous) reads as zeros again (fallocate's PUNCH_HOLE, madvise's
+ * REMOVE): 0 or -errno. The size stays; Vigil zeroes the pages where Linux
+ * frees them. */
+long     filemap_zero_range(struct inode *ino, uint64_t off, uint64_t end);
 int      filemap_writeback_all(void);            /* sync(2): every inode's */
 /* After the file system cut or grew the file from old_size to size. */
 void     filemap_truncate(struct inode *ino, uint64_t old_size, uint64_t size);
@@ -429,6 +434,7 @@ uint64_t filemap_pages(void);                    /* frames the page cache holds 
  * the clock; the number freed. */
 uint64_t filemap_shrink(uint64_t want);
 bool     filemap_reclaimable(const struct inode *ino);   /* its clean pages may be dropped */
+bool     filemap_is_memory(const struct inode *ino);     /* tmpfs, memfd, shared anonymous */
 /* A new file of len zero bytes in memory only, for MAP_SHARED anonymous
  * memory (one reference: the caller's); NULL if out of memory. */
 struct file *filemap_shared_anon(size_t len);

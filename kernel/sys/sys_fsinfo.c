@@ -892,18 +892,7 @@ long sys_fallocate(int fd, int mode, int64_t off, int64_t len)
             return -EPERM;                      /* a write-sealed memfd */
         if (sb_ro(ino) || !ino->ops->write)
             return -EROFS;
-        uint64_t stop = MIN((uint64_t)end, ino->size);
-        uint8_t *zero = (uint64_t)off < stop ? kzalloc(PAGE_SIZE) : NULL;
-        if ((uint64_t)off < stop && !zero)
-            return -ENOMEM;
-        long r = 0;
-        for (uint64_t at = (uint64_t)off; at < stop && r >= 0; at += (uint64_t)r) {
-            r = filemap_write(ino, at, zero, MIN(stop - at, PAGE_SIZE - at % PAGE_SIZE));
-            if (r == 0)
-                r = -EIO;
-        }
-        kfree(zero);
-        return r < 0 ? r : 0;
+        return filemap_zero_range(ino, (uint64_t)off, (uint64_t)end);
     }
     if (m)
         return -EOPNOTSUPP;                     /* as ext2/ext3 (block-mapped files) say */

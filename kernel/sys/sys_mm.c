@@ -237,6 +237,45 @@ long sys_pkey_free(int pkey)
     return 0;
 }
 
+/* MADV_REMOVE: a shared, writable mapping of memory-backed file pages
+ * (tmpfs, memfd, MAP_SHARED|MAP_ANONYMOUS) gives them back: the range reads
+ * as zeros in every mapping of them, as after fallocate's PUNCH_HOLE. Per
+ * region in Linux's order: a locked one EINVAL, private or anonymous
+ * memory EINVAL, a private mapping or one of a file opened read-only
+ * EACCES (a shared mapping made PROT_READ may still be given back, as
+ * Linux since 6.7 says: it could be made writable); a file system that
+ * cannot punch (ext2/ext3) EOPNOTSUPP; a hole in the range ENOMEM after
+ * the rest is done. */
+static long madvise_remove(struct mm *mm, uintptr_t addr, size_t alen)
+{
+    uintptr_t end = addr + alen, at = addr;
+    long gap = 0;
+    for (struct vma *v = mm->vmas; v && v->start < end; v = v->next) {
+        if (v->end <= at)
+            continue;
+        if (v->start > at)
+            gap = -ENOMEM;
+        if (v->flags & VMA_LOCKED)
+            return -EINVAL;
+        struct inode *ino = v->file ? v->file->inode : NULL;
+        if (!ino)
+            return -EINVAL;
+        if (!(v->flags & VMA_SHARED) || (v->file->flags & O_ACCMODE) == O_RDONLY)
+            return -EACCES;                     /* not shared, or could never be written */
+        if (!filemap_is_memory(ino))
+            return -EOPNOTSUPP;
+        if ((ino->seals & SEALS_MEMFD) && (ino->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+            return -EPERM;                      /* a write-sealed memfd, as fallocate */
+        uintptr_t from = MAX(v->start, at), to = MIN(v->end, end);
+        uint64_t off = (v->pgoff + (from - v->start) / PAGE_SIZE) * PAGE_SIZE;
+        long r = filemap_zero_range(ino, off, off + (to - from));
+        if (r)
+            return r;
+        at = to;
+    }
+    return at < end ? -ENOMEM : gap;
+}
+
 long sys_madvise(uintptr_t addr, size_t len, int advice)
 {
     struct mm *mm = current()->mm;
@@ -250,9 +289,10 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
     case 20: case 21: case 22: case 23: /* COLD, PAGEOUT, POPULATE_READ, POPULATE_WRITE */
     case 24: case 25:                   /* DONTNEED_LOCKED, COLLAPSE */
         break;
+    case MADV_REMOVE:
+        break;
     default:
-        /* and REMOVE: not supported; MERGEABLE and UNMERGEABLE: as a
-         * Linux built without KSM. */
+        /* MERGEABLE and UNMERGEABLE: as a Linux built without KSM. */
         return -EINVAL;
     }
     if (addr & (PAGE_SIZE - 1))
@@ -278,6 +318,8 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
     }
     if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24)
         return mm_dontneed(mm, addr, alen);
+    if (advice == MADV_REMOVE)
+        return madvise_remove(mm, addr, alen);
     if (advice == 18) {                     /* WIPEONFORK: private anonymous memory only */
         for (struct vma *v = mm->vmas; v && v->start < addr + alen; v = v->next)
             if (v->end > addr && (v->file || (v->flags & VMA_SHARED)))
