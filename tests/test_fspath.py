@@ -93,3 +93,26 @@ def test_handles_and_attributes_on_the_disk_answer_as_linux_and_leave_it_clean(v
     assert not diff, "Vigil's handles and attributes differ from Linux's:\n" + "\n".join(diff[:12])
     fsck = subprocess.run(["e2fsck", "-fn", str(disk)], capture_output=True, text=True)
     assert fsck.returncode == 0, "the disk is not clean after attributes: " + fsck.stdout[-800:]
+
+
+def test_old_getdents_lists_what_getdents64_lists_in_its_own_layout_as_linux_does(vigil) -> None:
+    """getdents(2), the old call (d_type in a record's last byte): the same
+    names, inode numbers and types as getdents64 for each kind of entry,
+    through small buffers too; d_off resumes after its record; a closed
+    descriptor, a regular file, a buffer too small for a record and bad
+    pointers get Linux's errnos. user/tests/getdents.c, on the host (a
+    tmpfs under /dev/shm) and on Vigil (/tmp), line for line."""
+    shm = Path(tempfile.mkdtemp(prefix="vigil-getdents-", dir="/dev/shm"))
+    try:
+        r = subprocess.run([str(vigil.art.rootfs / "bin" / "getdents"), str(shm)],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(shm, ignore_errors=True)
+    assert r.returncode == 0 and "getdents: done" in r.stdout, r.stdout[-500:] + r.stderr
+    run = vigil.program(["/bin/getdents", "/tmp"], timeout=120)
+    trouble = [x for x in run.console.splitlines() if _TROUBLE.search(x)]
+    assert not trouble, f"the kernel broke: {trouble[:3]}"
+    ours = run.output.replace("\r\n", "\n")
+    assert "getdents: done" in ours, f"the program did not finish: {ours[-600:]!r}"
+    diff = _differences(r.stdout, ours, r".")
+    assert not diff, "getdents differs from Linux:\n" + "\n".join(diff[:20])

@@ -155,7 +155,7 @@ static int ird_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void *c
     for (struct node *c = d->children; c; c = c->next, i++) {
         if (i + 2 < *pos)
             continue;
-        unsigned type = S_ISDIR(c->inode.mode) ? 4 : S_ISLNK(c->inode.mode) ? 10 : 8;
+        unsigned type = IFTODT(c->inode.mode);
         if (!fill(ctx, c->name, strlen(c->name), c->inode.ino, type, i + 3))
             return 1;
         *pos = i + 3;

@@ -276,7 +276,7 @@ static int pd_lookup(struct inode *dir, const char *name, size_t len, struct ino
 
 static unsigned dtype_of(uint32_t mode)
 {
-    return S_ISDIR(mode) ? 4 : S_ISLNK(mode) ? 10 : 8;
+    return IFTODT(mode);
 }
 
 /* A directory of processes or threads lists at most NPROC; descriptors,

@@ -385,7 +385,7 @@ static int tmpfs_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void 
         if (e->cookie <= *pos)
             continue;
         uint32_t m = e->node->inode.mode;
-        unsigned type = S_ISDIR(m) ? 4 : S_ISLNK(m) ? 10 : S_ISCHR(m) ? 2 : 8;
+        unsigned type = IFTODT(m);
         if (!fill(ctx, e->name, e->len, e->node->inode.ino, type, e->cookie))
             return 1;
         *pos = e->cookie;

@@ -449,6 +449,9 @@ struct elf64_phdr {
 #define NR_OPEN_MAX   2147483584ul /* ... and the most (INT_MAX rounded down to 64) */
 #define INR_OPEN_CUR  1024      /* RLIMIT_NOFILE of init: soft, */
 #define INR_OPEN_MAX  4096      /* ... and hard (Linux's defaults) */
+/* A getdents record's d_type (DT_FIFO 1, DT_CHR 2, DT_DIR 4, DT_BLK 6,
+ * DT_REG 8, DT_LNK 10, DT_SOCK 12): the file type bits, shifted down. */
+#define IFTODT(m)  (((m) & S_IFMT) >> 12)
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)

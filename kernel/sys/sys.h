@@ -36,6 +36,7 @@ long sys_chdir(const char *path);
 long sys_fchdir(int fd);
 long sys_chroot(const char *path);
 long sys_getdents64(int fd, void *buf, size_t n);
+long sys_getdents(int fd, void *buf, size_t n);      /* the old layout, d_type last */
 long sys_readlinkat(int dirfd, const char *path, char *buf, long size);
 long sys_readlink(const char *path, char *buf, long size);
 long sys_umask(int mask);

@@ -1274,6 +1274,36 @@ long sys_getdents64(int fd, void *ubuf, size_t n)
     return f->ops->getdents(f, ubuf, n);
 }
 
+/* getdents(2), the old one: struct linux_dirent { d_ino; d_off; d_reclen;
+ * d_name[]; then a pad and d_type in the record's last byte }. Its records
+ * are exactly as long as getdents64's (18 + name + NUL + d_type against
+ * 19 + name + NUL, both rounded to 8), so the new call fills the buffer
+ * and each record is rewritten in place: the name moves down one byte and
+ * the type goes to the end. */
+long sys_getdents(int fd, void *ubuf, size_t n)
+{
+    long r = sys_getdents64(fd, ubuf, n);
+    uint8_t rec[8 + 8 + 2 + 1 + NAME_MAX + 1 + 8];
+    for (long pos = 0; r > 0 && pos < r;) {
+        uint16_t reclen;
+        if (copy_from_user(&reclen, (uint8_t *)ubuf + pos + 16, 2))
+            return -EFAULT;
+        if (reclen < 20 || reclen > sizeof(rec) || pos + reclen > r)
+            return -EIO;                        /* not a record getdents64 writes */
+        if (copy_from_user(rec, (uint8_t *)ubuf + pos, reclen))
+            return -EFAULT;
+        uint8_t type = rec[18];
+        size_t len = strnlen((char *)rec + 19, reclen - 19u);
+        memmove(rec + 18, rec + 19, len);
+        memset(rec + 18 + len, 0, (size_t)reclen - 18 - len);
+        rec[reclen - 1] = type;
+        if (copy_to_user((uint8_t *)ubuf + pos, rec, reclen))
+            return -EFAULT;
+        pos += reclen;
+    }
+    return r;
+}
+
 long sys_readlinkat(int dirfd, const char *upath, char *ubuf, long size)
 {
     PATH_BUF(path);
