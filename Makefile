@@ -45,6 +45,7 @@ BREAKS  += kstack-guard
 BREAKS  += lock-conflict
 BREAKS  += lockdep
 BREAKS  += mlock-pin
+BREAKS  += mmap-min-addr
 BREAKS  += nr-open
 BREAKS  += nx
 BREAKS  += oom-adj

@@ -4,6 +4,7 @@ instructions, touch kernel memory, or make the kernel do it by proxy."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -169,3 +170,26 @@ def test_set_id_calls_follow_linux_rules(vigil) -> None:
             zip(guest.output.splitlines(), host.output.splitlines(), strict=False) if g != h]
     assert guest.output == host.output, "the set*id table differs from Linux:\n" + \
         "\n".join(diff[:6])
+
+
+@pytest.mark.invariant("privilege")
+def test_only_root_maps_memory_below_vm_mmap_min_addr_as_on_linux(vigil) -> None:
+    """vm.mmap_min_addr: a process without root gets EPERM from mmap,
+    mremap and shmat at a fixed address below it (a hint there is not
+    taken), so the page at address 0 stays unmapped and a NULL pointer
+    is a fault; root may map page 0; nobody may not change the limit.
+    user/tests/minaddr.c on the host and on Vigil, line for line."""
+    argv = ["/bin/minaddr"]
+    # Straight on the host, not in the tree's chroot: it reads the host's /proc.
+    host = subprocess.run([str(vigil.art.rootfs / "bin" / "minaddr")], capture_output=True,
+                          text=True, timeout=60)
+    assert "minaddr done" in host.stdout, host.stdout + host.stderr
+    run = vigil.program(argv)
+    assert "minaddr done" in run.output, run.console[-1500:]
+    low = re.compile(r"(at 0|rounded to 0|just below the limit|to 0): (mapped|attached)")
+    mapped_low = [x for x in run.output.splitlines() if x.startswith("nobody") and low.search(x)]
+    assert not mapped_low, ("an unprivileged process mapped memory below vm.mmap_min_addr: "
+                            + "; ".join(mapped_low))
+    diff = [f"linux {a!r} vigil {b!r}" for a, b in
+            zip(host.stdout.splitlines(), run.output.splitlines(), strict=False) if a != b]
+    assert not diff, "vm.mmap_min_addr differs from Linux:\n" + "\n".join(diff)

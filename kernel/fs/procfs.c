@@ -1478,9 +1478,28 @@ static long write_max_map_count(const struct pctx *c, const char *buf, size_t n)
     return (long)n;
 }
 
+/* /proc/sys/vm/mmap_min_addr: the lowest address anyone but root may map. */
+static int gen_mmap_min_addr(struct sbuf *s, const struct pctx *c)
+{
+    (void)c;
+    sb_printf(s, "%lu\n", vm_mmap_min_addr);
+    return 0;
+}
+
+static long write_mmap_min_addr(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    long v;
+    if (!parse_long(buf, n, 10, &v) || v < 0)
+        return -EINVAL;
+    vm_mmap_min_addr = ALIGN_UP((unsigned long)v, PAGE_SIZE);   /* as Linux rounds it */
+    return (long)n;
+}
+
 static const struct pent vm_ents[] = {
     FILE("overcommit_memory", gen_overcommit),
-    RWFILE("max_map_count", gen_max_map_count, write_max_map_count), { .name = NULL },
+    RWFILE("max_map_count", gen_max_map_count, write_max_map_count),
+    RWFILE("mmap_min_addr", gen_mmap_min_addr, write_mmap_min_addr), { .name = NULL },
 };
 static const struct pent vigil_ents[] = {
     { .name = "schedtrace", .mode = S_IFREG | 0600, .gen = gen_schedtrace, .write = write_schedtrace },

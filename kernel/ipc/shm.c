@@ -149,6 +149,7 @@ long sys_shmat(int id, uintptr_t addr, int flg)
 {
     if (id < 0)
         return -EINVAL;
+    bool fixed = addr != 0;                     /* an address given: that one, or nothing */
     if (addr) {
         if (addr & (SHMLBA - 1)) {
             if (!(flg & SHM_RND))
@@ -177,7 +178,9 @@ long sys_shmat(int id, uintptr_t addr, int flg)
         return r;
     struct mm *mm = current()->mm;
     size_t len = ALIGN_UP(s->size, PAGE_SIZE);
-    if (addr) {
+    if (fixed && mm_min_addr_check(addr))
+        return -EPERM;                          /* below vm.mmap_min_addr (SHM_RND to 0 too) */
+    if (fixed) {
         if (addr >= USER_TOP || len > USER_TOP - addr)
             return -EINVAL;
         if (!(flg & SHM_REMAP) && !range_free(mm, addr, len))

@@ -219,6 +219,11 @@ uint64_t   mm_total_vm(struct mm *mm);                /* pages in its regions */
 /* /proc/sys/vm/max_map_count: the regions an address space may have (mmap
  * ENOMEM past it, and a munmap that would split one more). [klock] */
 extern int vm_max_map_count;
+/* /proc/sys/vm/mmap_min_addr: the lowest address a process without root
+ * may map (mmap, mremap and shmat at a fixed address: EPERM below it; a
+ * hint below it is not taken). [klock] */
+extern unsigned long vm_mmap_min_addr;
+int        mm_min_addr_check(uintptr_t addr);      /* 0, or -EPERM */
 /* Is [addr, addr+len) free of regions? */
 bool       mm_range_free(struct mm *mm, uintptr_t addr, size_t len);
 

@@ -215,6 +215,18 @@ bool mm_user_readable(uintptr_t addr, size_t n)
 }
 
 int vm_max_map_count = 65530;           /* Linux's default (DEFAULT_MAX_MAP_COUNT) */
+unsigned long vm_mmap_min_addr = 65536;  /* Linux's x86 default (DEFAULT_MMAP_MIN_ADDR), Debian's */
+
+/* INVARIANT(privilege separation): below vm.mmap_min_addr only root
+ * (CAP_SYS_RAWIO) maps anything, so that a stray NULL pointer, in a
+ * process or in the kernel's view of one, reads no page a user chose. */
+int mm_min_addr_check(uintptr_t addr)
+{
+#ifdef BREAK_MMAP_MIN_ADDR
+    return 0;                           /* the break switch: page 0 is anyone's to map */
+#endif
+    return addr < vm_mmap_min_addr && current()->euid != 0 ? -EPERM : 0;
+}
 
 uint64_t mm_total_vm(struct mm *mm) { return mm->total_pages; }
 
@@ -1190,6 +1202,8 @@ long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int 
             return -EINVAL;
         if (new_addr < old + old_len && old < new_addr + new_len)
             return -EINVAL;             /* the two ranges overlap */
+        if (mm_min_addr_check(new_addr))
+            return -EPERM;              /* below vm.mmap_min_addr */
         mm_unmap(mm, new_addr, new_len);
         if (old_len > new_len) {
             mm_unmap(mm, old + new_len, old_len - new_len);
@@ -1218,7 +1232,7 @@ long mm_remap(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len, int 
     if (!(flags & MREMAP_MAYMOVE))
         return -ENOMEM;
     /* MREMAP_DONTUNMAP's new_addr is a hint, taken when the range there is free. */
-    if (!fixed && (!keep || (new_addr & (PAGE_SIZE - 1)) || new_addr < 0x10000 ||
+    if (!fixed && (!keep || (new_addr & (PAGE_SIZE - 1)) || new_addr < MAX(vm_mmap_min_addr, 0x10000ul) ||
                    new_addr >= USER_TOP || new_len > USER_TOP - new_addr ||
                    !mm_range_free(mm, new_addr, new_len)) &&
         !(new_addr = mm_find_free(mm, new_len)))

@@ -82,6 +82,8 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
     int type = flags & MAP_TYPE;
     if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
         return -EINVAL;
+    if (fixed && mm_min_addr_check(addr))
+        return -EPERM;                  /* below vm.mmap_min_addr */
     bool anon = !f;
     if (f) {
         int r = mappable(f, type, flags, prot, &anon);
@@ -115,7 +117,7 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t o
     } else {
         /* A hint is taken if the range there is free, as Linux does. */
         addr = ALIGN_UP(addr, PAGE_SIZE);
-        if (!addr || addr < 0x10000 || addr >= USER_TOP || len > USER_TOP - addr ||
+        if (!addr || addr < MAX(vm_mmap_min_addr, 0x10000ul) || addr >= USER_TOP || len > USER_TOP - addr ||
             !range_free(mm, addr, len))
             addr = mm_find_free(mm, len);
         if (!addr)
