@@ -187,6 +187,16 @@ def test_map_shared_writes_still_mapped_at_power_off_reach_the_disk(vigil, tmp_p
     assert ok, report
 
 
+def _against_host(vigil, prog: str, smp: int) -> list[str]:
+    """user/tests/PROG on the host and on Vigil (it ends with "PROG done"):
+    the lines that differ."""
+    host = vigil.host([f"/bin/{prog}"])
+    assert f"{prog} done" in host.output, host.output
+    run = vigil.program([f"/bin/{prog}"], smp=smp)
+    assert f"{prog} done" in run.output, run.console[-1500:]
+    return _diff(host.output, run.output)
+
+
 @pytest.mark.parametrize("smp", [1, 2])
 def test_madvise_dontfork_and_wipeonfork_decide_what_a_forked_child_gets_as_on_linux(
         vigil, smp: int) -> None:
@@ -196,12 +206,7 @@ def test_madvise_dontfork_and_wipeonfork_decide_what_a_forked_child_gets_as_on_l
     MADV_KEEPONFORK undoes it; the parent's pages never change; unaligned
     starts and unmapped ranges get Linux's errnos. Compared line for line
     with the host."""
-    argv = ["/bin/forkadvice"]
-    host = vigil.host(argv)
-    assert "forkadvice done" in host.output, host.output
-    run = vigil.program(argv, smp=smp)
-    assert "forkadvice done" in run.output, run.console[-1500:]
-    diff = _diff(host.output, run.output)
+    diff = _against_host(vigil, "forkadvice", smp)
     assert not diff, "madvise's fork advice differs from Linux:\n" + "\n".join(diff)
 
 
@@ -215,10 +220,5 @@ def test_madvise_remove_gives_shared_memory_back_as_zeros_in_every_mapping_as_on
     Private, read-only, locked, unaligned and partly unmapped ranges and a
     write-sealed memfd get Linux's errnos. Compared line for line with the
     host."""
-    argv = ["/bin/madvremove"]
-    host = vigil.host(argv)
-    assert "madvremove done" in host.output, host.output
-    run = vigil.program(argv, smp=smp)
-    assert "madvremove done" in run.output, run.console[-1500:]
-    diff = _diff(host.output, run.output)
+    diff = _against_host(vigil, "madvremove", smp)
     assert not diff, "MADV_REMOVE differs from Linux:\n" + "\n".join(diff)
