@@ -79,6 +79,8 @@ BREAKS  += umip
 BREAKS  += user-fault
 BREAKS  += user-pages
 BREAKS  += usercopy
+BREAKS  += vvar-live
+BREAKS  += vvar-ro
 BREAKS  += watchdog
 BREAK   ?=
 # A broken kernel compiles with -DBREAK_X only the sources that mention
@@ -173,6 +175,26 @@ $(BUILD)/kernel.elf: $(OBJS) $(BUILD)/ksyms.o linker.ld
 # addresses, entry at the 32-bit _start.
 $(BUILD)/kernel.mb.elf: $(BUILD)/kernel.elf
 	$(OBJCOPY) -O elf32-i386 --set-start=0x$$(nm $< | awk '$$3 == "_start" { print $$1 }') $< $@
+
+# ---- the vDSO (vdso/vdso.c): a shared object of its own, embedded in the
+# kernel (kernel/mm/vdso_image.asm) and mapped into every process. Built
+# once for every kernel (no break switch touches it); harness/vdsocheck.py
+# refuses an image that would need relocating or lacks the LINUX_2.6
+# symbols. vdso.dbg keeps the symbols for gdb; vdso.so is what is mapped.
+VDSO_CFLAGS  := -std=gnu11 -O2 -g -fPIC -ffreestanding -fno-builtin -fno-stack-protector -fno-plt \
+                -fcf-protection=none -Wall -Wextra -Werror -Wno-unused-parameter
+VDSO_LDFLAGS := -nostdlib -shared -Wl,-T,vdso/vdso.lds -Wl,--version-script=vdso/vdso.map \
+                -Wl,--hash-style=both -Wl,-soname=linux-vdso.so.1 -Wl,--eh-frame-hdr \
+                -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--no-undefined -Wl,-Bsymbolic
+$(UBUILD)/vdso/vdso.so: vdso/vdso.c vdso/vdso.lds vdso/vdso.map kernel/sys/vvar.h kernel/lib/abi.h \
+                        kernel/lib/errno.h kernel/lib/types.h kernel/sys/syscalls.def harness/vdsocheck.py
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) vdso/vdso.c -o $(UBUILD)/vdso/vdso.dbg
+	$(OBJCOPY) -S $(UBUILD)/vdso/vdso.dbg $@.tmp
+	$(PYTHON) harness/vdsocheck.py $@.tmp
+	mv $@.tmp $@
+
+$(BASE)/obj/kernel/mm/vdso_image.o: $(UBUILD)/vdso/vdso.so
 
 # ---- user programs: plain C against musl, linked statically ----
 MUSLCC  := musl-gcc

@@ -29,8 +29,8 @@ from .image import disk_args, make_ext3
 from .qemu import Machine, qemu_command
 
 # In the order each boot runs them; "boot" is measured by the host.
-BENCHMARKS = ["getpid", "fork", "forkexec", "pipe", "epoll", "yield", "mmap", "fsync", "create",
-              "seqwrite", "seqread", "mapread", "python", "bash", "strace"]
+BENCHMARKS = ["getpid", "clock", "fork", "forkexec", "pipe", "epoll", "yield", "mmap", "fsync",
+              "create", "seqwrite", "seqread", "mapread", "python", "bash", "strace"]
 # These run Debian's own programs: their boots get a copy of the Debian root
 # image (build/root.img, ext3) as the bench disk instead of an empty one, on
 # both kernels, and chroot into it (user/bench/spawn.h).
@@ -38,6 +38,7 @@ DEBIAN = {"python", "bash", "strace"}
 BOOT = "boot"
 WHAT = {
     "getpid": "syscall round trip",
+    "clock": "clock_gettime(CLOCK_MONOTONIC) through libc (the vDSO)",
     "fork": "fork + exit + wait",
     "forkexec": "fork + execve + wait",
     "pipe": "pipe ping-pong round trip (2 switches)",

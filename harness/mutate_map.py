@@ -25,6 +25,7 @@ MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel/mm/kheap.c", (_KTEST, _ISOLATION, "tests/test_leaks.py")),
     ("kernel/mm/vmm.c", (_KTEST, _ISOLATION, "tests/test_faults.py", _PRIV)),
     ("kernel/mm/filemap.c", ("tests/test_mmap_file.py", "tests/test_leaks.py")),
+    ("kernel/mm/vdso.c", ("tests/test_vdso.py",)),
     ("kernel/mm/reclaim.c", ("tests/test_memory_pressure.py",)),
     ("kernel/mm/swap.c", ("tests/test_memory_pressure.py",)),
     ("kernel/mm/userfaultfd.c", ("tests/test_userfaultfd.py",)),

@@ -18,6 +18,7 @@
 #include "fs/file.h"
 #include "fs/vfs.h"
 #include "drivers/block.h"
+#include "sys/syscall.h"
 
 #define TIMER_HZ 100
 
@@ -115,6 +116,7 @@ static void kmain_on_guarded_stack(void)
     lapic_init();
     ioapic_init();
     timer_init(TIMER_HZ);
+    timekeep_init();                            /* the clock (the vvar page): the TSC is calibrated */
     smp_init_ipis();
     watchdog_init();
     kprintf("timer: lapic %u Hz, tsc %lu kHz\n", timer_hz(), tsc_hz() / 1000);
@@ -185,6 +187,7 @@ static void start_user_space(void)
     kernel_lock();                  /* the file-system contract (uncontended: no process yet) */
     dev_mount_boot();
     procfs_mount_boot();
+    vdso_init();                    /* [vvar] and [vdso], for every exec from now on */
     kernel_unlock();
     char init[128] = "/sbin/init", argbuf[256], *argv[32];
     cmdline_get("init", init, sizeof(init));

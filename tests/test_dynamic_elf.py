@@ -27,8 +27,8 @@ from tests.conftest import check_kernel_health
 PIE_BASE = 0x555555554000  # kernel/proc/exec.c: where an ET_DYN program goes
 USER_MMAP_BASE = 0x7F0000000000  # kernel/mm/mm.h: the interpreter ends here
 MUSL_LOADER = Path("/lib/x86_64-linux-musl/libc.so")
-# auxv entries Linux gives that Vigil does not: the vDSO, rseq's.
-HOST_ONLY = {"AT_SYSINFO_EHDR", "AT_RSEQ_FEATURE_SIZE", "AT_RSEQ_ALIGN"}
+# auxv entries Linux gives that Vigil does not: rseq's.
+HOST_ONLY = {"AT_RSEQ_FEATURE_SIZE", "AT_RSEQ_ALIGN"}
 # Values that are the same on any Linux for the same file and credentials.
 SAME = ["AT_PHENT", "AT_PHNUM", "AT_PAGESZ", "AT_FLAGS", "AT_UID", "AT_EUID", "AT_GID",
         "AT_EGID", "AT_SECURE", "AT_CLKTCK"]
@@ -149,7 +149,7 @@ def _check_auxv(runs: Runs, cmd: list[str], bias: int) -> dict[str, str]:
     v, h = _both(runs, cmd)
     assert v.end == h.end == "exit 0", (v, h)
     va, ha = _auxv(v.body), _auxv(h.body)
-    # The same entries as Linux (less the vDSO's and rseq's), the same values.
+    # The same entries as Linux (less rseq's), the same values.
     assert set(ha) - HOST_ONLY - set(va) == set(), f"missing on Vigil: {set(ha) - set(va)}"
     for key in SAME + ["execfn", "platform", "base.magic"]:
         assert va[key] == ha[key], f"{key}: Vigil {va[key]}, Linux {ha[key]}"
@@ -260,7 +260,7 @@ def test_debian_true_gets_linux_auxv_from_glibc_ld_so(debian_runs) -> None:
     v, h = _both(debian_runs, DEBIAN_COMMANDS[0])
     assert v.end == h.end == "exit 0", (v, h)
     va, ha = _show_auxv(v.body), _show_auxv(h.body)
-    host_only = {"AT_SYSINFO_EHDR", "AT_??? (0x1b)", "AT_??? (0x1c)"}  # vDSO, rseq
+    host_only = {"AT_??? (0x1b)", "AT_??? (0x1c)"}  # rseq
     assert set(ha) - host_only == set(va), (sorted(va), sorted(ha))
     for key in SAME + ["AT_EXECFN", "AT_PLATFORM"]:
         assert va[key] == ha[key], f"{key}: Vigil {va[key]}, Linux {ha[key]}"

@@ -487,7 +487,9 @@ static int gen_maps_kind(struct sbuf *s, const struct pctx *c, enum maps_kind ki
         for (uintptr_t at = v->start, next; at < v->end; at = next) {
             next = piece_end(&l.e[i], at, cuts);
             const char *name = NULL;
-            if (l.e[i].path) {
+            if (v->special) {
+                name = v->special;
+            } else if (l.e[i].path) {
                 vfs_realpath(l.e[i].path, real, PATH_MAX);
                 name = real;
             } else if (!v->ino) {

@@ -196,6 +196,9 @@
 #define CLOCK_MONOTONIC  1
 #define CLOCK_PROCESS_CPUTIME_ID 2
 #define CLOCK_THREAD_CPUTIME_ID  3
+#define CLOCK_MONOTONIC_RAW     4
+#define CLOCK_REALTIME_COARSE   5
+#define CLOCK_MONOTONIC_COARSE  6
 #define CLOCK_BOOTTIME   7
 #define CLOCK_REALTIME_ALARM  8
 #define CLOCK_BOOTTIME_ALARM  9
@@ -949,4 +952,5 @@ struct winsize_k { uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel; };
 #define AT_RANDOM   25
 #define AT_HWCAP2   26
 #define AT_EXECFN   31
+#define AT_SYSINFO_EHDR 33     /* where the vDSO's ELF header is */
 #define AT_MINSIGSTKSZ 51

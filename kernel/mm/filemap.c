@@ -369,6 +369,31 @@ int filemap_get(struct inode *ino, uint64_t index, uint64_t *pa)
     return kernel_lock_generation() != gen ? 1 : 0;
 }
 
+int filemap_install(struct inode *ino, uint64_t index, uint64_t pa)
+{
+    ASSERT_KLOCK();
+    if (!ino->pcache) {
+        struct pcache *pc = kzalloc(sizeof(*pc));
+        if (!pc)
+            return -ENOMEM;
+        pc->ino = ino;
+        pc->next = caches;
+        if (caches)
+            caches->prev = pc;
+        caches = pc;
+        ino->pcache = pc;
+    }
+    uint64_t *e = slot(ino->pcache, index, true);
+    if (!e)
+        return -ENOMEM;
+    if (*e)
+        return -EEXIST;
+    *e = pa;
+    ((struct pcache *)ino->pcache)->npages++;
+    cached_frames++;
+    return 0;
+}
+
 int filemap_fault_page(struct vma *v, uintptr_t va, uint64_t *pa)
 {
     struct inode *ino = v->file->inode;

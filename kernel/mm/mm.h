@@ -386,6 +386,7 @@ struct vma_info {
                                  * valid until cb sleeps: copy it first */
     uint32_t flags;             /* VMA_* */
     uint32_t pkey;              /* its protection key (smaps' ProtectionKey) */
+    const char *special;        /* "[vvar]", "[vdso]" (vdso.c) or NULL */
 };
 /* What /proc/PID/smaps says of a region: bytes, each PSS figure in
  * 1/4096ths of a byte (a page shared by n mappings counts 1/n here). */
@@ -415,6 +416,9 @@ uint64_t   mm_mlocked_all(void);
 int      filemap_get(struct inode *ino, uint64_t index, uint64_t *pa);
 bool     filemap_cached(struct inode *ino, uint64_t index);
 bool     filemap_peek(struct inode *ino, uint64_t index, uint64_t *pa);   /* cached: its frame */
+/* Put frame pa (its reference goes to the cache) as page index of ino: an
+ * inode whose pages are not file data but the kernel's own (vdso.c). */
+int      filemap_install(struct inode *ino, uint64_t index, uint64_t pa);
 void     filemap_set_dirty(struct inode *ino, uint64_t index);
 /* Write the dirty cached pages in [first, last] back through the file
  * system's write op, after making their writable entries read-only (the
@@ -440,6 +444,10 @@ uint64_t filemap_pages(void);                    /* frames the page cache holds 
 uint64_t filemap_shrink(uint64_t want);
 bool     filemap_reclaimable(const struct inode *ino);   /* its clean pages may be dropped */
 bool     filemap_is_memory(const struct inode *ino);     /* tmpfs, memfd, shared anonymous */
+/* ---- the vDSO and the vvar page (vdso.c) ---- */
+void        vdso_init(void);                    /* at boot, under the kernel lock */
+uintptr_t   vdso_map(struct mm *mm);            /* exec: the image's address, or 0 */
+const char *vdso_region_name(const struct inode *ino);  /* "[vvar]", "[vdso]" or NULL */
 /* A new file of len zero bytes in memory only, for MAP_SHARED anonymous
  * memory (one reference: the caller's); NULL if out of memory. */
 struct file *filemap_shared_anon(size_t len);

@@ -733,6 +733,13 @@ int mm_write(struct mm *mm, uintptr_t va, const void *src, size_t n)
             return -EFAULT;
         uintptr_t pva = ALIGN_DOWN(va, PAGE_SIZE);
         pte_t *pte;
+        /* INVARIANT(privilege separation): a shared mapping without write
+         * permission is never written, not even by the kernel for a
+         * debugger (/proc/PID/mem, POKEDATA): its page is the file's, or
+         * the kernel's clock ([vvar]). Linux: EFAULT (a private one gets a
+         * copy below). */
+        if ((v->flags & VMA_SHARED) && !(v->prot & VM_WRITE))
+            return -EFAULT;
         if (v->file) {
             pte = vmm_walk(mm->root, pva, false);
             if (!pte || !(*pte & PTE_P)) {
@@ -1145,6 +1152,9 @@ void mm_for_each_vma(struct mm *mm, vma_visit_fn cb, void *arg)
             vi.ino = ino->ino;
             vi.inode = iget(ino);           /* cb may sleep and the region go */
             vi.path = v->file->path;
+            vi.special = vdso_region_name(ino);
+            if (vi.special)
+                vi.shared = false;          /* Linux's [vvar] is no MAP_SHARED region ('p') */
         }
         at = v->end;
         bool more = cb(&vi, arg);

@@ -440,6 +440,7 @@ struct image_info {
     uint16_t phnum;
     uint32_t euid, egid;        /* the credentials the program will run with */
     bool secure;                /* AT_SECURE */
+    uintptr_t vdso;             /* AT_SYSINFO_EHDR: where the vDSO's ELF header is */
 };
 
 /* Build the initial stack in mm; returns the user rsp or -errno. */
@@ -475,10 +476,10 @@ static long build_stack(struct mm *mm, struct strvec *args, struct strvec *envs,
     uint32_t a, b, c, d;
     cpuid(1, 0, &a, &b, &c, &d);
     struct proc *p = current();
-    /* Linux's order (no AT_SYSINFO_EHDR: Vigil has no vDSO). AT_HWCAP2's
-     * bits (ring-3 MWAIT, FSGSBASE) are features Vigil does not enable. */
+    /* Linux's order. AT_HWCAP2's bits (ring-3 MWAIT, FSGSBASE) are
+     * features Vigil does not enable. */
     uint64_t auxv[] = {
-        AT_MINSIGSTKSZ, signal_frame_bytes(), AT_HWCAP, d, AT_PAGESZ, PAGE_SIZE,
+        AT_SYSINFO_EHDR, ii->vdso, AT_MINSIGSTKSZ, signal_frame_bytes(), AT_HWCAP, d, AT_PAGESZ, PAGE_SIZE,
         AT_CLKTCK, 100, AT_PHDR, ii->phdr, AT_PHENT, sizeof(struct elf64_phdr),
         AT_PHNUM, ii->phnum, AT_BASE, ii->base, AT_FLAGS, 0, AT_ENTRY, ii->entry,
         AT_UID, p->uid, AT_EUID, ii->euid, AT_GID, p->gid, AT_EGID, ii->egid,
@@ -607,7 +608,7 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
     if (r)
         return r;
     struct image_info ii = { phdr_address(eh, x->prog.ph, bias), eh->entry + bias, 0, eh->phnum,
-                             x->euid, x->egid, x->secure };
+                             x->euid, x->egid, x->secure, 0 };
     const struct elf64_phdr *ph = x->prog.ph;
     for (int i = 0; i < eh->phnum; i++)             /* the program's span, for /proc/PID/stat */
         if (ph[i].type == PT_LOAD && ph[i].memsz) {
@@ -639,6 +640,9 @@ static long build_image(struct exec_state *x, struct mm *mm, uintptr_t *rip, uin
     }
     if (*rip >= USER_TOP)
         return -ENOEXEC;                            /* could never return to it */
+    /* [vvar] and [vdso], just above the mmap area (mm/vdso.c). */
+    if (!(ii.vdso = vdso_map(mm)))
+        return -ENOMEM;
     long sp = build_stack(mm, &x->args, &x->envs, x->execfn, &ii);
     if (sp < 0)
         return sp;

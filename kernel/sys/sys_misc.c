@@ -400,21 +400,18 @@ struct timespec {
 long sys_clock_gettime(int clk, void *uts)
 {
     uint64_t ns;
-    switch (clk) {
-    case 0: case 5: case 8:                 /* REALTIME, REALTIME_COARSE, REALTIME_ALARM */
+    /* The clocks the vvar page serves are computed by the very function
+     * the vDSO calls (sys/vvar.h), from the same page. */
+    if (time_clock_ns(clk, &ns))
+        ;
+    else if (clk == CLOCK_REALTIME_ALARM)
         ns = time_realtime_ns();
-        break;
-    case 1: case 4: case 6: case 7: case 9: /* MONOTONIC, _RAW, _COARSE, BOOTTIME, BOOTTIME_ALARM */
+    else if (clk == CLOCK_BOOTTIME_ALARM)
         ns = time_monotonic_ns();
-        break;
-    case CLOCK_TAI:                         /* REALTIME + adjtimex's TAI offset */
-        ns = time_realtime_ns() + (uint64_t)time_tai_offset() * 1000000000ul;
-        break;
-    default: {
+    else {
         int r = cpu_clock_read(clk, &ns);   /* the CPU-time clocks, or EINVAL */
         if (r)
             return r;
-    }
     }
     struct timespec ts = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000) };
     return copy_to_user(uts, &ts, sizeof(ts)) ? -EFAULT : 0;

@@ -70,9 +70,15 @@ uint64_t     ts_to_ns_sat(int64_t sec, int64_t nsec);
 uint64_t     ns_to_ticks_sat(uint64_t ns);
 uint64_t     tick_deadline_sat(uint64_t ticks);
 
-/* Monotonic and real time in nanoseconds. */
+/* Monotonic and real time in nanoseconds (sys/timekeep.c, over the vvar
+ * page the vDSO reads too: sys/vvar.h). time_clock_ns: clock clk's time if
+ * the page serves it (what the vDSO answers without a system call). */
+void         timekeep_init(void);               /* at boot, after the TSC's calibration */
+struct vvar;
+struct vvar *timekeep_vvar(uint64_t *pa);       /* the page, and its frame */
 uint64_t     time_monotonic_ns(void);
 uint64_t     time_realtime_ns(void);
+bool         time_clock_ns(int clk, uint64_t *ns);
 /* sys/timekeep.c: set CLOCK_REALTIME (root's; -EPERM), and adjtimex's TAI offset. */
 long         set_realtime(int64_t sec, int64_t nsec);
 int32_t      time_tai_offset(void);

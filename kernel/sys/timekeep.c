@@ -16,6 +16,9 @@
  * readers on any CPU, in any context, compute it without writing anything:
  * the parameters are read under a sequence count (a writer makes it odd
  * while it changes them; a reader that saw it odd or changed reads again).
+ * The line and the count live in the vvar page (vvar.h), which every
+ * process maps read-only: the vDSO computes time from them with the same
+ * functions, without a system call.
  * The leap's states (TIME_INS, TIME_OOP during the repeated second,
  * TIME_WAIT after it until the flag is cleared) are derived from the clock
  * when adjtimex asks.
@@ -37,86 +40,73 @@
 #include "../lib/string.h"
 #include "../lib/spinlock.h"
 #include "../arch/x86_64/cpu.h"
+#include "../mm/mm.h"
+#include "../debug/debug.h"
+#include "vvar.h"
 
 #define NS 1000000000ll
 
-static uint64_t boot_tsc, boot_unix;
+/* The clock itself is the vvar page (vvar.h): the kernel's one record of
+ * time, which every process also maps read-only and its vDSO reads. */
+static struct vvar *vv;                         /* [const] after timekeep_init */
+#define tk (vv->clock)                          /* [tk_lock] to write; readers: vv_snapshot */
+static struct spinlock tk_lock = SPINLOCK_INIT("timekeep");
+
+/* At boot, once the TSC is calibrated and before anything reads the time:
+ * the page, monotonic 0 now, and the RTC's time for it. */
+void timekeep_init(void)
+{
+    uint64_t pa = pmm_alloc_zeroed();
+    if (!pa)
+        panic("timekeep: no frame for the vvar page");
+    vv = P2V(pa);
+    tk.tsc_hz = tsc_hz();
+    tk.boot_unix = rtc_read_unix();
+    tk.boot_tsc = vv_rdtsc();
+}
+
+struct vvar *timekeep_vvar(uint64_t *pa)
+{
+    *pa = V2P(vv);
+    return vv;
+}
 
 uint64_t time_monotonic_ns(void)
 {
-    uint64_t hz = tsc_hz();
-    if (!boot_tsc)
-        boot_tsc = rdtsc(), boot_unix = rtc_read_unix();
-    uint64_t d = rdtsc() - boot_tsc;
-    return d / hz * 1000000000ul + (d % hz) * 1000000000ul / hz;
+    struct vv_clock c;
+    return vv_mono_ns(&c, vv_snapshot(vv, &c));
 }
 
-/* ---- the line ---- */
-struct tk_line {
-    uint64_t m0;                /* monotonic ns where it was last rebased */
-    int64_t shift;              /* realtime - (boot_unix + m) at m0 */
-    int64_t rate_ppb;           /* how much faster than monotonic (frequency + tick) */
-    int64_t leap_at;            /* a leap second at this realtime ns (before its correction); 0: none */
-    int leap;                   /* +1 insert, -1 delete */
-};
-
-static struct tk_line tk;                       /* [tk_lock] to write; seqcount readers */
-static uint32_t tk_seq;                         /* [atomic] odd while tk changes */
-static struct spinlock tk_lock = SPINLOCK_INIT("timekeep");
-
-static struct tk_line tk_read(void)
+uint64_t time_realtime_ns(void)
 {
-    struct tk_line l;
-    uint32_t s;
-    do {
-        s = __atomic_load_n(&tk_seq, __ATOMIC_ACQUIRE);
-        l = *(volatile struct tk_line *)&tk;
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    } while ((s & 1) || __atomic_load_n(&tk_seq, __ATOMIC_RELAXED) != s);
-    return l;
+    struct vv_clock c;
+    return vv_real_ns(&c, vv_mono_ns(&c, vv_snapshot(vv, &c)));
+}
+
+bool time_clock_ns(int clk, uint64_t *ns) { return vv_clock_ns(vv, clk, ns); }
+
+/* The line as it stands (a consistent copy). */
+static struct vv_clock tk_read(void)
+{
+    struct vv_clock c;
+    vv_snapshot(vv, &c);
+    return c;
 }
 
 static void tk_write_begin(uint64_t *f)
 {
     *f = spin_lock_irqsave(&tk_lock);
-    __atomic_store_n(&tk_seq, tk_seq + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&vv->seq, vv->seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 static void tk_write_end(uint64_t f)
 {
-    __atomic_store_n(&tk_seq, tk_seq + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&vv->seq, vv->seq + 1, __ATOMIC_RELEASE);
     spin_unlock_irqrestore(&tk_lock, f);
 }
 
-/* d * ppb / 1e9 without overflow (|ppb| < 2^31, d any). */
-static int64_t scale(int64_t d, int64_t ppb)
-{
-    return d / NS * ppb + d % NS * ppb / NS;
-}
-
-/* The line's realtime at monotonic m, before the leap's correction. */
-static int64_t raw_at(const struct tk_line *l, uint64_t m)
-{
-    return (int64_t)(boot_unix * 1000000000ul + m) + l->shift + scale((int64_t)(m - l->m0), l->rate_ppb);
-}
-
-static int64_t leap_corrected(const struct tk_line *l, int64_t raw)
-{
-    if (l->leap > 0 && raw >= l->leap_at)
-        return raw - NS;                        /* 23:59:59 again */
-    if (l->leap < 0 && raw >= l->leap_at - NS)
-        return raw + NS;                        /* 23:59:59 never was */
-    return raw;
-}
-
-uint64_t time_realtime_ns(void)
-{
-    uint64_t m = time_monotonic_ns();
-    struct tk_line l = tk_read();
-    int64_t r = leap_corrected(&l, raw_at(&l, m));
-    return r < 0 ? 0 : (uint64_t)r;
-}
+#define raw_at vv_raw_at
 
 /* ---- NTP's bookkeeping (adjtimex) ---- */
 static struct {
@@ -137,7 +127,7 @@ static struct {
 static void rebase_locked(uint64_t m)
 {
     int64_t raw = raw_at(&tk, m);
-    tk.shift = raw - (int64_t)(boot_unix * 1000000000ul + m);
+    tk.shift = raw - (int64_t)(tk.boot_unix * 1000000000ul + m);
     tk.m0 = m;
     if ((tk.leap > 0 && raw >= tk.leap_at + NS) || (tk.leap < 0 && raw >= tk.leap_at)) {
         tk.shift += tk.leap > 0 ? -NS : NS;
@@ -164,7 +154,7 @@ long set_realtime(int64_t sec, int64_t nsec)
     uint64_t m = time_monotonic_ns(), f;
     tk_write_begin(&f);
     tk.m0 = m;
-    tk.shift = sec * NS + nsec - (int64_t)(boot_unix * 1000000000ul + m);
+    tk.shift = sec * NS + nsec - (int64_t)(tk.boot_unix * 1000000000ul + m);
     tk.leap = 0, tk.leap_at = 0;                /* Linux: a set clock forgets an armed leap's timing */
     tk_write_end(f);
     if (ntp.status & (STA_INS | STA_DEL))
@@ -195,7 +185,7 @@ void arm_leap_klocked(void)
 /* TIME_OK, TIME_INS, TIME_DEL, TIME_OOP, TIME_WAIT: where the leap stands. */
 static int leap_state(void)
 {
-    struct tk_line l = tk_read();
+    struct vv_clock l = tk_read();
     int64_t raw = raw_at(&l, time_monotonic_ns());
     if (l.leap > 0 && raw >= l.leap_at + NS)
         ntp.leap_waiting = true;
@@ -283,8 +273,13 @@ static void apply_timex(struct timex_k *t)
         ntp.esterror = t->esterror;
     if (t->modes & ADJ_TIMECONST)
         ntp.constant = t->constant < 0 ? 0 : t->constant > 10 ? 10 : t->constant;
-    if ((t->modes & ADJ_TAI) && t->constant >= 0)
+    if ((t->modes & ADJ_TAI) && t->constant >= 0) {
         ntp.tai = (int32_t)t->constant;
+        uint64_t f;
+        tk_write_begin(&f);
+        tk.tai = ntp.tai;                       /* CLOCK_TAI, for the vDSO too */
+        tk_write_end(f);
+    }
     if (t->modes & ADJ_OFFSET) {
         int64_t ns = nano ? t->offset : t->offset * 1000;
         ntp.offset = ns > NS / 2 - 1 ? NS / 2 - 1 : ns < -(NS / 2 - 1) ? -(NS / 2 - 1) : ns;

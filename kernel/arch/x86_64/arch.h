@@ -46,7 +46,8 @@ void multiboot_parse(uint32_t magic, uint64_t info_pa);
 #define GDT_UDATA   0x28
 #define GDT_UCODE   0x30
 #define GDT_TSS     0x38    /* two entries */
-#define GDT_ENTRIES 9
+#define GDT_CPUNUM  0x48    /* DPL3 data, its limit the CPU's number: the vDSO's getcpu (lsl) */
+#define GDT_ENTRIES 10
 
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI          2

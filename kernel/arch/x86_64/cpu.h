@@ -51,6 +51,9 @@ static inline void irq_restore(uint64_t f) { if (f & (1 << 9)) sti(); }
 /* PKRU, the running thread's protection-key rights: two bits per key (AD
  * at 2k, WD at 2k+1). Only with CR4.PKE set (cpu_pku): else both #UD. */
 extern bool cpu_pku;
+/* RDPID (CPUID.7:ECX[22]) reads IA32_TSC_AUX, which each CPU sets to its
+ * number: the vDSO's getcpu without a system call. [const] after boot. */
+extern bool cpu_rdpid;
 static inline uint32_t rdpkru(void)
 {
     uint32_t v, d;
@@ -74,6 +77,7 @@ static inline uint64_t rdtsc(void)
 #define MSR_FS_BASE       0xC0000100
 #define MSR_GS_BASE       0xC0000101
 #define MSR_KERNEL_GS     0xC0000102
+#define MSR_TSC_AUX       0xC0000103         /* what rdtscp and rdpid read: (node << 12) | cpu */
 
 #define CR0_WP            (1ul << 16)
 #define CR4_TSD           (1ul << 2)         /* rdtsc from ring 3 faults (PR_SET_TSC) */

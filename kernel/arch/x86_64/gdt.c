@@ -75,6 +75,11 @@ void gdt_init(int id)
                         (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
     gdt[(GDT_TSS >> 3) + 1] = base >> 32;
 
+    /* A descriptor nobody loads, whose limit is this CPU's number (node 0
+     * above bit 12): ring 3 reads it with lsl, the vDSO's getcpu on a CPU
+     * without RDPID (Linux's trick). Present, DPL3, read-only data. */
+    gdt[GDT_CPUNUM >> 3] = ((uint64_t)id & 0xffff) | ((((uint64_t)id >> 16) & 0xf) << 48) |
+                           (0xf1ul << 40);
     struct gdt_ptr p = { GDT_ENTRIES * sizeof(uint64_t) - 1, (uint64_t)gdt };
     __asm__ volatile(
         "lgdt %0\n"
@@ -122,6 +127,7 @@ void tss_set_io_bitmap(const uint8_t *bitmap, uint64_t version)
 extern void syscall_entry(void);
 
 bool cpu_pku;                   /* [const] after the boot CPU's cpu_init: CR4.PKE on every CPU */
+bool cpu_rdpid;                 /* [const] after the boot CPU's cpu_init: RDPID reads TSC_AUX */
 
 struct cpu *cpu_get(int id) { return &cpus[id]; }
 int cpu_count(void) { return cpus_online ? cpus_online : 1; }
@@ -180,6 +186,14 @@ void cpu_init(int id)
         cpu_pku = (c & (1 << 3)) && !cmdline_has("nopku");
     if (cpu_pku)
         cr4 |= CR4_PKE;
+    /* The CPU's number where rdtscp and rdpid read it (the vDSO's getcpu);
+     * the MSR exists with either instruction. */
+    uint32_t a8, b8, c8, d8;
+    cpuid(0x80000001, 0, &a8, &b8, &c8, &d8);
+    if (id == 0)
+        cpu_rdpid = c & (1 << 22);
+    if ((d8 & (1 << 27)) || (c & (1 << 22)))
+        wrmsr(MSR_TSC_AUX, (uint64_t)id);       /* node 0 */
     /* User programs use SSE (the x86-64 ABI assumes it): enable the FPU and
      * fxsave/fxrstor. The kernel itself never touches these registers. */
     cr4 |= (1 << 9) | (1 << 10);    /* OSFXSR, OSXMMEXCPT */
