@@ -535,16 +535,19 @@ static int pin(const char *mnt, long mb)
     printf("mlock: %s\n", en(mlock(locked, len)));
     long out0 = vmstat("pswpout");
     fill(h, hog, 0x3333);
-    /* Read before anything touches the two regions again. */
+    /* Read before anything touches the two regions again; smaps once the
+     * hog is gone (under the pressure its text's buffer may not be had:
+     * ENOMEM, an empty read). */
     int rl = resident(locked, len), rp = resident(plain, len);
-    long sl = smaps_kb(locked, "Swap"), sp = smaps_kb(plain, "Swap");
     long out = vmstat("pswpout") - out0;
+    long bh = bad_pages(h, hog, 0x3333);
+    munmap(h, hog);
+    long sl = smaps_kb(locked, "Swap"), sp = smaps_kb(plain, "Swap");
     printf("pages written out under pressure: %ld\n", out);
     printf("locked region: %d of %lu pages resident, %ld kB on swap\n", rl, len / PG, sl);
     printf("unlocked region: %d of %lu pages resident, %ld kB on swap\n", rp, len / PG, sp);
     printf("bad pages: locked %ld, unlocked %ld, hog %ld\n", bad_pages(locked, len, 0x1111),
-           bad_pages(plain, len, 0x2222), bad_pages(h, hog, 0x3333));
-    munmap(h, hog);
+           bad_pages(plain, len, 0x2222), bh);
     munmap(locked, len);
     munmap(plain, len);
     printf("swapoff: %s\n", en(swapoff(sw)));
