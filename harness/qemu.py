@@ -28,7 +28,9 @@ class Machine:
     mem: str = "256M"
     # VIGIL_SMP=N runs every test that does not ask for a count on N CPUs.
     smp: int = field(default_factory=lambda: int(os.environ.get("VIGIL_SMP", "1")))
-    extra: list[str] = field(default_factory=list)
+    # VIGIL_QEMU_EXTRA="-icount shift=0" adds QEMU options to every boot (guest
+    # time counting instructions: timing-bound tests under a loaded host).
+    extra: list[str] = field(default_factory=lambda: os.environ.get("VIGIL_QEMU_EXTRA", "").split())
 
 
 def accel_args(accel: str) -> list[str]:
