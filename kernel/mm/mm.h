@@ -81,7 +81,7 @@ pte_t   *vmm_walk(uint64_t root, uintptr_t va, bool create);
 int      vmm_map(uint64_t root, uintptr_t va, uint64_t pa, uint64_t flags);
 uint64_t vmm_unmap(uint64_t root, uintptr_t va);  /* the frame that was mapped, or 0 */
 bool     vmm_translate(uint64_t root, uintptr_t va, uint64_t *pa, uint64_t *flags);
-bool     vmm_kernel_mapped(uintptr_t va);
+bool     vmm_kernel_mapped(uintptr_t va);     /* in the kernel half and mapped (never a user page) */
 /* Call fn on every present leaf entry in [start, end) of the user half,
  * skipping absent tables whole. */
 typedef void (*pte_fn)(pte_t *pte, uintptr_t va, void *arg);

@@ -193,6 +193,11 @@ void vmm_prune(uint64_t root, uintptr_t start, uintptr_t end)
 
 bool vmm_kernel_mapped(uintptr_t va)
 {
+    /* Only the kernel half: a user page mapped in the current space is not
+     * the kernel's to read (SMAP faults it; a crash report that followed a
+     * user pointer in a register faulted again, and again). */
+    if (va < PHYS_MAP_BASE)
+        return false;
     return vmm_translate(read_cr3() & PTE_ADDR, va, NULL, NULL);
 }
 
