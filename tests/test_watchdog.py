@@ -100,6 +100,8 @@ def test_a_serial_break_makes_the_kernel_list_every_thread_with_its_syscall_and_
                                  r"syscall 0 \(read\), user rip 0x[0-9a-f]+, "
                                  r"policy 0 prio 0 nice 0 vruntime \d+ affinity 0x[0-9a-f]+, "
                                  r"on \S+\r*\n"
+                                 r"threads:   user (rax .*)\r*\n"
+                                 r"threads:   user r8 .*\r*\n"
                                  r"BACKTRACE\r*\n((?:\s+#\d+ .*\n)+)", dump)
                 if mine:
                     break
@@ -107,6 +109,10 @@ def test_a_serial_break_makes_the_kernel_list_every_thread_with_its_syscall_and_
                 raise AssertionError("a serial break did not list cat asleep in read(2):\n" + dump)
         finally:
             mon.close()
-        assert re.search(r"#0 0x[0-9a-f]+ sleep_locked\+", mine.group(2)), mine.group(0)
-        assert re.search(r"#\d+ 0x[0-9a-f]+ sys_read\+", mine.group(2)), mine.group(0)
+        assert re.search(r"#0 0x[0-9a-f]+ sleep_locked\+", mine.group(3)), mine.group(0)
+        assert re.search(r"#\d+ 0x[0-9a-f]+ sys_read\+", mine.group(3)), mine.group(0)
+        # Its user registers are those of its read(2): the call's number
+        # (0) in rax and descriptor 0 in rdi.
+        assert re.match(r"rax 0 .*\brdi 0 ", mine.group(2)), \
+            "the dump's user registers are not cat's read(2): " + mine.group(0)
         assert re.search(r"threads: \w tid 1 tgid 1 ", dump), "init is not listed:\n" + dump
