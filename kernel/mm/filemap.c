@@ -317,6 +317,24 @@ static int read_page(struct inode *ino, uint64_t index, uint64_t pa)
     return 0;
 }
 
+/* ino's page cache, made (and put on the caches list) if it has none
+ * yet; NULL without memory. [klock] */
+static struct pcache *pcache_of(struct inode *ino)
+{
+    if (ino->pcache)
+        return ino->pcache;
+    struct pcache *pc = kzalloc(sizeof(*pc));
+    if (!pc)
+        return NULL;
+    pc->ino = ino;
+    pc->next = caches;
+    if (caches)
+        caches->prev = pc;
+    caches = pc;
+    ino->pcache = pc;
+    return pc;
+}
+
 int filemap_get(struct inode *ino, uint64_t index, uint64_t *pa)
 {
     ASSERT_KLOCK();
@@ -334,19 +352,8 @@ int filemap_get(struct inode *ino, uint64_t index, uint64_t *pa)
     uint64_t gen = kernel_lock_generation();
     iget(ino);                              /* it stays while the read sleeps */
     int r = read_page(ino, index, frame);
-    if (!r && !ino->pcache) {
-        struct pcache *pc = kzalloc(sizeof(*pc));
-        if (!pc) {
-            r = -ENOMEM;
-        } else {
-            pc->ino = ino;
-            pc->next = caches;
-            if (caches)
-                caches->prev = pc;
-            caches = pc;
-            ino->pcache = pc;
-        }
-    }
+    if (!r && !pcache_of(ino))
+        r = -ENOMEM;
     if (!r) {
         /* Someone may have filled it while the read slept: theirs wins. */
         e = slot(ino->pcache, index, true);
@@ -372,17 +379,8 @@ int filemap_get(struct inode *ino, uint64_t index, uint64_t *pa)
 int filemap_install(struct inode *ino, uint64_t index, uint64_t pa)
 {
     ASSERT_KLOCK();
-    if (!ino->pcache) {
-        struct pcache *pc = kzalloc(sizeof(*pc));
-        if (!pc)
-            return -ENOMEM;
-        pc->ino = ino;
-        pc->next = caches;
-        if (caches)
-            caches->prev = pc;
-        caches = pc;
-        ino->pcache = pc;
-    }
+    if (!pcache_of(ino))
+        return -ENOMEM;
     uint64_t *e = slot(ino->pcache, index, true);
     if (!e)
         return -ENOMEM;
