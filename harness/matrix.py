@@ -207,6 +207,14 @@ ROWS: tuple[Row, ...] = (
         "metadata of a transaction that has not committed is on the disk: after a crash "
         "e2fsck finds the file system inconsistent (entries naming free inodes, wrong counts)",
         r"crash states broken.*(e2fsck -fn: |points at inode \d+ with)"),
+    Row("ext2-one-inode", "durability and crash consistency",
+        "one in-memory inode per disk inode: a lookup that slept reading the inode table asks the "
+        "live list again",
+        (W("kernel/fs/ext2.c", "read_inode"),),
+        ("tests/test_ext2.py::test_one_file_opened_at_once_by_two_processes_is_one_inode",),
+        "two processes that open one file at the same moment hold two inodes: a byte one appends "
+        "is not in the size the other sees",
+        r"two processes opening one file at once got two inodes"),
     Row("flush-wait", "durability and crash consistency",
         "block_flush waits for the device to complete the FLUSH",
         (W("kernel/drivers/virtio_blk.c", "block_flush"),),

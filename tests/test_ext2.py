@@ -61,6 +61,35 @@ def test_files_made_on_the_host_read_back_exactly(vigil, staged_image, tmp_path)
     assert ok, report
 
 
+@pytest.mark.invariant("durability")
+def test_one_file_opened_at_once_by_two_processes_is_one_inode(vigil) -> None:
+    """ext2 reads an inode in from its table while the lookup sleeps on
+    the disk; a second lookup of the same file meanwhile must end with the
+    same in-memory inode, not a copy with its own size and block map.
+    user/tests/oneinode.c: each round drops the caches, and two children
+    on two CPUs open the same 16 files in opposite orders; one appends a
+    byte to each and the other must see each new size through its own
+    descriptor. e2fsck finds the disk clean afterwards."""
+    _, disk = vigil.scratch_disk("oneinode")
+    run = vigil.program(["/bin/oneinode", "/scratch", "20"], root_disk=disk, smp=2, timeout=300)
+    assert "oneinode done" in run.output, run.console[-1500:]
+    m = re.search(r"oneinode: (\d+) rounds of (\d+) files, (\d+) opened twice over, (\d+) children "
+                  r"failed; the files hold (\d+) bytes", run.output)
+    assert m, run.output
+    rounds, files, split, failed, size = map(int, m.groups())
+    assert split == 0, (f"two processes opening one file at once got two inodes ({split} files in "
+                        f"{rounds} rounds): a write through one was not seen through the other")
+    assert failed == 0 and size == rounds * files, run.output
+    # /proc/sys/vm/drop_caches itself, as Linux: 1-4 or EINVAL, unreadable even
+    # by root, writable only by root.
+    for value in ("0", "5", "-1", "x"):
+        assert f"drop_caches {value}: Invalid argument" in run.output, run.output
+    assert "drop_caches read: Permission denied" in run.output, run.output
+    assert "drop_caches by nobody: Permission denied" in run.output, run.output
+    ok, report = fsck(disk)
+    assert ok, report
+
+
 def test_programs_run_from_the_disk(vigil, staged_image, tmp_path) -> None:
     _, img = staged_image
     disk = tmp_path / "disk.img"

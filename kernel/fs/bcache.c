@@ -162,6 +162,24 @@ int bcache_guaranteed(void) { return MIN_BUFS; }
 size_t bcache_block_size(void) { return bsize; }
 uint64_t bcache_frames(void) { return (uint64_t)npages; }
 
+/* drop_caches: every clean buffer nobody holds forgets its block, so the
+ * next bread reads it from the disk again. Dirty ones stay (their bytes
+ * are not on the disk yet), as on Linux. How many were dropped. */
+uint64_t bcache_drop_clean(void)
+{
+    uint64_t n = 0;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    for (struct buf *c = lru.lnext; c != &lru; c = c->lnext)
+        if (c->hashed && !c->refs && !c->locked && !c->dirty) {
+            hash_remove(c);
+            c->hashed = false;
+            c->valid = false;
+            n++;
+        }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return n;
+}
+
 /* One more buffer, if the cache may grow: memory is plentiful. */
 static struct buf *grow(void)
 {

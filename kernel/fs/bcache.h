@@ -53,6 +53,8 @@ int         bcache_count_dirty_meta(void);
  * keeps a transaction's metadata well under them, so uncommitted
  * metadata, which cannot be evicted, never fills the cache. */
 int         bcache_guaranteed(void);
+/* drop_caches: clean buffers nobody holds forget their blocks; how many. */
+uint64_t    bcache_drop_clean(void);
 uint64_t    bcache_frames(void);            /* frames holding buffers (/proc/meminfo's Buffers) */
 /* How many times a buffer has been marked dirty since boot: a commit that
  * began at generation g made every change up to g durable. */

@@ -162,8 +162,8 @@ static int read_dinode(uint32_t ino, struct ext2_dinode *d)
     return 0;
 }
 
-/* The in-memory inode for ino: the live one, or read from the table. */
-static int read_inode(uint32_t ino, struct inode **out)
+/* The live in-memory inode for ino, with a new reference, or NULL. */
+static struct inode *find_live(uint32_t ino)
 {
     for (struct inode *l = live; l; l = E(l)->next_live)
         if (l->ino == ino) {
@@ -179,13 +179,30 @@ static int read_inode(uint32_t ino, struct inode **out)
                         (unsigned long)ino, l->refs);
                 backtrace_from((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_frame_address(0));
             }
-            *out = iget(l);
-            return 0;
+            return iget(l);
         }
+    return NULL;
+}
+
+/* The in-memory inode for ino: the live one, or read from the table.
+ * INVARIANT(durability and crash consistency): one in-memory inode per
+ * disk inode. The table read may sleep, and another lookup of ino may
+ * read it in meanwhile: the live list is asked again after the read, so
+ * the two share that one (two copies would each write their own link
+ * count and block map back, and the second would bring a freed inode
+ * back). */
+static int read_inode(uint32_t ino, struct inode **out)
+{
+    if ((*out = find_live(ino)))
+        return 0;
     struct ext2_dinode d;
     int r = read_dinode(ino, &d);
     if (r)
         return r;
+#ifndef BREAK_EXT2_ONE_INODE
+    if ((*out = find_live(ino)))
+        return 0;                               /* read in while this read slept */
+#endif
     struct inode *in = kzalloc(sizeof(*in) + sizeof(struct ext2_inode));
     if (!in)
         return -ENOMEM;

@@ -1498,10 +1498,42 @@ static long write_mmap_min_addr(const struct pctx *c, const char *buf, size_t n)
     return (long)n;
 }
 
+/* /proc/sys/vm/drop_caches (write-only, root): 1 frees the clean page
+ * cache (file pages nobody maps) and the clean buffers, 2 the unused
+ * inodes (Vigil keeps none: an inode goes with its last reference), 3
+ * both; 4 silences the console line that says who asked (Linux's
+ * values and its line). Nothing dirty is dropped: run sync first. */
+static bool drop_caches_quiet;          /* [klock] 4 was written */
+
+static int gen_drop_caches(struct sbuf *s, const struct pctx *c)
+{
+    (void)s, (void)c;
+    return -EACCES;                     /* as Linux: mode 0200, not even root reads it */
+}
+
+static long write_drop_caches(const struct pctx *c, const char *buf, size_t n)
+{
+    (void)c;
+    long v;
+    if (!parse_long(buf, n, 10, &v) || v < 1 || v > 4)
+        return -EINVAL;
+    if (v & 1) {
+        filemap_shrink(UINT64_MAX);
+        bcache_drop_clean();
+    }
+    if (v & 4)
+        drop_caches_quiet = true;
+    if (!drop_caches_quiet)
+        kprintf("%s (%d): drop_caches: %ld\n", current()->name, current()->tgid, v);
+    return (long)n;
+}
+
 static const struct pent vm_ents[] = {
     FILE("overcommit_memory", gen_overcommit),
     RWFILE("max_map_count", gen_max_map_count, write_max_map_count),
-    RWFILE("mmap_min_addr", gen_mmap_min_addr, write_mmap_min_addr), { .name = NULL },
+    RWFILE("mmap_min_addr", gen_mmap_min_addr, write_mmap_min_addr),
+    { .name = "drop_caches", .mode = S_IFREG | 0200, .gen = gen_drop_caches, .write = write_drop_caches },
+    { .name = NULL },
 };
 static const struct pent vigil_ents[] = {
     { .name = "schedtrace", .mode = S_IFREG | 0600, .gen = gen_schedtrace, .write = write_schedtrace },
