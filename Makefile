@@ -21,6 +21,7 @@ BREAKS  += chroot
 BREAKS  += cred
 BREAKS  += disk-checks
 BREAKS  += evict-order
+BREAKS  += iset-order
 BREAKS  += ext2-one-inode
 BREAKS  += fair
 BREAKS  += fault-region

@@ -146,6 +146,14 @@ ROWS: tuple[Row, ...] = (
          "tests/test_diskfaults.py::test_a_write_failing_in_a_commit_aborts_the_journal_and_keeps_every_fsync"),
         "fsync reports success for data the disk never took, and commits go on after a failed one",
         r"fsync reported success for data the disk never took|a commit after a failed one"),
+    Row("iset-order", "kernel memory safety",
+        "the last reference to an inode goes only after nothing can reach it: a working directory, "
+        "a root, a mount or the accounting file is pointed elsewhere first (iset)",
+        (W("kernel/fs/vfs.c", "iset"),),
+        ("tests/test_ext2.py::test_a_working_directory_released_is_never_reached_again",),
+        "a thread sharing the working directory, or /proc/PID/cwd, takes a reference to a removed "
+        "directory while its release sleeps on the disk (then the inode is released twice)",
+        r"a lookup reached a working directory whose last reference went"),
     Row("watchdog", "kernel memory safety",
         "a stuck CPU (kernel lock held, or interrupts off) is reported by name",
         (W("kernel/debug/watchdog.c", "watchdog_tick"),),

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from harness.image import disk_args, fsck, make_ext3
+from tests.conftest import check_kernel_health
 
 
 def _stage(src, dst, big_mb: int = 6):
@@ -86,6 +87,27 @@ def test_one_file_opened_at_once_by_two_processes_is_one_inode(vigil) -> None:
         assert f"drop_caches {value}: Invalid argument" in run.output, run.output
     assert "drop_caches read: Permission denied" in run.output, run.output
     assert "drop_caches by nobody: Permission denied" in run.output, run.output
+    ok, report = fsck(disk)
+    assert ok, report
+
+
+@pytest.mark.invariant("kernel memory safety")
+def test_a_working_directory_released_is_never_reached_again(vigil) -> None:
+    """A removed directory that was someone's working directory is freed
+    when they leave it, and the release sleeps on the disk; meanwhile a
+    thread sharing the working directory (a relative stat) and another
+    process (/proc/PID/cwd/x) keep looking it up. Neither may take a
+    reference to the dying inode (the kernel reports one as "BUG:"), and
+    every lookup answers with an errno. user/tests/cwdgone.c, 2 CPUs."""
+    _, disk = vigil.scratch_disk("cwdgone")
+    run = vigil.program(["/bin/cwdgone", "/scratch", "40"], root_disk=disk, smp=2, timeout=300,
+                        check=False)
+    bug = re.search(r"^.*BUG: .*$", run.console, re.M)
+    assert not bug, ("a lookup reached a working directory whose last reference went: "
+                     + bug.group(0))
+    check_kernel_health(run.console)
+    assert "cwdgone done" in run.output, run.console[-1500:]
+    assert re.search(r"cwdgone: 40 rounds, 0 failed, 0 stats", run.output), run.output
     ok, report = fsck(disk)
     assert ok, report
 

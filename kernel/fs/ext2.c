@@ -166,21 +166,8 @@ static int read_dinode(uint32_t ino, struct ext2_dinode *d)
 static struct inode *find_live(uint32_t ino)
 {
     for (struct inode *l = live; l; l = E(l)->next_live)
-        if (l->ino == ino) {
-            /* A live inode has a reference: its last iput takes it off
-             * this list before anything can sleep. One with none is being
-             * released (an iput without the kernel lock, racing this
-             * lookup): handing it out would be a use after free (issue
-             * 17's finding 5 has that shape). Said once, with the stack. */
-            static bool said;
-            if (l->refs <= 0 && !said) {
-                said = true;
-                kprintf("ext2: inode %lu looked up while its last reference goes (refs %d)\n",
-                        (unsigned long)ino, l->refs);
-                backtrace_from((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_frame_address(0));
-            }
-            return iget(l);
-        }
+        if (l->ino == ino)
+            return iget(l);     /* (its last iput takes it off this list before anything sleeps) */
     return NULL;
 }
 

@@ -501,7 +501,17 @@ static int pipe_dname(struct file *f, char *buf, size_t n)
 static struct inode *pipe_inode_of(struct file *f)
 {
     struct pipe *p = f->priv;
-    return iget(p->fifo ? p->fifo : &p->inode);
+    if (p->fifo)
+        return iget(p->fifo);
+    /* The pipe's own inode is held by nobody until someone opens it this
+     * way: its first reference, not one taken from a released inode
+     * (the open ends keep the pipe; pipe_release frees it only with no
+     * reference left). */
+    if (p->inode.refs == 0) {
+        p->inode.refs = 1;
+        return &p->inode;
+    }
+    return iget(&p->inode);
 }
 
 static long pipe_ioctl(struct file *f, unsigned long cmd, unsigned long arg);

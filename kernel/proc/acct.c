@@ -66,9 +66,7 @@ long sys_acct(const char *upath)
     if (current()->euid != 0)
         return -EPERM;                          /* CAP_SYS_PACCT, checked first */
     if (!upath) {
-        if (acct_ino)
-            iput(acct_ino);
-        acct_ino = NULL;
+        iset(&acct_ino, NULL);
         return 0;
     }
     PATH_BUF(path);
@@ -91,9 +89,7 @@ long sys_acct(const char *upath)
         iput(ino);
         return r;
     }
-    if (acct_ino)
-        iput(acct_ino);
-    acct_ino = ino;
+    iset(&acct_ino, ino);
     return 0;
 }
 

@@ -240,8 +240,8 @@ void fsinfo_put(struct fsinfo *f)
 {
     if (!f || --f->refs)
         return;
-    iput(f->cwd);
-    iput(f->root);
+    iset(&f->cwd, NULL);
+    iset(&f->root, NULL);
     kfree(f);
 }
 
@@ -626,10 +626,14 @@ void proc_exit(int wstatus)
         acct_process_exit(l, status);       /* the process ends: its accounting record */
     fdtable_put(p->fdt);
     p->fdt = NULL;
-    fsinfo_put(p->fs);
+    /* Out of reach first (/proc/PID/cwd, /exe and the rest look them up
+     * through p), then put: the last puts may sleep (iset's rule). */
+    struct fsinfo *fs = p->fs;
+    struct mm *mm = p->mm;
     p->fs = NULL;
-    mm_put(p->mm);
     p->mm = NULL;
+    fsinfo_put(fs);
+    mm_put(mm);
     kernel_unlock();
 
     uint64_t f = spin_lock_irqsave(&sched_lock);

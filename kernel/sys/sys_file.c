@@ -1386,8 +1386,7 @@ static long change_dir(struct inode *ino, const char *path)
         iput(ino);
         return r;
     }
-    iput(p->fs->cwd);
-    p->fs->cwd = ino;
+    iset(&p->fs->cwd, ino);
     /* getcwd's name: the real path, every symlink on the way resolved
      * (chdir("link") leaves us in the directory, not in the link). */
     char *abs = path ? vfs_abspath(p->fs->cwd_path, path) : NULL;
@@ -1440,9 +1439,7 @@ long sys_chroot(const char *upath)
         iput(ino);
         return r;
     }
-    struct fsinfo *fs = current()->fs;
-    iput(fs->root);
-    fs->root = ino;
+    iset(&current()->fs->root, ino);
     return 0;
 }
 
