@@ -15,7 +15,7 @@ its default syscall set), kills what is left of nobody's, syncs, and reads
 the counters again. The console streams to the terminal. The verdict, from
 the console alone (`parse`, unit-tested):
   - zero panics, faults in kernel mode and broken checked rules ("PANIC",
-    "EXCEPTION", "BUG: "),
+    "EXCEPTION", a subsystem's "BUG: "),
   - zero lockdep reports ("lockdep:"),
   - zero watchdog reports: a CPU stuck with the kernel lock or interrupts
     off, or a hung task (a thread in D state for hungtask=N seconds),
@@ -54,7 +54,7 @@ FUZZRUN = "/usr/lib/vigil/bin/fuzzrun"
 # default is 30; the fuzz run uses its own, so a test can shorten it).
 HUNGTASK_SECS = 30
 
-_PANIC = re.compile(r"^.*(PANIC|EXCEPTION vector|BUG: ).*$", re.M)
+_PANIC = re.compile(r"^(.*(PANIC|EXCEPTION vector).*|[a-z0-9_]+: BUG: .*)$", re.M)
 _LOCKDEP = re.compile(r"^lockdep:.*$", re.M)
 _WATCHDOG = re.compile(r"^watchdog: (CPU \d+ has|hung task:).*$", re.M)
 _TRINITY = re.compile(r"^fuzzrun: trinity (exit status|killed by signal) (\d+)$", re.M)

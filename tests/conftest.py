@@ -38,7 +38,7 @@ _KSTACK_ENV = "VIGIL_KSTACK_LOG"
 def check_kernel_health(console: str) -> None:
     stuck = re.search(r"watchdog: (CPU \d+|hung task:) .*", console)
     assert not stuck, f"the kernel stalled: {stuck.group(0)}"
-    bug = re.search(r"^.*BUG: .*$", console, re.M)
+    bug = re.search(r"^[a-z0-9_]+: BUG: .*$", console, re.M)
     assert not bug, f"the kernel found its own rule broken: {bug.group(0)}"
     for m in _KSTACK.finditer(console):
         used = int(m.group(1))

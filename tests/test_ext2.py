@@ -102,7 +102,7 @@ def test_a_working_directory_released_is_never_reached_again(vigil) -> None:
     _, disk = vigil.scratch_disk("cwdgone")
     run = vigil.program(["/bin/cwdgone", "/scratch", "40"], root_disk=disk, smp=2, timeout=300,
                         check=False)
-    bug = re.search(r"^.*BUG: .*$", run.console, re.M)
+    bug = re.search(r"^vfs: BUG: .*$", run.console, re.M)
     assert not bug, ("a lookup reached a working directory whose last reference went: "
                      + bug.group(0))
     check_kernel_health(run.console)
