@@ -149,13 +149,13 @@ bool          vfs_is_below(struct inode *ino, struct inode *root);
 /* "/dev/vda" -> 0, "/dev/vdaN" -> N (1-128), anything else -> -1. */
 int           vda_partition(const char *dev);
 struct inode *vfs_root(void);
-struct inode *iget(struct inode *ino);
+struct inode *iget(struct inode *ino);          /* one more reference */
 /* Point *slot (a working directory, a process's root, a table's entry)
  * at ino, whose reference the slot takes over (NULL: empty), and only then
  * drop the reference the slot held. The last iput may sleep (ext2 frees
  * the inode on the disk), and nothing may reach the old inode through the
  * slot meanwhile: iget's rule, vfs.c. */
-void          iset(struct inode **slot, struct inode *ino);          /* one more reference */
+void          iset(struct inode **slot, struct inode *ino);
 void          iput(struct inode *ino);          /* one fewer */
 
 #define LOOKUP_FOLLOW        1                  /* follow a symlink in the last component */

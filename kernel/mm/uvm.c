@@ -96,7 +96,18 @@ struct mm *mm_create(void)
     return mm;
 }
 
-void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->users, 1, __ATOMIC_RELAXED); }
+/* INVARIANT(kernel memory safety): as iget's rule (fs/vfs.c): a user is
+ * added only through one that is held; an address space with none left is
+ * being destroyed. Said once, with the stack, as a kernel fault. */
+void mm_get(struct mm *mm)
+{
+    static bool said;
+    if (__atomic_fetch_add(&mm->users, 1, __ATOMIC_RELAXED) <= 0 && !said) {
+        said = true;
+        kprintf("mm: BUG: a user added to an address space with none left\n");
+        backtrace_from((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_frame_address(0));
+    }
+}
 
 void mm_put(struct mm *mm)
 {
@@ -151,16 +162,17 @@ void mm_destroy(struct mm *mm)
 {
     if (active[cpu_me()] == mm)
         mm_activate(NULL);
-    vmm_range_walk_all(mm->root, 0, USER_TOP, unmap_leaf, mm);
-    vmm_destroy_space(mm->root);
-    struct vma *list = mm->vmas;
-    mm->vmas = NULL;
+    /* Off the list first: reclaim and swapoff walk it (mm_get's rule). */
     if (mm->mm_prev)
         mm->mm_prev->mm_next = mm->mm_next;
     else
         all_mms = mm->mm_next;
     if (mm->mm_next)
         mm->mm_next->mm_prev = mm->mm_prev;
+    vmm_range_walk_all(mm->root, 0, USER_TOP, unmap_leaf, mm);
+    vmm_destroy_space(mm->root);
+    struct vma *list = mm->vmas;
+    mm->vmas = NULL;
     struct inode *exe = mm->exe_ino;
     kfree(mm);
     vmas_retire(list);
