@@ -811,6 +811,17 @@ long sys_open_by_handle_at(int mount_fd, void *uhandle, int flags)
 {
     if (current()->euid != 0)
         return -EPERM;
+    /* The handle first: a copy may sleep (a fault), and meanwhile another
+     * thread may leave the working directory or close mount_fd, letting
+     * the inode go (iset's rule: nothing holds one across a sleep without
+     * a reference). */
+    struct fh_k h;
+    if (copy_from_user(&h, uhandle, 8))
+        return -EFAULT;
+    if (h.bytes == 0 || h.bytes > MAX_HANDLE_SZ)
+        return -EINVAL;
+    if (copy_from_user(&h, uhandle, MIN(sizeof(h), 8 + (size_t)h.bytes)))
+        return -EFAULT;
     struct inode *where;
     if (mount_fd == AT_FDCWD) {
         where = current()->fs->cwd;
@@ -820,13 +831,6 @@ long sys_open_by_handle_at(int mount_fd, void *uhandle, int flags)
             return -EBADF;
         where = f->inode;
     }
-    struct fh_k h;
-    if (copy_from_user(&h, uhandle, 8))
-        return -EFAULT;
-    if (h.bytes == 0 || h.bytes > MAX_HANDLE_SZ)
-        return -EINVAL;
-    if (copy_from_user(&h, uhandle, MIN(sizeof(h), 8 + (size_t)h.bytes)))
-        return -EFAULT;
     struct super *sb = where ? where->sb : NULL;
     struct inode *ino;
     if (!sb || !sb->fh_to_inode || h.type != FILEID_INO32_GEN || h.bytes < 8)
