@@ -182,26 +182,39 @@ void vfs_shutdown(void)
         root_sb->shutdown(root_sb);
 }
 
+/* A reference count no live inode has: none left (being released), or
+ * the heap's poison (0x6b6b6b6b: the inode's memory was freed). */
+static bool refs_dead(int refs) { return refs <= 0 || refs == 0x6b6b6b6b; }
+
+/* Said once, with the stack and whose heap block the inode is (with the
+ * tracer on: who allocated it and who freed it). */
+static void dead_inode(struct inode *ino, int refs, const char *what)
+{
+    static bool said;
+    if (said)
+        return;
+    said = true;
+    kprintf("vfs: BUG: %s inode %p with a reference count no live inode has (%d)\n", what, (void *)ino,
+            refs);
+    kheap_whois("inode", (uintptr_t)ino);
+    backtrace_from((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_frame_address(0));
+}
+
 /* INVARIANT(kernel memory safety): a reference is only ever taken from
  * one that is held (the caller's own, a table's, a process's working
  * directory): an inode with none left is being released and will be
  * freed, and whoever takes one then holds freed memory (issue 17's
  * finding 5). So whoever holds the last reference makes the inode
  * unreachable first and drops it after. A reference taken to a released
- * inode is reported once, with its stack ("BUG:", which the fuzzer and
- * the suite count as a kernel fault). */
+ * or freed inode, or one put back there, is reported once ("BUG:", which
+ * the fuzzer and the suite count as a kernel fault). */
 struct inode *iget(struct inode *ino)
 {
     uint64_t f = spin_lock_irqsave(&ref_lock);
     int was = ino->refs++;
     spin_unlock_irqrestore(&ref_lock, f);
-    static bool said;
-    if (was <= 0 && !said) {
-        said = true;
-        kprintf("vfs: BUG: a reference taken to inode %lu of %s, whose last one went (refs %d)\n",
-                (unsigned long)ino->ino, ino->sb && ino->sb->type ? ino->sb->type : "?", was);
-        backtrace_from((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_frame_address(0));
-    }
+    if (refs_dead(was))
+        dead_inode(ino, was, "a reference taken to");
     return ino;
 }
 
@@ -232,8 +245,13 @@ void iput(struct inode *ino)
         backtrace_from((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_frame_address(0));
     }
     uint64_t f = spin_lock_irqsave(&ref_lock);
+    int was = ino->refs;
     bool last = --ino->refs == 0;
     spin_unlock_irqrestore(&ref_lock, f);
+    if (refs_dead(was)) {
+        dead_inode(ino, was, "a reference put back to");
+        return;                                 /* nothing of it is ours to release */
+    }
     if (last && ino->nlink == 0)
         fsnotify_inode_gone(ino);               /* inotify's IN_DELETE_SELF */
     if (last)
