@@ -150,10 +150,11 @@ ROWS: tuple[Row, ...] = (
         "the last reference to an inode goes only after nothing can reach it: a working directory, "
         "a root, a mount or the accounting file is pointed elsewhere first (iset)",
         (W("kernel/fs/vfs.c", "iset"),),
-        ("tests/test_ext2.py::test_a_working_directory_released_is_never_reached_again",),
+        ("tests/test_ext2.py::test_a_working_directory_released_is_never_reached_again",
+         "tests/test_procfs.py::test_magic_links_never_reach_an_inode_whose_last_reference_went"),
         "a thread sharing the working directory, or /proc/PID/cwd, takes a reference to a removed "
         "directory while its release sleeps on the disk (then the inode is released twice)",
-        r"a lookup reached a working directory whose last reference went"),
+        r"a (lookup|magic link) reached (a working directory|an inode) whose last reference went"),
     Row("watchdog", "kernel memory safety",
         "a stuck CPU (kernel lock held, or interrupts off) is reported by name",
         (W("kernel/debug/watchdog.c", "watchdog_tick"),),

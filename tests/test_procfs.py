@@ -17,6 +17,10 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import check_kernel_health
+
 _KERNEL_TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free", re.M)
 # Lines about RSS and its peak: judged on Vigil alone (see above).
 _RSS = re.compile(r"^(rss |hwm |  touched |  VmRSS )")
@@ -83,6 +87,28 @@ def test_global_proc_and_sys_files_agree_with_the_system(vigil) -> None:
     boot_id and uuid, mounts, filesystems, self, and /proc listing us."""
     problems = _diff(_host(vigil.art.rootfs, ["global"]), _vigil(vigil, ["global"]))
     assert not problems, "global /proc files differ from Linux: " + "\n".join(problems[:10])
+
+
+@pytest.mark.invariant("kernel memory safety")
+def test_magic_links_never_reach_an_inode_whose_last_reference_went(vigil) -> None:
+    """/proc/PID/fd/N, cwd and exe looked through (stat, statfs, open,
+    readlink, "link/.") on the second CPU while short-lived processes on
+    the first open files, pipes and memfds, enter and remove directories
+    on ext2 and tmpfs, and exec or exit. With the heap quarantine on, a
+    reference to a freed or released inode says "vfs: BUG:" (fs/vfs.c's
+    iget rule); none may appear, and the kernel stays up.
+    user/tests/magicstorm.c, 2 CPUs."""
+    _, disk = vigil.scratch_disk("magicstorm")
+    run = vigil.program(["/bin/magicstorm", "20", "/scratch", "/tmp"], root_disk=disk, smp=2,
+                        timeout=300, check=False)
+    bug = re.search(r"^[a-z0-9_]+: BUG: .*$", run.console, re.M)
+    assert not bug, "a magic link reached an inode whose last reference went: " + bug.group(0)
+    check_kernel_health(run.console)
+    assert "magicstorm done" in run.output, run.console[-2000:]
+    lives = re.search(r"magicstorm: (\d+) lives", run.output)
+    probes = re.findall(r"reader \d+: (\d+) probes", run.output)
+    ran = lives and int(lives.group(1)) > 100 and len(probes) == 2 and min(map(int, probes)) > 100
+    assert ran, run.output
 
 
 def test_bad_input_to_proc_gets_linux_errors(vigil) -> None:
