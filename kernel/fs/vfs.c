@@ -182,6 +182,54 @@ void vfs_shutdown(void)
         root_sb->shutdown(root_sb);
 }
 
+/* Where the last references went, newest last [ref_lock]: a use after
+ * the last put is reported with who put it (a put too many leaves the
+ * inode free while a table or a holder still points at it; the heap's
+ * "freed by" names only the release's own callers). */
+#define LAST_PUTS 4096
+#define PUT_SITES 8
+static struct last_put {
+    struct inode *ino;
+    uintptr_t site[PUT_SITES];
+} last_puts[LAST_PUTS];
+static unsigned last_put_next;
+
+static inline __attribute__((always_inline)) void note_last_put_locked(struct inode *ino)
+{
+    struct last_put *lp = &last_puts[last_put_next++ % LAST_PUTS];
+    lp->ino = ino;
+    uintptr_t *fp = __builtin_frame_address(0), here = (uintptr_t)&lp;
+    for (int i = 0; i < PUT_SITES; i++) {
+        uintptr_t f = (uintptr_t)fp;
+        bool ok = fp && !(f & 7) && f >= here && f - here <= 16384;    /* this kernel stack */
+        lp->site[i] = ok ? fp[1] : 0;
+        fp = ok ? (uintptr_t *)fp[0] : NULL;
+    }
+}
+
+static void say_last_put(struct inode *ino)
+{
+    uint64_t f = spin_lock_irqsave(&ref_lock);
+    struct last_put found = { 0 };
+    for (unsigned i = 1; i <= LAST_PUTS && i <= last_put_next; i++)
+        if (last_puts[(last_put_next - i) % LAST_PUTS].ino == ino) {
+            found = last_puts[(last_put_next - i) % LAST_PUTS];
+            break;
+        }
+    spin_unlock_irqrestore(&ref_lock, f);
+    if (!found.ino) {
+        kprintf("vfs: its last put is not among the last %d\n", LAST_PUTS);
+        return;
+    }
+    kprintf("vfs: its last reference went at");
+    for (int j = 0; j < PUT_SITES && found.site[j]; j++) {
+        uintptr_t off;
+        const char *name = ksym_lookup(found.site[j], &off);
+        kprintf("%s %s+0x%lx", j ? " <-" : "", name ? name : "?", name ? off : found.site[j]);
+    }
+    kprintf("\n");
+}
+
 /* A reference count no live inode has: none left (being released), or
  * the heap's poison (0x6b6b6b6b: the inode's memory was freed). */
 static bool refs_dead(int refs) { return refs <= 0 || refs == 0x6b6b6b6b; }
@@ -197,6 +245,7 @@ static void dead_inode(struct inode *ino, int refs, const char *what)
     kprintf("vfs: BUG: %s inode %p with a reference count no live inode has (%d)\n", what, (void *)ino,
             refs);
     kheap_whois("inode", (uintptr_t)ino);
+    say_last_put(ino);
     backtrace_from((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_frame_address(0));
 }
 
@@ -247,6 +296,8 @@ void iput(struct inode *ino)
     uint64_t f = spin_lock_irqsave(&ref_lock);
     int was = ino->refs;
     bool last = --ino->refs == 0;
+    if (last)
+        note_last_put_locked(ino);
     spin_unlock_irqrestore(&ref_lock, f);
     if (refs_dead(was)) {
         dead_inode(ino, was, "a reference put back to");
