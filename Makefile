@@ -22,6 +22,7 @@ BREAKS  += cred
 BREAKS  += disk-checks
 BREAKS  += evict-order
 BREAKS  += iset-order
+BREAKS  += parent-put
 BREAKS  += ext2-one-inode
 BREAKS  += fair
 BREAKS  += fault-region

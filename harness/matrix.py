@@ -146,6 +146,13 @@ ROWS: tuple[Row, ...] = (
          "tests/test_diskfaults.py::test_a_write_failing_in_a_commit_aborts_the_journal_and_keeps_every_fsync"),
         "fsync reports success for data the disk never took, and commits go on after a failed one",
         r"fsync reported success for data the disk never took|a commit after a failed one"),
+    Row("parent-put", "kernel memory safety",
+        "a failed parent lookup (ENOTDIR, ENAMETOOLONG) leaves its caller nothing to put",
+        (W("kernel/sys/sys_file.c", "parent_at"),),
+        ("tests/test_fspath.py::test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux",),
+        "symlink(\"t\", \"file/x\") puts the file's inode twice: the file is freed while its "
+        "directory still names it",
+        r"a failed parent lookup put the parent's inode twice"),
     Row("iset-order", "kernel memory safety",
         "the last reference to an inode goes only after nothing can reach it: a working directory, "
         "a root, a mount or the accounting file is pointed elsewhere first (iset)",

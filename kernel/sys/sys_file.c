@@ -378,19 +378,26 @@ static int parent_at(int dirfd, const char *path, int lflags, struct inode **dir
     int r = base_dir(dirfd, path, lflags, &base);
     if (r)
         return r;
+    *dir = NULL;
     r = vfs_lookup_parent(base, path, lflags, dir, name, len);
     iput(base);
     if (r)
         return r;
-    if (!S_ISDIR((*dir)->mode)) {
+    if (!S_ISDIR((*dir)->mode))
+        r = -ENOTDIR;                           /* "file/name" */
+    else if (*len > NAME_MAX)
+        r = -ENAMETOOLONG;
+    if (r) {
+        /* INVARIANT(kernel memory safety): a failed lookup leaves the
+         * caller nothing to put (they put what they got, failed or not:
+         * a pointer left here was put twice, and the file freed while its
+         * directory still named it; trinity's seed 392). */
         iput(*dir);
-        return -ENOTDIR;
+#ifndef BREAK_PARENT_PUT
+        *dir = NULL;
+#endif
     }
-    if (*len > NAME_MAX) {
-        iput(*dir);
-        return -ENAMETOOLONG;
-    }
-    return 0;
+    return r;
 }
 
 /* inotify: an event on the inode path names, and on its entry in its
