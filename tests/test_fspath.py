@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.compare import line_diff
+from harness.image import fsck
 from tests.conftest import check_kernel_health
 
 _TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free|tmpfs: .* still counted",
@@ -149,3 +150,47 @@ def test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux(vigil, tmp_pat
     assert "parentput done" in run.output, run.console[-1500:]
     diff = line_diff(host.stdout, run.output.replace("\r\n", "\n"))
     assert not diff, "the calls answer differently from Linux:\n" + "\n".join(diff[:8])
+
+
+@pytest.mark.invariant("kernel memory safety")
+def test_path_calls_at_random_never_misplace_a_reference(vigil) -> None:
+    """Four processes make 3,000 path calls each, at random, over one small
+    tree of nasty names (a file used as a directory, 255- and 256-byte
+    names, dangling and looping symlinks, a FIFO, /proc's magic links),
+    on tmpfs and on ext2: any answer will do, but the kernel must say no
+    "BUG:" (an inode's reference taken or put after its last one went)
+    and e2fsck must find the disk clean. user/tests/pathfuzz.c, 2 CPUs."""
+    _, disk = vigil.scratch_disk("pathfuzz")
+    run = vigil.program(["/bin/pathfuzz", "3000", "/tmp", "/scratch"], root_disk=disk, smp=2,
+                        timeout=300, check=False)
+    bug = re.search(r"^[a-z0-9_]+: BUG: .*$", run.console, re.M)
+    assert not bug, "a path call misplaced an inode reference: " + bug.group(0)
+    check_kernel_health(run.console)
+    assert "pathfuzz done" in run.output, run.console[-1500:]
+    ended = re.findall(r"pathfuzz: (\S+): 4 processes, \d+ calls each, (\d+) ended badly",
+                       run.output)
+    assert [d for d, _ in ended] == ["/tmp", "/scratch"] and all(n == "0" for _, n in ended), \
+        run.output
+    ok, report = fsck(disk)
+    assert ok, "after path calls at random e2fsck finds the disk inconsistent:\n" + report
+
+
+def test_working_directory_names_follow_the_walk_as_on_linux(vigil) -> None:
+    """getcwd and readlink(/proc/self/cwd) after chdir through a symlink
+    and "..", through /proc/self/cwd (twice, and with ".." after it), and
+    the names of descriptors opened through /proc/self/fd/N (twice over):
+    the host's lines. A name that went through /proc/self/cwd again made
+    each readlink resolve it again without end (a kernel stack overflow,
+    found by pathfuzz). user/tests/cwdnames.c on the host and on Vigil."""
+    shm = Path(tempfile.mkdtemp(prefix="vigil-cwdnames-", dir="/dev/shm"))
+    try:
+        host = subprocess.run([str(vigil.art.rootfs / "bin" / "cwdnames"), str(shm)],
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(shm, ignore_errors=True)
+    assert "cwdnames done" in host.stdout, host.stdout + host.stderr
+    run = vigil.program(["/bin/cwdnames", "/tmp"], timeout=120)
+    assert "cwdnames done" in run.output, run.console[-1500:]
+    diff = line_diff(host.stdout, run.output.replace("\r\n", "\n"))
+    assert not diff, ("the working directory is named differently from Linux:\n"
+                      + "\n".join(diff[:8]))

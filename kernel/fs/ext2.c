@@ -1487,15 +1487,33 @@ static int ext2_truncate(struct inode *in, uint64_t size)
 }
 
 
+/* The namespace: every change of directory entries (create, link,
+ * unlink, rename) runs under this one sleeping lock. Each sleeps on the
+ * disk, and two could interleave: a rename's check that a directory does
+ * not move into its own subtree, another rename, then the move (a loop cut
+ * off from the root: e2fsck's "Unattached inode"), or an rmdir that found
+ * a directory empty while a rename put an entry into it. (Linux: the
+ * parents' i_rwsem and s_vfs_rename_mutex.) Lookups do not take it; it
+ * is taken before the journal's transaction. No test reaches either
+ * window yet (two processes renaming directories into each other with
+ * the caches dropped all the time: no loop in 800 moves without it), so
+ * it has no break switch: it is here because the windows are there. */
+static struct mutex ns_lock = MUTEX_INIT("ext2 namespace");
+
+static void ns_enter(void) { mutex_lock(&ns_lock); }
+static void ns_leave(void) { mutex_unlock(&ns_lock); }
+
 static int ext2_create(struct inode *dir, const char *name, size_t len, uint32_t mode,
                        const char *target, struct inode **out)
 {
     int r;
     reclaim_wanted = false;
     for (int tries = 0;; tries++) {
+        ns_enter();
         journal_begin();
         r = ext2_create_op(dir, name, len, mode, target, out);
         journal_end();
+        ns_leave();
         if (tries >= 3 || !reclaim_after(r))
             break;
     }
@@ -1508,9 +1526,11 @@ static int ext2_link(struct inode *dir, const char *name, size_t len, struct ino
     int r;
     reclaim_wanted = false;
     for (int tries = 0;; tries++) {
+        ns_enter();
         journal_begin();
         r = ext2_link_op(dir, name, len, in);
         journal_end();
+        ns_leave();
         if (tries >= 3 || !reclaim_after(r))
             break;
     }
@@ -1520,9 +1540,11 @@ static int ext2_link(struct inode *dir, const char *name, size_t len, struct ino
 
 static int ext2_unlink(struct inode *dir, const char *name, size_t len, bool dir_ok)
 {
+    ns_enter();
     journal_begin();
     int r = ext2_unlink_op(dir, name, len, dir_ok);
     journal_end();
+    ns_leave();
     return r;
 }
 
@@ -1533,9 +1555,11 @@ static int ext2_rename(struct inode *odir, const char *oname, size_t olen,
     int r;
     reclaim_wanted = false;
     for (int tries = 0;; tries++) {
+        ns_enter();
         journal_begin();
         r = ext2_rename_op(odir, oname, olen, ndir, nname, nlen);
         journal_end();
+        ns_leave();
         if (tries >= 3 || !reclaim_after(r))
             break;
     }

@@ -601,14 +601,38 @@ char *vfs_abspath(const char *base, const char *path)
     return fit;
 }
 
+/* How deep vfs_realpath may nest: reading a /proc magic link (fd/N, cwd,
+ * exe) resolves the name it shows, and that name may pass through a magic
+ * link again (a descriptor opened through /proc/self/fd/N). Past the
+ * third level the name is shown as it was written. */
+#define REALPATH_NEST 3
+
 void vfs_realpath(const char *abs, char *out, size_t n)
 {
     /* rest: what is left to walk; each symlink met is spliced in front of
-     * the rest (an absolute one restarts from "/"), at most SYMLOOP_MAX. */
+     * the rest (an absolute one restarts from "/"), at most SYMLOOP_MAX.
+     * out is written only at the end: it may be a name a magic link met
+     * on the way shows (chdir("/proc/self/cwd") resolves into the working
+     * directory's own name), which must stay the old one meanwhile. */
+    /* INVARIANT(kernel memory safety): the nesting is bounded, and with
+     * it the kernel stack and the work: past REALPATH_NEST the name stays
+     * as written (an unbounded chain of readlink -> realpath -> readlink
+     * overflowed the stack: a double fault, found by pathfuzz). */
+    struct proc *me = current();
+#ifdef BREAK_REALPATH_EARLY
+    strlcpy(out, abs, n);               /* the break switch: out written first, as before */
+#endif
+    if (me && me->realpath_depth >= REALPATH_NEST) {
+        strlcpy(out, abs, n);
+        return;
+    }
+    if (me)
+        me->realpath_depth++;
     char *rest = kmalloc(PATH_MAX), *link = kmalloc(PATH_MAX), *walked = kmalloc(PATH_MAX);
-    strlcpy(out, abs, n);
-    if (!rest || !link || !walked)
+    if (!rest || !link || !walked) {
+        strlcpy(out, abs, n);
         goto done;
+    }
     strlcpy(rest, abs, PATH_MAX);
     walked[0] = '/', walked[1] = 0;
     int links = 0;
@@ -651,6 +675,8 @@ done:
     kfree(rest);
     kfree(link);
     kfree(walked);
+    if (me)
+        me->realpath_depth--;
 }
 
 long vfs_read_all(struct inode *ino, uint8_t **buf, size_t max)

@@ -274,6 +274,7 @@ struct proc {
     /* [self]: the thread's own (switched with it, or only it looks). The
      * shared objects they point to are [klock] (struct mm: see mm.h). */
     char name[16];              /* (others print it in reports only) */
+    int realpath_depth;         /* vfs_realpath's nesting (a magic link's name resolves names) */
     struct trapframe *tf;       /* user registers, at the top of kstack */
     struct mm *mm;
     struct fdtable *fdt;

@@ -733,6 +733,11 @@ long sys_rmdir(const char *path) { return sys_unlinkat(AT_FDCWD, path, AT_REMOVE
  * RENAME_WHITEOUT (root: the old name becomes a whiteout, a character
  * device 0:0) where the file system can, as Linux's tmpfs; ext2 knows
  * only NOREPLACE (EINVAL for the others, as Linux's ext2). */
+static __attribute__((unused)) bool is_dot_name(const char *name, size_t len)
+{
+    return len == 0 || (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
+}
+
 long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, unsigned flags)
 {
     char *oldp = kmalloc(PATH_MAX), *newp = kmalloc(PATH_MAX);
@@ -755,6 +760,13 @@ long sys_renameat2(int odirfd, const char *uold, int ndirfd, const char *unew, u
         r = parent_for_change(odirfd, oldp, &od, &on, &ol);
     if (!r && (r = parent_for_change(ndirfd, newp, &nd, &nn, &nl)))
         nd = NULL;
+    /* "." or ".." (or nothing) as either last name: EBUSY, as Linux
+     * (ext2 would have moved the directory ".." named and taken the ".."
+     * entry out of the other). */
+#ifndef BREAK_RENAME_DOTS
+    if (!r && (is_dot_name(on, ol) || is_dot_name(nn, nl)))
+        r = -EBUSY;
+#endif
     if (!r && (flags & RENAME_NOREPLACE) && nd->ops->lookup(nd, nn, nl, &x) == 0) {
         iput(x);
         r = -EEXIST;
@@ -1395,8 +1407,17 @@ static long change_dir(struct inode *ino, const char *path)
     }
     iset(&p->fs->cwd, ino);
     /* getcwd's name: the real path, every symlink on the way resolved
-     * (chdir("link") leaves us in the directory, not in the link). */
-    char *abs = path ? vfs_abspath(p->fs->cwd_path, path) : NULL;
+     * (chdir("link") leaves us in the directory, not in the link), and
+     * ".." taken where the walk took it: after the symlink before it
+     * ("link/.." is the parent of where link leads, as the walk went,
+     * not link's own directory), so the path is joined, not collapsed,
+     * before vfs_realpath resolves it. */
+    char *abs = NULL;
+    if (path && (abs = kmalloc(PATH_MAX)) &&
+        snprintf(abs, PATH_MAX, "%s/%s", path[0] == '/' ? "" : p->fs->cwd_path, path) >= PATH_MAX) {
+        kfree(abs);
+        abs = vfs_abspath(p->fs->cwd_path, path);
+    }
     if (abs)
         vfs_realpath(abs, p->fs->cwd_path, sizeof(p->fs->cwd_path));
     else if (path)

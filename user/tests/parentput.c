@@ -8,7 +8,8 @@
  * looked at again. Each call must fail with Linux's errno and change
  * nothing: trinity's seed 392 found that such a failure put the parent's
  * inode twice, so the file was freed while its directory still named it
- * (the next lookup found freed memory).
+ * (the next lookup found freed memory). And rename with "." or ".." as
+ * a last name: EBUSY.
  *
  *   parentput DIR... (each in turn: a tmpfs, a disk) */
 #define _GNU_SOURCE
@@ -66,6 +67,18 @@ static int one(const char *dir)
             snprintf(what, sizeof(what), "%s unlink", kind);
             say(what, unlink(p));
         }
+    /* "." and ".." as a last name of rename, either side: EBUSY (ext2 had
+     * moved the directory ".." named, and taken the ".." entry out of the
+     * directory it was named in; found by pathfuzz). */
+    mkdir("d/e", 0755);
+    const char *dots[][2] = { { "d/e/..", "x" }, { "x", "d/.." }, { "d/.", "x" }, { ".", "x" },
+                              { "d", "d/e/.." }, { "d/e/..", "d/e/.." } };
+    for (int i = 0; i < 6; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "rename %s %s", dots[i][0], dots[i][1]);
+        say(what, rename(dots[i][0], dots[i][1]));
+    }
+    rmdir("d/e");
     struct stat st;
     char buf[16] = { 0 };
     fd = open("file", O_RDONLY);
