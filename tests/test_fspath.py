@@ -154,14 +154,14 @@ def test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux(vigil, tmp_pat
 
 @pytest.mark.invariant("kernel memory safety")
 def test_path_calls_at_random_never_misplace_a_reference(vigil) -> None:
-    """Four processes make 3,000 path calls each, at random, over one small
+    """Four processes make 2,000 path calls each, at random, over one small
     tree of nasty names (a file used as a directory, 255- and 256-byte
     names, dangling and looping symlinks, a FIFO, /proc's magic links),
     on tmpfs and on ext2: any answer will do, but the kernel must say no
     "BUG:" (an inode's reference taken or put after its last one went)
     and e2fsck must find the disk clean. user/tests/pathfuzz.c, 2 CPUs."""
     _, disk = vigil.scratch_disk("pathfuzz")
-    run = vigil.program(["/bin/pathfuzz", "3000", "/tmp", "/scratch"], root_disk=disk, smp=2,
+    run = vigil.program(["/bin/pathfuzz", "2000", "/tmp", "/scratch"], root_disk=disk, smp=2,
                         timeout=300, check=False)
     bug = re.search(r"^[a-z0-9_]+: BUG: .*$", run.console, re.M)
     assert not bug, "a path call misplaced an inode reference: " + bug.group(0)

@@ -98,7 +98,7 @@ def test_sleeping_syscalls_survive_siblings_taking_their_objects_away(vigil, smp
 def test_pread_never_lends_the_file_offset_to_other_readers(vigil) -> None:
     """pread sleeping in the disk cache leaves the shared offset alone: a
     sibling's read() goes on from where it was."""
-    _, disk = vigil.scratch_disk(size_mb=16)
+    _, disk = vigil.scratch_disk(size_mb=32)    # (the initrd's tree, about 9 MB, and 2 MB of file)
     _case(vigil, "pread-offset", "/scratch", smp=2, root_disk=disk)
 
 

@@ -99,7 +99,7 @@ def test_magic_links_never_reach_an_inode_whose_last_reference_went(vigil) -> No
     iget rule); none may appear, and the kernel stays up.
     user/tests/magicstorm.c, 2 CPUs."""
     _, disk = vigil.scratch_disk("magicstorm")
-    run = vigil.program(["/bin/magicstorm", "20", "/scratch", "/tmp"], root_disk=disk, smp=2,
+    run = vigil.program(["/bin/magicstorm", "12", "/scratch", "/tmp"], root_disk=disk, smp=2,
                         timeout=300, check=False)
     bug = re.search(r"^[a-z0-9_]+: BUG: .*$", run.console, re.M)
     assert not bug, "a magic link reached an inode whose last reference went: " + bug.group(0)

@@ -171,8 +171,12 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
 
 static int run(const char *dir, unsigned seed, long ops)
 {
-    char home[300];
-    snprintf(home, sizeof(home), "%s/pathfuzz", dir);
+    /* Two levels of its own: ".." (chmod, rename, rmdir...) is then
+     * pathfuzz's directory too, never DIR itself. */
+    char top[300], home[320];
+    snprintf(top, sizeof(top), "%s/pathfuzz", dir);
+    snprintf(home, sizeof(home), "%s/w", top);
+    mkdir(top, 0755);
     mkdir(home, 0755);
     if (chdir(home)) {
         perror(home);
@@ -203,7 +207,7 @@ static int run(const char *dir, unsigned seed, long ops)
             bad++;
     }
     printf("pathfuzz: %s: 4 processes, %ld calls each, %d ended badly\n", dir, ops, bad);
-    if (chdir("/") || nftw(home, rm_one, 16, FTW_DEPTH | FTW_PHYS))
+    if (chdir("/") || chmod(top, 0755) || nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS))
         printf("pathfuzz: the tree was not removed: %s\n", strerror(errno));
     return 0;
 }
