@@ -637,6 +637,16 @@ static uint64_t signal_restart(struct trapframe *tf)
     return (uint64_t)current()->syscall_nr;
 }
 
+/* A sleep a signal cut short (-EINTR) when no handler runs for it (it
+ * was ignored, or the tracer took it at the signal-delivery stop) starts
+ * again, as Linux restarts it: under strace -f a wait4 woken by a child's
+ * SIGCHLD said EINTR where Linux's goes on waiting. */
+static void restart_interrupted(struct trapframe *tf)
+{
+    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR)
+        tf->rax = signal_restart(tf);
+}
+
 /* -ERESTARTSYS that no handler turned into EINTR (the signal stopped the
  * process, or was ignored, or SIGCONT took it back): the call restarts. */
 void signal_restart_pending(struct trapframe *tf)
@@ -690,6 +700,8 @@ again:;
         if (sig != was)
             forget_info_locked(p, was);
         if (!sig || (p->sig_pending & BIT(SIGKILL))) {
+            if (!sig)
+                restart_interrupted(tf);        /* the tracer took it: no handler ran */
             spin_unlock_irqrestore(&sched_lock, f);
             return;
         }
@@ -719,10 +731,12 @@ again:;
         if (!(DEFAULT_IGNORE & BIT(sig)) || sig == SIGKILL)
             proc_die_signaled(sig, p->sig_code[sig - 1], 0);  /* the whole process dies */
         forget_info_locked(p, sig);
+        restart_interrupted(tf);                /* ignored (a tracer's SIGCHLD, say) */
         return;
     }
     if (a.handler == SIG_IGN) {
         forget_info_locked(p, sig);
+        restart_interrupted(tf);
         return;
     }
 
