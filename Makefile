@@ -25,6 +25,7 @@ BREAKS  += iset-order
 BREAKS  += parent-put
 BREAKS  += realpath-early
 BREAKS  += rename-dots
+BREAKS  += dead-dir
 BREAKS  += ext2-one-inode
 BREAKS  += fair
 BREAKS  += fault-region

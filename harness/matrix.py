@@ -152,6 +152,14 @@ ROWS: tuple[Row, ...] = (
         ("tests/test_fspath.py::test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux",),
         "rename(\"d/e/..\", \"x\") moves d to x on ext2 and takes the \"..\" entry out of e",
         r"the calls answer differently from Linux"),
+    Row("dead-dir", "durability and crash consistency",
+        "a removed directory takes no new entry (ENOENT, Linux's IS_DEADDIR), checked under the "
+        "namespace lock the rmdir held",
+        (W("kernel/fs/ext2.c", "ext2_create_op", "ext2_link_op", "ext2_rename_op"),),
+        ("tests/test_fspath.py::test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux",),
+        "mkdirat, openat(O_CREAT), link and rename into a removed directory held by a descriptor "
+        "succeed on ext2, naming files no directory reaches",
+        r"a removed directory took a new name"),
     Row("realpath-early", "kernel memory safety",
         "a name is resolved into a buffer of its own: the working directory's name stays the old "
         "one while chdir resolves the new one through /proc/self/cwd (no name that leads to "

@@ -129,8 +129,12 @@ def test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux(vigil, tmp_pat
     256 bytes (ENAMETOOLONG), three times each, on tmpfs and on ext2: the
     host's errnos, and the file and directory unchanged afterwards (the
     failure had put the parent's inode twice: the file freed while its
-    directory still named it, trinity's seed 392). user/tests/parentput.c
-    on the host and on Vigil, line for line."""
+    directory still named it, trinity's seed 392). And a removed directory,
+    held by a descriptor and as the working directory, takes no new name
+    (mkdir, O_CREAT, mknod, symlink, link, rename: ENOENT), lists nothing
+    (getdents: ENOENT), and its ".." still leads where it was; e2fsck finds
+    the disk clean. user/tests/parentput.c on the host and on Vigil, line
+    for line."""
     shm = Path(tempfile.mkdtemp(prefix="vigil-parentput-", dir="/dev/shm"))
     disk_dir = tmp_path / "onhost"
     disk_dir.mkdir()
@@ -148,8 +152,13 @@ def test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux(vigil, tmp_pat
     assert not bug, "a failed parent lookup put the parent's inode twice: " + bug.group(0)
     check_kernel_health(run.console)
     assert "parentput done" in run.output, run.console[-1500:]
-    diff = line_diff(host.stdout, run.output.replace("\r\n", "\n"))
+    ours = run.output.replace("\r\n", "\n")
+    gone = _differences(host.stdout, ours, r"^gone ")
+    assert not gone, "a removed directory took a new name:\n" + "\n".join(gone[:8])
+    diff = line_diff(host.stdout, ours)
     assert not diff, "the calls answer differently from Linux:\n" + "\n".join(diff[:8])
+    ok, report = fsck(disk)
+    assert ok, "after the calls e2fsck finds the disk inconsistent:\n" + report
 
 
 @pytest.mark.invariant("kernel memory safety")

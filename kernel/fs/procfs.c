@@ -590,6 +590,17 @@ static long real_link(char *abs, char *buf, size_t n)
     return r;
 }
 
+/* A file unlinked (or a directory removed) while held: its last name and
+ * " (deleted)", as Linux says. */
+static long deleted_link(char *name, char *buf, size_t n)
+{
+    size_t len = strlen(name);
+    strlcpy(name + len, " (deleted)", PATH_MAX - len);
+    long r = copy_link(name, buf, n);
+    kfree(name);
+    return r;
+}
+
 static long link_fd(const struct pctx *c, char *buf, size_t n)
 {
     struct file *f = NULL;
@@ -602,13 +613,8 @@ static long link_fd(const struct pctx *c, char *buf, size_t n)
     if (!name)
         return -ENOMEM;
     file_name(f, name, PATH_MAX);               /* copied before anything sleeps */
-    if (f->inode && f->inode->nlink == 0 && !S_ISDIR(f->inode->mode)) {
-        size_t len = strlen(name);                  /* unlinked while open: as Linux */
-        strlcpy(name + len, " (deleted)", PATH_MAX - len);
-        long r = copy_link(name, buf, n);
-        kfree(name);
-        return r;
-    }
+    if (f->inode && f->inode->nlink == 0)
+        return deleted_link(name, buf, n);
     return real_link(name, buf, n);
 }
 
@@ -655,6 +661,8 @@ static long link_cwd(const struct pctx *c, char *buf, size_t n)
     if (!cwd)
         return -ENOMEM;
     strlcpy(cwd, p->fs->cwd_path, PATH_MAX);
+    if (p->fs->cwd->nlink == 0)
+        return deleted_link(cwd, buf, n);
     return real_link(cwd, buf, n);
 }
 

@@ -239,7 +239,10 @@ static void drop_link(struct tnode *n)
 {
     if (S_ISDIR(n->inode.mode)) {
         n->inode.nlink = 0;
-        n->parent = n;                          /* ".." of a removed directory: itself */
+        /* Its ".." still leads where it was (the VFS walks it; put with
+         * the directory's last reference); its own is itself now. */
+        n->inode.gone_parent = iget(&n->parent->inode);
+        n->parent = n;
     } else
         n->inode.nlink--;
     n->inode.ctime = now();
@@ -371,6 +374,8 @@ static int tmpfs_readdir(struct inode *dir, uint64_t *pos, filldir_t fill, void 
 {
     ASSERT_KLOCK();
     struct tnode *d = TN(dir);
+    if (dir->nlink == 0)
+        return -ENOENT;                         /* removed: not even "." and "..", as Linux */
     if (*pos == 0) {
         if (!fill(ctx, ".", 1, dir->ino, 4, 1))
             return 1;

@@ -138,6 +138,17 @@ int vfs_mnt_id(struct super *sb)
 
 bool vfs_is_mountpoint(struct inode *dir) { return mounted_on(dir) != NULL; }
 
+/* dir's ".." (a new reference in *up): its file system's, or, for a
+ * removed directory, the directory it was removed from. */
+static int parent_of(struct inode *dir, struct inode **up)
+{
+    if (dir->gone_parent) {
+        *up = iget(dir->gone_parent);
+        return 0;
+    }
+    return dir->ops->lookup ? dir->ops->lookup(dir, "..", 2, up) : -ENOENT;
+}
+
 bool vfs_is_below(struct inode *ino, struct inode *root)
 {
     struct inode *cur = iget(ino);
@@ -153,8 +164,7 @@ bool vfs_is_below(struct inode *ino, struct inode *root)
             cur = iget(cov);
         }
         struct inode *up;
-        if (cur == root_sb->root || !S_ISDIR(cur->mode) || !cur->ops->lookup ||
-            cur->ops->lookup(cur, "..", 2, &up))
+        if (cur == root_sb->root || !S_ISDIR(cur->mode) || parent_of(cur, &up))
             break;
         if (up == cur) {                        /* a removed directory, or a file system's top */
             iput(up);
@@ -279,10 +289,10 @@ void iset(struct inode **slot, struct inode *ino)
     iput(old);
 }
 
-void iput(struct inode *ino)
+/* One reference put; the inode to put next (a removed directory's
+ * parent, when this was the directory's last reference) or NULL. */
+static struct inode *iput_one(struct inode *ino)
 {
-    if (!ino)
-        return;
     /* The last iput and the release after it must not race a lookup that
      * finds the inode in its file system's table (ext2's live list): both
      * run under the kernel lock. One that does not is said once, with
@@ -301,14 +311,26 @@ void iput(struct inode *ino)
     spin_unlock_irqrestore(&ref_lock, f);
     if (refs_dead(was)) {
         dead_inode(ino, was, "a reference put back to");
-        return;                                 /* nothing of it is ours to release */
+        return NULL;                            /* nothing of it is ours to release */
     }
-    if (last && ino->nlink == 0)
+    if (!last)
+        return NULL;
+    struct inode *up = ino->gone_parent;
+    ino->gone_parent = NULL;
+    if (ino->nlink == 0)
         fsnotify_inode_gone(ino);               /* inotify's IN_DELETE_SELF */
-    if (last)
-        filemap_evict(ino);                     /* its cached pages (no mapping is left) */
-    if (last && ino->ops->release)
+    filemap_evict(ino);                         /* its cached pages (no mapping is left) */
+    if (ino->ops->release)
         ino->ops->release(ino);
+    return up;
+}
+
+/* A loop, not a recursion: a chain of removed directories, each holding
+ * the one it was removed from, may be as long as a path is deep. */
+void iput(struct inode *ino)
+{
+    while (ino)
+        ino = iput_one(ino);
 }
 
 /* INVARIANT(privilege separation): files are reached only as their mode
@@ -424,7 +446,7 @@ static int walk(struct walkctx *w, struct inode *start, const char *path, bool f
             cur = iget(cov);
         }
         struct inode *next;
-        if ((r = cur->ops->lookup(cur, name, len, &next)))
+        if ((r = is_dotdot(name, len) ? parent_of(cur, &next) : cur->ops->lookup(cur, name, len, &next)))
             break;
         /* A symlink is followed unless it is the last component, asked not
          * to be, and not followed by a slash ("link/" means the target). */

@@ -116,6 +116,11 @@ struct inode {
     const struct inode_ops *ops;
     void *priv;
     void *pcache;                                /* [klock] its cached pages (mm/filemap.c) or NULL */
+    /* [klock] a removed directory's parent, held until the directory's
+     * last reference goes (Linux: the dentry's d_parent): its ".." still
+     * leads there. Its file system sets it where it removes the entry;
+     * iput puts it. NULL for everything else. */
+    struct inode *gone_parent;
 };
 
 /* A file system mounted or remounted read-only: ext2 and the initrd give

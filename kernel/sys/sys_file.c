@@ -1473,10 +1473,13 @@ long sys_chroot(const char *upath)
 
 /* getcwd(2): the working directory's name; one outside the process's root
  * (it chrooted and stayed) is "(unreachable)" and its path, as Linux says,
- * so the C library's getcwd and realpath answer ENOENT. */
+ * so the C library's getcwd and realpath answer ENOENT. A removed one has
+ * no name: ENOENT. */
 long sys_getcwd(char *buf, size_t size)
 {
     struct fsinfo *fs = current()->fs;
+    if (fs->cwd->nlink == 0)
+        return -ENOENT;
     const char *cwd = fs->cwd_path;
     bool lost = fs->root && !vfs_is_below(fs->cwd, fs->root);
     const char *pre = lost ? "(unreachable)" : "";
