@@ -26,6 +26,7 @@ BREAKS  += parent-put
 BREAKS  += realpath-early
 BREAKS  += rename-dots
 BREAKS  += dead-dir
+BREAKS  += signal-restart
 BREAKS  += ext2-one-inode
 BREAKS  += fair
 BREAKS  += fault-region

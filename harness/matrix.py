@@ -155,11 +155,21 @@ ROWS: tuple[Row, ...] = (
     Row("dead-dir", "durability and crash consistency",
         "a removed directory takes no new entry (ENOENT, Linux's IS_DEADDIR), checked under the "
         "namespace lock the rmdir held",
-        (W("kernel/fs/ext2.c", "ext2_create_op", "ext2_link_op", "ext2_rename_op"),),
+        (W("kernel/fs/ext2.c", "ext2_create", "ext2_link", "ext2_rename"),),
         ("tests/test_fspath.py::test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux",),
         "mkdirat, openat(O_CREAT), link and rename into a removed directory held by a descriptor "
         "succeed on ext2, naming files no directory reaches",
         r"a removed directory took a new name"),
+    Row("signal-restart", "scheduling fairness",
+        "a sleep a signal cut short starts again when no handler ran for it (a stop and SIGCONT, "
+        "an ignored signal, one the tracer took), except the calls Linux lets say EINTR "
+        "regardless (epoll_wait, semop, sigtimedwait)",
+        (W("kernel/proc/signal.c", "signal_deliver", "signal_restart_pending"),),
+        ("tests/test_signal_restart.py::"
+         "test_a_sleep_cut_short_with_no_handler_run_goes_on_as_on_linux",),
+        "read, wait4, poll, futex and flock say EINTR after a stop and SIGCONT, or under a tracer "
+        "that took the signal",
+        r"a sleep cut short with no handler run answered otherwise than Linux's"),
     Row("realpath-early", "kernel memory safety",
         "a name is resolved into a buffer of its own: the working directory's name stays the old "
         "one while chdir resolves the new one through /proc/self/cwd (no name that leads to "

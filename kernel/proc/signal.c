@@ -637,24 +637,46 @@ static uint64_t signal_restart(struct trapframe *tf)
     return (uint64_t)current()->syscall_nr;
 }
 
-/* A sleep a signal cut short (-EINTR) when no handler runs for it (it
- * was ignored, or the tracer took it at the signal-delivery stop) starts
- * again, as Linux restarts it: under strace -f a wait4 woken by a child's
- * SIGCHLD said EINTR where Linux's goes on waiting. */
-static void restart_interrupted(struct trapframe *tf)
+/* Linux's calls that return EINTR themselves (not an -ERESTART code): cut
+ * short, they say so even when no handler ran: after a stop and SIGCONT,
+ * or a signal the tracer took (signal(7): "Interruption of system calls
+ * and library functions by stop signals"). */
+static bool eintr_regardless(long nr)
 {
-    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR)
-        tf->rax = signal_restart(tf);
+    switch (nr) {
+    case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
+    case SYS_rt_sigtimedwait: case SYS_semop: case SYS_semtimedop:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A sleep a signal cut short (-EINTR, or -ERESTARTSYS) when no handler
+ * runs for it -- the process was stopped and continued, the signal was
+ * ignored, or the tracer took it at the signal-delivery stop -- starts
+ * again, as Linux restarts it, unless the call is one of those that say
+ * EINTR regardless. (Under strace -f a wait4 woken by a child's SIGCHLD
+ * said EINTR where Linux's goes on waiting.) */
+static void restart_nohandler(struct trapframe *tf)
+{
+    long r = (long)tf->rax;
+    if (tf->vector != SYSCALL_VECTOR || (r != -EINTR && r != -ERESTARTSYS) ||
+        current()->syscall_nr == SYS_rt_sigreturn)
+        return;
+#ifdef BREAK_SIGNAL_RESTART
+    tf->rax = (uint64_t)-EINTR;         /* the break switch: every sleep cut short says EINTR */
+    return;
+#endif
+    tf->rax = eintr_regardless(current()->syscall_nr) ? (uint64_t)-EINTR : signal_restart(tf);
 }
 
 /* -ERESTARTSYS that no handler turned into EINTR (the signal stopped the
  * process, or was ignored, or SIGCONT took it back): the call restarts. */
 void signal_restart_pending(struct trapframe *tf)
 {
-    struct proc *p = current();
-    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -ERESTARTSYS &&
-        p->syscall_nr != SYS_rt_sigreturn)
-        tf->rax = signal_restart(tf);
+    if ((long)tf->rax == -ERESTARTSYS)
+        restart_nohandler(tf);
 }
 
 void signal_deliver(struct trapframe *tf)
@@ -685,8 +707,8 @@ again:;
     if (!ready) {
         /* A sleep the INTERRUPT cut short, with no signal to take: it
          * starts again, as Linux restarts it. */
-        if (trapped && tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR)
-            tf->rax = signal_restart(tf);
+        if (trapped)
+            restart_nohandler(tf);
         spin_unlock_irqrestore(&sched_lock, f);
         return;
     }
@@ -701,7 +723,7 @@ again:;
             forget_info_locked(p, was);
         if (!sig || (p->sig_pending & BIT(SIGKILL))) {
             if (!sig)
-                restart_interrupted(tf);        /* the tracer took it: no handler ran */
+                restart_nohandler(tf);          /* the tracer took it: no handler ran */
             spin_unlock_irqrestore(&sched_lock, f);
             return;
         }
@@ -716,8 +738,7 @@ again:;
         if (p->tgid != 1 && (sig == SIGSTOP || !pgrp_orphaned_locked(p->leader->pgid))) {
             /* A sleep the stop cut short starts again once continued, as
              * Linux restarts it (no handler ran). */
-            if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -EINTR)
-                tf->rax = signal_restart(tf);
+            restart_nohandler(tf);
             stop_group_locked(p, sig);
             if (p->tracer)
                 goto again;                     /* SIGCONT's delivery stop comes next, as on Linux */
@@ -731,12 +752,12 @@ again:;
         if (!(DEFAULT_IGNORE & BIT(sig)) || sig == SIGKILL)
             proc_die_signaled(sig, p->sig_code[sig - 1], 0);  /* the whole process dies */
         forget_info_locked(p, sig);
-        restart_interrupted(tf);                /* ignored (a tracer's SIGCHLD, say) */
+        restart_nohandler(tf);                  /* ignored (a tracer's SIGCHLD, say) */
         return;
     }
     if (a.handler == SIG_IGN) {
         forget_info_locked(p, sig);
-        restart_interrupted(tf);
+        restart_nohandler(tf);
         return;
     }
 
