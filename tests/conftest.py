@@ -4,12 +4,14 @@ in the report when the test fails)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
 import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,11 +37,31 @@ _KSTACK = re.compile(r"vigil: kernel stacks: deepest use (\d+) of (\d+) bytes")
 _KSTACK_ENV = "VIGIL_KSTACK_LOG"
 
 
+def kernel_bug(console: str, subsystem: str = "[a-z0-9_]+") -> str | None:
+    """The first line in which the kernel reports one of its own rules
+    broken ("vfs: BUG: ...", "mm: BUG: ..."), or None."""
+    m = re.search(rf"^{subsystem}: BUG: .*$", console, re.M)
+    return m.group(0) if m else None
+
+
+@contextlib.contextmanager
+def host_tmpfs_dir(prefix: str) -> Iterator[Path]:
+    """A fresh directory on the host's tmpfs (/dev/shm), mode 0755 as
+    Vigil's test directories are, removed afterwards: the host side of a
+    comparison on tmpfs."""
+    d = Path(tempfile.mkdtemp(prefix=f"vigil-{prefix}-", dir="/dev/shm"))
+    d.chmod(0o755)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def check_kernel_health(console: str) -> None:
     stuck = re.search(r"watchdog: (CPU \d+|hung task:) .*", console)
     assert not stuck, f"the kernel stalled: {stuck.group(0)}"
-    bug = re.search(r"^[a-z0-9_]+: BUG: .*$", console, re.M)
-    assert not bug, f"the kernel found its own rule broken: {bug.group(0)}"
+    bug = kernel_bug(console)
+    assert not bug, f"the kernel found its own rule broken: {bug}"
     for m in _KSTACK.finditer(console):
         used = int(m.group(1))
         test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]

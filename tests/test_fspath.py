@@ -16,20 +16,16 @@ import pytest
 
 from harness.compare import line_diff
 from harness.image import fsck
-from tests.conftest import check_kernel_health
+from tests.conftest import check_kernel_health, host_tmpfs_dir, kernel_bug
 
 _TROUBLE = re.compile(r"^(lockdep:|PANIC|EXCEPTION)|panic|use-after-free|tmpfs: .* still counted",
                       re.M)
 
 
 def _host(rootfs: Path) -> str:
-    shm = Path(tempfile.mkdtemp(prefix="vigil-fspath-", dir="/dev/shm"))
-    shm.chmod(0o755)                            # nobody must reach it, as Vigil's /tmp
-    try:
+    with host_tmpfs_dir("fspath") as shm:      # nobody must reach it, as Vigil's /tmp
         r = subprocess.run([str(rootfs / "bin" / "fspath"), str(shm)], capture_output=True,
                            text=True, timeout=120)
-    finally:
-        shutil.rmtree(shm, ignore_errors=True)
     assert r.returncode == 0, r.stdout[-500:] + r.stderr
     return r.stdout
 
@@ -106,12 +102,9 @@ def test_old_getdents_lists_what_getdents64_lists_in_its_own_layout_as_linux_doe
     descriptor, a regular file, a buffer too small for a record and bad
     pointers get Linux's errnos. user/tests/getdents.c, on the host (a
     tmpfs under /dev/shm) and on Vigil (/tmp), line for line."""
-    shm = Path(tempfile.mkdtemp(prefix="vigil-getdents-", dir="/dev/shm"))
-    try:
+    with host_tmpfs_dir("getdents") as shm:
         r = subprocess.run([str(vigil.art.rootfs / "bin" / "getdents"), str(shm)],
                            capture_output=True, text=True, timeout=60)
-    finally:
-        shutil.rmtree(shm, ignore_errors=True)
     assert r.returncode == 0 and "getdents: done" in r.stdout, r.stdout[-500:] + r.stderr
     run = vigil.program(["/bin/getdents", "/tmp"], timeout=120)
     trouble = [x for x in run.console.splitlines() if _TROUBLE.search(x)]
@@ -135,21 +128,18 @@ def test_a_failed_parent_lookup_leaves_the_file_alone_as_on_linux(vigil, tmp_pat
     (getdents: ENOENT), and its ".." still leads where it was; e2fsck finds
     the disk clean. user/tests/parentput.c on the host and on Vigil, line
     for line."""
-    shm = Path(tempfile.mkdtemp(prefix="vigil-parentput-", dir="/dev/shm"))
     disk_dir = tmp_path / "onhost"
     disk_dir.mkdir()
-    try:
+    with host_tmpfs_dir("parentput") as shm:
         prog = str(vigil.art.rootfs / "bin" / "parentput")
         host = subprocess.run([prog, str(shm), str(disk_dir)], capture_output=True, text=True,
                               timeout=60)
-    finally:
-        shutil.rmtree(shm, ignore_errors=True)
     assert "parentput done" in host.stdout, host.stdout + host.stderr
     _, disk = vigil.scratch_disk("parentput")
     run = vigil.program(["/bin/parentput", "/tmp", "/scratch"], root_disk=disk, timeout=120,
                         check=False)
-    bug = re.search(r"^[a-z0-9_]+: BUG: .*$", run.console, re.M)
-    assert not bug, "a failed parent lookup put the parent's inode twice: " + bug.group(0)
+    bug = kernel_bug(run.console)
+    assert not bug, "a failed parent lookup put the parent's inode twice: " + bug
     check_kernel_health(run.console)
     assert "parentput done" in run.output, run.console[-1500:]
     ours = run.output.replace("\r\n", "\n")
@@ -172,8 +162,8 @@ def test_path_calls_at_random_never_misplace_a_reference(vigil) -> None:
     _, disk = vigil.scratch_disk("pathfuzz")
     run = vigil.program(["/bin/pathfuzz", "2000", "/tmp", "/scratch"], root_disk=disk, smp=2,
                         timeout=300, check=False)
-    bug = re.search(r"^[a-z0-9_]+: BUG: .*$", run.console, re.M)
-    assert not bug, "a path call misplaced an inode reference: " + bug.group(0)
+    bug = kernel_bug(run.console)
+    assert not bug, "a path call misplaced an inode reference: " + bug
     check_kernel_health(run.console)
     assert "pathfuzz done" in run.output, run.console[-1500:]
     ended = re.findall(r"pathfuzz: (\S+): 4 processes, \d+ calls each, (\d+) ended badly",
@@ -191,12 +181,9 @@ def test_working_directory_names_follow_the_walk_as_on_linux(vigil) -> None:
     the host's lines. A name that went through /proc/self/cwd again made
     each readlink resolve it again without end (a kernel stack overflow,
     found by pathfuzz). user/tests/cwdnames.c on the host and on Vigil."""
-    shm = Path(tempfile.mkdtemp(prefix="vigil-cwdnames-", dir="/dev/shm"))
-    try:
+    with host_tmpfs_dir("cwdnames") as shm:
         host = subprocess.run([str(vigil.art.rootfs / "bin" / "cwdnames"), str(shm)],
                               capture_output=True, text=True, timeout=60)
-    finally:
-        shutil.rmtree(shm, ignore_errors=True)
     assert "cwdnames done" in host.stdout, host.stdout + host.stderr
     run = vigil.program(["/bin/cwdnames", "/tmp"], timeout=120)
     assert "cwdnames done" in run.output, run.console[-1500:]

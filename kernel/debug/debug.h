@@ -35,6 +35,21 @@ bool kernel_lock_held(void);                /* proc/sync.c: by this thread */
 
 /* Name of the function containing addr and the offset into it, or NULL. */
 const char *ksym_lookup(uintptr_t addr, uintptr_t *offset);
+/* The return addresses of the n functions above the one this is inlined
+ * into, read from the frame-pointer chain (0 where it ends). A frame is
+ * followed only on this kernel stack: 8-aligned, above this one, within
+ * 16 KiB. Always inlined: the first is where the function it is inlined
+ * into was called from. */
+static inline __attribute__((always_inline)) void stack_callers(uintptr_t *site, int n)
+{
+    uintptr_t *fp = __builtin_frame_address(0), here = (uintptr_t)&site;
+    for (int i = 0; i < n; i++) {
+        uintptr_t f = (uintptr_t)fp;
+        bool ok = fp && !(f & 7) && f >= here && f - here <= 16384;
+        site[i] = ok ? fp[1] : 0;
+        fp = ok ? (uintptr_t *)fp[0] : NULL;
+    }
+}
 /* Print "BACKTRACE" and one line per frame, starting at rip, walking rbp. */
 void backtrace_from(uintptr_t rip, uintptr_t rbp);
 /* The stall watchdog (watchdog.c): init after the timer; tick from every

@@ -208,13 +208,7 @@ static inline __attribute__((always_inline)) void note_last_put_locked(struct in
 {
     struct last_put *lp = &last_puts[last_put_next++ % LAST_PUTS];
     lp->ino = ino;
-    uintptr_t *fp = __builtin_frame_address(0), here = (uintptr_t)&lp;
-    for (int i = 0; i < PUT_SITES; i++) {
-        uintptr_t f = (uintptr_t)fp;
-        bool ok = fp && !(f & 7) && f >= here && f - here <= 16384;    /* this kernel stack */
-        lp->site[i] = ok ? fp[1] : 0;
-        fp = ok ? (uintptr_t *)fp[0] : NULL;
-    }
+    stack_callers(lp->site, PUT_SITES);
 }
 
 static void say_last_put(struct inode *ino)

@@ -266,21 +266,6 @@ static inline size_t trace_hash(const void *p) { return ((uintptr_t)p >> 4) * 0x
 
 _Static_assert(TRACE_BUCKETS == 1 << 13, "trace_hash yields 13 bits");
 
-/* The return addresses of kmalloc's (kfree's) callers, read from the
- * frame-pointer chain (-fno-omit-frame-pointer) while it stays on this
- * stack and goes up. Inlined, so that its frame is kmalloc's (kfree's). */
-static inline __attribute__((always_inline)) void callers(uintptr_t site[TRACE_SITES])
-{
-    uintptr_t *fp = __builtin_frame_address(0), here = (uintptr_t)&site;
-    for (int i = 0; i < TRACE_SITES && fp; i++) {
-        uintptr_t f = (uintptr_t)fp;
-        if ((f & 7) || f < here || f - here > 32768)
-            break;
-        site[i] = fp[1];
-        fp = (uintptr_t *)fp[0];
-    }
-}
-
 /* Inlined, so that its frame is kmalloc's. */
 static inline __attribute__((always_inline)) void trace_alloc_locked(void *p, size_t n)
 {
@@ -293,7 +278,7 @@ static inline __attribute__((always_inline)) void trace_alloc_locked(void *p, si
     }
     trace_free = r->next;
     *r = (struct trace_rec){ .p = p, .size = (uint32_t)(n > 0xffffffffu ? 0xffffffffu : n) };
-    callers(r->site);
+    stack_callers(r->site, TRACE_SITES);
     size_t b = trace_hash(p);
     r->next = trace_bucket[b];
     trace_bucket[b] = r;
@@ -339,7 +324,7 @@ static inline __attribute__((always_inline)) void poison_locked(void *p, int cls
     memset(p, POISON, class_size[cls]);
     if (trace_bucket && class_size[cls] >= 64) {
         *t = (struct freed_tail){ .magic = FREED_MAGIC };
-        callers(t->site);
+        stack_callers(t->site, TRACE_SITES);
     }
 }
 
