@@ -163,7 +163,8 @@ ROWS: tuple[Row, ...] = (
     Row("signal-restart", "scheduling fairness",
         "a sleep a signal cut short starts again when no handler ran for it (a stop and SIGCONT, "
         "an ignored signal, one the tracer took), except the calls Linux lets say EINTR "
-        "regardless (epoll_wait, semop, sigtimedwait)",
+        "regardless (epoll_wait, semop, sigtimedwait); a timed one (nanosleep, poll) goes on "
+        "as restart_syscall to the end it had",
         (W("kernel/proc/signal.c", "signal_deliver", "signal_restart_pending"),),
         ("tests/test_signal_restart.py::"
          "test_a_sleep_cut_short_with_no_handler_run_goes_on_as_on_linux",),

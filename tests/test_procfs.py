@@ -70,8 +70,9 @@ def test_proc_self_tells_a_process_what_it_knows_as_linux_does(vigil, tmp_path: 
 
 def test_another_users_process_is_private(vigil) -> None:
     """A uid-3000 process may read a uid-2000 process's status, stat and
-    cmdline, but not its environment, open files, executable or working
-    directory (Linux's ptrace-read rule: EACCES), nor set the hostname."""
+    cmdline, but not its environment, open files, executable, working
+    directory or the call it sleeps in (syscall) (Linux's ptrace-read rule:
+    EACCES), nor set the hostname."""
     ours = _vigil(vigil, ["perm"])
     host = _host(vigil.art.rootfs, ["perm"])
     assert "another user's environ: EACCES" in ours, (

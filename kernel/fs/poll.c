@@ -392,10 +392,24 @@ static long sys_poll_common(struct pollfd_k *ufds, uint64_t nfds, uint64_t end_n
     return r;
 }
 
+/* A poll with a timeout, cut short by a signal: with no handler run it goes
+ * on as restart_syscall to the same end (Linux's do_restart_poll); one
+ * without a timeout starts again as it was. */
+long poll_restart(struct pollfd_k *ufds, uint64_t nfds, uint64_t end_ns)
+{
+    long r = sys_poll_common(ufds, nfds, end_ns);
+    if (r == -EINTR && end_ns != UINT64_MAX) {
+        current()->restart = (struct restart_block){ .kind = RESTART_POLL, .end = end_ns,
+                                                     .uptr = ufds, .n = nfds };
+        r = -ERESTART_RESTARTBLOCK;
+    }
+    return r;
+}
+
 long sys_poll(void *ufds, unsigned nfds, int timeout_ms)
 {
     uint64_t end = timeout_ms < 0 ? UINT64_MAX : poll_deadline((uint64_t)timeout_ms * 1000000ul);
-    return sys_poll_common(ufds, nfds, end);
+    return poll_restart(ufds, nfds, end);
 }
 
 struct timespec_k {

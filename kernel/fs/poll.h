@@ -107,6 +107,10 @@ static inline bool file_can_poll(const struct file *f);
 long     poll_sleep_locked(void *chan, uint64_t end_ns);
 /* A relative timeout in ns to a deadline: 0 stays 0, UINT64_MAX forever. */
 uint64_t poll_deadline(uint64_t timeout_ns);
+/* restart_syscall's poll: the rest of one with a timeout a signal cut
+ * short (ufds, nfds, end_ns as it was given). */
+struct pollfd_k;
+long     poll_restart(struct pollfd_k *ufds, uint64_t nfds, uint64_t end_ns);
 /* ppoll, pselect6 and epoll_pwait's temporary signal mask: set it (0,
  * -EINVAL for a size other than 8, -EFAULT), and put it back when the call
  * ends (after the handler if the call ended with -EINTR). */

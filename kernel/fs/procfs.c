@@ -836,6 +836,24 @@ static int gen_cgroup(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf
 
 static int gen_wchan(struct sbuf *s, const struct pctx *c) { (void)c; sb_printf(s, "0"); return 0; }
 
+/* syscall: the call the thread sleeps or stops in, its arguments, stack
+ * and instruction pointers; "-1 sp pc" outside a call; "running" if it
+ * runs (proc(5)). */
+static int gen_syscall(struct sbuf *s, const struct pctx *c)
+{
+    struct syscall_view v;
+    if (proc_syscall_view(c->tid, &v))
+        return -ESRCH;
+    if (v.running)
+        sb_printf(s, "running\n");
+    else if (v.nr < 0)
+        sb_printf(s, "%ld 0x%lx 0x%lx\n", v.nr, v.sp, v.pc);
+    else
+        sb_printf(s, "%ld 0x%lx 0x%lx 0x%lx 0x%lx 0x%lx 0x%lx 0x%lx 0x%lx\n", v.nr, v.args[0],
+                  v.args[1], v.args[2], v.args[3], v.args[4], v.args[5], v.sp, v.pc);
+    return 0;
+}
+
 /* ---- global files ---- */
 
 static int gen_meminfo(struct sbuf *s, const struct pctx *c)
@@ -1432,6 +1450,7 @@ static const struct pent pid_ents[] = {
     FILE("oom_score", gen_oom_score),
     FILE("cgroup", gen_cgroup),
     FILE("wchan", gen_wchan),
+    { .name = "syscall", .mode = S_IFREG | 0400, .gen = gen_syscall, .flags = PE_PTRACE },
     { .name = "task", .mode = S_IFDIR | 0555, .kind = PD_TASKS, .child = &proc_task_dir, .flags = PE_PROCESS },
     { .name = NULL },
 };

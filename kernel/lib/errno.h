@@ -58,3 +58,8 @@
  * to be restarted unless a handler without SA_RESTART runs (then EINTR).
  * Linux's ERESTARTSYS, with its number; return_to_user_work resolves it. */
 #define ERESTARTSYS 512
+/* Kernel-internal too: a relative sleep cut short, whose end the thread
+ * keeps (proc's restart_end). With no handler run it goes on as
+ * restart_syscall(2) until that end, not for its whole length again; a
+ * handler makes it EINTR. Linux's number. */
+#define ERESTART_RESTARTBLOCK 516

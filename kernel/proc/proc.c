@@ -1364,6 +1364,27 @@ static char state_letter(const struct proc *p)
     }
 }
 
+int proc_syscall_view(int tid, struct syscall_view *v)
+{
+    ASSERT_KLOCK();
+    memset(v, 0, sizeof(*v));
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    struct proc *t = proc_find_thread(tid);
+    if (!t || t->state == P_EMBRYO || t->state == P_ZOMBIE || t->state == P_DEAD || !t->tf) {
+        spin_unlock_irqrestore(&sched_lock, f);
+        return -ESRCH;
+    }
+    const struct trapframe *tf = t->tf;
+    v->running = state_letter(t) == 'R';
+    v->nr = tf->vector == SYSCALL_VECTOR ? t->syscall_nr : -1;
+    uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
+    memcpy(v->args, args, sizeof(args));
+    v->sp = tf->rsp;
+    v->pc = tf->rip;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return 0;
+}
+
 struct proc *proc_get_klocked(int tgid, int tid)
 {
     ASSERT_KLOCK();

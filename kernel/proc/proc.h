@@ -103,6 +103,19 @@ struct sighand {                /* shared by CLONE_SIGHAND */
     struct sigaction_k actions[NSIG];
 };
 
+/* A sleep a signal cut short (-ERESTART_RESTARTBLOCK), kept for
+ * restart_syscall(2) to finish when no handler runs (Linux's
+ * restart_block): a relative nanosleep or clock_nanosleep (uptr: its rem),
+ * or a poll with a timeout (uptr, n: its descriptors); end in
+ * CLOCK_MONOTONIC ns. */
+enum { RESTART_NONE, RESTART_NANOSLEEP, RESTART_POLL };
+struct restart_block {
+    int kind;
+    uint64_t end;
+    void *uptr;
+    uint64_t n;
+};
+
 struct proc {
     /* [const]: set by proc_alloc/clone before the thread is published. */
     int pid;                    /* thread id */
@@ -280,6 +293,7 @@ struct proc {
     struct fdtable *fdt;
     struct fsinfo *fs;
     long syscall_nr;            /* the syscall in progress (for SA_RESTART) */
+    struct restart_block restart;   /* what restart_syscall(2) finishes */
     int journal_depth;          /* journal_begin nesting (fs/journal.c) */
     uint64_t fs_base;           /* TLS base (arch_prctl) */
     struct fpu_state fpu;       /* SSE/x87 registers while switched out */
@@ -403,6 +417,16 @@ struct proc_view {
  * process's state) or as one thread (task/TID). 0, or -ESRCH if there is
  * no such thread (or it has exited). With the kernel lock held. */
 int   proc_view(int tid, bool whole, struct proc_view *v);
+/* What thread tid is doing, for /proc/PID/syscall: running (or ready to),
+ * or asleep or stopped in syscall nr with its six arguments (nr -1: not in
+ * a syscall), at user stack pointer sp and instruction pc. 0, or -ESRCH.
+ * With the kernel lock held. */
+struct syscall_view {
+    bool running;
+    long nr;
+    uint64_t args[6], sp, pc;
+};
+int   proc_syscall_view(int tid, struct syscall_view *v);
 /* With the kernel lock held: live thread tid of process tgid (tid == tgid:
  * the process), or NULL. The pointer, and its mm, fdt and fs, stay valid
  * until the caller sleeps or drops the kernel lock; they are NULL if the

@@ -661,21 +661,29 @@ static bool eintr_regardless(long nr)
 static void restart_nohandler(struct trapframe *tf)
 {
     long r = (long)tf->rax;
-    if (tf->vector != SYSCALL_VECTOR || (r != -EINTR && r != -ERESTARTSYS) ||
+    if (tf->vector != SYSCALL_VECTOR ||
+        (r != -EINTR && r != -ERESTARTSYS && r != -ERESTART_RESTARTBLOCK) ||
         current()->syscall_nr == SYS_rt_sigreturn)
         return;
 #ifdef BREAK_SIGNAL_RESTART
     tf->rax = (uint64_t)-EINTR;         /* the break switch: every sleep cut short says EINTR */
     return;
 #endif
+    if (r == -ERESTART_RESTARTBLOCK) {
+        tf->rip -= 2;                   /* the rest of the sleep, as restart_syscall */
+        tf->rax = SYS_restart_syscall;
+        return;
+    }
     tf->rax = eintr_regardless(current()->syscall_nr) ? (uint64_t)-EINTR : signal_restart(tf);
 }
 
-/* -ERESTARTSYS that no handler turned into EINTR (the signal stopped the
- * process, or was ignored, or SIGCONT took it back): the call restarts. */
+/* -ERESTARTSYS (or a sleep's -ERESTART_RESTARTBLOCK) that no handler
+ * turned into EINTR (the signal stopped the process, or was ignored, or
+ * SIGCONT took it back): the call restarts. */
 void signal_restart_pending(struct trapframe *tf)
 {
-    if ((long)tf->rax == -ERESTARTSYS)
+    long r = (long)tf->rax;
+    if (r == -ERESTARTSYS || r == -ERESTART_RESTARTBLOCK)
         restart_nohandler(tf);
 }
 
@@ -771,6 +779,8 @@ again:;
     if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -ERESTARTSYS)
         tf->rax = (a.flags & SA_RESTART) && !never_restarted(p->syscall_nr) ?
                   signal_restart(tf) : (uint64_t)-EINTR;
+    if (tf->vector == SYSCALL_VECTOR && (long)tf->rax == -ERESTART_RESTARTBLOCK)
+        tf->rax = (uint64_t)-EINTR;             /* a sleep: never restarted after a handler */
     /* The mask sigreturn puts back: rt_sigsuspend's saved one, if any. */
     uint64_t old_mask = p->sig_mask_saved ? p->sig_saved_mask : p->sig_blocked;
     p->sig_mask_saved = false;
@@ -915,6 +925,7 @@ long sys_rt_sigreturn(void)
     struct rt_sigframe f;
     uint64_t entry_sp = tf->rsp;
     uint64_t frame = tf->rsp - 8;               /* the handler's ret popped pretcode */
+    p->restart.kind = RESTART_NONE;             /* a handler ran: nothing to finish, as Linux */
     if (cpu_pku)
         wrpkru(0);                              /* read as it was written; the frame's PKRU follows */
     if (copy_from_user(&f, (void *)frame, sizeof(f)))

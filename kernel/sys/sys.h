@@ -251,6 +251,7 @@ long sys_gettid(void);
 long sys_set_tid_address(int *tidptr);
 long sys_sched_yield(void);
 long sys_nanosleep(const void *req, void *rem);
+long sys_restart_syscall(void);
 long sys_clock_nanosleep(int clk, int flags, const void *req, void *rem);
 long sys_getrusage(int who, void *ru);
 long sys_times(void *buf);

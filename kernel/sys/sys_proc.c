@@ -8,6 +8,7 @@
 #include "../debug/debug.h"
 #include "../arch/x86_64/cpu.h"
 #include "../fs/file.h"
+#include "../fs/poll.h"
 
 long sys_fork(void) { return proc_fork(); }
 
@@ -74,26 +75,53 @@ struct timespec {
     int64_t sec, nsec;
 };
 
-/* Sleep at least ns on CLOCK_MONOTONIC, as POSIX promises. Sleeps are
- * counted in timer ticks, and ticks are not the clock: the tick running
- * when the sleep began is partly gone, and a tick the host delivered late
- * shifts the rest. So sleep again for whatever the clock says is left. */
-static long sleep_ns(uint64_t ns, void *urem)
+/* Sleep until CLOCK_MONOTONIC reads end, as POSIX promises: never early.
+ * Sleeps are counted in timer ticks, and ticks are not the clock: the tick
+ * running when the sleep began is partly gone, and a tick the host
+ * delivered late shifts the rest. So sleep again for whatever the clock
+ * says is left. Cut short by a signal: what is left goes to urem, and the
+ * end is kept for restart_syscall (-ERESTART_RESTARTBLOCK: signal.c makes
+ * it EINTR if a handler runs, the rest of the sleep if none does). */
+static long sleep_until(uint64_t end, void *urem)
 {
-    uint64_t start = time_monotonic_ns(), end, now;
-    if (__builtin_add_overflow(start, ns, &end))
-        end = UINT64_MAX;
+    uint64_t now;
     long r = 0;
     while (!r && (now = time_monotonic_ns()) < end)
         r = sleep_ticks(ns_to_ticks_sat(end - now));
-    if (r && urem) {
-        uint64_t done = time_monotonic_ns() - start;
-        uint64_t left = done < ns ? ns - done : 0;
+    if (!r)
+        return 0;
+    if (urem) {
+        now = time_monotonic_ns();
+        uint64_t left = now < end ? end - now : 0;
         struct timespec rem = { (int64_t)(left / 1000000000), (int64_t)(left % 1000000000) };
         if (copy_to_user(urem, &rem, sizeof(rem)))
             return -EFAULT;
     }
-    return r;
+    current()->restart = (struct restart_block){ .kind = RESTART_NANOSLEEP, .end = end, .uptr = urem };
+    return -ERESTART_RESTARTBLOCK;
+}
+
+static long sleep_ns(uint64_t ns, void *urem)
+{
+    uint64_t end;
+    if (__builtin_add_overflow(time_monotonic_ns(), ns, &end))
+        end = UINT64_MAX;
+    return sleep_until(end, urem);
+}
+
+/* restart_syscall(2): the rest of the sleep a signal cut short with no
+ * handler run (signal.c puts the thread back on this call); -EINTR if
+ * there is none (a program calling it itself), as Linux. */
+long sys_restart_syscall(void)
+{
+    struct proc *p = current();
+    struct restart_block b = p->restart;
+    p->restart.kind = RESTART_NONE;
+    switch (b.kind) {
+    case RESTART_NANOSLEEP: return sleep_until(b.end, b.uptr);
+    case RESTART_POLL: return poll_restart(b.uptr, b.n, b.end);
+    default: return -EINTR;
+    }
 }
 
 long sys_nanosleep(const void *ureq, void *urem)
@@ -139,7 +167,7 @@ long sys_clock_nanosleep(int clk, int flags, const void *ureq, void *urem)
     if (!(flags & 1))                                   /* relative: monotonic time */
         return sleep_ns(ns, urem);
     if (clk == 1 || clk == 7)
-        return sleep_ns(ns > time_monotonic_ns() ? ns - time_monotonic_ns() : 0, NULL);
+        return sleep_until(ns, NULL);
     /* TIMER_ABSTIME on the real-time clock: it may be set or step back (a
      * leap second) while we sleep, so wake, look at it again, and sleep on
      * until it reads the target: never early. */

@@ -580,8 +580,8 @@ static void perm(void)
         setresgid(3000, 3000, 3000);
         setresuid(3000, 3000, 3000);
         char path[64], link[256];
-        const char *what[] = { "environ", "status", "cmdline", "stat" };
-        for (int i = 0; i < 4; i++) {
+        const char *what[] = { "environ", "status", "cmdline", "stat", "syscall" };
+        for (int i = 0; i < 5; i++) {
             snprintf(path, sizeof(path), "/proc/%d/%s", a, what[i]);
             long n = slurp(path, fbuf, sizeof(fbuf));
             printf("another user's %s: %s\n", what[i], n >= 0 ? "readable" : ename((int)-n));

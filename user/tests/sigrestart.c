@@ -6,8 +6,10 @@
  * asleep there (/proc/PID/stat says S), interrupts it one way, waits until
  * it is asleep again or has answered, then lets the call finish (writes
  * the pipe, wakes the futex, sends the message...). The child's answer is
- * one line: the call's result, or its errno. signal(7) says what Linux
- * does, and this checks it:
+ * one line: the call's result, or its errno; the parent says which call
+ * the child sleeps in once it sleeps again (/proc/PID/syscall: a sleep
+ * goes on as restart_syscall, to its first end, not for its whole length
+ * again). signal(7) says what Linux does, and this checks it:
  *   - stop:    SIGSTOP, then SIGCONT, no handler anywhere: the calls
  *              restart, except those that say EINTR after a stop
  *              (epoll_wait, semop, sigtimedwait);
@@ -109,6 +111,24 @@ static int asleep_or_answered(pid_t pid, int fd)
     return -1;
 }
 
+/* /proc/PID/syscall's first word: the call pid sleeps in (restart_syscall,
+ * 219, for the rest of a sleep a stop cut short), or "running". */
+static const char *in_call(pid_t pid)
+{
+    static char word[32];
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, word, sizeof(word) - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return ename(errno);
+    word[n] = 0;
+    word[strcspn(word, " \n")] = 0;
+    return word;
+}
+
 /* The child: sleep in c, say how it ended on out. */
 static void sleeper(enum call c, enum how h, int out)
 {
@@ -140,7 +160,7 @@ static void sleeper(enum call c, enum how h, int out)
     FD_ZERO(&rd);
     FD_SET(data[0], &rd);
     struct epoll_event got;
-    struct timespec half = { 0, 400 * 1000 * 1000 }, ten = { 10, 0 };
+    struct timespec half = { 1, 0 }, ten = { 10, 0 };
     struct sembuf down = { 0, -1, 0 };
     struct { long type; char text[8]; } msg;
     int status = 0;
@@ -238,6 +258,8 @@ static void one(enum call c, enum how h)
     int again = asleep_or_answered(child, res[0]);
     if (wait != 0 || again < 0)
         printf("%s %s: the child never slept (%d, %d)\n", call_name[c], how_name[h], wait, again);
+    if (again == 0)
+        printf("%s %s: asleep again in %s\n", call_name[c], how_name[h], in_call(child));
     finish(c, child);
     flock(lf, LOCK_UN);
     close(lf);
@@ -277,6 +299,9 @@ int main(int argc, char **argv)
         for (int c = 0; c < NCALLS; c++)
             one((enum call)c, (enum how)h);
     unlink(path);
+    /* Called by a program itself, with nothing to finish: EINTR. */
+    long r = syscall(SYS_restart_syscall);
+    printf("restart_syscall called: %s\n", r < 0 ? ename(errno) : "returned");
     printf("sigrestart done\n");
     return 0;
 }
