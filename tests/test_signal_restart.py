@@ -1,6 +1,6 @@
 """Which sleeps a signal cuts short, and which start again (signal(7)):
-eleven blocking calls (read, wait4, poll, select, epoll_wait, nanosleep,
-futex, sigtimedwait, semop, msgrcv, flock), each interrupted five ways
+twelve blocking calls (read, wait4, poll, select, epoll_wait, nanosleep,
+futex with and without a timeout, sigtimedwait, semop, msgrcv, flock), each interrupted five ways
 (a stop and SIGCONT; a tracer taking the signal, as strace -f takes a
 child's SIGCHLD; a signal ignored by default; a handler without and with
 SA_RESTART). user/tests/sigrestart.c on the host and on Vigil, line for
@@ -23,7 +23,9 @@ def test_a_sleep_cut_short_with_no_handler_run_goes_on_as_on_linux(vigil) -> Non
     nanosleep, futex, msgrcv and flock carry on and return their result;
     epoll_wait, semop and sigtimedwait say EINTR (signal(7)'s list). With a
     handler: EINTR without SA_RESTART; with it only the calls that are
-    "never restarted" say EINTR."""
+    "never restarted" say EINTR, and a timed futex wait too. A timed sleep
+    (nanosleep, poll, a futex wait) goes on as restart_syscall, to the end
+    it had (/proc/PID/syscall names the call the child sleeps in again)."""
     with tempfile.TemporaryDirectory(prefix="vigil-sigrestart-") as d:   # (it needs /proc)
         host = subprocess.run([str(vigil.art.rootfs / "bin" / "sigrestart"), d],
                               capture_output=True, text=True, timeout=120)

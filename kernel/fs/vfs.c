@@ -287,16 +287,6 @@ void iset(struct inode **slot, struct inode *ino)
  * parent, when this was the directory's last reference) or NULL. */
 static struct inode *iput_one(struct inode *ino)
 {
-    /* The last iput and the release after it must not race a lookup that
-     * finds the inode in its file system's table (ext2's live list): both
-     * run under the kernel lock. One that does not is said once, with
-     * its stack (issue 17's finding 5 hunt). */
-    static bool said;
-    if (!said && current() && !proc_is_idle(current()) && !kernel_lock_held()) {
-        said = true;
-        kprintf("vfs: iput without the kernel lock\n");
-        backtrace_from((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_frame_address(0));
-    }
     uint64_t f = spin_lock_irqsave(&ref_lock);
     int was = ino->refs;
     bool last = --ino->refs == 0;

@@ -209,7 +209,19 @@ static long futex_wait(uint32_t *uaddr, bool private, uint32_t val, uint64_t dea
     p->futex_waiting = false;
     p->wake_tick = 0;
     spin_unlock_irqrestore(&sched_lock, f);
+    if (r == -EINTR && deadline) {
+        /* A timed wait goes on to the same deadline (restart_syscall) if no
+         * handler runs, and says EINTR if one does, SA_RESTART or not. */
+        p->restart = (struct restart_block){ .kind = RESTART_FUTEX, .end = deadline, .uptr = uaddr,
+                                             .n = val, .arg = bitset | (private ? 1ull << 32 : 0) };
+        r = -ERESTART_RESTARTBLOCK;
+    }
     return r;
+}
+
+long futex_restart(const struct restart_block *b)
+{
+    return futex_wait(b->uptr, b->arg >> 32, (uint32_t)b->n, b->end, (uint32_t)b->arg);
 }
 
 long futex_wake_addr(uint32_t *uaddr, int n)

@@ -106,14 +106,15 @@ struct sighand {                /* shared by CLONE_SIGHAND */
 /* A sleep a signal cut short (-ERESTART_RESTARTBLOCK), kept for
  * restart_syscall(2) to finish when no handler runs (Linux's
  * restart_block): a relative nanosleep or clock_nanosleep (uptr: its rem),
- * or a poll with a timeout (uptr, n: its descriptors); end in
- * CLOCK_MONOTONIC ns. */
-enum { RESTART_NONE, RESTART_NANOSLEEP, RESTART_POLL };
+ * a poll with a timeout (uptr, n: its descriptors), a futex wait with a
+ * timeout (uptr: the word, n: the value, arg: the bitset, and bit 32 for
+ * a private futex); end in CLOCK_MONOTONIC ns (a futex's: its deadline). */
+enum { RESTART_NONE, RESTART_NANOSLEEP, RESTART_POLL, RESTART_FUTEX };
 struct restart_block {
     int kind;
     uint64_t end;
     void *uptr;
-    uint64_t n;
+    uint64_t n, arg;
 };
 
 struct proc {
@@ -544,6 +545,9 @@ bool  ptrace_may_access(struct proc *me, struct proc *t);
 /* ---- futex.c ---- */
 long  futex_op(uint32_t *uaddr, int op, uint32_t val, const void *utimeout,
                uint32_t *uaddr2, uint32_t val3);
+/* restart_syscall's futex: a timed wait a signal cut short, once more to
+ * the same deadline (the word checked again). */
+long  futex_restart(const struct restart_block *b);
 long  futex_wake_addr(uint32_t *uaddr, int n);   /* CLONE_CHILD_CLEARTID at exit */
 /* Recompute o's effective priority from its own and its PI waiters', and
  * pass it down the chain; with sched_lock held. */

@@ -120,6 +120,7 @@ long sys_restart_syscall(void)
     switch (b.kind) {
     case RESTART_NANOSLEEP: return sleep_until(b.end, b.uptr);
     case RESTART_POLL: return poll_restart(b.uptr, b.n, b.end);
+    case RESTART_FUTEX: return futex_restart(&b);
     default: return -EINTR;
     }
 }

@@ -9,7 +9,8 @@
  * one line: the call's result, or its errno; the parent says which call
  * the child sleeps in once it sleeps again (/proc/PID/syscall: a sleep
  * goes on as restart_syscall, to its first end, not for its whole length
- * again). signal(7) says what Linux does, and this checks it:
+ * again: nanosleep, a poll or a futex wait with a timeout). signal(7) says
+ * what Linux does, and this checks it:
  *   - stop:    SIGSTOP, then SIGCONT, no handler anywhere: the calls
  *              restart, except those that say EINTR after a stop
  *              (epoll_wait, semop, sigtimedwait);
@@ -19,7 +20,8 @@
  *   - handler: SIGUSR1 caught, without SA_RESTART: EINTR everywhere;
  *   - restart: caught with SA_RESTART: read, wait4, futex and flock go on,
  *              poll, select, epoll_wait, nanosleep, sigtimedwait, semop
- *              and msgrcv say EINTR ("never restarted").
+ *              and msgrcv say EINTR ("never restarted"), and a futex wait
+ *              with a timeout does too.
  *
  *   sigrestart DIR (a directory for the flock file) */
 #define _GNU_SOURCE
@@ -47,10 +49,11 @@
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
 
-enum call { READ, WAIT4, POLL, SELECT, EPOLL, NANOSLEEP, FUTEX, SIGTIMEDWAIT, SEMOP, MSGRCV, FLOCK,
-            NCALLS };
+enum call { READ, WAIT4, POLL, SELECT, EPOLL, NANOSLEEP, FUTEX, FUTEX_TIMED, SIGTIMEDWAIT, SEMOP,
+            MSGRCV, FLOCK, NCALLS };
 static const char *call_name[] = { "read", "wait4", "poll", "select", "epoll_wait", "nanosleep",
-                                   "futex", "sigtimedwait", "semop", "msgrcv", "flock" };
+                                   "futex", "futex timed", "sigtimedwait", "semop", "msgrcv",
+                                   "flock" };
 enum how { STOP, TRACED, IGNORED, HANDLER, RESTART, NHOWS };
 static const char *how_name[] = { "stop", "traced", "ignored", "handler", "restart" };
 
@@ -172,6 +175,7 @@ static void sleeper(enum call c, enum how h, int out)
     case EPOLL: r = epoll_wait(ep, &got, 1, 10000); break;
     case NANOSLEEP: r = nanosleep(&half, NULL); break;
     case FUTEX: r = syscall(SYS_futex, word, FUTEX_WAIT, 0, NULL, NULL, 0); break;
+    case FUTEX_TIMED: r = syscall(SYS_futex, word, FUTEX_WAIT, 0, &ten, NULL, 0); break;
     case SIGTIMEDWAIT:                          /* (musl's wrapper tries again on EINTR) */
         r = syscall(SYS_rt_sigtimedwait, &two, NULL, &ten, 8);
         break;
@@ -199,7 +203,10 @@ static void finish(enum call c, pid_t child)
     switch (c) {
     case READ: case POLL: case SELECT: case EPOLL: (void)!write(data[1], "x", 1); break;
     case WAIT4: (void)!write(gate[1], "x", 1); break;
-    case FUTEX: *word = 1; syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0); break;
+    case FUTEX: case FUTEX_TIMED:
+        *word = 1;
+        syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+        break;
     case SIGTIMEDWAIT: kill(child, SIGUSR2); break;
     case SEMOP: semop(semid, &up, 1); break;
     case MSGRCV: msgsnd(msqid, &msg, 2, 0); break;
