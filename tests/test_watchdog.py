@@ -60,13 +60,21 @@ def test_a_thread_stuck_asleep_in_the_kernel_is_reported_with_pid_syscall_and_ba
     # crash=hung: the first sync(2) sleeps uninterruptibly on a channel no
     # one wakes (a lost I/O completion's symptom). hungtask=2: the hung-task
     # watchdog must name the process, its syscall and where it sleeps.
+    # A child of hungtask's says when ten thresholds have passed by the
+    # guest's clock: a report not in by then is not coming.
     with vigil.session("crash=hung hungtask=2") as s:
         s.expect(r"\$ ", timeout=60)
-        s.sendline("hungtask")
+        s.sendline("hungtask 20")
         pid = s.expect(r"hungtask: pid (\d+) calls sync", timeout=60).group(1).decode()
         s.expect(r"crash: hung target", timeout=60)
-        line = _report(s, r"watchdog: hung task: (pid \d+ \(\S+\), syscall \d+ \(\w+\))"
-                          r", blocked in the kernel for \d+ s", "crash=hung")
+        i = s.child.expect([r"watchdog: hung task: (pid \d+ \(\S+\), syscall \d+ \(\w+\))"
+                            r", blocked in the kernel for \d+ s", r"hungtask: 20 s have passed",
+                            pexpect.TIMEOUT], timeout=REPORT_WITHIN)
+        if i != 0:
+            raise AssertionError("the stall went unreported: no watchdog line "
+                                 + ("in ten thresholds (20 s of the guest's clock)" if i == 1
+                                    else f"within {REPORT_WITHIN} s of crash=hung"))
+        line = s.child.match.group(1).decode()
         assert line == f"pid {pid} (hungtask), syscall 162 (sync)", line
         s.expect(r"BACKTRACE\n(\s+#\d+ .*\n)*?\s+#\d+ 0x[0-9a-f]+ crash_hung\+", timeout=30)
         s.expect(r"#\d+ 0x[0-9a-f]+ sys_sync\+", timeout=30)       # and who called it
