@@ -184,14 +184,18 @@ def promised() -> dict[str, str]:
 def check_promises() -> int:
     """Read back every promised file; the number checked, -1 on a problem."""
     files = promised()
+    later: dict[str, str] | None = None     # the manifests read again, once a file is missing
     for name, digest in files.items():
         try:
             with open(f"{FILES}/{name}", "rb") as f:
                 got = hashlib.sha256(f.read()).hexdigest()
         except FileNotFoundError:
             got = "missing"
-        if got == "missing" and name not in promised():
-            continue                        # deleted since the manifests were read
+        if got == "missing":
+            if later is None or name in later:
+                later = promised()          # deleted since they were read? (once, not per file)
+            if name not in later:
+                continue                    # deleted since the manifests were read
         if got != digest:
             problem(f"promised file {name}: {got}, promised {digest}")
             return -1
