@@ -163,7 +163,7 @@ static void sleeper(enum call c, enum how h, int out)
     FD_ZERO(&rd);
     FD_SET(data[0], &rd);
     struct epoll_event got;
-    struct timespec half = { 1, 0 }, ten = { 10, 0 };
+    struct timespec three = { 3, 0 }, ten = { 10, 0 };   /* (long enough to be read asleep) */
     struct sembuf down = { 0, -1, 0 };
     struct { long type; char text[8]; } msg;
     int status = 0;
@@ -173,7 +173,7 @@ static void sleeper(enum call c, enum how h, int out)
     case POLL: r = poll(&pf, 1, 10000); break;
     case SELECT: r = select(data[0] + 1, &rd, NULL, NULL, NULL); break;
     case EPOLL: r = epoll_wait(ep, &got, 1, 10000); break;
-    case NANOSLEEP: r = nanosleep(&half, NULL); break;
+    case NANOSLEEP: r = nanosleep(&three, NULL); break;
     case FUTEX: r = syscall(SYS_futex, word, FUTEX_WAIT, 0, NULL, NULL, 0); break;
     case FUTEX_TIMED: r = syscall(SYS_futex, word, FUTEX_WAIT, 0, &ten, NULL, 0); break;
     case SIGTIMEDWAIT:                          /* (musl's wrapper tries again on EINTR) */
